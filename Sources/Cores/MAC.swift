@@ -1,0 +1,55 @@
+import HDL
+
+/// A multiply-accumulate unit: `acc <- (clear ? 0 : acc) + a·b` when enabled.
+public struct MACConfig: Hashable, Sendable, Codable {
+    public static let operandBits = 2...32
+    public static let accBits = 2...100
+    public static let maxKRange = 1...(1 << 24)
+
+    public var a: FixedPoint
+    public var b: FixedPoint
+    /// Declared maximum reduction length K; sets the default accumulator width.
+    public var maxK: Int
+    /// nil: `a.bits + b.bits + ceil(log2 maxK)`, which never overflows for K products.
+    public var accBitsOverride: Int?
+
+    public init(a: FixedPoint = FixedPoint(bits: 8), b: FixedPoint? = nil, maxK: Int = 1024, accBits: Int? = nil) {
+        self.a = a
+        self.b = b ?? a
+        self.maxK = maxK
+        self.accBitsOverride = accBits
+    }
+
+    public var accBits: Int { accBitsOverride ?? a.bits + b.bits + ceilLog2(maxK) }
+    public var product: FixedPoint { FixedPoint(bits: a.bits + b.bits, frac: a.frac + b.frac, signed: a.signed || b.signed) }
+    public var accumulator: FixedPoint { FixedPoint(bits: accBits, frac: product.frac, signed: product.signed) }
+    public var moduleName: String { "mac_\(a.tag)_\(b.tag)_acc\(accBits)" }
+
+    public func validate() throws {
+        let range = "\(Self.operandBits.lowerBound)...\(Self.operandBits.upperBound)"
+        try require(Self.operandBits.contains(a.bits), "input-bits", a.bits, range)
+        try require(Self.operandBits.contains(b.bits), "weight-bits", b.bits, range)
+        try require(Self.maxKRange.contains(maxK), "max-k", maxK, "1...\(Self.maxKRange.upperBound)")
+        try require(Self.accBits.contains(accBits), "acc-bits", accBits, "\(Self.accBits.lowerBound)...\(Self.accBits.upperBound)")
+    }
+}
+
+public enum MAC {
+    /// Ports: `a`, `b`, `en`, `clear` in; `acc` out (the accumulator register).
+    public static func module(_ c: MACConfig) throws -> ModuleDefinition {
+        try c.validate()
+        return try ModuleDefinition.define(c.moduleName) { m in
+            let a = m.input("a", c.a.shape)
+            let b = m.input("b", c.b.shape)
+            let en = m.input("en", .bit)
+            let clear = m.input("clear", .bit)
+            let acc = m.register("acc_q", c.accumulator.shape)
+            let product = (a * b).named("product")
+            let addend = product.width > c.accBits ? product.truncated(to: c.accBits) : product.extended(to: c.accBits)
+            let base = mux(clear, m.constant(0, acc.shape), acc)
+            let sum = (base &+ addend).named("sum")
+            acc.assign(mux(en, sum, base))
+            m.output("acc", acc)
+        }
+    }
+}

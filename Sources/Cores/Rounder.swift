@@ -1,0 +1,67 @@
+import HDL
+
+/// The ROUND unit of Gupta et al.: drops the low `input.frac - output.frac` bits of a wide
+/// accumulator by truncation, nearest-even or stochastic rounding (an LFSR's bits added to the
+/// dropped bits), then saturates to the output format. One register stage.
+public struct RounderConfig: Hashable, Sendable, Codable {
+    public static let inputBits = 2...100
+    public static let outputBits = 2...32
+
+    public var input: FixedPoint
+    public var output: FixedPoint
+    public var rounding: OutputRounding
+    public var lfsr: LFSRConfig
+
+    public init(input: FixedPoint = FixedPoint(bits: 24, frac: 8), output: FixedPoint = FixedPoint(bits: 8, frac: 0),
+                rounding: OutputRounding = .stochastic, lfsr: LFSRConfig = LFSRConfig()) {
+        self.input = input
+        self.output = output
+        self.rounding = rounding
+        self.lfsr = lfsr
+    }
+
+    /// Bits dropped by the shift.
+    public var dropBits: Int { input.frac - output.frac }
+
+    public var moduleName: String {
+        let base = "round_\(input.tag)_to_\(output.tag)_\(rounding)"
+        return rounding == .stochastic ? base + "_lfsr\(lfsr.width)_seed\(String(lfsr.seed, radix: 16))" : base
+    }
+
+    public func validate() throws {
+        try require(Self.inputBits.contains(input.bits), "input-bits", input.bits, "\(Self.inputBits.lowerBound)...\(Self.inputBits.upperBound)")
+        try require(Self.outputBits.contains(output.bits), "output-bits", output.bits, "\(Self.outputBits.lowerBound)...\(Self.outputBits.upperBound)")
+        try require(dropBits >= 0 && dropBits < input.bits, "output-frac", output.frac,
+                    "\(input.frac - input.bits + 1)...\(input.frac) (output-frac <= input-frac and fewer than input-bits dropped)")
+        if rounding == .stochastic {
+            try lfsr.validate()
+            try require(lfsr.width >= dropBits, "lfsr-width", lfsr.width, "\(max(dropBits, LFSRConfig.widths.lowerBound))...\(LFSRConfig.widths.upperBound) (at least the \(dropBits) dropped bits)")
+        }
+    }
+}
+
+public enum Rounder {
+    /// Ports: `in_valid`, `x` in; `out_valid`, `y` out. The result appears one cycle after a
+    /// valid input; the LFSR steps once per valid input.
+    public static func module(_ c: RounderConfig) throws -> ModuleDefinition {
+        try c.validate()
+        let lfsr = c.rounding == .stochastic ? try LFSR.module(c.lfsr) : nil
+        return try ModuleDefinition.define(c.moduleName) { m in
+            let valid = m.input("in_valid", .bit)
+            let x = m.input("x", c.input.shape)
+            let mode: ShiftRounding
+            switch c.rounding {
+            case .truncate: mode = .truncate
+            case .nearest: mode = .nearestEven
+            case .stochastic:
+                let rng = m.instance(lfsr!, name: "rng", ["en": valid])
+                mode = .stochastic(random: rng["state"])
+            }
+            let rounded = x.roundedShiftRight(by: c.dropBits, mode: mode).named("rounded")
+            let y = m.register("y_q", c.output.shape, enable: valid)
+            y.assign(rounded.saturated(to: c.output.shape))
+            m.output("out_valid", m.delay(valid, name: "valid_q"))
+            m.output("y", y)
+        }
+    }
+}

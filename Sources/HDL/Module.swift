@@ -1,0 +1,197 @@
+public struct Port: Hashable, Sendable {
+    public enum Direction: String, Sendable { case input, output }
+    public let name: String
+    public let shape: Shape
+    public let direction: Direction
+}
+
+/// Builds one module: ports, wires, registers, memories and instances. Handed to the closure of
+/// `ModuleDefinition.define`; every problem is collected and reported when the closure returns.
+public final class ModuleBuilder {
+    public let name: String
+    var signals: [Signal] = []
+    var memories: [Memory] = []
+    var instances: [Instance] = []
+    var inputs: [Signal] = []
+    var outputs: [(name: String, signal: Signal, location: SourceLocation)] = []
+    var diagnostics: [Diagnostic] = []
+    var usesClock = false
+    var usesReset = false
+    private var portLocations: [String: SourceLocation] = [:]
+    private var constants: [Shape: [Int128: Signal]] = [:]
+    private var clockSignal: Signal?
+    private var resetSignal: Signal?
+
+    init(name: String) { self.name = name }
+
+    func error(_ message: String, at location: SourceLocation?) {
+        diagnostics.append(Diagnostic(message: message, location: location))
+    }
+
+    func checkOwnership(_ s: Signal, at location: SourceLocation?) {
+        if s.module !== self {
+            error("\(s) belongs to module '\(s.module.name)' and cannot be used in '\(name)'; connect it through a port", at: location)
+        }
+    }
+
+    private func claimPortName(_ port: String, at here: SourceLocation) {
+        if let problem = Names.problem(with: port) {
+            error("port name \(problem)", at: here)
+        } else if let previous = portLocations[port] {
+            error("duplicate port name '\(port)' (first declared at \(previous))", at: here)
+        }
+        portLocations[port] = portLocations[port] ?? here
+    }
+
+    // MARK: Ports
+
+    public func input(_ name: String, _ shape: Shape, file: String = #fileID, line: Int = #line) -> Signal {
+        let here = SourceLocation(file: file, line: line)
+        checkWidth(shape, at: here)
+        claimPortName(name, at: here)
+        let s = Signal(shape, .input(name), in: self, name: name, at: here)
+        inputs.append(s)
+        return s
+    }
+
+    /// Declares an output driven by `value`.
+    public func output(_ name: String, _ value: Signal, file: String = #fileID, line: Int = #line) {
+        let here = SourceLocation(file: file, line: line)
+        claimPortName(name, at: here)
+        checkOwnership(value, at: here)
+        outputs.append((name, value, here))
+    }
+
+    /// Declares an output of a given shape, to be driven later with `assign`.
+    public func output(_ name: String, _ shape: Shape, file: String = #fileID, line: Int = #line) -> Signal {
+        let w = wire(name, shape, file: file, line: line)
+        output(name, w, file: file, line: line)
+        return w
+    }
+
+    /// The implicit clock input `clk`: registers and memories use it.
+    public var clock: Signal {
+        usesClock = true
+        if let c = clockSignal { return c }
+        let c = Signal(.bit, .input("clk"), in: self, name: "clk")
+        clockSignal = c
+        return c
+    }
+
+    /// The implicit synchronous, active-high reset input `rst`.
+    public var reset: Signal {
+        usesReset = true
+        if let r = resetSignal { return r }
+        let r = Signal(.bit, .input("rst"), in: self, name: "rst")
+        resetSignal = r
+        return r
+    }
+
+    var clockAndReset: [Signal] { [clockSignal, resetSignal].compactMap { $0 } }
+
+    // MARK: Storage and wiring
+
+    /// A wire to be driven later with `assign` (for feedback and forward references).
+    public func wire(_ name: String, _ shape: Shape, file: String = #fileID, line: Int = #line) -> Signal {
+        let here = SourceLocation(file: file, line: line)
+        checkWidth(shape, at: here)
+        return Signal(shape, .wire(Connection()), in: self, name: name, at: here)
+    }
+
+    /// A register on `clk`. With a reset value it loads that value on `rst`; with an enable it
+    /// holds when the enable is low. Drive its next value with `assign`.
+    public func register(_ name: String, _ shape: Shape, reset: Int128? = 0, enable: Signal? = nil,
+                         file: String = #fileID, line: Int = #line) -> Signal {
+        let here = SourceLocation(file: file, line: line)
+        checkWidth(shape, at: here)
+        if let r = reset, !shape.contains(r) {
+            error("reset value \(r) of register '\(name)' does not fit \(shape) (allowed \(shape.minValue)...\(shape.maxValue))", at: here)
+        }
+        if let e = enable {
+            checkOwnership(e, at: here)
+            if e.width != 1 { error("enable of register '\(name)' must be 1 bit, got \(e)", at: here) }
+        }
+        _ = clock
+        if reset != nil { _ = self.reset }
+        let pattern = reset.map { Self.pattern($0, shape) }
+        return Signal(shape, .register(RegisterState(enable: enable, resetValue: pattern)), in: self, name: name, at: here)
+    }
+
+    /// A register that samples `value` every cycle (or when `enable` is high).
+    public func delay(_ value: Signal, name: String, reset: Int128? = 0, enable: Signal? = nil,
+                      file: String = #fileID, line: Int = #line) -> Signal {
+        let r = register(name, value.shape, reset: reset, enable: enable, file: file, line: line)
+        r.assign(value, file: file, line: line)
+        return r
+    }
+
+    public func memory(_ name: String, width: Int, depth: Int, file: String = #fileID, line: Int = #line) -> Memory {
+        let here = SourceLocation(file: file, line: line)
+        checkWidth(.unsigned(width), at: here)
+        if depth < 2 { error("memory '\(name)' depth \(depth) is too small (allowed 2 or more)", at: here) }
+        let m = Memory(name: name, width: width, depth: max(depth, 2), module: self, location: here)
+        memories.append(m)
+        usesClock = true
+        _ = clock
+        return m
+    }
+
+    /// A constant. Refuses a value that does not fit the shape.
+    public func constant(_ value: Int128, _ shape: Shape, file: String = #fileID, line: Int = #line) -> Signal {
+        let here = SourceLocation(file: file, line: line)
+        checkWidth(shape, at: here)
+        if !shape.contains(value) {
+            error("constant \(value) does not fit \(shape) (allowed \(shape.minValue)...\(shape.maxValue))", at: here)
+        }
+        let bits = Self.pattern(value, shape)
+        if let existing = constants[shape]?[bits] { return existing }
+        let c = Signal(shape, .constant(bits), in: self, at: here)
+        constants[shape, default: [:]][bits] = c
+        return c
+    }
+
+    /// Instantiates another module. Every input port must be connected, with its exact shape;
+    /// `clk` and `rst` are connected automatically.
+    public func instance(_ definition: ModuleDefinition, name: String, _ connections: [String: Signal],
+                         file: String = #fileID, line: Int = #line) -> Instance {
+        let here = SourceLocation(file: file, line: line)
+        if let problem = Names.problem(with: name) { error("instance name \(problem)", at: here) }
+        if instances.contains(where: { $0.name == name }) { error("duplicate instance name '\(name)'", at: here) }
+        var inputs: [(String, Signal)] = []
+        for port in definition.ports where port.direction == .input {
+            if port.name == "clk" && definition.usesClock { inputs.append((port.name, clock)); continue }
+            if port.name == "rst" && definition.usesReset { inputs.append((port.name, reset)); continue }
+            guard let s = connections[port.name] else {
+                error("instance '\(name)' of '\(definition.name)' leaves input '\(port.name)' (\(port.shape)) unconnected", at: here)
+                continue
+            }
+            checkOwnership(s, at: here)
+            if s.shape != port.shape {
+                error("width mismatch on connection: input '\(port.name)' of '\(definition.name)' is \(port.shape) but instance '\(name)' connects \(s)", at: here)
+            }
+            inputs.append((port.name, s))
+        }
+        let known = Set(definition.ports.filter { $0.direction == .input }.map(\.name))
+        for port in connections.keys.sorted() where !known.contains(port) {
+            error("module '\(definition.name)' has no input '\(port)' (instance '\(name)')", at: here)
+        }
+        let inst = Instance(name: name, definition: definition, inputs: inputs, module: self, location: here)
+        for port in definition.ports where port.direction == .output {
+            inst.outputs[port.name] = Signal(port.shape, .instanceOutput(inst, port: port.name), in: self,
+                                             name: name + "_" + port.name, at: here)
+        }
+        instances.append(inst)
+        return inst
+    }
+
+    func checkWidth(_ shape: Shape, at here: SourceLocation) {
+        if shape.width < 1 || shape.width > 4096 {
+            error("width \(shape.width) is out of range (allowed 1...4096)", at: here)
+        }
+    }
+
+    /// Two's-complement bit pattern of `value` in `shape.width` bits.
+    static func pattern(_ value: Int128, _ shape: Shape) -> Int128 {
+        shape.width >= 127 ? value : value & ((Int128(1) << shape.width) - 1)
+    }
+}
