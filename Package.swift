@@ -36,6 +36,6 @@ let package = Package(
         .testTarget(name: "GoldenTests", dependencies: ["Golden"]),
         .testTarget(name: "CosimTests", dependencies: ["Cosim"]),
         .testTarget(name: "CoresTests", dependencies: ["Cores", "Verilog", "Verification", "Golden", "Cosim", "HDL"]),
-        .testTarget(name: "CLITests", dependencies: []),
+        .testTarget(name: "CLITests", dependencies: ["Cosim", "generate-rtl"]),
     ]
 )

@@ -25,6 +25,23 @@ public struct MACConfig: Hashable, Sendable, Codable {
     public var accumulator: FixedPoint { FixedPoint(bits: accBits, frac: product.frac, signed: product.signed) }
     public var moduleName: String { "mac_\(a.tag)_\(b.tag)_acc\(accBits)" }
 
+    enum CodingKeys: String, CodingKey { case a, b, maxK, accBits }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(a: try c.decode(FixedPoint.self, forKey: .a), b: try c.decode(FixedPoint.self, forKey: .b),
+                  maxK: try c.decode(Int.self, forKey: .maxK), accBits: try c.decodeIfPresent(Int.self, forKey: .accBits))
+    }
+
+    /// Records the resolved accumulator width, default or not.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(a, forKey: .a)
+        try c.encode(b, forKey: .b)
+        try c.encode(maxK, forKey: .maxK)
+        try c.encode(accBits, forKey: .accBits)
+    }
+
     public func validate() throws {
         let range = "\(Self.operandBits.lowerBound)...\(Self.operandBits.upperBound)"
         try require(Self.operandBits.contains(a.bits), "input-bits", a.bits, range)

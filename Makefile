@@ -1,0 +1,72 @@
+# AccelGen: Swift hardware generator for DNN accelerators.
+# `make sim` runs the main demonstration, `make test` the whole suite. Both install what they need.
+
+SWIFT      ?= swift
+BUILD      := .build/debug
+RELEASE    := .build/release
+GEN        := $(BUILD)/generate-rtl
+APT_PKGS   := verilator yosys ccache
+
+.PHONY: all deps build release rtl check-rtl sim test lint bench clean
+
+all: build
+
+## deps: install Verilator and yosys from the distribution's packages when missing
+deps:
+	@missing=""; for t in verilator yosys; do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make deps: installing$$missing (apt-get)"; \
+	  if ! command -v apt-get >/dev/null 2>&1; then echo "make deps: no apt-get here; install$$missing with your package manager" >&2; exit 1; fi; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(APT_PKGS) >/dev/null \
+	    || { echo "make deps: apt-get could not install $(APT_PKGS)" >&2; exit 1; }; \
+	fi; \
+	command -v swift >/dev/null 2>&1 || { echo "make deps: Swift 6 is required (https://swift.org/install)" >&2; exit 1; }; \
+	echo "deps: $$(verilator --version | head -1); $$(yosys -V)"
+
+build:
+	$(SWIFT) build
+
+release:
+	$(SWIFT) build -c release
+
+## rtl: regenerate Generated/ for the documented default configurations
+rtl: build
+	@rm -rf Generated.tmp && mkdir -p Generated.tmp
+	@$(GEN) mac --out Generated.tmp/mac >/dev/null
+	@$(GEN) lfsr --out Generated.tmp/lfsr >/dev/null
+	@$(GEN) rounder --out Generated.tmp/rounder >/dev/null
+	@rm -rf Generated && mv Generated.tmp Generated && echo "Generated/ regenerated"
+
+## check-rtl: fail when Generated/ differs from what the generators emit now
+check-rtl: build
+	@rm -rf .build/rtl-check && mkdir -p .build/rtl-check
+	@$(GEN) mac --out .build/rtl-check/mac >/dev/null
+	@$(GEN) lfsr --out .build/rtl-check/lfsr >/dev/null
+	@$(GEN) rounder --out .build/rtl-check/rounder >/dev/null
+	@diff -r Generated .build/rtl-check >/dev/null || { echo "Generated/ is stale: run 'make rtl' and commit it" >&2; diff -r Generated .build/rtl-check | head -20 >&2; exit 1; }
+	@echo "Generated/ is up to date"
+
+## lint: verilator --lint-only -Wall and yosys synth over Generated/
+lint: deps
+	@for d in Generated/*/; do \
+	  top=$$(sed -n 's/.*"top" : "\(.*\)".*/\1/p' $$d/manifest.json); \
+	  (cd $$d && verilator --lint-only -Wall --top-module $$top *.v) || exit 1; \
+	  (cd $$d && yosys -q -p "read_verilog *.v; synth -top $$top" >/dev/null) || exit 1; \
+	  echo "lint+synth ok: $$d ($$top)"; \
+	done
+
+## sim: co-simulate the default designs against the golden model and print a summary
+sim: deps build
+	$(BUILD)/simulate
+
+## test: the whole suite (installs Verilator and yosys first when missing)
+test: deps build check-rtl
+	$(SWIFT) test
+
+## bench: performance figures (release build)
+bench: deps release
+	$(RELEASE)/simulate bench
+
+clean:
+	rm -rf .build .build-* Generated.tmp

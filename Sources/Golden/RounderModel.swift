@@ -1,0 +1,57 @@
+/// The rounding unit (ROUND): narrows `<accBits, FLin>` to `<WLout, FLout>` by dropping
+/// `D = FLin - FLout` bits, rounds, saturates, and registers the result.
+public struct RounderModel: Sendable {
+    public let input: FixedFormat
+    public let output: FixedFormat
+    public let mode: RoundingMode
+    /// Only the stochastic mode has a random source; other modes ignore `lfsrWidth` and `seed`.
+    private var lfsr: LFSRModel?
+
+    public var dropBits: Int { input.fracLength - output.fracLength }
+    /// High for one edge after each valid input.
+    public private(set) var outValid = false
+    /// The output register. It keeps its value while no valid input arrives.
+    public private(set) var out: Int128 = 0
+
+    public init(input: FixedFormat, output: FixedFormat, mode: RoundingMode, lfsrWidth: Int, seed: UInt64) {
+        let d = input.fracLength - output.fracLength
+        precondition(d >= 0, "FLin \(input.fracLength) < FLout \(output.fracLength): cannot drop negative bits")
+        self.input = input
+        self.output = output
+        self.mode = mode
+        if mode == .stochastic {
+            precondition(lfsrWidth >= d, "LFSR width \(lfsrWidth) is narrower than D = \(d)")
+            lfsr = LFSRModel(width: lfsrWidth, seed: seed)
+        }
+    }
+
+    /// One rising edge. `reset` wins: it clears `out` and `outValid` and reloads the seed.
+    /// A valid input is rounded with `r = state mod 2^D` (state before the step), then the
+    /// LFSR steps; an invalid cycle leaves the LFSR and `out` alone and drops `outValid`.
+    public mutating func clock(valid: Bool, x: Int128, reset: Bool = false) {
+        if reset {
+            out = 0
+            outValid = false
+            if let l = lfsr { lfsr = LFSRModel(width: l.width, seed: l.seed) }
+            return
+        }
+        outValid = valid
+        guard valid else { return }
+        var random: Int128 = 0
+        if var l = lfsr {
+            random = Int128(l.state & ((UInt64(1) << dropBits) - 1))  // D <= width <= 32
+            l.step()
+            lfsr = l
+        }
+        out = Self.round(x, input: input, output: output, mode: mode, random: random)
+    }
+
+    /// The combinational part: `saturate(roundShift(x, D, mode, random))`.
+    public static func round(_ x: Int128, input: FixedFormat, output: FixedFormat, mode: RoundingMode,
+                             random: Int128) -> Int128 {
+        precondition(input.contains(x), "x = \(x) is outside \(input)")
+        let d = input.fracLength - output.fracLength
+        precondition(d >= 0, "FLin \(input.fracLength) < FLout \(output.fracLength)")
+        return output.saturate(Rounding.shiftRight(x, by: d, mode: mode, random: random))
+    }
+}

@@ -1,0 +1,68 @@
+import Cosim
+import Cores
+import Foundation
+import Golden
+import HDL
+import Verilog
+
+/// Performance figures printed by `make bench`. Measured, never asserted in tests.
+public enum Benchmarks {
+    static func time<T>(_ body: () throws -> T) rethrows -> (T, Double) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let value = try body()
+        return (value, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+
+    public static func all() throws -> [String] {
+        var lines: [String] = []
+        // Generation: the largest core configurations.
+        let largest: [(String, () throws -> ModuleDefinition)] = [
+            ("mac s32 x s32, 80-bit acc", { try MAC.module(MACConfig(a: FixedPoint(bits: 32), maxK: 1 << 16)) }),
+            ("rounder 100-bit -> 32-bit stochastic", { try Rounder.module(RounderConfig(input: FixedPoint(bits: 100, frac: 40), output: FixedPoint(bits: 32, frac: 16), lfsr: LFSRConfig(width: 32, seed: 1))) }),
+        ]
+        for (label, make) in largest {
+            let (files, seconds) = try time { try VerilogEmitter.emit(try make()) }
+            let bytes = files.reduce(0) { $0 + $1.text.utf8.count }
+            lines.append(String(format: "generate %@: %.1f ms (%d bytes of Verilog)", label, seconds * 1000, bytes))
+        }
+
+        // Verilator: a build in an empty cache, then a cache hit.
+        let design = try cosimDesign(try MAC.module(MACConfig()))
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("accelgen-bench-\(UUID().uuidString)")
+        setenv("ACCELGEN_CACHE", scratch.path, 1)
+        defer {
+            unsetenv("ACCELGEN_CACHE")
+            try? FileManager.default.removeItem(at: scratch)
+        }
+        let (cold, coldSeconds) = try time { try Verilator.build(design) }
+        let (_, hitSeconds) = try time { try Verilator.build(design) }
+        lines.append(String(format: "verilator build of the default MAC: %.1f s cold (%@), %.3f s cached",
+                            coldSeconds, cold.cacheHit ? "hit" : "built", hitSeconds))
+
+        // Bulk simulation throughput of the MAC, every cycle with new operands.
+        let sim = try Simulation(design, record: false)
+        defer { sim.close() }
+        let cycles = 2_000_000
+        var g = SplitMix64(seed: 1)
+        var stimulus = [UInt64](repeating: 0, count: cycles * 5)
+        for c in 0..<cycles {
+            stimulus[c * 5 + 1] = g.next() & 0xFF
+            stimulus[c * 5 + 2] = g.next() & 0xFF
+            stimulus[c * 5 + 3] = 1
+        }
+        let (_, simSeconds) = try time {
+            try sim.run(cycles: cycles, inputs: ["rst", "a", "b", "en", "clear"], values: stimulus, outputs: ["acc"])
+        }
+        lines.append(String(format: "simulate MAC in bulk: %.1f M cycles/s (%d cycles)", Double(cycles) / simSeconds / 1e6, cycles))
+
+        // Golden model throughput.
+        var model = MACModel(a: FixedFormat(wordLength: 8, fracLength: 0, signed: true),
+                             b: FixedFormat(wordLength: 8, fracLength: 0, signed: true), accBits: 26)
+        let steps = 10_000_000
+        let (_, goldenSeconds) = try time {
+            for i in 0..<steps { model.clock(a: Int128(i & 127), b: Int128((i >> 7) & 127) - 64, enable: true, clear: i & 1023 == 0, reset: false) }
+        }
+        lines.append(String(format: "golden MACModel: %.1f M steps/s (acc %@)", Double(steps) / goldenSeconds / 1e6, String(describing: model.acc)))
+        return lines
+    }
+}

@@ -1,0 +1,110 @@
+import ArgumentParser
+import Cores
+import Foundation
+import HDL
+import Verilog
+
+/// Options every core shares.
+struct OutputOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Folder for the .v files and manifest.json (created if missing).", valueName: "dir"))
+    var out: String
+}
+
+struct GenerateRTL: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate-rtl",
+        abstract: "Emit synthesizable Verilog for an accelerator core.",
+        discussion: """
+        Writes one .v file per module plus manifest.json (ports, widths, parameters).
+        A refused parameter prints one line naming it, exits with status 2 and writes nothing.
+        """,
+        subcommands: [MACCommand.self, LFSRCommand.self, RounderCommand.self])
+}
+
+struct MACCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "mac", abstract: "Multiply-accumulate unit: acc <- (clear ? 0 : acc) + a*b when en.")
+
+    @Option(help: "Bits of operand a, 2...32.") var inputBits = 8
+    @Option(help: "Fractional bits of a.") var inputFrac = 0
+    @Flag(help: "Operand a is unsigned (default signed).") var inputUnsigned = false
+    @Option(help: "Bits of operand b, 2...32 (default: --input-bits).") var weightBits: Int?
+    @Option(help: "Fractional bits of b (default: --input-frac).") var weightFrac: Int?
+    @Flag(help: "Operand b is unsigned (default signed).") var weightUnsigned = false
+    @Option(help: "Declared maximum reduction length K, 1...16777216.") var maxK = 1024
+    @Option(help: "Accumulator bits, 2...100 (default: input-bits + weight-bits + ceil(log2 max-k)).") var accBits: Int?
+    @OptionGroup var output: OutputOptions
+
+    var config: MACConfig {
+        let a = FixedPoint(bits: inputBits, frac: inputFrac, signed: !inputUnsigned)
+        let b = FixedPoint(bits: weightBits ?? inputBits, frac: weightFrac ?? inputFrac, signed: !weightUnsigned)
+        return MACConfig(a: a, b: b, maxK: maxK, accBits: accBits)
+    }
+
+    func run() throws {
+        try emit(core: "mac", config, to: output.out) { try MAC.module($0) }
+    }
+}
+
+struct LFSRCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "lfsr", abstract: "Maximal-length Fibonacci LFSR, period 2^width - 1.")
+
+    @Option(help: "State bits, 3...32.") var width = 16
+    @Option(help: "Nonzero initial state, 1...2^width-1.") var seed: UInt64 = 1
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        try emit(core: "lfsr", LFSRConfig(width: width, seed: seed), to: output.out) { try LFSR.module($0) }
+    }
+}
+
+struct RounderCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "rounder", abstract: "ROUND unit: drop LSBs by truncation, nearest-even or stochastic rounding, then saturate.")
+
+    @Option(help: "Accumulator (input) bits, 2...100.") var inputBits = 24
+    @Option(help: "Fractional bits of the input.") var inputFrac = 8
+    @Flag(help: "Input is unsigned (default signed).") var inputUnsigned = false
+    @Option(help: "Output bits, 2...32.") var outputBits = 8
+    @Option(help: "Fractional bits of the output, at most --input-frac.") var outputFrac = 0
+    @Flag(help: "Output is unsigned: negative values saturate to 0 (default signed).") var outputUnsigned = false
+    @Option(help: "truncate | nearest | stochastic.") var rounding: OutputRounding = .stochastic
+    @Option(help: "LFSR bits for stochastic rounding, 3...32 and at least the dropped bits.") var lfsrWidth = 16
+    @Option(help: "LFSR seed, 1...2^lfsr-width-1.") var seed: UInt64 = 1
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        let c = RounderConfig(input: FixedPoint(bits: inputBits, frac: inputFrac, signed: !inputUnsigned),
+                              output: FixedPoint(bits: outputBits, frac: outputFrac, signed: !outputUnsigned),
+                              rounding: rounding, lfsr: LFSRConfig(width: lfsrWidth, seed: seed))
+        try emit(core: "rounder", c, to: output.out) { try Rounder.module($0) }
+    }
+}
+
+extension OutputRounding: ExpressibleByArgument {}
+
+/// Validates, elaborates, emits, then writes: errors before the write leave nothing behind.
+func emit<C: Encodable>(core: String, _ config: C, to out: String, _ build: (C) throws -> ModuleDefinition) throws {
+    let start = Date()
+    let top = try build(config)
+    let files = try DesignWriter.write(core: core, top: top, parameters: config, to: URL(fileURLWithPath: out))
+    let ms = Int(Date().timeIntervalSince(start) * 1000)
+    print("wrote \(files.count) files to \(out) (top \(top.name), \(ms) ms)")
+}
+
+/// One line on stderr, status 2, for anything the user got wrong; ArgumentParser's help as usual.
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("generate-rtl: error: \(message)\n".utf8))
+    exit(2)
+}
+
+do {
+    var command = try GenerateRTL.parseAsRoot()
+    try command.run()
+} catch let e as ParameterError {
+    fail(e.description)
+} catch let e as ElaborationError {
+    fail(e.description.replacingOccurrences(of: "\n", with: "; "))
+} catch {
+    if GenerateRTL.exitCode(for: error) == .success { GenerateRTL.exit(withError: error) }
+    let first = GenerateRTL.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+    fail(first + " (see generate-rtl --help)")
+}

@@ -1,0 +1,140 @@
+import Cosim
+import Foundation
+import Testing
+
+/// `generate-rtl` as a user runs it: the built binary, its exit status, its output files.
+@Suite("generate-rtl command")
+struct GenerateRTLTests {
+    /// The executables sit beside the test bundle in the build folder.
+    static var binary: URL {
+        get throws {
+            let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            for candidate in [dir, dir.deletingLastPathComponent()] {
+                let url = candidate.appendingPathComponent("generate-rtl")
+                if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+            }
+            throw ToolError.missing("generate-rtl (build it first: swift build)")
+        }
+    }
+
+    struct Run {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    static func run(_ arguments: [String]) throws -> Run {
+        let p = Process()
+        p.executableURL = try binary
+        p.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    static func freshDirectory() -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("gen-\(UUID().uuidString)")
+    }
+
+    static func sources(in dir: URL) throws -> [String: String] {
+        var files: [String: String] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: dir.path) where name.hasSuffix(".v") {
+            files[name] = try String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8)
+        }
+        return files
+    }
+
+    @Test("mac --input-bits 8 writes lint-clean, synthesizable Verilog and a manifest")
+    func macDefault() throws {
+        let dir = Self.freshDirectory()
+        let r = try Self.run(["mac", "--input-bits", "8", "--out", dir.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let files = try Self.sources(in: dir)
+        #expect(files.keys.sorted() == ["mac_s8f0_s8f0_acc26.v"])
+        try Lint.verilator(sources: files, top: "mac_s8f0_s8f0_acc26")
+        #expect(try Synthesis.yosys(sources: files, top: "mac_s8f0_s8f0_acc26").totalCells > 0)
+
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("manifest.json"))) as! [String: Any]
+        #expect(manifest["top"] as? String == "mac_s8f0_s8f0_acc26")
+        let ports = manifest["ports"] as! [[String: Any]]
+        let widths = Dictionary(uniqueKeysWithValues: ports.map { ($0["name"] as! String, $0["width"] as! Int) })
+        // 8 + 8 + ceil(log2 1024) = 26
+        #expect(widths == ["clk": 1, "rst": 1, "a": 8, "b": 8, "en": 1, "clear": 1, "acc": 26])
+        let parameters = manifest["parameters"] as! [String: Any]
+        #expect(parameters["accBits"] as? Int == 26)
+    }
+
+    @Test("every core writes lint-clean Verilog", arguments: [
+        ["lfsr", "--width", "32", "--seed", "12345"],
+        ["rounder", "--rounding", "nearest", "--output-bits", "6"],
+        ["rounder", "--input-bits", "90", "--input-frac", "30", "--output-bits", "16", "--lfsr-width", "30"],
+        ["mac", "--input-bits", "5", "--input-unsigned", "--weight-bits", "13", "--acc-bits", "40"],
+    ])
+    func cores(_ arguments: [String]) throws {
+        let dir = Self.freshDirectory()
+        let r = try Self.run(arguments + ["--out", dir.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("manifest.json"))) as! [String: Any]
+        try Lint.verilator(sources: try Self.sources(in: dir), top: manifest["top"] as! String)
+    }
+
+    /// Each bad value: exit status 2, one line naming the flag and its value, no files.
+    @Test("bad parameters are refused with one line and nothing written", arguments: [
+        (["mac", "--input-bits", "40"], "--input-bits", "40"),
+        (["mac", "--input-bits", "1"], "--input-bits", "1"),
+        (["mac", "--weight-bits", "33"], "--weight-bits", "33"),
+        (["mac", "--acc-bits", "200"], "--acc-bits", "200"),
+        (["mac", "--max-k", "0"], "--max-k", "0"),
+        (["mac", "--input-bits", "abc"], "--input-bits", "abc"),
+        (["lfsr", "--width", "2"], "--width", "2"),
+        (["lfsr", "--width", "33"], "--width", "33"),
+        (["lfsr", "--seed", "0"], "--seed", "0"),
+        (["lfsr", "--width", "4", "--seed", "16"], "--seed", "16"),
+        (["rounder", "--output-frac", "9"], "--output-frac", "9"),
+        (["rounder", "--rounding", "ceiling"], "--rounding", "ceiling"),
+        (["rounder", "--lfsr-width", "4"], "--lfsr-width", "4"),
+        (["rounder", "--output-bits", "64"], "--output-bits", "64"),
+    ])
+    func refused(_ arguments: [String], _ flag: String, _ value: String) throws {
+        let dir = Self.freshDirectory()
+        let r = try Self.run(arguments + ["--out", dir.path])
+        #expect(r.status == 2)
+        let lines = r.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "\(r.stderr)")
+        #expect(r.stderr.contains(flag) && r.stderr.contains(value), "\(r.stderr)")
+        #expect(r.stderr.contains("allowed") || r.stderr.contains("provide one of") || r.stderr.contains("invalid"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.path), "files were written for a refused parameter")
+    }
+
+    @Test("an unknown core and a missing --out exit with status 2")
+    func usageErrors() throws {
+        #expect(try Self.run(["fft", "--out", Self.freshDirectory().path]).status == 2)
+        #expect(try Self.run(["mac"]).status == 2)
+    }
+
+    @Test("the same command writes the same bytes")
+    func deterministic() throws {
+        let a = Self.freshDirectory(), b = Self.freshDirectory()
+        _ = try Self.run(["rounder", "--out", a.path])
+        _ = try Self.run(["rounder", "--out", b.path])
+        for name in try FileManager.default.contentsOfDirectory(atPath: a.path) {
+            let x = try Data(contentsOf: a.appendingPathComponent(name))
+            let y = try Data(contentsOf: b.appendingPathComponent(name))
+            #expect(x == y, "\(name) differs")
+        }
+    }
+
+    @Test("--help lists the cores, and each core's parameters with defaults and ranges")
+    func help() throws {
+        let top = try Self.run(["--help"])
+        #expect(top.status == 0)
+        for core in ["mac", "lfsr", "rounder"] { #expect(top.stdout.contains(core)) }
+        let mac = try Self.run(["mac", "--help"])
+        #expect(mac.stdout.contains("--input-bits") && mac.stdout.contains("2...32") && mac.stdout.contains("(default: 8)"))
+    }
+}
