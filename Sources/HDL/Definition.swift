@@ -26,6 +26,7 @@ public final class ModuleDefinition {
         let m = ModuleBuilder(name: name)
         if let problem = Names.problem(with: name) { m.error("module name \(problem)", at: here) }
         try body(m)
+        m.checkImplicitPortNames()
         let definition = ModuleDefinition(m, at: here)
         Checks.run(definition, builder: m)
         guard m.diagnostics.isEmpty else { throw ElaborationError(module: name, diagnostics: m.diagnostics) }
@@ -36,8 +37,9 @@ public final class ModuleDefinition {
         name = m.name
         location = here
         builder = m
-        var ports = m.clockAndReset.map { Port(name: $0.name!, shape: $0.shape, direction: .input) }
-        ports += m.inputs.map { Port(name: $0.name!, shape: $0.shape, direction: .input) }
+        // A port's name is the one it was declared with; `named` only renames the node.
+        var ports = m.clockAndReset.map { Port(name: $0.portName!, shape: $0.shape, direction: .input) }
+        ports += m.inputs.map { Port(name: $0.portName!, shape: $0.shape, direction: .input) }
         ports += m.outputs.map { Port(name: $0.name, shape: $0.signal.shape, direction: .output) }
         self.ports = ports
         signals = m.signals
@@ -46,7 +48,7 @@ public final class ModuleDefinition {
         instances = m.instances
         usesClock = m.usesClock
         usesReset = m.usesReset
-        resetSignal = m.clockAndReset.first { $0.name == "rst" }
+        resetSignal = m.clockAndReset.first { $0.portName == "rst" }
         combinationalInputs = Checks.combinationalInputs(outputs: m.outputs.map { ($0.name, $0.signal) })
     }
 
@@ -62,6 +64,8 @@ public final class ModuleDefinition {
                         message: "two different modules are both named '\(d.name)' (the other was defined at \(other.location)); give each configuration its own name",
                         location: d.location)])
                 }
+                // Equal structure, but the children may still be different same-named modules.
+                if other !== d { for inst in d.instances { try visit(inst.definition, from: inst.location) } }
                 return
             }
             seen[d.name] = d
@@ -92,12 +96,26 @@ public final class ModuleDefinition {
             case .input: break
             }
         }
+        // Which node drives each output, what feeds each instance, and the memories' contents.
+        s += "|out:" + outputs.map { "\($0.name)=\($0.signal.id)" }.joined(separator: ",")
+        for inst in instances {
+            s += "|inst \(inst.name):\(inst.definition.name)(" + inst.inputs.map { "\($0.port)=\($0.signal.id)" }.joined(separator: ",") + ")"
+        }
+        for mem in memories {
+            s += "|mem \(mem.name) \(mem.width)x\(mem.depth):" + mem.writes.map { "\($0.enable.id),\($0.address.id),\($0.data.id)" }.joined(separator: ";")
+        }
         return s
     }()
 }
 
 /// The combinational operands of a node: what its value depends on within the same cycle.
 extension Signal {
+    /// The declared name of an input port (nil for other nodes).
+    var portName: String? {
+        if case .input(let port) = op { return port }
+        return nil
+    }
+
     public var combinationalOperands: [Signal] {
         switch op {
         case .input, .constant, .register, .memoryReadSync: return []

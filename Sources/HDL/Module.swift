@@ -89,6 +89,15 @@ public final class ModuleBuilder {
 
     var clockAndReset: [Signal] { [clockSignal, resetSignal].compactMap { $0 } }
 
+    /// A user port may not take the name of the implicit `clk` or `rst` this module ends up with.
+    func checkImplicitPortNames() {
+        for s in clockAndReset {
+            if let port = s.portName, let location = portLocations[port] {
+                error("port name '\(port)' is taken by the implicit \(port == "clk" ? "clock" : "reset") of this module's registers, memories or instances", at: location)
+            }
+        }
+    }
+
     // MARK: Storage and wiring
 
     /// A wire to be driven later with `assign` (for feedback and forward references).
@@ -192,6 +201,6 @@ public final class ModuleBuilder {
 
     /// Two's-complement bit pattern of `value` in `shape.width` bits.
     static func pattern(_ value: Int128, _ shape: Shape) -> Int128 {
-        shape.width >= 127 ? value : value & ((Int128(1) << shape.width) - 1)
+        shape.width >= 128 ? value : value & (shape.width == 127 ? Int128.max : (Int128(1) << shape.width) - 1)
     }
 }

@@ -14,15 +14,18 @@ public struct Shape: Hashable, Sendable, CustomStringConvertible {
 
     /// Smallest and largest integer this shape holds (widths up to 127 bits).
     public var minValue: Int128 { isSigned ? -(Int128(1) << (width - 1)) : 0 }
-    public var maxValue: Int128 { isSigned ? (Int128(1) << (width - 1)) - 1 : (Int128(1) << width) - 1 }
+    public var maxValue: Int128 {
+        isSigned ? (Int128(1) << (width - 1)) - 1 : (width >= 127 ? Int128.max : (Int128(1) << width) - 1)
+    }
 
     public func contains(_ value: Int128) -> Bool {
-        if width >= 127 { return isSigned || value >= 0 }
+        if width >= 128 { return isSigned || value >= 0 }
         return value >= minValue && value <= maxValue
     }
 
     /// Narrowest shape of the given signedness that holds `value`.
     public static func fitting(_ value: Int128, signed: Bool) -> Shape {
+        precondition(signed || value >= 0, "no unsigned shape holds \(value)")
         var w = 1
         while !Shape(width: w, signed: signed).contains(value) { w += 1 }
         return Shape(width: w, signed: signed)

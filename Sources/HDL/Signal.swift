@@ -170,6 +170,10 @@ public final class Memory {
     public func readSync(address: Signal, enable: Signal? = nil, file: String = #fileID, line: Int = #line) -> Signal {
         let here = SourceLocation(file: file, line: line)
         checkAddress(address, at: here)
+        if let e = enable {
+            module.checkOwnership(e, at: here)
+            if e.width != 1 { module.error("read enable of memory '\(name)' must be 1 bit, got \(e)", at: here) }
+        }
         module.usesClock = true
         return Signal(.unsigned(width), .memoryReadSync(self, address: address, enable: enable), in: module, at: here)
     }

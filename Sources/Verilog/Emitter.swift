@@ -35,6 +35,10 @@ struct ModuleWriter {
     var liveMemories: Set<ObjectIdentifier> = []
     var memoryNames: [ObjectIdentifier: String] = [:]
     var taken: Set<String> = []
+    var instanceNames: [ObjectIdentifier: String] = [:]
+    var unusedSink = "_unused_ok"
+    /// The implicit clock input, when the module has one.
+    let clockSignal: Signal?
     /// Per signal id: nil = no bit read yet; otherwise which bits are read.
     var usedBits: [[Bool]?]
     var out = ""
@@ -44,6 +48,7 @@ struct ModuleWriter {
         live = Array(repeating: false, count: d.signals.count)
         names = Array(repeating: nil, count: d.signals.count)
         usedBits = Array(repeating: nil, count: d.signals.count)
+        clockSignal = d.usesClock ? d.signals.first { if case .input("clk") = $0.op { true } else { false } } : nil
     }
 
     mutating func write() -> String {
@@ -105,8 +110,9 @@ struct ModuleWriter {
 
     mutating func assignNames() {
         for p in d.ports { taken.insert(p.name) }
-        for inst in d.instances { taken.insert(inst.name) }
-        taken.insert("_unused_ok")
+        // Instance names share the module's namespace with ports and wires.
+        for inst in d.instances { instanceNames[ObjectIdentifier(inst)] = claim(inst.name) }
+        unusedSink = claim("_unused_ok")
         // An output declared by shape is the port itself.
         for (port, s) in d.outputs {
             if case .wire = s.op, s.name == port, names[s.id] == nil { names[s.id] = port }
@@ -166,6 +172,11 @@ struct ModuleWriter {
         }
     }
 
+    /// Marks the implicit clock as read by a clocked block.
+    mutating func useClock() {
+        if let clk = clockSignal { use(clk) }
+    }
+
     mutating func operand(_ s: Signal) -> String {
         use(s)
         return name(s)
@@ -214,6 +225,7 @@ struct ModuleWriter {
                 out += "    assign \(n) = \(memoryNames[ObjectIdentifier(mem)]!)[\(operand(address))];\n"
             case .memoryReadSync(let mem, let address, let enable):
                 let guardText = enable.map { "if (\(operand($0))) " } ?? ""
+                useClock()
                 out += "    always @(posedge clk) \(guardText)\(n) <= \(memoryNames[ObjectIdentifier(mem)]!)[\(operand(address))];\n"
             case .register(let r):
                 register(s, r)
@@ -222,6 +234,7 @@ struct ModuleWriter {
         for mem in d.memories where liveMemories.contains(ObjectIdentifier(mem)) {
             let mn = memoryNames[ObjectIdentifier(mem)]!
             for wr in mem.writes {
+                useClock()
                 out += "    always @(posedge clk) if (\(operand(wr.enable))) \(mn)[\(operand(wr.address))] <= \(operand(wr.data));\n"
             }
         }
@@ -238,7 +251,7 @@ struct ModuleWriter {
                     conns.append("        .\(p.name)(\(name(inst[p.name])))")
                 }
             }
-            out += "    \(inst.definition.name) \(inst.name) (\n\(conns.joined(separator: ",\n"))\n    );\n"
+            out += "    \(inst.definition.name) \(instanceNames[ObjectIdentifier(inst)]!) (\n\(conns.joined(separator: ",\n"))\n    );\n"
         }
     }
 
@@ -264,6 +277,7 @@ struct ModuleWriter {
         let n = name(s)
         let next = operand(r.next.driver!)
         let enable = r.enable.map { operand($0) }
+        useClock()
         var text = "    always @(posedge clk)"
         if let reset = r.resetValue {
             use(d.resetSignal!)
@@ -280,7 +294,6 @@ struct ModuleWriter {
     mutating func unusedBits() {
         var items: [String] = []
         for s in d.signals where live[s.id] && aliasSource(s) == nil {
-            if case .input(let port) = s.op, port == "clk", d.usesClock { continue }
             let mask = usedBits[s.id] ?? Array(repeating: false, count: s.width)
             var i = 0
             while i < s.width {
@@ -295,7 +308,7 @@ struct ModuleWriter {
         }
         // Outputs are read by the parent; a signal that only drives an output port is used.
         guard !items.isEmpty else { return }
-        out += "    wire _unused_ok = &{1'b0, \(items.reversed().joined(separator: ", ")), 1'b0};\n"
+        out += "    wire \(unusedSink) = &{1'b0, \(items.reversed().joined(separator: ", ")), 1'b0};\n"
     }
 }
 
