@@ -31,19 +31,19 @@ release:
 	$(SWIFT) build -c release
 
 ## rtl: regenerate Generated/ for the documented default configurations
+RTL_DEFAULTS := systolic mac lfsr rounder
+define emit-defaults
+	@rm -rf $(1) && mkdir -p $(1)
+	@for core in $(RTL_DEFAULTS); do $(GEN) $$core --out $(1)/$$core >/dev/null || exit 1; done
+endef
+
 rtl: build
-	@rm -rf Generated.tmp && mkdir -p Generated.tmp
-	@$(GEN) mac --out Generated.tmp/mac >/dev/null
-	@$(GEN) lfsr --out Generated.tmp/lfsr >/dev/null
-	@$(GEN) rounder --out Generated.tmp/rounder >/dev/null
+	$(call emit-defaults,Generated.tmp)
 	@rm -rf Generated && mv Generated.tmp Generated && echo "Generated/ regenerated"
 
 ## check-rtl: fail when Generated/ differs from what the generators emit now
 check-rtl: build
-	@rm -rf .build/rtl-check && mkdir -p .build/rtl-check
-	@$(GEN) mac --out .build/rtl-check/mac >/dev/null
-	@$(GEN) lfsr --out .build/rtl-check/lfsr >/dev/null
-	@$(GEN) rounder --out .build/rtl-check/rounder >/dev/null
+	$(call emit-defaults,.build/rtl-check)
 	@diff -r Generated .build/rtl-check >/dev/null || { echo "Generated/ is stale: run 'make rtl' and commit it" >&2; diff -r Generated .build/rtl-check | head -20 >&2; exit 1; }
 	@echo "Generated/ is up to date"
 
@@ -56,9 +56,12 @@ lint: deps
 	  echo "lint+synth ok: $$d ($$top)"; \
 	done
 
-## sim: co-simulate the default designs against the golden model and print a summary
+## sim: the default 8x8 systolic array (stochastic rounding) on several GEMMs, then the
+##      default MAC, LFSR and rounding units, all checked against the golden model
 sim: deps build
-	$(BUILD)/simulate
+	$(BUILD)/simulate gemm
+	@echo
+	$(BUILD)/simulate cores
 
 ## test: the whole suite (installs Verilator and yosys first when missing)
 test: deps build check-rtl

@@ -23,12 +23,16 @@ let package = Package(
         .target(name: "Cosim"),
         // Runs each core in Verilator against its golden model.
         .target(name: "Verification", dependencies: ["Cores", "Golden", "Cosim", "Verilog", "HDL"]),
+        // Command-line flags shared by the front ends.
+        .target(name: "CLIOptions", dependencies: [
+            "Cores", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .executableTarget(name: "generate-rtl", dependencies: [
-            "Cores", "Verilog", "HDL",
+            "Cores", "Verilog", "HDL", "CLIOptions",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "simulate", dependencies: [
-            "Verification", "Cores", "Golden",
+            "Verification", "Cores", "Golden", "CLIOptions",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "HDLTests", dependencies: ["HDL"]),

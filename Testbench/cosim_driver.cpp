@@ -275,6 +275,179 @@ static void do_bulk() {
     flush_out();
 }
 
+// ---------------------------------------------------------------- stream
+
+// One input stream of a stream command: resolved port pointers and its queue.
+struct StreamIn {
+    std::vector<uint8_t*> valid;        // 1-bit inputs (CData)
+    std::vector<const uint8_t*> ready;  // 1-bit outputs (CData)
+    std::vector<const CosimPort*> data;
+    std::vector<uint32_t> off;          // byte offset of each data port in a beat
+    size_t beat_bytes = 0;
+    uint64_t nbeats = 0, head = 0;
+    uint64_t shown = UINT64_MAX;        // beat currently on the data ports
+    int valid_on = -1;                  // value on the valid ports (-1 = not driven yet)
+    const uint8_t* beats = nullptr;
+    std::vector<uint64_t> accept;       // cycle of each accepted beat
+};
+
+static inline uint64_t splitmix64(uint64_t& state) {
+    state += 0x9E3779B97F4A7C15ull;
+    uint64_t z = state;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static const CosimPort& bit_port(uint16_t idx, bool output, const char* role) {
+    const CosimPort& p = port_at(idx);
+    char what[96];
+    if (p.width != 1 || p.storage != 1) {
+        snprintf(what, sizeof what, "stream: %s port %%s is not 1 bit wide", role);
+        die(what, p.name);
+    }
+    if (bool(p.output) != output) {
+        snprintf(what, sizeof what, "stream: %s port %%s must be an %s", role, output ? "output" : "input");
+        die(what, p.name);
+    }
+    return p;
+}
+
+static void do_stream() {
+    const uint64_t max_cycles = rd<uint64_t>();
+    const uint64_t expect = rd<uint64_t>();
+    const uint16_t ns = rd<uint16_t>();
+    std::vector<StreamIn> streams(ns);
+    for (StreamIn& s : streams) {
+        for (uint16_t k = rd<uint16_t>(); k > 0; --k)
+            s.valid.push_back(static_cast<uint8_t*>(bit_port(rd<uint16_t>(), false, "valid").ptr));
+        for (uint16_t k = rd<uint16_t>(); k > 0; --k)
+            s.ready.push_back(static_cast<const uint8_t*>(bit_port(rd<uint16_t>(), true, "ready").ptr));
+        for (uint16_t k = rd<uint16_t>(); k > 0; --k) {
+            const CosimPort& p = port_at(rd<uint16_t>());
+            if (p.output) die("stream: input data port %s is an output", p.name);
+            s.data.push_back(&p);
+            s.off.push_back(uint32_t(s.beat_bytes));
+            s.beat_bytes += wire_bytes(p.width);
+        }
+        s.nbeats = rd<uint64_t>();
+    }
+    const bool has_out = rd<uint8_t>() != 0;
+    const uint8_t* out_valid = nullptr;
+    uint8_t* out_ready = nullptr;
+    std::vector<const CosimPort*> out_data;
+    std::vector<uint32_t> out_off;
+    size_t out_row = 0;
+    uint8_t kind = 0;
+    uint64_t threshold = 0, rng = 0;
+    std::vector<uint8_t> rep;
+    if (has_out) {
+        out_valid = static_cast<const uint8_t*>(bit_port(rd<uint16_t>(), true, "output valid").ptr);
+        out_ready = static_cast<uint8_t*>(bit_port(rd<uint16_t>(), false, "output ready").ptr);
+        for (uint16_t k = rd<uint16_t>(); k > 0; --k) {
+            const CosimPort& p = port_at(rd<uint16_t>());
+            out_data.push_back(&p);
+            out_off.push_back(uint32_t(out_row));
+            out_row += wire_bytes(p.width);
+        }
+        kind = rd<uint8_t>();
+        if (kind == 1) {
+            threshold = rd<uint64_t>();
+            rng = rd<uint64_t>();
+        } else if (kind == 2) {
+            rep.resize(rd<uint32_t>());
+            if (rep.empty()) die("stream: empty ready pattern%s", "");
+            read_exact(rep.data(), rep.size());
+        } else if (kind != 0) {
+            die("stream: unknown ready pattern%s", "");
+        }
+    }
+    // All beats first (as in bulk mode, the sender never waits for us).
+    size_t total = 0;
+    for (const StreamIn& s : streams) total += s.beat_bytes * s.nbeats;
+    std::vector<uint8_t> queue(total);
+    if (total) read_exact(queue.data(), total);
+    size_t qoff = 0;
+    uint64_t pending = 0;  // streams with beats left
+    for (StreamIn& s : streams) {
+        s.beats = queue.data() + qoff;
+        qoff += s.beat_bytes * s.nbeats;
+        s.accept.resize(s.nbeats);
+        if (s.nbeats) ++pending;
+    }
+#if COSIM_CLOCK < 0
+    die("stream: design has no clock input%s", "");
+#else
+    // Delivered beats: room for the expected ones up front; growth (only when
+    // the design delivers more than expected) doubles.
+    const uint64_t cap0 = expect < (uint64_t(1) << 20) ? expect : (uint64_t(1) << 20);
+    std::vector<uint64_t> dcycles(cap0 ? cap0 : 16);
+    std::vector<uint8_t> dbeats(out_row * dcycles.size());
+    uint64_t delivered = 0;
+    uint8_t* clk = static_cast<uint8_t*>(g_ports[COSIM_CLOCK].ptr);
+    StreamIn* const sb = streams.data();
+    StreamIn* const se = sb + streams.size();
+    size_t rep_i = 0;
+    uint64_t c = 0;
+    for (; c < max_cycles; ++c) {
+        if (pending == 0 && delivered >= expect) break;
+        for (StreamIn* s = sb; s != se; ++s) {
+            if (s->head < s->nbeats) {
+                if (s->shown != s->head) {
+                    const uint8_t* b = s->beats + s->head * s->beat_bytes;
+                    for (size_t j = 0; j < s->data.size(); ++j) poke_port(*s->data[j], b + s->off[j]);
+                    s->shown = s->head;
+                }
+                if (s->valid_on != 1) { for (uint8_t* v : s->valid) *v = 1; s->valid_on = 1; }
+            } else if (s->valid_on != 0) {
+                for (uint8_t* v : s->valid) *v = 0;
+                s->valid_on = 0;
+            }
+        }
+        uint8_t r = 1;
+        if (has_out) {
+            if (kind == 1) r = (splitmix64(rng) >> 32) < threshold;
+            else if (kind == 2) { r = rep[rep_i] != 0; if (++rep_i == rep.size()) rep_i = 0; }
+            *out_ready = r;
+        }
+        eval_inputs();
+        for (StreamIn* s = sb; s != se; ++s) {
+            if (s->head >= s->nbeats) continue;
+            bool ok = true;
+            for (const uint8_t* q : s->ready) ok &= (*q & 1) != 0;
+            if (ok) {
+                s->accept[s->head++] = c;
+                if (s->head == s->nbeats) --pending;
+            }
+        }
+        if (has_out && r && (*out_valid & 1)) {
+            if (delivered == dcycles.size()) {
+                dcycles.resize(dcycles.size() * 2);
+                dbeats.resize(out_row * dcycles.size());
+            }
+            dcycles[delivered] = c;
+            uint8_t* d = dbeats.data() + delivered * out_row;
+            for (size_t j = 0; j < out_data.size(); ++j) peek_port(*out_data[j], d + out_off[j]);
+            ++delivered;
+        }
+        clock_cycle(clk);
+    }
+    // Offer nothing, take nothing until told otherwise.
+    for (StreamIn& s : streams) for (uint8_t* v : s.valid) *v = 0;
+    if (has_out) *out_ready = 0;
+    g_dirty = true;
+
+    if (g_quiet) return;
+    put_val<uint64_t>(c);
+    for (const StreamIn& s : streams) put_val<uint64_t>(s.head);
+    put_val<uint64_t>(delivered);
+    for (const StreamIn& s : streams) put(s.accept.data(), s.head * sizeof(uint64_t));
+    put(dcycles.data(), delivered * sizeof(uint64_t));
+    put(dbeats.data(), delivered * out_row);
+    flush_out();
+#endif
+}
+
 int main(int argc, char** argv) {
     const char* vcd_path = nullptr;
     for (int i = 1; i < argc; ++i) {
@@ -346,6 +519,7 @@ int main(int argc, char** argv) {
         case COSIM_OP_EVAL: eval_inputs(); break;
         case COSIM_OP_STEP: do_step(rd<uint64_t>()); break;
         case COSIM_OP_BULK: do_bulk(); break;
+        case COSIM_OP_STREAM: do_stream(); break;
         case COSIM_OP_SYNC:
             put_val<uint64_t>(g_cycle);
             flush_out();

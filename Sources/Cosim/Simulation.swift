@@ -14,6 +14,11 @@ import Darwin
 /// no round trips. Values are masked to the port width; wide ports (> 64 bits)
 /// travel as 64-bit words, least significant first.
 ///
+/// Three ways to drive it: single commands (poke/eval/peek/step), bulk mode
+/// (`run`: one row of inputs per cycle, one round trip) and stream mode
+/// (`stream`, in Stream.swift: queues of beats through valid/ready handshakes,
+/// following the design's backpressure, one round trip).
+///
 /// Every command is also recorded (in its compact wire form) so that
 /// `dumpWaveform(to:)` can replay the session into a trace build.
 public final class Simulation {
@@ -21,11 +26,11 @@ public final class Simulation {
     public let model: BuiltModel
     /// The VCD this simulation writes (complete after `close()`), if any.
     public let waveform: URL?
-    /// Clock cycles stepped so far (by `step` and `run`).
-    public private(set) var cycle: Int = 0
+    /// Clock cycles stepped so far (by `step`, `run` and `stream`).
+    public internal(set) var cycle: Int = 0
 
     private let portIndex: [String: Int]
-    private let clockIndex: Int?
+    let clockIndex: Int?
     private var pid: pid_t = 0
     private var toDriver: Int32 = -1
     private var fromDriver: Int32 = -1
@@ -186,10 +191,8 @@ public final class Simulation {
         }
         guard cycles > 0 else { return [] }
 
-        let inLayout = ins.map { (bytes: Wire.bytes(design.ports[$0].width), words: design.ports[$0].words) }
-        let outLayout = outs.map { (bytes: Wire.bytes(design.ports[$0].width), words: design.ports[$0].words, width: design.ports[$0].width) }
-        let inRow = inLayout.reduce(0) { $0 + $1.bytes }
-        let outRow = outLayout.reduce(0) { $0 + $1.bytes }
+        let inRow = WireRow(widths: ins.map { design.ports[$0].width })
+        let outRow = WireRow(widths: outs.map { design.ports[$0].width })
 
         var header: [UInt8] = [Wire.bulk]
         header.appendLE(UInt16(ins.count))
@@ -198,60 +201,18 @@ public final class Simulation {
         for o in outs { header.appendLE(UInt16(o)) }
         header.appendLE(UInt64(cycles))
 
-        let total = header.count + inRow * cycles
+        let total = header.count + inRow.rowBytes * cycles
         let msg = [UInt8](unsafeUninitializedCapacity: total) { buf, count in
             let raw = UnsafeMutableRawBufferPointer(buf)
             header.withUnsafeBytes { raw.copyMemory(from: $0) }
-            values.withUnsafeBufferPointer { v in
-                var o = header.count
-                var vi = 0
-                for _ in 0..<cycles {
-                    for p in inLayout {
-                        switch p.bytes {
-                        case 1: raw[o] = UInt8(truncatingIfNeeded: v[vi])
-                        case 2: raw.storeBytes(of: UInt16(truncatingIfNeeded: v[vi]).littleEndian, toByteOffset: o, as: UInt16.self)
-                        case 4: raw.storeBytes(of: UInt32(truncatingIfNeeded: v[vi]).littleEndian, toByteOffset: o, as: UInt32.self)
-                        default:
-                            for k in 0..<p.words {
-                                raw.storeBytes(of: v[vi + k].littleEndian, toByteOffset: o + 8 * k, as: UInt64.self)
-                            }
-                        }
-                        o += p.bytes
-                        vi += p.words
-                    }
-                }
-            }
+            values.withUnsafeBufferPointer { inRow.pack($0, rows: cycles, into: raw, at: header.count) }
             count = total
         }
-        // Big batches go straight to the pipe, not through the send buffer.
-        try flush()
-        if recordingEnabled { recording.append(contentsOf: msg) }
-        if !msg.withUnsafeBytes({ Subprocess.writeAll(toDriver, $0) }) { throw died() }
+        try sendBatch(msg)
         cycle += cycles
-        let reply = try exchange(replyBytes: outRow * cycles)
+        let reply = try exchange(replyBytes: outRow.rowBytes * cycles)
         guard outWords > 0 else { return [] }
-        return [UInt64](unsafeUninitializedCapacity: outWords * cycles) { buf, count in
-            reply.withUnsafeBytes { raw in
-                var o = 0
-                var wi = 0
-                for _ in 0..<cycles {
-                    for p in outLayout {
-                        switch p.bytes {
-                        case 1: buf[wi] = UInt64(raw[o])
-                        case 2: buf[wi] = UInt64(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: o, as: UInt16.self)))
-                        case 4: buf[wi] = UInt64(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: o, as: UInt32.self)))
-                        default:
-                            for k in 0..<p.words {
-                                buf[wi + k] = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: o + 8 * k, as: UInt64.self))
-                            }
-                        }
-                        o += p.bytes
-                        wi += p.words
-                    }
-                }
-            }
-            count = outWords * cycles
-        }
+        return reply.withUnsafeBytes { outRow.unpack($0, at: 0, rows: cycles) }
     }
 
     /// Bulk mode with one array per cycle: `values[c]` is the row of input
@@ -334,14 +295,14 @@ public final class Simulation {
 
     // MARK: - Internals
 
-    private func index(_ port: String) throws -> Int {
+    func index(_ port: String) throws -> Int {
         guard let i = portIndex[port] else {
             throw CosimError.unknownPort(port, top: design.top, known: design.ports.map(\.name))
         }
         return i
     }
 
-    private func inputPort(_ port: String) throws -> Int {
+    func inputPort(_ port: String) throws -> Int {
         let i = try index(port)
         guard design.ports[i].direction == .input else {
             throw CosimError.usage("port `\(port)` of `\(design.top)` is an output and cannot be poked")
@@ -352,12 +313,12 @@ public final class Simulation {
         return i
     }
 
-    private func checkOpen() throws {
+    func checkOpen() throws {
         if let f = failure { throw f }
         if isClosed { throw CosimError.closed(top: design.top) }
     }
 
-    private func sendPoke(_ p: Int, _ words: [UInt64]) throws {
+    func sendPoke(_ p: Int, _ words: [UInt64]) throws {
         try checkOpen()
         let port = design.ports[p]
         let n = Wire.bytes(port.width)
@@ -375,13 +336,13 @@ public final class Simulation {
 
     /// Appends one command to the send buffer (and to the recording).
     @inline(__always)
-    private func emit(record: Bool = true, _ body: (inout [UInt8]) -> Void) {
+    func emit(record: Bool = true, _ body: (inout [UInt8]) -> Void) {
         let start = pending.count
         body(&pending)
         if record && recordingEnabled { recording.append(contentsOf: pending[start...]) }
     }
 
-    private func flush() throws {
+    func flush() throws {
         try checkOpen()
         guard !pending.isEmpty else { return }
         let ok = pending.withUnsafeBytes { Subprocess.writeAll(toDriver, $0) }
@@ -389,8 +350,16 @@ public final class Simulation {
         if !ok { throw died() }
     }
 
+    /// Sends a large command straight to the pipe (not through the send
+    /// buffer), after everything pending, and records it.
+    func sendBatch(_ msg: [UInt8]) throws {
+        try flush()
+        if recordingEnabled { recording.append(contentsOf: msg) }
+        if !msg.withUnsafeBytes({ Subprocess.writeAll(toDriver, $0) }) { throw died() }
+    }
+
     /// Sends everything pending, then reads a reply of exactly `replyBytes`.
-    private func exchange(replyBytes: Int) throws -> [UInt8] {
+    func exchange(replyBytes: Int) throws -> [UInt8] {
         try flush()
         var ok = true
         let reply = [UInt8](unsafeUninitializedCapacity: replyBytes) { buf, count in

@@ -8,6 +8,9 @@ public struct RounderModel: Sendable {
     private var lfsr: LFSRModel?
 
     public var dropBits: Int { input.fracLength - output.fracLength }
+    /// The LFSR state the next valid input will draw from; nil unless stochastic. Exposed so
+    /// that models built from several units (the systolic array) can check their draw counts.
+    public var lfsrState: UInt64? { lfsr?.state }
     /// High for one edge after each valid input.
     public private(set) var outValid = false
     /// The output register. It keeps its value while no valid input arrives.

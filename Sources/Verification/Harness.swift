@@ -127,7 +127,7 @@ struct BulkComparison {
 
 extension FixedPoint {
     /// The golden model's view of the same format.
-    var golden: FixedFormat { FixedFormat(wordLength: bits, fracLength: frac, signed: signed) }
+    public var golden: FixedFormat { FixedFormat(wordLength: bits, fracLength: frac, signed: signed) }
 }
 
 /// Small deterministic generator (SplitMix64) so that every run with a seed is reproducible.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLIOptions
 import Cores
 import Foundation
 import HDL
@@ -18,7 +19,20 @@ struct GenerateRTL: ParsableCommand {
         Writes one .v file per module plus manifest.json (ports, widths, parameters).
         A refused parameter prints one line naming it, exits with status 2 and writes nothing.
         """,
-        subcommands: [MACCommand.self, LFSRCommand.self, RounderCommand.self])
+        subcommands: [SystolicCommand.self, MACCommand.self, LFSRCommand.self, RounderCommand.self])
+}
+
+struct SystolicCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "systolic",
+        abstract: "R x C output-stationary systolic array with per-column ROUND units and an output FIFO (docs/SYSTOLIC.md).")
+
+    @OptionGroup var design: SystolicOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        try emit(core: "systolic", design.config, to: output.out) { try Systolic.module($0) }
+    }
 }
 
 struct MACCommand: ParsableCommand {
@@ -79,7 +93,6 @@ struct RounderCommand: ParsableCommand {
     }
 }
 
-extension OutputRounding: ExpressibleByArgument {}
 
 /// Validates, elaborates, emits, then writes: errors before the write leave nothing behind.
 func emit<C: Encodable>(core: String, _ config: C, to out: String, _ build: (C) throws -> ModuleDefinition) throws {

@@ -1,14 +1,128 @@
 import ArgumentParser
+import CLIOptions
 import Cores
+import Cosim
 import Foundation
+import Golden
 import Verification
 
 struct Simulate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate",
         abstract: "Co-simulate generated designs in Verilator against the Swift golden model.",
-        subcommands: [CoresCommand.self, BenchCommand.self],
-        defaultSubcommand: CoresCommand.self)
+        subcommands: [GEMMCommand.self, CoresCommand.self, BenchCommand.self],
+        defaultSubcommand: GEMMCommand.self)
+}
+
+/// Left-aligned first column, right-aligned numbers, a rule under the header.
+func table(_ header: [String], _ rows: [[String]]) -> String {
+    let widths = header.indices.map { i in ([header] + rows).map { $0[i].count }.max()! }
+    var lines: [String] = []
+    for (n, row) in ([header] + rows).enumerated() {
+        lines.append(row.enumerated().map { i, cell in
+            i == 0 ? cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+                   : String(repeating: " ", count: widths[i] - cell.count) + cell
+        }.joined(separator: "  "))
+        if n == 0 { lines.append(String(repeating: "-", count: widths.reduce(0, +) + 2 * (widths.count - 1))) }
+    }
+    return lines.joined(separator: "\n")
+}
+
+func json<T: Encodable>(_ value: T) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
+}
+
+struct GEMMCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gemm",
+        abstract: "Random GEMMs and a corner-case GEMM on the systolic array, every element checked against the golden model.")
+
+    @OptionGroup var design: SystolicOptions
+    @Option(help: "Rows of A and C.") var m = 20
+    @Option(help: "Columns of B and C.") var n = 13
+    @Option(help: "Reduction length (columns of A, rows of B).") var k = 40
+    @Option(help: "Seed of the random matrices.") var seed: UInt64 = 1
+    @Option(help: "Random GEMMs to run (plus one corner-case GEMM).") var count = 3
+    @Option(help: "Probability that C is accepted in a cycle (1 = always; below 1 exercises backpressure).") var readyProbability = 1.0
+    @Flag(help: "Print one JSON object instead of the table.") var json = false
+
+    struct Summary: Encodable {
+        let design: SystolicConfig
+        let m, n, k: Int
+        let cycles: Int
+        let expectedCycles: Int
+        let macs: Int
+        let utilization: Double
+        let mismatches: Int
+        let firstMismatch: String?
+        let waveform: String?
+        let error: [String: ErrorSummary]
+        let simulatedMACsPerSecond: Double
+        let wallSeconds: Double
+        let runs: [GEMMReport]
+    }
+
+    func validate() throws {
+        for (name, v) in [("m", m), ("n", n), ("k", k)] where v < 1 || v > 1 << 16 {
+            throw ValidationError("invalid value \(v) for --\(name): allowed 1...65536")
+        }
+        if count < 0 { throw ValidationError("invalid value \(count) for --count: allowed 0 or more") }
+        if !(readyProbability > 0 && readyProbability <= 1) {
+            throw ValidationError("invalid value \(readyProbability) for --ready-probability: allowed (0, 1]")
+        }
+    }
+
+    func run() throws {
+        let start = Date()
+        let c = design.config
+        try c.validate()
+        let harness = try SystolicHarness(c)
+        let ready: ReadyPattern = readyProbability >= 1 ? .always : .random(probability: readyProbability, seed: seed)
+        var g = SplitMix64(seed: seed)
+        var reports: [GEMMReport] = []
+        for i in 0..<count {
+            let a = SystolicHarness.random(rows: m, cols: k, c.a.golden, &g)
+            let b = SystolicHarness.random(rows: k, cols: n, c.b.golden, &g)
+            reports.append(try harness.run(label: "random \(i + 1)", a: a, b: b, ready: ready))
+        }
+        let (ca, cb) = harness.cornerCase(m: m, k: k, n: n, seed: seed &+ 1)
+        reports.append(try harness.run(label: "corners", a: ca, b: cb, ready: ready))
+
+        let cycles = reports.reduce(0) { $0 + $1.cycles }
+        let macs = reports.reduce(0) { $0 + $1.macs }
+        let mismatches = reports.reduce(0) { $0 + $1.mismatches }
+        let failed = reports.first { !$0.passed }
+        let simSeconds = reports.reduce(0.0) { $0 + Double($1.tiles * c.rows * c.cols * $1.k) / $1.simulatedMACsPerSecond }
+        let summary = Summary(
+            design: c, m: m, n: n, k: k, cycles: cycles, expectedCycles: reports.reduce(0) { $0 + $1.expectedCycles },
+            macs: macs, utilization: Double(macs) / Double(cycles * c.rows * c.cols), mismatches: mismatches,
+            firstMismatch: failed?.firstMismatch, waveform: failed?.waveform,
+            error: [c.rounding.rawValue: reports.last { $0.label != "corners" }?.error ?? reports[0].error],
+            simulatedMACsPerSecond: Double(reports.reduce(0) { $0 + $1.tiles * c.rows * c.cols * $1.k }) / max(simSeconds, 1e-9),
+            wallSeconds: Date().timeIntervalSince(start), runs: reports)
+        if json {
+            print(try GEMMCommandJSON.render(summary))
+        } else {
+            print("systolic \(c.rows)x\(c.cols), A \(c.a), B \(c.b), acc \(c.accumulator), C \(c.output), \(c.rounding) rounding")
+            print(table(["gemm", "m x k x n", "tiles", "cycles", "formula", "util", "mismatches", "RMSE", "bias", "SQNR dB", "MMAC/s"],
+                        reports.map { r in
+                            [r.label, "\(r.m)x\(r.k)x\(r.n)", String(r.tiles), String(r.cycles), String(r.expectedCycles),
+                             String(format: "%.1f%%", r.utilization * 100), String(r.mismatches),
+                             String(format: "%.4f", r.error.rmse), String(format: "%+.4f", r.error.meanError),
+                             r.error.sqnrDB.map { String(format: "%.1f", $0) } ?? "inf",
+                             String(format: "%.1f", r.simulatedMACsPerSecond / 1e6)]
+                        }))
+            print(String(format: "%d GEMMs, %d MACs, %d mismatches, %.1f s", reports.count, macs, mismatches, summary.wallSeconds))
+            if let f = failed { print("\nFIRST MISMATCH (\(f.label)): \(f.firstMismatch ?? "?")\nwaveform: \(f.waveform ?? "not written")") }
+        }
+        if mismatches > 0 { throw ExitCode(1) }
+    }
+}
+
+enum GEMMCommandJSON {
+    static func render<T: Encodable>(_ value: T) throws -> String { try json(value) }
 }
 
 /// Prints reports as a table, or as JSON.

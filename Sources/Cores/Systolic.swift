@@ -1,0 +1,253 @@
+import HDL
+
+/// An R×C output-stationary wavefront systolic array with a stochastic-rounding output path
+/// (Gupta et al.). The contract it implements is docs/SYSTOLIC.md.
+public struct SystolicConfig: Hashable, Sendable, Codable {
+    public static let sizes = 1...128
+    public static let operandBits = 2...16
+    public static let accBitsRange = 2...64
+    public static let outputBits = 2...32
+
+    public var rows: Int
+    public var cols: Int
+    public var a: FixedPoint
+    public var b: FixedPoint
+    /// Largest reduction length K the default accumulator must hold without overflow.
+    public var maxK: Int
+    public var accBitsOverride: Int?
+    public var output: FixedPoint
+    public var rounding: OutputRounding
+    public var lfsrWidth: Int
+    /// Base seed; column j's LFSR starts at `columnSeed(j)`.
+    public var seed: UInt64
+
+    /// The defaults are the documented default design: 8×8, A and B `s8.6` (values in [-2, 2)),
+    /// C `s8.2`, so rounding drops 10 bits.
+    public init(rows: Int = 8, cols: Int = 8, a: FixedPoint = FixedPoint(bits: 8, frac: 6), b: FixedPoint? = nil,
+                maxK: Int = 4096, accBits: Int? = nil, output: FixedPoint = FixedPoint(bits: 8, frac: 2),
+                rounding: OutputRounding = .stochastic, lfsrWidth: Int = 16, seed: UInt64 = 1) {
+        self.rows = rows
+        self.cols = cols
+        self.a = a
+        self.b = b ?? a
+        self.maxK = maxK
+        self.accBitsOverride = accBits
+        self.output = output
+        self.rounding = rounding
+        self.lfsrWidth = lfsrWidth
+        self.seed = seed
+    }
+
+    public var accBits: Int { accBitsOverride ?? a.bits + b.bits + ceilLog2(maxK) }
+    public var accumulator: FixedPoint { FixedPoint(bits: accBits, frac: a.frac + b.frac, signed: a.signed || b.signed) }
+    public var dropBits: Int { accumulator.frac - output.frac }
+
+    /// Column j's LFSR seed: spread over the sequence by a prime stride (docs/SYSTOLIC.md).
+    public func columnSeed(_ j: Int) -> UInt64 {
+        let period = (UInt64(1) << lfsrWidth) - 1
+        return 1 + (seed - 1 + 7919 * UInt64(j)) % period
+    }
+
+    public func rounder(column j: Int) -> RounderConfig {
+        RounderConfig(input: accumulator, output: output, rounding: rounding, lfsr: LFSRConfig(width: lfsrWidth, seed: columnSeed(j)))
+    }
+
+    /// Output FIFO rows: enough for every tile in flight when C is always ready, so the array
+    /// only waits for a consumer that is slow.
+    public var fifoDepth: Int {
+        var d = 2
+        while d < 3 * rows + cols + 3 { d *= 2 }
+        return d
+    }
+
+    /// Cycles of the output path beyond fill and drain: input register and FIFO write.
+    public static let latency = 2
+
+    /// Cycles from the first beat accepted to the last row delivered, for an M×K by K×N GEMM
+    /// with data always offered and C always accepted (docs/SYSTOLIC.md).
+    public func expectedCycles(m: Int, n: Int, k: Int) -> Int {
+        let tiles = ((m + rows - 1) / rows) * ((n + cols - 1) / cols)
+        return k + (tiles - 1) * max(k, rows) + 2 * rows + cols + Self.latency
+    }
+
+    public var moduleName: String {
+        var name = "systolic_\(rows)x\(cols)_\(a.tag)_\(b.tag)_acc\(accBits)_\(output.tag)_\(rounding)"
+        if rounding == .stochastic { name += "_lfsr\(lfsrWidth)_seed\(String(seed, radix: 16))" }
+        return name
+    }
+
+    public func validate() throws {
+        let sizes = "\(Self.sizes.lowerBound)...\(Self.sizes.upperBound)"
+        try require(Self.sizes.contains(rows), "rows", rows, sizes)
+        try require(Self.sizes.contains(cols), "cols", cols, sizes)
+        let bits = "\(Self.operandBits.lowerBound)...\(Self.operandBits.upperBound)"
+        try require(Self.operandBits.contains(a.bits), "input-bits", a.bits, bits)
+        try require(Self.operandBits.contains(b.bits), "weight-bits", b.bits, bits)
+        try require(MACConfig.maxKRange.contains(maxK), "max-k", maxK, "1...\(MACConfig.maxKRange.upperBound)")
+        try require(Self.accBitsRange.contains(accBits), "acc-bits", accBits, "\(Self.accBitsRange.lowerBound)...\(Self.accBitsRange.upperBound)")
+        try require(Self.outputBits.contains(output.bits), "output-bits", output.bits, "\(Self.outputBits.lowerBound)...\(Self.outputBits.upperBound)")
+        try require(dropBits >= 0 && dropBits < accBits, "output-frac", output.frac,
+                    "\(accumulator.frac - accBits + 1)...\(accumulator.frac) (input-frac + weight-frac - output-frac bits are dropped)")
+        if rounding == .stochastic {
+            try require(LFSRConfig.widths.contains(lfsrWidth) && lfsrWidth >= dropBits, "lfsr-width", lfsrWidth,
+                        "\(max(dropBits, LFSRConfig.widths.lowerBound))...\(LFSRConfig.widths.upperBound) (at least the \(dropBits) dropped bits)")
+            let top = (UInt64(1) << lfsrWidth) - 1
+            try require(seed >= 1 && seed <= top, "lfsr-seed", seed, "1...\(top)")
+        }
+    }
+}
+
+public enum Systolic {
+    /// One processing element. Operands and the beat's flags arrive from the west (A) and north
+    /// (B) neighbours' registers and leave registered to the east and south. `acc` accumulates;
+    /// on a tile's last beat the finished sum is captured in `res`, so the next tile can start
+    /// at once; `load` copies `res` into the column's drain chain `d`, which shifts north by one
+    /// PE per cycle.
+    static func pe(_ c: SystolicConfig) throws -> ModuleDefinition {
+        let acc = c.accumulator.shape
+        return try ModuleDefinition.define("pe_\(c.a.tag)_\(c.b.tag)_acc\(c.accBits)") { m in
+            let a = m.input("a_in", c.a.shape)
+            let b = m.input("b_in", c.b.shape)
+            let valid = m.input("valid_in", .bit)
+            let first = m.input("first_in", .bit)
+            let last = m.input("last_in", .bit)
+            let load = m.input("load", .bit)
+            let drainIn = m.input("drain_in", acc)
+            let drainValidIn = m.input("drain_valid_in", .bit)
+
+            let sum = m.register("acc_q", acc, reset: nil, enable: valid)
+            let product = (a * b).named("product")
+            let addend = product.width > acc.width ? product.truncated(to: acc.width) : product.extended(to: acc.width)
+            let next = (mux(first, m.constant(0, acc), sum) &+ addend).named("sum")
+            sum.assign(next)
+            let result = m.register("res_q", acc, reset: nil, enable: valid & last)
+            result.assign(next)
+            let drain = m.delay(mux(load, result, drainIn), name: "drain_q", reset: nil)
+            let drainValid = m.delay(load | drainValidIn, name: "drain_valid_q")
+
+            m.output("a_out", m.delay(a, name: "a_q", reset: nil))
+            m.output("b_out", m.delay(b, name: "b_q", reset: nil))
+            m.output("valid_out", m.delay(valid, name: "valid_q"))
+            m.output("first_out", m.delay(first, name: "first_q", reset: nil))
+            m.output("last_out", m.delay(last, name: "last_q", reset: nil))
+            m.output("drain_out", drain)
+            m.output("drain_valid_out", drainValid)
+        }
+    }
+
+    public static func module(_ c: SystolicConfig) throws -> ModuleDefinition {
+        try c.validate()
+        let peDef = try pe(c)
+        let rounders = try (0..<c.cols).map { try Rounder.module(c.rounder(column: $0)) }
+        let fifoDef = try FIFO.module(FIFOConfig(width: c.cols * c.output.bits + 1, depth: c.fifoDepth))
+        let (R, C) = (c.rows, c.cols)
+        let wa = c.a.bits, wb = c.b.bits, wo = c.output.bits
+
+        return try ModuleDefinition.define(c.moduleName) { m in
+            let aValid = m.input("a_valid", .bit)
+            let aData = m.input("a_data", .unsigned(R * wa))
+            let aLast = m.input("a_last", .bit)
+            let bValid = m.input("b_valid", .bit)
+            let bData = m.input("b_data", .unsigned(C * wb))
+            let cReady = m.input("c_ready", .bit)
+
+            // Admission: a tile's last beat waits until the previous drain has room (R cycles
+            // since the previous last beat) and the output FIFO can take R more rows.
+            let countBits = ceilLog2(R + 1) + 1
+            let sinceLast = m.register("since_last_q", .unsigned(countBits), reset: Int128(R))
+            let fifoBits = ceilLog2(c.fifoDepth) + 2
+            let promised = m.register("promised_q", .unsigned(fifoBits))
+            let room = (sinceLast .>= R) & (promised .<= c.fifoDepth - R)
+            let accept = (~aLast | room).named("accept")
+            let fire = (aValid & bValid & accept).named("fire")
+            let lastFire = (fire & aLast).named("last_fire")
+            sinceLast.assign(mux(lastFire, m.constant(1, sinceLast.shape), mux(sinceLast .>= R, sinceLast, sinceLast &+ 1)))
+            m.output("a_ready", bValid & accept)
+            m.output("b_ready", aValid & accept)
+
+            // Input registers; `first` marks the beat after a last beat (and the very first).
+            let startOfTile = m.register("start_of_tile_q", .bit, reset: 1, enable: fire)
+            startOfTile.assign(aLast)
+            let inValid = m.delay(fire, name: "in_valid_q")
+            let inFirst = m.delay(startOfTile, name: "in_first_q", reset: nil)
+            let inLast = m.delay(aLast, name: "in_last_q", reset: nil)
+            let inA = m.delay(aData, name: "in_a_q", reset: nil)
+            let inB = m.delay(bData, name: "in_b_q", reset: nil)
+
+            // Skew: row i of A (with the beat's flags) waits i cycles, column j of B j cycles.
+            func delayed(_ s: Signal, _ n: Int, _ name: String, reset: Int128? = nil) -> Signal {
+                var x = s
+                for step in 0..<n { x = m.delay(x, name: "\(name)_\(step)", reset: reset) }
+                return x
+            }
+            var west: [(a: Signal, valid: Signal, first: Signal, last: Signal)] = []
+            for i in 0..<R {
+                let a = inA.bits(i * wa + wa - 1, i * wa).reinterpretedAs(c.a.shape)
+                west.append((delayed(a, i, "skew_a\(i)"), delayed(inValid, i, "skew_valid\(i)", reset: 0),
+                             delayed(inFirst, i, "skew_first\(i)"), delayed(inLast, i, "skew_last\(i)")))
+            }
+            let north: [Signal] = (0..<C).map { j in
+                delayed(inB.bits(j * wb + wb - 1, j * wb).reinterpretedAs(c.b.shape), j, "skew_b\(j)")
+            }
+
+            // The array: A flows east, B south; each column's drain chain runs north (declared
+            // as wires, since PE(i, j) reads the chain of PE(i+1, j), made after it).
+            let drain = (0..<R).map { i in (0..<C).map { j in m.wire("drain_\(i)_\(j)", c.accumulator.shape) } }
+            let drainValid = (0..<R).map { i in (0..<C).map { j in m.wire("drain_valid_\(i)_\(j)", .bit) } }
+            let loads = (0..<C).map { m.wire("load_\($0)", .bit) }
+            let zero = m.constant(0, c.accumulator.shape), low = m.constant(0, .bit)
+            var above: [Instance?] = Array(repeating: nil, count: C)
+            for i in 0..<R {
+                var left: Instance?
+                for j in 0..<C {
+                    let pe = m.instance(peDef, name: "pe_\(i)_\(j)", [
+                        "a_in": left?["a_out"] ?? west[i].a,
+                        "valid_in": left?["valid_out"] ?? west[i].valid,
+                        "first_in": left?["first_out"] ?? west[i].first,
+                        "last_in": left?["last_out"] ?? west[i].last,
+                        "b_in": above[j]?["b_out"] ?? north[j],
+                        "load": loads[j],
+                        "drain_in": i + 1 < R ? drain[i + 1][j] : zero,
+                        "drain_valid_in": i + 1 < R ? drainValid[i + 1][j] : low,
+                    ])
+                    drain[i][j].assign(pe["drain_out"])
+                    drainValid[i][j].assign(pe["drain_valid_out"])
+                    // The bottom PE's forwarded flags say its last MAC of a tile just happened:
+                    // every res of the column is final, so the column loads its drain chain.
+                    if i == R - 1 { loads[j].assign(pe["valid_out"] & pe["last_out"]) }
+                    left = pe
+                    above[j] = pe
+                }
+            }
+
+            // Output path: one ROUND unit per column, deskew so a row leaves together, FIFO.
+            var rounded: [Signal] = []
+            var rowValid = low
+            for j in 0..<C {
+                let unit = m.instance(rounders[j], name: "round_\(j)", ["in_valid": drainValid[0][j], "x": drain[0][j]])
+                rounded.append(delayed(unit["y"], C - 1 - j, "deskew\(j)"))
+                if j == C - 1 { rowValid = unit["out_valid"] }
+            }
+            let rowIndex = m.register("row_index_q", .unsigned(max(1, ceilLog2(R))), enable: rowValid)
+            let lastRow = rowIndex .== (R - 1)
+            rowIndex.assign(R == 1 ? rowIndex : mux(lastRow, m.constant(0, rowIndex.shape), rowIndex &+ 1))
+            let fifo = m.instance(fifoDef, name: "out_fifo", [
+                "in_valid": rowValid, "in_data": cat([lastRow] + rounded.reversed().map(\.asUnsigned)), "out_ready": cReady,
+            ])
+            let out = fifo["out_data"]
+            let pop = fifo["out_valid"] & cReady
+            m.output("c_valid", fifo["out_valid"])
+            m.output("c_data", out.bits(C * wo - 1, 0))
+            m.output("c_last", out.bit(C * wo))
+
+            // Rows promised to the FIFO: R per admitted tile, returned as rows leave.
+            let promise = mux(lastFire, m.constant(Int128(R), .unsigned(fifoBits)), m.constant(0, .unsigned(fifoBits)))
+            promised.assign((promised &+ promise) &- pop.extended(to: fifoBits))
+        }
+    }
+}
+
+extension Signal {
+    /// The same bits read with another shape of the same width.
+    func reinterpretedAs(_ shape: Shape) -> Signal { shape.isSigned ? asSigned : asUnsigned }
+}

@@ -1,0 +1,190 @@
+import Cosim
+import Cores
+import Foundation
+import Golden
+import HDL
+
+/// One GEMM on the systolic array, compared element by element with the golden model.
+public struct GEMMReport: Sendable, Codable {
+    public let label: String
+    public let m: Int
+    public let n: Int
+    public let k: Int
+    public let tiles: Int
+    /// From the first beat accepted to the last row of C delivered, inclusive.
+    public let cycles: Int
+    /// The analytic count of docs/SYSTOLIC.md (only meaningful when C is always ready).
+    public let expectedCycles: Int
+    public let macs: Int
+    public let utilization: Double
+    public let mismatches: Int
+    public let firstMismatch: String?
+    public let waveform: String?
+    /// Rounded outputs against the exact real product.
+    public let error: ErrorSummary
+    public let simulatedMACsPerSecond: Double
+    public let wallSeconds: Double
+    public var passed: Bool { mismatches == 0 }
+}
+
+/// Error statistics in a JSON-safe form (SQNR is null when there is no error at all).
+public struct ErrorSummary: Sendable, Codable {
+    public let maxAbsError: Double
+    public let rmse: Double
+    public let meanError: Double
+    public let sqnrDB: Double?
+
+    init(_ s: ErrorStats) {
+        maxAbsError = s.maxAbsError
+        rmse = s.rmse
+        meanError = s.meanError
+        sqnrDB = s.sqnrDB.isFinite ? s.sqnrDB : nil
+    }
+}
+
+/// The host-side driver of docs/SYSTOLIC.md: owns one simulation of an array and its golden
+/// model, both kept running across GEMMs (the LFSRs carry on, as in hardware).
+public final class SystolicHarness {
+    public let config: SystolicConfig
+    let sim: Simulation
+    var model: SystolicModel
+    let fa: FixedFormat, fb: FixedFormat, fout: FixedFormat
+
+    public init(_ config: SystolicConfig, record: Bool = true) throws {
+        self.config = config
+        let top = try Systolic.module(config)
+        sim = try Simulation(try cosimDesign(top), record: record)
+        fa = config.a.golden
+        fb = config.b.golden
+        fout = config.output.golden
+        model = SystolicModel(rows: config.rows, cols: config.cols, a: fa, b: fb, accBits: config.accBits, output: fout,
+                              mode: RoundingMode(rawValue: config.rounding.rawValue)!, lfsrWidth: config.lfsrWidth, seed: config.seed)
+        try sim.poke("rst", 1)
+        try sim.step(2)
+        try sim.poke("rst", 0)
+    }
+
+    deinit { sim.close() }
+
+    /// Packs `values` (`width`-bit two's-complement fields, element 0 lowest) into 64-bit words.
+    static func pack(_ values: [Int128], width: Int, into out: inout [UInt64]) {
+        let total = values.count * width
+        var words = [UInt64](repeating: 0, count: (total + 63) / 64)
+        for (i, v) in values.enumerated() {
+            let bits = UInt64(truncatingIfNeeded: v) & (width == 64 ? ~0 : (UInt64(1) << width) - 1)
+            let at = i * width
+            words[at / 64] |= bits << (at % 64)
+            if at % 64 + width > 64 { words[at / 64 + 1] |= bits >> (64 - at % 64) }
+        }
+        out += words
+    }
+
+    static func field(_ words: ArraySlice<UInt64>, at: Int, width: Int, signed: Bool) -> Int128 {
+        let base = words.startIndex
+        var bits = words[base + at / 64] >> (at % 64)
+        if at % 64 + width > 64 { bits |= words[base + at / 64 + 1] << (64 - at % 64) }
+        if width < 64 { bits &= (UInt64(1) << width) - 1 }
+        let v = Int128(bits)
+        return signed && (bits >> (width - 1)) & 1 == 1 ? v - (Int128(1) << width) : v
+    }
+
+    /// Runs C = A·B (A: m×k, B: k×n, integers of the input formats) and checks every element.
+    public func run(label: String, a: Matrix<Int128>, b: Matrix<Int128>, ready: ReadyPattern = .always) throws -> GEMMReport {
+        let start = Date()
+        let (R, C) = (config.rows, config.cols)
+        let m = a.rows, k = a.cols, n = b.cols
+        let tilesM = (m + R - 1) / R, tilesN = (n + C - 1) / C
+        var beats: [UInt64] = []
+        for tm in 0..<tilesM {
+            for tn in 0..<tilesN {
+                for p in 0..<k {
+                    Self.pack((0..<R).map { i in tm * R + i < m ? a[tm * R + i, p] : 0 }, width: config.a.bits, into: &beats)
+                    beats.append(p == k - 1 ? 1 : 0)
+                    Self.pack((0..<C).map { j in tn * C + j < n ? b[p, tn * C + j] : 0 }, width: config.b.bits, into: &beats)
+                }
+            }
+        }
+        let tiles = tilesM * tilesN
+        let input = StreamInput(valid: ["a_valid", "b_valid"], ready: ["a_ready", "b_ready"], data: ["a_data", "a_last", "b_data"], beats: beats)
+        let output = StreamOutput(valid: "c_valid", ready: "c_ready", data: ["c_data", "c_last"], readyPattern: ready)
+        let expectedCycles = config.expectedCycles(m: m, n: n, k: k)
+        let simStart = Date()
+        let result = try sim.stream(inputs: [input], output: output, expectBeats: tiles * R,
+                                    maxCycles: 4 * expectedCycles + 10_000, hold: ["rst": 0])
+        let simSeconds = Date().timeIntervalSince(simStart)
+        let golden = model.gemm(a: a, b: b).c
+
+        var mismatches = 0
+        var first: String?
+        func miss(_ text: @autoclosure () -> String) {
+            mismatches += 1
+            if first == nil { first = text() }
+        }
+        if !result.complete {
+            miss("only \(result.deliveredBeats) of \(tiles * R) rows of C were delivered within \(result.cycles) cycles")
+        }
+        var hardware = [Double](), reference = [Double]()
+        let scale = pow(2.0, Double(-config.output.frac))
+        let exact = GEMMModel.realProduct(a: a, formatA: fa, b: b, formatB: fb)
+        for beat in 0..<result.deliveredBeats {
+            let words = result.beat(beat)
+            let tile = beat / R, row = beat % R
+            let tm = tile / tilesN, tn = tile % tilesN
+            // Each port of a beat starts a new 64-bit word: c_last follows c_data's words.
+            let last = words[words.startIndex + (C * config.output.bits + 63) / 64] & 1
+            if last != (row == R - 1 ? 1 : 0) {
+                miss("tile \(tile), row \(row): c_last is \(last), expected \(row == R - 1 ? 1 : 0) (cycle \(result.deliveryCycles[beat]))")
+            }
+            let i = tm * R + row
+            guard i < m else { continue }
+            for j in 0..<C where tn * C + j < n {
+                let got = Self.field(words, at: j * config.output.bits, width: config.output.bits, signed: config.output.signed)
+                let want = golden[i, tn * C + j]
+                if got != want {
+                    miss("C[\(i)][\(tn * C + j)] (tile \(tile), row \(row), column \(j), cycle \(result.startCycle + result.deliveryCycles[beat])): expected \(want), got \(got)")
+                }
+                hardware.append(Double(got) * scale)
+                reference.append(exact[i, tn * C + j])
+            }
+        }
+        var wave: String?
+        if mismatches > 0 {
+            wave = try? sim.dumpWaveform(to: waveformURL("\(config.moduleName)-\(label)".replacingOccurrences(of: " ", with: "_"))).path
+        }
+        let cycles = (result.lastDeliveryCycle ?? result.cycles) - (result.firstAcceptCycle ?? 0) + 1
+        let macs = m * n * k
+        return GEMMReport(
+            label: label, m: m, n: n, k: k, tiles: tiles, cycles: cycles, expectedCycles: expectedCycles, macs: macs,
+            utilization: Double(macs) / Double(cycles * R * C), mismatches: mismatches, firstMismatch: first, waveform: wave,
+            error: ErrorSummary(ErrorStats(reference: reference, actual: hardware)),
+            simulatedMACsPerSecond: Double(tiles * R * C * k) / max(simSeconds, 1e-9),
+            wallSeconds: Date().timeIntervalSince(start))
+    }
+
+    /// Uniformly random integers over a format's whole range.
+    public static func random(rows: Int, cols: Int, _ f: FixedFormat, _ g: inout SplitMix64) -> Matrix<Int128> {
+        Matrix(rows: rows, cols: cols) { _, _ in Int128.random(in: f.minInt...f.maxInt, using: &g) }
+    }
+
+    /// Extremes: rows of A at the minimum and maximum meet columns of B at the minimum and
+    /// maximum (the products saturate C at both ends), zero rows, and an exact rounding tie
+    /// above an even and above an odd quotient when bits are dropped.
+    public func cornerCase(m: Int, k: Int, n: Int, seed: UInt64) -> (Matrix<Int128>, Matrix<Int128>) {
+        var g = SplitMix64(seed: seed)
+        var a = Self.random(rows: m, cols: k, fa, &g)
+        var b = Self.random(rows: k, cols: n, fb, &g)
+        let d = config.dropBits
+        let half = d > 0 ? Int128(1) << (d - 1) : 1
+        for p in 0..<k {
+            if m > 0 { a[0, p] = fa.minInt }
+            if m > 1 { a[1, p] = fa.maxInt }
+            if m > 2 { a[2, p] = 0 }
+            if m > 3 { a[3, p] = p == 0 ? 1 : 0 }
+            if n > 0 { b[p, 0] = fb.minInt }
+            if n > 1 { b[p, 1] = fb.maxInt }
+            if n > 2 { b[p, 2] = p == 0 ? min(half, fb.maxInt) : 0 }      // tie above an even quotient
+            if n > 3 { b[p, 3] = p == 0 ? min(3 * half, fb.maxInt) : 0 }  // tie above an odd quotient
+        }
+        return (a, b)
+    }
+}
