@@ -98,40 +98,34 @@ public struct SystolicConfig: Hashable, Sendable, Codable {
 }
 
 public enum Systolic {
-    /// One processing element. Operands and the beat's flags arrive from the west (A) and north
-    /// (B) neighbours' registers and leave registered to the east and south. `acc` accumulates;
-    /// on a tile's last beat the finished sum is captured in `res`, so the next tile can start
-    /// at once; `load` copies `res` into the column's drain chain `d`, which shifts north by one
-    /// PE per cycle.
+    /// One processing element. Operands and the tile's `last` flag arrive from the west (A)
+    /// and north (B) neighbours' registers and leave registered to the east and south. Idle
+    /// cycles carry zeros, so the PE simply adds every cycle: no valid flag. On a tile's last
+    /// beat the finished sum is captured in `res` and the accumulator restarts from zero, so
+    /// the next tile can follow at once; `load` copies `res` into the column's drain chain,
+    /// which shifts north by one PE per cycle. Six registers, the fewest this dataflow allows
+    /// with back-to-back tiles (each costs simulation time as well as area).
     static func pe(_ c: SystolicConfig) throws -> ModuleDefinition {
         let acc = c.accumulator.shape
         return try ModuleDefinition.define("pe_\(c.a.tag)_\(c.b.tag)_acc\(c.accBits)") { m in
             let a = m.input("a_in", c.a.shape)
             let b = m.input("b_in", c.b.shape)
-            let valid = m.input("valid_in", .bit)
-            let first = m.input("first_in", .bit)
             let last = m.input("last_in", .bit)
             let load = m.input("load", .bit)
             let drainIn = m.input("drain_in", acc)
-            let drainValidIn = m.input("drain_valid_in", .bit)
 
-            let sum = m.register("acc_q", acc, reset: nil, enable: valid)
+            let sum = m.register("acc_q", acc)
             let product = (a * b).named("product")
             let addend = product.width > acc.width ? product.truncated(to: acc.width) : product.extended(to: acc.width)
-            let next = (mux(first, m.constant(0, acc), sum) &+ addend).named("sum")
-            sum.assign(next)
-            let result = m.register("res_q", acc, reset: nil, enable: valid & last)
+            let next = (sum &+ addend).named("sum")
+            sum.assign(mux(last, m.constant(0, acc), next))
+            let result = m.register("res_q", acc, reset: nil, enable: last)
             result.assign(next)
-            let drain = m.delay(mux(load, result, drainIn), name: "drain_q", reset: nil)
-            let drainValid = m.delay(load | drainValidIn, name: "drain_valid_q")
 
             m.output("a_out", m.delay(a, name: "a_q", reset: nil))
             m.output("b_out", m.delay(b, name: "b_q", reset: nil))
-            m.output("valid_out", m.delay(valid, name: "valid_q"))
-            m.output("first_out", m.delay(first, name: "first_q", reset: nil))
-            m.output("last_out", m.delay(last, name: "last_q", reset: nil))
-            m.output("drain_out", drain)
-            m.output("drain_valid_out", drainValid)
+            m.output("last_out", m.delay(last, name: "last_q"))
+            m.output("drain_out", m.delay(mux(load, result, drainIn), name: "drain_q", reset: nil))
         }
     }
 
@@ -165,26 +159,20 @@ public enum Systolic {
             m.output("a_ready", bValid & accept)
             m.output("b_ready", aValid & accept)
 
-            // Input registers; `first` marks the beat after a last beat (and the very first).
-            let startOfTile = m.register("start_of_tile_q", .bit, reset: 1, enable: fire)
-            startOfTile.assign(aLast)
-            let inValid = m.delay(fire, name: "in_valid_q")
-            let inFirst = m.delay(startOfTile, name: "in_first_q", reset: nil)
-            let inLast = m.delay(aLast, name: "in_last_q", reset: nil)
-            let inA = m.delay(aData, name: "in_a_q", reset: nil)
-            let inB = m.delay(bData, name: "in_b_q", reset: nil)
+            // Input registers: an accepted beat, or zeros (which add nothing) when idle.
+            let inLast = m.delay(lastFire, name: "in_last_q")
+            let inA = m.delay(mux(fire, aData, m.constant(0, aData.shape)), name: "in_a_q", reset: nil)
+            let inB = m.delay(mux(fire, bData, m.constant(0, bData.shape)), name: "in_b_q", reset: nil)
 
-            // Skew: row i of A (with the beat's flags) waits i cycles, column j of B j cycles.
+            // Skew: row i of A (with the last flag) waits i cycles, column j of B j cycles.
             func delayed(_ s: Signal, _ n: Int, _ name: String, reset: Int128? = nil) -> Signal {
                 var x = s
                 for step in 0..<n { x = m.delay(x, name: "\(name)_\(step)", reset: reset) }
                 return x
             }
-            var west: [(a: Signal, valid: Signal, first: Signal, last: Signal)] = []
-            for i in 0..<R {
+            let west: [(a: Signal, last: Signal)] = (0..<R).map { i in
                 let a = inA.bits(i * wa + wa - 1, i * wa).reinterpretedAs(c.a.shape)
-                west.append((delayed(a, i, "skew_a\(i)"), delayed(inValid, i, "skew_valid\(i)", reset: 0),
-                             delayed(inFirst, i, "skew_first\(i)"), delayed(inLast, i, "skew_last\(i)")))
+                return (delayed(a, i, "skew_a\(i)"), delayed(inLast, i, "skew_last\(i)", reset: 0))
             }
             let north: [Signal] = (0..<C).map { j in
                 delayed(inB.bits(j * wb + wb - 1, j * wb).reinterpretedAs(c.b.shape), j, "skew_b\(j)")
@@ -193,38 +181,42 @@ public enum Systolic {
             // The array: A flows east, B south; each column's drain chain runs north (declared
             // as wires, since PE(i, j) reads the chain of PE(i+1, j), made after it).
             let drain = (0..<R).map { i in (0..<C).map { j in m.wire("drain_\(i)_\(j)", c.accumulator.shape) } }
-            let drainValid = (0..<R).map { i in (0..<C).map { j in m.wire("drain_valid_\(i)_\(j)", .bit) } }
             let loads = (0..<C).map { m.wire("load_\($0)", .bit) }
-            let zero = m.constant(0, c.accumulator.shape), low = m.constant(0, .bit)
+            let zero = m.constant(0, c.accumulator.shape)
             var above: [Instance?] = Array(repeating: nil, count: C)
             for i in 0..<R {
                 var left: Instance?
                 for j in 0..<C {
                     let pe = m.instance(peDef, name: "pe_\(i)_\(j)", [
                         "a_in": left?["a_out"] ?? west[i].a,
-                        "valid_in": left?["valid_out"] ?? west[i].valid,
-                        "first_in": left?["first_out"] ?? west[i].first,
                         "last_in": left?["last_out"] ?? west[i].last,
                         "b_in": above[j]?["b_out"] ?? north[j],
                         "load": loads[j],
                         "drain_in": i + 1 < R ? drain[i + 1][j] : zero,
-                        "drain_valid_in": i + 1 < R ? drainValid[i + 1][j] : low,
                     ])
                     drain[i][j].assign(pe["drain_out"])
-                    drainValid[i][j].assign(pe["drain_valid_out"])
-                    // The bottom PE's forwarded flags say its last MAC of a tile just happened:
+                    // The bottom PE's forwarded flag says its last MAC of a tile just happened:
                     // every res of the column is final, so the column loads its drain chain.
-                    if i == R - 1 { loads[j].assign(pe["valid_out"] & pe["last_out"]) }
+                    if i == R - 1 { loads[j].assign(pe["last_out"]) }
                     left = pe
                     above[j] = pe
                 }
             }
+            // Each load sends R values out of the column's top, one per cycle.
+            let pendingBits = ceilLog2(R + 1)
+            let draining: [Signal] = (0..<C).map { j in
+                let pending = m.register("pending_\(j)", .unsigned(pendingBits))
+                let busy = pending .!= 0
+                pending.assign(mux(loads[j], m.constant(Int128(R), pending.shape),
+                                   mux(busy, pending &- 1, m.constant(0, pending.shape))))
+                return busy
+            }
 
             // Output path: one ROUND unit per column, deskew so a row leaves together, FIFO.
             var rounded: [Signal] = []
-            var rowValid = low
+            var rowValid = m.constant(0, .bit)
             for j in 0..<C {
-                let unit = m.instance(rounders[j], name: "round_\(j)", ["in_valid": drainValid[0][j], "x": drain[0][j]])
+                let unit = m.instance(rounders[j], name: "round_\(j)", ["in_valid": draining[j], "x": drain[0][j]])
                 rounded.append(delayed(unit["y"], C - 1 - j, "deskew\(j)"))
                 if j == C - 1 { rowValid = unit["out_valid"] }
             }

@@ -12,6 +12,7 @@ public final class ModuleBuilder {
     var signals: [Signal] = []
     var memories: [Memory] = []
     var instances: [Instance] = []
+    private var instanceNames: Set<String> = []
     var inputs: [Signal] = []
     var outputs: [(name: String, signal: Signal, location: SourceLocation)] = []
     var diagnostics: [Diagnostic] = []
@@ -165,7 +166,7 @@ public final class ModuleBuilder {
                          file: String = #fileID, line: Int = #line) -> Instance {
         let here = SourceLocation(file: file, line: line)
         if let problem = Names.problem(with: name) { error("instance name \(problem)", at: here) }
-        if instances.contains(where: { $0.name == name }) { error("duplicate instance name '\(name)'", at: here) }
+        if !instanceNames.insert(name).inserted { error("duplicate instance name '\(name)'", at: here) }
         var inputs: [(String, Signal)] = []
         for port in definition.ports where port.direction == .input {
             if port.name == "clk" && definition.usesClock { inputs.append((port.name, clock)); continue }

@@ -52,8 +52,10 @@ public enum Names {
 
     /// Turns any hint into a legal, non-reserved identifier (uniqueness is the caller's job).
     public static func legalize(_ hint: String) -> String {
-        var s = String(hint.map { c in c.isASCII && (c.isLetter || c.isNumber || c == "_") ? c : "_" })
-        if s.isEmpty || s.first!.isNumber { s = "_" + s }
+        if isLegal(hint) && !isReserved(hint) { return hint }
+        func keep(_ c: UInt8) -> Bool { (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c == 95 }
+        var s = String(decoding: hint.utf8.map { keep($0) ? $0 : 95 }, as: UTF8.self)
+        if s.isEmpty || s.utf8.first! < 65 && s.utf8.first! != 95 { s = "_" + s }
         if isReserved(s) { s += "_" }
         return s
     }

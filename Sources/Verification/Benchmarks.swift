@@ -55,6 +55,8 @@ public enum Benchmarks {
         }
         lines.append(String(format: "simulate MAC in bulk: %.1f M cycles/s (%d cycles)", Double(cycles) / simSeconds / 1e6, cycles))
 
+        lines += try systolic()
+
         // Golden model throughput.
         var model = MACModel(a: FixedFormat(wordLength: 8, fracLength: 0, signed: true),
                              b: FixedFormat(wordLength: 8, fracLength: 0, signed: true), accBits: 26)
@@ -63,6 +65,33 @@ public enum Benchmarks {
             for i in 0..<steps { model.clock(a: Int128(i & 127), b: Int128((i >> 7) & 127) - 64, enable: true, clear: i & 1023 == 0, reset: false) }
         }
         lines.append(String(format: "golden MACModel: %.1f M steps/s (acc %@)", Double(steps) / goldenSeconds / 1e6, String(describing: model.acc)))
+        lines.append(String(format: "golden int8 GEMM 256x256x256 (one core): %.2f G MACs/s", GEMMModel.measureInt8Throughput() / 1e9))
+        return lines
+    }
+
+    /// Issue targets: 128×128 generation < 2 s, 32×32 Verilator build < 60 s, 16×16 and 32×32
+    /// simulation >= 250 M MACs/s.
+    static func systolic() throws -> [String] {
+        var lines: [String] = []
+        let big = SystolicConfig(rows: 128, cols: 128)
+        let (files, genSeconds) = try time { try VerilogEmitter.emit(try Systolic.module(big)) }
+        lines.append(String(format: "generate systolic 128x128: %.2f s (%d modules, %.1f MB)", genSeconds, files.count,
+                            Double(files.reduce(0) { $0 + $1.text.utf8.count }) / 1e6))
+        for size in [16, 32] {
+            let c = SystolicConfig(rows: size, cols: size)
+            let design = try cosimDesign(try Systolic.module(c))
+            let (built, buildSeconds) = try time { try Verilator.build(design) }
+            lines.append(String(format: "verilator build systolic %dx%d: %.1f s (%@)", size, size,
+                                built.cacheHit ? built.buildSeconds : buildSeconds, built.cacheHit ? "cached; time of the original build" : "cold"))
+            let h = try SystolicHarness(c, record: false)
+            var g = SplitMix64(seed: 1)
+            let m = 32 * size, k = 256
+            let a = SystolicHarness.random(rows: m, cols: k, c.a.golden, &g)
+            let b = SystolicHarness.random(rows: k, cols: m, c.b.golden, &g)
+            let r = try h.run(label: "bench", a: a, b: b)
+            lines.append(String(format: "simulate systolic %dx%d, %dx%dx%d GEMM: %.0f M MACs/s (%d cycles, %.0f%% utilization, %d mismatches)",
+                                size, size, m, k, m, r.simulatedMACsPerSecond / 1e6, r.cycles, r.utilization * 100, r.mismatches))
+        }
         return lines
     }
 }
