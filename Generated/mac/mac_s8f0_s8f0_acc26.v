@@ -17,13 +17,11 @@ module mac_s8f0_s8f0_acc26 (
     wire [25:0] _mux;
     wire [25:0] sum;
     wire [25:0] _mux_1;
-    always @(posedge clk)
-        if (rst) acc_q <= 26'h0;
-        else acc_q <= _mux_1;
-    assign _ext = {{8{a[7]}}, a};
-    assign _ext_1 = {{8{b[7]}}, b};
+    always @(posedge clk) acc_q <= rst ? 26'h0 : _mux_1;
+    assign _ext = $signed({a, {8{1'b0}}}) >>> 8;
+    assign _ext_1 = $signed({b, {8{1'b0}}}) >>> 8;
     assign product = $signed(_ext) * $signed(_ext_1);
-    assign _ext_2 = {{10{product[15]}}, product};
+    assign _ext_2 = $signed({product, {10{1'b0}}}) >>> 10;
     assign _const = 26'h0;
     assign _mux = clear ? _const : acc_q;
     assign sum = _mux + _ext_2;

@@ -29,12 +29,8 @@ module fifo_w65_d64 (
     wire [5:0] _bits_1;
     wire [64:0] _rd;
     reg  [64:0] entries [0:63];
-    always @(posedge clk)
-        if (rst) wr_ptr <= 7'h0;
-        else wr_ptr <= _add;
-    always @(posedge clk)
-        if (rst) rd_ptr <= 7'h0;
-        else rd_ptr <= _add_1;
+    always @(posedge clk) wr_ptr <= rst ? 7'h0 : _add;
+    always @(posedge clk) rd_ptr <= rst ? 7'h0 : _add_1;
     assign used = wr_ptr - rd_ptr;
     assign _const = 7'h40;
     assign _eq = used == _const;

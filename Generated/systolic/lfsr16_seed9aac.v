@@ -19,9 +19,7 @@ module lfsr16_seed9aac (
     wire _eq;
     wire [15:0] _const_1;
     wire [15:0] _mux;
-    always @(posedge clk)
-        if (rst) state_q <= 16'h9aac;
-        else if (en) state_q <= _mux;
+    always @(posedge clk) if (rst | en) state_q <= rst ? 16'h9aac : _mux;
     assign _bits = state_q[15];
     assign _bits_1 = state_q[14];
     assign _bits_2 = state_q[12];

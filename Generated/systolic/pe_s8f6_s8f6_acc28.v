@@ -18,6 +18,7 @@ module pe_s8f6_s8f6_acc28 (
     wire [15:0] product;
     wire [27:0] _ext_2;
     wire [27:0] sum;
+    wire _or;
     wire [27:0] _const;
     wire [27:0] _mux;
     reg  [27:0] res_q;
@@ -26,22 +27,19 @@ module pe_s8f6_s8f6_acc28 (
     reg  last_q;
     wire [27:0] _mux_1;
     reg  [27:0] drain_q;
-    always @(posedge clk)
-        if (rst) acc_q <= 28'h0;
-        else acc_q <= _mux;
-    assign _ext = {{8{a_in[7]}}, a_in};
-    assign _ext_1 = {{8{b_in[7]}}, b_in};
+    always @(posedge clk) acc_q <= _mux;
+    assign _ext = $signed({a_in, {8{1'b0}}}) >>> 8;
+    assign _ext_1 = $signed({b_in, {8{1'b0}}}) >>> 8;
     assign product = $signed(_ext) * $signed(_ext_1);
-    assign _ext_2 = {{12{product[15]}}, product};
+    assign _ext_2 = $signed({product, {12{1'b0}}}) >>> 12;
     assign sum = acc_q + _ext_2;
+    assign _or = rst | last_in;
     assign _const = 28'h0;
-    assign _mux = last_in ? _const : sum;
+    assign _mux = _or ? _const : sum;
     always @(posedge clk) if (last_in) res_q <= sum;
     always @(posedge clk) a_q <= a_in;
     always @(posedge clk) b_q <= b_in;
-    always @(posedge clk)
-        if (rst) last_q <= 1'h0;
-        else last_q <= last_in;
+    always @(posedge clk) last_q <= rst ? 1'h0 : last_in;
     assign _mux_1 = load ? res_q : drain_in;
     always @(posedge clk) drain_q <= _mux_1;
     assign a_out = a_q;

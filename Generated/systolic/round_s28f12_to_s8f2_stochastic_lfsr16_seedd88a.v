@@ -26,12 +26,10 @@ module round_s28f12_to_s8f2_stochastic_lfsr16_seedd88a (
     reg  valid_q;
     assign _bits = rng_state[9:0];
     assign _ext = {{19{1'b0}}, _bits};
-    assign _ext_1 = {{1{x[27]}}, x};
+    assign _ext_1 = $signed({x, {1{1'b0}}}) >>> 1;
     assign _add = _ext_1 + _ext;
     assign _bits_1 = _add[28:10];
-    always @(posedge clk)
-        if (rst) y_q <= 8'h0;
-        else if (in_valid) y_q <= _mux_1;
+    always @(posedge clk) if (rst | in_valid) y_q <= rst ? 8'h0 : _mux_1;
     assign _const = 8'h80;
     assign _const_1 = 8'h7f;
     assign _bits_2 = _bits_1[7:0];
@@ -41,9 +39,7 @@ module round_s28f12_to_s8f2_stochastic_lfsr16_seedd88a (
     assign _const_3 = 19'h7f;
     assign _lt_1 = $signed(_const_3) < $signed(_bits_1);
     assign _mux_1 = _lt_1 ? _const_1 : _mux;
-    always @(posedge clk)
-        if (rst) valid_q <= 1'h0;
-        else valid_q <= in_valid;
+    always @(posedge clk) valid_q <= rst ? 1'h0 : in_valid;
     assign out_valid = valid_q;
     assign y = y_q;
     lfsr16_seedd88a rng (

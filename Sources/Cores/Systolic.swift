@@ -114,11 +114,12 @@ public enum Systolic {
             let load = m.input("load", .bit)
             let drainIn = m.input("drain_in", acc)
 
-            let sum = m.register("acc_q", acc)
+            // Reset and the end of a tile both clear the accumulator: one mux, not two.
+            let sum = m.register("acc_q", acc, reset: nil)
             let product = (a * b).named("product")
             let addend = product.width > acc.width ? product.truncated(to: acc.width) : product.extended(to: acc.width)
             let next = (sum &+ addend).named("sum")
-            sum.assign(mux(last, m.constant(0, acc), next))
+            sum.assign(mux(m.reset | last, m.constant(0, acc), next))
             let result = m.register("res_q", acc, reset: nil, enable: last)
             result.assign(next)
 

@@ -213,14 +213,14 @@ struct ModuleWriter {
                 out += "    assign \(n) = \(name(a))\(sel);\n"
             case .extend(let a):
                 let pad = s.width - a.width
-                let fill: String
                 if a.isSigned {
-                    use(a, a.width - 1, a.width - 1)
-                    fill = a.width == 1 ? name(a) : "\(name(a))[\(a.width - 1)]"
+                    // Sign extension as an arithmetic shift of a full-width word: every operand
+                    // is s.width bits, Verilator compiles it to two shifts (replicating the
+                    // sign bit costs many more), and yosys folds it back into wiring.
+                    out += "    assign \(n) = $signed({\(operand(a)), {\(pad){1'b0}}}) >>> \(pad);\n"
                 } else {
-                    fill = "1'b0"
+                    out += "    assign \(n) = {{\(pad){1'b0}}, \(operand(a))};\n"
                 }
-                out += "    assign \(n) = {{\(pad){\(fill)}}, \(operand(a))};\n"
             case .memoryRead(let mem, let address):
                 out += "    assign \(n) = \(memoryNames[ObjectIdentifier(mem)]!)[\(operand(address))];\n"
             case .memoryReadSync(let mem, let address, let enable):
@@ -280,10 +280,11 @@ struct ModuleWriter {
         useClock()
         var text = "    always @(posedge clk)"
         if let reset = r.resetValue {
+            // The reset as data rather than an `if`: Verilator then keeps each register's update
+            // on its own instead of gathering every reset register under one branch.
             use(d.resetSignal!)
-            text += "\n        if (rst) \(n) <= \(literal(reset, s.width));\n        else "
-            text += enable.map { "if (\($0)) " } ?? ""
-            text += "\(n) <= \(next);\n"
+            text += enable.map { " if (rst | \($0))" } ?? ""
+            text += " \(n) <= rst ? \(literal(reset, s.width)) : \(next);\n"
         } else {
             text += " " + (enable.map { "if (\($0)) " } ?? "") + "\(n) <= \(next);\n"
         }
