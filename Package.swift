@@ -6,7 +6,6 @@ let package = Package(
     products: [
         .executable(name: "generate-rtl", targets: ["generate-rtl"]),
         .executable(name: "simulate", targets: ["simulate"]),
-        .executable(name: "sweep", targets: ["sweep"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -24,12 +23,6 @@ let package = Package(
         .target(name: "Cosim"),
         // Runs each core in Verilator against its golden model.
         .target(name: "Verification", dependencies: ["Cores", "Golden", "Cosim", "Verilog", "HDL"]),
-        // Design-space sweeps: grid, per-point runs, synthesis metrics, energy, reports.
-        .target(name: "Sweep", dependencies: ["Cores", "Golden", "Cosim", "Verilog", "Verification", "HDL"]),
-        .executableTarget(name: "sweep", dependencies: [
-            "Sweep", "Cores", "CLIOptions",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
         // Command-line flags shared by the front ends.
         .target(name: "CLIOptions", dependencies: [
             "Cores", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -47,7 +40,6 @@ let package = Package(
         .testTarget(name: "GoldenTests", dependencies: ["Golden"]),
         .testTarget(name: "CosimTests", dependencies: ["Cosim"]),
         .testTarget(name: "CoresTests", dependencies: ["Cores", "Verilog", "Verification", "Golden", "Cosim", "HDL"]),
-        .testTarget(name: "SweepTests", dependencies: ["Sweep", "Cores", "Cosim", "Verilog", "HDL"]),
         .testTarget(name: "CLITests", dependencies: ["Cosim", "generate-rtl"]),
     ]
 )
