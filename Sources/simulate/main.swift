@@ -28,7 +28,7 @@ func table(_ header: [String], _ rows: [[String]]) -> String {
     return lines.joined(separator: "\n")
 }
 
-func json<T: Encodable>(_ value: T) throws -> String {
+func encodeJSON<T: Encodable>(_ value: T) throws -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     return String(decoding: try encoder.encode(value), as: UTF8.self)
@@ -103,7 +103,7 @@ struct GEMMCommand: ParsableCommand {
             simulatedMACsPerSecond: Double(reports.reduce(0) { $0 + $1.tiles * c.rows * c.cols * $1.k }) / max(simSeconds, 1e-9),
             wallSeconds: Date().timeIntervalSince(start), runs: reports)
         if json {
-            print(try GEMMCommandJSON.render(summary))
+            print(try encodeJSON(summary))
         } else {
             print("systolic \(c.rows)x\(c.cols), A \(c.a), B \(c.b), acc \(c.accumulator), C \(c.output), \(c.rounding) rounding")
             print(table(["gemm", "m x k x n", "tiles", "cycles", "formula", "util", "mismatches", "RMSE", "bias", "SQNR dB", "MMAC/s"],
@@ -121,29 +121,15 @@ struct GEMMCommand: ParsableCommand {
     }
 }
 
-enum GEMMCommandJSON {
-    static func render<T: Encodable>(_ value: T) throws -> String { try json(value) }
-}
-
 /// Prints reports as a table, or as JSON.
-func present(_ reports: [CheckReport], json: Bool) throws {
-    if json {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        print(String(decoding: try encoder.encode(reports), as: UTF8.self))
+func present(_ reports: [CheckReport], json asJSON: Bool) throws {
+    if asJSON {
+        print(try encodeJSON(reports))
         return
     }
-    let rows = reports.map { r in
+    print(table(["design", "cycles", "compared", "mismatches", "time", "result"], reports.map { r in
         [r.design, String(r.cycles), String(r.comparisons), String(r.mismatches), String(format: "%.2f s", r.seconds), r.passed ? "PASS" : "FAIL"]
-    }
-    let header = ["design", "cycles", "compared", "mismatches", "time", "result"]
-    let widths = header.indices.map { i in ([header] + rows).map { $0[i].count }.max()! }
-    for (n, row) in ([header] + rows).enumerated() {
-        print(row.enumerated().map { i, cell in i == 0 ? cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
-                                                     : String(repeating: " ", count: widths[i] - cell.count) + cell }
-            .joined(separator: "  "))
-        if n == 0 { print(String(repeating: "-", count: widths.reduce(0, +) + 2 * (widths.count - 1))) }
-    }
+    }))
     for r in reports where !r.passed { print("\n" + r.description) }
 }
 
