@@ -5,15 +5,17 @@ SWIFT      ?= swift
 BUILD      := .build/debug
 RELEASE    := .build/release
 GEN        := $(BUILD)/generate-rtl
-APT_PKGS   := verilator yosys ccache
+APT_PKGS   := verilator yosys gnuplot-nox ccache
+SWEEP_OUT  ?= sweep-results
+SWEEP_FLAGS ?=
 
-.PHONY: all deps build release rtl check-rtl sim test lint bench clean
+.PHONY: all deps build release rtl check-rtl sim sweep test lint bench clean
 
 all: build
 
-## deps: install Verilator and yosys from the distribution's packages when missing
+## deps: install Verilator, yosys and gnuplot from the distribution's packages when missing
 deps:
-	@missing=""; for t in verilator yosys; do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	@missing=""; for t in verilator yosys gnuplot; do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "make deps: installing$$missing (apt-get)"; \
 	  if ! command -v apt-get >/dev/null 2>&1; then echo "make deps: no apt-get here; install$$missing with your package manager" >&2; exit 1; fi; \
@@ -63,6 +65,11 @@ sim: deps build
 	@echo
 	$(BUILD)/simulate cores
 
+## sweep: the default design-space sweep (docs/SWEEP.md): tables, plots and report in
+##        $(SWEEP_OUT); finished points are kept, so a rerun resumes. SWEEP_FLAGS adds flags.
+sweep: deps build
+	$(BUILD)/sweep --out $(SWEEP_OUT) $(SWEEP_FLAGS)
+
 ## test: the whole suite (installs Verilator and yosys first when missing)
 test: deps build check-rtl
 	$(SWIFT) test
@@ -72,4 +79,4 @@ bench: deps release
 	$(RELEASE)/simulate bench
 
 clean:
-	rm -rf .build .build-* Generated.tmp
+	rm -rf .build .build-* Generated.tmp sweep-results

@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .executable(name: "generate-rtl", targets: ["generate-rtl"]),
         .executable(name: "simulate", targets: ["simulate"]),
+        .executable(name: "sweep", targets: ["sweep"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -22,7 +23,15 @@ let package = Package(
         // Verilator build cache and simulation driver.
         .target(name: "Cosim"),
         // Runs each core in Verilator against its golden model.
-        .target(name: "Verification", dependencies: ["Cores", "Golden", "Cosim", "Verilog", "HDL"]),
+        // Convolution layers on PE arrays: layer presets, mappers, analytic counts, energy.
+        .target(name: "Conv", dependencies: ["Cores", "Golden"]),
+        .target(name: "Verification", dependencies: ["Cores", "Conv", "Golden", "Cosim", "Verilog", "HDL"]),
+        // Design-space sweeps: grid, per-point runs, synthesis metrics, energy, reports.
+        .target(name: "Sweep", dependencies: ["Cores", "Conv", "Golden", "Cosim", "Verilog", "Verification", "HDL"]),
+        .executableTarget(name: "sweep", dependencies: [
+            "Sweep", "Cores", "CLIOptions",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         // Command-line flags shared by the front ends.
         .target(name: "CLIOptions", dependencies: [
             "Cores", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -32,7 +41,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "simulate", dependencies: [
-            "Verification", "Cores", "Golden", "CLIOptions",
+            "Verification", "Conv", "Cores", "Golden", "CLIOptions",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "HDLTests", dependencies: ["HDL"]),
@@ -40,6 +49,9 @@ let package = Package(
         .testTarget(name: "GoldenTests", dependencies: ["Golden"]),
         .testTarget(name: "CosimTests", dependencies: ["Cosim"]),
         .testTarget(name: "CoresTests", dependencies: ["Cores", "Verilog", "Verification", "Golden", "Cosim", "HDL"]),
-        .testTarget(name: "CLITests", dependencies: ["Cosim", "generate-rtl"]),
+        .testTarget(name: "ConvTests", dependencies: ["Conv", "Cores", "Golden"]),
+        .testTarget(name: "PEArrayTests", dependencies: ["Conv", "Cores", "Golden", "Verification", "Verilog", "Cosim", "HDL"]),
+        .testTarget(name: "SweepTests", dependencies: ["Sweep", "Cores", "Cosim", "Verilog", "HDL"]),
+        .testTarget(name: "CLITests", dependencies: ["Cosim", "generate-rtl", "simulate"]),
     ]
 )

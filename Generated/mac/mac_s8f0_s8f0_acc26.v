@@ -9,22 +9,28 @@ module mac_s8f0_s8f0_acc26 (
     output wire [25:0] acc
 );
     reg  [25:0] acc_q;
+    wire [7:0] _const;
+    wire [7:0] _mux;
     wire [15:0] _ext;
     wire [15:0] _ext_1;
     wire [15:0] product;
     wire [25:0] _ext_2;
-    wire [25:0] _const;
-    wire [25:0] _mux;
-    wire [25:0] sum;
+    wire [25:0] _const_1;
     wire [25:0] _mux_1;
-    always @(posedge clk) acc_q <= rst ? 26'h0 : _mux_1;
-    assign _ext = $signed({a, {8{1'b0}}}) >>> 8;
+    wire [25:0] sum;
+    wire _or;
+    wire [25:0] _mux_2;
+    always @(posedge clk) acc_q <= rst ? 26'h0 : _mux_2;
+    assign _const = 8'h0;
+    assign _mux = en ? a : _const;
+    assign _ext = $signed({_mux, {8{1'b0}}}) >>> 8;
     assign _ext_1 = $signed({b, {8{1'b0}}}) >>> 8;
     assign product = $signed(_ext) * $signed(_ext_1);
     assign _ext_2 = $signed({product, {10{1'b0}}}) >>> 10;
-    assign _const = 26'h0;
-    assign _mux = clear ? _const : acc_q;
-    assign sum = _mux + _ext_2;
-    assign _mux_1 = en ? sum : _mux;
+    assign _const_1 = 26'h0;
+    assign _mux_1 = clear ? _const_1 : acc_q;
+    assign sum = _mux_1 + _ext_2;
+    assign _or = en | clear;
+    assign _mux_2 = _or ? sum : acc_q;
     assign acc = acc_q;
 endmodule

@@ -61,11 +61,14 @@ public enum MAC {
             let en = m.input("en", .bit)
             let clear = m.input("clear", .bit)
             let acc = m.register("acc_q", c.accumulator.shape)
-            let product = (a * b).named("product")
+            // Gating `a` with `en` zeroes the product when idle, so the register loads on
+            // `en | clear` and the multiply, add and register all fit one DSP48 (ENERGY.md).
+            let gated = mux(en, a, m.constant(0, a.shape))
+            let product = (gated * b).named("product")
             let addend = product.width > c.accBits ? product.truncated(to: c.accBits) : product.extended(to: c.accBits)
             let base = mux(clear, m.constant(0, acc.shape), acc)
             let sum = (base &+ addend).named("sum")
-            acc.assign(mux(en, sum, base))
+            acc.assign(mux(en | clear, sum, acc))
             m.output("acc", acc)
         }
     }

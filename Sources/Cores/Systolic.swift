@@ -20,12 +20,22 @@ public struct SystolicConfig: Hashable, Sendable, Codable {
     public var lfsrWidth: Int
     /// Base seed; column j's LFSR starts at `columnSeed(j)`.
     public var seed: UInt64
+    /// Opt-in extras for convolution (docs/CONV.md); all off by default, which leaves the
+    /// generated array exactly as docs/SYSTOLIC.md describes it.
+    /// A PE whose A operand is zero holds its accumulator instead of adding a zero product.
+    public var zeroGating: Bool = false
+    /// Event counters as output ports (`count_*`, `counterBits` wide): MACs performed and
+    /// gated, PE-to-PE words, buffer words read and written.
+    public var counters: Bool = false
+    /// Negative rounded outputs become zero (after saturation, before the FIFO).
+    public var relu: Bool = false
 
     /// The defaults are the documented default design: 8×8, A and B `s8.6` (values in [-2, 2)),
     /// C `s8.2`, so rounding drops 10 bits.
     public init(rows: Int = 8, cols: Int = 8, a: FixedPoint = FixedPoint(bits: 8, frac: 6), b: FixedPoint? = nil,
                 maxK: Int = 4096, accBits: Int? = nil, output: FixedPoint = FixedPoint(bits: 8, frac: 2),
-                rounding: OutputRounding = .stochastic, lfsrWidth: Int = 16, seed: UInt64 = 1) {
+                rounding: OutputRounding = .stochastic, lfsrWidth: Int = 16, seed: UInt64 = 1,
+                zeroGating: Bool = false, counters: Bool = false, relu: Bool = false) {
         self.rows = rows
         self.cols = cols
         self.a = a
@@ -36,7 +46,48 @@ public struct SystolicConfig: Hashable, Sendable, Codable {
         self.rounding = rounding
         self.lfsrWidth = lfsrWidth
         self.seed = seed
+        self.zeroGating = zeroGating
+        self.counters = counters
+        self.relu = relu
     }
+
+    enum CodingKeys: String, CodingKey {
+        case rows, cols, a, b, maxK, accBitsOverride, output, rounding, lfsrWidth, seed, zeroGating, counters, relu
+    }
+
+    // The opt-in fields are written only when on and read as off when absent, so the JSON of
+    // a plain array (reports, sweep stores) is what it was before they existed.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(rows: try c.decode(Int.self, forKey: .rows), cols: try c.decode(Int.self, forKey: .cols),
+                  a: try c.decode(FixedPoint.self, forKey: .a), b: try c.decode(FixedPoint.self, forKey: .b),
+                  maxK: try c.decode(Int.self, forKey: .maxK), accBits: try c.decodeIfPresent(Int.self, forKey: .accBitsOverride),
+                  output: try c.decode(FixedPoint.self, forKey: .output), rounding: try c.decode(OutputRounding.self, forKey: .rounding),
+                  lfsrWidth: try c.decode(Int.self, forKey: .lfsrWidth), seed: try c.decode(UInt64.self, forKey: .seed),
+                  zeroGating: try c.decodeIfPresent(Bool.self, forKey: .zeroGating) ?? false,
+                  counters: try c.decodeIfPresent(Bool.self, forKey: .counters) ?? false,
+                  relu: try c.decodeIfPresent(Bool.self, forKey: .relu) ?? false)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(rows, forKey: .rows)
+        try c.encode(cols, forKey: .cols)
+        try c.encode(a, forKey: .a)
+        try c.encode(b, forKey: .b)
+        try c.encode(maxK, forKey: .maxK)
+        try c.encodeIfPresent(accBitsOverride, forKey: .accBitsOverride)
+        try c.encode(output, forKey: .output)
+        try c.encode(rounding, forKey: .rounding)
+        try c.encode(lfsrWidth, forKey: .lfsrWidth)
+        try c.encode(seed, forKey: .seed)
+        if zeroGating { try c.encode(true, forKey: .zeroGating) }
+        if counters { try c.encode(true, forKey: .counters) }
+        if relu { try c.encode(true, forKey: .relu) }
+    }
+
+    /// Width of every event counter port.
+    public static let counterBits = 48
 
     public var accBits: Int { accBitsOverride ?? a.bits + b.bits + ceilLog2(maxK) }
     public var accumulator: FixedPoint { FixedPoint(bits: accBits, frac: a.frac + b.frac, signed: a.signed || b.signed) }
@@ -73,6 +124,9 @@ public struct SystolicConfig: Hashable, Sendable, Codable {
     public var moduleName: String {
         var name = "systolic_\(rows)x\(cols)_\(a.tag)_\(b.tag)_acc\(accBits)_\(output.tag)_\(rounding)"
         if rounding == .stochastic { name += "_lfsr\(lfsrWidth)_seed\(String(seed, radix: 16))" }
+        if zeroGating { name += "_zg" }
+        if relu { name += "_relu" }
+        if counters { name += "_cnt" }
         return name
     }
 
@@ -107,15 +161,18 @@ public enum Systolic {
     /// with back-to-back tiles (each costs simulation time as well as area).
     static func pe(_ c: SystolicConfig) throws -> ModuleDefinition {
         let acc = c.accumulator.shape
-        return try ModuleDefinition.define("pe_\(c.a.tag)_\(c.b.tag)_acc\(c.accBits)") { m in
+        return try ModuleDefinition.define("pe_\(c.a.tag)_\(c.b.tag)_acc\(c.accBits)\(c.zeroGating ? "_zg" : "")") { m in
             let a = m.input("a_in", c.a.shape)
             let b = m.input("b_in", c.b.shape)
             let last = m.input("last_in", .bit)
             let load = m.input("load", .bit)
             let drainIn = m.input("drain_in", acc)
 
-            // Reset and the end of a tile both clear the accumulator: one mux, not two.
-            let sum = m.register("acc_q", acc, reset: nil)
+            // Reset and the end of a tile both clear the accumulator: one mux, not two. With
+            // zero gating a zero A operand leaves the accumulator untouched (no toggling), except
+            // that a tile's last beat must still capture and restart it.
+            let gatedOff: Signal? = c.zeroGating ? ((a .!= 0) | last | m.reset).named("acc_enable") : nil
+            let sum = m.register("acc_q", acc, reset: nil, enable: gatedOff)
             let product = (a * b).named("product")
             let addend = product.width > acc.width ? product.truncated(to: acc.width) : product.extended(to: acc.width)
             let next = (sum &+ addend).named("sum")
@@ -218,7 +275,9 @@ public enum Systolic {
             var rowValid = m.constant(0, .bit)
             for j in 0..<C {
                 let unit = m.instance(rounders[j], name: "round_\(j)", ["in_valid": draining[j], "x": drain[0][j]])
-                rounded.append(delayed(unit["y"], C - 1 - j, "deskew\(j)"))
+                var y = unit["y"]
+                if c.relu && c.output.signed { y = mux(y.bit(wo - 1), m.constant(0, y.shape), y).named("relu_\(j)") }
+                rounded.append(delayed(y, C - 1 - j, "deskew\(j)"))
                 if j == C - 1 { rowValid = unit["out_valid"] }
             }
             let rowIndex = m.register("row_index_q", .unsigned(max(1, ceilLog2(R))), enable: rowValid)
@@ -236,7 +295,49 @@ public enum Systolic {
             // Rows promised to the FIFO: R per admitted tile, returned as rows leave.
             let promise = mux(lastFire, m.constant(Int128(R), .unsigned(fifoBits)), m.constant(0, .unsigned(fifoBits)))
             promised.assign((promised &+ promise) &- pop.extended(to: fifoBits))
+
+            if c.counters { counters(c, m, aData: aData, fire: fire, lastFire: lastFire, pop: pop) }
         }
+    }
+
+    /// Event counters at the array's edge. Every A value entering row i meets each of the C PEs
+    /// of that row once and every B value each of the R PEs of its column, so per-beat counts
+    /// at the edge equal the sums of per-PE events without a counter in each PE. Padding lanes
+    /// (zeros the driver sends past a matrix edge) are events like any other.
+    static func counters(_ c: SystolicConfig, _ m: ModuleBuilder, aData: Signal, fire: Signal, lastFire: Signal, pop: Signal) {
+        let (R, C) = (c.rows, c.cols)
+        let shape = Shape.unsigned(SystolicConfig.counterBits)
+        func counter(_ name: String, _ increment: Signal) {
+            let count = m.register("\(name)_q", shape)
+            count.assign(count &+ increment.extended(to: shape.width))
+            m.output(name, count)
+        }
+        func constant(_ when: Signal, _ value: Int) -> Signal {
+            mux(when, m.constant(Int128(value), shape), m.constant(0, shape))
+        }
+        if c.zeroGating {
+            // Zero A lanes of the accepted beat, times the C PEs each one meets.
+            let laneBits = ceilLog2(R + 1) + 1
+            var zeros = m.constant(0, .unsigned(laneBits))
+            for i in 0..<R {
+                zeros = zeros &+ (aData.bits(i * c.a.bits + c.a.bits - 1, i * c.a.bits) .== 0).extended(to: laneBits)
+            }
+            let gatedLanes = mux(fire, zeros, m.constant(0, zeros.shape)).named("gated_lanes")
+            let perLane = m.constant(Int128(C), .unsigned(max(1, ceilLog2(C + 1))))
+            let gated = (gatedLanes * perLane).named("gated_increment")
+            let performed = (constant(fire, R * C) &- gated.extended(to: shape.width)).named("mac_increment")
+            counter("count_macs", performed)
+            counter("count_gated", gated)
+        } else {
+            counter("count_macs", constant(fire, R * C))
+            m.output("count_gated", m.constant(0, shape))
+        }
+        // A moves east R·(C-1) hops and B south C·(R-1) per beat; a tile's results climb
+        // the drain chains, row i by i hops: C·R(R-1)/2.
+        let hops = (constant(fire, R * (C - 1) + C * (R - 1)) &+ constant(lastFire, C * R * (R - 1) / 2)).named("hop_increment")
+        counter("count_pe_to_pe", hops)
+        counter("count_buffer_reads", constant(fire, R + C))
+        counter("count_buffer_writes", constant(pop, C))
     }
 }
 

@@ -96,8 +96,9 @@ public struct CosimDesign: Hashable, Sendable {
 public struct BuildOptions: Hashable, Sendable {
     /// Build with `--trace` so the driver can write a VCD waveform.
     public var trace: Bool = false
-    /// Compile the model with -O2 (default; measured faster than Verilator's -Os).
-    /// `false` compiles the model with -O0: quicker builds of big designs, slower simulation.
+    /// Compile the model with -O1 (default). Measured on a 16×16 systolic array: the same
+    /// instructions per cycle as -O2 (16.9k vs 16.8k) and 3× quicker to build (13× on the
+    /// largest file of a 32×32 array). `false` compiles with -O0: slower simulation.
     public var optimize: Bool = true
 
     public init(trace: Bool = false, optimize: Bool = true) {

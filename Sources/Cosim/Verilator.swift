@@ -91,7 +91,7 @@ public enum Verilator {
     // MARK: - Key
 
     static func makeVariables(_ options: BuildOptions) -> [String] {
-        ["OPT_FAST=\(options.optimize ? "-O2" : "-O0")", "OPT_SLOW=", "OPT_GLOBAL=\(runtimeOpt)"]
+        ["OPT_FAST=\(options.optimize ? "-O1" : "-O0")", "OPT_SLOW=", "OPT_GLOBAL=\(runtimeOpt)"]
     }
 
     static func verilatorArguments(_ design: CosimDesign, options: BuildOptions) -> [String] {
@@ -116,6 +116,11 @@ public enum Verilator {
             m += "testbench \(name) \(text.utf8.count)\n\(text)\n"
         }
         return try sha256(Array(m.utf8), tools: tools)
+    }
+
+    /// SHA-256 in hex, by `sha256sum` (cache keys here and in the synthesis cache).
+    public static func sha256(_ bytes: [UInt8]) throws -> String {
+        try sha256(bytes, tools: Toolchain.shared())
     }
 
     static func sha256(_ bytes: [UInt8], tools: Toolchain) throws -> String {

@@ -61,7 +61,7 @@ public enum Benchmarks {
         var model = MACModel(a: FixedFormat(wordLength: 8, fracLength: 0, signed: true),
                              b: FixedFormat(wordLength: 8, fracLength: 0, signed: true), accBits: 26)
         let steps = 10_000_000
-        let (_, goldenSeconds) = try time {
+        let (_, goldenSeconds) = time {
             for i in 0..<steps { model.clock(a: Int128(i & 127), b: Int128((i >> 7) & 127) - 64, enable: true, clear: i & 1023 == 0, reset: false) }
         }
         lines.append(String(format: "golden MACModel: %.1f M steps/s (acc %@)", Double(steps) / goldenSeconds / 1e6, String(describing: model.acc)))

@@ -88,9 +88,21 @@ public final class SystolicHarness {
         return signed && (bits >> (width - 1)) & 1 == 1 ? v - (Int128(1) << width) : v
     }
 
-    /// Runs C = A·B (A: m×k, B: k×n, integers of the input formats) and checks every element.
-    public func run(label: String, a: Matrix<Int128>, b: Matrix<Int128>, ready: ReadyPattern = .always) throws -> GEMMReport {
-        let start = Date()
+    /// What the array delivered for one GEMM: C (entries never delivered stay 0), framing
+    /// problems (missing rows, a wrong `c_last`) and the stream's timing.
+    public struct Delivery {
+        public let result: StreamResult
+        public let c: Matrix<Int128>
+        public let problems: [String]
+        /// The simulation cycle each row of C was delivered in (nil: never delivered).
+        public let rowCycles: [Int?]
+        /// From the first beat accepted to the last row delivered, inclusive.
+        public var cycles: Int { (result.lastDeliveryCycle ?? result.cycles) - (result.firstAcceptCycle ?? 0) + 1 }
+    }
+
+    /// Streams C = A·B (A: m×k, B: k×n, integers of the input formats) through the array in the
+    /// tiling order of docs/SYSTOLIC.md and decodes every row it delivers; no comparison.
+    public func deliver(a: Matrix<Int128>, b: Matrix<Int128>, ready: ReadyPattern = .always) throws -> Delivery {
         let (R, C) = (config.rows, config.cols)
         let m = a.rows, k = a.cols, n = b.cols
         let tilesM = (m + R - 1) / R, tilesN = (n + C - 1) / C
@@ -107,10 +119,43 @@ public final class SystolicHarness {
         let tiles = tilesM * tilesN
         let input = StreamInput(valid: ["a_valid", "b_valid"], ready: ["a_ready", "b_ready"], data: ["a_data", "a_last", "b_data"], beats: beats)
         let output = StreamOutput(valid: "c_valid", ready: "c_ready", data: ["c_data", "c_last"], readyPattern: ready)
+        let result = try sim.stream(inputs: [input], output: output, expectBeats: tiles * R,
+                                    maxCycles: 4 * config.expectedCycles(m: m, n: n, k: k) + 10_000, hold: ["rst": 0])
+        var problems: [String] = []
+        if !result.complete {
+            problems.append("only \(result.deliveredBeats) of \(tiles * R) rows of C were delivered within \(result.cycles) cycles")
+        }
+        var c = Matrix<Int128>(rows: m, cols: n, repeating: 0)
+        var rowCycles = [Int?](repeating: nil, count: m * tilesN)
+        for beat in 0..<result.deliveredBeats {
+            let words = result.beat(beat)
+            let tile = beat / R, row = beat % R
+            let tm = tile / tilesN, tn = tile % tilesN
+            // Each port of a beat starts a new 64-bit word: c_last follows c_data's words.
+            let last = words[words.startIndex + (C * config.output.bits + 63) / 64] & 1
+            if last != (row == R - 1 ? 1 : 0) {
+                problems.append("tile \(tile), row \(row): c_last is \(last), expected \(row == R - 1 ? 1 : 0) (cycle \(result.deliveryCycles[beat]))")
+            }
+            let i = tm * R + row
+            guard i < m else { continue }
+            rowCycles[i * tilesN + tn] = result.startCycle + result.deliveryCycles[beat]
+            for j in 0..<C where tn * C + j < n {
+                c[i, tn * C + j] = Self.field(words, at: j * config.output.bits, width: config.output.bits, signed: config.output.signed)
+            }
+        }
+        return Delivery(result: result, c: c, problems: problems, rowCycles: rowCycles)
+    }
+
+    /// Runs C = A·B (A: m×k, B: k×n, integers of the input formats) and checks every element.
+    public func run(label: String, a: Matrix<Int128>, b: Matrix<Int128>, ready: ReadyPattern = .always) throws -> GEMMReport {
+        let start = Date()
+        let (R, C) = (config.rows, config.cols)
+        let m = a.rows, k = a.cols, n = b.cols
+        let tilesN = (n + C - 1) / C
+        let tiles = ((m + R - 1) / R) * tilesN
         let expectedCycles = config.expectedCycles(m: m, n: n, k: k)
         let simStart = Date()
-        let result = try sim.stream(inputs: [input], output: output, expectBeats: tiles * R,
-                                    maxCycles: 4 * expectedCycles + 10_000, hold: ["rst": 0])
+        let delivery = try deliver(a: a, b: b, ready: ready)
         let simSeconds = Date().timeIntervalSince(simStart)
         let golden = model.gemm(a: a, b: b).c
 
@@ -120,38 +165,26 @@ public final class SystolicHarness {
             mismatches += 1
             if first == nil { first = text() }
         }
-        if !result.complete {
-            miss("only \(result.deliveredBeats) of \(tiles * R) rows of C were delivered within \(result.cycles) cycles")
-        }
+        for problem in delivery.problems { miss(problem) }
         var hardware = [Double](), reference = [Double]()
         let scale = pow(2.0, Double(-config.output.frac))
         let exact = GEMMModel.realProduct(a: a, formatA: fa, b: b, formatB: fb)
-        for beat in 0..<result.deliveredBeats {
-            let words = result.beat(beat)
-            let tile = beat / R, row = beat % R
-            let tm = tile / tilesN, tn = tile % tilesN
-            // Each port of a beat starts a new 64-bit word: c_last follows c_data's words.
-            let last = words[words.startIndex + (C * config.output.bits + 63) / 64] & 1
-            if last != (row == R - 1 ? 1 : 0) {
-                miss("tile \(tile), row \(row): c_last is \(last), expected \(row == R - 1 ? 1 : 0) (cycle \(result.deliveryCycles[beat]))")
-            }
-            let i = tm * R + row
-            guard i < m else { continue }
-            for j in 0..<C where tn * C + j < n {
-                let got = Self.field(words, at: j * config.output.bits, width: config.output.bits, signed: config.output.signed)
-                let want = golden[i, tn * C + j]
+        for i in 0..<m {
+            for j in 0..<n {
+                guard let cycle = delivery.rowCycles[i * tilesN + j / C] else { continue }
+                let got = delivery.c[i, j], want = golden[i, j]
                 if got != want {
-                    miss("C[\(i)][\(tn * C + j)] (tile \(tile), row \(row), column \(j), cycle \(result.startCycle + result.deliveryCycles[beat])): expected \(want), got \(got)")
+                    miss("C[\(i)][\(j)] (tile \((i / R) * tilesN + j / C), row \(i % R), column \(j % C), cycle \(cycle)): expected \(want), got \(got)")
                 }
                 hardware.append(Double(got) * scale)
-                reference.append(exact[i, tn * C + j])
+                reference.append(exact[i, j])
             }
         }
         var wave: String?
         if mismatches > 0 {
             wave = try? sim.dumpWaveform(to: waveformURL("\(config.moduleName)-\(label)".replacingOccurrences(of: " ", with: "_"))).path
         }
-        let cycles = (result.lastDeliveryCycle ?? result.cycles) - (result.firstAcceptCycle ?? 0) + 1
+        let cycles = delivery.cycles
         let macs = m * n * k
         return GEMMReport(
             label: label, m: m, n: n, k: k, tiles: tiles, cycles: cycles, expectedCycles: expectedCycles, macs: macs,

@@ -10,7 +10,7 @@ struct Simulate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate",
         abstract: "Co-simulate generated designs in Verilator against the Swift golden model.",
-        subcommands: [GEMMCommand.self, CoresCommand.self, BenchCommand.self],
+        subcommands: [GEMMCommand.self, CoresCommand.self, BenchCommand.self, ConvCommand.self],
         defaultSubcommand: GEMMCommand.self)
 }
 
@@ -163,4 +163,18 @@ struct BenchCommand: ParsableCommand {
     }
 }
 
-Simulate.main()
+/// A refused parameter or flag: one line on stderr, status 2 (as generate-rtl). Help, and the
+/// status a subcommand chose (1 for a mismatch), pass through.
+do {
+    var command = try Simulate.parseAsRoot()
+    try command.run()
+} catch let e as ParameterError {
+    FileHandle.standardError.write(Data("simulate: error: \(e.description)\n".utf8))
+    exit(2)
+} catch where Simulate.exitCode(for: error) == .validationFailure {
+    let first = Simulate.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+    FileHandle.standardError.write(Data("simulate: error: \(first) (see simulate help)\n".utf8))
+    exit(2)
+} catch {
+    Simulate.exit(withError: error)
+}

@@ -54,7 +54,8 @@ struct LintSynthTests {
         // yosys's coarse pass folds the multiply into $macc and the adder into $alu.
         #expect(report.cells["$macc"] == 1)
         #expect(report.cells["$alu"] == 1)
-        #expect(report.cells["$sdff"] == 1)  // the accumulator, with its synchronous reset
+        // The accumulator: synchronous reset, enabled by `en | clear` (the DSP48's CE).
+        #expect(report.cells["$sdffe"] == 1)
     }
 }
 

@@ -1,0 +1,117 @@
+import Cores
+import Golden
+
+/// Output stationary: the layer becomes its im2col GEMM, (N·E·F × C·R·S) · (C·R·S × M), on the
+/// R×C systolic array of docs/SYSTOLIC.md. Array row i holds output position p = (n, e, f) and
+/// array column j filter m for one whole reduction; the layer folds into ceil(N·E·F / rows) ×
+/// ceil(M / cols) tiles of K = C·R·S beats each (docs/CONV.md §OS).
+///
+/// Events, per beat (one column of the A tile and one row of the B tile entering the array):
+/// - `bufferReads` rows + cols words (im2col repeats an input once per filter position that
+///   covers it, and again for every column tile: the cost of the Toeplitz form);
+/// - `macs` rows·cols, of which `gatedMACs` are those whose activation is zero (padding lanes,
+///   zero padding of the layer, zero inputs) when zero gating is on;
+/// - `registerFileReads`/`Writes`: the accumulator (the PE's psum register) is read and written
+///   by every MAC performed, and untouched by a gated one;
+/// - `peToPE` rows·(cols - 1) activation and cols·(rows - 1) weight hops;
+/// and per tile cols·rows·(rows - 1)/2 drain hops (row i's result climbs i PEs) and
+/// rows·cols `bufferWrites` (rounded outputs, padding lanes included). DRAM traffic is the
+/// compulsory one: every input and weight read once, every output written once.
+public struct OutputStationaryMapper: DataflowMapper {
+    public let config: PEArrayConfig
+    public init(config: PEArrayConfig) { self.config = config }
+
+    /// The array this mapping runs on: counters on, gating and ReLU as configured.
+    public var systolic: SystolicConfig {
+        SystolicConfig(rows: config.rows, cols: config.cols, a: config.activation, b: config.weight,
+                       maxK: config.maxReduction, accBits: config.accBitsOverride, output: config.output,
+                       rounding: config.rounding, lfsrWidth: config.lfsrWidth, seed: config.seed,
+                       zeroGating: config.zeroGating, counters: true, relu: config.relu)
+    }
+
+    /// The design parameters alone (array size, formats, rounding).
+    public func validateDesign() throws {
+        // The array calls this bound max-k; the convolution front end calls it max-reduction.
+        let range = MACConfig.maxKRange
+        if !range.contains(config.maxReduction) {
+            throw ParameterError("max-reduction", config.maxReduction, allowed: "1...\(range.upperBound)")
+        }
+        try systolic.validate()
+    }
+
+    public func validate(_ shape: ConvShape) throws {
+        try shape.validate()
+        try validateDesign()
+        let k = Self.reduction(shape)
+        if k > config.maxReduction {
+            throw ParameterError("max-reduction", config.maxReduction,
+                                 allowed: "at least C·R·S = \(k) for this layer (the accumulator must hold the whole reduction)")
+        }
+    }
+
+    /// K = C·R·S: the length of every output's reduction.
+    public static func reduction(_ s: ConvShape) -> Int { s.channels * s.filterHeight * s.filterWidth }
+
+    /// GEMM dimensions: rows of A (output positions), columns of B (filters), K.
+    public static func gemm(_ s: ConvShape) -> (m: Int, n: Int, k: Int) {
+        (s.batch * s.outHeight * s.outWidth, s.filters, reduction(s))
+    }
+
+    public func tiles(_ s: ConvShape) -> (rows: Int, cols: Int) {
+        let g = Self.gemm(s)
+        return ((g.m + config.rows - 1) / config.rows, (g.n + config.cols - 1) / config.cols)
+    }
+
+    public func counts(_ shape: ConvShape, input: [Int]?) -> DataMovement {
+        let (R, C) = (config.rows, config.cols)
+        let g = Self.gemm(shape)
+        let t = tiles(shape)
+        let tiles = t.rows * t.cols
+        let beats = tiles * g.k
+        let slots = beats * R * C
+        // Zero activations of the A matrix as the array sees it (padded to whole row tiles);
+        // every column tile streams it once more, and each zero meets C PEs.
+        let zeros = (t.rows * R - g.m) * g.k + Self.im2colZeros(shape, input: input)
+        let gated = config.zeroGating ? zeros * t.cols * C : 0
+        let macs = slots - gated
+        return DataMovement(
+            macs: macs, gatedMACs: gated, registerFileReads: macs, registerFileWrites: macs,
+            peToPE: beats * (R * (C - 1) + C * (R - 1)) + tiles * C * R * (R - 1) / 2,
+            bufferReads: beats * (R + C), bufferWrites: tiles * R * C,
+            dramReads: shape.inputCount + shape.weightCount, dramWrites: shape.outputCount)
+    }
+
+    public func cycles(_ shape: ConvShape) -> Int {
+        let g = Self.gemm(shape)
+        return systolic.expectedCycles(m: g.m, n: g.n, k: g.k)
+    }
+
+    /// Zero entries of the im2col matrix without building it: entry ((n, e, f), (c, r, s)) is
+    /// input (n, c, eU + r - P, fU + s - P), zero in the padding. Input row y appears for
+    /// `rowUses[y]` pairs (e, r), column x for `colUses[x]` pairs (f, s); an entry is padding
+    /// unless both coordinates fall inside the image. Without `input` the layer is dense.
+    public static func im2colZeros(_ s: ConvShape, input: [Int]?) -> Int {
+        func uses(out: Int, filter: Int, size: Int) -> [Int] {
+            var u = [Int](repeating: 0, count: size)
+            for o in 0..<out {
+                for r in 0..<filter {
+                    let y = o * s.stride + r - s.padding
+                    if y >= 0 && y < size { u[y] += 1 }
+                }
+            }
+            return u
+        }
+        let rowUses = uses(out: s.outHeight, filter: s.filterHeight, size: s.height)
+        let colUses = uses(out: s.outWidth, filter: s.filterWidth, size: s.width)
+        let inside = rowUses.reduce(0, +) * colUses.reduce(0, +)
+        let perPlane = s.outHeight * s.outWidth * s.filterHeight * s.filterWidth
+        var zeros = s.batch * s.channels * (perPlane - inside)
+        if let input {
+            precondition(input.count == s.inputCount, "input size does not match the shape")
+            for (i, v) in input.enumerated() where v == 0 {
+                zeros += rowUses[i / s.width % s.height] * colUses[i % s.width]
+            }
+        }
+        return zeros
+    }
+}

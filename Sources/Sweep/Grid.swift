@@ -1,0 +1,217 @@
+import Cores
+import Foundation
+
+/// A refused sweep flag or config-file entry: one line naming it, its value and what is allowed
+/// (the command line prints it and exits with status 2).
+public struct SweepUsageError: Error, CustomStringConvertible, Equatable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public init(flag: String, value: String, allowed: String) {
+        message = "invalid value \(value) for --\(flag): allowed \(allowed)"
+    }
+    public var description: String { message }
+}
+
+/// One sub-grid: the cartesian product of its lists, in the order
+/// dataflow, rows, cols, input bits, output bits, rounding, input frac, output frac.
+///
+/// `nil` lists take the derived defaults of `Grid.config` (docs/SWEEP.md, "Fractional bits"):
+/// `cols` nil means square arrays (cols = rows), `outputBits` nil means output bits = input
+/// bits, `inputFrac`/`outputFrac` nil mean the rule.
+public struct SubGrid: Hashable, Sendable, Codable {
+    public var dataflow: [String]
+    public var rows: [Int]
+    public var cols: [Int]?
+    public var inputBits: [Int]
+    public var outputBits: [Int]?
+    public var rounding: [OutputRounding]
+    public var inputFrac: [Int]?
+    public var outputFrac: [Int]?
+
+    public init(dataflow: [String] = ["os"], rows: [Int], cols: [Int]? = nil, inputBits: [Int], outputBits: [Int]? = nil,
+                rounding: [OutputRounding], inputFrac: [Int]? = nil, outputFrac: [Int]? = nil) {
+        self.dataflow = dataflow
+        self.rows = rows
+        self.cols = cols
+        self.inputBits = inputBits
+        self.outputBits = outputBits
+        self.rounding = rounding
+        self.inputFrac = inputFrac
+        self.outputFrac = outputFrac
+    }
+}
+
+public enum Grid {
+    /// Dataflows the generator can build.
+    public static let dataflows = ["os"]
+
+    /// Integer bits (beyond the sign) every derived output format keeps: outputs span
+    /// [-128, 128), which holds the sums of the fixed workload (inputs in [-2, 2), K <= 300:
+    /// standard deviation about 23) with saturation only past 5 standard deviations.
+    public static let outputIntegerBits = 7
+
+    /// The default grid: square arrays 2...32 at 4, 8 and 16 bits with stochastic rounding,
+    /// plus the 8×8 array at 4, 8 and 16 bits with every rounding mode (21 points).
+    public static let defaultGrid: [SubGrid] = [
+        SubGrid(rows: [2, 4, 8, 16, 32], inputBits: [4, 8, 16], rounding: [.stochastic]),
+        SubGrid(rows: [8], cols: [8], inputBits: [4, 8, 16], rounding: [.truncate, .nearest, .stochastic]),
+    ]
+
+    /// The design of one grid point. A and B share the format `s<bits>.<bits-2>` (values in
+    /// [-2, 2)); C is `s<outputBits>.<outputBits-8>` (7 integer bits, see `outputIntegerBits`)
+    /// but never keeps more fractional bits than the accumulator has, so rounding drops
+    /// `2·inputFrac - outputFrac >= 0` bits; each column's LFSR has at least 16 bits and at least
+    /// the dropped bits (at most 32). Explicit fracs override the rule.
+    public static func config(rows: Int, cols: Int, inputBits: Int, outputBits: Int? = nil, rounding: OutputRounding,
+                              inputFrac: Int? = nil, outputFrac: Int? = nil) -> SystolicConfig {
+        let inFrac = inputFrac ?? inputBits - 2
+        let outBits = outputBits ?? inputBits
+        let outFrac = outputFrac ?? min(outBits - 1 - outputIntegerBits, 2 * inFrac)
+        let drop = 2 * inFrac - outFrac
+        let input = FixedPoint(bits: inputBits, frac: inFrac)
+        return SystolicConfig(rows: rows, cols: cols, a: input, b: input, output: FixedPoint(bits: outBits, frac: outFrac),
+                              rounding: rounding, lfsrWidth: min(32, max(16, drop)), seed: 1)
+    }
+
+    /// Every point of the sub-grids in order, deduplicated by key (the first occurrence keeps
+    /// its place), indexed 0, 1, 2, ...
+    public static func points(_ grids: [SubGrid]) -> [SweepPoint] {
+        var seen = Set<String>()
+        var out: [SweepPoint] = []
+        for g in grids {
+            for dataflow in g.dataflow {
+                for rows in g.rows {
+                    for cols in g.cols ?? [rows] {
+                        for bits in g.inputBits {
+                            for outBits in g.outputBits ?? [bits] {
+                                for rounding in g.rounding {
+                                    for inFrac in g.inputFrac.map({ $0.map(Optional.some) }) ?? [nil] {
+                                        for outFrac in g.outputFrac.map({ $0.map(Optional.some) }) ?? [nil] {
+                                            let c = config(rows: rows, cols: cols, inputBits: bits, outputBits: outBits,
+                                                           rounding: rounding, inputFrac: inFrac, outputFrac: outFrac)
+                                            let p = SweepPoint(index: out.count, dataflow: dataflow, config: c)
+                                            if seen.insert(p.key).inserted { out.append(p) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    // MARK: - Parsing
+
+    /// A comma-separated list of integers, each in `range`.
+    public static func intList(_ text: String, flag: String, range: ClosedRange<Int>) throws -> [Int] {
+        let allowed = "comma-separated integers in \(range.lowerBound)...\(range.upperBound)"
+        let items = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard !items.isEmpty else { throw SweepUsageError(flag: flag, value: "'\(text)'", allowed: allowed) }
+        return try items.map { item in
+            guard let v = Int(item), range.contains(v) else { throw SweepUsageError(flag: flag, value: "'\(text)'", allowed: allowed) }
+            return v
+        }
+    }
+
+    public static func roundingList(_ text: String, flag: String = "rounding") throws -> [OutputRounding] {
+        let allowed = "comma-separated " + OutputRounding.allCases.map(\.rawValue).joined(separator: ", ")
+        return try text.split(separator: ",", omittingEmptySubsequences: false).map { item in
+            guard let r = OutputRounding(rawValue: item.trimmingCharacters(in: .whitespaces)) else {
+                throw SweepUsageError(flag: flag, value: "'\(text)'", allowed: allowed)
+            }
+            return r
+        }
+    }
+
+    public static func dataflowList(_ text: String, flag: String = "dataflow") throws -> [String] {
+        try text.split(separator: ",", omittingEmptySubsequences: false).map { item in
+            let d = item.trimmingCharacters(in: .whitespaces)
+            guard dataflows.contains(d) else {
+                throw SweepUsageError(flag: flag, value: "'\(text)'", allowed: dataflows.joined(separator: ", "))
+            }
+            return d
+        }
+    }
+
+    /// Reads a config file: a JSON list of sub-grids (or `{"grids": [...]}`). Each sub-grid is
+    /// an object whose keys are `dataflow`, `rows`, `cols`, `inputBits`, `outputBits`,
+    /// `rounding`, `inputFrac`, `outputFrac`; each value is one value or a list. `rows`,
+    /// `inputBits` and `rounding` are required.
+    public static func load(configFile url: URL) throws -> [SubGrid] {
+        let flag = "config"
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw SweepUsageError(flag: flag, value: url.path, allowed: "a readable JSON file (cannot read it)")
+        }
+        let root: Any
+        do { root = try JSONSerialization.jsonObject(with: data) } catch {
+            throw SweepUsageError(flag: flag, value: url.path, allowed: "a JSON list of sub-grids (not valid JSON)")
+        }
+        let list: [Any]
+        if let l = root as? [Any] {
+            list = l
+        } else if let o = root as? [String: Any], let l = o["grids"] as? [Any], o.count == 1 {
+            list = l
+        } else {
+            throw SweepUsageError(flag: flag, value: url.path, allowed: "a JSON list of sub-grids, or {\"grids\": [...]}")
+        }
+        if list.isEmpty { throw SweepUsageError(flag: flag, value: url.path, allowed: "at least one sub-grid") }
+        return try list.enumerated().map { n, item in try subGrid(item, file: url.lastPathComponent, number: n) }
+    }
+
+    static let configKeys = ["dataflow", "rows", "cols", "inputBits", "outputBits", "rounding", "inputFrac", "outputFrac"]
+
+    static func subGrid(_ item: Any, file: String, number: Int) throws -> SubGrid {
+        let place = "\(file) sub-grid \(number)"
+        guard let o = item as? [String: Any] else {
+            throw SweepUsageError("invalid \(place): allowed an object with keys \(configKeys.joined(separator: ", "))")
+        }
+        for key in o.keys.sorted() where !configKeys.contains(key) {
+            throw SweepUsageError("invalid key '\(key)' in \(place): allowed \(configKeys.joined(separator: ", "))")
+        }
+        func values(_ key: String) -> [Any]? {
+            guard let v = o[key] else { return nil }
+            return (v as? [Any]) ?? [v]
+        }
+        func ints(_ key: String, _ range: ClosedRange<Int>) throws -> [Int]? {
+            guard let vs = values(key) else { return nil }
+            let allowed = "integers in \(range.lowerBound)...\(range.upperBound)"
+            guard !vs.isEmpty else { throw SweepUsageError("invalid value [] for \(key) in \(place): allowed \(allowed)") }
+            return try vs.map { v in
+                guard let n = v as? NSNumber, !"\(type(of: v))".contains("Bool"), let i = Int(exactly: n.doubleValue),
+                      range.contains(i) else {
+                    throw SweepUsageError("invalid value \(v) for \(key) in \(place): allowed \(allowed)")
+                }
+                return i
+            }
+        }
+        func strings(_ key: String, _ allowed: [String]) throws -> [String]? {
+            guard let vs = values(key) else { return nil }
+            guard !vs.isEmpty else { throw SweepUsageError("invalid value [] for \(key) in \(place): allowed \(allowed.joined(separator: ", "))") }
+            return try vs.map { v in
+                guard let s = v as? String, allowed.contains(s) else {
+                    throw SweepUsageError("invalid value \(v) for \(key) in \(place): allowed \(allowed.joined(separator: ", "))")
+                }
+                return s
+            }
+        }
+        func required<T>(_ key: String, _ v: T?) throws -> T {
+            guard let v else { throw SweepUsageError("missing key '\(key)' in \(place): rows, inputBits and rounding are required") }
+            return v
+        }
+        let fracs = -64...64
+        return SubGrid(
+            dataflow: try strings("dataflow", dataflows) ?? ["os"],
+            rows: try required("rows", try ints("rows", SystolicConfig.sizes)),
+            cols: try ints("cols", SystolicConfig.sizes),
+            inputBits: try required("inputBits", try ints("inputBits", SystolicConfig.operandBits)),
+            outputBits: try ints("outputBits", SystolicConfig.outputBits),
+            rounding: try required("rounding", try strings("rounding", OutputRounding.allCases.map(\.rawValue)))
+                .map { OutputRounding(rawValue: $0)! },
+            inputFrac: try ints("inputFrac", fracs),
+            outputFrac: try ints("outputFrac", fracs))
+    }
+}

@@ -1,0 +1,126 @@
+import Cores
+import Foundation
+
+/// One configuration of a sweep: a systolic array design plus the dataflow it runs.
+public struct SweepPoint: Hashable, Sendable, Codable {
+    /// Position in the plan (0-based); stable for a given grid.
+    public var index: Int
+    /// The dataflow; "os" (output-stationary systolic array) until PE-array dataflows exist.
+    public var dataflow: String
+    public var config: SystolicConfig
+
+    public init(index: Int, dataflow: String = "os", config: SystolicConfig) {
+        self.index = index
+        self.dataflow = dataflow
+        self.config = config
+    }
+
+    /// A short, file-name-safe key that identifies the configuration (not the index), so a
+    /// rerun of a changed grid never mixes up results: e.g. `os-8x8-s8f6-s8f2-stochastic`.
+    public var key: String {
+        let c = config
+        return "\(dataflow)-\(c.rows)x\(c.cols)-\(c.a.signed ? "s" : "u")\(c.a.bits)f\(c.a.frac)-\(c.output.signed ? "s" : "u")\(c.output.bits)f\(c.output.frac)-\(c.rounding)"
+    }
+}
+
+/// Figures from yosys for one design. Counts are for the whole design (every instance).
+public struct SynthesisMetrics: Hashable, Sendable, Codable {
+    /// Cells after the generic `synth`.
+    public var genericCells: Int
+    /// `synth_xilinx` figures: LUTs of every size, flip-flops, DSP48 slices, block RAMs.
+    public var luts: Int
+    public var flipFlops: Int
+    public var dsp48: Int
+    public var bram: Int
+    /// Longest combinational path, in gates of the generic netlist between registers (yosys
+    /// `ltp -noff`, per module, maximum over modules; docs/ENERGY.md).
+    public var logicDepth: Int
+    public var seconds: Double
+    /// LUTs used as shift registers (SRL16E/SRLC32E) or distributed RAM, not counted in `luts`.
+    public var lutsAsMemory: Int?
+    /// Every `synth_xilinx` primitive with its count for the whole design (CARRY4, SRL16E, ...).
+    public var xilinxCells: [String: Int]?
+    /// True when the figures came from the synthesis cache (`seconds` is then the original run's).
+    public var cached: Bool?
+    /// LUTs and flip-flops of one ROUND unit (its LFSR included), i.e. per output column.
+    public var unitLUTs: Int?
+    public var unitFlipFlops: Int?
+
+    public init(genericCells: Int, luts: Int, flipFlops: Int, dsp48: Int, bram: Int, logicDepth: Int, seconds: Double,
+                lutsAsMemory: Int? = nil, xilinxCells: [String: Int]? = nil, cached: Bool? = nil) {
+        self.genericCells = genericCells
+        self.luts = luts
+        self.flipFlops = flipFlops
+        self.dsp48 = dsp48
+        self.bram = bram
+        self.logicDepth = logicDepth
+        self.seconds = seconds
+        self.lutsAsMemory = lutsAsMemory
+        self.xilinxCells = xilinxCells
+        self.cached = cached
+    }
+}
+
+/// Energy of a workload from counted events and a documented cost table (docs/ENERGY.md).
+public struct EnergyEstimate: Hashable, Sendable, Codable {
+    public var picojoulesPerMAC: Double
+    public var totalPicojoules: Double
+    /// Energy by component (multiply, add, register, PE-to-PE, buffer, DRAM, ...), pJ.
+    public var breakdown: [String: Double]
+
+    public init(picojoulesPerMAC: Double, totalPicojoules: Double, breakdown: [String: Double]) {
+        self.picojoulesPerMAC = picojoulesPerMAC
+        self.totalPicojoules = totalPicojoules
+        self.breakdown = breakdown
+    }
+}
+
+/// What running one point produced. A failed point records its error and still counts as done.
+public struct PointResult: Hashable, Sendable, Codable {
+    public enum Status: String, Sendable, Codable { case pass, fail, error }
+
+    public var point: SweepPoint
+    public var status: Status
+    /// The error that stopped the point (status `error`), or the first mismatch (status `fail`).
+    public var message: String?
+    public var mismatches: Int
+    /// Over the fixed workload: total cycles, MACs, utilization = MACs / (cycles·R·C).
+    public var cycles: Int
+    public var macs: Int
+    public var utilization: Double
+    public var simulatedMACsPerSecond: Double
+    /// Rounded outputs against the exact real product.
+    public var rmse: Double
+    public var maxAbsError: Double
+    public var bias: Double
+    /// nil when there is no error at all.
+    public var sqnrDB: Double?
+    public var synthesis: SynthesisMetrics?
+    public var energy: EnergyEstimate?
+    public var generateSeconds: Double
+    public var buildSeconds: Double
+    public var simulateSeconds: Double
+
+    public init(point: SweepPoint, status: Status, message: String? = nil, mismatches: Int = 0, cycles: Int = 0,
+                macs: Int = 0, utilization: Double = 0, simulatedMACsPerSecond: Double = 0, rmse: Double = 0,
+                maxAbsError: Double = 0, bias: Double = 0, sqnrDB: Double? = nil, synthesis: SynthesisMetrics? = nil,
+                energy: EnergyEstimate? = nil, generateSeconds: Double = 0, buildSeconds: Double = 0, simulateSeconds: Double = 0) {
+        self.point = point
+        self.status = status
+        self.message = message
+        self.mismatches = mismatches
+        self.cycles = cycles
+        self.macs = macs
+        self.utilization = utilization
+        self.simulatedMACsPerSecond = simulatedMACsPerSecond
+        self.rmse = rmse
+        self.maxAbsError = maxAbsError
+        self.bias = bias
+        self.sqnrDB = sqnrDB
+        self.synthesis = synthesis
+        self.energy = energy
+        self.generateSeconds = generateSeconds
+        self.buildSeconds = buildSeconds
+        self.simulateSeconds = simulateSeconds
+    }
+}

@@ -1,0 +1,57 @@
+import Conv
+import Cores
+import Foundation
+import Golden
+
+/// One layer co-simulated on one PE array and compared with the golden model.
+public struct ConvRun: Sendable, Codable {
+    public var config: PEArrayConfig
+    public var shape: ConvShape
+    /// Golden outputs (rounded, saturated, ReLU when configured), NMEF order.
+    public var expected: [Int]
+    /// Outputs the hardware delivered, NMEF order.
+    public var got: [Int]
+    public var mismatches: Int
+    /// The first mismatching output: its (n, m, e, f), expected and got, and the cycle.
+    public var firstMismatch: String?
+    /// Cycles from the first input accepted to the last output delivered.
+    public var cycles: Int
+    public var hardwareCounts: DataMovement
+    public var analyticCounts: DataMovement
+    /// VCD of a failing run.
+    public var waveform: String?
+    public var wallSeconds: Double
+
+    public init(config: PEArrayConfig, shape: ConvShape, expected: [Int], got: [Int], mismatches: Int,
+                firstMismatch: String?, cycles: Int, hardwareCounts: DataMovement, analyticCounts: DataMovement,
+                waveform: String?, wallSeconds: Double) {
+        self.config = config
+        self.shape = shape
+        self.expected = expected
+        self.got = got
+        self.mismatches = mismatches
+        self.firstMismatch = firstMismatch
+        self.cycles = cycles
+        self.hardwareCounts = hardwareCounts
+        self.analyticCounts = analyticCounts
+        self.waveform = waveform
+        self.wallSeconds = wallSeconds
+    }
+}
+
+/// Runs layers on one generated PE array in Verilator.
+public protocol ConvEngine {
+    var config: PEArrayConfig { get }
+    /// `input` is NCHW in the activation format's integers, `weights` MCRS in the weight format's.
+    func run(_ shape: ConvShape, input: [Int], weights: [Int]) throws -> ConvRun
+}
+
+public enum ConvEngines {
+    public static func make(_ config: PEArrayConfig) throws -> any ConvEngine {
+        switch config.dataflow {
+        case .ws: try WeightStationaryEngine(config: config)
+        case .os: try OutputStationaryEngine(config: config)
+        case .rs: try RowStationaryEngine(config: config)
+        }
+    }
+}

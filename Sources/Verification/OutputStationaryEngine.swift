@@ -1,0 +1,137 @@
+import Conv
+import Cores
+import Foundation
+import Golden
+
+/// Output stationary in Verilator: the layer's im2col GEMM streamed through the generated
+/// systolic array by `SystolicHarness`, every output compared with the direct convolution
+/// (`ConvModel`) rounded by `RounderModel` in the array's order of LFSR draws, and the array's
+/// event counters compared with the mapper's analytic counts.
+public struct OutputStationaryEngine: ConvEngine {
+    public let config: PEArrayConfig
+    public let mapper: OutputStationaryMapper
+    let harness: SystolicHarness
+    let rounders: ColumnRounders
+
+    public init(config: PEArrayConfig) throws {
+        self.config = config
+        mapper = OutputStationaryMapper(config: config)
+        try mapper.validateDesign()
+        harness = try SystolicHarness(mapper.systolic)
+        rounders = ColumnRounders(mapper.systolic)
+    }
+
+    /// The array's counter ports, in DataMovement's terms (DRAM is the host's, not the array's).
+    func counters() throws -> DataMovement {
+        func read(_ port: String) throws -> Int { Int(try harness.sim.peekUnsigned(port)) }
+        let macs = try read("count_macs")
+        return DataMovement(macs: macs, gatedMACs: try read("count_gated"), registerFileReads: macs, registerFileWrites: macs,
+                            peToPE: try read("count_pe_to_pe"), bufferReads: try read("count_buffer_reads"),
+                            bufferWrites: try read("count_buffer_writes"))
+    }
+
+    public func run(_ shape: ConvShape, input: [Int], weights: [Int]) throws -> ConvRun {
+        let start = Date()
+        try mapper.validate(shape)
+        precondition(input.count == shape.inputCount && weights.count == shape.weightCount, "tensor sizes do not match the shape")
+        let fa = config.activation.golden, fw = config.weight.golden
+        precondition(input.allSatisfy { fa.contains(Int128($0)) } && weights.allSatisfy { fw.contains(Int128($0)) },
+                     "an operand is outside its format")
+
+        let before = try counters()
+        let delivery = try harness.deliver(a: ConvModel.im2col(shape, input: input), b: ConvModel.filterMatrix(shape, weights: weights))
+        var hardware = try counters()
+        hardware = DataMovement(
+            macs: hardware.macs - before.macs, gatedMACs: hardware.gatedMACs - before.gatedMACs,
+            registerFileReads: hardware.registerFileReads - before.registerFileReads,
+            registerFileWrites: hardware.registerFileWrites - before.registerFileWrites,
+            peToPE: hardware.peToPE - before.peToPE, bufferReads: hardware.bufferReads - before.bufferReads,
+            bufferWrites: hardware.bufferWrites - before.bufferWrites,
+            // The host is the DRAM: it loads each tensor element once and stores each output once.
+            dramReads: input.count + weights.count, dramWrites: shape.outputCount)
+
+        let expected = rounders.outputs(shape, sums: ConvModel.accumulate(shape, input: input, weights: weights), relu: config.relu)
+        var got = [Int](repeating: 0, count: shape.outputCount)
+        var mismatches = delivery.problems.count
+        var first = delivery.problems.first
+        let tilesN = (shape.filters + config.cols - 1) / config.cols
+        for n in 0..<shape.batch {
+            for e in 0..<shape.outHeight {
+                for f in 0..<shape.outWidth {
+                    let row = (n * shape.outHeight + e) * shape.outWidth + f
+                    for m in 0..<shape.filters {
+                        let at = shape.outputIndex(n: n, m: m, e: e, f: f)
+                        got[at] = Int(delivery.c[row, m])
+                        guard got[at] != expected[at] else { continue }
+                        mismatches += 1
+                        if first == nil {
+                            let cycle = delivery.rowCycles[row * tilesN + m / config.cols].map(String.init) ?? "never"
+                            first = "output (n \(n), m \(m), e \(e), f \(f)) = C[\(row)][\(m)], delivered in cycle \(cycle): expected \(expected[at]), got \(got[at])"
+                        }
+                    }
+                }
+            }
+        }
+        var wave: String?
+        if mismatches > 0 {
+            wave = try? harness.sim.dumpWaveform(to: waveformURL("\(mapper.systolic.moduleName)-conv")).path
+        }
+        return ConvRun(config: config, shape: shape, expected: expected, got: got, mismatches: mismatches, firstMismatch: first,
+                       cycles: delivery.cycles, hardwareCounts: hardware, analyticCounts: mapper.counts(shape, input: input),
+                       waveform: wave, wallSeconds: Date().timeIntervalSince(start))
+    }
+}
+
+/// The array's ROUND units as the golden model sees them: one `RounderModel` per column with
+/// its own LFSR, kept across layers as the hardware keeps its LFSRs.
+final class ColumnRounders {
+    let config: SystolicConfig
+    var units: [RounderModel]
+
+    init(_ c: SystolicConfig) {
+        config = c
+        let mode = RoundingMode(rawValue: c.rounding.rawValue)!
+        units = (0..<c.cols).map { j in
+            RounderModel(input: c.accumulator.golden, output: c.output.golden, mode: mode, lfsrWidth: c.lfsrWidth,
+                         seed: mode == .stochastic ? SystolicModel.columnSeed(j: j, seed: c.seed, lfsrWidth: c.lfsrWidth) : 1)
+        }
+    }
+
+    /// Rounded (and, with `relu`, rectified) outputs in NMEF order from exact sums in NMEF
+    /// order. Column j's unit rounds one value per row of every tile, padding included, in
+    /// tile order (docs/SYSTOLIC.md); a padding lane's accumulator is zero.
+    func outputs(_ s: ConvShape, sums: [Int], relu: Bool) -> [Int] {
+        let (R, C) = (config.rows, config.cols)
+        let (m, n, _) = OutputStationaryMapper.gemm(s)
+        let acc = config.accumulator
+        let plane = s.outHeight * s.outWidth
+        var out = [Int](repeating: 0, count: s.outputCount)
+        for tm in 0..<(m + R - 1) / R {
+            for tn in 0..<(n + C - 1) / C {
+                for i in 0..<R {
+                    for j in 0..<C {
+                        let row = tm * R + i, filter = tn * C + j
+                        let inside = row < m && filter < n
+                        // NMEF index of GEMM entry (row = (n, e, f), filter).
+                        let at = inside ? (row / plane * s.filters + filter) * plane + row % plane : 0
+                        units[j].clock(valid: true, x: inside ? Self.wrap(Int128(sums[at]), acc) : 0)
+                        if inside { out[at] = Int(relu ? max(0, units[j].out) : units[j].out) }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// The accumulator wraps modulo 2^accBits, as the PE's does.
+    static func wrap(_ x: Int128, _ f: FixedPoint) -> Int128 {
+        let modulus = Int128(1) << f.bits
+        let low = ((x % modulus) + modulus) % modulus
+        return f.signed && low >= modulus / 2 ? low - modulus : low
+    }
+}
+
+extension ErrorSummary {
+    /// Error statistics of `actual` against `reference` (e.g. a layer against ConvModel.real).
+    public init(reference: [Double], actual: [Double]) { self.init(ErrorStats(reference: reference, actual: actual)) }
+}

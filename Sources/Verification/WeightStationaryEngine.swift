@@ -1,0 +1,178 @@
+import Conv
+import Cores
+import Cosim
+import Foundation
+import Golden
+
+/// The host-side driver of docs/dataflows/WS.md: builds the generated weight-stationary array
+/// in Verilator, feeds a layer fold by fold (filter fold, position block, reduction fold),
+/// collects each column's outputs, reads the event counters and compares everything with the
+/// golden model (ConvModel sums, RounderModel rounding with the column LFSRs).
+public struct WeightStationaryEngine: ConvEngine {
+    public let config: PEArrayConfig
+    let design: CosimDesign
+    let mapper: WeightStationaryMapper
+
+    public init(config: PEArrayConfig) throws {
+        self.config = config
+        design = try cosimDesign(try WeightStationary.module(config))
+        mapper = WeightStationaryMapper(config: config)
+    }
+
+    static let inputPorts = ["x_valid", "x_data", "x_swap", "x_first", "x_last", "w_load", "w_row", "w_valid", "w_data"]
+
+    public func run(_ shape: ConvShape, input: [Int], weights: [Int]) throws -> ConvRun {
+        let start = Date()
+        try mapper.validate(shape)
+        precondition(input.count == shape.inputCount && weights.count == shape.weightCount, "tensor sizes do not match the shape")
+        let (rows, cols) = (config.rows, config.cols)
+        let plan = mapper.plan(shape)
+        let (k, p) = (plan.reduction, plan.positions)
+        let (outH, outW) = (shape.outHeight, shape.outWidth)
+        let window = shape.filterHeight * shape.filterWidth
+
+        // im2col row of output position `position`, reduction term `term` (c, r, s flattened).
+        func activation(_ position: Int, _ term: Int) -> Int {
+            let n = position / (outH * outW), e = position / outW % outH, f = position % outW
+            let c = term / window, r = term / shape.filterWidth % shape.filterHeight, q = term % shape.filterWidth
+            return shape.input(input, n: n, c: c, y: e * shape.stride + r - shape.padding, x: f * shape.stride + q - shape.padding)
+        }
+
+        // The schedule: fold f's beats start at `begin`; its weight rows load at begin + i,
+        // just ahead of the wavefront (docs/dataflows/WS.md, "Protocol").
+        struct Beat { var xValid: UInt64 = 0, x = [Int128](), swap = 0, first = 0, last = 0, wLoad = 0, wRow = 0, wValid: UInt64 = 0, w = [Int128]() }
+        func lowBits(_ n: Int) -> UInt64 { n >= 64 ? ~0 : (1 << UInt64(n)) - 1 }
+        var beats: [Beat] = []
+        func at(_ cycle: Int) -> Int {
+            while beats.count <= cycle { beats.append(Beat()) }
+            return cycle
+        }
+        var begin = 0, lastBeat = 0
+        for fold in mapper.folds(shape) {
+            let filter0 = fold.filterFold * cols, term0 = fold.reductionFold * rows
+            for i in 0..<rows {
+                let c = at(begin + i)
+                beats[c].wLoad = 1
+                beats[c].wRow = i
+                beats[c].w = (0..<cols).map { j in i < fold.rows && j < fold.cols ? Int128(weights[(filter0 + j) * k + term0 + i]) : 0 }
+                beats[c].wValid = i < fold.rows ? lowBits(fold.cols) : 0
+            }
+            for t in 0..<fold.positions {
+                let c = at(begin + t)
+                beats[c].xValid = lowBits(fold.rows)
+                beats[c].x = (0..<rows).map { i in i < fold.rows ? Int128(activation(fold.firstPosition + t, term0 + i)) : 0 }
+                beats[c].swap = t == 0 ? 1 : 0
+                beats[c].first = fold.isFirstReduction ? 1 : 0
+                beats[c].last = fold.isLastReduction ? 1 : 0
+                lastBeat = c
+            }
+            begin += WeightStationary.foldPeriod(positions: fold.positions, rows: rows, cols: cols)
+        }
+        let drain = WeightStationary.outputLatency(rows: rows, column: cols - 1) + 4
+        _ = at(lastBeat + drain)
+        let zeros = [Int128](repeating: 0, count: max(rows, cols))
+        let stimulus: [[UInt64]] = beats.map { b in
+            var row: [UInt64] = [b.xValid]
+            SystolicHarness.pack(b.x.isEmpty ? Array(zeros.prefix(rows)) : b.x, width: config.activation.bits, into: &row)
+            row += [UInt64(b.swap), UInt64(b.first), UInt64(b.last), UInt64(b.wLoad), UInt64(b.wRow), b.wValid]
+            SystolicHarness.pack(b.w.isEmpty ? Array(zeros.prefix(cols)) : b.w, width: config.weight.bits, into: &row)
+            return row
+        }
+
+        let sim = try Simulation(design)
+        defer { sim.close() }
+        try sim.poke("rst", 1)
+        try sim.step(2)
+        try sim.poke("rst", 0)
+        let samples = try sim.run(inputs: Self.inputPorts, values: stimulus, outputs: ["y_valid", "y_data"])
+        var hardware = DataMovement()
+        let counters = try WeightStationary.counterPorts.map { Int(try sim.peekUnsigned($0)) }
+        (hardware.macs, hardware.gatedMACs, hardware.registerFileReads, hardware.registerFileWrites) = (counters[0], counters[1], counters[2], counters[3])
+        (hardware.peToPE, hardware.bufferReads, hardware.bufferWrites) = (counters[4], counters[5], counters[6])
+
+        // Column j delivers its outputs in feeding order: filter folds in turn, positions in order.
+        let wo = config.output.bits
+        var got = [Int](repeating: 0, count: shape.outputCount)
+        var delivered = [Bool](repeating: false, count: shape.outputCount)
+        var deliveryCycle = [Int](repeating: -1, count: shape.outputCount)
+        var produced = [Int](repeating: 0, count: cols)
+        var extra: String?
+        var lastDelivery = -1
+        func outputIndex(filter m: Int, position: Int) -> Int {
+            shape.outputIndex(n: position / (outH * outW), m: m, e: position / outW % outH, f: position % outW)
+        }
+        for (cycle, sample) in samples.enumerated() {
+            let valid = sample[0]
+            guard valid != 0 else { continue }
+            let data = sample[1...]
+            for j in 0..<cols where (valid >> UInt64(j)) & 1 == 1 {
+                let index = produced[j]
+                produced[j] += 1
+                let m = index / p * cols + j
+                guard m < shape.filters else {
+                    if extra == nil { extra = "column \(j) delivered an unexpected output \(index) at cycle \(cycle)" }
+                    continue
+                }
+                let o = outputIndex(filter: m, position: index % p)
+                got[o] = Int(SystolicHarness.field(data, at: j * wo, width: wo, signed: config.output.signed))
+                delivered[o] = true
+                deliveryCycle[o] = cycle
+                lastDelivery = max(lastDelivery, cycle)
+            }
+        }
+        hardware.dramReads = shape.inputCount + shape.weightCount
+        hardware.dramWrites = delivered.filter { $0 }.count
+
+        let expected = Self.golden(config, shape, input: input, weights: weights)
+        var mismatches = 0
+        var first: String? = extra
+        if extra != nil { mismatches += 1 }
+        for n in 0..<shape.batch {
+            for m in 0..<shape.filters {
+                for e in 0..<outH {
+                    for f in 0..<outW {
+                        let o = shape.outputIndex(n: n, m: m, e: e, f: f)
+                        guard !delivered[o] || got[o] != expected[o] else { continue }
+                        mismatches += 1
+                        if first == nil {
+                            first = delivered[o]
+                                ? "(n, m, e, f) = (\(n), \(m), \(e), \(f)): expected \(expected[o]), got \(got[o]) (cycle \(deliveryCycle[o]))"
+                                : "(n, m, e, f) = (\(n), \(m), \(e), \(f)): expected \(expected[o]), never delivered within \(samples.count) cycles"
+                        }
+                    }
+                }
+            }
+        }
+        var wave: String?
+        if mismatches > 0 {
+            wave = try? sim.dumpWaveform(to: waveformURL("\(WeightStationary.moduleName(config))-\(shape.batch)x\(shape.channels)x\(shape.height)x\(shape.width)-m\(shape.filters)")).path
+        }
+        return ConvRun(config: config, shape: shape, expected: expected, got: got, mismatches: mismatches, firstMismatch: first,
+                       cycles: lastDelivery + 1, hardwareCounts: hardware, analyticCounts: mapper.counts(shape, input: input),
+                       waveform: wave, wallSeconds: Date().timeIntervalSince(start))
+    }
+
+    /// Golden outputs in NMEF order: exact sums (ConvModel), then each column's ROUND unit in
+    /// the order the column rounds them, its LFSR seeded as docs/dataflows/WS.md says.
+    public static func golden(_ config: PEArrayConfig, _ shape: ConvShape, input: [Int], weights: [Int]) -> [Int] {
+        let sums = ConvModel.accumulate(shape, input: input, weights: weights)
+        let accFormat = config.accumulator.golden, outFormat = config.output.golden
+        let mode = RoundingMode(rawValue: config.rounding.rawValue)!
+        let positions = shape.batch * shape.outHeight * shape.outWidth
+        var out = [Int](repeating: 0, count: shape.outputCount)
+        for j in 0..<min(config.cols, shape.filters) {
+            let seed = mode == .stochastic ? SystolicModel.columnSeed(j: j, seed: config.seed, lfsrWidth: config.lfsrWidth) : 1
+            var unit = RounderModel(input: accFormat, output: outFormat, mode: mode, lfsrWidth: config.lfsrWidth, seed: seed)
+            for m in stride(from: j, to: shape.filters, by: config.cols) {
+                for position in 0..<positions {
+                    let n = position / (shape.outHeight * shape.outWidth)
+                    let e = position / shape.outWidth % shape.outHeight, f = position % shape.outWidth
+                    let o = shape.outputIndex(n: n, m: m, e: e, f: f)
+                    unit.clock(valid: true, x: Int128(sums[o]))
+                    out[o] = Int(config.relu ? max(0, unit.out) : unit.out)
+                }
+            }
+        }
+        return out
+    }
+}
