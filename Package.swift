@@ -37,7 +37,7 @@ let package = Package(
             "Cores", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "generate-rtl", dependencies: [
-            "Cores", "Verilog", "HDL", "CLIOptions",
+            "Cores", "Conv", "Verilog", "HDL", "CLIOptions",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "simulate", dependencies: [

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CLIOptions
+import Conv
 import Cores
 import Foundation
 import HDL
@@ -19,7 +20,7 @@ struct GenerateRTL: ParsableCommand {
         Writes one .v file per module plus manifest.json (ports, widths, parameters).
         A refused parameter prints one line naming it, exits with status 2 and writes nothing.
         """,
-        subcommands: [SystolicCommand.self, MACCommand.self, LFSRCommand.self, RounderCommand.self])
+        subcommands: [SystolicCommand.self, PEArrayCommand.self, MACCommand.self, LFSRCommand.self, RounderCommand.self])
 }
 
 struct SystolicCommand: ParsableCommand {
@@ -32,6 +33,27 @@ struct SystolicCommand: ParsableCommand {
 
     func run() throws {
         try emit(core: "systolic", design.config, to: output.out) { try Systolic.module($0) }
+    }
+}
+
+struct PEArrayCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pe-array",
+        abstract: "Spatial PE array for convolution layers, by dataflow: ws (weight stationary), os (the systolic array fed im2col, with counters), rs (row stationary) (docs/CONV.md).")
+
+    @OptionGroup var design: ConvDesignOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        let c = design.config
+        switch c.dataflow {
+        case .ws: try emit(core: "pe-array-ws", c, to: output.out) { try WeightStationary.module($0) }
+        case .rs: try emit(core: "pe-array-rs", c, to: output.out) { try RowStationary.module($0) }
+        case .os:
+            let mapper = OutputStationaryMapper(config: c)
+            try mapper.validateDesign()
+            try emit(core: "pe-array-os", mapper.systolic, to: output.out) { try Systolic.module($0) }
+        }
     }
 }
 

@@ -6,15 +6,13 @@ import Testing
 @Suite("generate-rtl command")
 struct GenerateRTLTests {
     /// The executables sit beside the test bundle in the build folder.
-    static var binary: URL {
-        get throws {
-            let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-            for candidate in [dir, dir.deletingLastPathComponent()] {
-                let url = candidate.appendingPathComponent("generate-rtl")
-                if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-            }
-            throw ToolError.missing("generate-rtl (build it first: swift build)")
+    static func binary(_ name: String) throws -> URL {
+        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [dir, dir.deletingLastPathComponent()] {
+            let url = candidate.appendingPathComponent(name)
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
         }
+        throw ToolError.missing("\(name) (build it first: swift build)")
     }
 
     struct Run {
@@ -23,9 +21,9 @@ struct GenerateRTLTests {
         let stderr: String
     }
 
-    static func run(_ arguments: [String]) throws -> Run {
+    static func run(_ arguments: [String], tool: String = "generate-rtl") throws -> Run {
         let p = Process()
-        p.executableURL = try binary
+        p.executableURL = try binary(tool)
         p.arguments = arguments
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
@@ -74,6 +72,9 @@ struct GenerateRTLTests {
         ["rounder", "--rounding", "nearest", "--output-bits", "6"],
         ["rounder", "--input-bits", "90", "--input-frac", "30", "--output-bits", "16", "--lfsr-width", "30"],
         ["mac", "--input-bits", "5", "--input-unsigned", "--weight-bits", "13", "--acc-bits", "40"],
+        ["pe-array", "--dataflow", "ws", "--rows", "3", "--cols", "2", "--rounding", "nearest", "--relu"],
+        ["pe-array", "--dataflow", "os", "--rows", "2", "--cols", "3", "--no-zero-gating"],
+        ["pe-array", "--dataflow", "rs", "--rows", "3", "--cols", "3", "--rounding", "truncate"],
     ])
     func cores(_ arguments: [String]) throws {
         let dir = Self.freshDirectory()
@@ -99,6 +100,10 @@ struct GenerateRTLTests {
         (["rounder", "--rounding", "ceiling"], "--rounding", "ceiling"),
         (["rounder", "--lfsr-width", "4"], "--lfsr-width", "4"),
         (["rounder", "--output-bits", "64"], "--output-bits", "64"),
+        (["pe-array", "--dataflow", "nlr"], "--dataflow", "nlr"),
+        (["pe-array", "--dataflow", "ws", "--rows", "0"], "--rows", "0"),
+        (["pe-array", "--dataflow", "rs", "--weight-registers", "0"], "--weight-registers", "0"),
+        (["pe-array", "--dataflow", "os", "--max-reduction", "0"], "--max-reduction", "0"),
     ])
     func refused(_ arguments: [String], _ flag: String, _ value: String) throws {
         let dir = Self.freshDirectory()

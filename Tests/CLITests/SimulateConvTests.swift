@@ -4,19 +4,8 @@ import Testing
 /// `simulate conv` as a user runs it: exit status, one-line errors, JSON that parses.
 @Suite("simulate conv command")
 struct SimulateConvTests {
-    /// `simulate` is built beside `generate-rtl`.
     static func run(_ arguments: [String]) throws -> GenerateRTLTests.Run {
-        let p = Process()
-        p.executableURL = try GenerateRTLTests.binary.deletingLastPathComponent().appendingPathComponent("simulate")
-        p.arguments = ["conv"] + arguments
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return GenerateRTLTests.Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        try GenerateRTLTests.run(["conv"] + arguments, tool: "simulate")
     }
 
     @Test("a bad flag value exits with status 2 and one line naming the flag", arguments: [
