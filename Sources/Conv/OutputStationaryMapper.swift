@@ -71,7 +71,7 @@ public struct OutputStationaryMapper: DataflowMapper {
         let slots = beats * R * C
         // Zero activations of the A matrix as the array sees it (padded to whole row tiles);
         // every column tile streams it once more, and each zero meets C PEs.
-        let zeros = (t.rows * R - g.m) * g.k + Self.im2colZeros(shape, input: input)
+        let zeros = (t.rows * R - g.m) * g.k + shape.im2colZeros(input: input)
         let gated = config.zeroGating ? zeros * t.cols * C : 0
         let macs = slots - gated
         return DataMovement(
@@ -84,34 +84,5 @@ public struct OutputStationaryMapper: DataflowMapper {
     public func cycles(_ shape: ConvShape) -> Int {
         let g = Self.gemm(shape)
         return systolic.expectedCycles(m: g.m, n: g.n, k: g.k)
-    }
-
-    /// Zero entries of the im2col matrix without building it: entry ((n, e, f), (c, r, s)) is
-    /// input (n, c, eU + r - P, fU + s - P), zero in the padding. Input row y appears for
-    /// `rowUses[y]` pairs (e, r), column x for `colUses[x]` pairs (f, s); an entry is padding
-    /// unless both coordinates fall inside the image. Without `input` the layer is dense.
-    public static func im2colZeros(_ s: ConvShape, input: [Int]?) -> Int {
-        func uses(out: Int, filter: Int, size: Int) -> [Int] {
-            var u = [Int](repeating: 0, count: size)
-            for o in 0..<out {
-                for r in 0..<filter {
-                    let y = o * s.stride + r - s.padding
-                    if y >= 0 && y < size { u[y] += 1 }
-                }
-            }
-            return u
-        }
-        let rowUses = uses(out: s.outHeight, filter: s.filterHeight, size: s.height)
-        let colUses = uses(out: s.outWidth, filter: s.filterWidth, size: s.width)
-        let inside = rowUses.reduce(0, +) * colUses.reduce(0, +)
-        let perPlane = s.outHeight * s.outWidth * s.filterHeight * s.filterWidth
-        var zeros = s.batch * s.channels * (perPlane - inside)
-        if let input {
-            precondition(input.count == s.inputCount, "input size does not match the shape")
-            for (i, v) in input.enumerated() where v == 0 {
-                zeros += rowUses[i / s.width % s.height] * colUses[i % s.width]
-            }
-        }
-        return zeros
     }
 }

@@ -79,7 +79,7 @@ public struct WeightStationaryMapper: DataflowMapper {
         let plan = plan(s)
         let (p, k, m) = (plan.positions, plan.reduction, plan.filters)
         let (rows, cols) = (config.rows, config.cols)
-        let zeros = config.zeroGating ? Self.zeroTerms(s, input: input) : 0
+        let zeros = config.zeroGating ? s.im2colZeros(input: input) : 0
         var d = DataMovement()
         d.gatedMACs = zeros * m
         d.macs = p * k * m - d.gatedMACs
@@ -92,33 +92,6 @@ public struct WeightStationaryMapper: DataflowMapper {
         d.dramReads = s.inputCount + s.weightCount
         d.dramWrites = s.outputCount
         return d
-    }
-
-    /// Zero entries of the im2col matrix: padding positions, plus each zero input element
-    /// times the windows that cover it.
-    static func zeroTerms(_ s: ConvShape, input: [Int]?) -> Int {
-        // uses[y]: how many (e, r) pairs read input row y; likewise for columns.
-        func uses(_ size: Int, _ outputs: Int, _ filter: Int) -> [Int] {
-            var u = [Int](repeating: 0, count: size)
-            for o in 0..<outputs {
-                for r in 0..<filter {
-                    let y = o * s.stride + r - s.padding
-                    if y >= 0 && y < size { u[y] += 1 }
-                }
-            }
-            return u
-        }
-        let rowUses = uses(s.height, s.outHeight, s.filterHeight)
-        let colUses = uses(s.width, s.outWidth, s.filterWidth)
-        let inside = rowUses.reduce(0, +) * colUses.reduce(0, +)
-        var zeros = s.batch * s.channels * (s.outHeight * s.filterHeight * s.outWidth * s.filterWidth - inside)
-        if let input {
-            precondition(input.count == s.inputCount, "input has \(input.count) elements, the shape \(s.inputCount)")
-            for (i, v) in input.enumerated() where v == 0 {
-                zeros += rowUses[i / s.width % s.height] * colUses[i % s.width]
-            }
-        }
-        return zeros
     }
 
     /// First beat to last output, inclusive: every fold but the last takes its fold period, the
