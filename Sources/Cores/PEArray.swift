@@ -64,4 +64,9 @@ public struct PEArrayConfig: Hashable, Sendable, Codable {
         FixedPoint(bits: accBits, frac: activation.frac + weight.frac, signed: activation.signed || weight.signed)
     }
     public var dropBits: Int { accumulator.frac - output.frac }
+
+    /// Output column j's ROUND-unit LFSR seed: the systolic array's scheme (docs/SYSTOLIC.md).
+    public func columnSeed(_ j: Int) -> UInt64 {
+        SystolicConfig(lfsrWidth: lfsrWidth, seed: seed).columnSeed(j)
+    }
 }

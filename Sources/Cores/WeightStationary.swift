@@ -31,11 +31,6 @@ public enum WeightStationary {
     /// the shadow registers before the next fold's weights overwrite them).
     public static func foldPeriod(positions: Int, rows: Int, cols: Int) -> Int { max(positions, rows, cols) }
 
-    /// Column j's LFSR seed: the systolic array's scheme (SystolicConfig.columnSeed).
-    public static func columnSeed(_ c: PEArrayConfig, column j: Int) -> UInt64 {
-        SystolicConfig(lfsrWidth: c.lfsrWidth, seed: c.seed).columnSeed(j)
-    }
-
     public static func moduleName(_ c: PEArrayConfig) -> String {
         var name = "ws_\(c.rows)x\(c.cols)_\(c.activation.tag)_\(c.weight.tag)_acc\(c.accBits)_\(c.output.tag)_\(c.rounding)"
         if c.rounding == .stochastic { name += "_lfsr\(c.lfsrWidth)_seed\(String(c.seed, radix: 16))" }
@@ -133,7 +128,7 @@ public enum WeightStationary {
         let peDef = try pe(c)
         let rounders = try (0..<c.cols).map { j in
             try Rounder.module(RounderConfig(input: c.accumulator, output: c.output, rounding: c.rounding,
-                                             lfsr: LFSRConfig(width: c.lfsrWidth, seed: columnSeed(c, column: j))))
+                                             lfsr: LFSRConfig(width: c.lfsrWidth, seed: c.columnSeed(j))))
         }
         let (R, C) = (c.rows, c.cols)
         let wa = c.activation.bits, wb = c.weight.bits

@@ -91,7 +91,7 @@ public struct FixedFormat: Hashable, Sendable, Codable, CustomStringConvertible 
 
 /// Reduces `v` modulo `2^bits` and reads the result as a `bits`-wide signed or unsigned word.
 /// Masks and sign-extends explicitly, so it is exact for any `bits` in 1...127.
-func wrapToWidth(_ v: Int128, bits: Int, signed: Bool) -> Int128 {
+public func wrapToWidth(_ v: Int128, bits: Int, signed: Bool) -> Int128 {
     precondition((1...127).contains(bits))
     let mask = (UInt128(1) << bits) - 1
     let low = UInt128(truncatingIfNeeded: v) & mask

@@ -114,20 +114,13 @@ final class ColumnRounders {
                         let inside = row < m && filter < n
                         // NMEF index of GEMM entry (row = (n, e, f), filter).
                         let at = inside ? (row / plane * s.filters + filter) * plane + row % plane : 0
-                        units[j].clock(valid: true, x: inside ? Self.wrap(Int128(sums[at]), acc) : 0)
+                        units[j].clock(valid: true, x: inside ? wrapToWidth(Int128(sums[at]), bits: acc.bits, signed: acc.signed) : 0)
                         if inside { out[at] = Int(relu ? max(0, units[j].out) : units[j].out) }
                     }
                 }
             }
         }
         return out
-    }
-
-    /// The accumulator wraps modulo 2^accBits, as the PE's does.
-    static func wrap(_ x: Int128, _ f: FixedPoint) -> Int128 {
-        let modulus = Int128(1) << f.bits
-        let low = ((x % modulus) + modulus) % modulus
-        return f.signed && low >= modulus / 2 ? low - modulus : low
     }
 }
 

@@ -1,0 +1,239 @@
+import HDL
+
+/// The row-stationary (Eyeriss) PE array: each PE convolves one filter row with one input row,
+/// holding the filter row and a sliding window of the input row in its register files. The
+/// contract (ports, command protocol, fold order, counts, cycles) is docs/dataflows/RS.md.
+public enum RowStationary {
+    /// Strides the input multicast network can serve: PE(i, j) listens to diagonal lane
+    /// i + j·stride, so the lanes and each PE's lane choice are sized for this bound.
+    public static let maxStride = 4
+    /// Array sides: each PE row and column has an enable bit in one 64-bit command word.
+    public static let sizes = 1...64
+    public static let registerRange = 1...64
+    public static let psumRegisterRange = 1...256
+    /// Width of each event counter read out at the end of a layer.
+    public static let counterBits = 48
+
+    /// Diagonal input lanes: one per distinct i + j·stride up to the largest stride.
+    public static func lanes(_ c: PEArrayConfig) -> Int { c.rows + (c.cols - 1) * maxStride }
+
+    /// Refuses a configuration this generator cannot build, naming the flag.
+    public static func validate(_ c: PEArrayConfig) throws {
+        let sides = "\(sizes.lowerBound)...\(sizes.upperBound)"
+        try require(sizes.contains(c.rows), "rows", c.rows, sides)
+        try require(sizes.contains(c.cols), "cols", c.cols, sides)
+        // The arithmetic fields mean the same as the systolic array's: reuse its checks.
+        let same = SystolicConfig(rows: c.rows, cols: c.cols, a: c.activation, b: c.weight, maxK: c.maxReduction,
+                                  accBits: c.accBits, output: c.output, rounding: c.rounding,
+                                  lfsrWidth: c.lfsrWidth, seed: c.seed)
+        do {
+            try same.validate()
+        } catch let e as ParameterError where e.parameter == "max-k" {
+            throw ParameterError("max-reduction", c.maxReduction, allowed: "1...\(MACConfig.maxKRange.upperBound)")
+        }
+        let regs = "\(registerRange.lowerBound)...\(registerRange.upperBound)"
+        try require(registerRange.contains(c.weightRegisters), "weight-registers", c.weightRegisters, regs)
+        try require(registerRange.contains(c.inputRegisters), "input-registers", c.inputRegisters, regs)
+        try require(psumRegisterRange.contains(c.psumRegisters), "psum-registers", c.psumRegisters,
+                    "\(psumRegisterRange.lowerBound)...\(psumRegisterRange.upperBound)")
+    }
+
+    public static func moduleName(_ c: PEArrayConfig) -> String {
+        var name = "rs_\(c.rows)x\(c.cols)_\(c.activation.tag)_\(c.weight.tag)_acc\(c.accBits)_\(c.output.tag)_\(c.rounding)"
+        if c.rounding == .stochastic { name += "_lfsr\(c.lfsrWidth)_seed\(String(c.seed, radix: 16))" }
+        name += "_rf\(c.weightRegisters)w\(c.inputRegisters)i\(c.psumRegisters)p"
+        if c.relu { name += "_relu" }
+        if c.zeroGating { name += "_gated" }
+        return name
+    }
+
+    /// Address width of a register file of `entries` (memories have at least two entries).
+    static func addressBits(_ entries: Int) -> Int { max(1, ceilLog2(entries)) }
+
+    /// One PE: filter-row RF, input-window RF, psum RF and a MAC. Stage 1 of a MAC step reads
+    /// the input window; a zero activation (with gating) skips the filter read and leaves the
+    /// operand registers and the accumulator alone. Stage 2 is the MAC core. The psum RF
+    /// write-back and the vertical chain are driven from the array (see `module`).
+    static func pe(_ c: PEArrayConfig) throws -> ModuleDefinition {
+        let macDef = try MAC.module(MACConfig(a: c.activation, b: c.weight, maxK: c.maxReduction, accBits: c.accBits))
+        let acc = c.accumulator.shape
+        let name = "rs_pe_\(c.activation.tag)_\(c.weight.tag)_acc\(c.accBits)_rf\(c.weightRegisters)w\(c.inputRegisters)i\(c.psumRegisters)p"
+        return try ModuleDefinition.define(name + (c.zeroGating ? "_gated" : "")) { m in
+            let active = m.input("active", .bit)
+            let wIn = m.input("w_in", c.weight.shape)
+            let wLoad = m.input("w_load", .bit)
+            let wAddr = m.input("w_addr", .unsigned(addressBits(c.weightRegisters)))
+            let xIn = m.input("x_in", c.activation.shape)
+            // This PE's own load enable (its set loads, its column is active, its lane valid) and
+            // write address, so the next output's elements arrive while the MACs read the window.
+            let xLoad = m.input("x_load", .bit)
+            let xLoadAddr = m.input("x_load_addr", .unsigned(addressBits(c.inputRegisters)))
+            let xAddr = m.input("x_addr", .unsigned(addressBits(c.inputRegisters)))
+            let mac = m.input("mac", .bit)
+            let macFirst = m.input("mac_first", .bit)
+            // Already qualified by the enables of the MAC that produced it (two cycles back).
+            let psumWrite = m.input("psum_write", .bit)
+            let psumFirst = m.input("psum_first", .bit)
+            let psumRead = m.input("psum_read", .bit)
+            let psumAddr = m.input("psum_addr", .unsigned(addressBits(c.psumRegisters)))
+            let upIn = m.input("up_in", acc)
+
+            let weights = m.memory("w_rf", width: c.weight.bits, depth: max(2, c.weightRegisters))
+            weights.write(address: wAddr, data: wIn.asUnsigned, enable: wLoad & active)
+            let window = m.memory("x_rf", width: c.activation.bits, depth: max(2, c.inputRegisters))
+            window.write(address: xLoadAddr, data: xIn.asUnsigned, enable: xLoad)
+
+            let x = window.read(address: xAddr).reinterpretedAs(c.activation.shape).named("x")
+            let slot = (mac & active).named("slot")
+            let gated = c.zeroGating ? (slot & (x .== 0)).named("gated") : m.constant(0, .bit)
+            let issue = (slot & ~gated).named("issue")
+            let w = weights.read(address: wAddr).reinterpretedAs(c.weight.shape)
+            let xQ = m.register("x_q", c.activation.shape, reset: nil, enable: issue)
+            xQ.assign(x)
+            let wQ = m.register("w_q", c.weight.shape, reset: nil, enable: issue)
+            wQ.assign(w)
+            let unit = m.instance(macDef, name: "mac", [
+                "a": xQ, "b": wQ,
+                "en": m.delay(issue, name: "issue_q"),
+                "clear": m.delay(slot & macFirst, name: "clear_q"),
+            ])
+            let sum = unit["acc"]
+
+            let psums = m.memory("psum_rf", width: c.accBits, depth: max(2, c.psumRegisters))
+            let held = psums.read(address: psumAddr).reinterpretedAs(acc).named("psum")
+            let merged = mux(psumFirst, sum, held &+ sum)
+            psums.write(address: psumAddr, data: merged.asUnsigned, enable: psumWrite)
+            m.output("up_out", upIn &+ mux(psumRead & active, held, m.constant(0, acc)))
+            m.output("ev_mac", issue)
+            m.output("ev_gated", gated)
+        }
+    }
+
+    /// Ones among `bits`, as an unsigned sum (an adder tree).
+    static func popcount(_ bits: [Signal], _ m: ModuleBuilder) -> Signal {
+        var level = bits.map { $0.asUnsigned }
+        if level.isEmpty { return m.constant(0, .unsigned(1)) }
+        while level.count > 1 {
+            var next: [Signal] = []
+            for k in stride(from: 0, to: level.count - 1, by: 2) { next.append(level[k] + level[k + 1]) }
+            if level.count % 2 == 1 { next.append(level.last!) }
+            level = next
+        }
+        return level[0]
+    }
+
+    /// The array. Every cycle a command from the global-buffer sequencer (inputs below) says
+    /// what all PEs do in lockstep; the data in the command differs per PE row (filter rows,
+    /// horizontal multicast) and per diagonal lane (input rows, diagonal multicast).
+    public static func module(_ c: PEArrayConfig) throws -> ModuleDefinition {
+        try validate(c)
+        let peDef = try pe(c)
+        let rounders = try (0..<c.cols).map { j in
+            try Rounder.module(RounderConfig(input: c.accumulator, output: c.output, rounding: c.rounding,
+                                             lfsr: LFSRConfig(width: c.lfsrWidth, seed: c.columnSeed(j))))
+        }
+        let (rows, cols, lanes) = (c.rows, c.cols, lanes(c))
+        let wa = c.activation.bits, wb = c.weight.bits
+        let acc = c.accumulator.shape
+
+        return try ModuleDefinition.define(moduleName(c)) { m in
+            let stride = m.input("stride", .unsigned(ceilLog2(maxStride + 1)))
+            let rowEn = m.input("row_en", .unsigned(rows))
+            let colEn = m.input("col_en", .unsigned(cols))
+            let wLoad = m.input("w_load", .bit)
+            let wAddr = m.input("w_addr", .unsigned(addressBits(c.weightRegisters)))
+            let wData = m.input("w_data", .unsigned(rows * wb))
+            let xLoad = m.input("x_load", .bit)
+            let xLoadAddr = m.input("x_load_addr", .unsigned(addressBits(c.inputRegisters)))
+            let xRows = m.input("x_rows", .unsigned(rows))
+            let xAddr = m.input("x_addr", .unsigned(addressBits(c.inputRegisters)))
+            let laneValid = m.input("x_lane_valid", .unsigned(lanes))
+            let xData = m.input("x_data", .unsigned(lanes * wa))
+            let mac = m.input("mac", .bit)
+            let macFirst = m.input("mac_first", .bit)
+            let macLast = m.input("mac_last", .bit)
+            let firstPass = m.input("first_pass", .bit)
+            let outIndex = m.input("out_index", .unsigned(addressBits(c.psumRegisters)))
+            let drain = m.input("drain", .bit)
+            let drainIndex = m.input("drain_index", .unsigned(addressBits(c.psumRegisters)))
+
+            // A row convolution's last MAC leaves the MAC pipeline two cycles later; its psum is
+            // written back then, by the PEs that were active, whatever the command is by then.
+            func late(_ s: Signal, _ name: String) -> Signal {
+                m.delay(m.delay(s, name: name + "_d1"), name: name + "_d2")
+            }
+            let writeBack = late(mac & macLast, "write_back")
+            let writeFirst = late(firstPass, "write_first")
+            let writeIndex = late(outIndex, "write_index")
+            let writeRows = late(rowEn, "write_rows")
+            let writeCols = late(colEn, "write_cols")
+            let psumAddr = mux(drain, drainIndex, writeIndex)
+
+            var events: (mac: [Signal], gated: [Signal], reads: [Signal], writes: [Signal], hops: [Signal]) = ([], [], [], [], [])
+            var top: [Signal] = []
+            for j in 0..<cols {
+                var below: Signal = m.constant(0, acc)
+                for i in (0..<rows).reversed() {
+                    let active = (rowEn.bit(i) & colEn.bit(j)).named("active_\(i)_\(j)")
+                    // Diagonal multicast: the lane i + j·stride, chosen by the layer's stride.
+                    var lane = i + j
+                    var x = xData.bits(lane * wa + wa - 1, lane * wa)
+                    var valid = laneValid.bit(lane)
+                    for u in 2...maxStride where j > 0 {
+                        lane = i + j * u
+                        let pick = stride .== u
+                        x = mux(pick, xData.bits(lane * wa + wa - 1, lane * wa), x)
+                        valid = mux(pick, laneValid.bit(lane), valid)
+                    }
+                    let xWrite = (xLoad & xRows.bit(i) & colEn.bit(j) & valid).named("x_write_\(i)_\(j)")
+                    let written = (writeBack & writeRows.bit(i) & writeCols.bit(j) & ~drain).named("psum_write_\(i)_\(j)")
+                    let pe = m.instance(peDef, name: "pe_\(i)_\(j)", [
+                        "active": active,
+                        "w_in": wData.bits(i * wb + wb - 1, i * wb).reinterpretedAs(c.weight.shape),
+                        "w_load": wLoad, "w_addr": wAddr,
+                        "x_in": x.reinterpretedAs(c.activation.shape), "x_load": xWrite, "x_load_addr": xLoadAddr, "x_addr": xAddr,
+                        "mac": mac, "mac_first": macFirst,
+                        "psum_write": written, "psum_first": writeFirst, "psum_read": drain,
+                        "psum_addr": psumAddr, "up_in": below,
+                    ])
+                    below = pe["up_out"]
+                    events.mac.append(pe["ev_mac"])
+                    events.gated.append(pe["ev_gated"])
+                    // RF reads: the input window on every MAC slot, the filter row on every
+                    // MAC performed, the psum RF when adding a later pass and when draining.
+                    events.reads += [mac & active, pe["ev_mac"], written & ~writeFirst, drain & active]
+                    events.writes += [wLoad & active, xWrite, written]
+                    if i > 0 { events.hops.append(drain & active) }
+                }
+                top.append(below)
+            }
+
+            // Output path: one ROUND unit per column (distinct LFSR seeds), then ReLU.
+            var valids: [Signal] = []
+            var outputs: [Signal] = []
+            for j in 0..<cols {
+                let unit = m.instance(rounders[j], name: "round_\(j)", ["in_valid": drain & colEn.bit(j), "x": top[j]])
+                var y = unit["y"]
+                if c.relu && c.output.signed { y = mux(y.msb, m.constant(0, y.shape), y) }
+                valids.append(unit["out_valid"])
+                outputs.append(y.asUnsigned)
+            }
+            m.output("y_valid", cat(valids.reversed()))
+            m.output("y_data", cat(outputs.reversed()))
+
+            // Event counters, read out at the end of a layer.
+            func counter(_ name: String, _ bits: [Signal]) {
+                let count = m.register(name + "_q", .unsigned(counterBits))
+                count.assign(count &+ popcount(bits, m).extended(to: counterBits))
+                m.output(name, count)
+            }
+            counter("count_macs", events.mac)
+            counter("count_gated", events.gated)
+            counter("count_rf_reads", events.reads)
+            counter("count_rf_writes", events.writes)
+            counter("count_pe_to_pe", events.hops)
+            counter("count_buffer_reads", (0..<rows).map { wLoad & rowEn.bit($0) } + (0..<lanes).map { xLoad & laneValid.bit($0) })
+            counter("count_buffer_writes", valids)
+        }
+    }
+}
