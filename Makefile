@@ -58,12 +58,14 @@ lint: deps
 	  echo "lint+synth ok: $$d ($$top)"; \
 	done
 
-## sim: the default 8x8 systolic array (stochastic rounding) on several GEMMs, then the
-##      default MAC, LFSR and rounding units, all checked against the golden model
+## sim: the default 8x8 systolic array (stochastic rounding) on several GEMMs, the default
+##      MAC, LFSR and rounding units, then small convolution layers on 4x4 PE arrays in each
+##      dataflow (WS, OS, RS), all checked against the golden model
 sim: deps build
 	$(BUILD)/simulate gemm
 	@echo
 	$(BUILD)/simulate cores
+	@for df in ws os rs; do echo; $(BUILD)/simulate conv --layer small --dataflow $$df || exit 1; done
 
 ## sweep: the default design-space sweep (docs/SWEEP.md): tables, plots and report in
 ##        $(SWEEP_OUT); finished points are kept, so a rerun resumes. SWEEP_FLAGS adds flags.
