@@ -13,10 +13,10 @@ module pe_s8f6_s8f6_acc28 (
     output wire [27:0] drain_out
 );
     reg  [27:0] acc_q;
-    wire [15:0] _ext;
-    wire [15:0] _ext_1;
-    wire [15:0] product;
-    wire [27:0] _ext_2;
+    wire [31:0] _ext;
+    wire [31:0] _ext_1;
+    wire [31:0] product;
+    wire [27:0] _bits;
     wire [27:0] sum;
     wire _or;
     wire [27:0] _const;
@@ -28,11 +28,11 @@ module pe_s8f6_s8f6_acc28 (
     wire [27:0] _mux_1;
     reg  [27:0] drain_q;
     always @(posedge clk) acc_q <= _mux;
-    assign _ext = $signed({a_in, {8{1'b0}}}) >>> 8;
-    assign _ext_1 = $signed({b_in, {8{1'b0}}}) >>> 8;
+    assign _ext = $signed({a_in, {24{1'b0}}}) >>> 24;
+    assign _ext_1 = $signed({b_in, {24{1'b0}}}) >>> 24;
     assign product = $signed(_ext) * $signed(_ext_1);
-    assign _ext_2 = $signed({product, {12{1'b0}}}) >>> 12;
-    assign sum = acc_q + _ext_2;
+    assign _bits = product[27:0];
+    assign sum = acc_q + _bits;
     assign _or = rst | last_in;
     assign _const = 28'h0;
     assign _mux = _or ? _const : sum;
@@ -46,4 +46,5 @@ module pe_s8f6_s8f6_acc28 (
     assign b_out = b_q;
     assign last_out = last_q;
     assign drain_out = drain_q;
+    wire _unused_ok = &{1'b0, product[31:28], 1'b0};
 endmodule

@@ -173,7 +173,11 @@ public enum Systolic {
             // that a tile's last beat must still capture and restart it.
             let gatedOff: Signal? = c.zeroGating ? ((a .!= 0) | last | m.reset).named("acc_enable") : nil
             let sum = m.register("acc_q", acc, reset: nil, enable: gatedOff)
-            let product = (a * b).named("product")
+            // Operands widened to 16 bits make the multiply 32 bits wide: Verilator computes that
+            // natively, where a narrower signed multiply sign-extends its operands again on every
+            // cycle of every PE. The product is exact either way, and yosys narrows it back.
+            let half = SystolicConfig.operandBits.upperBound
+            let product = (a.extended(to: half) * b.extended(to: half)).named("product")
             let addend = product.width > acc.width ? product.truncated(to: acc.width) : product.extended(to: acc.width)
             let next = (sum &+ addend).named("sum")
             sum.assign(mux(m.reset | last, m.constant(0, acc), next))
@@ -228,9 +232,12 @@ public enum Systolic {
                 for step in 0..<n { x = m.delay(x, name: "\(name)_\(step)", reset: reset) }
                 return x
             }
+            // Every row's flag is the same bit, so one chain serves them all, tapped at row i.
+            var lastChain = [inLast]
+            for step in 1..<R { lastChain.append(m.delay(lastChain[step - 1], name: "skew_last_\(step - 1)", reset: 0)) }
             let west: [(a: Signal, last: Signal)] = (0..<R).map { i in
                 let a = inA.bits(i * wa + wa - 1, i * wa).reinterpretedAs(c.a.shape)
-                return (delayed(a, i, "skew_a\(i)"), delayed(inLast, i, "skew_last\(i)", reset: 0))
+                return (delayed(a, i, "skew_a\(i)"), lastChain[i])
             }
             let north: [Signal] = (0..<C).map { j in
                 delayed(inB.bits(j * wb + wb - 1, j * wb).reinterpretedAs(c.b.shape), j, "skew_b\(j)")

@@ -83,6 +83,7 @@ struct ModuleWriter {
                 }
             default: break
             }
+            if case .extend(let a) = s.op { work.append(extensionSource(a)); continue }
             work += s.allOperands
         }
         // Ports and instance outputs are always declared.
@@ -129,6 +130,14 @@ struct ModuleWriter {
     }
 
     func name(_ s: Signal) -> String { names[s.id]! }
+
+    /// An extension keeps its operand's kind, so an extension of an unnamed extension is one
+    /// extension of the inner operand: emitted as one step, with no wire between (Verilator
+    /// would otherwise compute both).
+    func extensionSource(_ s: Signal) -> Signal {
+        if case .extend(let inner) = s.op, s.name == nil { return extensionSource(inner) }
+        return s
+    }
 
     /// A full-width slice only changes signedness, which Verilog wires do not carry: it is
     /// emitted as its source's name.
@@ -211,7 +220,8 @@ struct ModuleWriter {
                 use(a, lo, hi)
                 let sel = a.width == 1 ? "" : (hi == lo ? "[\(hi)]" : "[\(hi):\(lo)]")
                 out += "    assign \(n) = \(name(a))\(sel);\n"
-            case .extend(let a):
+            case .extend(let direct):
+                let a = extensionSource(direct)
                 let pad = s.width - a.width
                 if a.isSigned {
                     // Sign extension as an arithmetic shift of a full-width word: every operand
