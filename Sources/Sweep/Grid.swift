@@ -13,7 +13,8 @@ public struct SweepUsageError: Error, CustomStringConvertible, Equatable {
 }
 
 /// One sub-grid: the cartesian product of its lists, in the order
-/// dataflow, rows, cols, input bits, output bits, rounding, input frac, output frac.
+/// dataflow, rows, cols, input bits, output bits, rounding, input frac, output frac; every
+/// point runs the sub-grid's one workload.
 ///
 /// `nil` lists take the derived defaults of `Grid.config` (docs/SWEEP.md, "Fractional bits"):
 /// `cols` nil means square arrays (cols = rows), `outputBits` nil means output bits = input
@@ -27,9 +28,11 @@ public struct SubGrid: Hashable, Sendable, Codable {
     public var rounding: [OutputRounding]
     public var inputFrac: [Int]?
     public var outputFrac: [Int]?
+    public var workload: WorkloadKind
 
     public init(dataflow: [String] = ["os"], rows: [Int], cols: [Int]? = nil, inputBits: [Int], outputBits: [Int]? = nil,
-                rounding: [OutputRounding], inputFrac: [Int]? = nil, outputFrac: [Int]? = nil) {
+                rounding: [OutputRounding], inputFrac: [Int]? = nil, outputFrac: [Int]? = nil, workload: WorkloadKind = .gemm) {
+        self.workload = workload
         self.dataflow = dataflow
         self.rows = rows
         self.cols = cols
@@ -42,8 +45,26 @@ public struct SubGrid: Hashable, Sendable, Codable {
 }
 
 public enum Grid {
-    /// Dataflows the generator can build.
+    /// Dataflows of the GEMM workload: the systolic array only.
     public static let dataflows = ["os"]
+
+    /// Dataflows a workload can run on: GEMMs on the output-stationary systolic array;
+    /// convolution layers on the OS (im2col), weight-stationary and row-stationary PE arrays.
+    /// A sub-grid without a dataflow list runs all of its workload's.
+    public static func dataflows(for workload: WorkloadKind) -> [String] {
+        switch workload {
+        case .gemm: dataflows
+        case .conv: [Dataflow.os, .ws, .rs].map(\.rawValue)
+        }
+    }
+
+    /// What `--dataflow` accepts with `workload`, for refusals: the other workload's list too,
+    /// so a user who asked for `ws` with GEMMs learns which flag to add.
+    static func allowedDataflows(_ workload: WorkloadKind, workloadKey: String = "--workload") -> String {
+        WorkloadKind.allCases.sorted { ($0 == workload ? 0 : 1) < ($1 == workload ? 0 : 1) }.map { w in
+            dataflows(for: w).joined(separator: ", ") + " with \(workloadKey) \(w.rawValue)"
+        }.joined(separator: "; ")
+    }
 
     /// Integer bits (beyond the sign) every derived output format keeps: outputs span
     /// [-128, 128), which holds the sums of the fixed workload (inputs in [-2, 2), K <= 300:
@@ -89,7 +110,7 @@ public enum Grid {
                                         for outFrac in g.outputFrac.map({ $0.map(Optional.some) }) ?? [nil] {
                                             let c = config(rows: rows, cols: cols, inputBits: bits, outputBits: outBits,
                                                            rounding: rounding, inputFrac: inFrac, outputFrac: outFrac)
-                                            let p = SweepPoint(index: out.count, dataflow: dataflow, config: c)
+                                            let p = SweepPoint(index: out.count, dataflow: dataflow, config: c, workload: g.workload)
                                             if seen.insert(p.key).inserted { out.append(p) }
                                         }
                                     }
@@ -126,20 +147,27 @@ public enum Grid {
         }
     }
 
-    public static func dataflowList(_ text: String, flag: String = "dataflow") throws -> [String] {
+    public static func dataflowList(_ text: String, flag: String = "dataflow", workload: WorkloadKind = .gemm) throws -> [String] {
         try text.split(separator: ",", omittingEmptySubsequences: false).map { item in
             let d = item.trimmingCharacters(in: .whitespaces)
-            guard dataflows.contains(d) else {
-                throw SweepUsageError(flag: flag, value: "'\(text)'", allowed: dataflows.joined(separator: ", "))
+            guard dataflows(for: workload).contains(d) else {
+                throw SweepUsageError(flag: flag, value: "'\(text)'", allowed: allowedDataflows(workload))
             }
             return d
         }
     }
 
+    public static func workload(_ text: String, flag: String = "workload") throws -> WorkloadKind {
+        guard let w = WorkloadKind(rawValue: text.trimmingCharacters(in: .whitespaces)) else {
+            throw SweepUsageError(flag: flag, value: "'\(text)'", allowed: WorkloadKind.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        return w
+    }
+
     /// Reads a config file: a JSON list of sub-grids (or `{"grids": [...]}`). Each sub-grid is
-    /// an object whose keys are `dataflow`, `rows`, `cols`, `inputBits`, `outputBits`,
-    /// `rounding`, `inputFrac`, `outputFrac`; each value is one value or a list. `rows`,
-    /// `inputBits` and `rounding` are required.
+    /// an object whose keys are `workload` (one value), `dataflow`, `rows`, `cols`, `inputBits`,
+    /// `outputBits`, `rounding`, `inputFrac`, `outputFrac`; each value but the workload is one
+    /// value or a list. `rows`, `inputBits` and `rounding` are required.
     public static func load(configFile url: URL) throws -> [SubGrid] {
         let flag = "config"
         let data: Data
@@ -162,7 +190,7 @@ public enum Grid {
         return try list.enumerated().map { n, item in try subGrid(item, file: url.lastPathComponent, number: n) }
     }
 
-    static let configKeys = ["dataflow", "rows", "cols", "inputBits", "outputBits", "rounding", "inputFrac", "outputFrac"]
+    static let configKeys = ["workload", "dataflow", "rows", "cols", "inputBits", "outputBits", "rounding", "inputFrac", "outputFrac"]
 
     static func subGrid(_ item: Any, file: String, number: Int) throws -> SubGrid {
         let place = "\(file) sub-grid \(number)"
@@ -188,12 +216,13 @@ public enum Grid {
                 return i
             }
         }
-        func strings(_ key: String, _ allowed: [String]) throws -> [String]? {
+        func strings(_ key: String, _ allowed: [String], described: String? = nil) throws -> [String]? {
             guard let vs = values(key) else { return nil }
-            guard !vs.isEmpty else { throw SweepUsageError("invalid value [] for \(key) in \(place): allowed \(allowed.joined(separator: ", "))") }
+            let text = described ?? allowed.joined(separator: ", ")
+            guard !vs.isEmpty else { throw SweepUsageError("invalid value [] for \(key) in \(place): allowed \(text)") }
             return try vs.map { v in
                 guard let s = v as? String, allowed.contains(s) else {
-                    throw SweepUsageError("invalid value \(v) for \(key) in \(place): allowed \(allowed.joined(separator: ", "))")
+                    throw SweepUsageError("invalid value \(v) for \(key) in \(place): allowed \(text)")
                 }
                 return s
             }
@@ -203,8 +232,18 @@ public enum Grid {
             return v
         }
         let fracs = -64...64
+        var workload = WorkloadKind.gemm
+        if let v = o["workload"] {
+            guard let text = v as? String, let w = WorkloadKind(rawValue: text) else {
+                // One line even for a list (the workload is one value per sub-grid).
+                let shown = (try? JSONSerialization.data(withJSONObject: v, options: .fragmentsAllowed)).map { String(decoding: $0, as: UTF8.self) } ?? "\(v)"
+                throw SweepUsageError("invalid value \(shown) for workload in \(place): allowed one of \(WorkloadKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            workload = w
+        }
         return SubGrid(
-            dataflow: try strings("dataflow", dataflows) ?? ["os"],
+            dataflow: try strings("dataflow", dataflows(for: workload), described: allowedDataflows(workload, workloadKey: "workload"))
+                ?? dataflows(for: workload),
             rows: try required("rows", try ints("rows", SystolicConfig.sizes)),
             cols: try ints("cols", SystolicConfig.sizes),
             inputBits: try required("inputBits", try ints("inputBits", SystolicConfig.operandBits)),
@@ -212,6 +251,7 @@ public enum Grid {
             rounding: try required("rounding", try strings("rounding", OutputRounding.allCases.map(\.rawValue)))
                 .map { OutputRounding(rawValue: $0)! },
             inputFrac: try ints("inputFrac", fracs),
-            outputFrac: try ints("outputFrac", fracs))
+            outputFrac: try ints("outputFrac", fracs),
+            workload: workload)
     }
 }

@@ -1,25 +1,57 @@
 import Cores
 import Foundation
 
-/// One configuration of a sweep: a systolic array design plus the dataflow it runs.
+/// What every point of a sub-grid runs: the fixed GEMM workload on the systolic array, or the
+/// fixed convolution workload on a PE array of the point's dataflow (docs/SWEEP.md).
+public enum WorkloadKind: String, Hashable, Sendable, Codable, CaseIterable {
+    case gemm, conv
+}
+
+/// One configuration of a sweep: a design plus the dataflow and workload it runs.
 public struct SweepPoint: Hashable, Sendable, Codable {
     /// Position in the plan (0-based); stable for a given grid.
     public var index: Int
-    /// The dataflow; "os" (output-stationary systolic array) until PE-array dataflows exist.
+    /// The dataflow: `os` for the GEMM workload; `os`, `ws` or `rs` for the convolution workload.
     public var dataflow: String
+    /// The design fields every dataflow shares (array size, formats, rounding, LFSR); a
+    /// convolution point's PE array is derived from it (`peArrayConfig`).
     public var config: SystolicConfig
+    public var workload: WorkloadKind
 
-    public init(index: Int, dataflow: String = "os", config: SystolicConfig) {
+    public init(index: Int, dataflow: String = "os", config: SystolicConfig, workload: WorkloadKind = .gemm) {
         self.index = index
         self.dataflow = dataflow
         self.config = config
+        self.workload = workload
     }
 
     /// A short, file-name-safe key that identifies the configuration (not the index), so a
-    /// rerun of a changed grid never mixes up results: e.g. `os-8x8-s8f6-s8f2-stochastic`.
+    /// rerun of a changed grid never mixes up results: e.g. `os-8x8-s8f6-s8f2-stochastic`;
+    /// convolution points start with `conv-` (`conv-ws-8x8-...`), so they never collide.
     public var key: String {
         let c = config
-        return "\(dataflow)-\(c.rows)x\(c.cols)-\(c.a.signed ? "s" : "u")\(c.a.bits)f\(c.a.frac)-\(c.output.signed ? "s" : "u")\(c.output.bits)f\(c.output.frac)-\(c.rounding)"
+        let design = "\(dataflow)-\(c.rows)x\(c.cols)-\(c.a.signed ? "s" : "u")\(c.a.bits)f\(c.a.frac)-\(c.output.signed ? "s" : "u")\(c.output.bits)f\(c.output.frac)-\(c.rounding)"
+        return workload == .gemm ? design : "\(workload.rawValue)-\(design)"
+    }
+
+    enum CodingKeys: String, CodingKey { case index, dataflow, config, workload }
+
+    // `workload` is written only for convolution points, so GEMM points (and plans) read and
+    // write exactly the files they did before the field existed.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        index = try c.decode(Int.self, forKey: .index)
+        dataflow = try c.decode(String.self, forKey: .dataflow)
+        config = try c.decode(SystolicConfig.self, forKey: .config)
+        workload = try c.decodeIfPresent(WorkloadKind.self, forKey: .workload) ?? .gemm
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(index, forKey: .index)
+        try c.encode(dataflow, forKey: .dataflow)
+        try c.encode(config, forKey: .config)
+        if workload != .gemm { try c.encode(workload, forKey: .workload) }
     }
 }
 
@@ -100,6 +132,12 @@ public struct PointResult: Hashable, Sendable, Codable {
     public var generateSeconds: Double
     public var buildSeconds: Double
     public var simulateSeconds: Double
+    /// Convolution points only (nil otherwise, and not written): multiplies the array
+    /// performed and skipped by zero gating, as its counters report them, and whether every
+    /// hardware count equals the mapper's analytic count.
+    public var performedMACs: Int?
+    public var gatedMACs: Int?
+    public var countsAgree: Bool?
 
     public init(point: SweepPoint, status: Status, message: String? = nil, mismatches: Int = 0, cycles: Int = 0,
                 macs: Int = 0, utilization: Double = 0, simulatedMACsPerSecond: Double = 0, rmse: Double = 0,

@@ -52,7 +52,8 @@ public enum Report {
     }
 
     /// Every plot file a report may draw.
-    static let allPlotFiles = ["area-luts.svg", "area-cells.svg", "sqnr.svg", "throughput-area.svg", "energy.svg", "energy-breakdown.svg"]
+    static let allPlotFiles = ["area-luts.svg", "area-cells.svg", "sqnr.svg", "throughput-area.svg", "energy.svg", "energy-breakdown.svg",
+                               "conv-energy.svg", "conv-utilization.svg"]
 
     public enum ReportError: Error, CustomStringConvertible {
         case gnuplotMissing(report: URL)
@@ -89,14 +90,20 @@ public enum Report {
 
     /// One line per input bitwidth, x = PEs; points with the same x are averaged.
     static func perBits(_ results: [PointResult], _ value: (PointResult) -> Double?) -> [Series] {
-        let bits = Set(results.map(\.point.config.a.bits)).sorted()
-        return bits.compactMap { b in
+        lines(results, by: \.point.config.a.bits, title: { "\($0)-bit" }, value)
+    }
+
+    /// One line per value of `group` (in its order), x = PEs; points with the same x are
+    /// averaged; a line without any value is left out.
+    static func lines<Group: Comparable & Hashable>(_ results: [PointResult], by group: (PointResult) -> Group,
+                                                    title: (Group) -> String, _ value: (PointResult) -> Double?) -> [Series] {
+        Set(results.map(group)).sorted().compactMap { g in
             var byX: [Int: [Double]] = [:]
-            for r in results where r.point.config.a.bits == b {
+            for r in results where group(r) == g {
                 if let v = value(r) { byX[r.point.config.rows * r.point.config.cols, default: []].append(v) }
             }
             let pts = byX.keys.sorted().map { x in (Double(x), byX[x]!.reduce(0, +) / Double(byX[x]!.count)) }
-            return pts.isEmpty ? nil : Series(title: "\(b)-bit", points: pts)
+            return pts.isEmpty ? nil : Series(title: title(g), points: pts)
         }
     }
 
@@ -110,7 +117,50 @@ public enum Report {
         return "(" + labels.keys.sorted().map { "\"\(labels[$0]!)\" \($0)" }.joined(separator: ", ") + ")"
     }
 
+    /// The GEMM plots over the GEMM points, then the convolution plots over the convolution
+    /// points: a workload without points draws none of its plots.
     static func plotSpecs(_ all: [PointResult]) -> [Spec] {
+        gemmPlotSpecs(all.filter { $0.point.workload == .gemm }) + convPlotSpecs(all.filter { $0.point.workload == .conv })
+    }
+
+    /// Energy per MAC and utilization of the convolution workload against array size, one line
+    /// per dataflow (and input bitwidth, when the sweep has several), main rounding mode.
+    static func convPlotSpecs(_ all: [PointResult]) -> [Spec] {
+        let mode = mainRounding(all)
+        let main = all.filter { $0.point.config.rounding == mode }
+        let modeText = mode.map { "\($0) rounding" } ?? ""
+        let tics = sizeTics(main)
+        let order = Grid.dataflows(for: .conv)
+        let severalBits = Set(main.map(\.point.config.a.bits)).count > 1
+        // Group: dataflow in the grid's order, then bits.
+        func group(_ r: PointResult) -> Int { (order.firstIndex(of: r.point.dataflow) ?? order.count) * 100 + r.point.config.a.bits }
+        func title(_ g: Int) -> String {
+            let dataflow = g / 100 < order.count ? order[g / 100] : "?"
+            return severalBits ? "\(dataflow) \(g % 100)-bit" : dataflow
+        }
+        var specs: [Spec] = []
+        let energy = lines(main, by: group, title: title) { $0.energy?.picojoulesPerMAC }
+        if !energy.isEmpty {
+            specs.append(Spec(plot: Plot(file: "conv-energy.svg", title: "Convolution: energy per MAC against array size, by dataflow",
+                                         caption: "Estimated pJ per MAC of the convolution workload (gated MACs included in the count, so zero gating lowers it; docs/CONV.md energy model: MAC, register file, PE-to-PE, buffer, DRAM), one line per dataflow, \(modeText)."),
+                              // Linear y: the DRAM floor keeps the dataflows within a factor of two, which a
+                              // log axis of whole decades would flatten.
+                              script: script(file: "conv-energy.svg", title: "Convolution: energy per MAC against array size, \(modeText)",
+                                             xlabel: "array size (rows x cols)", ylabel: "pJ / MAC", logX: true, logY: false,
+                                             xtics: tics, series: energy, key: "top right")))
+        }
+        let utilization = lines(main, by: group, title: title) { $0.simulated ? $0.utilization : nil }
+        if !utilization.isEmpty {
+            specs.append(Spec(plot: Plot(file: "conv-utilization.svg", title: "Convolution: utilization against array size, by dataflow",
+                                         caption: "MACs of the convolution workload / (simulated cycles × PEs), one line per dataflow, \(modeText)."),
+                              script: script(file: "conv-utilization.svg", title: "Convolution: utilization against array size, \(modeText)",
+                                             xlabel: "array size (rows x cols)", ylabel: "utilization (MACs / cycle / PE)", logX: true, logY: false,
+                                             xtics: tics, series: utilization, key: "bottom left")))
+        }
+        return specs
+    }
+
+    static func gemmPlotSpecs(_ all: [PointResult]) -> [Spec] {
         var specs: [Spec] = []
         let mode = mainRounding(all)
         let main = all.filter { $0.point.config.rounding == mode }
@@ -228,8 +278,10 @@ public enum Report {
         """
 
     static func script(file: String, title: String, xlabel: String, ylabel: String, logX: Bool, logY: Bool,
-                       xtics: String?, series: [Series], labels: [(x: Double, y: Double, text: String)] = [], yBase: Int = 10) -> String {
+                       xtics: String?, series: [Series], labels: [(x: Double, y: Double, text: String)] = [], yBase: Int = 10,
+                       key: String? = nil) -> String {
         var s = header
+        if let key { s += "set key \(key)\n" }
         s += "set output \(quoted(file))\n"
         s += "set title \(quoted(title))\n"
         s += "set xlabel \(quoted(xlabel))\nset ylabel \(quoted(ylabel))\n"

@@ -35,9 +35,12 @@ public struct Workload: Hashable, Sendable, Codable {
 public struct RunOptions: Sendable {
     public var synthesize: Bool
     public var workload: Workload
-    public init(synthesize: Bool = true, workload: Workload = .standard) {
+    /// What convolution points run (`SweepPoint.workload == .conv`).
+    public var convWorkload: ConvWorkload
+    public init(synthesize: Bool = true, workload: Workload = .standard, convWorkload: ConvWorkload = .standard) {
         self.synthesize = synthesize
         self.workload = workload
+        self.convWorkload = convWorkload
     }
 }
 
@@ -51,40 +54,14 @@ public enum Runner {
     /// result with status `fail` and the first mismatch as its message.
     public static func run(_ point: SweepPoint, options: RunOptions = .init()) -> PointResult {
         var r = PointResult(point: point, status: .pass)
-        let c = point.config
         var stage = "config"
         do {
-            guard Grid.dataflows.contains(point.dataflow) else {
-                throw SweepUsageError(flag: "dataflow", value: point.dataflow, allowed: Grid.dataflows.joined(separator: ", "))
+            guard Grid.dataflows(for: point.workload).contains(point.dataflow) else {
+                throw SweepUsageError(flag: "dataflow", value: point.dataflow, allowed: Grid.allowedDataflows(point.workload))
             }
-            try c.validate()
-            r.energy = energy(c, options.workload)
-
-            // Generate: elaborate, emit, lint.
-            stage = "generate"
-            var t = Date()
-            let top = try Systolic.module(c)
-            let files = try VerilogEmitter.emit(top)
-            let sources = Dictionary(uniqueKeysWithValues: files.map { ($0.fileName, $0.text) })
-            stage = "lint"
-            try Lint.verilator(sources: sources, top: top.name)
-            r.generateSeconds = Date().timeIntervalSince(t)
-
-            // Build (cached): the same design and options the harness simulates.
-            stage = "build"
-            t = Date()
-            _ = try Verilator.build(try cosimDesign(top))
-            r.buildSeconds = Date().timeIntervalSince(t)
-
-            // Simulate the fixed workload against the golden model.
-            stage = "simulate"
-            t = Date()
-            try simulate(c, options.workload, into: &r)
-            r.simulateSeconds = Date().timeIntervalSince(t)
-
-            if options.synthesize {
-                stage = "synthesis"
-                r.synthesis = try SynthesisRunner.metrics(for: top, options: .init(unit: c.rounder(column: 0).moduleName))
+            switch point.workload {
+            case .gemm: try runGEMM(point.config, options, &r, &stage)
+            case .conv: try runConv(point, options, &r, &stage)
             }
         } catch {
             if r.status == .fail {
@@ -96,6 +73,42 @@ public enum Runner {
             }
         }
         return r
+    }
+
+    static func runGEMM(_ c: SystolicConfig, _ options: RunOptions, _ r: inout PointResult, _ stage: inout String) throws {
+        try c.validate()
+        r.energy = energy(c, options.workload)
+        let top = try generate({ try Systolic.module(c) }, &r, &stage)
+
+        // Simulate the fixed workload against the golden model.
+        stage = "simulate"
+        let t = Date()
+        try simulate(c, options.workload, into: &r)
+        r.simulateSeconds = Date().timeIntervalSince(t)
+
+        if options.synthesize {
+            stage = "synthesis"
+            r.synthesis = try SynthesisRunner.metrics(for: top, options: .init(unit: c.rounder(column: 0).moduleName))
+        }
+    }
+
+    /// Elaborates, emits and lints the top (`generate`, `lint`), then builds it in Verilator
+    /// (`build`, cached: the same design and options the harness or engine then simulates).
+    static func generate(_ elaborate: () throws -> ModuleDefinition, _ r: inout PointResult, _ stage: inout String) throws -> ModuleDefinition {
+        stage = "generate"
+        var t = Date()
+        let top = try elaborate()
+        let files = try VerilogEmitter.emit(top)
+        let sources = Dictionary(uniqueKeysWithValues: files.map { ($0.fileName, $0.text) })
+        stage = "lint"
+        try Lint.verilator(sources: sources, top: top.name)
+        r.generateSeconds = Date().timeIntervalSince(t)
+
+        stage = "build"
+        t = Date()
+        _ = try Verilator.build(try cosimDesign(top))
+        r.buildSeconds = Date().timeIntervalSince(t)
+        return top
     }
 
     static func simulate(_ c: SystolicConfig, _ w: Workload, into r: inout PointResult) throws {

@@ -110,12 +110,13 @@ public struct SweepStore: Sendable {
     }
 
     /// The stored results that belong to `plan`, keyed by point key, with the plan's index.
-    /// A stored result counts only when its dataflow and design equal the planned ones.
+    /// A stored result counts only when its workload, dataflow and design equal the planned ones.
     public func finished(in plan: [SweepPoint]) throws -> [String: PointResult] {
         let wanted = Dictionary(uniqueKeysWithValues: plan.map { ($0.key, $0) })
         var out: [String: PointResult] = [:]
         for (_, r) in try plan.count == 1 ? stored(key: plan[0].key) : stored() {
-            guard let p = wanted[r.point.key], p.dataflow == r.point.dataflow, p.config == r.point.config else { continue }
+            guard let p = wanted[r.point.key], p.workload == r.point.workload, p.dataflow == r.point.dataflow,
+                  p.config == r.point.config else { continue }
             var result = r
             result.point.index = p.index
             out[p.key] = result
@@ -235,6 +236,10 @@ public enum Table {
         double("synth_s") { $0.synthesis?.seconds },
         bool("synth_cached") { $0.synthesis.map { $0.cached ?? false } },
         string("message") { $0.message },
+        string("workload") { $0.point.workload.rawValue },
+        int("performed_macs") { $0.simulated ? $0.performedMACs : nil },
+        int("gated_macs") { $0.simulated ? $0.gatedMACs : nil },
+        bool("counts_agree") { $0.simulated ? $0.countsAgree : nil },
     ]
 
     public static var columnNames: [String] { columns.map(\.name) }

@@ -11,7 +11,7 @@ import Darwin
 struct SweepCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sweep",
-        abstract: "Sweep systolic-array designs: generate, lint, build, co-simulate a fixed GEMM workload, synthesize, estimate energy.",
+        abstract: "Sweep accelerator designs: generate, lint, build, co-simulate a fixed GEMM or convolution workload, synthesize, estimate energy.",
         discussion: """
         The grid is the cartesian product of the list flags (comma-separated), or the sub-grids of --config FILE, or (with neither) the default grid of docs/SWEEP.md (21 points).
 
@@ -25,7 +25,8 @@ struct SweepCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Bits of A and B, comma-separated, each 2...16 (default 8); fractional bits are bits - 2.", valueName: "list")) var inputBits: String?
     @Option(help: ArgumentHelp("Bits of C, comma-separated, each 2...32 (default: the input bits); fractional bits are bits - 8.", valueName: "list")) var outputBits: String?
     @Option(help: ArgumentHelp("Output rounding, comma-separated: truncate, nearest, stochastic (default stochastic).", valueName: "list")) var rounding: String?
-    @Option(help: ArgumentHelp("Dataflows, comma-separated: os (default os).", valueName: "list")) var dataflow: String?
+    @Option(help: ArgumentHelp("What every point runs: gemm (GEMMs on the systolic array) or conv (convolution layers on PE arrays) (default gemm).", valueName: "gemm|conv")) var workload: String?
+    @Option(help: ArgumentHelp("Dataflows, comma-separated: os with --workload gemm (the default); os, ws, rs with --workload conv (default all three).", valueName: "list")) var dataflow: String?
     @Option(help: ArgumentHelp("JSON file with a list of sub-grids (docs/SWEEP.md); not with the grid flags.", valueName: "file")) var config: String?
     @Option(help: ArgumentHelp("Output folder.", valueName: "dir")) var out = "sweep-results"
     @Option(name: .customLong("jobs"), help: ArgumentHelp("Points run in parallel, 1...64 (default 2).", valueName: "n")) var jobsText: String?
@@ -42,7 +43,7 @@ struct SweepCommand: ParsableCommand {
 
     var gridFlags: [(String, String)] {
         [("rows", rows), ("cols", cols), ("input-bits", inputBits), ("output-bits", outputBits),
-         ("rounding", rounding), ("dataflow", dataflow)].compactMap { name, v in v.map { (name, $0) } }
+         ("rounding", rounding), ("workload", workload), ("dataflow", dataflow)].compactMap { name, v in v.map { (name, $0) } }
     }
 
     func grids() throws -> [SubGrid] {
@@ -53,13 +54,15 @@ struct SweepCommand: ParsableCommand {
             return try Grid.load(configFile: URL(fileURLWithPath: config))
         }
         if gridFlags.isEmpty { return Grid.defaultGrid }
+        let kind = try workload.map { try Grid.workload($0) } ?? .gemm
         return [SubGrid(
-            dataflow: try dataflow.map { try Grid.dataflowList($0) } ?? ["os"],
+            dataflow: try dataflow.map { try Grid.dataflowList($0, workload: kind) } ?? Grid.dataflows(for: kind),
             rows: try rows.map { try Grid.intList($0, flag: "rows", range: SystolicConfig.sizes) } ?? [8],
             cols: try cols.map { try Grid.intList($0, flag: "cols", range: SystolicConfig.sizes) },
             inputBits: try inputBits.map { try Grid.intList($0, flag: "input-bits", range: SystolicConfig.operandBits) } ?? [8],
             outputBits: try outputBits.map { try Grid.intList($0, flag: "output-bits", range: SystolicConfig.outputBits) },
-            rounding: try rounding.map { try Grid.roundingList($0) } ?? [.stochastic])]
+            rounding: try rounding.map { try Grid.roundingList($0) } ?? [.stochastic],
+            workload: kind)]
     }
 
     /// The flags a worker needs to compute the same plan and write to the same place.
@@ -108,12 +111,13 @@ struct SweepCommand: ParsableCommand {
             struct Entry: Encodable {
                 let index: Int
                 let key: String
+                let workload: String
                 let dataflow: String
                 let config: SystolicConfig
             }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            let entries = points.map { Entry(index: $0.index, key: $0.key, dataflow: $0.dataflow, config: $0.config) }
+            let entries = points.map { Entry(index: $0.index, key: $0.key, workload: $0.workload.rawValue, dataflow: $0.dataflow, config: $0.config) }
             print(String(decoding: try encoder.encode(entries), as: UTF8.self))
             return
         }

@@ -158,6 +158,9 @@ struct SweepEngineTests {
         (["--output-bits", "1"], "--output-bits", "1"),
         (["--rounding", "ceiling"], "--rounding", "ceiling"),
         (["--dataflow", "ws"], "--dataflow", "ws"),
+        (["--workload", "gemm", "--dataflow", "os,rs"], "--dataflow", "os,rs"),
+        (["--workload", "conv", "--dataflow", "os,xs"], "--dataflow", "os,xs"),
+        (["--workload", "dense"], "--workload", "dense"),
         (["--jobs", "0"], "--jobs", "0"),
         (["--jobs", "many"], "--jobs", "many"),
         (["--point", "99", "--rows", "2"], "--point", "99"),
@@ -178,6 +181,9 @@ struct SweepEngineTests {
         (#"[{"rows": 2, "rounding": "nearest"}]"#, "inputBits"),
         (#"[{"rows": 2, "inputBits": 4, "rounding": "up"}]"#, "rounding"),
         (#"{"rows": 2}"#, "--config"),
+        (#"[{"rows": 2, "inputBits": 4, "rounding": "nearest", "dataflow": "ws"}]"#, "dataflow"),
+        (#"[{"workload": "dense", "rows": 2, "inputBits": 4, "rounding": "nearest"}]"#, "workload"),
+        (#"[{"workload": ["conv"], "rows": 2, "inputBits": 4, "rounding": "nearest"}]"#, "workload"),
     ])
     func refusedConfig(_ text: String, _ named: String) throws {
         let dir = Self.freshDirectory()
@@ -191,6 +197,32 @@ struct SweepEngineTests {
     }
 
     // MARK: - Output schema
+
+    /// The schema of docs/SWEEP.md, in order: columns are only ever appended.
+    static let schemaColumns = [
+        "index", "key", "dataflow", "rows", "cols", "input_bits", "input_frac", "weight_bits", "weight_frac", "acc_bits",
+        "output_bits", "output_frac", "rounding", "lfsr_width", "status", "mismatches", "cycles", "macs", "utilization",
+        "simulated_macs_per_s", "rmse", "max_abs_error", "bias", "sqnr_db", "generic_cells", "luts", "luts_as_memory",
+        "flip_flops", "dsp48", "bram", "logic_depth", "round_unit_luts", "round_unit_flip_flops", "energy_pj_per_mac",
+        "energy_total_pj", "generate_s", "build_s", "simulate_s", "synth_s", "synth_cached", "message",
+        "workload", "performed_macs", "gated_macs", "counts_agree",
+    ]
+
+    @Test("the table's columns are the documented schema, in the order of docs/SWEEP.md's table")
+    func documentedSchema() throws {
+        #expect(Table.columnNames == Self.schemaColumns)
+        let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("docs/SWEEP.md")
+        let text = try String(contentsOf: docs, encoding: .utf8)
+        let section = text.components(separatedBy: "## Table schema")[1].components(separatedBy: "\n## ")[0]
+        // First cell of each table row: one or more `name`s.
+        var documented: [String] = []
+        for line in section.split(separator: "\n") where line.hasPrefix("| `") {
+            let cell = line.split(separator: "|")[0]
+            documented += cell.split(separator: "`").enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
+        }
+        #expect(documented == Self.schemaColumns)
+    }
 
     @Test("sweep.csv and sweep.json: the documented columns in order, typed values, one row per point (with synthesis)")
     func schema() throws {
@@ -226,6 +258,7 @@ struct SweepEngineTests {
             let outputBits = Int(row["output_bits"]!)!
             #expect(Int(row["round_unit_flip_flops"]!)! >= outputBits + 1 && Int(row["round_unit_luts"]!)! > 0)
         }
+        #expect(csv.allSatisfy { $0["workload"] == "gemm" && $0["gated_macs"] == "" && $0["counts_agree"] == "" })
         #expect(csv[0]["cols"] == "2" && csv[1]["cols"] == "3")
         #expect(csv[0]["output_frac"] == "-4" && csv[0]["rounding"] == "nearest")
 
@@ -245,6 +278,9 @@ struct SweepEngineTests {
             }
             #expect(object["energy_breakdown_pj"] is [String: Any])
         }
+        // GEMM points only: the convolution plots are not drawn (no empty plots).
+        let plots = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("plots").path)
+        #expect(plots.contains("energy.svg") && !plots.contains { $0.hasPrefix("conv-") }, "\(plots)")
     }
 
     @Test("a CSV field with commas, quotes and line breaks is quoted and stays on one line")
@@ -254,7 +290,8 @@ struct SweepEngineTests {
         let text = Table.csv([r])
         #expect(text.split(separator: "\n").count == 2)
         let rows = Self.parseCSV(text)
-        #expect(rows.count == 2 && rows[1].last == "simulate: a, \"b\"; line 2")
+        #expect(rows.count == 2 && rows[1][Table.columnNames.firstIndex(of: "message")!] == "simulate: a, \"b\"; line 2")
+        #expect(rows[1].count == Table.columnNames.count, "the quoted field is one field")
         #expect(rows[1][Table.columnNames.firstIndex(of: "cycles")!] == "", "not simulated: empty")
     }
 
@@ -371,5 +408,106 @@ struct SweepEngineTests {
         let rows = try Self.csvRows(dir)
         #expect(rows.map { $0["key"]! } == ["os-2x3-s4f2-s4f-4-truncate", "os-2x2-s4f2-s4f-4-truncate"])
         #expect(rows.map { $0["index"]! } == ["0", "1"])
+    }
+
+    // MARK: - Convolution workload
+
+    @Test("--workload conv: keys start with conv-, GEMM keys and point files stay as they were; ws is refused with GEMMs")
+    func convPlan() throws {
+        let conv = try Self.run(["--plan", "--json", "--workload", "conv", "--rows", "2", "--input-bits", "4"])
+        #expect(conv.status == 0, "\(conv.stderr)")
+        let entries = try JSONSerialization.jsonObject(with: Data(conv.stdout.utf8)) as! [[String: Any]]
+        #expect(entries.map { $0["key"] as! String } == ["conv-os-2x2-s4f2-s4f-4-stochastic", "conv-ws-2x2-s4f2-s4f-4-stochastic",
+                                                         "conv-rs-2x2-s4f2-s4f-4-stochastic"], "all three dataflows by default")
+        #expect(entries.allSatisfy { $0["workload"] as? String == "conv" })
+
+        // One config file, both workloads, the same design: two points, two keys.
+        let dir = Self.freshDirectory()
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let config = dir.appendingPathComponent("grid.json")
+        try Data("""
+            [{"rows": 2, "inputBits": 4, "rounding": "nearest"},
+             {"workload": "conv", "dataflow": ["os", "ws"], "rows": 2, "inputBits": 4, "rounding": "nearest"}]
+            """.utf8).write(to: config)
+        let mixed = try Self.run(["--plan", "--config", config.path])
+        #expect(mixed.status == 0, "\(mixed.stderr)")
+        for (i, key) in ["os-2x2-s4f2-s4f-4-nearest", "conv-os-2x2-s4f2-s4f-4-nearest", "conv-ws-2x2-s4f2-s4f-4-nearest"].enumerated() {
+            #expect(mixed.stdout.contains(" \(i)  \(key) "), "\(mixed.stdout)")
+        }
+
+        // A GEMM point is written without a workload field, as before it existed, and read back as one.
+        let gemm = SweepPoint(index: 0, config: Grid.config(rows: 2, cols: 2, inputBits: 4, rounding: .nearest))
+        let encoded = try JSONEncoder().encode(gemm)
+        #expect(!String(decoding: encoded, as: UTF8.self).contains("workload"))
+        #expect(try JSONDecoder().decode(SweepPoint.self, from: encoded) == gemm)
+        var convPoint = gemm
+        convPoint.workload = .conv
+        #expect(try JSONDecoder().decode(SweepPoint.self, from: try JSONEncoder().encode(convPoint)).workload == .conv)
+
+        let refused = try Self.run(["--workload", "gemm", "--dataflow", "ws", "--out", dir.appendingPathComponent("out").path])
+        #expect(refused.status == 2)
+        #expect(refused.stderr == "sweep: error: invalid value 'ws' for --dataflow: allowed os with --workload gemm; os, ws, rs with --workload conv\n",
+                "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("out").path))
+    }
+
+    @Test("a conv sweep: OS, WS and RS on 2×2 and 2×3 arrays pass, hardware counts equal the mapper's, gating and energy recorded")
+    func convSweep() throws {
+        let dir = Self.freshDirectory()
+        let r = try Self.run(["--workload", "conv", "--dataflow", "os,ws,rs", "--rows", "2", "--cols", "2,3", "--input-bits", "8",
+                              "--rounding", "stochastic", "--no-synth", "--out", dir.path])
+        #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
+        let rows = try Self.csvRows(dir)
+        #expect(rows.map { $0["key"]! } == ["conv-os-2x2-s8f6-s8f0-stochastic", "conv-os-2x3-s8f6-s8f0-stochastic",
+                                            "conv-ws-2x2-s8f6-s8f0-stochastic", "conv-ws-2x3-s8f6-s8f0-stochastic",
+                                            "conv-rs-2x2-s8f6-s8f0-stochastic", "conv-rs-2x3-s8f6-s8f0-stochastic"])
+        let macs = ConvWorkload.standard.macs
+        for row in rows {
+            let key = row["key"]!
+            #expect(row["workload"] == "conv" && row["status"] == "pass" && row["mismatches"] == "0", "\(key): \(row["message"]!)")
+            #expect(row["counts_agree"] == "true", "\(key)")
+            #expect(Int(row["macs"]!) == macs && Int(row["cycles"]!)! > 0, "\(key)")
+            let performed = Int(row["performed_macs"]!)!, gated = Int(row["gated_macs"]!)!
+            // About half the activations are zero: a large share of the MACs is gated, and
+            // every MAC of the layers is either performed or gated (OS also gates padding lanes).
+            #expect(gated > macs / 3 && performed > 0 && performed + gated >= macs, "\(key): \(performed) + \(gated) vs \(macs)")
+            #expect((0.05...1).contains(Double(row["utilization"]!)!), "\(key)")
+            // Outputs s8.0 of sums with a standard deviation near 11: about 30 dB of rounding noise.
+            #expect(Double(row["energy_pj_per_mac"]!)! > 0 && Double(row["sqnr_db"]!)! > 20, "\(key): \(row["sqnr_db"]!)")
+            #expect(row["generic_cells"] == "" && row["round_unit_luts"] == "", "--no-synth: no synthesis columns")
+        }
+        for object in try Self.jsonRows(dir) {
+            let breakdown = object["energy_breakdown_pj"] as! [String: Double]
+            #expect(Set(breakdown.keys) == ["mac", "registerFile", "peToPE", "buffer", "dram"])
+            #expect(abs(breakdown.values.reduce(0, +) - (object["energy_total_pj"] as! Double)) < 1e-6 * (object["energy_total_pj"] as! Double))
+        }
+        // The conv plots are drawn and linked, the GEMM plots (no GEMM points) are not.
+        let plots = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("plots").path)
+        #expect(plots.contains("conv-energy.svg") && plots.contains("conv-utilization.svg") && !plots.contains("energy.svg"), "\(plots)")
+        let report = try String(contentsOf: dir.appendingPathComponent("report.md"), encoding: .utf8)
+        #expect(report.contains("(plots/conv-energy.svg)"))
+        let gp = try String(contentsOf: dir.appendingPathComponent("plots/conv-energy.gp"), encoding: .utf8)
+        #expect(gp.contains("title \"os\"") && gp.contains("title \"ws\"") && gp.contains("title \"rs\""), "one line per dataflow")
+    }
+
+    @Test("a conv point with synthesis has the array's area and the ROUND unit's cost; a size WS refuses is an error point")
+    func convSynthesisAndRefusedSize() throws {
+        let dir = Self.freshDirectory()
+        let r = try Self.run(["--workload", "conv", "--dataflow", "ws", "--rows", "2", "--input-bits", "4", "--rounding", "nearest",
+                              "--out", dir.path])
+        #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
+        let row = try #require(try Self.csvRows(dir).first)
+        #expect(row["status"] == "pass" && row["counts_agree"] == "true")
+        #expect(Int(row["luts"]!)! > 0 && Int(row["flip_flops"]!)! > 0 && Int(row["logic_depth"]!)! > 0)
+        #expect(Int(row["round_unit_flip_flops"]!)! >= Int(row["output_bits"]!)! + 1 && Int(row["round_unit_luts"]!)! > 0)
+
+        // WS arrays have at most 64 rows: the point is an error naming the flag, and is not built.
+        let big = Self.freshDirectory()
+        let e = try Self.run(["--workload", "conv", "--dataflow", "ws", "--rows", "65", "--cols", "2", "--input-bits", "4",
+                              "--no-synth", "--out", big.path])
+        #expect(e.status == 1)
+        let erow = try #require(try Self.csvRows(big).first)
+        #expect(erow["status"] == "error" && erow["cycles"] == "" && erow["build_s"] == "0.0", "\(erow)")
+        #expect(erow["message"] == "config: invalid value 65 for --rows: allowed 1...64", "\(erow["message"]!)")
     }
 }
