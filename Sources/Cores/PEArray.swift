@@ -65,6 +65,18 @@ public struct PEArrayConfig: Hashable, Sendable, Codable {
     }
     public var dropBits: Int { accumulator.frac - output.frac }
 
+    /// Formats, accumulator, rounding and LFSR mean what they mean in the systolic array, so
+    /// its checks apply; its `max-k` is this array's `max-reduction`.
+    public func validateArithmetic() throws {
+        let same = SystolicConfig(rows: 1, cols: 1, a: activation, b: weight, maxK: maxReduction, accBits: accBits,
+                                  output: output, rounding: rounding, lfsrWidth: lfsrWidth, seed: seed)
+        do {
+            try same.validate()
+        } catch let e as ParameterError where e.parameter == "max-k" {
+            throw ParameterError("max-reduction", maxReduction, allowed: "1...\(MACConfig.maxKRange.upperBound)")
+        }
+    }
+
     /// Output column j's ROUND-unit LFSR seed: the systolic array's scheme (docs/SYSTOLIC.md).
     public func columnSeed(_ j: Int) -> UInt64 {
         SystolicConfig(lfsrWidth: lfsrWidth, seed: seed).columnSeed(j)

@@ -22,15 +22,7 @@ public enum RowStationary {
         let sides = "\(sizes.lowerBound)...\(sizes.upperBound)"
         try require(sizes.contains(c.rows), "rows", c.rows, sides)
         try require(sizes.contains(c.cols), "cols", c.cols, sides)
-        // The arithmetic fields mean the same as the systolic array's: reuse its checks.
-        let same = SystolicConfig(rows: c.rows, cols: c.cols, a: c.activation, b: c.weight, maxK: c.maxReduction,
-                                  accBits: c.accBits, output: c.output, rounding: c.rounding,
-                                  lfsrWidth: c.lfsrWidth, seed: c.seed)
-        do {
-            try same.validate()
-        } catch let e as ParameterError where e.parameter == "max-k" {
-            throw ParameterError("max-reduction", c.maxReduction, allowed: "1...\(MACConfig.maxKRange.upperBound)")
-        }
+        try c.validateArithmetic()
         let regs = "\(registerRange.lowerBound)...\(registerRange.upperBound)"
         try require(registerRange.contains(c.weightRegisters), "weight-registers", c.weightRegisters, regs)
         try require(registerRange.contains(c.inputRegisters), "input-registers", c.inputRegisters, regs)

@@ -8,9 +8,6 @@ import HDL
 /// fold, rounds, saturates and applies ReLU.
 public enum WeightStationary {
     public static let sizes = 1...64
-    public static let operandBits = 2...16
-    public static let accBitsRange = 2...64
-    public static let outputBits = 2...32
     /// Weight register file per PE: WS uses two entries (the active weight and its shadow).
     public static let weightRegisterRange = 2...256
     /// Depth of each column's psum buffer (`psumRegisters`): positions per block.
@@ -43,20 +40,7 @@ public enum WeightStationary {
         let sizes = "\(Self.sizes.lowerBound)...\(Self.sizes.upperBound)"
         try require(Self.sizes.contains(c.rows), "rows", c.rows, sizes)
         try require(Self.sizes.contains(c.cols), "cols", c.cols, sizes)
-        let bits = "\(Self.operandBits.lowerBound)...\(Self.operandBits.upperBound)"
-        try require(Self.operandBits.contains(c.activation.bits), "input-bits", c.activation.bits, bits)
-        try require(Self.operandBits.contains(c.weight.bits), "weight-bits", c.weight.bits, bits)
-        try require(MACConfig.maxKRange.contains(c.maxReduction), "max-reduction", c.maxReduction, "1...\(MACConfig.maxKRange.upperBound)")
-        try require(Self.accBitsRange.contains(c.accBits), "acc-bits", c.accBits, "\(Self.accBitsRange.lowerBound)...\(Self.accBitsRange.upperBound)")
-        try require(Self.outputBits.contains(c.output.bits), "output-bits", c.output.bits, "\(Self.outputBits.lowerBound)...\(Self.outputBits.upperBound)")
-        try require(c.dropBits >= 0 && c.dropBits < c.accBits, "output-frac", c.output.frac,
-                    "\(c.accumulator.frac - c.accBits + 1)...\(c.accumulator.frac) (input-frac + weight-frac - output-frac bits are dropped)")
-        if c.rounding == .stochastic {
-            try require(LFSRConfig.widths.contains(c.lfsrWidth) && c.lfsrWidth >= c.dropBits, "lfsr-width", c.lfsrWidth,
-                        "\(max(c.dropBits, LFSRConfig.widths.lowerBound))...\(LFSRConfig.widths.upperBound) (at least the \(c.dropBits) dropped bits)")
-            let top = (UInt64(1) << c.lfsrWidth) - 1
-            try require(c.seed >= 1 && c.seed <= top, "lfsr-seed", c.seed, "1...\(top)")
-        }
+        try c.validateArithmetic()
         try require(weightRegisterRange.contains(c.weightRegisters), "weight-registers", c.weightRegisters,
                     "\(weightRegisterRange.lowerBound)...\(weightRegisterRange.upperBound) (the active weight and its shadow)")
         try require(psumDepths.contains(c.psumRegisters), "psum-registers", c.psumRegisters,
