@@ -13,9 +13,9 @@ import Golden
 ///   zero padding of the layer, zero inputs) when zero gating is on;
 /// - `registerFileReads`/`Writes`: the accumulator (the PE's psum register) is read and written
 ///   by every MAC performed, and untouched by a gated one;
-/// - `peToPE` rows·(cols - 1) activation and cols·(rows - 1) weight hops;
-/// and per tile cols·rows·(rows - 1)/2 drain hops (row i's result climbs i PEs) and
-/// rows·cols `bufferWrites` (rounded outputs, padding lanes included). DRAM traffic is the
+/// - `peToPE` rows·(cols - 1) activation and cols·(rows - 1) weight hops (results leave
+///   through their column's read-out multiplexer, not from PE to PE);
+/// and per tile rows·cols `bufferWrites` (rounded outputs, padding lanes included). DRAM traffic is the
 /// compulsory one: every input and weight read once, every output written once.
 public struct OutputStationaryMapper: DataflowMapper {
     public let config: PEArrayConfig
@@ -76,7 +76,7 @@ public struct OutputStationaryMapper: DataflowMapper {
         let macs = slots - gated
         return DataMovement(
             macs: macs, gatedMACs: gated, registerFileReads: macs, registerFileWrites: macs,
-            peToPE: beats * (R * (C - 1) + C * (R - 1)) + tiles * C * R * (R - 1) / 2,
+            peToPE: beats * (R * (C - 1) + C * (R - 1)),
             bufferReads: beats * (R + C), bufferWrites: tiles * R * C,
             dramReads: shape.inputCount + shape.weightCount, dramWrites: shape.outputCount)
     }

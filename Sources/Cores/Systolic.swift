@@ -152,26 +152,23 @@ public struct SystolicConfig: Hashable, Sendable, Codable {
 }
 
 public enum Systolic {
-    /// One processing element. Operands and the tile's `last` flag arrive from the west (A)
-    /// and north (B) neighbours' registers and leave registered to the east and south. Idle
-    /// cycles carry zeros, so the PE simply adds every cycle: no valid flag. On a tile's last
-    /// beat the finished sum is captured in `res` and the accumulator restarts from zero, so
-    /// the next tile can follow at once; `load` copies `res` into the column's drain chain,
-    /// which shifts north by one PE per cycle. Six registers, the fewest this dataflow allows
-    /// with back-to-back tiles (each costs simulation time as well as area).
+    /// One processing element. Operands arrive from the west (A) and north (B) neighbours'
+    /// registers and leave registered to the east and south. Idle cycles carry zeros, so the
+    /// PE simply adds every cycle: no valid flag. `restart` (a tile's last beat, or reset)
+    /// captures the finished sum in `res` and restarts the accumulator from zero, so the next
+    /// tile can follow at once; the column reads `res` out while the next tile computes.
+    /// `restart` is shared by every PE of an anti-diagonal, so a PE keeps only the registers
+    /// its data needs (each costs simulation time as well as area).
     static func pe(_ c: SystolicConfig) throws -> ModuleDefinition {
         let acc = c.accumulator.shape
         return try ModuleDefinition.define("pe_\(c.a.tag)_\(c.b.tag)_acc\(c.accBits)\(c.zeroGating ? "_zg" : "")") { m in
             let a = m.input("a_in", c.a.shape)
             let b = m.input("b_in", c.b.shape)
-            let last = m.input("last_in", .bit)
-            let load = m.input("load", .bit)
-            let drainIn = m.input("drain_in", acc)
+            let restart = m.input("restart", .bit)
 
-            // Reset and the end of a tile both clear the accumulator: one mux, not two. With
-            // zero gating a zero A operand leaves the accumulator untouched (no toggling), except
-            // that a tile's last beat must still capture and restart it.
-            let gatedOff: Signal? = c.zeroGating ? ((a .!= 0) | last | m.reset).named("acc_enable") : nil
+            // With zero gating a zero A operand leaves the accumulator untouched (no toggling),
+            // except that a restart must still capture and clear it.
+            let gatedOff: Signal? = c.zeroGating ? ((a .!= 0) | restart).named("acc_enable") : nil
             let sum = m.register("acc_q", acc, reset: nil, enable: gatedOff)
             // Operands widened to 16 bits make the multiply 32 bits wide: Verilator computes that
             // natively, where a narrower signed multiply sign-extends its operands again on every
@@ -180,14 +177,11 @@ public enum Systolic {
             let product = (a.extended(to: half) * b.extended(to: half)).named("product")
             let addend = product.width > acc.width ? product.truncated(to: acc.width) : product.extended(to: acc.width)
             let next = (sum &+ addend).named("sum")
-            sum.assign(mux(m.reset | last, m.constant(0, acc), next))
-            let result = m.register("res_q", acc, reset: nil, enable: last)
-            result.assign(next)
+            sum.assign(mux(restart, m.constant(0, acc), next))
 
             m.output("a_out", m.delay(a, name: "a_q", reset: nil))
             m.output("b_out", m.delay(b, name: "b_q", reset: nil))
-            m.output("last_out", m.delay(last, name: "last_q"))
-            m.output("drain_out", m.delay(mux(load, result, drainIn), name: "drain_q", reset: nil))
+            m.output("res_out", m.delay(next, name: "res_q", reset: nil, enable: restart))
         }
     }
 
@@ -232,56 +226,62 @@ public enum Systolic {
                 for step in 0..<n { x = m.delay(x, name: "\(name)_\(step)", reset: reset) }
                 return x
             }
-            // Every row's flag is the same bit, so one chain serves them all, tapped at row i.
+            // A tile's last beat reaches PE(i, j) i + j cycles after the input register: one
+            // chain, tapped per anti-diagonal. Reset restarts every accumulator too.
             var lastChain = [inLast]
-            for step in 1..<R { lastChain.append(m.delay(lastChain[step - 1], name: "skew_last_\(step - 1)", reset: 0)) }
-            let west: [(a: Signal, last: Signal)] = (0..<R).map { i in
-                let a = inA.bits(i * wa + wa - 1, i * wa).reinterpretedAs(c.a.shape)
-                return (delayed(a, i, "skew_a\(i)"), lastChain[i])
+            for step in 1..<(R + C) { lastChain.append(m.delay(lastChain[step - 1], name: "skew_last_\(step - 1)", reset: 0)) }
+            let restarts = (0..<(R + C - 1)).map { d in (lastChain[d] | m.reset).named("restart_\(d)") }
+            let west: [Signal] = (0..<R).map { i in
+                delayed(inA.bits(i * wa + wa - 1, i * wa).reinterpretedAs(c.a.shape), i, "skew_a\(i)")
             }
             let north: [Signal] = (0..<C).map { j in
                 delayed(inB.bits(j * wb + wb - 1, j * wb).reinterpretedAs(c.b.shape), j, "skew_b\(j)")
             }
 
-            // The array: A flows east, B south; each column's drain chain runs north (declared
-            // as wires, since PE(i, j) reads the chain of PE(i+1, j), made after it).
-            let drain = (0..<R).map { i in (0..<C).map { j in m.wire("drain_\(i)_\(j)", c.accumulator.shape) } }
-            let loads = (0..<C).map { m.wire("load_\($0)", .bit) }
-            let zero = m.constant(0, c.accumulator.shape)
-            var above: [Instance?] = Array(repeating: nil, count: C)
+            // The array: A flows east, B south.
+            var pes: [[Instance]] = []
             for i in 0..<R {
-                var left: Instance?
+                var row: [Instance] = []
                 for j in 0..<C {
-                    let pe = m.instance(peDef, name: "pe_\(i)_\(j)", [
-                        "a_in": left?["a_out"] ?? west[i].a,
-                        "last_in": left?["last_out"] ?? west[i].last,
-                        "b_in": above[j]?["b_out"] ?? north[j],
-                        "load": loads[j],
-                        "drain_in": i + 1 < R ? drain[i + 1][j] : zero,
-                    ])
-                    drain[i][j].assign(pe["drain_out"])
-                    // The bottom PE's forwarded flag says its last MAC of a tile just happened:
-                    // every res of the column is final, so the column loads its drain chain.
-                    if i == R - 1 { loads[j].assign(pe["last_out"]) }
-                    left = pe
-                    above[j] = pe
+                    row.append(m.instance(peDef, name: "pe_\(i)_\(j)", [
+                        "a_in": j > 0 ? row[j - 1]["a_out"] : west[i],
+                        "b_in": i > 0 ? pes[i - 1][j]["b_out"] : north[j],
+                        "restart": restarts[i + j],
+                    ]))
                 }
+                pes.append(row)
             }
-            // Each load sends R values out of the column's top, one per cycle.
+
+            // Read-out: column j's bottom PE restarts R + j - 1 cycles after the input register
+            // took the last beat; in the next cycle (`load`) every result of the column is
+            // final, and the column reads one row per cycle, top first, into its register `out_j`.
+            // Row i is read before its PE captures the next tile's result (tiles take at least R
+            // cycles).
             let pendingBits = ceilLog2(R + 1)
-            let draining: [Signal] = (0..<C).map { j in
+            let rowBits = ceilLog2(R)
+            var draining: [Signal] = [], columnOut: [Signal] = []
+            for j in 0..<C {
+                let load = lastChain[R + j]
                 let pending = m.register("pending_\(j)", .unsigned(pendingBits))
                 let busy = pending .!= 0
-                pending.assign(mux(loads[j], m.constant(Int128(R), pending.shape),
+                pending.assign(mux(load, m.constant(Int128(R), pending.shape),
                                    mux(busy, pending &- 1, m.constant(0, pending.shape))))
-                return busy
+                let results = (0..<R).map { pes[$0][j]["res_out"] }
+                var next = results[0]
+                if R > 1 {
+                    let row = m.register("row_\(j)", .unsigned(rowBits), reset: nil, enable: load | busy)
+                    row.assign(mux(load, m.constant(1, row.shape), row &+ 1))
+                    next = mux(load, results[0], select(results, by: row))
+                }
+                columnOut.append(m.delay(next, name: "out_\(j)", reset: nil, enable: load | busy))
+                draining.append(busy)
             }
 
             // Output path: one ROUND unit per column, deskew so a row leaves together, FIFO.
             var rounded: [Signal] = []
             var rowValid = m.constant(0, .bit)
             for j in 0..<C {
-                let unit = m.instance(rounders[j], name: "round_\(j)", ["in_valid": draining[j], "x": drain[0][j]])
+                let unit = m.instance(rounders[j], name: "round_\(j)", ["in_valid": draining[j], "x": columnOut[j]])
                 var y = unit["y"]
                 if c.relu && c.output.signed { y = mux(y.bit(wo - 1), m.constant(0, y.shape), y).named("relu_\(j)") }
                 rounded.append(delayed(y, C - 1 - j, "deskew\(j)"))
@@ -305,6 +305,18 @@ public enum Systolic {
 
             if c.counters { counters(c, m, aData: aData, fire: fire, lastFire: lastFire, pop: pop) }
         }
+    }
+
+    /// `values[index]`: a tree of two-way multiplexers, most significant index bit first
+    /// (`values.count` at most 2^index.width; indices past the end read the last value).
+    static func select(_ values: [Signal], by index: Signal) -> Signal {
+        func tree(_ lo: Int, _ bit: Int) -> Signal {
+            if bit < 0 || lo + 1 >= values.count { return values[min(lo, values.count - 1)] }
+            let half = 1 << bit
+            if lo + half >= values.count { return tree(lo, bit - 1) }
+            return mux(index.bit(bit), tree(lo + half, bit - 1), tree(lo, bit - 1))
+        }
+        return tree(0, index.width - 1)
     }
 
     /// Event counters at the array's edge. Every A value entering row i meets each of the C PEs
@@ -339,10 +351,9 @@ public enum Systolic {
             counter("count_macs", constant(fire, R * C))
             m.output("count_gated", m.constant(0, shape))
         }
-        // A moves east R·(C-1) hops and B south C·(R-1) per beat; a tile's results climb
-        // the drain chains, row i by i hops: C·R(R-1)/2.
-        let hops = (constant(fire, R * (C - 1) + C * (R - 1)) &+ constant(lastFire, C * R * (R - 1) / 2)).named("hop_increment")
-        counter("count_pe_to_pe", hops)
+        // A moves east R·(C-1) hops and B south C·(R-1) per beat. Results go from their PE
+        // straight to the column's read-out multiplexer: no PE-to-PE hops.
+        counter("count_pe_to_pe", constant(fire, R * (C - 1) + C * (R - 1)))
         counter("count_buffer_reads", constant(fire, R + C))
         counter("count_buffer_writes", constant(pop, C))
     }

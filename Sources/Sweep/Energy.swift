@@ -72,9 +72,9 @@ public enum EnergyModel {
         /// registers its operands for its east and south neighbours).
         public var hopsA: Int
         public var hopsB: Int
-        /// Accumulator words moved up the drain chains: per tile and column R(R+1)/2 (row i's
-        /// sum travels i + 1 registers to the ROUND unit).
-        public var drainHops: Int
+        /// Results (accBits) read out: each of a tile's R·C results moves once, from its PE's
+        /// `res_q` through the column's read-out multiplexer into the column's output register.
+        public var readouts: Int
         /// ROUND operations: R·C per tile (padding included; R draws per tile per LFSR).
         public var rounds: Int
         /// Rounded words (wo bits) through the deskew registers: per tile R·C(C-1)/2.
@@ -105,7 +105,7 @@ public enum EnergyModel {
             skewWritesA: beats * (R + R * (R - 1) / 2),
             skewWritesB: beats * (C + C * (C - 1) / 2),
             hopsA: beats * R * C, hopsB: beats * R * C,
-            drainHops: tiles * C * R * (R + 1) / 2,
+            readouts: tiles * R * C,
             rounds: tiles * R * C,
             deskewWrites: tiles * R * C * (C - 1) / 2,
             bufferReadsA: beats * R, bufferReadsB: beats * C,
@@ -124,7 +124,7 @@ public enum EnergyModel {
             "accumulator register": Double(e.accumulatorWrites) * wacc * x.registerPerBit,
             "skew registers": (Double(e.skewWritesA) * wa + Double(e.skewWritesB) * wb + Double(e.deskewWrites) * wo) * x.registerPerBit,
             "PE-to-PE": (Double(e.hopsA) * wa + Double(e.hopsB) * wb) * x.hopPerBit,
-            "drain": Double(e.drainHops) * wacc * x.hopPerBit,
+            "drain": Double(e.readouts) * wacc * x.hopPerBit,
             "round": Double(e.rounds) * x.round,
             // Reads feeding the array, fills from DRAM, and the output FIFO's write and read.
             "buffer": (Double(e.bufferReadsA) * wa + Double(e.bufferReadsB) * wb + dramA + dramB
