@@ -29,9 +29,12 @@ public enum Benchmarks {
         // Verilator: a build in an empty cache, then a cache hit.
         let design = try cosimDesign(try MAC.module(MACConfig()))
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("accelgen-bench-\(UUID().uuidString)")
+        // Cold means cold: an empty model cache, and ccache told not to answer either.
         setenv("ACCELGEN_CACHE", scratch.path, 1)
+        setenv("CCACHE_DISABLE", "1", 1)
         defer {
             unsetenv("ACCELGEN_CACHE")
+            unsetenv("CCACHE_DISABLE")
             try? FileManager.default.removeItem(at: scratch)
         }
         let (cold, coldSeconds) = try time { try Verilator.build(design) }

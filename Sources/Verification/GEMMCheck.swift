@@ -68,15 +68,26 @@ public final class SystolicHarness {
 
     /// Packs `values` (`width`-bit two's-complement fields, element 0 lowest) into 64-bit words.
     static func pack(_ values: [Int128], width: Int, into out: inout [UInt64]) {
-        let total = values.count * width
-        var words = [UInt64](repeating: 0, count: (total + 63) / 64)
-        for (i, v) in values.enumerated() {
-            let bits = UInt64(truncatingIfNeeded: v) & (width == 64 ? ~0 : (UInt64(1) << width) - 1)
-            let at = i * width
-            words[at / 64] |= bits << (at % 64)
-            if at % 64 + width > 64 { words[at / 64 + 1] |= bits >> (64 - at % 64) }
+        pack(values.count, width: width, into: &out) { values[$0] }
+    }
+
+    /// Packs fields `value(0)`, `value(1)`, ... `value(count - 1)` the same way, without
+    /// building an array per beat (a 32×32 GEMM streams hundreds of thousands of beats).
+    @inline(__always)
+    static func pack(_ count: Int, width: Int, into out: inout [UInt64], _ value: (Int) -> Int128) {
+        let mask: UInt64 = width == 64 ? ~0 : (1 << UInt64(width)) - 1
+        var word: UInt64 = 0, used = 0
+        for i in 0..<count {
+            let bits = UInt64(truncatingIfNeeded: value(i)) & mask
+            word |= bits << UInt64(used)
+            used += width
+            if used >= 64 {
+                out.append(word)
+                used -= 64
+                word = used > 0 ? bits >> UInt64(width - used) : 0
+            }
         }
-        out += words
+        if used > 0 { out.append(word) }
     }
 
     static func field(_ words: ArraySlice<UInt64>, at: Int, width: Int, signed: Bool) -> Int128 {
@@ -106,13 +117,17 @@ public final class SystolicHarness {
         let (R, C) = (config.rows, config.cols)
         let m = a.rows, k = a.cols, n = b.cols
         let tilesM = (m + R - 1) / R, tilesN = (n + C - 1) / C
+        let wa = config.a.bits, wb = config.b.bits
         var beats: [UInt64] = []
+        beats.reserveCapacity(tilesM * tilesN * k * ((R * wa + 63) / 64 + 1 + (C * wb + 63) / 64))
         for tm in 0..<tilesM {
+            let rows = min(R, m - tm * R)
             for tn in 0..<tilesN {
+                let cols = min(C, n - tn * C)
                 for p in 0..<k {
-                    Self.pack((0..<R).map { i in tm * R + i < m ? a[tm * R + i, p] : 0 }, width: config.a.bits, into: &beats)
+                    Self.pack(R, width: wa, into: &beats) { i in i < rows ? a[tm * R + i, p] : 0 }
                     beats.append(p == k - 1 ? 1 : 0)
-                    Self.pack((0..<C).map { j in tn * C + j < n ? b[p, tn * C + j] : 0 }, width: config.b.bits, into: &beats)
+                    Self.pack(C, width: wb, into: &beats) { j in j < cols ? b[p, tn * C + j] : 0 }
                 }
             }
         }

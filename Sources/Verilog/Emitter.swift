@@ -35,6 +35,8 @@ struct ModuleWriter {
     var liveMemories: Set<ObjectIdentifier> = []
     var memoryNames: [ObjectIdentifier: String] = [:]
     var taken: Set<String> = []
+    /// Per legalized hint, the suffix `claim` tries next.
+    var nextSuffix: [String: Int] = [:]
     var instanceNames: [ObjectIdentifier: String] = [:]
     var unusedSink = "_unused_ok"
     /// The implicit clock input, when the module has one.
@@ -100,11 +102,15 @@ struct ModuleWriter {
     mutating func claim(_ hint: String) -> String {
         let base = Names.legalize(hint)
         var name = base
-        var n = 1
+        // Suffixes below the last one handed out for this base are all taken (names are only
+        // ever added), so probing resumes there: the same names, without quadratic time when
+        // thousands of signals share a hint.
+        var n = nextSuffix[base, default: 1]
         while taken.contains(name) {
             name = "\(base)_\(n)"
             n += 1
         }
+        nextSuffix[base] = n
         taken.insert(name)
         return name
     }
