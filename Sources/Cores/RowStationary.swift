@@ -161,24 +161,30 @@ public enum RowStationary {
             let writeCols = late(colEn, "write_cols")
             let psumAddr = mux(drain, drainIndex, writeIndex)
 
-            var events: (mac: [Signal], gated: [Signal], reads: [Signal], writes: [Signal], hops: [Signal]) = ([], [], [], [], [])
+            // Per-PE events that depend on data: MACs performed (zero gating) and window loads
+            // (lane valid bits). Every other event is a command bit times a count of enabled
+            // rows and columns, counted below without a per-PE term.
+            var performed: [Signal] = [], windowLoads: [Signal] = []
             var top: [Signal] = []
+            // Shared by every PE: each lane's slice and valid bit, the stride decode, the
+            // write-back qualifier.
+            let laneData = (0..<lanes).map { l in xData.bits(l * wa + wa - 1, l * wa) }
+            let laneOn = (0..<lanes).map { laneValid.bit($0) }
+            let picks = Dictionary(uniqueKeysWithValues: (2...maxStride).map { u in (u, (stride .== u).named("stride_\(u)")) })
+            let writeNow = (writeBack & ~drain).named("write_now")
             for j in 0..<cols {
                 var below: Signal = m.constant(0, acc)
                 for i in (0..<rows).reversed() {
                     let active = (rowEn.bit(i) & colEn.bit(j)).named("active_\(i)_\(j)")
                     // Diagonal multicast: the lane i + j·stride, chosen by the layer's stride.
-                    var lane = i + j
-                    var x = xData.bits(lane * wa + wa - 1, lane * wa)
-                    var valid = laneValid.bit(lane)
+                    var x = laneData[i + j]
+                    var valid = laneOn[i + j]
                     for u in 2...maxStride where j > 0 {
-                        lane = i + j * u
-                        let pick = stride .== u
-                        x = mux(pick, xData.bits(lane * wa + wa - 1, lane * wa), x)
-                        valid = mux(pick, laneValid.bit(lane), valid)
+                        x = mux(picks[u]!, laneData[i + j * u], x)
+                        valid = mux(picks[u]!, laneOn[i + j * u], valid)
                     }
                     let xWrite = (xLoad & xRows.bit(i) & colEn.bit(j) & valid).named("x_write_\(i)_\(j)")
-                    let written = (writeBack & writeRows.bit(i) & writeCols.bit(j) & ~drain).named("psum_write_\(i)_\(j)")
+                    let written = (writeNow & writeRows.bit(i) & writeCols.bit(j)).named("psum_write_\(i)_\(j)")
                     let pe = m.instance(peDef, name: "pe_\(i)_\(j)", [
                         "active": active,
                         "w_in": wData.bits(i * wb + wb - 1, i * wb).reinterpretedAs(c.weight.shape),
@@ -189,13 +195,8 @@ public enum RowStationary {
                         "psum_addr": psumAddr, "up_in": below,
                     ])
                     below = pe["up_out"]
-                    events.mac.append(pe["ev_mac"])
-                    events.gated.append(pe["ev_gated"])
-                    // RF reads: the input window on every MAC slot, the filter row on every
-                    // MAC performed, the psum RF when adding a later pass and when draining.
-                    events.reads += [mac & active, pe["ev_mac"], written & ~writeFirst, drain & active]
-                    events.writes += [wLoad & active, xWrite, written]
-                    if i > 0 { events.hops.append(drain & active) }
+                    performed.append(pe["ev_mac"])
+                    windowLoads.append(xWrite)
                 }
                 top.append(below)
             }
@@ -213,19 +214,34 @@ public enum RowStationary {
             m.output("y_valid", cat(valids.reversed()))
             m.output("y_data", cat(outputs.reversed()))
 
-            // Event counters, read out at the end of a layer.
-            func counter(_ name: String, _ bits: [Signal]) {
-                let count = m.register(name + "_q", .unsigned(counterBits))
-                count.assign(count &+ popcount(bits, m).extended(to: counterBits))
+            // Event counters, read out at the end of a layer. A command bit `x` that every
+            // enabled PE obeys is `x` times (enabled rows)·(enabled columns) events.
+            let countShape = Shape.unsigned(counterBits)
+            func counter(_ name: String, _ increment: Signal) {
+                let count = m.register(name + "_q", countShape)
+                count.assign(count &+ increment.extended(to: counterBits))
                 m.output(name, count)
             }
-            counter("count_macs", events.mac)
-            counter("count_gated", events.gated)
-            counter("count_rf_reads", events.reads)
-            counter("count_rf_writes", events.writes)
-            counter("count_pe_to_pe", events.hops)
-            counter("count_buffer_reads", (0..<rows).map { wLoad & rowEn.bit($0) } + (0..<lanes).map { xLoad & laneValid.bit($0) })
-            counter("count_buffer_writes", valids)
+            func times(_ bit: Signal, _ count: Signal) -> Signal { mux(bit, count, m.constant(0, count.shape)) }
+            let enabledRows = popcount((0..<rows).map { rowEn.bit($0) }, m)
+            let enabledCols = popcount((0..<cols).map { colEn.bit($0) }, m)
+            let enabledPEs = (enabledRows * enabledCols).named("enabled_pes")
+            let writtenPEs = (popcount((0..<rows).map { writeRows.bit($0) }, m) * popcount((0..<cols).map { writeCols.bit($0) }, m)).named("written_pes")
+            let macs = popcount(performed, m).named("macs_now")
+            let slots = times(mac, enabledPEs)
+            let written = times(writeNow, writtenPEs)
+            let drained = times(drain, enabledPEs)
+            counter("count_macs", macs)
+            counter("count_gated", slots.extended(to: counterBits) &- macs.extended(to: counterBits))
+            // RF reads: the input window on every MAC slot, the filter row on every MAC
+            // performed, the psum RF when adding a later pass and when draining.
+            counter("count_rf_reads", slots + macs + times(~writeFirst, written) + drained)
+            counter("count_rf_writes", times(wLoad, enabledPEs) + popcount(windowLoads, m) + written)
+            // The drain passes each enabled PE's psum up to the next enabled row, except the top's.
+            let upperRows = rows > 1 ? popcount((1..<rows).map { rowEn.bit($0) }, m) : m.constant(0, .unsigned(1))
+            counter("count_pe_to_pe", times(drain, upperRows * enabledCols))
+            counter("count_buffer_reads", popcount((0..<rows).map { wLoad & rowEn.bit($0) } + (0..<lanes).map { xLoad & laneValid.bit($0) }, m))
+            counter("count_buffer_writes", popcount(valids, m))
         }
     }
 }
