@@ -201,8 +201,8 @@ public enum Systolic {
             let bData = m.input("b_data", .unsigned(C * wb))
             let cReady = m.input("c_ready", .bit)
 
-            // Admission: a tile's last beat waits until the previous drain has room (R cycles
-            // since the previous last beat) and the output FIFO can take R more rows.
+            // Admission: a tile's last beat waits until the previous tile's read-out has room (R
+            // cycles since the previous last beat) and the output FIFO can take R more rows.
             let countBits = ceilLog2(R + 1) + 1
             let sinceLast = m.register("since_last_q", .unsigned(countBits), reset: Int128(R))
             let fifoBits = ceilLog2(c.fifoDepth) + 2
@@ -220,7 +220,7 @@ public enum Systolic {
             let inA = m.delay(mux(fire, aData, m.constant(0, aData.shape)), name: "in_a_q", reset: nil)
             let inB = m.delay(mux(fire, bData, m.constant(0, bData.shape)), name: "in_b_q", reset: nil)
 
-            // Skew: row i of A (with the last flag) waits i cycles, column j of B j cycles.
+            // Skew: row i of A waits i cycles, column j of B j cycles.
             func delayed(_ s: Signal, _ n: Int, _ name: String, reset: Int128? = nil) -> Signal {
                 var x = s
                 for step in 0..<n { x = m.delay(x, name: "\(name)_\(step)", reset: reset) }
