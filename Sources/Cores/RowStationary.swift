@@ -237,7 +237,7 @@ public enum RowStationary {
             // performed, the psum RF when adding a later pass and when draining.
             counter("count_rf_reads", slots + macs + times(~writeFirst, written) + drained)
             counter("count_rf_writes", times(wLoad, enabledPEs) + popcount(windowLoads, m) + written)
-            // The drain passes each enabled PE's psum up to the next enabled row, except the top's.
+            // The drain: every enabled PE below row 0 passes a psum up, one hop each.
             let upperRows = rows > 1 ? popcount((1..<rows).map { rowEn.bit($0) }, m) : m.constant(0, .unsigned(1))
             counter("count_pe_to_pe", times(drain, upperRows * enabledCols))
             counter("count_buffer_reads", popcount((0..<rows).map { wLoad & rowEn.bit($0) } + (0..<lanes).map { xLoad & laneValid.bit($0) }, m))

@@ -2,7 +2,7 @@ import Cores
 import Cosim
 import Golden
 import Testing
-import Verification
+@testable import Verification
 
 /// The systolic array in Verilator against the golden GEMM model (docs/SYSTOLIC.md).
 @Suite("Systolic array")
@@ -96,5 +96,24 @@ struct SystolicTests {
         let seeds = (0..<128).map(c.columnSeed)
         #expect(Set(seeds).count == 128)
         #expect(seeds[0] == 1 && seeds[1] == 7920 && seeds[9] == 1 + (7919 * 9) % 65535)
+    }
+
+    @Test("the driver packs a beat's fields bit for bit, across 64-bit word boundaries")
+    func beatPacking() {
+        var g = SplitMix64(seed: 11)
+        for width in [1, 3, 7, 8, 13, 16, 31, 33, 63, 64] {
+            for count in [1, 2, 5, 9, 17] {
+                let values = (0..<count).map { _ in Int128(Int64(bitPattern: g.next())) >> (64 - width) }
+                var packed: [UInt64] = []
+                SystolicHarness.pack(values, width: width, into: &packed)
+                #expect(packed.count == (count * width + 63) / 64)
+                // Bit b of field i is bit i·width + b of the beat.
+                var expected = [UInt64](repeating: 0, count: (count * width + 63) / 64)
+                for (i, v) in values.enumerated() {
+                    for b in 0..<width where (v >> b) & 1 == 1 { expected[(i * width + b) / 64] |= 1 << UInt64((i * width + b) % 64) }
+                }
+                #expect(packed == expected, "width \(width), \(count) fields")
+            }
+        }
     }
 }
