@@ -5,7 +5,7 @@ SWIFT      ?= swift
 BUILD      := .build/debug
 RELEASE    := .build/release
 GEN        := $(BUILD)/generate-rtl
-APT_PKGS   := verilator yosys gnuplot-nox ccache
+APT_PKGS   := verilator yosys iverilog gnuplot-nox ccache
 SWEEP_OUT  ?= sweep-results
 SWEEP_FLAGS ?=
 
@@ -13,9 +13,9 @@ SWEEP_FLAGS ?=
 
 all: build
 
-## deps: install Verilator, yosys and gnuplot from the distribution's packages when missing
+## deps: install Verilator, yosys, Icarus Verilog and gnuplot from the distribution's packages when missing
 deps:
-	@missing=""; for t in verilator yosys gnuplot; do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	@missing=""; for t in verilator yosys iverilog gnuplot; do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "make deps: installing$$missing (apt-get)"; \
 	  if ! command -v apt-get >/dev/null 2>&1; then echo "make deps: no apt-get here; install$$missing with your package manager" >&2; exit 1; fi; \
@@ -24,7 +24,7 @@ deps:
 	    || { echo "make deps: apt-get could not install $(APT_PKGS)" >&2; exit 1; }; \
 	fi; \
 	command -v swift >/dev/null 2>&1 || { echo "make deps: Swift 6 is required (https://swift.org/install)" >&2; exit 1; }; \
-	echo "deps: $$(verilator --version | head -1); $$(yosys -V)"
+	echo "deps: $$(verilator --version | head -1); $$(yosys -V); $$(iverilog -V 2>&1 | head -1)"
 
 build:
 	$(SWIFT) build
