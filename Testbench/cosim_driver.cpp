@@ -450,9 +450,22 @@ static void do_stream() {
 
 int main(int argc, char** argv) {
     const char* vcd_path = nullptr;
+    // --init zero | --init SEED: the registers' power-up state (the model is built with
+    // --x-initial unique, so this decides every register and memory word).
+    int rand_reset = 2, rand_seed = 1;
     for (int i = 1; i < argc; ++i) {
         if (!strcmp(argv[i], "--vcd") && i + 1 < argc) vcd_path = argv[++i];
         else if (!strcmp(argv[i], "--quiet")) g_quiet = true;
+        else if (!strcmp(argv[i], "--init") && i + 1 < argc) {
+            const char* v = argv[++i];
+            if (!strcmp(v, "zero")) rand_reset = 0;
+            else {
+                char* end = nullptr;
+                const long seed = strtol(v, &end, 10);
+                if (*v == 0 || *end != 0 || seed < 1 || seed > 0x7fffffffL) die("bad --init value %s", v);
+                rand_seed = int(seed);
+            }
+        }
         else die("unknown argument %s", argv[i]);
     }
     // Keep the protocol stream private: everything printed goes to stderr.
@@ -460,6 +473,8 @@ int main(int argc, char** argv) {
     if (g_out < 0 || dup2(2, 1) < 0) die("cannot set up stdout%s", "");
 
     auto ctx = std::make_unique<VerilatedContext>();
+    ctx->randReset(rand_reset);
+    ctx->randSeed(rand_seed);
 #if VM_TRACE
     if (vcd_path) ctx->traceEverOn(true);
 #endif

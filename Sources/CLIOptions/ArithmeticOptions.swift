@@ -5,7 +5,7 @@ import Cores
 /// described the same way for GEMMs, layers and RTL generation.
 public struct ArithmeticOptions: ParsableArguments {
     @Option(help: "Bits of A (activations), 2...16.") public var inputBits = 8
-    @Option(help: "Fractional bits of A (default 6: values in [-2, 2)).") public var inputFrac = 6
+    @Option(help: "Fractional bits of A, any integer, negative too (default 6: values in [-2, 2)).") public var inputFrac = 6
     @Flag(help: "A is unsigned (default signed).") public var inputUnsigned = false
     @Option(help: "Bits of B (weights), 2...16 (default: --input-bits).") public var weightBits: Int?
     @Option(help: "Fractional bits of B (default: --input-frac).") public var weightFrac: Int?
@@ -16,7 +16,7 @@ public struct ArithmeticOptions: ParsableArguments {
     @Flag(help: "Outputs are unsigned: negative results saturate to 0 (default signed).") public var outputUnsigned = false
     @Option(help: "truncate | nearest | stochastic.") public var rounding: OutputRounding = .stochastic
     @Option(help: "Bits of each rounding unit's LFSR, 3...32, at least the dropped bits.") public var lfsrWidth = 16
-    @Option(help: "Base LFSR seed; output column j uses 1 + (seed - 1 + 7919 j) mod (2^lfsr-width - 1).") public var lfsrSeed: UInt64 = 1
+    @Option(help: "Base LFSR seed, 1...2^lfsr-width-1; output column j uses 1 + (seed - 1 + 7919 j) mod (2^lfsr-width - 1).") public var lfsrSeed: UInt64 = 1
 
     public init() {}
 

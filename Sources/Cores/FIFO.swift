@@ -1,7 +1,8 @@
 import HDL
 
 /// A first-word-fall-through FIFO: `out_data` shows the oldest entry whenever `out_valid` is
-/// high. Storage is a memory with a combinational read port (distributed RAM).
+/// high, and zero while it is low. Storage is a memory with a combinational read port
+/// (distributed RAM).
 public struct FIFOConfig: Hashable, Sendable, Codable {
     public var width: Int
     /// Entries; a power of two, at least 2.
@@ -39,7 +40,9 @@ public enum FIFO {
             rd.assign(rd &+ pop.extended(to: p))
             m.output("in_ready", ~full)
             m.output("out_valid", ~empty)
-            m.output("out_data", mem.read(address: rd.bits(p - 2, 0)))
+            // Empty entries hold whatever the memory powered up with: show zeros instead, so no
+            // undefined value reaches the output (an X in a four-state simulator).
+            m.output("out_data", mux(empty, m.constant(0, inData.shape), mem.read(address: rd.bits(p - 2, 0))))
         }
     }
 }

@@ -68,7 +68,7 @@ public struct PEArrayConfig: Hashable, Sendable, Codable {
     /// Formats, accumulator, rounding and LFSR mean what they mean in the systolic array, so
     /// its checks apply; its `max-k` is this array's `max-reduction`.
     public func validateArithmetic() throws {
-        let same = SystolicConfig(rows: 1, cols: 1, a: activation, b: weight, maxK: maxReduction, accBits: accBits,
+        let same = SystolicConfig(rows: 1, cols: 1, a: activation, b: weight, maxK: maxReduction, accBits: accBitsOverride,
                                   output: output, rounding: rounding, lfsrWidth: lfsrWidth, seed: seed)
         do {
             try same.validate()

@@ -111,6 +111,11 @@ public struct SystolicConfig: Hashable, Sendable, Codable {
         return d
     }
 
+    /// Cycles from a tile's last beat accepted to its first row of C on `c_data` (C ready): the
+    /// beat's input register, R + C - 1 skew and array hops, capture, read-out register,
+    /// ROUND, deskew, FIFO (docs/SYSTOLIC.md). The tile's last row follows R - 1 cycles later.
+    public var lastBeatToFirstRow: Int { rows + cols + 3 }
+
     /// Cycles of the output path beyond fill and drain: input register and FIFO write.
     public static let latency = 2
 
@@ -140,6 +145,11 @@ public struct SystolicConfig: Hashable, Sendable, Codable {
         try require(MACConfig.maxKRange.contains(maxK), "max-k", maxK, "1...\(MACConfig.maxKRange.upperBound)")
         try require(Self.accBitsRange.contains(accBits), "acc-bits", accBits, "\(Self.accBitsRange.lowerBound)...\(Self.accBitsRange.upperBound)")
         try require(Self.outputBits.contains(output.bits), "output-bits", output.bits, "\(Self.outputBits.lowerBound)...\(Self.outputBits.upperBound)")
+        // The accumulator must keep at least one bit above those rounding drops. Blame the
+        // accumulator width only when it was chosen, not derived.
+        if dropBits >= accBits, accBitsOverride != nil, dropBits >= 0 {
+            try require(false, "acc-bits", accBits, "\(dropBits + 1)...\(Self.accBitsRange.upperBound) (more than the \(dropBits) bits rounding drops: input-frac + weight-frac - output-frac)")
+        }
         try require(dropBits >= 0 && dropBits < accBits, "output-frac", output.frac,
                     "\(accumulator.frac - accBits + 1)...\(accumulator.frac) (input-frac + weight-frac - output-frac bits are dropped)")
         if rounding == .stochastic {
@@ -208,7 +218,8 @@ public enum Systolic {
             let fifoBits = ceilLog2(c.fifoDepth) + 2
             let promised = m.register("promised_q", .unsigned(fifoBits))
             let room = (sinceLast .>= R) & (promised .<= c.fifoDepth - R)
-            let accept = (~aLast | room).named("accept")
+            // Nothing is accepted while reset is held, so the handshake is defined during reset.
+            let accept = (~m.reset & (~aLast | room)).named("accept")
             let fire = (aValid & bValid & accept).named("fire")
             let lastFire = (fire & aLast).named("last_fire")
             sinceLast.assign(mux(lastFire, m.constant(1, sinceLast.shape), mux(sinceLast .>= R, sinceLast, sinceLast &+ 1)))
@@ -227,10 +238,22 @@ public enum Systolic {
                 return x
             }
             // A tile's last beat reaches PE(i, j) i + j cycles after the input register: one
-            // chain, tapped per anti-diagonal. Reset restarts every accumulator too.
+            // chain, tapped per anti-diagonal.
             var lastChain = [inLast]
             for step in 1..<(R + C) { lastChain.append(m.delay(lastChain[step - 1], name: "skew_last_\(step - 1)", reset: 0)) }
-            let restarts = (0..<(R + C - 1)).map { d in (lastChain[d] | m.reset).named("restart_\(d)") }
+            // The operand registers (skew lines, each PE's a_q and b_q) and the accumulators have
+            // no reset, so after reset whatever they held still reaches anti-diagonal d for d
+            // cycles. Reset fills a chain with ones that drains one diagonal per cycle: diagonal d
+            // restarts in each of the d + 1 cycles after reset, the last of them before the
+            // first accepted beat can arrive. One flip-flop per diagonal instead of a reset on
+            // every operand register, and each PE still fits one DSP48 (docs/SYSTOLIC.md, Reset).
+            var flush: [Signal] = []
+            for d in 0..<(R + C - 1) {
+                let f = m.register("flush_\(d)", .bit, reset: 1)
+                f.assign(d == 0 ? m.constant(0, .bit) : flush[d - 1])
+                flush.append(f)
+            }
+            let restarts = (0..<(R + C - 1)).map { d in (lastChain[d] | flush[d]).named("restart_\(d)") }
             let west: [Signal] = (0..<R).map { i in
                 delayed(inA.bits(i * wa + wa - 1, i * wa).reinterpretedAs(c.a.shape), i, "skew_a\(i)")
             }

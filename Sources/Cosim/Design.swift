@@ -93,6 +93,39 @@ public struct CosimDesign: Hashable, Sendable {
 }
 
 /// How a model is built.
+/// What registers and memories hold before the first clock edge. Real silicon and other
+/// simulators do not start at zero, so co-simulation starts from random values by default.
+public enum InitialState: Hashable, Sendable, CustomStringConvertible {
+    /// Every bit zero (Verilator's classic behaviour).
+    case zero
+    /// Every register and memory word random, from Verilator's generator seeded with `seed`
+    /// (`+verilator+rand+reset+2`, `+verilator+seed+<seed>`); the same seed gives the same state.
+    case random(seed: UInt32)
+
+    /// `$ACCELGEN_INIT` (`zero` or a seed), else random with seed 1.
+    public static var `default`: InitialState {
+        let env = ProcessInfo.processInfo.environment["ACCELGEN_INIT"] ?? ""
+        if env == "zero" { return .zero }
+        if let seed = UInt32(env), seed > 0 { return .random(seed: seed) }
+        return .random(seed: 1)
+    }
+
+    /// The driver's command-line arguments.
+    var driverArguments: [String] {
+        switch self {
+        case .zero: return ["--init", "zero"]
+        case .random(let seed): return ["--init", String(min(max(seed, 1), 0x7fff_ffff))]
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .zero: return "zero"
+        case .random(let seed): return "random (seed \(seed))"
+        }
+    }
+}
+
 public struct BuildOptions: Hashable, Sendable {
     /// Build with `--trace` so the driver can write a VCD waveform.
     public var trace: Bool = false

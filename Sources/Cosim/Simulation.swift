@@ -26,6 +26,8 @@ public final class Simulation {
     public let model: BuiltModel
     /// The VCD this simulation writes (complete after `close()`), if any.
     public let waveform: URL?
+    /// What the registers held before the first clock edge.
+    public let initialState: InitialState
     /// Clock cycles stepped so far (by `step`, `run` and `stream`).
     public internal(set) var cycle: Int = 0
 
@@ -44,12 +46,15 @@ public final class Simulation {
     /// Builds the design (cached) and starts its driver. With `waveform`, uses a
     /// trace build that writes a VCD there (complete after `close()`).
     /// `record: false` turns off the recording behind `dumpWaveform` (saves memory
-    /// on very long runs).
-    public init(_ design: CosimDesign, waveform: URL? = nil, optimize: Bool = true, record: Bool = true) throws {
+    /// on very long runs). `initialState` sets every register and memory word before the first
+    /// edge: random by default (`InitialState.default`), so designs are checked from any state.
+    public init(_ design: CosimDesign, waveform: URL? = nil, optimize: Bool = true, record: Bool = true,
+                initialState: InitialState = .default) throws {
         let model = try Verilator.build(design, options: BuildOptions(trace: waveform != nil, optimize: optimize))
         self.design = design
         self.model = model
         self.waveform = waveform
+        self.initialState = initialState
         self.recordingEnabled = record
         var idx = [String: Int]()
         for (i, p) in design.ports.enumerated() { idx[p.name] = i }
@@ -58,7 +63,7 @@ public final class Simulation {
         self.stderrPath = FileManager.default.temporaryDirectory
             .appendingPathComponent("cosim-\(getpid())-\(UUID().uuidString.prefix(12)).stderr").path
 
-        var args = [String]()
+        var args = initialState.driverArguments
         if let w = waveform {
             try FileManager.default.createDirectory(at: w.deletingLastPathComponent(), withIntermediateDirectories: true)
             args += ["--vcd", w.path]
@@ -245,7 +250,7 @@ public final class Simulation {
         let (inR, inW) = try Subprocess.pipe()
         let child: pid_t
         do {
-            child = try Subprocess.spawn(traced.executable.path, ["--vcd", url.path, "--quiet"],
+            child = try Subprocess.spawn(traced.executable.path, initialState.driverArguments + ["--vcd", url.path, "--quiet"],
                                          stdin: .fd(inR), stdout: .null, stderr: .file(errPath))
         } catch {
             Subprocess.closeFD(inR); Subprocess.closeFD(inW)

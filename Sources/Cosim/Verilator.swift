@@ -23,7 +23,7 @@ import Darwin
 /// atomically, so concurrent builders never see a half-built model.
 public enum Verilator {
     /// Bump when the build recipe changes in a way the key would not see.
-    static let recipeVersion = "accelgen-cosim-recipe 2"
+    static let recipeVersion = "accelgen-cosim-recipe 3"
 
     /// Runtime-library optimization (compiled once per cache, so make it fast).
     static let runtimeOpt = "-O2"
@@ -98,7 +98,11 @@ public enum Verilator {
         // Inlining bigger submodules than Verilator's default (2000) puts the PE arrays' PEs
         // into the top's straight-line code instead of two calls per PE per cycle: the 16×16
         // weight-stationary array simulates about 5× faster and builds a little faster too.
-        var args = ["--cc", "--exe", "--top-module", design.top, "--prefix", "Vdut", "--inline-mult", "10000"]
+        // `--x-initial unique` and `--x-assign unique` leave every register and memory word
+        // to the run-time initialisation the driver chooses (random from a seed by default,
+        // zero on request), so a design that only works from all-zero registers fails here.
+        var args = ["--cc", "--exe", "--top-module", design.top, "--prefix", "Vdut", "--inline-mult", "10000",
+                    "--x-assign", "unique", "--x-initial", "unique"]
         if options.trace { args.append("--trace") }
         return args
     }

@@ -60,7 +60,7 @@ public final class SystolicHarness {
         model = SystolicModel(rows: config.rows, cols: config.cols, a: fa, b: fb, accBits: config.accBits, output: fout,
                               mode: RoundingMode(rawValue: config.rounding.rawValue)!, lfsrWidth: config.lfsrWidth, seed: config.seed)
         try sim.poke("rst", 1)
-        try sim.step(2)
+        try sim.step(1)
         try sim.poke("rst", 0)
     }
 

@@ -216,7 +216,7 @@ public struct RowStationaryEngine: ConvEngine {
         // Drive it: reset, then one bulk run of every command.
         let rows64 = encode(commands, stride: s.stride)
         try sim.poke("rst", 1)
-        try sim.step(2)
+        try sim.step(1)
         try sim.poke("rst", 0)
         let sampled = try sim.run(inputs: Self.inputs, values: rows64, outputs: ["y_valid", "y_data"])
         var hardware = DataMovement()

@@ -82,7 +82,7 @@ public struct WeightStationaryEngine: ConvEngine {
         let sim = try Simulation(design)
         defer { sim.close() }
         try sim.poke("rst", 1)
-        try sim.step(2)
+        try sim.step(1)
         try sim.poke("rst", 0)
         let samples = try sim.run(inputs: Self.inputPorts, values: stimulus, outputs: ["y_valid", "y_data"])
         var hardware = DataMovement()

@@ -8,7 +8,7 @@ import Verilog
 
 /// Options every core shares.
 struct OutputOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Folder for the .v files and manifest.json (created if missing).", valueName: "dir"))
+    @Option(name: .long, help: ArgumentHelp("Folder for the .v files and manifest.json: new, empty, or written by generate-rtl before (then replaced whole).", valueName: "dir"))
     var out: String
 }
 
@@ -32,7 +32,8 @@ struct SystolicCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        try emit(core: "systolic", design.config, to: output.out) { try Systolic.module($0) }
+        let c = design.config
+        try emit(core: "systolic", c, derived: c.manifestFigures, to: output.out) { try Systolic.module($0) }
     }
 }
 
@@ -46,13 +47,14 @@ struct PEArrayCommand: ParsableCommand {
 
     func run() throws {
         let c = design.config
+        let derived = ["accBits": c.accBits]
         switch c.dataflow {
-        case .ws: try emit(core: "pe-array-ws", c, to: output.out) { try WeightStationary.module($0) }
-        case .rs: try emit(core: "pe-array-rs", c, to: output.out) { try RowStationary.module($0) }
+        case .ws: try emit(core: "pe-array-ws", c, derived: derived, to: output.out) { try WeightStationary.module($0) }
+        case .rs: try emit(core: "pe-array-rs", c, derived: derived, to: output.out) { try RowStationary.module($0) }
         case .os:
             let mapper = OutputStationaryMapper(config: c)
             try mapper.validateDesign()
-            try emit(core: "pe-array-os", mapper.systolic, to: output.out) { try Systolic.module($0) }
+            try emit(core: "pe-array-os", mapper.systolic, derived: mapper.systolic.manifestFigures, to: output.out) { try Systolic.module($0) }
         }
     }
 }
@@ -61,7 +63,7 @@ struct MACCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "mac", abstract: "Multiply-accumulate unit: acc <- (clear ? 0 : acc) + a*b when en.")
 
     @Option(help: "Bits of operand a, 2...32.") var inputBits = 8
-    @Option(help: "Fractional bits of a.") var inputFrac = 0
+    @Option(help: "Fractional bits of a, any integer.") var inputFrac = 0
     @Flag(help: "Operand a is unsigned (default signed).") var inputUnsigned = false
     @Option(help: "Bits of operand b, 2...32 (default: --input-bits).") var weightBits: Int?
     @Option(help: "Fractional bits of b (default: --input-frac).") var weightFrac: Int?
@@ -97,7 +99,7 @@ struct RounderCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "rounder", abstract: "ROUND unit: drop LSBs by truncation, nearest-even or stochastic rounding, then saturate.")
 
     @Option(help: "Accumulator (input) bits, 2...100.") var inputBits = 24
-    @Option(help: "Fractional bits of the input.") var inputFrac = 8
+    @Option(help: "Fractional bits of the input, any integer.") var inputFrac = 8
     @Flag(help: "Input is unsigned (default signed).") var inputUnsigned = false
     @Option(help: "Output bits, 2...32.") var outputBits = 8
     @Option(help: "Fractional bits of the output, at most --input-frac.") var outputFrac = 0
@@ -111,35 +113,37 @@ struct RounderCommand: ParsableCommand {
         let c = RounderConfig(input: FixedPoint(bits: inputBits, frac: inputFrac, signed: !inputUnsigned),
                               output: FixedPoint(bits: outputBits, frac: outputFrac, signed: !outputUnsigned),
                               rounding: rounding, lfsr: LFSRConfig(width: lfsrWidth, seed: seed))
-        try emit(core: "rounder", c, to: output.out) { try Rounder.module($0) }
+        try emit(core: "rounder", c, derived: ["latencyCycles": 1], to: output.out) { try Rounder.module($0) }
     }
 }
 
 
 /// Validates, elaborates, emits, then writes: errors before the write leave nothing behind.
-func emit<C: Encodable>(core: String, _ config: C, to out: String, _ build: (C) throws -> ModuleDefinition) throws {
+func emit<C: Encodable>(core: String, _ config: C, derived: [String: Int] = [:], to out: String,
+                        _ build: (C) throws -> ModuleDefinition) throws {
     let start = Date()
     let top = try build(config)
-    let files = try DesignWriter.write(core: core, top: top, parameters: config, to: URL(fileURLWithPath: out))
+    let files = try DesignWriter.write(core: core, top: top, parameters: config, derived: derived, to: URL(fileURLWithPath: out))
     let ms = Int(Date().timeIntervalSince(start) * 1000)
     print("wrote \(files.count) files to \(out) (top \(top.name), \(ms) ms)")
 }
 
-/// One line on stderr, status 2, for anything the user got wrong; ArgumentParser's help as usual.
-func fail(_ message: String) -> Never {
-    FileHandle.standardError.write(Data("generate-rtl: error: \(message)\n".utf8))
-    exit(2)
+extension SystolicConfig {
+    /// The figures docs/SYSTOLIC.md derives from the parameters, for the manifest.
+    var manifestFigures: [String: Int] {
+        ["accBits": accBits, "fifoDepth": fifoDepth, "fifoWidth": cols * output.bits + 1,
+         "lastBeatToFirstRowCycles": lastBeatToFirstRow, "lastBeatToLastRowCycles": lastBeatToFirstRow + rows - 1]
+    }
 }
 
-do {
-    var command = try GenerateRTL.parseAsRoot()
-    try command.run()
-} catch let e as ParameterError {
-    fail(e.description)
-} catch let e as ElaborationError {
-    fail(e.description.replacingOccurrences(of: "\n", with: "; "))
-} catch {
-    if GenerateRTL.exitCode(for: error) == .success { GenerateRTL.exit(withError: error) }
-    let first = GenerateRTL.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
-    fail(first + " (see generate-rtl --help)")
+let front = CommandLineFront(GenerateRTL.self, tool: "generate-rtl")
+var command = front.parse()
+front.run {
+    do {
+        try command.run()
+    } catch let e as OutputFolderError {
+        front.refuse("invalid value \(e.path) for --out: \(e.reason)")
+    } catch let e as ElaborationError {
+        front.refuse(e.description.replacingOccurrences(of: "\n", with: "; "))
+    }
 }

@@ -140,7 +140,7 @@ enum StreamDesigns {
 
     @Test(arguments: [0.3, 1.0])
     func fifoPassesEveryBeatOnceInOrder(probability: Double) throws {
-        let sim = try Simulation(StreamDesigns.fifo2, record: false)
+        let sim = try Simulation(StreamDesigns.fifo2, record: false, initialState: .zero)
         defer { sim.close() }
         try reset(sim)
         let n = 100_000
@@ -184,7 +184,7 @@ enum StreamDesigns {
     }
 
     @Test func alwaysReadyThroughputIsOneBeatPerCycle() throws {
-        let sim = try Simulation(StreamDesigns.fifo2)
+        let sim = try Simulation(StreamDesigns.fifo2, initialState: .zero)
         defer { sim.close() }
         try reset(sim)
         let n = 1000
@@ -208,7 +208,7 @@ enum StreamDesigns {
 
     @Test func backpressureWithARepeatingPattern() throws {
         // Ready every third cycle: the FIFO fills and then passes one beat per 3 cycles.
-        let sim = try Simulation(StreamDesigns.fifo2, record: false)
+        let sim = try Simulation(StreamDesigns.fifo2, record: false, initialState: .zero)
         defer { sim.close() }
         try reset(sim)
         let n = 300
@@ -225,7 +225,7 @@ enum StreamDesigns {
     }
 
     @Test func twoInputStreamsConsumedJointlyWithWidePorts() throws {
-        let sim = try Simulation(StreamDesigns.join2, record: false)
+        let sim = try Simulation(StreamDesigns.join2, record: false, initialState: .zero)
         defer { sim.close() }
         let n = 50_000
         var rng = SplitMix64(state: 11)
@@ -262,7 +262,7 @@ enum StreamDesigns {
     }
 
     @Test func stopsAtMaxCycles() throws {
-        let sim = try Simulation(StreamDesigns.fifo2)
+        let sim = try Simulation(StreamDesigns.fifo2, initialState: .zero)
         defer { sim.close() }
         try reset(sim)
         // Never ready: the FIFO takes two beats, then stalls until maxCycles.
@@ -283,7 +283,7 @@ enum StreamDesigns {
         #expect(rest.acceptCycles == [[1, 2, 3]])
 
         // Unequal queues into a joint consumer: only the pairs get in.
-        let j = try Simulation(StreamDesigns.join2, record: false)
+        let j = try Simulation(StreamDesigns.join2, record: false, initialState: .zero)
         defer { j.close() }
         // 10 A beats (2 words each: a_data, a_last), 5 B beats (b_data: 2 words).
         let a = StreamInput(valid: "a_valid", ready: "a_ready", data: ["a_data", "a_last"], beats: Array(repeating: 1, count: 20))
@@ -317,10 +317,10 @@ enum StreamDesigns {
         }
         // The same session live into a VCD and replayed from the recording.
         let liveURL = dir.appendingPathComponent("live.vcd")
-        let live = try Simulation(StreamDesigns.fifo2, waveform: liveURL)
+        let live = try Simulation(StreamDesigns.fifo2, waveform: liveURL, initialState: .zero)
         let liveResult = try session(live)
         live.close()
-        let sim = try Simulation(StreamDesigns.fifo2)
+        let sim = try Simulation(StreamDesigns.fifo2, initialState: .zero)
         defer { sim.close() }
         let result = try session(sim)
         #expect(result == liveResult)
@@ -351,7 +351,7 @@ enum StreamDesigns {
     }
 
     @Test func misuseIsReported() throws {
-        let sim = try Simulation(StreamDesigns.join2)
+        let sim = try Simulation(StreamDesigns.join2, initialState: .zero)
         defer { sim.close() }
         let a = StreamInput(valid: "a_valid", ready: "a_ready", data: ["a_data", "a_last"], beats: [1, 0, 2])
         let b = StreamInput(valid: "b_valid", ready: "b_ready", data: ["b_data"], beats: [1, 0])
@@ -391,7 +391,7 @@ enum StreamDesigns {
     @Test func throughput() throws {
         // Reports stream-mode speed on the FIFO (the model is tiny, so this
         // measures the driver loop and the Swift side).
-        let sim = try Simulation(StreamDesigns.fifo2, record: false)
+        let sim = try Simulation(StreamDesigns.fifo2, record: false, initialState: .zero)
         defer { sim.close() }
         try reset(sim)
         let n = 2_000_000
