@@ -1,5 +1,6 @@
 import Conv
 import Cores
+import Cosim
 import Foundation
 import Golden
 
@@ -44,14 +45,17 @@ public protocol ConvEngine {
     var config: PEArrayConfig { get }
     /// `input` is NCHW in the activation format's integers, `weights` MCRS in the weight format's.
     func run(_ shape: ConvShape, input: [Int], weights: [Int]) throws -> ConvRun
+    /// Starts the layer, abandons it after `cycles` cycles with work in flight and resets the
+    /// array for one cycle (before or at the next `run`): that run must be unaffected.
+    func interrupt(_ shape: ConvShape, input: [Int], weights: [Int], after cycles: Int) throws
 }
 
 public enum ConvEngines {
-    public static func make(_ config: PEArrayConfig) throws -> any ConvEngine {
+    public static func make(_ config: PEArrayConfig, initialState: InitialState = .default) throws -> any ConvEngine {
         switch config.dataflow {
-        case .ws: try WeightStationaryEngine(config: config)
-        case .os: try OutputStationaryEngine(config: config)
-        case .rs: try RowStationaryEngine(config: config)
+        case .ws: try WeightStationaryEngine(config: config, initialState: initialState)
+        case .os: try OutputStationaryEngine(config: config, initialState: initialState)
+        case .rs: try RowStationaryEngine(config: config, initialState: initialState)
         }
     }
 }

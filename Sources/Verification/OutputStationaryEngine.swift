@@ -1,5 +1,6 @@
 import Conv
 import Cores
+import Cosim
 import Foundation
 import Golden
 
@@ -13,11 +14,11 @@ public struct OutputStationaryEngine: ConvEngine {
     let harness: SystolicHarness
     let rounders: ColumnRounders
 
-    public init(config: PEArrayConfig) throws {
+    public init(config: PEArrayConfig, initialState: InitialState = .default) throws {
         self.config = config
         mapper = OutputStationaryMapper(config: config)
         try mapper.validateDesign()
-        harness = try SystolicHarness(mapper.systolic)
+        harness = try SystolicHarness(mapper.systolic, initialState: initialState)
         rounders = ColumnRounders(mapper.systolic)
     }
 
@@ -28,6 +29,14 @@ public struct OutputStationaryEngine: ConvEngine {
         return DataMovement(macs: macs, gatedMACs: try read("count_gated"), registerFileReads: macs, registerFileWrites: macs,
                             peToPE: try read("count_pe_to_pe"), bufferReads: try read("count_buffer_reads"),
                             bufferWrites: try read("count_buffer_writes"))
+    }
+
+    /// Streams the layer for `cycles` cycles, then resets the array (and the golden rounders)
+    /// for one cycle with the layer still in flight.
+    public func interrupt(_ shape: ConvShape, input: [Int], weights: [Int], after cycles: Int) throws {
+        try harness.abandon(a: ConvModel.im2col(shape, input: input), b: ConvModel.filterMatrix(shape, weights: weights), after: cycles)
+        try harness.reset()
+        rounders.reset()
     }
 
     public func run(_ shape: ConvShape, input: [Int], weights: [Int]) throws -> ConvRun {
@@ -90,6 +99,13 @@ final class ColumnRounders {
 
     init(_ c: SystolicConfig) {
         config = c
+        units = []
+        reset()
+    }
+
+    /// Every column's LFSR back at its seed, as after a reset of the array.
+    func reset() {
+        let c = config
         let mode = RoundingMode(rawValue: c.rounding.rawValue)!
         units = (0..<c.cols).map { j in
             RounderModel(input: c.accumulator.golden, output: c.output.golden, mode: mode, lfsrWidth: c.lfsrWidth,

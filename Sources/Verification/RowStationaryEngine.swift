@@ -15,11 +15,11 @@ public struct RowStationaryEngine: ConvEngine {
     let sim: Simulation
     let top: ModuleDefinition
 
-    public init(config: PEArrayConfig) throws {
+    public init(config: PEArrayConfig, initialState: InitialState = .default) throws {
         self.config = config
         mapper = RowStationaryMapper(config: config)
         top = try RowStationary.module(config)
-        sim = try Simulation(try cosimDesign(top))
+        sim = try Simulation(try cosimDesign(top), initialState: initialState)
     }
 
     /// One cycle's command; fields not set are idle.
@@ -205,6 +205,16 @@ public struct RowStationaryEngine: ConvEngine {
     }
 
     public func run(_ shape: ConvShape, input: [Int], weights: [Int]) throws -> ConvRun {
+        try execute(shape, input: input, weights: weights, abandonAfter: nil)!
+    }
+
+    public func interrupt(_ shape: ConvShape, input: [Int], weights: [Int], after cycles: Int) throws {
+        _ = try execute(shape, input: input, weights: weights, abandonAfter: cycles)
+    }
+
+    /// Resets the array for one cycle and runs the layer; with `abandonAfter`, stops issuing
+    /// commands after that many cycles and returns nil, leaving the layer in flight.
+    func execute(_ shape: ConvShape, input: [Int], weights: [Int], abandonAfter: Int?) throws -> ConvRun? {
         let start = Date()
         try mapper.validate(shape)
         precondition(input.count == shape.inputCount && weights.count == shape.weightCount, "tensor sizes do not match the shape")
@@ -218,6 +228,10 @@ public struct RowStationaryEngine: ConvEngine {
         try sim.poke("rst", 1)
         try sim.step(1)
         try sim.poke("rst", 0)
+        if let cycles = abandonAfter {
+            _ = try sim.run(inputs: Self.inputs, values: Array(rows64.prefix(cycles)), outputs: [])
+            return nil
+        }
         let sampled = try sim.run(inputs: Self.inputs, values: rows64, outputs: ["y_valid", "y_data"])
         var hardware = DataMovement()
         var counts: [Int] = []

@@ -12,16 +12,28 @@ public struct WeightStationaryEngine: ConvEngine {
     public let config: PEArrayConfig
     let design: CosimDesign
     let mapper: WeightStationaryMapper
+    let sim: Simulation
 
-    public init(config: PEArrayConfig) throws {
+    public init(config: PEArrayConfig, initialState: InitialState = .default) throws {
         self.config = config
         design = try cosimDesign(try WeightStationary.module(config))
         mapper = WeightStationaryMapper(config: config)
+        sim = try Simulation(design, initialState: initialState)
     }
 
     static let inputPorts = ["x_valid", "x_data", "x_swap", "x_first", "x_last", "w_load", "w_row", "w_valid", "w_data"]
 
     public func run(_ shape: ConvShape, input: [Int], weights: [Int]) throws -> ConvRun {
+        try execute(shape, input: input, weights: weights, abandonAfter: nil)!
+    }
+
+    public func interrupt(_ shape: ConvShape, input: [Int], weights: [Int], after cycles: Int) throws {
+        _ = try execute(shape, input: input, weights: weights, abandonAfter: cycles)
+    }
+
+    /// Resets the array for one cycle and feeds the layer; with `abandonAfter`, stops feeding
+    /// after that many cycles and returns nil, leaving the layer in flight.
+    func execute(_ shape: ConvShape, input: [Int], weights: [Int], abandonAfter: Int?) throws -> ConvRun? {
         let start = Date()
         try mapper.validate(shape)
         precondition(input.count == shape.inputCount && weights.count == shape.weightCount, "tensor sizes do not match the shape")
@@ -79,11 +91,13 @@ public struct WeightStationaryEngine: ConvEngine {
             return row
         }
 
-        let sim = try Simulation(design)
-        defer { sim.close() }
         try sim.poke("rst", 1)
         try sim.step(1)
         try sim.poke("rst", 0)
+        if let cycles = abandonAfter {
+            _ = try sim.run(inputs: Self.inputPorts, values: Array(stimulus.prefix(cycles)), outputs: [])
+            return nil
+        }
         let samples = try sim.run(inputs: Self.inputPorts, values: stimulus, outputs: ["y_valid", "y_data"])
         var hardware = DataMovement()
         let counters = try WeightStationary.counterPorts.map { Int(try sim.peekUnsigned($0)) }
