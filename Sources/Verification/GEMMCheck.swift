@@ -29,16 +29,31 @@ public struct GEMMReport: Sendable, Codable {
 
 /// Error statistics in a JSON-safe form (SQNR is null when there is no error at all).
 public struct ErrorSummary: Sendable, Codable {
+    public let count: Int
     public let maxAbsError: Double
     public let rmse: Double
     public let meanError: Double
     public let sqnrDB: Double?
+    /// Sums of squared errors and of squared exact values (what merging runs needs).
+    public let errorEnergy: Double
+    public let signalEnergy: Double
 
     init(_ s: ErrorStats) {
+        count = s.count
         maxAbsError = s.maxAbsError
         rmse = s.rmse
         meanError = s.meanError
         sqnrDB = s.sqnrDB.isFinite ? s.sqnrDB : nil
+        errorEnergy = s.errorEnergy
+        signalEnergy = s.signalEnergy
+    }
+
+    /// The figures of several runs taken together (not an average of their figures).
+    public init(merging parts: [ErrorSummary]) {
+        self.init(ErrorStats(merging: parts.map {
+            ErrorStats(count: $0.count, maxAbsError: $0.maxAbsError, rmse: $0.rmse, meanError: $0.meanError,
+                       errorEnergy: $0.errorEnergy, signalEnergy: $0.signalEnergy)
+        }))
     }
 }
 

@@ -58,6 +58,7 @@ struct GEMMCommand: ParsableCommand {
         let mismatches: Int
         let firstMismatch: String?
         let waveform: String?
+        /// Over every run (random and corner-case); each run's own figures are under `runs`.
         let error: [String: ErrorSummary]
         let simulatedMACsPerSecond: Double
         let wallSeconds: Double
@@ -99,7 +100,7 @@ struct GEMMCommand: ParsableCommand {
             design: c, m: m, n: n, k: k, cycles: cycles, expectedCycles: reports.reduce(0) { $0 + $1.expectedCycles },
             macs: macs, utilization: Double(macs) / Double(cycles * c.rows * c.cols), mismatches: mismatches,
             firstMismatch: failed?.firstMismatch, waveform: failed?.waveform,
-            error: [c.rounding.rawValue: reports.last { $0.label != "corners" }?.error ?? reports[0].error],
+            error: [c.rounding.rawValue: ErrorSummary(merging: reports.map(\.error))],
             simulatedMACsPerSecond: Double(reports.reduce(0) { $0 + $1.tiles * c.rows * c.cols * $1.k }) / max(simSeconds, 1e-9),
             wallSeconds: Date().timeIntervalSince(start), runs: reports)
         if json {
@@ -165,16 +166,6 @@ struct BenchCommand: ParsableCommand {
 
 /// A refused parameter or flag: one line on stderr, status 2 (as generate-rtl). Help, and the
 /// status a subcommand chose (1 for a mismatch), pass through.
-do {
-    var command = try Simulate.parseAsRoot()
-    try command.run()
-} catch let e as ParameterError {
-    FileHandle.standardError.write(Data("simulate: error: \(e.description)\n".utf8))
-    exit(2)
-} catch where Simulate.exitCode(for: error) == .validationFailure {
-    let first = Simulate.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
-    FileHandle.standardError.write(Data("simulate: error: \(first) (see simulate help)\n".utf8))
-    exit(2)
-} catch {
-    Simulate.exit(withError: error)
-}
+let front = CommandLineFront(Simulate.self, tool: "simulate")
+var command = front.parse()
+front.run { try command.run() }

@@ -1,0 +1,128 @@
+import Foundation
+import Testing
+
+/// Every refused input, as a new user types it: one line on stderr that names the flag, the
+/// value and what is allowed; exit status 2; nothing written.
+@Suite("refused inputs")
+struct RefusalTests {
+    typealias CLI = GenerateRTLTests
+
+    /// The inputs an outside user found refused without naming the flag or the range, each with
+    /// the words its line must contain.
+    @Test("generate-rtl: each line names the flag, the value and what is allowed", arguments: [
+        (["systolic", "--rows", "abc"], ["--rows", "abc", "allowed 1...128"]),
+        (["systolic", "--rows", "8.5"], ["--rows", "8.5", "allowed 1...128"]),
+        (["systolic", "--lfsr-seed=-5"], ["--lfsr-seed", "-5", "allowed 1...2^lfsr-width-1"]),
+        (["lfsr", "--seed=-5"], ["--seed", "-5", "allowed 1...2^width-1"]),
+        (["lfsr", "--seed", "-5"], ["--seed", "-5", "allowed 1...2^width-1"]),
+        (["systolic", "--output-frac", "30"], ["--output-frac", "30", "allowed"]),
+        (["systolic", "--frobnicate", "3"], ["--frobnicate", "allowed", "--rows"]),
+        (["systolic", "--rounding="], ["--rounding", "''", "allowed truncate, nearest, stochastic"]),
+        (["systolic", "--acc-bits", "2"], ["--acc-bits", "2", "allowed 11...64"]),
+        (["systolic", "--rows", "4", "--rows", "5"], ["--rows", "twice", "4", "5"]),
+        (["systolic", "--relu"], ["--relu", "allowed"]),
+        (["systolic", "--rounding"], ["--rounding", "missing value", "allowed truncate, nearest, stochastic"]),
+        (["pe-array", "--rows", "0"], ["--rows", "0", "allowed 1...128"]),
+        (["pe-array", "--dataflow", "ws", "--rows", "65"], ["--rows", "65", "allowed 1...64"]),
+    ])
+    func generateRTL(_ arguments: [String], _ words: [String]) throws {
+        let dir = CLI.freshDirectory()
+        let r = try CLI.run(arguments + ["--out", dir.path])
+        try Self.refusedOnce(r, words)
+        #expect(!FileManager.default.fileExists(atPath: dir.path), "files were written for a refused input")
+    }
+
+    static func refusedOnce(_ r: GenerateRTLTests.Run, _ words: [String]) throws {
+        #expect(r.status == 2, "\(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+        #expect(r.stdout.isEmpty)
+        for w in words { #expect(r.stderr.contains(w), "'\(w)' missing from: \(r.stderr)") }
+    }
+
+    @Test("--out: empty, missing, a file, a foreign folder, an unwritable place")
+    func outFolder() throws {
+        try Self.refusedOnce(try CLI.run(["mac", "--out="]), ["--out", "''"])
+        try Self.refusedOnce(try CLI.run(["mac"]), ["missing --out"])
+        let file = CLI.freshDirectory()
+        try Data("x".utf8).write(to: file)
+        try Self.refusedOnce(try CLI.run(["mac", "--out", file.path]), ["--out", file.path, "a file, not a folder"])
+        let foreign = CLI.freshDirectory()
+        try FileManager.default.createDirectory(at: foreign, withIntermediateDirectories: true)
+        try Data("notes".utf8).write(to: foreign.appendingPathComponent("notes.txt"))
+        try Self.refusedOnce(try CLI.run(["mac", "--out", foreign.path]), ["--out", foreign.path, "notes.txt"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: foreign.path) == ["notes.txt"])
+        // Under a file, and in /proc: the operating system refuses; the line says why.
+        try Self.refusedOnce(try CLI.run(["mac", "--out", file.appendingPathComponent("sub").path]), ["--out", "sub"])
+        try Self.refusedOnce(try CLI.run(["mac", "--out", "/proc/accelgen-out"]), ["--out", "/proc/accelgen-out"])
+    }
+
+    /// An 8×8 array then a 2×2 into the same folder leaves exactly the 2×2's files.
+    @Test func secondDesignReplacesTheFirst() throws {
+        let dir = CLI.freshDirectory()
+        #expect(try CLI.run(["systolic", "--out", dir.path]).status == 0)
+        #expect(try CLI.run(["systolic", "--rows", "2", "--cols", "2", "--rounding", "nearest", "--out", dir.path]).status == 0)
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("manifest.json"))) as! [String: Any]
+        let listed = Set(manifest["files"] as! [String] + ["manifest.json"])
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: dir.path)) == listed)
+        #expect(try GenerateRTLTests.sources(in: dir).values.filter { $0.contains("module systolic_") }.count == 1)
+        // Nothing left beside it either (staging and retired folders are removed).
+        let siblings = try FileManager.default.contentsOfDirectory(atPath: dir.deletingLastPathComponent().path)
+        #expect(!siblings.contains { $0.hasPrefix(".\(dir.lastPathComponent).") })
+    }
+
+    @Test("the systolic manifest carries the derived figures and the reset contract")
+    func manifest() throws {
+        let dir = CLI.freshDirectory()
+        #expect(try CLI.run(["systolic", "--rows", "4", "--cols", "3", "--out", dir.path]).status == 0)
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("manifest.json"))) as! [String: Any]
+        let derived = manifest["derived"] as! [String: Int]
+        // s8.6 x s8.6 with K up to 4096: 8 + 8 + 12 bits; FIFO: the power of two >= 3R + C + 3.
+        #expect(derived["accBits"] == 28)
+        #expect(derived["fifoDepth"] == 32)
+        #expect(derived["fifoWidth"] == 3 * 8 + 1)
+        #expect(derived["lastBeatToFirstRowCycles"] == 4 + 3 + 3)
+        let reset = manifest["reset"] as! [String: Any]
+        #expect(reset["port"] as? String == "rst" && reset["minimumCycles"] as? Int == 1 && reset["synchronous"] as? Bool == true)
+    }
+
+    @Test("negative fractional lengths work in both forms")
+    func negativeValues() throws {
+        for args in [["--output-frac", "-3"], ["--output-frac=-3"]] {
+            let dir = CLI.freshDirectory()
+            let r = try CLI.run(["rounder", "--input-frac", "-1"] + args + ["--rounding", "nearest", "--out", dir.path])
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+    }
+
+    @Test("simulate refuses the same way")
+    func simulate() throws {
+        try Self.refusedOnce(try CLI.run(["gemm", "--m", "abc"], tool: "simulate"), ["--m", "abc", "allowed"])
+        try Self.refusedOnce(try CLI.run(["--rows", "4", "--rows", "5"], tool: "simulate"), ["--rows", "twice"])
+        try Self.refusedOnce(try CLI.run(["conv", "--dataflow", "xs"], tool: "simulate"), ["--dataflow", "xs", "allowed ws, os, rs"])
+        try Self.refusedOnce(try CLI.run(["gemm", "--m", "0"], tool: "simulate"), ["--m", "0", "allowed 1...65536"])
+        // A default that conflicts with what was given is named as the default.
+        try Self.refusedOnce(try CLI.run(["gemm", "--input-frac", "10", "--input-bits", "12"], tool: "simulate"),
+                             ["--lfsr-width", "16", "its default", "allowed 18...32"])
+    }
+}
+
+@Suite("simulate --json")
+struct SimulateJSONTests {
+    /// The top-level error block covers every run, not the last one.
+    @Test func errorIsAggregatedOverRuns() throws {
+        let r = try GenerateRTLTests.run(["gemm", "--rows", "4", "--cols", "4", "--m", "9", "--n", "5", "--k", "12",
+                                          "--count", "4", "--seed", "3", "--json"], tool: "simulate")
+        #expect(r.status == 0, "\(r.stderr)")
+        let top = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        let total = (top["error"] as! [String: [String: Any]])["stochastic"]!
+        let runs = (top["runs"] as! [[String: Any]]).map { $0["error"] as! [String: Any] }
+        #expect(runs.count == 5)
+        let counts = runs.map { $0["count"] as! Int }
+        #expect(total["count"] as? Int == counts.reduce(0, +))
+        #expect(total["maxAbsError"] as? Double == runs.map { $0["maxAbsError"] as! Double }.max())
+        let squares = zip(runs, counts).map { ($0["rmse"] as! Double) * ($0["rmse"] as! Double) * Double($1) }.reduce(0, +)
+        #expect(abs((total["rmse"] as! Double) - (squares / Double(counts.reduce(0, +))).squareRoot()) < 1e-12)
+        let bias = zip(runs, counts).map { ($0["meanError"] as! Double) * Double($1) }.reduce(0, +) / Double(counts.reduce(0, +))
+        #expect(abs((total["meanError"] as! Double) - bias) < 1e-12)
+    }
+}
