@@ -9,7 +9,8 @@ import HDL
 public enum MACCheck {
     /// `model` defaults to `c`; a different one makes a deliberately wrong reference (tests use
     /// it to show that a disagreement is caught and reported).
-    public static func run(_ c: MACConfig, randomCycles: Int = 10_000, seed: UInt64 = 1, model modelConfig: MACConfig? = nil) throws -> CheckReport {
+    public static func run(_ c: MACConfig, randomCycles: Int = 10_000, seed: UInt64 = 1, model modelConfig: MACConfig? = nil,
+                           initialState: InitialState = .default) throws -> CheckReport {
         let top = try MAC.module(c)
         let fa = c.a.golden, fb = c.b.golden
         var g = SplitMix64(seed: seed)
@@ -36,7 +37,7 @@ public enum MACCheck {
         var model = MACModel(a: fa, b: fb, accBits: (modelConfig ?? c).accBits)
         let harness = BulkComparison(design: try cosimDesign(top), top: top,
                                      inputs: ["rst", "a", "b", "en", "clear"], outputs: ["acc"])
-        return try harness.run(name: "mac \(c.a) x \(c.b) acc\(c.accBits)", rows: rows) { cycle, _ in
+        return try harness.run(initialState: initialState, name: "mac \(c.a) x \(c.b) acc\(c.accBits)", rows: rows) { cycle, _ in
             let expected: Int128? = cycle == 0 ? nil : model.acc  // undefined before the first reset
             let r = rows[cycle]
             model.clock(a: r[1], b: r[2], enable: r[3] == 1, clear: r[4] == 1, reset: r[0] == 1)
@@ -48,7 +49,8 @@ public enum MACCheck {
 /// Rounding unit against `RounderModel`: saturation at both ends, exact ties around even and
 /// odd quotients, values near the saturation limits, then random values in and beyond range.
 public enum RounderCheck {
-    public static func run(_ c: RounderConfig, randomCycles: Int = 10_000, seed: UInt64 = 1) throws -> CheckReport {
+    public static func run(_ c: RounderConfig, randomCycles: Int = 10_000, seed: UInt64 = 1,
+                           initialState: InitialState = .default) throws -> CheckReport {
         let top = try Rounder.module(c)
         let fin = c.input.golden, fout = c.output.golden
         let d = c.dropBits
@@ -74,7 +76,7 @@ public enum RounderCheck {
         var model = RounderModel(input: fin, output: fout, mode: mode, lfsrWidth: c.lfsr.width, seed: c.lfsr.seed)
         let harness = BulkComparison(design: try cosimDesign(top), top: top,
                                      inputs: ["rst", "in_valid", "x"], outputs: ["out_valid", "y"])
-        return try harness.run(name: "rounder \(c.input) -> \(c.output) \(c.rounding)", rows: rows) { cycle, _ in
+        return try harness.run(initialState: initialState, name: "rounder \(c.input) -> \(c.output) \(c.rounding)", rows: rows) { cycle, _ in
             let expected: [Int128?] = cycle == 0 ? [nil, nil] : [model.outValid ? 1 : 0, model.out]
             let r = rows[cycle]
             model.clock(valid: r[1] == 1, x: r[2], reset: r[0] == 1)
@@ -101,7 +103,8 @@ extension RounderCheck {
 
 /// LFSR state, cycle by cycle, against `LFSRModel` with a random enable.
 public enum LFSRCheck {
-    public static func run(_ c: LFSRConfig, cycles: Int = 10_000, seed: UInt64 = 1) throws -> CheckReport {
+    public static func run(_ c: LFSRConfig, cycles: Int = 10_000, seed: UInt64 = 1,
+                           initialState: InitialState = .default) throws -> CheckReport {
         let top = try LFSR.module(c)
         var g = SplitMix64(seed: seed)
         var rows: [[Int128]] = [[1, 0], [1, 1]]
@@ -111,7 +114,7 @@ public enum LFSRCheck {
         }
         var model = LFSRModel(width: c.width, seed: c.seed)
         let harness = BulkComparison(design: try cosimDesign(top), top: top, inputs: ["rst", "en"], outputs: ["state"])
-        return try harness.run(name: "lfsr\(c.width) seed \(c.seed)", rows: rows) { cycle, _ in
+        return try harness.run(initialState: initialState, name: "lfsr\(c.width) seed \(c.seed)", rows: rows) { cycle, _ in
             // Before the first reset edge the register holds whatever the simulator chose.
             let expected: Int128? = cycle == 0 ? nil : Int128(model.state)
             let r = rows[cycle]

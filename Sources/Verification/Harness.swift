@@ -79,10 +79,11 @@ struct BulkComparison {
     let inputs: [String]
     let outputs: [String]
 
-    func run(name: String, rows: [[Int128]], expect: (Int, [Int128]) -> [Int128?]) throws -> CheckReport {
+    func run(initialState: InitialState = .default, name: String, rows: [[Int128]],
+             expect: (Int, [Int128]) -> [Int128?]) throws -> CheckReport {
         let start = Date()
         let shapes = Dictionary(uniqueKeysWithValues: top.ports.map { ($0.name, $0.shape) })
-        let sim = try Simulation(design)
+        let sim = try Simulation(design, initialState: initialState)
         defer { sim.close() }
         var stimulus: [[UInt64]] = []
         stimulus.reserveCapacity(rows.count)

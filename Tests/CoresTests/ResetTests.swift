@@ -47,6 +47,17 @@ struct ResetTests {
         }
     }
 
+    /// The MAC, LFSR and ROUND units (random resets mid-run included) from several states.
+    @Test("MAC, LFSR and ROUND units from four random states and zero", arguments: seeds)
+    func cores(_ state: InitialState) throws {
+        var reports = [try MACCheck.run(MACConfig(), randomCycles: 3000, initialState: state),
+                       try LFSRCheck.run(LFSRConfig(), cycles: 3000, initialState: state)]
+        for mode in OutputRounding.allCases {
+            reports.append(try RounderCheck.run(RounderConfig(rounding: mode), randomCycles: 3000, initialState: state))
+        }
+        for r in reports { #expect(r.passed, "\(state): \(r)") }
+    }
+
     /// While rst is high nothing is accepted, and after its first edge no row is offered.
     @Test func handshakeDuringReset() throws {
         let c = SystolicConfig(rows: 4, cols: 4)

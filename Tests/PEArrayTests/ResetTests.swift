@@ -11,6 +11,22 @@ import Verification
 struct PEArrayResetTests {
     static let shape = ConvShape(channels: 2, filters: 3, height: 5, width: 5, filterHeight: 3, filterWidth: 3, padding: 1)
 
+    /// Three random power-up states give the same, golden-equal layer in every dataflow.
+    @Test(arguments: [Dataflow.ws, .os, .rs])
+    func powerUp(_ dataflow: Dataflow) throws {
+        let config = PEArrayConfig(dataflow: dataflow, rows: 3, cols: 3, maxReduction: 512, seed: 0x2B)
+        let (input, weights) = ConvStimulus.random(Self.shape, activation: config.activation, weight: config.weight,
+                                                   sparsity: 0.2, seed: 22)
+        var outputs: Set<[Int]> = []
+        for seed: UInt32 in [5, 6, 7] {
+            let run = try ConvEngines.make(config, initialState: .random(seed: seed)).run(Self.shape, input: input, weights: weights)
+            #expect(run.mismatches == 0, "seed \(seed): \(run.firstMismatch ?? "")")
+            #expect(run.hardwareCounts == run.analyticCounts)
+            outputs.insert(run.got)
+        }
+        #expect(outputs.count == 1)
+    }
+
     @Test(arguments: [Dataflow.ws, .os, .rs])
     func midLayer(_ dataflow: Dataflow) throws {
         let config = PEArrayConfig(dataflow: dataflow, rows: 3, cols: 3, maxReduction: 512, seed: 0x2B)
