@@ -32,6 +32,8 @@ struct FuzzCommand: ParsableCommand {
 
     func run() throws {
         var campaign = Campaign()
+        // Unbuffered, so that progress shows as it happens in a log file too.
+        campaign.log = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
         campaign.seed = seed
         campaign.circuits = circuits
         campaign.batchSize = batch
