@@ -89,7 +89,7 @@ import HDL
             m.output("sum", a["total_q"] + b["total_q"])
         }
         let sim = CircuitSimulator(outer)
-        let rows: [UInt64] = [1, 0, 3, 0, 3, 0]  // rst and x for three cycles
+        let rows: [UInt64] = [1, 0, 0, 3, 0, 3]  // (rst, x) for three cycles
         let out = try sim.run(cycles: 3, inputs: ["rst", "x"], values: rows, outputs: ["sum"])
         // a sums x, b sums x + 1, both sampled before each edge; the first cycle is a reset.
         #expect(out == [0, 0, 3 + 4])
