@@ -8,8 +8,10 @@ GEN        := $(BUILD)/generate-rtl
 APT_PKGS   := verilator yosys iverilog gnuplot-nox ccache
 SWEEP_OUT  ?= sweep-results
 SWEEP_FLAGS ?=
+FUZZ_CIRCUITS ?= 100000
+FUZZ_FLAGS ?=
 
-.PHONY: all deps build release rtl check-rtl sim sweep test lint bench clean
+.PHONY: all deps build release rtl check-rtl sim sweep test lint bench fuzz clean
 
 all: build
 
@@ -79,6 +81,11 @@ test: deps build check-rtl
 ## bench: performance figures (release build)
 bench: deps release
 	$(RELEASE)/simulate bench
+
+## fuzz: $(FUZZ_CIRCUITS) random circuits, each checked cycle by cycle in the in-process simulator
+##       against Verilator and Icarus Verilog; prints the count and the smallest failing circuit
+fuzz: deps build
+	$(BUILD)/fuzz --circuits $(FUZZ_CIRCUITS) $(FUZZ_FLAGS)
 
 clean:
 	rm -rf .build .build-* Generated.tmp sweep-results

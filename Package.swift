@@ -7,6 +7,7 @@ let package = Package(
         .executable(name: "generate-rtl", targets: ["generate-rtl"]),
         .executable(name: "simulate", targets: ["simulate"]),
         .executable(name: "sweep", targets: ["sweep"]),
+        .executable(name: "fuzz", targets: ["fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -44,6 +45,12 @@ let package = Package(
             "Verification", "Conv", "Cores", "Golden", "CLIOptions",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // Random circuits: the in-process simulator against Verilator and Icarus Verilog.
+        .target(name: "Fuzz", dependencies: ["HDL", "Verilog", "Cosim"]),
+        .executableTarget(name: "fuzz", dependencies: [
+            "Fuzz", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "FuzzTests", dependencies: ["Fuzz", "HDL", "Verilog", "Cosim"]),
         .testTarget(name: "HDLTests", dependencies: ["HDL"]),
         .testTarget(name: "VerilogTests", dependencies: ["HDL", "Verilog", "Cosim"]),
         .testTarget(name: "GoldenTests", dependencies: ["Golden"]),

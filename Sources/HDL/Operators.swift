@@ -99,7 +99,10 @@ extension Signal {
     }
 
     func wrapped(_ value: Int) -> Signal {
-        m.constant(ModuleBuilder.pattern(Int128(value), .unsigned(width)), .unsigned(width)).reinterpretedLike(self)
+        // From 128 bits on, a constant holds its value sign-extended rather than as a pattern,
+        // so a negative operand (all ones above) is made signed and then read like self.
+        if width >= 128 && value < 0 { return m.constant(Int128(value), .signed(width)).reinterpretedLike(self) }
+        return m.constant(ModuleBuilder.pattern(Int128(value), .unsigned(width)), .unsigned(width)).reinterpretedLike(self)
     }
 
     func reinterpretedLike(_ s: Signal) -> Signal { s.isSigned ? asSigned : asUnsigned }
@@ -180,12 +183,26 @@ public func >> (a: Signal, n: Int) -> Signal {
 
 public func << (a: Signal, amount: Signal) -> Signal {
     a.m.checkOwnership(amount, at: nil)
-    return Signal(a.shape, .binary(.shl, a, amount.asUnsigned), in: a.m)
+    return Signal.dynamicShift(.shl, a, amount.asUnsigned)
 }
 
 public func >> (a: Signal, amount: Signal) -> Signal {
     a.m.checkOwnership(amount, at: nil)
-    return Signal(a.shape, .binary(.shr, a, amount.asUnsigned), in: a.m)
+    return Signal.dynamicShift(.shr, a, amount.asUnsigned)
+}
+
+extension Signal {
+    /// Verilator refuses a shift whose amount folds to a constant of more than 32 bits, so an
+    /// amount wider than that is split: its low bits shift, and any high bit set shifts every
+    /// bit out (which the low bits already do once they reach the width).
+    static func dynamicShift(_ op: BinaryOp, _ a: Signal, _ amount: Signal) -> Signal {
+        let keep = max(1, Int.bitWidth - a.width.leadingZeroBitCount)  // bits of a.width
+        guard amount.width > 32, amount.width > keep else { return Signal(a.shape, .binary(op, a, amount), in: a.m) }
+        let shifted = Signal(a.shape, .binary(op, a, amount.bits(keep - 1, 0)), in: a.m)
+        let outOfRange = amount.bits(amount.width - 1, keep).orReduce()
+        let allOut = op == .shr && a.isSigned ? a.msb.asSigned.extended(to: a.width) : a.m.constant(0, a.shape)
+        return mux(outOfRange, allOut, shifted)
+    }
 }
 
 // MARK: Comparisons (hardware; Swift's == stays node identity)

@@ -249,9 +249,19 @@ struct ModuleWriter {
         }
         for mem in d.memories where liveMemories.contains(ObjectIdentifier(mem)) {
             let mn = memoryNames[ObjectIdentifier(mem)]!
-            for wr in mem.writes {
+            if mem.writes.count == 1, let wr = mem.writes.first {
                 useClock()
                 out += "    always @(posedge clk) if (\(operand(wr.enable))) \(mn)[\(operand(wr.address))] <= \(operand(wr.data));\n"
+            } else if !mem.writes.isEmpty {
+                // Several write ports share one block: Verilog orders nonblocking assignments
+                // within a block, so the last port wins a same-address write. In separate
+                // blocks the winner is left to the simulator (Icarus picks either).
+                useClock()
+                out += "    always @(posedge clk) begin\n"
+                for wr in mem.writes {
+                    out += "        if (\(operand(wr.enable))) \(mn)[\(operand(wr.address))] <= \(operand(wr.data));\n"
+                }
+                out += "    end\n"
             }
         }
         for (port, s) in d.outputs where name(s) != port {
