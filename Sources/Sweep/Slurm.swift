@@ -347,6 +347,9 @@ public enum Slurm {
         /// The raw %K field: an index, a range like "3-7%2" for pending tasks, or "N/A".
         public var taskField: String
         public var state: String
+        public init(job: String, task: Int?, taskField: String, state: String) {
+            (self.job, self.task, self.taskField, self.state) = (job, task, taskField, state)
+        }
     }
 
     /// `squeue -h -r -o '%F|%K|%T'` lines.
