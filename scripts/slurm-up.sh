@@ -22,6 +22,14 @@ MARK="# written by accelgen scripts/slurm-up.sh"
 # Memory per CPU a job gets when it asks for none: without it a job takes the whole node.
 DEF_MEM_PER_CPU=${SLURM_UP_DEF_MEM_PER_CPU:-1024}
 
+# Close every descriptor inherited from the caller except stdio: the daemons started below
+# would keep them open, and a caller waiting for one to close (Foundation's Process watches its
+# child through a socket) would wait for the daemons.
+for fd in /proc/$$/fd/*; do
+    fd=${fd##*/}
+    case $fd in 0|1|2|255) ;; *) eval "exec $fd>&-" 2>/dev/null || true ;; esac
+done
+
 say() { echo "slurm-up: $*"; }
 die() { echo "slurm-up: error: $*" >&2; exit 1; }
 
@@ -56,7 +64,8 @@ chown munge:munge /etc/munge /etc/munge/munge.key /run/munge /var/lib/munge /var
 chmod 0700 /etc/munge; chmod 0400 /etc/munge/munge.key; chmod 0755 /run/munge
 if ! alive /run/munge/munged.pid; then
     rm -f /run/munge/munged.pid /run/munge/munge.socket.2 /run/munge/munge.socket.2.lock
-    runuser -u munge -- /usr/sbin/munged
+    # Daemons get no stdio of ours: a caller reading our output would wait for them forever.
+    runuser -u munge -- /usr/sbin/munged </dev/null >/dev/null 2>&1
     echo started >"$RUN/munged.ours"
 fi
 for _ in $(seq 50); do munge -n </dev/null 2>/dev/null | unmunge >/dev/null 2>&1 && break; sleep 0.1; done
@@ -130,9 +139,9 @@ for d in slurmd slurmctld; do
     fi
     rm -f "$RUN/$d.pid"
 done
-/usr/sbin/slurmctld -f "$CONF"
+/usr/sbin/slurmctld -f "$CONF" </dev/null >>"$LOGS/slurmctld.out" 2>&1
 for _ in $(seq 100); do scontrol ping >/dev/null 2>&1 && break; sleep 0.1; done
-/usr/sbin/slurmd -f "$CONF" -N "$node_name"
+/usr/sbin/slurmd -f "$CONF" -N "$node_name" </dev/null >>"$LOGS/slurmd.out" 2>&1
 
 # Ready when a job step runs, not when sinfo first answers.
 for i in $(seq 60); do

@@ -16,9 +16,13 @@ struct SlurmTests {
     /// Columns that depend on the run's timing or on what the caches held, not on the design.
     static let timingColumns: Set<String> = ["generate_s", "build_s", "simulate_s", "synth_s", "simulated_macs_per_s", "synth_cached"]
 
+    /// Runs a shell command with its output in a file (not a pipe: a daemon it starts may keep
+    /// the output open, and reading a pipe to its end would wait for the daemon).
     static func shell(_ command: String) throws -> (status: Int32, output: String) {
-        let r = try Slurm.run("/bin/bash", ["-c", command + " 2>&1"])
-        return (r.status, r.out)
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("slurm-test-\(UUID().uuidString).log")
+        defer { try? FileManager.default.removeItem(at: log) }
+        let r = try Slurm.run("/bin/bash", ["-c", "\(command) </dev/null >\(shellQuote(log.path)) 2>&1"])
+        return (r.status, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
     }
 
     /// Rows of DIR/sweep.csv without the timing columns.
