@@ -27,8 +27,8 @@ public struct SlurmOptions: Codable, Equatable, Sendable {
     public var noSynth: Bool
     /// Where each task keeps its Verilator and yosys caches (`<dir>/verilator`, `<dir>/yosys`);
     /// a value starting with `$` is expanded by the task's shell on the node (`$TMPDIR/accelgen`).
-    /// Nil: `ACCELGEN_CACHE`/`ACCELGEN_SYNTH_CACHE` as set when submitting, else each node's
-    /// `~/.cache/accelgen`.
+    /// Nil: `ACCELGEN_CACHE`/`ACCELGEN_SYNTH_CACHE` as set when submitting (a value starting
+    /// with `$` expanded on the node), else each node's `~/.cache/accelgen`.
     public var cacheDir: String?
     public var verilatorCache: String?
     public var synthCache: String?
@@ -157,8 +157,9 @@ public struct SlurmOptions: Codable, Equatable, Sendable {
             return ["export ACCELGEN_CACHE=\"\(dir)/verilator\"", "export ACCELGEN_SYNTH_CACHE=\"\(dir)/yosys\""]
         }
         var lines: [String] = []
-        if let v = verilatorCache { lines.append("export ACCELGEN_CACHE=\(shellQuote(v))") }
-        if let s = synthCache { lines.append("export ACCELGEN_SYNTH_CACHE=\(shellQuote(s))") }
+        func value(_ v: String) -> String { v.hasPrefix("$") && (try? Self.cacheDirectory(v)) != nil ? "\"\(v)\"" : shellQuote(v) }
+        if let v = verilatorCache { lines.append("export ACCELGEN_CACHE=\(value(v))") }
+        if let s = synthCache { lines.append("export ACCELGEN_SYNTH_CACHE=\(value(s))") }
         if lines.isEmpty { lines.append("# caches: each node's ~/.cache/accelgen (ACCELGEN_CACHE, ACCELGEN_SYNTH_CACHE unset when submitted)") }
         return lines
     }

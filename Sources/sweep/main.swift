@@ -277,10 +277,13 @@ struct SweepCommand: ParsableCommand {
 
     /// The options of this submission: the flags, over those of the folder's last run when resuming.
     func slurmOptions(base: SlurmOptions?) throws -> SlurmOptions {
-        let env = ProcessInfo.processInfo.environment
-        var o = base ?? SlurmOptions(noSynth: noSynth,
-                                     verilatorCache: env["ACCELGEN_CACHE"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0).standardizedFileURL.path },
-                                     synthCache: env["ACCELGEN_SYNTH_CACHE"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0).standardizedFileURL.path })
+        // The caches of this shell, as absolute paths; a value starting with $ ('$TMPDIR/x') is
+        // kept as written, for the task's shell to expand on the node.
+        func cache(_ name: String) -> String? {
+            guard let v = ProcessInfo.processInfo.environment[name], !v.isEmpty else { return nil }
+            return v.hasPrefix("$") ? v : URL(fileURLWithPath: v).standardizedFileURL.path
+        }
+        var o = base ?? SlurmOptions(noSynth: noSynth, verilatorCache: cache("ACCELGEN_CACHE"), synthCache: cache("ACCELGEN_SYNTH_CACHE"))
         if let t = partitionText { o.partition = try SlurmOptions.partition(t) }
         if let t = timeText { o.time = try SlurmOptions.time(t) }
         if let t = memText { o.mem = try SlurmOptions.memory(t) }

@@ -76,6 +76,20 @@ struct SlurmTests {
         #expect(try SlurmOptions.sbatchArg("--qos=normal") == "--qos=normal")
         #expect(try SlurmOptions.cacheDirectory("$TMPDIR/accelgen") == "$TMPDIR/accelgen")
         #expect(try SlurmOptions.cacheDirectory("${TMPDIR:-/tmp}/accelgen") == "${TMPDIR:-/tmp}/accelgen")
+
+        // The scripts: absolute paths, the caches expanded on the node when they start with $.
+        let folder = SlurmFolder(store: SweepStore(directory: URL(fileURLWithPath: "/shared/run 1")))
+        let split = folder.taskScriptText(SlurmOptions(mem: "2G", noSynth: true, verilatorCache: "$TMPDIR/v", synthCache: "/shared/y's"), force: false)
+        #expect(split.contains("\nexport ACCELGEN_CACHE=\"$TMPDIR/v\"\n"), "\(split)")
+        #expect(split.contains("\nexport ACCELGEN_SYNTH_CACHE='/shared/y'\\''s'\n"), "\(split)")
+        #expect(split.contains("#SBATCH --mem=2G\n") && split.contains("#SBATCH --chdir=/shared/run 1\n"), "\(split)")
+        #expect(split.contains("exec '/shared/run 1/slurm/bin/sweep' --from-plan --out '/shared/run 1' --point \"$SLURM_ARRAY_TASK_ID\" --no-synth\n"), "\(split)")
+        let both = folder.taskScriptText(SlurmOptions(cacheDir: "${TMPDIR:-/tmp}/a"), force: true)
+        #expect(both.contains("export ACCELGEN_CACHE=\"${TMPDIR:-/tmp}/a/verilator\"") && both.contains("export ACCELGEN_SYNTH_CACHE=\"${TMPDIR:-/tmp}/a/yosys\""), "\(both)")
+        #expect(both.contains(" --force\n") && !both.contains("--no-synth"), "\(both)")
+        let merge = folder.mergeScriptText(SlurmOptions(partition: "batch"))
+        #expect(merge.contains("#SBATCH --mem=\(SlurmOptions.mergeMem)\n") && merge.contains("#SBATCH --cpus-per-task=1\n")
+                && merge.contains("#SBATCH --partition=batch\n") && merge.contains("--from-plan --out '/shared/run 1' --merge\n"), "\(merge)")
     }
 
     @Test("every refused Slurm flag: one line naming the flag, its value and what is allowed; status 2; nothing written")
