@@ -404,11 +404,15 @@ struct SweepCommand: ParsableCommand {
         let jobs = Set(submissions.flatMap { [$0.arrayJob, $0.mergeJob].compactMap { $0 } })
         let (queue, note) = Slurm.queue(jobs: jobs)
         let status = try SweepStatus.compute(plan: points, store: store, submissions: submissions, queue: queue)
-        print(table(["index", "key", "state", "detail"], status.entries.map { [String($0.point.index), $0.point.key, $0.state.rawValue, $0.detail] }))
+        // The detail (a message, a job) goes unpadded after the aligned columns.
+        let lines = table(["index", "key", "state"], status.entries.map { [String($0.point.index), $0.point.key, $0.state.rawValue] })
+            .split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let details = ["detail", ""] + status.entries.map(\.detail)
+        print(zip(lines, details).map { $1.isEmpty ? $0 : "\($0)  \($1)" }.joined(separator: "\n"))
         print("\n\(points.count) points: " + SweepStatus.State.allCases.map { "\(status.count($0)) \($0.rawValue)" }.joined(separator: ", "))
         for (job, state) in status.merges { print("merge job \(job): \(state)") }
         if let last = submissions.last {
-            print("last submission \(last.submitted): array job \(last.arrayJob ?? "-") (\(last.points.count) points), merge job \(last.mergeJob ?? "-")")
+            print("last submission \(last.submitted): array job \(last.arrayJob ?? "-") (\(last.points.count) point\(last.points.count == 1 ? "" : "s")), merge job \(last.mergeJob ?? "-")")
         }
         if jobs.isEmpty { print("no Slurm submission recorded in \(folder.submissionsURL.path)") }
         else if let note { print("queue not read: \(note)") }

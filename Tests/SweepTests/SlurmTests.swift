@@ -199,7 +199,7 @@ struct SlurmTests {
         }
         #expect(running, "task \(array2)_1 never ran")
         let mid = try E.run(["--status", out2.path])
-        #expect(mid.stdout.contains("running  job \(array2)_1 RUNNING"), "\(mid.stdout)")
+        #expect(mid.stdout.contains("\(held)  running  job \(array2)_1 RUNNING"), "\(mid.stdout)")
         let cancel = try Self.shell("scancel \(array2)_1")
         #expect(cancel.status == 0, "\(cancel.output)")
         try Self.waitForJobs([array2, merge2])
