@@ -125,9 +125,18 @@ export SLURM_CONF=$CONF
 
 works() { timeout 20 srun --quiet -N1 -n1 --mem=16M -t 1 true </dev/null >/dev/null 2>&1; }
 
-if [ -z "$changed" ] && alive "$RUN/slurmctld.pid" && alive "$RUN/slurmd.pid" && works; then
-    say "already up (node $node_name on 127.0.0.1; $CONF)"
-    exit 0
+# Up already: same configuration, both daemons alive, the controller answering and the node
+# serving. A busy node makes `srun true` wait for a free CPU, so it is not asked then: a busy
+# cluster is an up cluster, never one to restart (that would kill its jobs).
+node_state() { sinfo -h -N -n "$node_name" -o %T 2>/dev/null | head -1; }
+if [ -z "$changed" ] && alive "$RUN/slurmctld.pid" && alive "$RUN/slurmd.pid" && scontrol ping 2>/dev/null | grep -q UP; then
+    case "$(node_state)" in
+        idle*) works && { say "already up (node $node_name on 127.0.0.1; $CONF)"; exit 0; } ;;
+        allocated*|mixed*|completing*) say "already up (node $node_name on 127.0.0.1, busy; $CONF)"; exit 0 ;;
+        down*|drain*|fail*)
+            scontrol update NodeName="$node_name" State=RESUME >/dev/null 2>&1 || true
+            for _ in $(seq 20); do works && { say "already up (node $node_name resumed; $CONF)"; exit 0; }; sleep 1; done ;;
+    esac
 fi
 
 # 4. (Re)start the daemons: a changed plugin needs a restart, not a reconfigure.
