@@ -6,6 +6,8 @@ BUILD      := .build/debug
 RELEASE    := .build/release
 GEN        := $(BUILD)/generate-rtl
 APT_PKGS   := verilator yosys iverilog gnuplot-nox ccache
+# The Slurm test (Tests/SweepTests/SlurmTests.swift) starts a single-node cluster from these.
+SLURM_PKGS := slurmctld slurmd slurm-client munge
 SWEEP_OUT  ?= sweep-results
 SWEEP_FLAGS ?=
 FUZZ_CIRCUITS ?= 100000
@@ -15,7 +17,8 @@ FUZZ_FLAGS ?=
 
 all: build
 
-## deps: install Verilator, yosys, Icarus Verilog and gnuplot from the distribution's packages when missing
+## deps: install Verilator, yosys, Icarus Verilog and gnuplot, and Slurm (slurmctld, slurmd, slurm-client, munge)
+##       from the distribution's packages when missing
 deps:
 	@missing=""; for t in verilator yosys iverilog gnuplot; do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
 	if [ -n "$$missing" ]; then \
@@ -25,8 +28,17 @@ deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(APT_PKGS) >/dev/null \
 	    || { echo "make deps: apt-get could not install $(APT_PKGS)" >&2; exit 1; }; \
 	fi; \
+	missing=""; for t in slurmctld slurmd sbatch munged; do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make deps: installing $(SLURM_PKGS) (apt-get, for the Slurm test; missing:$$missing)"; \
+	  if ! command -v apt-get >/dev/null 2>&1; then echo "make deps: no apt-get here; install $(SLURM_PKGS) with your package manager" >&2; exit 1; fi; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo"; \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(SLURM_PKGS) >/dev/null \
+	    || { $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(SLURM_PKGS) >/dev/null; } \
+	    || { echo "make deps: apt-get could not install $(SLURM_PKGS)" >&2; exit 1; }; \
+	fi; \
 	command -v swift >/dev/null 2>&1 || { echo "make deps: Swift 6 is required (https://swift.org/install)" >&2; exit 1; }; \
-	echo "deps: $$(verilator --version | head -1); $$(yosys -V); $$(iverilog -V 2>&1 | head -1)"
+	echo "deps: $$(verilator --version | head -1); $$(yosys -V); $$(iverilog -V 2>&1 | head -1); $$(sbatch --version)"
 
 build:
 	$(SWIFT) build

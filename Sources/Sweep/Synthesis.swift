@@ -109,7 +109,10 @@ public enum SynthesisRunner {
             try? FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
             let enc = JSONEncoder()
             enc.outputFormatting = [.sortedKeys, .prettyPrinted]
-            if let data = try? enc.encode(m) { try? data.write(to: file, options: .atomic) }
+            // A unique temporary file beside it, flushed, then renamed into place: tasks on other
+            // nodes sharing the cache never read half a file, and two writers of one key both
+            // write the same figures, the last rename winning.
+            if let data = try? enc.encode(m) { try? SweepStore.writeAtomically(data, to: file) }
         }
         return m
     }

@@ -17,6 +17,8 @@ struct SweepCommand: ParsableCommand {
 
         Each finished point is written to DIR/points/; a rerun skips finished points; the merge writes DIR/sweep.csv, DIR/sweep.json and the report (DIR/report.md, DIR/plots/). --plan lists the points, --point I runs one, --merge gathers them (for job arrays and other machines).
 
+        On a Slurm cluster: --slurm submits one array task per point and a dependent merge job (resources: --partition, --time, --mem, --cpus-per-task, --max-parallel, --sbatch-arg); --status DIR shows where each point stands; --slurm --resume DIR resubmits the missing and failed points and a new merge.
+
         Exit status: 0 when every point passed, 1 when a point failed or has no result (the tables are written anyway), 2 for a refused flag (one line on stderr, nothing written).
         """)
 
@@ -28,7 +30,7 @@ struct SweepCommand: ParsableCommand {
     @Option(help: ArgumentHelp("What every point runs: gemm (GEMMs on the systolic array) or conv (convolution layers on PE arrays) (default gemm).", valueName: "gemm|conv")) var workload: String?
     @Option(help: ArgumentHelp("Dataflows, comma-separated: os with --workload gemm (the default); os, ws, rs with --workload conv (default all three).", valueName: "list")) var dataflow: String?
     @Option(help: ArgumentHelp("JSON file with a list of sub-grids (docs/SWEEP.md); not with the grid flags.", valueName: "file")) var config: String?
-    @Option(help: ArgumentHelp("Output folder.", valueName: "dir")) var out = "sweep-results"
+    @Option(name: .customLong("out"), help: ArgumentHelp("Output folder (default sweep-results).", valueName: "dir")) var outText: String?
     @Option(name: .customLong("jobs"), help: ArgumentHelp("Points run in parallel, 1...64 (default 2).", valueName: "n")) var jobsText: String?
     @Flag(name: .customLong("no-synth"), help: "Skip synthesis (yosys).") var noSynth = false
     @Flag(help: "Rerun points even when DIR/points holds a result for them.") var force = false
@@ -36,10 +38,31 @@ struct SweepCommand: ParsableCommand {
     @Flag(help: "With --plan: print the plan as JSON.") var json = false
     @Option(name: .customLong("point"), help: ArgumentHelp("Run only point I of the plan (writes its file in DIR/points).", valueName: "I")) var pointText: String?
     @Flag(help: "Gather DIR/points into DIR/sweep.csv, DIR/sweep.json and the report.") var merge = false
+    @Flag(name: .customLong("from-plan"), help: "Take the points from DIR/plan.json (written by a full run or --slurm) instead of grid flags.") var fromPlan = false
+
+    // Slurm (docs/SWEEP.md, "On a Slurm cluster").
+    @Flag(help: "Submit the sweep to Slurm: one array task per point, then a merge job; prints the job ids.") var slurm = false
+    @Option(name: .customLong("resume"), help: ArgumentHelp("With --slurm: resubmit the missing and failed points of this --slurm output folder, and a new merge.", valueName: "dir")) var resumeText: String?
+    @Option(name: .customLong("status"), help: ArgumentHelp("Show which points of this output folder are done, failed, running, pending or missing (with squeue when there).", valueName: "dir")) var statusText: String?
+    @Option(name: .customLong("partition"), help: ArgumentHelp("--slurm: the partition (default: the cluster's).", valueName: "name")) var partitionText: String?
+    @Option(name: .customLong("time"), help: ArgumentHelp("--slurm: time limit of each point's task, in Slurm's formats (default 01:00:00).", valueName: "time")) var timeText: String?
+    @Option(name: .customLong("mem"), help: ArgumentHelp("--slurm: memory of each point's task (default 4G).", valueName: "size")) var memText: String?
+    @Option(name: .customLong("cpus-per-task"), help: ArgumentHelp("--slurm: CPUs of each point's task, 1...256 (default 2).", valueName: "n")) var cpusText: String?
+    @Option(name: .customLong("max-parallel"), help: ArgumentHelp("--slurm: at most this many tasks at once, 1...10000 (default: no limit).", valueName: "n")) var maxParallelText: String?
+    @Option(name: .customLong("sbatch-arg"), parsing: .unconditionalSingleValue, help: ArgumentHelp("--slurm: one more sbatch option for every job (repeatable), e.g. --sbatch-arg=--qos=normal.", valueName: "option")) var sbatchArgs: [String] = []
+    @Option(name: .customLong("cache-dir"), help: ArgumentHelp("--slurm: the tasks' Verilator and yosys caches go to DIR/verilator and DIR/yosys; '$TMPDIR/accelgen' is expanded on the node.", valueName: "dir")) var cacheDirText: String?
 
     static let jobsRange = 1...64
     var jobs: Int { jobsText.flatMap { Int($0) } ?? 2 }
     var point: Int? { pointText.flatMap { Int($0) } }
+    var out: String { resumeText ?? outText ?? "sweep-results" }
+
+    /// The Slurm-only flags that were given, with their values.
+    var slurmFlags: [(String, String)] {
+        [("partition", partitionText), ("time", timeText), ("mem", memText), ("cpus-per-task", cpusText),
+         ("max-parallel", maxParallelText), ("cache-dir", cacheDirText)].compactMap { name, v in v.map { (name, $0) } }
+            + sbatchArgs.map { ("sbatch-arg", $0) }
+    }
 
     var gridFlags: [(String, String)] {
         [("rows", rows), ("cols", cols), ("input-bits", inputBits), ("output-bits", outputBits),
@@ -68,6 +91,7 @@ struct SweepCommand: ParsableCommand {
     /// The flags a worker needs to compute the same plan and write to the same place.
     var workerArguments: [String] {
         var args: [String] = []
+        if fromPlan { args.append("--from-plan") }
         if let config { args += ["--config", URL(fileURLWithPath: config).standardizedFileURL.path] }
         for (flag, value) in gridFlags { args += ["--\(flag)", value] }
         args += ["--out", URL(fileURLWithPath: out).standardizedFileURL.path]
@@ -88,11 +112,54 @@ struct SweepCommand: ParsableCommand {
             throw SweepUsageError("invalid combination \(modes.joined(separator: " ")): allowed at most one of --plan, --point I, --merge")
         }
         if json && !plan { throw SweepUsageError("invalid flag --json without --plan: allowed only with --plan") }
+        try validateSlurm()
+    }
+
+    func validateSlurm() throws {
+        if let dir = statusText {
+            let others = gridFlags.map { "--\($0.0)" } + slurmFlags.map { "--\($0.0)" }
+                + [config.map { _ in "--config" }, outText.map { _ in "--out" }, plan ? "--plan" : nil, pointText.map { _ in "--point" },
+                   merge ? "--merge" : nil, slurm ? "--slurm" : nil, resumeText.map { _ in "--resume" }, jobsText.map { _ in "--jobs" },
+                   noSynth ? "--no-synth" : nil, force ? "--force" : nil, fromPlan ? "--from-plan" : nil].compactMap { $0 }
+            if let other = others.first {
+                throw SweepUsageError(flag: "status", value: "'\(dir)'", allowed: "alone (not with \(other)): sweep --status DIR")
+            }
+        }
+        if resumeText != nil && !slurm {
+            throw SweepUsageError(flag: "resume", value: "'\(resumeText!)'", allowed: "only with --slurm: sweep --slurm --resume DIR")
+        }
+        if !slurm, let (flag, value) = slurmFlags.first {
+            throw SweepUsageError(flag: flag, value: "'\(value)'", allowed: "only with --slurm")
+        }
+        if slurm {
+            let other = [plan ? "--plan" : nil, pointText.map { _ in "--point" }, merge ? "--merge" : nil,
+                         jobsText.map { _ in "--jobs (use --max-parallel)" }, fromPlan ? "--from-plan (use --resume DIR)" : nil].compactMap { $0 }
+            if let o = other.first { throw SweepUsageError("invalid combination --slurm \(o): allowed --slurm with grid flags or --config, --out, --no-synth, --force and the Slurm flags") }
+        }
+        if let dir = resumeText {
+            let other = gridFlags.map { "--\($0.0)" } + [config.map { _ in "--config" }, outText.map { _ in "--out" },
+                        noSynth ? "--no-synth" : nil, force ? "--force" : nil].compactMap { $0 }
+            if let o = other.first {
+                throw SweepUsageError(flag: "resume", value: "'\(dir)'", allowed: "without \(o): the grid and options come from the folder (plan.json, slurm/run.json)")
+            }
+        }
+        if fromPlan, let (flag, _) = gridFlags.first ?? (config.map { ("config", $0) }) {
+            throw SweepUsageError("invalid combination --from-plan --\(flag): allowed --from-plan without grid flags or --config (the points come from DIR/plan.json)")
+        }
+        if let t = partitionText { _ = try SlurmOptions.partition(t) }
+        if let t = timeText { _ = try SlurmOptions.time(t) }
+        if let t = memText { _ = try SlurmOptions.memory(t) }
+        if let t = cpusText { _ = try SlurmOptions.integer(t, flag: "cpus-per-task", range: SlurmOptions.cpusRange) }
+        if let t = maxParallelText { _ = try SlurmOptions.integer(t, flag: "max-parallel", range: SlurmOptions.maxParallelRange) }
+        if let t = cacheDirText { _ = try SlurmOptions.cacheDirectory(t) }
+        for a in sbatchArgs { _ = try SlurmOptions.sbatchArg(a) }
     }
 
     func run() throws {
-        let points = Grid.points(try grids())
+        if let dir = statusText { return try showStatus(dir) }
+        if slurm { return try submit() }
         let store = SweepStore(directory: URL(fileURLWithPath: out))
+        let points = fromPlan ? try planFromFolder(store, flag: "from-plan") : Grid.points(try grids())
         if plan { return try printPlan(points) }
         if let i = point {
             guard points.indices.contains(i) else {
@@ -138,8 +205,13 @@ struct SweepCommand: ParsableCommand {
             return
         }
         WorkerPool.watchParent()
-        // Test hook (docs/SWEEP.md): the worker of this key dies as an out-of-memory kill would.
+        // Test hooks (docs/SWEEP.md): the worker of this key dies as an out-of-memory kill
+        // would, or waits ten minutes before running (so a test can cancel it mid-run).
         if ProcessInfo.processInfo.environment["ACCELGEN_SWEEP_CRASH"] == p.key { kill(getpid(), SIGKILL) }
+        if ProcessInfo.processInfo.environment["ACCELGEN_SWEEP_HOLD"] == p.key {
+            FileHandle.standardOutput.write(Data("point \(p.index) \(p.key): held by ACCELGEN_SWEEP_HOLD\n".utf8))
+            sleep(600)
+        }
         let r = Runner.run(p, options: RunOptions(synthesize: !noSynth))
         try store.write(r)
         print(describe(r))
@@ -190,6 +262,161 @@ struct SweepCommand: ParsableCommand {
         for r in ran { all[r.point.key] = r }
         try finish(points.compactMap { all[$0.key] }, store: store)
         if all.values.contains(where: { $0.status != .pass }) { throw ExitCode(1) }
+    }
+
+    // MARK: - Slurm
+
+    /// The plan in DIR/plan.json; a folder without one is a refused flag value.
+    func planFromFolder(_ store: SweepStore, flag: String) throws -> [SweepPoint] {
+        guard let points = try? SlurmFolder(store: store).readPlan() else {
+            throw SweepUsageError(flag: flag, value: "'\(flag == "from-plan" ? out : store.directory.path)'",
+                                  allowed: "an output folder holding the plan.json of a full run or of sweep --slurm (\(store.planURL.path) is missing or unreadable)")
+        }
+        return points
+    }
+
+    /// The options of this submission: the flags, over those of the folder's last run when resuming.
+    func slurmOptions(base: SlurmOptions?) throws -> SlurmOptions {
+        // The caches of this shell, as absolute paths; a value starting with $ ('$TMPDIR/x') is
+        // kept as written, for the task's shell to expand on the node.
+        func cache(_ name: String) -> String? {
+            guard let v = ProcessInfo.processInfo.environment[name], !v.isEmpty else { return nil }
+            return v.hasPrefix("$") ? v : URL(fileURLWithPath: v).standardizedFileURL.path
+        }
+        var o = base ?? SlurmOptions(noSynth: noSynth, verilatorCache: cache("ACCELGEN_CACHE"), synthCache: cache("ACCELGEN_SYNTH_CACHE"))
+        if let t = partitionText { o.partition = try SlurmOptions.partition(t) }
+        if let t = timeText { o.time = try SlurmOptions.time(t) }
+        if let t = memText { o.mem = try SlurmOptions.memory(t) }
+        if let t = cpusText { o.cpusPerTask = try SlurmOptions.integer(t, flag: "cpus-per-task", range: SlurmOptions.cpusRange) }
+        if let t = maxParallelText { o.maxParallel = try SlurmOptions.integer(t, flag: "max-parallel", range: SlurmOptions.maxParallelRange) }
+        if let t = cacheDirText { o.cacheDir = try SlurmOptions.cacheDirectory(t) }
+        if !sbatchArgs.isEmpty { o.sbatchArgs = try sbatchArgs.map(SlurmOptions.sbatchArg) }
+        return o
+    }
+
+    /// `--slurm` and `--slurm --resume DIR`.
+    func submit() throws {
+        let resume = resumeText != nil
+        let store = SweepStore(directory: URL(fileURLWithPath: out))
+        let folder = SlurmFolder(store: store)
+        let points: [SweepPoint]
+        var base: SlurmOptions?
+        if resume {
+            points = try planFromFolder(store, flag: "resume")
+            guard let o = try? folder.readOptions() else {
+                throw SweepUsageError(flag: "resume", value: "'\(store.directory.path)'",
+                                      allowed: "an output folder of sweep --slurm (\(folder.runURL.path) is missing or unreadable)")
+            }
+            base = o
+        } else {
+            points = Grid.points(try grids())
+        }
+        let options = try slurmOptions(base: base)
+        guard Slurm.which("sbatch") != nil else {
+            throw SweepUsageError("invalid flag --slurm: allowed only where Slurm's sbatch is on PATH (it is not; scripts/slurm-up.sh starts a single-node cluster)")
+        }
+        // Let sbatch judge the resources before anything is written.
+        for (what, opts) in [("task", options.taskOptions(folder: folder)), ("merge", options.mergeOptions(folder: folder))] {
+            let check = try Slurm.run("sbatch", ["--test-only"] + opts + ["--wrap", "true"])
+            if check.status != 0 {
+                let line = check.err.split(separator: "\n").first(where: { $0.contains("error") }) ?? check.err.split(separator: "\n").first ?? "exit status \(check.status)"
+                throw SweepUsageError("invalid sbatch options for the \(what) jobs (\(opts.filter { !$0.hasPrefix("--chdir") && !$0.hasPrefix("--output") && !$0.hasPrefix("--job-name") }.joined(separator: " "))): \(line)")
+            }
+        }
+
+        // Jobs of earlier submissions still in the queue.
+        let earlier = folder.submissions()
+        let (queue, note) = Slurm.queue(jobs: Set(earlier.flatMap { [$0.arrayJob, $0.mergeJob].compactMap { $0 } }))
+        let status = try SweepStatus.compute(plan: points, store: store, submissions: earlier, queue: queue)
+        let queuedArrays = Set((queue ?? []).map(\.job)).intersection(earlier.compactMap(\.arrayJob)).sorted()
+        if !resume && !queuedArrays.isEmpty {
+            warn("error: tasks of an earlier submission are still queued in \(store.directory.path) (array job \(queuedArrays.joined(separator: ", "))): wait for them, or scancel them, or add to them with sweep --slurm --resume \(store.directory.path)")
+            throw ExitCode(1)
+        }
+        if let note, !earlier.isEmpty { warn("warning: cannot see the queue (\(note)); submitting as if no task were queued") }
+
+        try store.prepare()
+        store.removeDebris()
+        if !resume { try store.writePlan(points) }
+        var done = try store.finished(in: points)
+        for (key, r) in done where !FileManager.default.fileExists(atPath: store.url(for: r.point).path) {
+            try store.write(r)
+            done[key] = r
+        }
+        let queued = Set(status.entries.filter { $0.state == .running || $0.state == .pending }.map(\.point.index))
+        var todo: [SweepPoint] = []
+        var replaced = 0
+        for p in points where !queued.contains(p.index) {
+            guard let r = done[p.key] else { todo.append(p); continue }
+            if force { todo.append(p) }
+            else if resume && r.status != .pass {
+                // Move the failed result aside (kept for inspection), so the task reruns it.
+                try FileManager.default.createDirectory(at: folder.replaced, withIntermediateDirectories: true)
+                let file = store.url(for: p)
+                let aside = folder.replaced.appendingPathComponent("\(Int(Date().timeIntervalSince1970))-\(file.lastPathComponent)")
+                try FileManager.default.moveItem(at: file, to: aside)
+                replaced += 1
+                todo.append(p)
+            }
+        }
+
+        try folder.install(binary: WorkerPool.currentExecutable, testbench: SlurmFolder.testbenchSource)
+        try folder.writeOptions(options)
+        try folder.writeScripts(options, force: force)
+
+        var arrayJob: String?
+        if !todo.isEmpty {
+            let spec = Slurm.arraySpec(todo.map(\.index)) + (options.maxParallel.map { "%\($0)" } ?? "")
+            let r = try Slurm.run("sbatch", ["--parsable", "--array=\(spec)", folder.taskScript.path])
+            guard r.status == 0, let id = Slurm.parseJobID(r.out) else {
+                warn("error: sbatch could not submit the tasks: \(r.err.trimmingCharacters(in: .whitespacesAndNewlines))")
+                throw ExitCode(1)
+            }
+            arrayJob = id
+        }
+        let after = ([arrayJob].compactMap { $0 } + queuedArrays)
+        var mergeArgs = ["--parsable"]
+        if !after.isEmpty { mergeArgs += ["--dependency=afterany:" + after.joined(separator: ":"), "--kill-on-invalid-dep=no"] }
+        let m = try Slurm.run("sbatch", mergeArgs + [folder.mergeScript.path])
+        let mergeJob = m.status == 0 ? Slurm.parseJobID(m.out) : nil
+        try folder.record(SlurmSubmission(arrayJob: arrayJob, mergeJob: mergeJob, points: todo.map(\.index),
+                                          submitted: ISO8601DateFormatter().string(from: Date())))
+        let skipped = points.count - todo.count - queued.count
+        warn("\(points.count) points: \(skipped) already done\(queued.isEmpty ? "" : ", \(queued.count) still queued")\(replaced > 0 ? ", \(replaced) failed moved to \(folder.replaced.path)" : ""), \(todo.count) submitted"
+             + "\(options.noSynth ? ", no synthesis" : ""); results in \(store.directory.path)")
+        if let arrayJob {
+            print("submitted array job \(arrayJob) (points \(Slurm.arraySpec(todo.map(\.index)))\(options.maxParallel.map { ", at most \($0) at once" } ?? ""); logs in \(folder.logs.path))")
+        }
+        guard let mergeJob else {
+            warn("error: sbatch could not submit the merge job: \(m.err.trimmingCharacters(in: .whitespacesAndNewlines)); run it by hand: sbatch \(folder.mergeScript.path)")
+            throw ExitCode(1)
+        }
+        print("submitted merge job \(mergeJob)\(after.isEmpty ? "" : " (after \(after.joined(separator: ", ")))")")
+        print("follow with: \(CommandLine.arguments[0]) --status \(store.directory.path)")
+    }
+
+    /// `--status DIR`.
+    func showStatus(_ dir: String) throws {
+        let store = SweepStore(directory: URL(fileURLWithPath: dir))
+        let folder = SlurmFolder(store: store)
+        let points = try planFromFolder(store, flag: "status")
+        let submissions = folder.submissions()
+        let jobs = Set(submissions.flatMap { [$0.arrayJob, $0.mergeJob].compactMap { $0 } })
+        let (queue, note) = Slurm.queue(jobs: jobs)
+        let status = try SweepStatus.compute(plan: points, store: store, submissions: submissions, queue: queue)
+        // The detail (a message, a job) goes unpadded after the aligned columns.
+        let lines = table(["index", "key", "state"], status.entries.map { [String($0.point.index), $0.point.key, $0.state.rawValue] })
+            .split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let details = ["detail", ""] + status.entries.map(\.detail)
+        print(zip(lines, details).map { $1.isEmpty ? $0 : "\($0)  \($1)" }.joined(separator: "\n"))
+        print("\n\(points.count) points: " + SweepStatus.State.allCases.map { "\(status.count($0)) \($0.rawValue)" }.joined(separator: ", "))
+        for (job, state) in status.merges { print("merge job \(job): \(state)") }
+        if let last = submissions.last {
+            print("last submission \(last.submitted): array job \(last.arrayJob ?? "-") (\(last.points.count) point\(last.points.count == 1 ? "" : "s")), merge job \(last.mergeJob ?? "-")")
+        }
+        if jobs.isEmpty { print("no Slurm submission recorded in \(folder.submissionsURL.path)") }
+        else if let note { print("queue not read: \(note)") }
+        if FileManager.default.fileExists(atPath: store.csvURL.path) { print("merged table: \(store.csvURL.path)") }
     }
 
     /// Writes the tables and the report, prints the summary.
