@@ -59,6 +59,6 @@ let package = Package(
         .testTarget(name: "ConvTests", dependencies: ["Conv", "Cores", "Golden"]),
         .testTarget(name: "PEArrayTests", dependencies: ["Conv", "Cores", "Golden", "Verification", "Verilog", "Cosim", "HDL"]),
         .testTarget(name: "SweepTests", dependencies: ["Sweep", "Cores", "Cosim", "Verilog", "HDL"]),
-        .testTarget(name: "CLITests", dependencies: ["Cosim", "generate-rtl", "simulate"]),
+        .testTarget(name: "CLITests", dependencies: ["Cosim", "generate-rtl", "simulate", "sweep"]),
     ]
 )

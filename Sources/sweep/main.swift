@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLIOptions
 import Cores
 import Foundation
 import Sweep
@@ -512,16 +513,8 @@ func fail(_ message: String) -> Never {
     exit(2)
 }
 
-let parsed: ParsableCommand
-do {
-    parsed = try SweepCommand.parseAsRoot()
-} catch let e as SweepUsageError {
-    fail(e.description)
-} catch {
-    if SweepCommand.exitCode(for: error) == .success { SweepCommand.exit(withError: error) }
-    let first = SweepCommand.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
-    fail(first + " (see sweep --help)")
-}
+let front = CommandLineFront(SweepCommand.self, tool: "sweep")
+let parsed = front.parse()
 guard let command = parsed as? SweepCommand else {
     // --help and the like.
     var other = parsed

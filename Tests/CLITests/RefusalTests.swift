@@ -94,6 +94,13 @@ struct RefusalTests {
         }
     }
 
+    @Test("sweep refuses the same way")
+    func sweep() throws {
+        try Self.refusedOnce(try CLI.run(["--rows", "4", "--rows", "5", "--plan"], tool: "sweep"), ["--rows", "twice", "4", "5"])
+        try Self.refusedOnce(try CLI.run(["--frobnicate", "--plan"], tool: "sweep"), ["--frobnicate", "allowed", "--rows"])
+        try Self.refusedOnce(try CLI.run(["--rows=", "--plan"], tool: "sweep"), ["--rows", "''", "allowed 1...128"])
+    }
+
     @Test("simulate refuses the same way")
     func simulate() throws {
         try Self.refusedOnce(try CLI.run(["gemm", "--m", "abc"], tool: "simulate"), ["--m", "abc", "allowed"])
