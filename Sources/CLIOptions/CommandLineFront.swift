@@ -120,7 +120,10 @@ public struct CommandLineFront<Root: ParsableCommand> {
                 continue
             }
             var value = inline
-            if value == nil, i < normalized.count, !normalized[i].hasPrefix("--") {
+            // An option parsed "unconditionally" takes the next word even when it looks like a
+            // flag (sweep's --sbatch-arg --qos=normal).
+            let takesAnything = option.parsingStrategy == "unconditional" || option.parsingStrategy == "unconditionalSingleValue"
+            if value == nil, i < normalized.count, takesAnything || !normalized[i].hasPrefix("--") {
                 value = normalized[i]
                 i += 1
             }
@@ -212,6 +215,7 @@ public struct CommandLineFront<Root: ParsableCommand> {
         let abstract: String?
         let allValues: [String]?
         let isRepeating: Bool?
+        let parsingStrategy: String?
     }
 
     static func toolInfo() -> CommandInfo? {
