@@ -23,12 +23,17 @@ let package = Package(
         .target(name: "Golden"),
         // Verilator build cache and simulation driver.
         .target(name: "Cosim"),
-        // Runs each core in Verilator against its golden model.
         // Convolution layers on PE arrays: layer presets, mappers, analytic counts, energy.
         .target(name: "Conv", dependencies: ["Cores", "Golden"]),
-        .target(name: "Verification", dependencies: ["Cores", "Conv", "Golden", "Cosim", "Verilog", "HDL"]),
+        // Host-side drivers that run GEMMs and layers on a generated design: streaming, word
+        // packing, stimulus, the PE-array engines, and the one random generator (SplitMix64).
+        .target(name: "Runtime", dependencies: ["Conv", "Cores", "Cosim", "Golden", "HDL", "Verilog"]),
+        // Comparison against the golden models: core checks, GEMM checks, error statistics.
+        .target(name: "Verification", dependencies: ["Cores", "Cosim", "Golden", "HDL", "Runtime", "Verilog"]),
+        // Performance figures (`simulate bench`, `make bench`).
+        .target(name: "Benchmarks", dependencies: ["Conv", "Cores", "Cosim", "Golden", "HDL", "Runtime", "Verification", "Verilog"]),
         // Design-space sweeps: grid, per-point runs, synthesis metrics, energy, reports.
-        .target(name: "Sweep", dependencies: ["Cores", "Conv", "Golden", "Cosim", "Verilog", "Verification", "HDL"]),
+        .target(name: "Sweep", dependencies: ["Conv", "Cores", "Cosim", "Golden", "HDL", "Runtime", "Verification", "Verilog"]),
         .executableTarget(name: "sweep", dependencies: [
             "Sweep", "Cores", "CLIOptions",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -42,23 +47,24 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "simulate", dependencies: [
-            "Verification", "Conv", "Cores", "Golden", "CLIOptions",
+            "Benchmarks", "CLIOptions", "Conv", "Cores", "Cosim", "Golden", "Runtime", "Verification",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Random circuits: the in-process simulator against Verilator and Icarus Verilog.
-        .target(name: "Fuzz", dependencies: ["HDL", "Verilog", "Cosim"]),
+        .target(name: "Fuzz", dependencies: ["Cosim", "HDL", "Runtime", "Verilog"]),
         .executableTarget(name: "fuzz", dependencies: [
             "Fuzz", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "FuzzTests", dependencies: ["Fuzz", "HDL", "Verilog", "Cosim"]),
+        .testTarget(name: "FuzzTests", dependencies: ["Cosim", "Fuzz", "HDL", "Verilog"]),
         .testTarget(name: "HDLTests", dependencies: ["HDL"]),
-        .testTarget(name: "VerilogTests", dependencies: ["HDL", "Verilog", "Cosim"]),
-        .testTarget(name: "GoldenTests", dependencies: ["Golden"]),
-        .testTarget(name: "CosimTests", dependencies: ["Cosim"]),
-        .testTarget(name: "CoresTests", dependencies: ["Cores", "Verilog", "Verification", "Golden", "Cosim", "HDL"]),
+        .testTarget(name: "VerilogTests", dependencies: ["Cosim", "HDL", "Runtime", "Verilog"]),
+        .testTarget(name: "GoldenTests", dependencies: ["Golden", "Runtime"]),
+        .testTarget(name: "CosimTests", dependencies: ["Cosim", "Runtime"]),
+        .testTarget(name: "CoresTests", dependencies: ["Cores", "Cosim", "Golden", "HDL", "Runtime", "Verification", "Verilog"]),
         .testTarget(name: "ConvTests", dependencies: ["Conv", "Cores", "Golden"]),
-        .testTarget(name: "PEArrayTests", dependencies: ["Conv", "Cores", "Golden", "Verification", "Verilog", "Cosim", "HDL"]),
+        .testTarget(name: "PEArrayTests", dependencies: ["Conv", "Cores", "Cosim", "Golden", "HDL", "Runtime", "Verilog"]),
         .testTarget(name: "SweepTests", dependencies: ["Sweep", "Cores", "Cosim", "Verilog", "HDL"]),
+        // The executables are dependencies so that they are built before the tests run them.
         .testTarget(name: "CLITests", dependencies: ["Cosim", "generate-rtl", "simulate", "sweep"]),
     ]
 )

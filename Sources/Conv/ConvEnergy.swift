@@ -4,9 +4,9 @@ import Golden
 /// Energy of one layer on one PE array from its event counts (docs/CONV.md §Energy).
 ///
 /// One MAC of the array costs `CostTable.multiply(activation bits, weight bits) +
-/// CostTable.add(accBits)` pJ at 45 nm (DOMAIN.md §4); every data-movement event costs its
-/// normalized ratio times that (DOMAIN.md §3): register file 1×, PE to PE 2×, global buffer 6×,
-/// DRAM 200×. Reads and writes cost the same; gated MACs cost nothing.
+/// CostTable.add(accBits)` pJ at 45 nm (Horowitz ISSCC 2014); every data-movement event costs
+/// its normalized ratio times that (Chen et al. ISCA 2016, Eyeriss): register file 1×, PE to
+/// PE 2×, global buffer 6×, DRAM 200×. Reads and writes cost the same; gated MACs cost nothing.
 public struct ConvEnergy: Hashable, Sendable, Codable {
     /// pJ of one MAC: the unit of the ratios.
     public let macPJ: Double

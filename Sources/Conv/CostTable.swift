@@ -1,7 +1,8 @@
 import Foundation
 
-/// Energy of arithmetic and storage at 45 nm (DOMAIN.md §4, Horowitz ISSCC 2014) and data
-/// movement relative to one MAC (§3, Eyeriss). docs/ENERGY.md derives the formulas.
+/// Energy of arithmetic and storage at 45 nm (Horowitz, "Computing's energy problem", ISSCC
+/// 2014) and data movement relative to one MAC (Chen et al., "Eyeriss", ISCA 2016).
+/// docs/ENERGY.md derives the formulas.
 public enum CostTable {
     /// Integer multiplier energy, pJ, at (bits of a · bits of b): 8b×8b 0.2, 32b×32b 3.1.
     public static let multiplierAnchors: [(bits: Double, pJ: Double)] = [(64, 0.2), (1024, 3.1)]
@@ -11,10 +12,10 @@ public enum CostTable {
     public static let sramPerBit = 5.0 / 32
     /// DRAM read or write: 640 pJ per 32 bits, linear in bits.
     public static let dramPerBit = 640.0 / 32
-    /// Data movement relative to one MAC of the array's operand width (Eyeriss, DOMAIN.md §3).
+    /// Data movement relative to one MAC of the array's operand width (Chen et al. ISCA 2016).
     public static let registerRatio = 1.0
     public static let peToPERatio = 2.0
-    /// Global buffer and DRAM accesses relative to one MAC (Eyeriss, DOMAIN.md §3).
+    /// Global buffer and DRAM accesses relative to one MAC (Chen et al. ISCA 2016).
     public static let bufferRatio = 6.0
     public static let dramRatio = 200.0
 

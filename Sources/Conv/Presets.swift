@@ -29,17 +29,17 @@ extension ConvShape {
 
 /// Named layers for `simulate conv --layer` and the tests.
 public enum Presets {
-    /// AlexNet CONV1–5 as seed 002 ("Efficient Processing of Deep Neural Networks", the Eyeriss
-    /// tutorial) tabulates them: R×S, M, C, stride from its "AlexNet Convolutional Layer
-    /// Configurations" table (1: 11x11, 96, 3, 4; 2: 5x5, 256, 48, 1; 3: 3x3, 384, 256, 1;
+    /// AlexNet CONV1–5 (Krizhevsky et al., NIPS 2012) as Sze et al. ("Efficient Processing of
+    /// Deep Neural Networks: A Tutorial and Survey", Proc. IEEE 2017) tabulate them: R×S, M, C,
+    /// stride from their AlexNet layer table (1: 11x11, 96, 3, 4; 2: 5x5, 256, 48, 1; 3: 3x3, 384, 256, 1;
     /// 4: 3x3, 384, 192, 1; 5: 3x3, 256, 192, 1) and the 227×227 input of its "Summary of
     /// Popular DNNs". Input sizes of CONV2–5 (27×27 after the first 3×3/2 max-pool, 13×13 after
-    /// the second) and the paddings (2 for 5×5, 1 for 3×3) are AlexNet's (Krizhevsky 2012); they
-    /// reproduce the seed's figures: 34k/307k/885k weights and 105M/224M/150M MACs for CONV1–3,
+    /// the second) and the paddings (2 for 5×5, 1 for 3×3) are AlexNet's (Krizhevsky et al.); they
+    /// reproduce the survey's figures: 34k/307k/885k weights and 105M/224M/150M MACs for CONV1–3,
     /// 2.3M weights and 666M MACs for all five (checked by ConvTests).
     ///
     /// Grouping: the original CONV2, CONV4 and CONV5 are split into two groups (one per GPU),
-    /// each filter seeing half the input channels. The seed lists C per group (48, 192, 192),
+    /// each filter seeing half the input channels. The survey lists C per group (48, 192, 192),
     /// and we model each as one dense layer with that C and all M filters: the same weights
     /// and MACs as the grouped layer, but the input tensor of one group (e.g. CONV2 reads
     /// 27×27×48, not 27×27×96), so DRAM input reads are half the grouped layer's.
@@ -56,9 +56,9 @@ public enum Presets {
                                                           filterHeight: 3, filterWidth: 3, stride: 1, padding: 1)),
     ]
 
-    /// LeNet-5's convolution layers (LeCun 1998): C1 on the 32×32 padded digit, C3 on the
+    /// LeNet-5's convolution layers (LeCun et al., Proc. IEEE 1998): C1 on the 32×32 padded digit, C3 on the
     /// 14×14×6 output of S2, fully connected to all six channels (the original's partial
-    /// connection table is not modelled). Seed 002 lists LeNet-5 with 5×5 filters, 1 and 6
+    /// connection table is not modelled). Sze et al. (2017) list LeNet-5 with 5×5 filters, 1 and 6
     /// channels, 6 and 16 filters, stride 1 and 2.6k weights (150 + 2400 = 2550 here); its
     /// 283k MACs are below the 117.6k + 240k = 357.6k of the dense C3 (the table's C3 uses
     /// 60 of the 96 channel pairs).

@@ -1,4 +1,4 @@
-/// What stays put in each PE of a spatial array (DOMAIN.md §3).
+/// What stays put in each PE of a spatial array (the dataflow taxonomy of Chen et al., ISCA 2016).
 public enum Dataflow: String, Sendable, Codable, CaseIterable, CustomStringConvertible {
     /// Weights preloaded and held (double-buffered); activations stream; partial sums flow.
     case ws

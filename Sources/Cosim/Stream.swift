@@ -38,39 +38,17 @@ public enum ReadyPattern: Hashable, Sendable {
     case always
     /// Ready with the given probability, independently each cycle: ready in
     /// cycle c when `(x_c >> 32) < round(probability * 2^32)`, x_c being the
-    /// (c+1)-th output of splitmix64 started from `seed`. Reproducible from
-    /// `seed`; see `values(cycles:)`.
+    /// (c+1)-th output of SplitMix64 started from `seed` (computed in the driver,
+    /// Testbench/cosim_driver.cpp). Reproducible from `seed`; Runtime's
+    /// `ReadyPattern.values(cycles:)` lists the values on the host.
     case random(probability: Double, seed: UInt64)
     /// `pattern[c % pattern.count]`.
     case repeating([Bool])
 
-    /// The ready values of cycles 0..<cycles, exactly as the driver applies them.
-    public func values(cycles: Int) -> [Bool] {
-        switch self {
-        case .always:
-            return Array(repeating: true, count: cycles)
-        case .random(let p, let seed):
-            let t = Self.threshold(p)
-            var state = seed
-            return (0..<cycles).map { _ in (Self.splitmix64(&state) >> 32) < t }
-        case .repeating(let pattern):
-            guard !pattern.isEmpty else { return [] }
-            return (0..<cycles).map { pattern[$0 % pattern.count] }
-        }
-    }
-
     /// round(p * 2^32), clamped to 0...2^32.
-    static func threshold(_ p: Double) -> UInt64 {
+    public static func threshold(_ p: Double) -> UInt64 {
         let scaled = (p * 4_294_967_296.0).rounded()
         return scaled <= 0 ? 0 : scaled >= 4_294_967_296.0 ? 1 << 32 : UInt64(scaled)
-    }
-
-    static func splitmix64(_ state: inout UInt64) -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

@@ -2,6 +2,7 @@ import Foundation
 import HDL
 import Verilog
 import Cosim
+import Runtime
 
 /// A simulator the in-process one is compared with.
 public enum Tool: String, CaseIterable, Sendable {
@@ -63,7 +64,7 @@ public struct Batch {
     /// One row per cycle: the reset bit, then the words of `stim`. The reset is high in the first
     /// cycle and now and then afterwards.
     public func stimulus() -> [[UInt64]] {
-        var rng = FuzzRandom(seed: stimulusSeed)
+        var rng = SplitMix64(seed: stimulusSeed)
         let words = (Self.stimulusWidth + 63) / 64
         return (0..<cycles).map { c in [c == 0 || rng.chance(0.08) ? 1 : 0] + (0..<words).map { _ in rng.word() } }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import HDL
+import Runtime
 import Verilog
 
 /// A fuzzing run: batches of random circuits, each checked against the tools; the first
@@ -35,7 +36,7 @@ public struct Campaign {
 
     /// The seed of batch `b`'s circuits and stimulus.
     func batchSeed(_ b: Int) -> UInt64 {
-        var r = FuzzRandom(seed: seed ^ (UInt64(b) &* 0xD1B5_4A32_D192_ED03))
+        var r = SplitMix64(seed: seed ^ (UInt64(b) &* 0xD1B5_4A32_D192_ED03))
         return r.next()
     }
 
@@ -46,7 +47,7 @@ public struct Campaign {
         var b = 0
         while summary.circuits < circuits {
             let count = min(batchSize, circuits - summary.circuits)
-            var rng = FuzzRandom(seed: batchSeed(b))
+            var rng = SplitMix64(seed: batchSeed(b))
             var list: [FuzzCircuit] = []
             for _ in 0..<count {
                 let c = try generator.circuit(&rng)

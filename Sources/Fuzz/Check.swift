@@ -2,6 +2,7 @@ import Foundation
 import HDL
 import Verilog
 import Cosim
+import Runtime
 
 /// An output of one circuit that a tool computed differently from the in-process simulator.
 public struct Mismatch: Sendable {
@@ -120,7 +121,7 @@ public struct Shrinker {
         var best = Reduce.collect(circuit)
         var bestCost = Reduce.cost(best)
         for round in 0..<maxRounds {
-            var rng = FuzzRandom(seed: UInt64(round) &* 0x9E37_79B9)
+            var rng = SplitMix64(seed: UInt64(round) &* 0x9E37_79B9)
             var candidates = Reduce.candidates(best).map(Reduce.collect).filter {
                 Reduce.cost($0) < bestCost && (try? CircuitBuilder.define($0, name: "probe")) != nil
             }

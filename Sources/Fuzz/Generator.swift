@@ -1,4 +1,5 @@
 import HDL
+import Runtime
 
 /// Makes random circuits that use every operator of the DSL on mixed widths and signedness,
 /// with registers (with and without reset and enable), memories (combinational and
@@ -18,7 +19,7 @@ public struct CircuitGenerator {
 
     struct Abandon: Error {}
 
-    public func circuit(_ rng: inout FuzzRandom, depth: Int = 0) throws -> FuzzCircuit {
+    public func circuit(_ rng: inout SplitMix64, depth: Int = 0) throws -> FuzzCircuit {
         var c = FuzzCircuit(nodes: [], outputs: [], memories: [], children: [])
         if depth < maxDepth && rng.chance(depth == 0 ? 0.35 : 0.2) {
             var child = self
@@ -42,7 +43,7 @@ public struct CircuitGenerator {
         return c
     }
 
-    func randomWidth(_ rng: inout FuzzRandom) -> Int {
+    func randomWidth(_ rng: inout SplitMix64) -> Int {
         switch rng.int(0...19) {
         case 0...10: return rng.int(1...16)
         case 11...16: return rng.int(17...70)
@@ -50,11 +51,11 @@ public struct CircuitGenerator {
         }
     }
 
-    func randomShape(_ rng: inout FuzzRandom) -> Shape {
+    func randomShape(_ rng: inout SplitMix64) -> Shape {
         Shape(width: randomWidth(&rng), signed: rng.chance(0.5))
     }
 
-    func literal(_ rng: inout FuzzRandom) -> Int {
+    func literal(_ rng: inout SplitMix64) -> Int {
         switch rng.int(0...7) {
         case 0: return rng.pick([0, 1, -1, 2, -2])
         case 1: return rng.int(-100...100)
@@ -65,7 +66,7 @@ public struct CircuitGenerator {
         }
     }
 
-    func constantValue(_ shape: Shape, _ rng: inout FuzzRandom) -> Int128 {
+    func constantValue(_ shape: Shape, _ rng: inout SplitMix64) -> Int128 {
         let w = min(shape.width, 126)
         switch rng.int(0...4) {
         case 0: return 0
@@ -79,7 +80,7 @@ public struct CircuitGenerator {
     }
 
     /// Draws the nodes, memory writes and outputs of `c`, building each node in `m`.
-    func fill(_ c: inout FuzzCircuit, children: [ModuleDefinition], _ rng: inout FuzzRandom, in m: ModuleBuilder) {
+    func fill(_ c: inout FuzzCircuit, children: [ModuleDefinition], _ rng: inout SplitMix64, in m: ModuleBuilder) {
         let memories = c.memories.enumerated().map { m.memory("mem\($0)", width: $1.width, depth: $1.depth) }
         var s: [Signal] = []
         var inputCount = 0

@@ -1,17 +1,7 @@
-/// SplitMix64: small, fast and reproducible; a seed names every circuit and stimulus.
-public struct FuzzRandom {
-    public var state: UInt64
+import Runtime
 
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+/// The fuzzer's draws from the project's generator: a seed names every circuit and stimulus.
+extension SplitMix64 {
     /// Uniform in `range`.
     public mutating func int(_ range: ClosedRange<Int>) -> Int {
         range.lowerBound + Int(next() % UInt64(range.upperBound - range.lowerBound + 1))

@@ -3,6 +3,7 @@ import Cores
 import Foundation
 import Golden
 import HDL
+import Runtime
 import Verification
 
 /// The fixed convolution workload every `conv` point runs (docs/SWEEP.md, "The convolution

@@ -6,7 +6,8 @@ import Foundation
 /// (docs/SYSTOLIC.md) times a cost table at 45 nm (docs/ENERGY.md, which derives every formula
 /// here).
 public enum EnergyModel {
-    // The cost table (CostTable, DOMAIN.md §3–4) is shared with the convolution dataflows.
+    // The cost table (CostTable: Horowitz ISSCC 2014, Chen et al. ISCA 2016) is shared with
+    // the convolution dataflows.
     public static func multiply(_ wa: Int, _ wb: Int) -> Double { CostTable.multiply(wa, wb) }
     public static func add(_ w: Int) -> Double { CostTable.add(w) }
     public static let sramPerBit = CostTable.sramPerBit

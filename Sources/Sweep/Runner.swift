@@ -3,6 +3,7 @@ import Cosim
 import Foundation
 import Golden
 import HDL
+import Runtime
 import Verification
 import Verilog
 #if canImport(Glibc)
@@ -112,7 +113,7 @@ public enum Runner {
     }
 
     static func simulate(_ c: SystolicConfig, _ w: Workload, into r: inout PointResult) throws {
-        let harness = try SystolicHarness(c, record: false)
+        let harness = try GEMMCheck(c, record: false)
         var g = SplitMix64(seed: w.seed)
         var reports: [GEMMReport] = []
         var errorSquares = 0.0, errorSum = 0.0, signal = 0.0, count = 0, maxAbs = 0.0, arrayMACs = 0.0, simSeconds = 0.0

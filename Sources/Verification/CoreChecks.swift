@@ -3,6 +3,7 @@ import Cores
 import Foundation
 import Golden
 import HDL
+import Runtime
 
 /// MAC unit against `MACModel`: corner products (every pair of extremes, the most-negative
 /// product accumulated K times), then random operands with random enable, clear and reset.

@@ -2,7 +2,7 @@ import Cosim
 import Cores
 import Foundation
 import Golden
-import HDL
+import Runtime
 
 /// One GEMM on the systolic array, compared element by element with the golden model.
 public struct GEMMReport: Sendable, Codable {
@@ -38,7 +38,7 @@ public struct ErrorSummary: Sendable, Codable {
     public let errorEnergy: Double
     public let signalEnergy: Double
 
-    init(_ s: ErrorStats) {
+    public init(_ s: ErrorStats) {
         count = s.count
         maxAbsError = s.maxAbsError
         rmse = s.rmse
@@ -57,137 +57,40 @@ public struct ErrorSummary: Sendable, Codable {
     }
 }
 
-/// The host-side driver of docs/SYSTOLIC.md: owns one simulation of an array and its golden
-/// model, both kept running across GEMMs (the LFSRs carry on, as in hardware).
-public final class SystolicHarness {
-    public let config: SystolicConfig
-    let sim: Simulation
+
+/// A systolic array in Verilator and its golden model side by side, both kept running across
+/// GEMMs (the LFSRs carry on, as in hardware): the harness streams, this compares.
+public final class GEMMCheck {
+    public let harness: SystolicHarness
+    public var config: SystolicConfig { harness.config }
     var model: SystolicModel
-    let fa: FixedFormat, fb: FixedFormat, fout: FixedFormat
 
     public init(_ config: SystolicConfig, record: Bool = true, initialState: InitialState = .default) throws {
-        self.config = config
-        let top = try Systolic.module(config)
-        sim = try Simulation(try cosimDesign(top), record: record, initialState: initialState)
-        fa = config.a.golden
-        fb = config.b.golden
-        fout = config.output.golden
-        model = SystolicModel(rows: config.rows, cols: config.cols, a: fa, b: fb, accBits: config.accBits, output: fout,
-                              mode: RoundingMode(rawValue: config.rounding.rawValue)!, lfsrWidth: config.lfsrWidth, seed: config.seed)
-        try reset()
+        harness = try SystolicHarness(config, record: record, initialState: initialState)
+        model = Self.model(config)
     }
 
-    deinit { sim.close() }
+    static func model(_ c: SystolicConfig) -> SystolicModel {
+        SystolicModel(rows: c.rows, cols: c.cols, a: c.a.golden, b: c.b.golden, accBits: c.accBits, output: c.output.golden,
+                      mode: RoundingMode(rawValue: c.rounding.rawValue)!, lfsrWidth: c.lfsrWidth, seed: c.seed)
+    }
 
     /// Holds `rst` for `cycles` edges, at any point of a run: the array and its golden model
     /// both start over (accumulators, FIFO, and the LFSRs from their seeds).
     public func reset(cycles: Int = 1) throws {
-        try sim.poke("rst", 1)
-        try sim.step(cycles)
-        try sim.poke("rst", 0)
-        model = SystolicModel(rows: config.rows, cols: config.cols, a: fa, b: fb, accBits: config.accBits, output: fout,
-                              mode: RoundingMode(rawValue: config.rounding.rawValue)!, lfsrWidth: config.lfsrWidth, seed: config.seed)
+        try harness.reset(cycles: cycles)
+        model = Self.model(config)
     }
 
     /// Starts C = A·B and abandons it after `cycles` cycles, operands and results still in
     /// flight (for tests that reset in the middle of a GEMM). The golden model is not advanced.
     public func abandon(a: Matrix<Int128>, b: Matrix<Int128>, after cycles: Int) throws {
-        _ = try deliver(a: a, b: b, maxCycles: cycles)
+        try harness.abandon(a: a, b: b, after: cycles)
     }
 
-    /// Packs `values` (`width`-bit two's-complement fields, element 0 lowest) into 64-bit words.
-    static func pack(_ values: [Int128], width: Int, into out: inout [UInt64]) {
-        pack(values.count, width: width, into: &out) { values[$0] }
-    }
-
-    /// Packs fields `value(0)`, `value(1)`, ... `value(count - 1)` the same way, without
-    /// building an array per beat (a 32×32 GEMM streams hundreds of thousands of beats).
-    @inline(__always)
-    static func pack(_ count: Int, width: Int, into out: inout [UInt64], _ value: (Int) -> Int128) {
-        let mask: UInt64 = width == 64 ? ~0 : (1 << UInt64(width)) - 1
-        var word: UInt64 = 0, used = 0
-        for i in 0..<count {
-            let bits = UInt64(truncatingIfNeeded: value(i)) & mask
-            word |= bits << UInt64(used)
-            used += width
-            if used >= 64 {
-                out.append(word)
-                used -= 64
-                word = used > 0 ? bits >> UInt64(width - used) : 0
-            }
-        }
-        if used > 0 { out.append(word) }
-    }
-
-    static func field(_ words: ArraySlice<UInt64>, at: Int, width: Int, signed: Bool) -> Int128 {
-        let base = words.startIndex
-        var bits = words[base + at / 64] >> (at % 64)
-        if at % 64 + width > 64 { bits |= words[base + at / 64 + 1] << (64 - at % 64) }
-        if width < 64 { bits &= (UInt64(1) << width) - 1 }
-        let v = Int128(bits)
-        return signed && (bits >> (width - 1)) & 1 == 1 ? v - (Int128(1) << width) : v
-    }
-
-    /// What the array delivered for one GEMM: C (entries never delivered stay 0), framing
-    /// problems (missing rows, a wrong `c_last`) and the stream's timing.
-    public struct Delivery {
-        public let result: StreamResult
-        public let c: Matrix<Int128>
-        public let problems: [String]
-        /// The simulation cycle each row of C was delivered in (nil: never delivered).
-        public let rowCycles: [Int?]
-        /// From the first beat accepted to the last row delivered, inclusive.
-        public var cycles: Int { (result.lastDeliveryCycle ?? result.cycles) - (result.firstAcceptCycle ?? 0) + 1 }
-    }
-
-    /// Streams C = A·B (A: m×k, B: k×n, integers of the input formats) through the array in the
-    /// tiling order of docs/SYSTOLIC.md and decodes every row it delivers; no comparison.
-    public func deliver(a: Matrix<Int128>, b: Matrix<Int128>, ready: ReadyPattern = .always, maxCycles: Int? = nil) throws -> Delivery {
-        let (R, C) = (config.rows, config.cols)
-        let m = a.rows, k = a.cols, n = b.cols
-        let tilesM = (m + R - 1) / R, tilesN = (n + C - 1) / C
-        let wa = config.a.bits, wb = config.b.bits
-        var beats: [UInt64] = []
-        beats.reserveCapacity(tilesM * tilesN * k * ((R * wa + 63) / 64 + 1 + (C * wb + 63) / 64))
-        for tm in 0..<tilesM {
-            let rows = min(R, m - tm * R)
-            for tn in 0..<tilesN {
-                let cols = min(C, n - tn * C)
-                for p in 0..<k {
-                    Self.pack(R, width: wa, into: &beats) { i in i < rows ? a[tm * R + i, p] : 0 }
-                    beats.append(p == k - 1 ? 1 : 0)
-                    Self.pack(C, width: wb, into: &beats) { j in j < cols ? b[p, tn * C + j] : 0 }
-                }
-            }
-        }
-        let tiles = tilesM * tilesN
-        let input = StreamInput(valid: ["a_valid", "b_valid"], ready: ["a_ready", "b_ready"], data: ["a_data", "a_last", "b_data"], beats: beats)
-        let output = StreamOutput(valid: "c_valid", ready: "c_ready", data: ["c_data", "c_last"], readyPattern: ready)
-        let result = try sim.stream(inputs: [input], output: output, expectBeats: tiles * R,
-                                    maxCycles: maxCycles ?? 4 * config.expectedCycles(m: m, n: n, k: k) + 10_000, hold: ["rst": 0])
-        var problems: [String] = []
-        if !result.complete && maxCycles == nil {
-            problems.append("only \(result.deliveredBeats) of \(tiles * R) rows of C were delivered within \(result.cycles) cycles")
-        }
-        var c = Matrix<Int128>(rows: m, cols: n, repeating: 0)
-        var rowCycles = [Int?](repeating: nil, count: m * tilesN)
-        for beat in 0..<result.deliveredBeats {
-            let words = result.beat(beat)
-            let tile = beat / R, row = beat % R
-            let tm = tile / tilesN, tn = tile % tilesN
-            // Each port of a beat starts a new 64-bit word: c_last follows c_data's words.
-            let last = words[words.startIndex + (C * config.output.bits + 63) / 64] & 1
-            if last != (row == R - 1 ? 1 : 0) {
-                problems.append("tile \(tile), row \(row): c_last is \(last), expected \(row == R - 1 ? 1 : 0) (cycle \(result.deliveryCycles[beat]))")
-            }
-            let i = tm * R + row
-            guard i < m else { continue }
-            rowCycles[i * tilesN + tn] = result.startCycle + result.deliveryCycles[beat]
-            for j in 0..<C where tn * C + j < n {
-                c[i, tn * C + j] = Self.field(words, at: j * config.output.bits, width: config.output.bits, signed: config.output.signed)
-            }
-        }
-        return Delivery(result: result, c: c, problems: problems, rowCycles: rowCycles)
+    /// The harness's corner-case operands (`SystolicHarness.cornerCase`).
+    public func cornerCase(m: Int, k: Int, n: Int, seed: UInt64) -> (Matrix<Int128>, Matrix<Int128>) {
+        harness.cornerCase(m: m, k: k, n: n, seed: seed)
     }
 
     /// Runs C = A·B (A: m×k, B: k×n, integers of the input formats) and checks every element.
@@ -199,9 +102,10 @@ public final class SystolicHarness {
         let tiles = ((m + R - 1) / R) * tilesN
         let expectedCycles = config.expectedCycles(m: m, n: n, k: k)
         let simStart = Date()
-        let delivery = try deliver(a: a, b: b, ready: ready)
+        let delivery = try harness.deliver(a: a, b: b, ready: ready)
         let simSeconds = Date().timeIntervalSince(simStart)
         let golden = model.gemm(a: a, b: b).c
+        let fa = config.a.golden, fb = config.b.golden
 
         var mismatches = 0
         var first: String?
@@ -226,7 +130,7 @@ public final class SystolicHarness {
         }
         var wave: String?
         if mismatches > 0 {
-            wave = try? sim.dumpWaveform(to: waveformURL("\(config.moduleName)-\(label)".replacingOccurrences(of: " ", with: "_"))).path
+            wave = try? harness.sim.dumpWaveform(to: waveformURL("\(config.moduleName)-\(label)".replacingOccurrences(of: " ", with: "_"))).path
         }
         let cycles = delivery.cycles
         let macs = m * n * k
@@ -238,30 +142,9 @@ public final class SystolicHarness {
             wallSeconds: Date().timeIntervalSince(start))
     }
 
-    /// Uniformly random integers over a format's whole range.
-    public static func random(rows: Int, cols: Int, _ f: FixedFormat, _ g: inout SplitMix64) -> Matrix<Int128> {
-        Matrix(rows: rows, cols: cols) { _, _ in Int128.random(in: f.minInt...f.maxInt, using: &g) }
-    }
+}
 
-    /// Extremes: rows of A at the minimum and maximum meet columns of B at the minimum and
-    /// maximum (the products saturate C at both ends), zero rows, and an exact rounding tie
-    /// above an even and above an odd quotient when bits are dropped.
-    public func cornerCase(m: Int, k: Int, n: Int, seed: UInt64) -> (Matrix<Int128>, Matrix<Int128>) {
-        var g = SplitMix64(seed: seed)
-        var a = Self.random(rows: m, cols: k, fa, &g)
-        var b = Self.random(rows: k, cols: n, fb, &g)
-        let d = config.dropBits
-        let half = d > 0 ? Int128(1) << (d - 1) : 1
-        for p in 0..<k {
-            if m > 0 { a[0, p] = fa.minInt }
-            if m > 1 { a[1, p] = fa.maxInt }
-            if m > 2 { a[2, p] = 0 }
-            if m > 3 { a[3, p] = p == 0 ? 1 : 0 }
-            if n > 0 { b[p, 0] = fb.minInt }
-            if n > 1 { b[p, 1] = fb.maxInt }
-            if n > 2 { b[p, 2] = p == 0 ? min(half, fb.maxInt) : 0 }      // tie above an even quotient
-            if n > 3 { b[p, 3] = p == 0 ? min(3 * half, fb.maxInt) : 0 }  // tie above an odd quotient
-        }
-        return (a, b)
-    }
+extension ErrorSummary {
+    /// Error statistics of `actual` against `reference` (e.g. a layer against ConvModel.real).
+    public init(reference: [Double], actual: [Double]) { self.init(ErrorStats(reference: reference, actual: actual)) }
 }

@@ -1,9 +1,7 @@
 import Cosim
-import Cores
 import Foundation
-import Golden
 import HDL
-import Verilog
+import Runtime
 
 /// The outcome of co-simulating one design against its golden model.
 public struct CheckReport: Sendable, Codable, CustomStringConvertible {
@@ -24,48 +22,6 @@ public struct CheckReport: Sendable, Codable, CustomStringConvertible {
         if let w = waveform { s += "\n  waveform: \(w)" }
         return s
     }
-}
-
-/// Emits a module hierarchy and describes its top-level ports for Verilator.
-public func cosimDesign(_ top: ModuleDefinition) throws -> CosimDesign {
-    let files = try VerilogEmitter.emit(top)
-    return CosimDesign(
-        top: top.name,
-        sources: Dictionary(uniqueKeysWithValues: files.map { ($0.fileName, $0.text) }),
-        ports: top.ports.map { PortSpec(name: $0.name, width: $0.shape.width, direction: $0.direction == .input ? .input : .output) })
-}
-
-/// Where waveforms go: `$ACCELGEN_WAVES` or `.build/waveforms` under the current folder.
-public func waveformURL(_ name: String) -> URL {
-    let env = ProcessInfo.processInfo.environment["ACCELGEN_WAVES"]
-    let dir = URL(fileURLWithPath: env ?? ".build/waveforms", isDirectory: true)
-    try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    return dir.appendingPathComponent(name + ".vcd").standardizedFileURL
-}
-
-/// Two's-complement words (least significant first) of `value` in `width` bits.
-func words(_ value: Int128, width: Int) -> [UInt64] {
-    let bits = UInt128(truncatingIfNeeded: value)
-    let n = (width + 63) / 64
-    var out: [UInt64] = []
-    for i in 0..<n {
-        var w = UInt64(truncatingIfNeeded: bits >> (64 * i))
-        let remaining = width - 64 * i
-        if remaining < 64 { w &= (UInt64(1) << remaining) - 1 }
-        out.append(w)
-    }
-    return out
-}
-
-/// The integer held by `words` read as a `width`-bit signed or unsigned number.
-func value(_ words: ArraySlice<UInt64>, width: Int, signed: Bool) -> Int128 {
-    var bits: UInt128 = 0
-    for (i, w) in words.enumerated() where i < 2 { bits |= UInt128(w) << (64 * i) }
-    if width < 128 { bits &= (UInt128(1) << width) - 1 }
-    if signed && width < 128 && (bits >> (width - 1)) & 1 == 1 {
-        return Int128(bits) - (Int128(1) << width)
-    }
-    return Int128(truncatingIfNeeded: bits)
 }
 
 /// Drives a design cycle by cycle in bulk and compares every sampled output with a model.
@@ -123,35 +79,5 @@ struct BulkComparison {
         }
         return CheckReport(design: name, cycles: rows.count, comparisons: comparisons, mismatches: mismatches,
                            firstMismatch: first, waveform: wave, seconds: Date().timeIntervalSince(start))
-    }
-}
-
-extension FixedPoint {
-    /// The golden model's view of the same format.
-    public var golden: FixedFormat { FixedFormat(wordLength: bits, fracLength: frac, signed: signed) }
-}
-
-/// Small deterministic generator (SplitMix64) so that every run with a seed is reproducible.
-public struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
-extension FixedFormat {
-    /// A uniformly random integer of the format.
-    func random(using g: inout SplitMix64) -> Int128 {
-        Int128.random(in: minInt...maxInt, using: &g)
-    }
-
-    /// Extremes a test should always include.
-    var corners: [Int128] {
-        Array(Set([minInt, minInt + 1, -1, 0, 1, maxInt - 1, maxInt].filter(contains))).sorted()
     }
 }

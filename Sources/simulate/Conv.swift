@@ -4,6 +4,7 @@ import Conv
 import Cores
 import Foundation
 import Golden
+import Runtime
 import Verification
 
 /// `simulate conv`: a layer on a PE array, co-simulated against the golden model or counted by

@@ -1,9 +1,11 @@
 import ArgumentParser
+import Benchmarks
 import CLIOptions
 import Cores
 import Cosim
 import Foundation
 import Golden
+import Runtime
 import Verification
 
 struct Simulate: ParsableCommand {
@@ -79,7 +81,7 @@ struct GEMMCommand: ParsableCommand {
         let start = Date()
         let c = design.config
         try c.validate()
-        let harness = try SystolicHarness(c)
+        let harness = try GEMMCheck(c)
         let ready: ReadyPattern = readyProbability >= 1 ? .always : .random(probability: readyProbability, seed: seed)
         var g = SplitMix64(seed: seed)
         var reports: [GEMMReport] = []

@@ -3,7 +3,7 @@ import Cores
 import Golden
 import Testing
 
-/// Presets reproduce seed 002's figures; bad shapes are refused naming the flag.
+/// Presets reproduce the figures of Sze et al. (Proc. IEEE 2017); bad shapes are refused naming the flag.
 @Suite struct PresetTests {
     static func layer(_ name: String) throws -> ConvShape { try #require(try Presets.named(name).first).shape }
 
@@ -12,7 +12,7 @@ import Testing
         #expect(Set(Presets.all.map(\.name)).count == Presets.all.count)
     }
 
-    /// Seed 002: "AlexNet Convolutional Layer Configurations" (R, M, C, stride) and the per-layer
+    /// Sze et al. (Proc. IEEE 2017), AlexNet layer table (R, M, C, stride) and the per-layer
     /// figures 34k/307k/885k params and 105M/224M/150M MACs; 2.3M weights and 666M MACs in all.
     @Test func alexnetMatchesTheSeed() throws {
         let table: [(r: Int, m: Int, c: Int, stride: Int)] = [(11, 96, 3, 4), (5, 256, 48, 1), (3, 384, 256, 1), (3, 384, 192, 1), (3, 256, 192, 1)]
@@ -35,7 +35,7 @@ import Testing
         for shape in s.dropFirst() { #expect(shape.outHeight == shape.height && shape.outWidth == shape.width) }
     }
 
-    /// Seed 002's LeNet-5 column: 5×5 filters, 1 and 6 channels, 6 and 16 filters, stride 1, 2.6k weights.
+    /// Sze et al. (Proc. IEEE 2017), LeNet-5 column: 5×5 filters, 1 and 6 channels, 6 and 16 filters, stride 1, 2.6k weights.
     @Test func lenetMatchesTheSeed() throws {
         let c1 = try Self.layer("lenet-c1"), c3 = try Self.layer("lenet-c3")
         #expect(c1.channels == 1 && c1.filters == 6 && c1.height == 32 && c1.outHeight == 28 && c1.filterHeight == 5)

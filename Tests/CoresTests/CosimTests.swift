@@ -1,5 +1,6 @@
 import Cores
 import Golden
+import Runtime
 import Testing
 import Verification
 

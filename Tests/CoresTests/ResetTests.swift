@@ -2,6 +2,7 @@ import Cores
 import Cosim
 import Foundation
 import Golden
+import Runtime
 import Testing
 import Verification
 
@@ -22,10 +23,10 @@ struct ResetTests {
         let (a, b) = Self.gemm(c, m: 2 * c.rows + 1, k: 19, n: 2 * c.cols - 1, seed: 5)
         var results: [Matrix<Int128>] = []
         for state in Self.seeds {
-            let harness = try SystolicHarness(c, record: false, initialState: state)
+            let harness = try GEMMCheck(c, record: false, initialState: state)
             let report = try harness.run(label: "after power-up (\(state))", a: a, b: b)
             #expect(report.mismatches == 0, "\(state): \(report.firstMismatch ?? "")")
-            results.append(try harness.deliver(a: a, b: b).c)
+            results.append(try harness.harness.deliver(a: a, b: b).c)
         }
         #expect(Set(results.map { "\($0.elements)" }).count == 1)
     }
@@ -36,7 +37,7 @@ struct ResetTests {
     /// elements of the next result.
     @Test("reset in the middle of a GEMM, then a clean GEMM (8x8 and 16x4)", arguments: [SystolicConfig(), SystolicConfig(rows: 16, cols: 4)])
     func midGEMM(_ c: SystolicConfig) throws {
-        let harness = try SystolicHarness(c, record: false, initialState: .random(seed: 9))
+        let harness = try GEMMCheck(c, record: false, initialState: .random(seed: 9))
         let (a, b) = Self.gemm(c, m: 2 * c.rows, k: 23, n: c.cols + 1, seed: 11)
         let (a2, b2) = Self.gemm(c, m: c.rows, k: 7, n: c.cols, seed: 12)
         for (point, cycles) in [(1, 1), (4, 1), (8, 2), (14, 1), (c.rows + c.cols, 1), (30, 1), (60, 2), (90, 1)] {

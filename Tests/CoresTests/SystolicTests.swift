@@ -1,8 +1,9 @@
 import Cores
 import Cosim
 import Golden
+import Runtime
 import Testing
-@testable import Verification
+import Verification
 
 /// The systolic array in Verilator against the golden GEMM model (docs/SYSTOLIC.md).
 @Suite("Systolic array")
@@ -27,7 +28,7 @@ struct SystolicTests {
 
     @Test("random and corner GEMMs match the golden model bit for bit, cycles match the formula", arguments: designs)
     func gemms(_ c: SystolicConfig) throws {
-        let h = try SystolicHarness(c)
+        let h = try GEMMCheck(c)
         var g = SplitMix64(seed: UInt64(c.rows * 100 + c.cols))
         for (m, n, k) in Self.shapes(c) {
             let a = SystolicHarness.random(rows: m, cols: k, c.a.golden, &g)
@@ -44,7 +45,7 @@ struct SystolicTests {
     @Test("the corner GEMM saturates C at both ends")
     func saturation() throws {
         let c = SystolicConfig(rows: 2, cols: 2, rounding: .nearest)
-        let h = try SystolicHarness(c)
+        let h = try GEMMCheck(c)
         let (a, b) = h.cornerCase(m: 4, k: 16, n: 4, seed: 1)
         // Row 0 of A is all minimum: times column 0 of B (all minimum) it is far above the
         // output maximum, times column 1 (all maximum) far below the minimum: 16 products of
@@ -61,7 +62,7 @@ struct SystolicTests {
     @Test("back-to-back tiles overlap the drain: each extra tile costs max(K, R) cycles")
     func tilesOverlap() throws {
         let c = SystolicConfig(rows: 4, cols: 4, rounding: .truncate)
-        let h = try SystolicHarness(c)
+        let h = try GEMMCheck(c)
         var g = SplitMix64(seed: 3)
         for k in [2, 4, 9] {
             var previous: Int?
@@ -79,7 +80,7 @@ struct SystolicTests {
     @Test("a slow consumer (C ready 30% of cycles) loses nothing")
     func backpressure() throws {
         let c = SystolicConfig(rows: 3, cols: 2, rounding: .stochastic, seed: 77)
-        let h = try SystolicHarness(c)
+        let h = try GEMMCheck(c)
         var g = SplitMix64(seed: 8)
         for k in [1, 3, 20] {
             let a = SystolicHarness.random(rows: 10, cols: k, c.a.golden, &g)

@@ -1,5 +1,6 @@
 @testable import Cosim
 import Foundation
+import Runtime
 import Testing
 
 // These tests need Verilator. They never skip: without it they fail with
@@ -46,7 +47,7 @@ import Testing
         let sim = try Simulation(TestDesigns.counter, record: false, initialState: .zero)
         defer { sim.close() }
         let cycles = 200_000
-        var rng = SplitMix64(state: 42)
+        var rng = SplitMix64(seed: 42)
         var values = [UInt64]()
         values.reserveCapacity(cycles * 3)
         var expected = [UInt64]()
@@ -180,7 +181,7 @@ import Testing
     @Test func everyWidthClass() throws {
         let sim = try Simulation(TestDesigns.mix, initialState: .zero)
         defer { sim.close() }
-        var rng = SplitMix64(state: 7)
+        var rng = SplitMix64(seed: 7)
         let m100 = UInt128.mask(100)
         for trial in 0..<50 {
             let a8 = rng.next() & 0xFF, b16 = rng.next() & 0xFFFF, c32 = rng.next() & 0xFFFF_FFFF
@@ -233,7 +234,7 @@ import Testing
         let sim = try Simulation(TestDesigns.mix, initialState: .zero)
         defer { sim.close() }
         let m100 = UInt128.mask(100)
-        var rng = SplitMix64(state: 99)
+        var rng = SplitMix64(seed: 99)
         let cycles = 1000
         var rows = [[UInt64]]()
         var expected = [[UInt64]]()

@@ -1,5 +1,6 @@
 @testable import Cosim
 import Foundation
+import Runtime
 import Testing
 
 // Stream mode (valid/ready handshakes inside the driver). These tests need
@@ -144,7 +145,7 @@ enum StreamDesigns {
         defer { sim.close() }
         try reset(sim)
         let n = 100_000
-        var rng = SplitMix64(state: 5)
+        var rng = SplitMix64(seed: 5)
         let beats = (0..<n).map { _ in rng.next() & 0xFFFF_FFFF }
         let pattern = ReadyPattern.random(probability: probability, seed: 1234)
         let maxCycles = 20 * n
@@ -228,7 +229,7 @@ enum StreamDesigns {
         let sim = try Simulation(StreamDesigns.join2, record: false, initialState: .zero)
         defer { sim.close() }
         let n = 50_000
-        var rng = SplitMix64(state: 11)
+        var rng = SplitMix64(seed: 11)
         let m100 = UInt128.mask(100)
         var aBeats = [UInt64](), bBeats = [UInt64](), expected = [UInt64]()
         for k in 0..<n {

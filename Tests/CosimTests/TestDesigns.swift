@@ -75,18 +75,6 @@ enum TestDesigns {
         ])
 }
 
-/// A small deterministic generator (splitmix64) for stimulus.
-struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 extension UInt128 {
     static func mask(_ bits: Int) -> UInt128 { bits >= 128 ? ~0 : (UInt128(1) << bits) - 1 }
     var words: [UInt64] { [UInt64(truncatingIfNeeded: self), UInt64(truncatingIfNeeded: self >> 64)] }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Golden
+import Runtime
 
 /// Expectations here come from hand arithmetic, from the naive triple loop and wrap below (written
 /// for the tests, sharing nothing with GEMMModel), or from the already-tested LFSRModel and
@@ -100,7 +101,7 @@ struct GEMMTests {
     @Test("multiply equals the naive triple loop on random operands", arguments: 0..<formatPairs.count)
     func fastPathMatchesNaive(pair: Int) {
         let (fa, fb) = Self.formatPairs[pair]
-        var g = SplitMix64(state: UInt64(pair) &* 0x9E37 &+ 11)
+        var g = SplitMix64(seed: UInt64(pair) &* 0x9E37 &+ 11)
         for (m, k, n) in [(7, 33, 9), (1, 1, 1), (16, 64, 17), (3, 300, 5)] {
             let a = Self.randomMatrix(m, k, fa, &g), b = Self.randomMatrix(k, n, fb, &g)
             let signed = fa.isSigned || fb.isSigned
@@ -114,7 +115,7 @@ struct GEMMTests {
 
     @Test("int8Product equals the naive loop (a 64x96x80 random product)")
     func int8ProductMatchesNaive() {
-        var g = SplitMix64(state: 77)
+        var g = SplitMix64(seed: 77)
         let a = Self.randomMatrix(64, 96, Self.s(8), &g), b = Self.randomMatrix(96, 80, Self.s(8), &g)
         let got = GEMMModel.int8Product(Matrix(a).map { Int8($0) }, Matrix(b).map { Int8($0) })
         #expect(got.map { Int128($0) } == Matrix(Self.naive(a, b)))
@@ -169,7 +170,7 @@ struct GEMMTests {
     @Test("tiled accumulators equal the untiled product (M, N, K not multiples of R, C)",
           arguments: [(2, 3, 5, 7, 4), (1, 1, 3, 2, 5), (8, 8, 5, 7, 4), (3, 2, 9, 4, 1), (4, 4, 8, 8, 6)])
     func tiling(shape: (r: Int, c: Int, m: Int, n: Int, k: Int)) {
-        var g = SplitMix64(state: UInt64(shape.m * 100 + shape.n * 10 + shape.k))
+        var g = SplitMix64(seed: UInt64(shape.m * 100 + shape.n * 10 + shape.k))
         let a = Self.randomMatrix(shape.m, shape.k, Self.s(8), &g), b = Self.randomMatrix(shape.k, shape.n, Self.s(8), &g)
         var array = SystolicModel(rows: shape.r, cols: shape.c, a: Self.s(8), b: Self.s(8), output: Self.s(8, -4),
                                   mode: .nearest, lfsrWidth: 8, seed: 1)
@@ -190,7 +191,7 @@ struct GEMMTests {
         var array = SystolicModel(rows: 2, cols: 2, a: Self.s(8, 2), b: Self.s(8, 2), output: Self.s(8, 0),
                                   mode: .stochastic, lfsrWidth: 8, seed: 5)
         #expect(array.lfsrStates == seeds)
-        var g = SplitMix64(state: 3)
+        var g = SplitMix64(seed: 3)
         let a = Self.randomMatrix(3, 3, Self.s(8, 2), &g), b = Self.randomMatrix(3, 3, Self.s(8, 2), &g)
         _ = array.gemm(a: Matrix(a), b: Matrix(b))
         // 3x3 on 2x2: 4 tiles, 2 draws each.
@@ -209,7 +210,7 @@ struct GEMMTests {
         // s<8,2> x s<8,2> -> acc FL 4 -> s<12,0>: D = 4. R = 2, C = 3 over a 5x4 by 4x7 GEMM.
         // The output is wide enough that almost nothing saturates, so every draw shows.
         let rows = 2, cols = 3, m = 5, k = 4, n = 7, d = 4
-        var g = SplitMix64(state: 99)
+        var g = SplitMix64(seed: 99)
         let a = Self.randomMatrix(m, k, Self.s(8, 2), &g), b = Self.randomMatrix(k, n, Self.s(8, 2), &g)
         let exact = Self.naive(a, b)
         // Column seeds for seed 1, width 8: 1, 1 + 7919 mod 255 = 15, 1 + 15838 mod 255 = 29.
@@ -238,7 +239,7 @@ struct GEMMTests {
     @Test("truncate and nearest equal Rounding.shiftRight + saturate of the exact product", arguments: [RoundingMode.truncate, .nearest])
     func deterministicModes(mode: RoundingMode) {
         // s<8,3> x s<8,3> -> acc FL 6 -> s<8,-2>: D = 8; a 16x20 by 20x12 product saturates now and then.
-        var g = SplitMix64(state: 1234)
+        var g = SplitMix64(seed: 1234)
         let a = Self.randomMatrix(16, 20, Self.s(8, 3), &g), b = Self.randomMatrix(20, 12, Self.s(8, 3), &g)
         var array = SystolicModel(rows: 4, cols: 5, a: Self.s(8, 3), b: Self.s(8, 3), output: Self.s(8, -2),
                                   mode: mode, lfsrWidth: 3, seed: 1)
@@ -260,7 +261,7 @@ struct GEMMTests {
     @Test("bias over a 64x64x64 GEMM: truncation about -1/2 LSB, stochastic and nearest about 0")
     func bias() throws {
         // s<8,4> x s<8,4> -> acc FL 8 -> s<16,0>: D = 8, |result| < 2^12, no saturation.
-        var g = SplitMix64(state: 2024)
+        var g = SplitMix64(seed: 2024)
         let a = Self.randomMatrix(64, 64, Self.s(8, 4), &g), b = Self.randomMatrix(64, 64, Self.s(8, 4), &g)
         let exact = Self.naive(a, b).flatMap { $0 }
         var bias: [RoundingMode: Double] = [:]

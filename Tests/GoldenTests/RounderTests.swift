@@ -1,17 +1,6 @@
 import Testing
 import Golden
-
-/// SplitMix64: a seeded generator, so the statistics tests are reproducible.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+import Runtime
 
 struct RounderTests {
     static let s16_4 = FixedFormat(wordLength: 16, fracLength: 4, signed: true)
@@ -98,7 +87,7 @@ struct RounderTests {
         let input = FixedFormat(wordLength: 24, fracLength: 8, signed: true)
         let output = FixedFormat(wordLength: 17, fracLength: 0, signed: true)
         var rounder = RounderModel(input: input, output: output, mode: mode, lfsrWidth: lfsrWidth, seed: seed)
-        var rng = SplitMix64(state: 0x1234_5678)
+        var rng = SplitMix64(seed: 0x1234_5678)
         var sum = 0.0
         for _ in 0..<samples {
             let x = Int128(Int64.random(in: -(1 << 23)..<(1 << 23), using: &rng))

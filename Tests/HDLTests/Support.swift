@@ -64,23 +64,6 @@ func roundShift(_ x: Int, _ d: Int, nearest: Bool) -> Int {
     return rem > half || (rem == half && q & 1 == 1) ? q + 1 : q
 }
 
-/// Simple deterministic generator (SplitMix64), so failures reproduce.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func value(width: Int, signed: Bool) -> Int {
-        let raw = Int(truncatingIfNeeded: next() & ((1 << UInt64(width)) - 1))
-        return wrap(raw, width: width, signed: signed)
-    }
-}
-
 // MARK: Reference evaluator of the primitive graph
 
 /// Computes node values from input values by the primitive operations' bit-pattern meaning,

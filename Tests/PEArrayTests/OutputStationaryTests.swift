@@ -3,8 +3,8 @@ import Cores
 import Cosim
 import Golden
 import HDL
+import Runtime
 import Testing
-import Verification
 import Verilog
 
 /// Output stationary co-simulated: each design runs several layers (one Verilator build per

@@ -2,8 +2,8 @@ import Conv
 import Cores
 import Cosim
 import Golden
+import Runtime
 import Testing
-import Verification
 
 /// A convolution layer abandoned part-way and reset for one cycle leaves every dataflow's
 /// array as good as new: the next layer is exact and its counters start from zero.

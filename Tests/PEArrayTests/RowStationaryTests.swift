@@ -4,8 +4,8 @@ import Cosim
 import Foundation
 import Golden
 import HDL
+import Runtime
 import Testing
-import Verification
 import Verilog
 
 /// The row-stationary array (docs/dataflows/RS.md) co-simulated against the golden model:

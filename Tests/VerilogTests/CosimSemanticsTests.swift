@@ -2,6 +2,7 @@ import Testing
 import HDL
 import Verilog
 import Cosim
+import Runtime
 
 // Operator semantics in Verilator. The gallery (Gallery.swift) puts every operator on mixed
 // shapes; the emitted Verilog is simulated on many input vectors and every output is compared
@@ -9,16 +10,9 @@ import Cosim
 // promotion in mixed comparisons, truncated products, shifts of the wrong kind), some vector
 // would disagree here.
 
-/// Deterministic generator (SplitMix64), so a failure names a reproducible vector.
-private struct SplitMix {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// Draws from the project's generator (Runtime's SplitMix64), so a failure names a
+/// reproducible vector.
+private extension SplitMix64 {
     mutating func value(_ s: Shape) -> Int {
         let raw = Int(next() & ((1 << UInt64(s.width)) - 1))
         return s.isSigned && raw >= 1 << (s.width - 1) ? raw - (1 << s.width) : raw
@@ -66,7 +60,7 @@ struct CosimSemanticsTests {
 
     static func vectors() -> [GalleryInputs] {
         let shapes = GalleryInputs.shapes
-        var rng = SplitMix(state: 0x5EED_0F_6A11_E2)
+        var rng = SplitMix64(seed: 0x5EED_0F_6A11_E2)
         var out: [GalleryInputs] = []
         func random() -> GalleryInputs {
             var v = GalleryInputs()
@@ -152,7 +146,7 @@ struct CosimSemanticsTests {
         let top = try Self.bench()
         let sim = try Simulation(try cosimDesign(top, clock: "tick"))
         defer { sim.close() }
-        var rng = SplitMix(state: 77)
+        var rng = SplitMix64(seed: 77)
         for _ in 0..<40 {
             var v = GalleryInputs()
             for (n, s) in GalleryInputs.shapes {
@@ -202,7 +196,7 @@ struct CosimSemanticsTests {
         var sum: Int? = nil
         var mem = [Int?](repeating: nil, count: 64)
         var rdata: Int? = nil
-        var rng = SplitMix(state: 2024)
+        var rng = SplitMix64(seed: 2024)
 
         let inputs = ["rst", "en", "p", "q", "we", "re", "waddr", "raddr", "wdata"]
         var rows: [[UInt64]] = []

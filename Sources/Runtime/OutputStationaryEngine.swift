@@ -139,8 +139,3 @@ final class ColumnRounders {
         return out
     }
 }
-
-extension ErrorSummary {
-    /// Error statistics of `actual` against `reference` (e.g. a layer against ConvModel.real).
-    public init(reference: [Double], actual: [Double]) { self.init(ErrorStats(reference: reference, actual: actual)) }
-}

@@ -4,6 +4,8 @@ import Cores
 import Foundation
 import Golden
 import HDL
+import Runtime
+import Verification
 import Verilog
 
 /// Performance figures printed by `make bench`. Measured, never asserted in tests.
@@ -108,7 +110,7 @@ public enum Benchmarks {
             let (built, buildSeconds) = try time { try Verilator.build(design) }
             lines.append(String(format: "verilator build systolic %dx%d: %.1f s (%@)", size, size,
                                 built.cacheHit ? built.buildSeconds : buildSeconds, built.cacheHit ? "cached; time of the original build" : "cold"))
-            let h = try SystolicHarness(c, record: false)
+            let h = try GEMMCheck(c, record: false)
             var g = SplitMix64(seed: 1)
             let m = 32 * size, k = 256
             let a = SystolicHarness.random(rows: m, cols: k, c.a.golden, &g)

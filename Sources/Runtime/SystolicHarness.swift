@@ -1,0 +1,160 @@
+import Cosim
+import Cores
+import Foundation
+import Golden
+
+/// The host-side driver of docs/SYSTOLIC.md: owns one simulation of an array, kept running
+/// across GEMMs (the LFSRs carry on, as in hardware). It streams and decodes; comparing with
+/// the golden model is Verification's `GEMMCheck`.
+public final class SystolicHarness {
+    public let config: SystolicConfig
+    public let sim: Simulation
+    let fa: FixedFormat, fb: FixedFormat
+
+    public init(_ config: SystolicConfig, record: Bool = true, initialState: InitialState = .default) throws {
+        self.config = config
+        let top = try Systolic.module(config)
+        sim = try Simulation(try cosimDesign(top), record: record, initialState: initialState)
+        fa = config.a.golden
+        fb = config.b.golden
+        try reset()
+    }
+
+    deinit { sim.close() }
+
+    /// Holds `rst` for `cycles` edges, at any point of a run: the array starts over
+    /// (accumulators, FIFO, and the LFSRs from their seeds).
+    public func reset(cycles: Int = 1) throws {
+        try sim.poke("rst", 1)
+        try sim.step(cycles)
+        try sim.poke("rst", 0)
+    }
+
+    /// Starts C = A·B and abandons it after `cycles` cycles, operands and results still in
+    /// flight (for tests that reset in the middle of a GEMM).
+    public func abandon(a: Matrix<Int128>, b: Matrix<Int128>, after cycles: Int) throws {
+        _ = try deliver(a: a, b: b, maxCycles: cycles)
+    }
+
+    /// Packs `values` (`width`-bit two's-complement fields, element 0 lowest) into 64-bit words.
+    public static func pack(_ values: [Int128], width: Int, into out: inout [UInt64]) {
+        pack(values.count, width: width, into: &out) { values[$0] }
+    }
+
+    /// Packs fields `value(0)`, `value(1)`, ... `value(count - 1)` the same way, without
+    /// building an array per beat (a 32×32 GEMM streams hundreds of thousands of beats).
+    @inline(__always)
+    public static func pack(_ count: Int, width: Int, into out: inout [UInt64], _ value: (Int) -> Int128) {
+        let mask: UInt64 = width == 64 ? ~0 : (1 << UInt64(width)) - 1
+        var word: UInt64 = 0, used = 0
+        for i in 0..<count {
+            let bits = UInt64(truncatingIfNeeded: value(i)) & mask
+            word |= bits << UInt64(used)
+            used += width
+            if used >= 64 {
+                out.append(word)
+                used -= 64
+                word = used > 0 ? bits >> UInt64(width - used) : 0
+            }
+        }
+        if used > 0 { out.append(word) }
+    }
+
+    public static func field(_ words: ArraySlice<UInt64>, at: Int, width: Int, signed: Bool) -> Int128 {
+        let base = words.startIndex
+        var bits = words[base + at / 64] >> (at % 64)
+        if at % 64 + width > 64 { bits |= words[base + at / 64 + 1] << (64 - at % 64) }
+        if width < 64 { bits &= (UInt64(1) << width) - 1 }
+        let v = Int128(bits)
+        return signed && (bits >> (width - 1)) & 1 == 1 ? v - (Int128(1) << width) : v
+    }
+
+    /// What the array delivered for one GEMM: C (entries never delivered stay 0), framing
+    /// problems (missing rows, a wrong `c_last`) and the stream's timing.
+    public struct Delivery {
+        public let result: StreamResult
+        public let c: Matrix<Int128>
+        public let problems: [String]
+        /// The simulation cycle each row of C was delivered in (nil: never delivered).
+        public let rowCycles: [Int?]
+        /// From the first beat accepted to the last row delivered, inclusive.
+        public var cycles: Int { (result.lastDeliveryCycle ?? result.cycles) - (result.firstAcceptCycle ?? 0) + 1 }
+    }
+
+    /// Streams C = A·B (A: m×k, B: k×n, integers of the input formats) through the array in the
+    /// tiling order of docs/SYSTOLIC.md and decodes every row it delivers; no comparison.
+    public func deliver(a: Matrix<Int128>, b: Matrix<Int128>, ready: ReadyPattern = .always, maxCycles: Int? = nil) throws -> Delivery {
+        let (R, C) = (config.rows, config.cols)
+        let m = a.rows, k = a.cols, n = b.cols
+        let tilesM = (m + R - 1) / R, tilesN = (n + C - 1) / C
+        let wa = config.a.bits, wb = config.b.bits
+        var beats: [UInt64] = []
+        beats.reserveCapacity(tilesM * tilesN * k * ((R * wa + 63) / 64 + 1 + (C * wb + 63) / 64))
+        for tm in 0..<tilesM {
+            let rows = min(R, m - tm * R)
+            for tn in 0..<tilesN {
+                let cols = min(C, n - tn * C)
+                for p in 0..<k {
+                    Self.pack(R, width: wa, into: &beats) { i in i < rows ? a[tm * R + i, p] : 0 }
+                    beats.append(p == k - 1 ? 1 : 0)
+                    Self.pack(C, width: wb, into: &beats) { j in j < cols ? b[p, tn * C + j] : 0 }
+                }
+            }
+        }
+        let tiles = tilesM * tilesN
+        let input = StreamInput(valid: ["a_valid", "b_valid"], ready: ["a_ready", "b_ready"], data: ["a_data", "a_last", "b_data"], beats: beats)
+        let output = StreamOutput(valid: "c_valid", ready: "c_ready", data: ["c_data", "c_last"], readyPattern: ready)
+        let result = try sim.stream(inputs: [input], output: output, expectBeats: tiles * R,
+                                    maxCycles: maxCycles ?? 4 * config.expectedCycles(m: m, n: n, k: k) + 10_000, hold: ["rst": 0])
+        var problems: [String] = []
+        if !result.complete && maxCycles == nil {
+            problems.append("only \(result.deliveredBeats) of \(tiles * R) rows of C were delivered within \(result.cycles) cycles")
+        }
+        var c = Matrix<Int128>(rows: m, cols: n, repeating: 0)
+        var rowCycles = [Int?](repeating: nil, count: m * tilesN)
+        for beat in 0..<result.deliveredBeats {
+            let words = result.beat(beat)
+            let tile = beat / R, row = beat % R
+            let tm = tile / tilesN, tn = tile % tilesN
+            // Each port of a beat starts a new 64-bit word: c_last follows c_data's words.
+            let last = words[words.startIndex + (C * config.output.bits + 63) / 64] & 1
+            if last != (row == R - 1 ? 1 : 0) {
+                problems.append("tile \(tile), row \(row): c_last is \(last), expected \(row == R - 1 ? 1 : 0) (cycle \(result.deliveryCycles[beat]))")
+            }
+            let i = tm * R + row
+            guard i < m else { continue }
+            rowCycles[i * tilesN + tn] = result.startCycle + result.deliveryCycles[beat]
+            for j in 0..<C where tn * C + j < n {
+                c[i, tn * C + j] = Self.field(words, at: j * config.output.bits, width: config.output.bits, signed: config.output.signed)
+            }
+        }
+        return Delivery(result: result, c: c, problems: problems, rowCycles: rowCycles)
+    }
+
+    /// Uniformly random integers over a format's whole range.
+    public static func random(rows: Int, cols: Int, _ f: FixedFormat, _ g: inout SplitMix64) -> Matrix<Int128> {
+        Matrix(rows: rows, cols: cols) { _, _ in Int128.random(in: f.minInt...f.maxInt, using: &g) }
+    }
+
+    /// Extremes: rows of A at the minimum and maximum meet columns of B at the minimum and
+    /// maximum (the products saturate C at both ends), zero rows, and an exact rounding tie
+    /// above an even and above an odd quotient when bits are dropped.
+    public func cornerCase(m: Int, k: Int, n: Int, seed: UInt64) -> (Matrix<Int128>, Matrix<Int128>) {
+        var g = SplitMix64(seed: seed)
+        var a = Self.random(rows: m, cols: k, fa, &g)
+        var b = Self.random(rows: k, cols: n, fb, &g)
+        let d = config.dropBits
+        let half = d > 0 ? Int128(1) << (d - 1) : 1
+        for p in 0..<k {
+            if m > 0 { a[0, p] = fa.minInt }
+            if m > 1 { a[1, p] = fa.maxInt }
+            if m > 2 { a[2, p] = 0 }
+            if m > 3 { a[3, p] = p == 0 ? 1 : 0 }
+            if n > 0 { b[p, 0] = fb.minInt }
+            if n > 1 { b[p, 1] = fb.maxInt }
+            if n > 2 { b[p, 2] = p == 0 ? min(half, fb.maxInt) : 0 }      // tie above an even quotient
+            if n > 3 { b[p, 3] = p == 0 ? min(3 * half, fb.maxInt) : 0 }  // tie above an odd quotient
+        }
+        return (a, b)
+    }
+}
