@@ -214,10 +214,17 @@ struct ModuleWriter {
     /// written where they are read, with no declaration: `8'h0`, `SEED`, `state_q[14:0]`.
     func isInline(_ s: Signal) -> Bool {
         switch s.op {
-        case .constant: return s.name == nil
+        case .constant: return isInlineConstant(s)
         case .parameter: return true
         default: return inlineSlice(s) != nil
         }
+    }
+
+    /// Unnamed constants up to 127 bits are literals in place; a wider one keeps its wire, so
+    /// that a slice of it can select from a name.
+    func isInlineConstant(_ s: Signal) -> Bool {
+        if case .constant = s.op { return s.name == nil && s.width <= 127 }
+        return false
     }
 
     /// For an unnamed slice written in place: the signal it selects from (never a literal) and
@@ -226,7 +233,7 @@ struct ModuleWriter {
         guard s.name == nil, case .slice(let a, let hi, let lo) = s.op, !(lo == 0 && hi == a.width - 1) else { return nil }
         let source = aliasSource(a) ?? a
         if let inner = inlineSlice(source) { return (inner.base, inner.lo + hi, inner.lo + lo) }
-        if case .constant = source.op, source.name == nil { return nil }
+        if case .constant = source.op, isInlineConstant(source) { return nil }
         return (source, hi, lo)
     }
 
@@ -234,7 +241,7 @@ struct ModuleWriter {
     func ref(_ s: Signal) -> String {
         if let source = aliasSource(s) { return ref(source) }
         switch s.op {
-        case .constant(let v) where s.name == nil: return literal(v, s.width)
+        case .constant(let v) where isInlineConstant(s): return literal(v, s.width)
         case .parameter(let name): return name
         default: break
         }
@@ -268,7 +275,7 @@ struct ModuleWriter {
     mutating func use(_ s: Signal, _ lo: Int? = nil, _ hi: Int? = nil) {
         if let source = aliasSource(s) { return use(source, lo, hi) }
         switch s.op {
-        case .constant where s.name == nil: return
+        case .constant where isInlineConstant(s): return
         case .parameter: return
         default: break
         }
@@ -402,7 +409,7 @@ struct ModuleWriter {
     /// A declared slice: of a literal, its value; otherwise one select of a declared signal.
     mutating func sliceText(_ a: Signal, _ hi: Int, _ lo: Int) -> String {
         let source = aliasSource(a) ?? a
-        if case .constant(let v) = source.op, source.name == nil, source.width <= 127 {
+        if case .constant(let v) = source.op, isInlineConstant(source) {
             let w = hi - lo + 1
             let mask: Int128 = w >= 127 ? Int128.max : (Int128(1) << w) - 1
             return literal((v >> lo) & mask, w)
