@@ -80,7 +80,9 @@ public struct Batch {
     public func verilator(_ top: ModuleDefinition, sources: [String: String]) throws -> [[[UInt64]]] {
         let ports = top.ports.map { PortSpec(name: $0.name, width: $0.shape.width, direction: $0.direction == .input ? .input : .output) }
         let design = CosimDesign(top: top.name, sources: sources, ports: ports)
-        let sim = try Simulation(design, record: false)
+        // Zero power-up state, as the in-process simulator and the Icarus testbench start (the
+        // Cosim default is random since the reset work).
+        let sim = try Simulation(design, record: false, initialState: .zero)
         defer {
             sim.close()
             // Each batch is new: keep the cache from filling up with models nobody asks for again.
