@@ -8,29 +8,25 @@ module mac_s8f0_s8f0_acc26 (
     input  wire clear,
     output wire [25:0] acc
 );
-    reg  [25:0] acc_q;
-    wire [7:0] _const;
-    wire [7:0] _mux;
-    wire [15:0] _ext;
-    wire [15:0] _ext_1;
-    wire [15:0] product;
-    wire [25:0] _ext_2;
-    wire [25:0] _const_1;
-    wire [25:0] _mux_1;
-    wire [25:0] sum;
-    wire _or;
-    wire [25:0] _mux_2;
-    always @(posedge clk) acc_q <= rst ? 26'h0 : _mux_2;
-    assign _const = 8'h0;
-    assign _mux = en ? a : _const;
-    assign _ext = $signed({_mux, {8{1'b0}}}) >>> 8;
-    assign _ext_1 = $signed({b, {8{1'b0}}}) >>> 8;
-    assign product = $signed(_ext) * $signed(_ext_1);
-    assign _ext_2 = $signed({product, {10{1'b0}}}) >>> 10;
-    assign _const_1 = 26'h0;
-    assign _mux_1 = clear ? _const_1 : acc_q;
-    assign sum = _mux_1 + _ext_2;
-    assign _or = en | clear;
-    assign _mux_2 = _or ? sum : acc_q;
-    assign acc = acc_q;
+    reg  [25:0] acc_q;  // Cores/MAC.swift:63
+    wire [7:0] _product_T;  // Cores/MAC.swift:67
+    wire [15:0] _product_T_1;  // Cores/MAC.swift:67
+    wire [15:0] _product_T_2;  // Cores/MAC.swift:67
+    wire [15:0] product;  // Cores/MAC.swift:67
+    wire [25:0] _sum_T;  // Cores/MAC.swift:70
+    wire [25:0] _sum_T_1;  // Cores/MAC.swift:70
+    wire [25:0] sum;  // Cores/MAC.swift:70
+    wire _acc_q_T;  // Cores/MAC.swift:63
+    wire [25:0] _acc_q_T_1;  // Cores/MAC.swift:63
+    always @(posedge clk) acc_q <= rst ? 26'h0 : _acc_q_T_1;  // Cores/MAC.swift:71
+    assign _product_T = en ? a : 8'h0;  // Cores/MAC.swift:67
+    assign _product_T_1 = $signed({_product_T, {8{1'b0}}}) >>> 8;  // Cores/MAC.swift:67
+    assign _product_T_2 = $signed({b, {8{1'b0}}}) >>> 8;  // Cores/MAC.swift:67
+    assign product = $signed(_product_T_1) * $signed(_product_T_2);  // Cores/MAC.swift:67
+    assign _sum_T = $signed({product, {10{1'b0}}}) >>> 10;  // Cores/MAC.swift:70
+    assign _sum_T_1 = clear ? 26'h0 : acc_q;  // Cores/MAC.swift:70
+    assign sum = _sum_T_1 + _sum_T;  // Cores/MAC.swift:70
+    assign _acc_q_T = en | clear;  // Cores/MAC.swift:63
+    assign _acc_q_T_1 = _acc_q_T ? sum : acc_q;  // Cores/MAC.swift:63
+    assign acc = acc_q;  // Cores/MAC.swift:72
 endmodule

@@ -9,51 +9,43 @@ module fifo_w65_d64 (
     output wire out_valid,
     output wire [64:0] out_data
 );
-    reg  [6:0] wr_ptr;
-    reg  [6:0] rd_ptr;
-    wire [6:0] used;
-    wire [6:0] _const;
-    wire _eq;
-    wire _eq_1;
-    wire _not;
-    wire push;
-    wire _not_1;
-    wire pop;
-    wire [5:0] _bits;
-    wire [6:0] _ext;
-    wire [6:0] _add;
-    wire [6:0] _ext_1;
-    wire [6:0] _add_1;
-    wire _not_2;
-    wire _not_3;
-    wire [64:0] _const_1;
-    wire [5:0] _bits_1;
-    wire [64:0] _rd;
-    wire [64:0] _mux;
-    reg  [64:0] entries [0:63];
-    always @(posedge clk) wr_ptr <= rst ? 7'h0 : _add;
-    always @(posedge clk) rd_ptr <= rst ? 7'h0 : _add_1;
-    assign used = wr_ptr - rd_ptr;
-    assign _const = 7'h40;
-    assign _eq = used == _const;
-    assign _eq_1 = wr_ptr == rd_ptr;
-    assign _not = ~_eq;
-    assign push = in_valid & _not;
-    assign _not_1 = ~_eq_1;
-    assign pop = _not_1 & out_ready;
-    assign _bits = wr_ptr[5:0];
-    assign _ext = {{6{1'b0}}, push};
-    assign _add = wr_ptr + _ext;
-    assign _ext_1 = {{6{1'b0}}, pop};
-    assign _add_1 = rd_ptr + _ext_1;
-    assign _not_2 = ~_eq;
-    assign _not_3 = ~_eq_1;
-    assign _const_1 = 65'h0;
-    assign _bits_1 = rd_ptr[5:0];
-    assign _rd = entries[_bits_1];
-    assign _mux = _eq_1 ? _const_1 : _rd;
-    always @(posedge clk) if (push) entries[_bits] <= in_data;
-    assign in_ready = _not_2;
-    assign out_valid = _not_3;
-    assign out_data = _mux;
+    reg  [6:0] wr_ptr;  // Cores/FIFO.swift:30
+    reg  [6:0] rd_ptr;  // Cores/FIFO.swift:31
+    wire [6:0] used;  // Cores/FIFO.swift:32
+    wire _in_ready_T;  // Cores/FIFO.swift:41
+    wire _out_valid_T;  // Cores/FIFO.swift:42
+    wire _push_T;  // Cores/FIFO.swift:35
+    wire push;  // Cores/FIFO.swift:35
+    wire _pop_T;  // Cores/FIFO.swift:36
+    wire pop;  // Cores/FIFO.swift:36
+    wire [6:0] _wr_ptr_T;  // Cores/FIFO.swift:30
+    wire [6:0] _wr_ptr_T_1;  // Cores/FIFO.swift:30
+    wire [6:0] _rd_ptr_T;  // Cores/FIFO.swift:31
+    wire [6:0] _rd_ptr_T_1;  // Cores/FIFO.swift:31
+    wire _in_ready_T_1;  // Cores/FIFO.swift:41
+    wire _out_valid_T_1;  // Cores/FIFO.swift:42
+    wire [64:0] _out_data_T;  // Cores/FIFO.swift:45
+    wire [64:0] _out_data_T_1;  // Cores/FIFO.swift:45
+    reg  [64:0] entries [0:63];  // Cores/FIFO.swift:37
+    always @(posedge clk) wr_ptr <= rst ? 7'h0 : _wr_ptr_T_1;  // Cores/FIFO.swift:39
+    always @(posedge clk) rd_ptr <= rst ? 7'h0 : _rd_ptr_T_1;  // Cores/FIFO.swift:40
+    assign used = wr_ptr - rd_ptr;  // Cores/FIFO.swift:32
+    assign _in_ready_T = used == 7'h40;  // Cores/FIFO.swift:41
+    assign _out_valid_T = wr_ptr == rd_ptr;  // Cores/FIFO.swift:42
+    assign _push_T = ~_in_ready_T;  // Cores/FIFO.swift:35
+    assign push = in_valid & _push_T;  // Cores/FIFO.swift:35
+    assign _pop_T = ~_out_valid_T;  // Cores/FIFO.swift:36
+    assign pop = _pop_T & out_ready;  // Cores/FIFO.swift:36
+    assign _wr_ptr_T = {{6{1'b0}}, push};  // Cores/FIFO.swift:30
+    assign _wr_ptr_T_1 = wr_ptr + _wr_ptr_T;  // Cores/FIFO.swift:30
+    assign _rd_ptr_T = {{6{1'b0}}, pop};  // Cores/FIFO.swift:31
+    assign _rd_ptr_T_1 = rd_ptr + _rd_ptr_T;  // Cores/FIFO.swift:31
+    assign _in_ready_T_1 = ~_in_ready_T;  // Cores/FIFO.swift:41
+    assign _out_valid_T_1 = ~_out_valid_T;  // Cores/FIFO.swift:42
+    assign _out_data_T = entries[rd_ptr[5:0]];  // Cores/FIFO.swift:45
+    assign _out_data_T_1 = _out_valid_T ? 65'h0 : _out_data_T;  // Cores/FIFO.swift:45
+    always @(posedge clk) if (push) entries[wr_ptr[5:0]] <= in_data;  // Cores/FIFO.swift:37
+    assign in_ready = _in_ready_T_1;  // Cores/FIFO.swift:41
+    assign out_valid = _out_valid_T_1;  // Cores/FIFO.swift:42
+    assign out_data = _out_data_T_1;  // Cores/FIFO.swift:45
 endmodule

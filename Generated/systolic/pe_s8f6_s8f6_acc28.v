@@ -8,30 +8,26 @@ module pe_s8f6_s8f6_acc28 (
     output wire [7:0] b_out,
     output wire [27:0] res_out
 );
-    reg  [27:0] acc_q;
-    wire [31:0] _ext;
-    wire [31:0] _ext_1;
-    wire [31:0] product;
-    wire [27:0] _bits;
-    wire [27:0] sum;
-    wire [27:0] _const;
-    wire [27:0] _mux;
-    reg  [7:0] a_q;
-    reg  [7:0] b_q;
-    reg  [27:0] res_q;
-    always @(posedge clk) acc_q <= _mux;
-    assign _ext = $signed({a_in, {24{1'b0}}}) >>> 24;
-    assign _ext_1 = $signed({b_in, {24{1'b0}}}) >>> 24;
-    assign product = $signed(_ext) * $signed(_ext_1);
-    assign _bits = product[27:0];
-    assign sum = acc_q + _bits;
-    assign _const = 28'h0;
-    assign _mux = restart ? _const : sum;
-    always @(posedge clk) a_q <= a_in;
-    always @(posedge clk) b_q <= b_in;
-    always @(posedge clk) if (restart) res_q <= sum;
-    assign a_out = a_q;
-    assign b_out = b_q;
-    assign res_out = res_q;
+    reg  [27:0] acc_q;  // Cores/Systolic.swift:182
+    wire [31:0] _product_T;  // Cores/Systolic.swift:187
+    wire [31:0] _product_T_1;  // Cores/Systolic.swift:187
+    wire [31:0] product;  // Cores/Systolic.swift:187
+    wire [27:0] sum;  // Cores/Systolic.swift:189
+    wire [27:0] _acc_q_T;  // Cores/Systolic.swift:182
+    reg  [7:0] a_q;  // Cores/Systolic.swift:192
+    reg  [7:0] b_q;  // Cores/Systolic.swift:193
+    reg  [27:0] res_q;  // Cores/Systolic.swift:194
+    always @(posedge clk) acc_q <= _acc_q_T;  // Cores/Systolic.swift:190
+    assign _product_T = $signed({a_in, {24{1'b0}}}) >>> 24;  // Cores/Systolic.swift:187
+    assign _product_T_1 = $signed({b_in, {24{1'b0}}}) >>> 24;  // Cores/Systolic.swift:187
+    assign product = $signed(_product_T) * $signed(_product_T_1);  // Cores/Systolic.swift:187
+    assign sum = acc_q + product[27:0];  // Cores/Systolic.swift:189
+    assign _acc_q_T = restart ? 28'h0 : sum;  // Cores/Systolic.swift:182
+    always @(posedge clk) a_q <= a_in;  // Cores/Systolic.swift:192
+    always @(posedge clk) b_q <= b_in;  // Cores/Systolic.swift:193
+    always @(posedge clk) if (restart) res_q <= sum;  // Cores/Systolic.swift:194
+    assign a_out = a_q;  // Cores/Systolic.swift:192
+    assign b_out = b_q;  // Cores/Systolic.swift:193
+    assign res_out = res_q;  // Cores/Systolic.swift:194
     wire _unused_ok = &{1'b0, product[31:28], 1'b0};
 endmodule

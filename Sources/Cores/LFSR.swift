@@ -13,7 +13,8 @@ public struct LFSRConfig: Hashable, Sendable, Codable {
         self.seed = seed
     }
 
-    public var moduleName: String { "lfsr\(width)_seed\(String(seed, radix: 16))" }
+    /// The seed is the module's `SEED` parameter (default `seed`), so one module serves every seed.
+    public var moduleName: String { "lfsr\(width)" }
 
     public func validate() throws {
         try require(Self.widths.contains(width), "width", width, "\(Self.widths.lowerBound)...\(Self.widths.upperBound)")
@@ -33,16 +34,22 @@ public enum LFSR {
         28: [28, 25], 29: [29, 27], 30: [30, 6, 4, 1], 31: [31, 28], 32: [32, 22, 2, 1],
     ]
 
-    /// Ports: `en` in (step when high); `state` out. `rst` reloads the seed.
+    /// The parameter that holds the seed: set it per instance with `seedParameter(_:_:in:)`.
+    public static let seedParameterName = "SEED"
+
+    /// Ports: `en` in (step when high); `state` out. `rst` reloads the seed, the `SEED`
+    /// parameter (default `c.seed`).
     public static func module(_ c: LFSRConfig) throws -> ModuleDefinition {
         try c.validate()
         return try ModuleDefinition.define(c.moduleName) { m in
+            let seed = m.parameter(seedParameterName, .unsigned(c.width), default: Int128(c.seed))
             let en = m.input("en", .bit)
-            let state = m.register("state_q", .unsigned(c.width), reset: Int128(c.seed), enable: en)
+            let state = m.register("state_q", .unsigned(c.width), reset: seed, enable: en)
             let tapBits = taps[c.width]!.map { state.bit($0 - 1) }
             let feedback = tapBits.dropFirst().reduce(tapBits[0]) { $0 ^ $1 }
             let shifted = cat(state.bits(c.width - 2, 0), feedback)
-            // The all-zero state would repeat forever; it can only come from a fault, so leave it.
+            // The all-zero state would repeat forever; it can only come from a fault, so leave it
+            // (to 1, not the seed, as the golden model does).
             let isZero = state .== 0
             state.assign(mux(isZero, m.constant(1, state.shape), shifted))
             m.output("state", state)

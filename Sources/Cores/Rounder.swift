@@ -25,7 +25,8 @@ public struct RounderConfig: Hashable, Sendable, Codable {
 
     public var moduleName: String {
         let base = "round_\(input.tag)_to_\(output.tag)_\(rounding)"
-        return rounding == .stochastic ? base + "_lfsr\(lfsr.width)_seed\(String(lfsr.seed, radix: 16))" : base
+        // The seed is a parameter (see `Rounder.parameters`), so one module serves every column.
+        return rounding == .stochastic ? base + "_lfsr\(lfsr.width)" : base
     }
 
     public func validate() throws {
@@ -41,12 +42,22 @@ public struct RounderConfig: Hashable, Sendable, Codable {
 }
 
 public enum Rounder {
+    /// The parameters that give one instance of `Rounder.module(c)` its own LFSR seed: none
+    /// unless the rounding is stochastic.
+    public static func parameters(_ c: RounderConfig, seed: UInt64, in m: ModuleBuilder) -> [String: Signal] {
+        guard c.rounding == .stochastic else { return [:] }
+        return [LFSR.seedParameterName: m.constant(Int128(seed), .unsigned(c.lfsr.width))]
+    }
+
     /// Ports: `in_valid`, `x` in; `out_valid`, `y` out. The result appears one cycle after a
     /// valid input; the LFSR steps once per valid input.
     public static func module(_ c: RounderConfig) throws -> ModuleDefinition {
         try c.validate()
         let lfsr = c.rounding == .stochastic ? try LFSR.module(c.lfsr) : nil
         return try ModuleDefinition.define(c.moduleName) { m in
+            // The LFSR's seed, passed down to it: a parameter costs no logic, unlike a seed port.
+            let seed = c.rounding == .stochastic
+                ? m.parameter(LFSR.seedParameterName, .unsigned(c.lfsr.width), default: Int128(c.lfsr.seed)) : nil
             let valid = m.input("in_valid", .bit)
             let x = m.input("x", c.input.shape)
             let mode: ShiftRounding
@@ -54,7 +65,7 @@ public enum Rounder {
             case .truncate: mode = .truncate
             case .nearest: mode = .nearestEven
             case .stochastic:
-                let rng = m.instance(lfsr!, name: "rng", ["en": valid])
+                let rng = m.instance(lfsr!, name: "rng", parameters: [LFSR.seedParameterName: seed!], ["en": valid])
                 mode = .stochastic(random: rng["state"])
             }
             let rounded = x.roundedShiftRight(by: c.dropBits, mode: mode).named("rounded")

@@ -120,10 +120,10 @@ public enum RowStationary {
     public static func module(_ c: PEArrayConfig) throws -> ModuleDefinition {
         try validate(c)
         let peDef = try pe(c)
-        let rounders = try (0..<c.cols).map { j in
-            try Rounder.module(RounderConfig(input: c.accumulator, output: c.output, rounding: c.rounding,
-                                             lfsr: LFSRConfig(width: c.lfsrWidth, seed: c.columnSeed(j))))
-        }
+        // One ROUND module for every column; each instance sets its column's seed.
+        let rounderConfig = RounderConfig(input: c.accumulator, output: c.output, rounding: c.rounding,
+                                          lfsr: LFSRConfig(width: c.lfsrWidth, seed: c.columnSeed(0)))
+        let rounderDef = try Rounder.module(rounderConfig)
         let (rows, cols, lanes) = (c.rows, c.cols, lanes(c))
         let wa = c.activation.bits, wb = c.weight.bits
         let acc = c.accumulator.shape
@@ -205,7 +205,8 @@ public enum RowStationary {
             var valids: [Signal] = []
             var outputs: [Signal] = []
             for j in 0..<cols {
-                let unit = m.instance(rounders[j], name: "round_\(j)", ["in_valid": drain & colEn.bit(j), "x": top[j]])
+                let unit = m.instance(rounderDef, name: "round_\(j)", parameters: Rounder.parameters(rounderConfig, seed: c.columnSeed(j), in: m),
+                                      ["in_valid": drain & colEn.bit(j), "x": top[j]])
                 var y = unit["y"]
                 if c.relu && c.output.signed { y = mux(y.msb, m.constant(0, y.shape), y) }
                 valids.append(unit["out_valid"])

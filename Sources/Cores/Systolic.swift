@@ -198,7 +198,8 @@ public enum Systolic {
     public static func module(_ c: SystolicConfig) throws -> ModuleDefinition {
         try c.validate()
         let peDef = try pe(c)
-        let rounders = try (0..<c.cols).map { try Rounder.module(c.rounder(column: $0)) }
+        // One ROUND module for every column; each instance sets its column's seed.
+        let rounderDef = try Rounder.module(c.rounder(column: 0))
         let fifoDef = try FIFO.module(FIFOConfig(width: c.cols * c.output.bits + 1, depth: c.fifoDepth))
         let (R, C) = (c.rows, c.cols)
         let wa = c.a.bits, wb = c.b.bits, wo = c.output.bits
@@ -304,7 +305,8 @@ public enum Systolic {
             var rounded: [Signal] = []
             var rowValid = m.constant(0, .bit)
             for j in 0..<C {
-                let unit = m.instance(rounders[j], name: "round_\(j)", ["in_valid": draining[j], "x": columnOut[j]])
+                let unit = m.instance(rounderDef, name: "round_\(j)", parameters: Rounder.parameters(c.rounder(column: j), seed: c.columnSeed(j), in: m),
+                                      ["in_valid": draining[j], "x": columnOut[j]])
                 var y = unit["y"]
                 if c.relu && c.output.signed { y = mux(y.bit(wo - 1), m.constant(0, y.shape), y).named("relu_\(j)") }
                 rounded.append(delayed(y, C - 1 - j, "deskew\(j)"))

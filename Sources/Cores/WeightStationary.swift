@@ -110,10 +110,10 @@ public enum WeightStationary {
     public static func module(_ c: PEArrayConfig) throws -> ModuleDefinition {
         try validate(c)
         let peDef = try pe(c)
-        let rounders = try (0..<c.cols).map { j in
-            try Rounder.module(RounderConfig(input: c.accumulator, output: c.output, rounding: c.rounding,
-                                             lfsr: LFSRConfig(width: c.lfsrWidth, seed: c.columnSeed(j))))
-        }
+        // One ROUND module for every column; each instance sets its column's seed.
+        let rounderConfig = RounderConfig(input: c.accumulator, output: c.output, rounding: c.rounding,
+                                          lfsr: LFSRConfig(width: c.lfsrWidth, seed: c.columnSeed(0)))
+        let rounderDef = try Rounder.module(rounderConfig)
         let (R, C) = (c.rows, c.cols)
         let wa = c.activation.bits, wb = c.weight.bits
         let acc = c.accumulator.shape
@@ -192,7 +192,8 @@ public enum WeightStationary {
                 let stored = buffer.read(address: address).reinterpretedAs(acc)
                 let total = (mux(first, m.constant(0, acc), stored) &+ bottom["psum_out"]).named("total_\(j)")
                 buffer.write(address: address, data: total.asUnsigned, enable: valid & ~last)
-                let unit = m.instance(rounders[j], name: "round_\(j)", ["in_valid": valid & last, "x": total])
+                let unit = m.instance(rounderDef, name: "round_\(j)", parameters: Rounder.parameters(rounderConfig, seed: c.columnSeed(j), in: m),
+                                      ["in_valid": valid & last, "x": total])
                 let y = unit["y"]
                 outData.append(c.relu && c.output.signed ? mux(y .< 0, m.constant(0, y.shape), y) : y)
                 outValid.append(unit["out_valid"])

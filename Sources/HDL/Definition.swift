@@ -5,9 +5,13 @@ public final class ModuleDefinition {
     public let location: SourceLocation
     /// `clk` and `rst` first (when used), then inputs and outputs in declaration order.
     public let ports: [Port]
+    /// Verilog `parameter`s: per-instance constants (such as an LFSR's seed) that cost no logic.
+    public let parameters: [ModuleParameter]
     /// Every node in creation order.
     public let signals: [Signal]
     public let outputs: [(name: String, signal: Signal)]
+    /// Where each output was declared.
+    public let outputLocations: [String: SourceLocation]
     public let memories: [Memory]
     public let instances: [Instance]
     public let usesClock: Bool
@@ -42,8 +46,10 @@ public final class ModuleDefinition {
         ports += m.inputs.map { Port(name: $0.portName!, shape: $0.shape, direction: .input) }
         ports += m.outputs.map { Port(name: $0.name, shape: $0.signal.shape, direction: .output) }
         self.ports = ports
+        parameters = m.parameters
         signals = m.signals
         outputs = m.outputs.map { ($0.name, $0.signal) }
+        outputLocations = Dictionary(m.outputs.map { ($0.name, $0.location) }, uniquingKeysWith: { a, _ in a })
         memories = m.memories
         instances = m.instances
         usesClock = m.usesClock
@@ -79,17 +85,19 @@ public final class ModuleDefinition {
     /// A structural summary, used only to tell whether two same-named definitions are the same.
     lazy var fingerprint: String = {
         var s = ports.map { "\($0.direction) \($0.name) \($0.shape)" }.joined(separator: ";")
+        s += "|param:" + parameters.map { "\($0.name) \($0.shape)=\($0.defaultValue)" }.joined(separator: ",")
         for sig in signals {
             s += "|\(sig.shape)\(sig.kind)"
             switch sig.op {
             case .constant(let v): s += "=\(v)"
+            case .parameter(let name): s += "=\(name)"
             case .binary(_, let a, let b): s += "(\(a.id),\(b.id))"
             case .mux(let c, let t, let f): s += "(\(c.id),\(t.id),\(f.id))"
             case .concat(let parts): s += "(" + parts.map { String($0.id) }.joined(separator: ",") + ")"
             case .slice(let a, let hi, let lo): s += "(\(a.id),\(hi),\(lo))"
             case .not(let a), .reduce(_, let a), .extend(let a): s += "(\(a.id))"
             case .wire(let c): s += "(\(c.driver?.id ?? -1))"
-            case .register(let r): s += "(\(r.next.driver?.id ?? -1),\(r.enable?.id ?? -1),\(r.resetValue.map { String($0) } ?? "-"))"
+            case .register(let r): s += "(\(r.next.driver?.id ?? -1),\(r.enable?.id ?? -1),\(r.resetValue.map { String($0) } ?? "-"),\(r.resetParameter ?? "-"))"
             case .instanceOutput(let i, let p): s += "(\(i.definition.name).\(p))"
             case .memoryRead(let mem, let a): s += "(\(mem.name),\(a.id))"
             case .memoryReadSync(let mem, let a, let e): s += "(\(mem.name),\(a.id),\(e?.id ?? -1))"
@@ -100,6 +108,7 @@ public final class ModuleDefinition {
         s += "|out:" + outputs.map { "\($0.name)=\($0.signal.id)" }.joined(separator: ",")
         for inst in instances {
             s += "|inst \(inst.name):\(inst.definition.name)(" + inst.inputs.map { "\($0.port)=\($0.signal.id)" }.joined(separator: ",") + ")"
+            s += "#(" + inst.parameters.map { "\($0.name)=\($0.value.id)" }.joined(separator: ",") + ")"
         }
         for mem in memories {
             s += "|mem \(mem.name) \(mem.width)x\(mem.depth):" + mem.writes.map { "\($0.enable.id),\($0.address.id),\($0.data.id)" }.joined(separator: ";")
@@ -118,7 +127,7 @@ extension Signal {
 
     public var combinationalOperands: [Signal] {
         switch op {
-        case .input, .constant, .register, .memoryReadSync: return []
+        case .input, .constant, .parameter, .register, .memoryReadSync: return []
         case .wire(let c): return c.driver.map { [$0] } ?? []
         case .not(let a), .reduce(_, let a), .extend(let a), .slice(let a, _, _): return [a]
         case .binary(_, let a, let b): return [a, b]

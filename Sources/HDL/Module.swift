@@ -1,3 +1,11 @@
+/// A Verilog `parameter` of a module: a per-instance constant with a default.
+public struct ModuleParameter: Hashable, Sendable {
+    public let name: String
+    public let shape: Shape
+    /// Two's-complement bit pattern, as for constants.
+    public let defaultValue: Int128
+}
+
 public struct Port: Hashable, Sendable {
     public enum Direction: String, Sendable { case input, output }
     public let name: String
@@ -14,6 +22,7 @@ public final class ModuleBuilder {
     var instances: [Instance] = []
     private var instanceNames: Set<String> = []
     var inputs: [Signal] = []
+    var parameters: [ModuleParameter] = []
     var outputs: [(name: String, signal: Signal, location: SourceLocation)] = []
     var diagnostics: [Diagnostic] = []
     var usesClock = false
@@ -99,6 +108,21 @@ public final class ModuleBuilder {
         }
     }
 
+    /// A module parameter (Verilog `parameter`): a constant that each instance may set (see
+    /// `instance(_:name:parameters:_:)`); a top module keeps `default`. Use it as an operand, as a
+    /// register's reset value, or to set a parameter of an instance below.
+    public func parameter(_ name: String, _ shape: Shape, default value: Int128,
+                          file: String = #fileID, line: Int = #line) -> Signal {
+        let here = SourceLocation(file: file, line: line)
+        checkWidth(shape, at: here)
+        claimPortName(name, at: here)  // parameters share the module's namespace with ports
+        if !shape.contains(value) {
+            error("default \(value) of parameter '\(name)' does not fit \(shape) (allowed \(shape.minValue)...\(shape.maxValue))", at: here)
+        }
+        parameters.append(ModuleParameter(name: name, shape: shape, defaultValue: Self.pattern(value, shape)))
+        return Signal(shape, .parameter(name), in: self, name: name, at: here)
+    }
+
     // MARK: Storage and wiring
 
     /// A wire to be driven later with `assign` (for feedback and forward references).
@@ -125,6 +149,29 @@ public final class ModuleBuilder {
         if reset != nil { _ = self.reset }
         let pattern = reset.map { Self.pattern($0, shape) }
         return Signal(shape, .register(RegisterState(enable: enable, resetValue: pattern)), in: self, name: name, at: here)
+    }
+
+    /// A register that `rst` loads with a module parameter's value (set per instance).
+    public func register(_ name: String, _ shape: Shape, reset parameter: Signal, enable: Signal? = nil,
+                         file: String = #fileID, line: Int = #line) -> Signal {
+        let here = SourceLocation(file: file, line: line)
+        checkWidth(shape, at: here)
+        checkOwnership(parameter, at: here)
+        guard case .parameter(let pname) = parameter.op, let p = parameters.first(where: { $0.name == pname }) else {
+            error("the reset of register '\(name)' must be a parameter of this module (or an integer), got \(parameter)", at: here)
+            return register(name, shape, reset: 0, enable: enable, file: file, line: line)
+        }
+        if p.shape != shape {
+            error("reset parameter '\(pname)' (\(p.shape)) of register '\(name)' must have its shape \(shape)", at: here)
+        }
+        if let e = enable {
+            checkOwnership(e, at: here)
+            if e.width != 1 { error("enable of register '\(name)' must be 1 bit, got \(e)", at: here) }
+        }
+        _ = clock
+        _ = reset
+        let state = RegisterState(enable: enable, resetValue: p.defaultValue, resetParameter: pname)
+        return Signal(shape, .register(state), in: self, name: name, at: here)
     }
 
     /// A register that samples `value` every cycle (or when `enable` is high).
@@ -162,7 +209,11 @@ public final class ModuleBuilder {
 
     /// Instantiates another module. Every input port must be connected, with its exact shape;
     /// `clk` and `rst` are connected automatically.
-    public func instance(_ definition: ModuleDefinition, name: String, _ connections: [String: Signal],
+    ///
+    /// `parameters` sets parameters of `definition` by name, each to a constant or to a parameter
+    /// of this module (of the parameter's exact shape); the others keep their defaults.
+    public func instance(_ definition: ModuleDefinition, name: String, parameters: [String: Signal] = [:],
+                         _ connections: [String: Signal],
                          file: String = #fileID, line: Int = #line) -> Instance {
         let here = SourceLocation(file: file, line: line)
         if let problem = Names.problem(with: name) { error("instance name \(problem)", at: here) }
@@ -186,6 +237,22 @@ public final class ModuleBuilder {
             error("module '\(definition.name)' has no input '\(port)' (instance '\(name)')", at: here)
         }
         let inst = Instance(name: name, definition: definition, inputs: inputs, module: self, location: here)
+        for p in definition.parameters {
+            guard let value = parameters[p.name] else { continue }
+            checkOwnership(value, at: here)
+            switch value.op {
+            case .constant, .parameter: break
+            default: error("parameter '\(p.name)' of instance '\(name)' must be a constant or a parameter of '\(self.name)', got \(value)", at: here)
+            }
+            if value.shape != p.shape {
+                error("parameter '\(p.name)' of '\(definition.name)' is \(p.shape) but instance '\(name)' sets it to \(value)", at: here)
+            }
+            inst.parameters.append((p.name, value))
+        }
+        let knownParameters = Set(definition.parameters.map(\.name))
+        for p in parameters.keys.sorted() where !knownParameters.contains(p) {
+            error("module '\(definition.name)' has no parameter '\(p)' (instance '\(name)')", at: here)
+        }
         for port in definition.ports where port.direction == .output {
             inst.outputs[port.name] = Signal(port.shape, .instanceOutput(inst, port: port.name), in: self,
                                              name: name + "_" + port.name, at: here)

@@ -12,6 +12,7 @@ public enum ReduceOp: String, Sendable { case and, or, xor }
 public enum Op {
     case input(String)
     case constant(Int128)                       // two's-complement bit pattern of the signal's width (<= 127 bits)
+    case parameter(String)                      // a module parameter: constant within one instance, set per instance
     case wire(Connection)
     case register(RegisterState)
     case not(Signal)
@@ -36,9 +37,12 @@ public final class RegisterState {
     public let next = Connection()
     public let enable: Signal?
     public let resetValue: Int128?   // nil: no reset
-    init(enable: Signal?, resetValue: Int128?) {
+    /// A module parameter that replaces `resetValue` (which then holds its default) per instance.
+    public let resetParameter: String?
+    init(enable: Signal?, resetValue: Int128?, resetParameter: String? = nil) {
         self.enable = enable
         self.resetValue = resetValue
+        self.resetParameter = resetParameter
     }
 }
 
@@ -49,6 +53,8 @@ public final class Signal: Hashable, CustomStringConvertible {
     public let id: Int
     public internal(set) var name: String?
     public let location: SourceLocation?
+    /// Where `named` was called: the emitter's source comment for a node built by an operator.
+    public private(set) var namedAt: SourceLocation?
     unowned let module: ModuleBuilder
 
     init(_ shape: Shape, _ op: Op, in module: ModuleBuilder, name: String? = nil, at location: SourceLocation? = nil) {
@@ -77,6 +83,7 @@ public final class Signal: Hashable, CustomStringConvertible {
         switch op {
         case .input: "input"
         case .constant: "const"
+        case .parameter(let name): name
         case .wire: "wire"
         case .register: "reg"
         case .not: "not"
@@ -93,8 +100,9 @@ public final class Signal: Hashable, CustomStringConvertible {
 
     /// Gives the node a name (used in the Verilog; made legal and unique there). Returns self.
     @discardableResult
-    public func named(_ name: String) -> Signal {
+    public func named(_ name: String, file: String = #fileID, line: Int = #line) -> Signal {
         self.name = name
+        namedAt = SourceLocation(file: file, line: line)
         return self
     }
 
@@ -191,6 +199,9 @@ public final class Instance {
     public let name: String
     public let definition: ModuleDefinition
     public let inputs: [(port: String, signal: Signal)]
+    /// The parameters this instance sets, in the definition's order: each a constant or a
+    /// parameter of the instantiating module. The others keep their defaults.
+    public internal(set) var parameters: [(name: String, value: Signal)] = []
     public let location: SourceLocation
     public internal(set) var outputs: [String: Signal] = [:]
     unowned let module: ModuleBuilder

@@ -452,8 +452,11 @@ struct Flattener {
     var memories: [FlatMemory] = []
 
     /// Adds one instance of `d` whose input ports read the given nodes (top level: none, the
-    /// inputs become poke-able nodes). Returns port name -> node.
-    mutating func add(_ d: ModuleDefinition, inputs: [String: Int]) -> [String: Int] {
+    /// inputs become poke-able nodes) and whose parameters have the given values (bit patterns;
+    /// a missing one keeps its default). Returns port name -> node.
+    mutating func add(_ d: ModuleDefinition, inputs: [String: Int], parameters given: [String: Int128] = [:]) -> [String: Int] {
+        var parameters: [String: Int128] = [:]
+        for p in d.parameters { parameters[p.name] = given[p.name] ?? p.defaultValue }
         let base = ops.count
         func node(_ s: Signal) -> Int { base + s.id }
         for s in d.signals {
@@ -470,18 +473,27 @@ struct Flattener {
         var childOutputs: [ObjectIdentifier: [String: Int]] = [:]
         for inst in d.instances {
             let connected = Dictionary(uniqueKeysWithValues: inst.inputs.map { ($0.port, node($0.signal)) })
-            childOutputs[ObjectIdentifier(inst)] = add(inst.definition, inputs: connected)
+            var values: [String: Int128] = [:]
+            for (name, value) in inst.parameters {
+                switch value.op {
+                case .constant(let v): values[name] = v
+                case .parameter(let mine): values[name] = parameters[mine]
+                default: break  // refused when the instance was made
+                }
+            }
+            childOutputs[ObjectIdentifier(inst)] = add(inst.definition, inputs: connected, parameters: values)
         }
         for s in d.signals {
             let i = node(s)
             switch s.op {
             case .input(let port): ops[i] = inputs[port].map { .copy($0) } ?? .input
             case .constant(let v): ops[i] = .constant(v)
+            case .parameter(let name): ops[i] = .constant(parameters[name]!)
             case .wire(let c): ops[i] = .copy(node(c.driver!))
             case .register(let r):
                 ops[i] = .state
                 var words = [UInt64](repeating: 0, count: Words.count(s.width))
-                if let v = r.resetValue { words.withUnsafeMutableBufferPointer { Words.store(v, into: $0.baseAddress!, s.width) } }
+                if let v = r.resetParameter.map({ parameters[$0]! }) ?? r.resetValue { words.withUnsafeMutableBufferPointer { Words.store(v, into: $0.baseAddress!, s.width) } }
                 registers.append(FlatRegister(node: i, next: node(r.next.driver!), enable: r.enable.map(node),
                                               reset: r.resetValue == nil ? nil : reset, resetValue: r.resetValue == nil ? [] : words))
             case .not(let a): ops[i] = .not(node(a))

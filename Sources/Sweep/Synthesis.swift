@@ -47,7 +47,7 @@ public enum SynthesisRunner {
     }
 
     /// Bump when a script or the parsing changes in a way the key would not see.
-    static let recipeVersion = "accelgen-synth-recipe 3"
+    static let recipeVersion = "accelgen-synth-recipe 4"
 
     public static func metrics(for top: ModuleDefinition) throws -> SynthesisMetrics {
         try metrics(for: top, options: Options())
@@ -156,8 +156,20 @@ public enum SynthesisRunner {
         \(readCommand(files))
         synth_xilinx -top \(top) -noiopad -noclkbuf
         tee -q -o xilinx_stat.txt stat -top \(top)
-        \(unit.map { "tee -q -o unit_stat.txt stat -top \($0)" } ?? "")
+        \(unit.map { unitScript(files: files, unit: $0) } ?? "")
 
+        """
+    }
+
+    /// The unit synthesized as a top of its own: in the array every instance sets its
+    /// parameters (the LFSR seed), so the unit exists there only as `$paramod` copies. Its
+    /// defaults cost the same cells as any seed.
+    static func unitScript(files: [String], unit: String) -> String {
+        """
+        design -reset
+        \(readCommand(files))
+        synth_xilinx -top \(unit) -noiopad -noclkbuf
+        tee -q -o unit_stat.txt stat -top \(unit)
         """
     }
 

@@ -179,7 +179,7 @@ struct Evaluator {
             require(a.width <= w, "extend narrows")
             let v = a.isSigned ? Self.interpret(bits(a), a.shape) : Int(bits(a))
             result = Self.pattern(v, w)
-        case .register, .memoryRead, .memoryReadSync, .instanceOutput:
+        case .register, .memoryRead, .memoryReadSync, .instanceOutput, .parameter:
             violations.append("evaluator does not model \(s.kind)")
             result = 0
         }

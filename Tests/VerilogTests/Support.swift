@@ -20,9 +20,12 @@ func lint(_ top: ModuleDefinition) throws {
     try Lint.verilator(sources: sources(top), top: top.name)
 }
 
-/// Trimmed lines of a module's text.
+/// Trimmed lines of a module's text, without their trailing source comments.
 func lines(_ text: String) -> [String] {
-    text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+    text.split(separator: "\n").map { line in
+        let code = line.range(of: "  // ").map { line[..<$0.lowerBound] } ?? line
+        return code.trimmingCharacters(in: .whitespaces)
+    }
 }
 
 /// The continuous assignments, as (left side, right side) without the trailing semicolon.

@@ -1,0 +1,122 @@
+import Testing
+import HDL
+import Verilog
+
+/// Readable Verilog: temporaries named after what they feed, constants in place, a source
+/// comment on each line, and per-instance constants as Verilog parameters.
+@Suite struct ReadabilityTests {
+    /// A 4-bit register whose reset value is the parameter `INIT`; it counts up.
+    static func counter() throws -> ModuleDefinition {
+        try ModuleDefinition.define("pcounter") { m in
+            let initial = m.parameter("INIT", .unsigned(4), default: 3)
+            let q = m.register("count_q", .unsigned(4), reset: initial)
+            q.assign(q &+ 1)
+            m.output("count", q)
+            m.output("plus_init", q &+ initial)
+        }
+    }
+
+    /// Two counters: one set to 9, one handed the parent's own parameter `BASE` (default 5).
+    static func pair() throws -> ModuleDefinition {
+        let child = try counter()
+        return try ModuleDefinition.define("pair") { m in
+            let base = m.parameter("BASE", .unsigned(4), default: 5)
+            let a = m.instance(child, name: "ua", parameters: ["INIT": m.constant(9, .unsigned(4))], [:])
+            let b = m.instance(child, name: "ub", parameters: ["INIT": base], [:])
+            let c = m.instance(child, name: "uc", [:])
+            m.output("a", a["count"])
+            m.output("b", b["count"])
+            m.output("c", c["count"])
+            m.output("b_plus", b["plus_init"])
+        }
+    }
+
+    @Test func simulatorHonoursParameters() throws {
+        let sim = CircuitSimulator(try Self.pair())
+        try sim.poke("rst", 1)
+        try sim.step()
+        try sim.poke("rst", 0)
+        #expect(try sim.peekUnsigned("a") == 9)
+        #expect(try sim.peekUnsigned("b") == 5)
+        #expect(try sim.peekUnsigned("c") == 3)  // default
+        #expect(try sim.peekUnsigned("b_plus") == 10)
+        try sim.step()
+        #expect(try sim.peekUnsigned("a") == 10)
+        #expect(try sim.peekUnsigned("b_plus") == 11)
+    }
+
+    @Test func parametersAreEmittedOnceAndSetPerInstance() throws {
+        let files = try VerilogEmitter.emit(try Self.pair())
+        #expect(files.map(\.module) == ["pcounter", "pair"])
+        let child = files[0].text, parent = files[1].text
+        #expect(child.contains("module pcounter #(\n    parameter [3:0] INIT = 4'h3\n) ("))
+        #expect(child.contains("count_q <= rst ? INIT : "))
+        #expect(child.contains("count_q + INIT;"))
+        #expect(parent.contains("module pair #(\n    parameter [3:0] BASE = 4'h5\n) ("))
+        #expect(parent.contains("pcounter #(.INIT(4'h9)) ua ("))
+        #expect(parent.contains("pcounter #(.INIT(BASE)) ub ("))
+        #expect(parent.contains("    pcounter uc ("))
+    }
+
+    @Test func instanceParametersAreChecked() throws {
+        let child = try Self.counter()
+        #expect(throws: ElaborationError.self) {
+            try ModuleDefinition.define("bad") { m in
+                let x = m.input("x", .unsigned(4))
+                _ = m.instance(child, name: "u", parameters: ["INIT": x], [:])  // not a constant
+            }
+        }
+        #expect(throws: ElaborationError.self) {
+            try ModuleDefinition.define("bad") { m in
+                _ = m.instance(child, name: "u", parameters: ["INIT": m.constant(1, .unsigned(5))], [:])  // wrong shape
+            }
+        }
+        #expect(throws: ElaborationError.self) {
+            try ModuleDefinition.define("bad") { m in
+                _ = m.instance(child, name: "u", parameters: ["SEED": m.constant(1, .unsigned(4))], [:])  // no such parameter
+            }
+        }
+    }
+
+    @Test func temporariesAreNamedAfterWhatTheyFeed() throws {
+        let d = try ModuleDefinition.define("named") { m in
+            let a = m.input("a", .unsigned(8)), b = m.input("b", .unsigned(8)), c = m.input("c", .unsigned(8))
+            let sum = ((a &+ b) &+ c).named("sum")
+            m.output("y", sum ^ a)
+        }
+        let text = VerilogEmitter.emit(module: d)
+        #expect(text.contains("wire [7:0] _sum_T;"))
+        #expect(text.contains("assign _sum_T = a + b;"))
+        #expect(text.contains("assign sum = _sum_T + c;"))
+        #expect(text.contains("assign _y_T = sum ^ a;"))
+        // No name made of an operation and a counter.
+        #expect(!text.contains("_add"))
+    }
+
+    @Test func smallConstantsAndSlicesAreWrittenInPlace() throws {
+        let d = try ModuleDefinition.define("inplace") { m in
+            let x = m.input("x", .unsigned(8)), s = m.input("s", .signed(8))
+            m.output("y", x &+ 3)
+            m.output("z", (s .< -2).named("neg"))
+            m.output("hi", x.bits(7, 4) .== 0)
+        }
+        let text = VerilogEmitter.emit(module: d)
+        #expect(text.contains("assign _y_T = x + 8'h3;"))
+        #expect(text.contains("assign neg = $signed(s) < $signed(8'hfe);"))
+        #expect(text.contains("assign _hi_T = x[7:4] == 4'h0;"))
+        // One wire per operation: none for the constants or the slice.
+        let declarations = text.split(separator: "\n").filter { $0.hasPrefix("    wire ") || $0.hasPrefix("    reg ") }
+        #expect(declarations.count == 3, "\(declarations)")
+    }
+
+    @Test func everyLineCarriesItsSourceLocation() throws {
+        let text = try VerilogEmitter.emit(try Self.pair()).map(\.text).joined()
+        let lines = text.split(separator: "\n").filter {
+            $0.hasPrefix("    wire ") || $0.hasPrefix("    reg ") || $0.hasPrefix("    assign ") || $0.hasPrefix("    always ")
+        }
+        #expect(!lines.isEmpty)
+        for line in lines where !line.contains("_unused_ok") {
+            #expect(line.contains("  // VerilogTests/ReadabilityTests.swift:"), "\(line)")
+        }
+    }
+}
