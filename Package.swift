@@ -53,7 +53,7 @@ let package = Package(
         // Random circuits: the in-process simulator against Verilator and Icarus Verilog.
         .target(name: "Fuzz", dependencies: ["Cosim", "HDL", "Runtime", "Verilog"]),
         .executableTarget(name: "fuzz", dependencies: [
-            "Fuzz", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Fuzz", "CLIOptions", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "FuzzTests", dependencies: ["Cosim", "Fuzz", "HDL", "Verilog"]),
         .testTarget(name: "HDLTests", dependencies: ["HDL"]),

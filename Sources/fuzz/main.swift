@@ -1,9 +1,9 @@
 import ArgumentParser
+import CLIOptions
 import Foundation
 import Fuzz
 
 /// `fuzz`: random circuits through the in-process simulator, Verilator and Icarus Verilog.
-@main
 struct FuzzCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fuzz",
@@ -55,3 +55,7 @@ struct FuzzCommand: ParsableCommand {
         if summary.mismatchingCircuits > 0 || summary.elaborationFailures > 0 { throw ExitCode(1) }
     }
 }
+
+let front = CommandLineFront(FuzzCommand.self, tool: "fuzz")
+var command = front.parse()
+front.run { try command.run() }
