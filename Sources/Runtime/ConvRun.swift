@@ -50,6 +50,24 @@ public protocol ConvEngine {
     func interrupt(_ shape: ConvShape, input: [Int], weights: [Int], after cycles: Int) throws
 }
 
+/// An engine that resets its array for one cycle at the start of every layer, so abandoning a
+/// layer is just feeding part of it.
+public protocol ResettingConvEngine: ConvEngine {
+    /// Resets the array for one cycle and feeds the layer; with `abandonAfter`, stops feeding
+    /// after that many cycles and returns nil, leaving the layer in flight.
+    func execute(_ shape: ConvShape, input: [Int], weights: [Int], abandonAfter: Int?) throws -> ConvRun?
+}
+
+extension ResettingConvEngine {
+    public func run(_ shape: ConvShape, input: [Int], weights: [Int]) throws -> ConvRun {
+        try execute(shape, input: input, weights: weights, abandonAfter: nil)!
+    }
+
+    public func interrupt(_ shape: ConvShape, input: [Int], weights: [Int], after cycles: Int) throws {
+        _ = try execute(shape, input: input, weights: weights, abandonAfter: cycles)
+    }
+}
+
 public enum ConvEngines {
     public static func make(_ config: PEArrayConfig, initialState: InitialState = .default) throws -> any ConvEngine {
         switch config.dataflow {

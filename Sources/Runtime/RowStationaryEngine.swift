@@ -9,7 +9,7 @@ import HDL
 /// the global buffer and its sequencer: it holds the layer, issues one command per cycle in
 /// the fold order of `RowStationaryMapper.Plan`, counts the DRAM words it fetches (each
 /// element once, on first use), and compares every output with the golden model.
-public struct RowStationaryEngine: ConvEngine {
+public struct RowStationaryEngine: ResettingConvEngine {
     public let config: PEArrayConfig
     let mapper: RowStationaryMapper
     let sim: Simulation
@@ -204,17 +204,9 @@ public struct RowStationaryEngine: ConvEngine {
         }
     }
 
-    public func run(_ shape: ConvShape, input: [Int], weights: [Int]) throws -> ConvRun {
-        try execute(shape, input: input, weights: weights, abandonAfter: nil)!
-    }
-
-    public func interrupt(_ shape: ConvShape, input: [Int], weights: [Int], after cycles: Int) throws {
-        _ = try execute(shape, input: input, weights: weights, abandonAfter: cycles)
-    }
-
     /// Resets the array for one cycle and runs the layer; with `abandonAfter`, stops issuing
     /// commands after that many cycles and returns nil, leaving the layer in flight.
-    func execute(_ shape: ConvShape, input: [Int], weights: [Int], abandonAfter: Int?) throws -> ConvRun? {
+    public func execute(_ shape: ConvShape, input: [Int], weights: [Int], abandonAfter: Int?) throws -> ConvRun? {
         let start = Date()
         try mapper.validate(shape)
         precondition(input.count == shape.inputCount && weights.count == shape.weightCount, "tensor sizes do not match the shape")

@@ -8,7 +8,7 @@ import Golden
 /// in Verilator, feeds a layer fold by fold (filter fold, position block, reduction fold),
 /// collects each column's outputs, reads the event counters and compares everything with the
 /// golden model (ConvModel sums, RounderModel rounding with the column LFSRs).
-public struct WeightStationaryEngine: ConvEngine {
+public struct WeightStationaryEngine: ResettingConvEngine {
     public let config: PEArrayConfig
     let design: CosimDesign
     let mapper: WeightStationaryMapper
@@ -23,17 +23,9 @@ public struct WeightStationaryEngine: ConvEngine {
 
     static let inputPorts = ["x_valid", "x_data", "x_swap", "x_first", "x_last", "w_load", "w_row", "w_valid", "w_data"]
 
-    public func run(_ shape: ConvShape, input: [Int], weights: [Int]) throws -> ConvRun {
-        try execute(shape, input: input, weights: weights, abandonAfter: nil)!
-    }
-
-    public func interrupt(_ shape: ConvShape, input: [Int], weights: [Int], after cycles: Int) throws {
-        _ = try execute(shape, input: input, weights: weights, abandonAfter: cycles)
-    }
-
     /// Resets the array for one cycle and feeds the layer; with `abandonAfter`, stops feeding
     /// after that many cycles and returns nil, leaving the layer in flight.
-    func execute(_ shape: ConvShape, input: [Int], weights: [Int], abandonAfter: Int?) throws -> ConvRun? {
+    public func execute(_ shape: ConvShape, input: [Int], weights: [Int], abandonAfter: Int?) throws -> ConvRun? {
         let start = Date()
         try mapper.validate(shape)
         precondition(input.count == shape.inputCount && weights.count == shape.weightCount, "tensor sizes do not match the shape")
