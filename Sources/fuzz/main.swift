@@ -10,11 +10,11 @@ struct FuzzCommand: ParsableCommand {
         abstract: "Check random circuits in the in-process simulator against Verilator and Icarus Verilog.",
         discussion: "Exits with status 1 on any mismatch or elaboration failure, after printing the smallest failing circuit found.")
 
-    @Option(help: "Circuits to check.") var circuits = 1000
-    @Option(help: "Circuits per Verilator build and Icarus compile.") var batch = 1000
-    @Option(help: "Clock cycles of random stimulus per batch.") var cycles = 24
-    @Option(help: "Seed of the circuits and stimulus.") var seed: UInt64 = 1
-    @Option(help: "Largest circuit, in nodes (instances hold smaller ones).") var nodes = 16
+    @Option(help: "Circuits to check, 1 or more.") var circuits = 1000
+    @Option(help: "Circuits per Verilator build and Icarus compile, 1...5000.") var batch = 1000
+    @Option(help: "Clock cycles of random stimulus per batch, 1...10000.") var cycles = 24
+    @Option(help: "Seed of the circuits and stimulus, 0...2^64-1.") var seed: UInt64 = 1
+    @Option(help: "Largest circuit in nodes, 3...500 (instances hold smaller ones).") var nodes = 16
     @Option(help: "Tools to compare with: verilator, icarus or both (comma-separated).") var tools = "verilator,icarus"
     @Option(help: "Lint (verilator --lint-only -Wall) one batch in this many; 0: none.") var lintEvery = 10
     @Flag(help: "Leave Verilator's DFG optimizer on (Verilator 5.006 miscompiles some constant logic with it; see the README).") var verilatorDfg = false
