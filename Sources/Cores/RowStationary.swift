@@ -12,7 +12,7 @@ public enum RowStationary {
     public static let registerRange = 1...64
     public static let psumRegisterRange = 1...256
     /// Width of each event counter read out at the end of a layer.
-    public static let counterBits = 48
+    public static let counterBits = ArrayKit.counterBits
 
     /// Diagonal input lanes: one per distinct i + j·stride up to the largest stride.
     public static func lanes(_ c: PEArrayConfig) -> Int { c.rows + (c.cols - 1) * maxStride }
@@ -217,11 +217,8 @@ public enum RowStationary {
 
             // Event counters, read out at the end of a layer. A command bit `x` that every
             // enabled PE obeys is `x` times (enabled rows)·(enabled columns) events.
-            let countShape = Shape.unsigned(counterBits)
-            func counter(_ name: String, _ increment: Signal) {
-                let count = m.register(name + "_q", countShape)
-                count.assign(count &+ increment.extended(to: counterBits))
-                m.output(name, count)
+            func counter(_ name: String, _ increment: Signal, line: Int = #line) {
+                ArrayKit.eventCounter(m, name, increment, line: line)
             }
             func times(_ bit: Signal, _ count: Signal) -> Signal { mux(bit, count, m.constant(0, count.shape)) }
             let enabledRows = popcount((0..<rows).map { rowEn.bit($0) }, m)

@@ -87,7 +87,7 @@ public struct SystolicConfig: Hashable, Sendable, Codable {
     }
 
     /// Width of every event counter port.
-    public static let counterBits = 48
+    public static let counterBits = ArrayKit.counterBits
 
     public var accBits: Int { accBitsOverride ?? a.bits + b.bits + ceilLog2(maxK) }
     public var accumulator: FixedPoint { FixedPoint(bits: accBits, frac: a.frac + b.frac, signed: a.signed || b.signed) }
@@ -233,10 +233,8 @@ public enum Systolic {
             let inB = m.delay(mux(fire, bData, m.constant(0, bData.shape)), name: "in_b_q", reset: nil)
 
             // Skew: row i of A waits i cycles, column j of B j cycles.
-            func delayed(_ s: Signal, _ n: Int, _ name: String, reset: Int128? = nil) -> Signal {
-                var x = s
-                for step in 0..<n { x = m.delay(x, name: "\(name)_\(step)", reset: reset) }
-                return x
+            func delayed(_ s: Signal, _ n: Int, _ name: String, line: Int = #line) -> Signal {
+                ArrayKit.delayLine(m, s, stages: n, name: name, reset: nil, line: line)
             }
             // A tile's last beat reaches PE(i, j) i + j cycles after the input register: one
             // chain, tapped per anti-diagonal.
@@ -351,10 +349,8 @@ public enum Systolic {
     static func counters(_ c: SystolicConfig, _ m: ModuleBuilder, aData: Signal, fire: Signal, lastFire: Signal, pop: Signal) {
         let (R, C) = (c.rows, c.cols)
         let shape = Shape.unsigned(SystolicConfig.counterBits)
-        func counter(_ name: String, _ increment: Signal) {
-            let count = m.register("\(name)_q", shape)
-            count.assign(count &+ increment.extended(to: shape.width))
-            m.output(name, count)
+        func counter(_ name: String, _ increment: Signal, line: Int = #line) {
+            ArrayKit.eventCounter(m, name, increment, line: line)
         }
         func constant(_ when: Signal, _ value: Int) -> Signal {
             mux(when, m.constant(Int128(value), shape), m.constant(0, shape))

@@ -13,7 +13,7 @@ public enum WeightStationary {
     /// Depth of each column's psum buffer (`psumRegisters`): positions per block.
     public static let psumDepths = 2...4096
     /// Width of the event counters read out at the end of a layer.
-    public static let counterBits = 48
+    public static let counterBits = ArrayKit.counterBits
     /// The counter ports, in DataMovement's field order (DRAM traffic is the host's, not the array's).
     public static let counterPorts = ["count_macs", "count_gated", "count_rf_reads", "count_rf_writes",
                                       "count_pe_to_pe", "count_buffer_reads", "count_buffer_writes"]
@@ -135,10 +135,8 @@ public enum WeightStationary {
             let inX = m.delay(xData, name: "in_x_q", reset: nil)
             let inValid = m.delay(xValid, name: "in_valid_q")
             let inSwap = m.delay(xSwap, name: "in_swap_q")
-            func delayed(_ s: Signal, _ n: Int, _ name: String, reset: Int128? = 0) -> Signal {
-                var x = s
-                for step in 0..<n { x = m.delay(x, name: "\(name)_\(step)", reset: reset) }
-                return x
+            func delayed(_ s: Signal, _ n: Int, _ name: String, reset: Int128? = 0, line: Int = #line) -> Signal {
+                ArrayKit.delayLine(m, s, stages: n, name: name, reset: reset, line: line)
             }
             let west: [(x: Signal, valid: Signal, zero: Signal?, swap: Signal)] = (0..<R).map { i in
                 let x = inX.bits(i * wa + wa - 1, i * wa).reinterpretedAs(c.activation.shape)
@@ -214,10 +212,8 @@ public enum WeightStationary {
                 }
                 return level[0]
             }
-            func count(_ name: String, _ increment: Signal) {
-                let r = m.register(name + "_q", counter)
-                r.assign(r &+ increment)
-                m.output(name, r)
+            func count(_ name: String, _ increment: Signal, line: Int = #line) {
+                ArrayKit.eventCounter(m, name, increment, line: line)
             }
             func times(_ s: Signal, _ k: Int) -> Signal {
                 k == 0 ? m.constant(0, counter) : (s * m.constant(Int128(k), .unsigned(ceilLog2(k + 1)))).truncated(to: counterBits)
