@@ -59,6 +59,19 @@ public protocol ResettingConvEngine: ConvEngine {
 }
 
 extension ResettingConvEngine {
+    /// One cycle of reset, then `rows` of stimulus in one bulk run, sampling `y_valid` and
+    /// `y_data`; with `abandonAfter`, only that many rows and nil (the layer left in flight).
+    func resetAndFeed(_ sim: Simulation, inputs: [String], rows: [[UInt64]], abandonAfter: Int?) throws -> [[UInt64]]? {
+        try sim.poke("rst", 1)
+        try sim.step(1)
+        try sim.poke("rst", 0)
+        if let cycles = abandonAfter {
+            _ = try sim.run(inputs: inputs, values: Array(rows.prefix(cycles)), outputs: [])
+            return nil
+        }
+        return try sim.run(inputs: inputs, values: rows, outputs: ["y_valid", "y_data"])
+    }
+
     public func run(_ shape: ConvShape, input: [Int], weights: [Int]) throws -> ConvRun {
         try execute(shape, input: input, weights: weights, abandonAfter: nil)!
     }

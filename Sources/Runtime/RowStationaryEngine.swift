@@ -217,14 +217,7 @@ public struct RowStationaryEngine: ResettingConvEngine {
 
         // Drive it: reset, then one bulk run of every command.
         let rows64 = encode(commands, stride: s.stride)
-        try sim.poke("rst", 1)
-        try sim.step(1)
-        try sim.poke("rst", 0)
-        if let cycles = abandonAfter {
-            _ = try sim.run(inputs: Self.inputs, values: Array(rows64.prefix(cycles)), outputs: [])
-            return nil
-        }
-        let sampled = try sim.run(inputs: Self.inputs, values: rows64, outputs: ["y_valid", "y_data"])
+        guard let sampled = try resetAndFeed(sim, inputs: Self.inputs, rows: rows64, abandonAfter: abandonAfter) else { return nil }
         var hardware = DataMovement()
         var counts: [Int] = []
         for name in Self.counters { counts.append(Int(try sim.peekUnsigned(name))) }

@@ -83,14 +83,7 @@ public struct WeightStationaryEngine: ResettingConvEngine {
             return row
         }
 
-        try sim.poke("rst", 1)
-        try sim.step(1)
-        try sim.poke("rst", 0)
-        if let cycles = abandonAfter {
-            _ = try sim.run(inputs: Self.inputPorts, values: Array(stimulus.prefix(cycles)), outputs: [])
-            return nil
-        }
-        let samples = try sim.run(inputs: Self.inputPorts, values: stimulus, outputs: ["y_valid", "y_data"])
+        guard let samples = try resetAndFeed(sim, inputs: Self.inputPorts, rows: stimulus, abandonAfter: abandonAfter) else { return nil }
         var hardware = DataMovement()
         let counters = try WeightStationary.counterPorts.map { Int(try sim.peekUnsigned($0)) }
         (hardware.macs, hardware.gatedMACs, hardware.registerFileReads, hardware.registerFileWrites) = (counters[0], counters[1], counters[2], counters[3])
