@@ -84,23 +84,21 @@ enum Words {
     }
 
     static func add(_ d: Ptr, _ a: Ptr, _ b: Ptr, _ width: Int) {
-        let n = count(width)
-        var carry: UInt64 = 0
-        for i in 0..<n {
-            let (s1, o1) = a[i].addingReportingOverflow(b[i])
-            let (s2, o2) = s1.addingReportingOverflow(carry)
-            d[i] = s2
-            carry = (o1 ? 1 : 0) + (o2 ? 1 : 0)
-        }
-        d[n - 1] &= topMask(width)
+        addWithCarry(d, a, b, width, invertB: false, carryIn: 0)
     }
 
     /// a - b as a + ~b + 1.
     static func sub(_ d: Ptr, _ a: Ptr, _ b: Ptr, _ width: Int) {
+        addWithCarry(d, a, b, width, invertB: true, carryIn: 1)
+    }
+
+    /// a + (invertB ? ~b : b) + carryIn, word by word, in `width` bits.
+    @inline(__always)
+    static func addWithCarry(_ d: Ptr, _ a: Ptr, _ b: Ptr, _ width: Int, invertB: Bool, carryIn: UInt64) {
         let n = count(width)
-        var carry: UInt64 = 1
+        var carry = carryIn
         for i in 0..<n {
-            let (s1, o1) = a[i].addingReportingOverflow(~b[i])
+            let (s1, o1) = a[i].addingReportingOverflow(invertB ? ~b[i] : b[i])
             let (s2, o2) = s1.addingReportingOverflow(carry)
             d[i] = s2
             carry = (o1 ? 1 : 0) + (o2 ? 1 : 0)
