@@ -28,26 +28,29 @@ let package = Package(
         // Host-side drivers that run GEMMs and layers on a generated design: streaming, word
         // packing, stimulus, the PE-array engines, and the one random generator (SplitMix64).
         .target(name: "Runtime", dependencies: ["Conv", "Cores", "Cosim", "Golden", "HDL", "Verilog"]),
+        // One folder per dataflow (its design, generator, mapper and engine) and the registry
+        // every front end iterates over.
+        .target(name: "Dataflows", dependencies: ["Conv", "Cores", "Cosim", "Golden", "HDL", "Runtime"]),
         // Comparison against the golden models: core checks, GEMM checks, error statistics.
         .target(name: "Verification", dependencies: ["Cores", "Cosim", "Golden", "HDL", "Runtime", "Verilog"]),
         // Performance figures (`simulate bench`, `make bench`).
-        .target(name: "Benchmarks", dependencies: ["Conv", "Cores", "Cosim", "Golden", "HDL", "Runtime", "Verification", "Verilog"]),
+        .target(name: "Benchmarks", dependencies: ["Conv", "Cores", "Cosim", "Dataflows", "Golden", "HDL", "Runtime", "Verification", "Verilog"]),
         // Design-space sweeps: grid, per-point runs, synthesis metrics, energy, reports.
-        .target(name: "Sweep", dependencies: ["Conv", "Cores", "Cosim", "Golden", "HDL", "Runtime", "Verification", "Verilog"]),
+        .target(name: "Sweep", dependencies: ["Conv", "Cores", "Cosim", "Dataflows", "Golden", "HDL", "Runtime", "Verification", "Verilog"]),
         .executableTarget(name: "sweep", dependencies: [
             "Sweep", "Cores", "CLIOptions",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Command-line flags shared by the front ends.
         .target(name: "CLIOptions", dependencies: [
-            "Cores", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Conv", "Cores", "Dataflows", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "generate-rtl", dependencies: [
-            "Cores", "Conv", "Verilog", "HDL", "CLIOptions",
+            "Cores", "Dataflows", "Verilog", "HDL", "CLIOptions",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "simulate", dependencies: [
-            "Benchmarks", "CLIOptions", "Conv", "Cores", "Cosim", "Golden", "Runtime", "Verification",
+            "Benchmarks", "CLIOptions", "Conv", "Cores", "Cosim", "Dataflows", "Golden", "Runtime", "Verification",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Random circuits: the in-process simulator against Verilator and Icarus Verilog.
@@ -61,8 +64,8 @@ let package = Package(
         .testTarget(name: "GoldenTests", dependencies: ["Golden", "Runtime"]),
         .testTarget(name: "CosimTests", dependencies: ["Cosim", "Runtime"]),
         .testTarget(name: "CoresTests", dependencies: ["Cores", "Cosim", "Golden", "HDL", "Runtime", "Verification", "Verilog"]),
-        .testTarget(name: "ConvTests", dependencies: ["Conv", "Cores", "Golden"]),
-        .testTarget(name: "PEArrayTests", dependencies: ["Conv", "Cores", "Cosim", "Golden", "HDL", "Runtime", "Verilog"]),
+        .testTarget(name: "ConvTests", dependencies: ["Conv", "Cores", "Dataflows", "Golden"]),
+        .testTarget(name: "PEArrayTests", dependencies: ["Conv", "Cores", "Cosim", "Dataflows", "Golden", "HDL", "Runtime", "Verilog"]),
         .testTarget(name: "SweepTests", dependencies: ["Sweep", "Cores", "Cosim", "Verilog", "HDL"]),
         // The executables are dependencies so that they are built before the tests run them.
         .testTarget(name: "CLITests", dependencies: ["Cosim", "generate-rtl", "simulate", "sweep"]),

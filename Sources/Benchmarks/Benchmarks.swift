@@ -1,4 +1,5 @@
 import Cosim
+import Dataflows
 import Conv
 import Cores
 import Foundation
@@ -83,12 +84,13 @@ public enum Benchmarks {
         var lines: [String] = []
         let layer = try Presets.named("alexnet-conv5")[0].shape
         let warmup = try Presets.named("tiny")[0].shape
-        for dataflow in [Dataflow.os, .ws, .rs] {
-            let config = PEArrayConfig(dataflow: dataflow, rows: 16, cols: 16)
-            let engine = try ConvEngines.make(config)
-            let small = ConvStimulus.random(warmup, activation: config.activation, weight: config.weight, sparsity: 0, seed: 1)
+        for entry in Dataflows.all {
+            let dataflow = entry.dataflow
+            let config = ArrayConfig(rows: 16, cols: 16, zeroGating: true)
+            let engine = try entry.design(config, PEStorage()).engine(initialState: .default)
+            let small = ConvStimulus.random(warmup, activation: config.a, weight: config.b, sparsity: 0, seed: 1)
             _ = try engine.run(warmup, input: small.input, weights: small.weights)
-            let (input, weights) = ConvStimulus.random(layer, activation: config.activation, weight: config.weight, sparsity: 0, seed: 1)
+            let (input, weights) = ConvStimulus.random(layer, activation: config.a, weight: config.b, sparsity: 0, seed: 1)
             let (run, seconds) = try time { try engine.run(layer, input: input, weights: weights) }
             lines.append(String(format: "simulate conv alexnet-conv5 on %@ 16x16: %.1f s, %.0f M MACs/s with the golden model (%d cycles, %d mismatches)",
                                 dataflow.rawValue.uppercased(), seconds, Double(layer.macs) / seconds / 1e6, run.cycles, run.mismatches))
@@ -100,12 +102,12 @@ public enum Benchmarks {
     /// simulation >= 250 M MACs/s.
     static func systolic() throws -> [String] {
         var lines: [String] = []
-        let big = SystolicConfig(rows: 128, cols: 128)
+        let big = ArrayConfig(rows: 128, cols: 128)
         let (files, genSeconds) = try time { try VerilogEmitter.emit(try Systolic.module(big)) }
         lines.append(String(format: "generate systolic 128x128: %.2f s (%d modules, %.1f MB)", genSeconds, files.count,
                             Double(files.reduce(0) { $0 + $1.text.utf8.count }) / 1e6))
         for size in [16, 32] {
-            let c = SystolicConfig(rows: size, cols: size)
+            let c = ArrayConfig(rows: size, cols: size)
             let design = try cosimDesign(try Systolic.module(c))
             let (built, buildSeconds) = try time { try Verilator.build(design) }
             lines.append(String(format: "verilator build systolic %dx%d: %.1f s (%@)", size, size,

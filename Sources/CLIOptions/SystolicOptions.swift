@@ -10,9 +10,9 @@ public struct SystolicOptions: ParsableArguments {
 
     public init() {}
 
-    public var config: SystolicConfig {
+    public var config: ArrayConfig {
         let x = arithmetic
-        return SystolicConfig(rows: rows, cols: cols, a: x.a, b: x.b, maxK: maxK, accBits: x.accBits, output: x.output,
+        return ArrayConfig(rows: rows, cols: cols, a: x.a, b: x.b, maxK: maxK, accBits: x.accBits, output: x.output,
                               rounding: x.rounding, lfsrWidth: x.lfsrWidth, seed: x.lfsrSeed)
     }
 }

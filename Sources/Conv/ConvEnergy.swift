@@ -21,7 +21,7 @@ public struct ConvEnergy: Hashable, Sendable, Codable {
     /// workload costs, so gating shows as a lower figure.
     public let pJPerMAC: Double
 
-    public init(_ counts: DataMovement, config: PEArrayConfig, layerMACs: Int) {
+    public init(_ counts: DataMovement, config: ArrayConfig, layerMACs: Int) {
         let unit = Self.macPJ(config)
         macPJ = unit
         mac = Double(counts.macs) * unit
@@ -34,8 +34,8 @@ public struct ConvEnergy: Hashable, Sendable, Codable {
     }
 
     /// One MAC at the array's widths: a multiply of the operand widths and an accumulator add.
-    public static func macPJ(_ config: PEArrayConfig) -> Double {
-        CostTable.multiply(config.activation.bits, config.weight.bits) + CostTable.add(config.accBits)
+    public static func macPJ(_ config: ArrayConfig) -> Double {
+        CostTable.multiply(config.a.bits, config.b.bits) + CostTable.add(config.accBits)
     }
 
     /// Component name to pJ, for tables and JSON.

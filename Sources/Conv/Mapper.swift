@@ -1,10 +1,8 @@
-import Cores
 import Golden
 
 /// Maps a convolution layer onto a PE array with one dataflow, folding it when the layer is
 /// larger than the array, and counts its events analytically (docs/CONV.md).
 public protocol DataflowMapper: Sendable {
-    var config: PEArrayConfig { get }
     /// Refuses a layer the array cannot run, naming the flag, the value and what is allowed.
     func validate(_ shape: ConvShape) throws
     /// Events of the whole layer. With `input`, zero activations are gated exactly as the
@@ -12,14 +10,4 @@ public protocol DataflowMapper: Sendable {
     func counts(_ shape: ConvShape, input: [Int]?) -> DataMovement
     /// Cycles the hardware takes for the layer, first input to last output.
     func cycles(_ shape: ConvShape) -> Int
-}
-
-public enum Mappers {
-    public static func make(_ config: PEArrayConfig) -> any DataflowMapper {
-        switch config.dataflow {
-        case .ws: WeightStationaryMapper(config: config)
-        case .os: OutputStationaryMapper(config: config)
-        case .rs: RowStationaryMapper(config: config)
-        }
-    }
 }

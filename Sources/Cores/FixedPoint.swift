@@ -18,7 +18,7 @@ public struct FixedPoint: Hashable, Sendable, Codable, CustomStringConvertible {
     public var description: String { "\(signed ? "s" : "u")\(bits).\(frac)" }
 
     /// The same in a form that fits a module name: `s8f4`, `u16f0`, `s8fm2` for frac -2.
-    var tag: String { "\(signed ? "s" : "u")\(bits)f\(frac < 0 ? "m\(-frac)" : "\(frac)")" }
+    public var tag: String { "\(signed ? "s" : "u")\(bits)f\(frac < 0 ? "m\(-frac)" : "\(frac)")" }
 }
 
 /// How the output path narrows an accumulator (docs/ARITHMETIC.md).
@@ -42,9 +42,9 @@ public struct ParameterError: Error, CustomStringConvertible, Equatable {
     public var description: String { "invalid value \(value) for --\(parameter): allowed \(allowed)" }
 }
 
-func require(_ ok: Bool, _ parameter: String, _ value: CustomStringConvertible, _ allowed: String) throws {
+public func require(_ ok: Bool, _ parameter: String, _ value: CustomStringConvertible, _ allowed: String) throws {
     if !ok { throw ParameterError(parameter, value, allowed: allowed) }
 }
 
 /// ceil(log2(n)) for n >= 1.
-func ceilLog2(_ n: Int) -> Int { n <= 1 ? 0 : Int.bitWidth - (n - 1).leadingZeroBitCount }
+public func ceilLog2(_ n: Int) -> Int { n <= 1 ? 0 : Int.bitWidth - (n - 1).leadingZeroBitCount }

@@ -1,108 +1,8 @@
 import HDL
 
-/// An R×C output-stationary wavefront systolic array with a stochastic-rounding output path
-/// (Gupta et al.). The contract it implements is docs/SYSTOLIC.md.
-public struct SystolicConfig: Hashable, Sendable, Codable {
-    public static let sizes = 1...128
-    public static let operandBits = 2...16
-    public static let accBitsRange = 2...64
-    public static let outputBits = 2...32
-
-    public var rows: Int
-    public var cols: Int
-    public var a: FixedPoint
-    public var b: FixedPoint
-    /// Largest reduction length K the default accumulator must hold without overflow.
-    public var maxK: Int
-    public var accBitsOverride: Int?
-    public var output: FixedPoint
-    public var rounding: OutputRounding
-    public var lfsrWidth: Int
-    /// Base seed; column j's LFSR starts at `columnSeed(j)`.
-    public var seed: UInt64
-    /// Opt-in extras for convolution (docs/CONV.md); all off by default, which leaves the
-    /// generated array exactly as docs/SYSTOLIC.md describes it.
-    /// A PE whose A operand is zero holds its accumulator instead of adding a zero product.
-    public var zeroGating: Bool = false
-    /// Event counters as output ports (`count_*`, `counterBits` wide): MACs performed and
-    /// gated, PE-to-PE words, buffer words read and written.
-    public var counters: Bool = false
-    /// Negative rounded outputs become zero (after saturation, before the FIFO).
-    public var relu: Bool = false
-
-    /// The defaults are the documented default design: 8×8, A and B `s8.6` (values in [-2, 2)),
-    /// C `s8.2`, so rounding drops 10 bits.
-    public init(rows: Int = 8, cols: Int = 8, a: FixedPoint = FixedPoint(bits: 8, frac: 6), b: FixedPoint? = nil,
-                maxK: Int = 4096, accBits: Int? = nil, output: FixedPoint = FixedPoint(bits: 8, frac: 2),
-                rounding: OutputRounding = .stochastic, lfsrWidth: Int = 16, seed: UInt64 = 1,
-                zeroGating: Bool = false, counters: Bool = false, relu: Bool = false) {
-        self.rows = rows
-        self.cols = cols
-        self.a = a
-        self.b = b ?? a
-        self.maxK = maxK
-        self.accBitsOverride = accBits
-        self.output = output
-        self.rounding = rounding
-        self.lfsrWidth = lfsrWidth
-        self.seed = seed
-        self.zeroGating = zeroGating
-        self.counters = counters
-        self.relu = relu
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case rows, cols, a, b, maxK, accBitsOverride, output, rounding, lfsrWidth, seed, zeroGating, counters, relu
-    }
-
-    // The opt-in fields are written only when on and read as off when absent, so the JSON of
-    // a plain array (reports, sweep stores) is what it was before they existed.
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(rows: try c.decode(Int.self, forKey: .rows), cols: try c.decode(Int.self, forKey: .cols),
-                  a: try c.decode(FixedPoint.self, forKey: .a), b: try c.decode(FixedPoint.self, forKey: .b),
-                  maxK: try c.decode(Int.self, forKey: .maxK), accBits: try c.decodeIfPresent(Int.self, forKey: .accBitsOverride),
-                  output: try c.decode(FixedPoint.self, forKey: .output), rounding: try c.decode(OutputRounding.self, forKey: .rounding),
-                  lfsrWidth: try c.decode(Int.self, forKey: .lfsrWidth), seed: try c.decode(UInt64.self, forKey: .seed),
-                  zeroGating: try c.decodeIfPresent(Bool.self, forKey: .zeroGating) ?? false,
-                  counters: try c.decodeIfPresent(Bool.self, forKey: .counters) ?? false,
-                  relu: try c.decodeIfPresent(Bool.self, forKey: .relu) ?? false)
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(rows, forKey: .rows)
-        try c.encode(cols, forKey: .cols)
-        try c.encode(a, forKey: .a)
-        try c.encode(b, forKey: .b)
-        try c.encode(maxK, forKey: .maxK)
-        try c.encodeIfPresent(accBitsOverride, forKey: .accBitsOverride)
-        try c.encode(output, forKey: .output)
-        try c.encode(rounding, forKey: .rounding)
-        try c.encode(lfsrWidth, forKey: .lfsrWidth)
-        try c.encode(seed, forKey: .seed)
-        if zeroGating { try c.encode(true, forKey: .zeroGating) }
-        if counters { try c.encode(true, forKey: .counters) }
-        if relu { try c.encode(true, forKey: .relu) }
-    }
-
-    /// Width of every event counter port.
-    public static let counterBits = ArrayKit.counterBits
-
-    public var accBits: Int { accBitsOverride ?? a.bits + b.bits + ceilLog2(maxK) }
-    public var accumulator: FixedPoint { FixedPoint(bits: accBits, frac: a.frac + b.frac, signed: a.signed || b.signed) }
-    public var dropBits: Int { accumulator.frac - output.frac }
-
-    /// Column j's LFSR seed: spread over the sequence by a prime stride (docs/SYSTOLIC.md).
-    public func columnSeed(_ j: Int) -> UInt64 {
-        let period = (UInt64(1) << lfsrWidth) - 1
-        return 1 + (seed - 1 + 7919 * UInt64(j)) % period
-    }
-
-    public func rounder(column j: Int) -> RounderConfig {
-        RounderConfig(input: accumulator, output: output, rounding: rounding, lfsr: LFSRConfig(width: lfsrWidth, seed: columnSeed(j)))
-    }
-
+/// The systolic array's own figures: it adds no fields to `ArrayConfig`, only what follows
+/// from them (docs/SYSTOLIC.md).
+extension ArrayConfig {
     /// Output FIFO rows: enough for every tile in flight when C is always ready, so the array
     /// only waits for a consumer that is slow.
     public var fifoDepth: Int {
@@ -135,33 +35,21 @@ public struct SystolicConfig: Hashable, Sendable, Codable {
         return name
     }
 
+    /// The figures docs/SYSTOLIC.md derives from the parameters, for the manifest.
+    public var manifestFigures: [String: Int] {
+        ["accBits": accBits, "fifoDepth": fifoDepth, "fifoWidth": cols * output.bits + 1,
+         "lastBeatToFirstRowCycles": lastBeatToFirstRow, "lastBeatToLastRowCycles": lastBeatToFirstRow + rows - 1]
+    }
+
+    /// Checks the design as a systolic array: sides up to `Systolic.sizes`.
     public func validate() throws {
-        let sizes = "\(Self.sizes.lowerBound)...\(Self.sizes.upperBound)"
-        try require(Self.sizes.contains(rows), "rows", rows, sizes)
-        try require(Self.sizes.contains(cols), "cols", cols, sizes)
-        let bits = "\(Self.operandBits.lowerBound)...\(Self.operandBits.upperBound)"
-        try require(Self.operandBits.contains(a.bits), "input-bits", a.bits, bits)
-        try require(Self.operandBits.contains(b.bits), "weight-bits", b.bits, bits)
-        try require(MACConfig.maxKRange.contains(maxK), "max-k", maxK, "1...\(MACConfig.maxKRange.upperBound)")
-        try require(Self.accBitsRange.contains(accBits), "acc-bits", accBits, "\(Self.accBitsRange.lowerBound)...\(Self.accBitsRange.upperBound)")
-        try require(Self.outputBits.contains(output.bits), "output-bits", output.bits, "\(Self.outputBits.lowerBound)...\(Self.outputBits.upperBound)")
-        // The accumulator must keep at least one bit above those rounding drops. Blame the
-        // accumulator width only when it was chosen, not derived.
-        if dropBits >= accBits, accBitsOverride != nil, dropBits >= 0 {
-            try require(false, "acc-bits", accBits, "\(dropBits + 1)...\(Self.accBitsRange.upperBound) (more than the \(dropBits) bits rounding drops: input-frac + weight-frac - output-frac)")
-        }
-        try require(dropBits >= 0 && dropBits < accBits, "output-frac", output.frac,
-                    "\(accumulator.frac - accBits + 1)...\(accumulator.frac) (input-frac + weight-frac - output-frac bits are dropped)")
-        if rounding == .stochastic {
-            try require(LFSRConfig.widths.contains(lfsrWidth) && lfsrWidth >= dropBits, "lfsr-width", lfsrWidth,
-                        "\(max(dropBits, LFSRConfig.widths.lowerBound))...\(LFSRConfig.widths.upperBound) (at least the \(dropBits) dropped bits)")
-            let top = (UInt64(1) << lfsrWidth) - 1
-            try require(seed >= 1 && seed <= top, "lfsr-seed", seed, "1...\(top)")
-        }
+        try validate(sides: Systolic.sizes)
     }
 }
 
 public enum Systolic {
+    public static let sizes = 1...128
+
     /// One processing element. Operands arrive from the west (A) and north (B) neighbours'
     /// registers and leave registered to the east and south. Idle cycles carry zeros, so the
     /// PE simply adds every cycle: no valid flag. `restart` (a tile's last beat, or reset)
@@ -169,7 +57,7 @@ public enum Systolic {
     /// tile can follow at once; the column reads `res` out while the next tile computes.
     /// `restart` is shared by every PE of an anti-diagonal, so a PE keeps only the registers
     /// its data needs (each costs simulation time as well as area).
-    static func pe(_ c: SystolicConfig) throws -> ModuleDefinition {
+    static func pe(_ c: ArrayConfig) throws -> ModuleDefinition {
         let acc = c.accumulator.shape
         return try ModuleDefinition.define("pe_\(c.a.tag)_\(c.b.tag)_acc\(c.accBits)\(c.zeroGating ? "_zg" : "")") { m in
             let a = m.input("a_in", c.a.shape)
@@ -183,7 +71,7 @@ public enum Systolic {
             // Operands widened to 16 bits make the multiply 32 bits wide: Verilator computes that
             // natively, where a narrower signed multiply sign-extends its operands again on every
             // cycle of every PE. The product is exact either way, and yosys narrows it back.
-            let half = SystolicConfig.operandBits.upperBound
+            let half = ArrayConfig.operandBits.upperBound
             let product = (a.extended(to: half) * b.extended(to: half)).named("product")
             let addend = product.width > acc.width ? product.truncated(to: acc.width) : product.extended(to: acc.width)
             let next = (sum &+ addend).named("sum")
@@ -195,7 +83,7 @@ public enum Systolic {
         }
     }
 
-    public static func module(_ c: SystolicConfig) throws -> ModuleDefinition {
+    public static func module(_ c: ArrayConfig) throws -> ModuleDefinition {
         try c.validate()
         let peDef = try pe(c)
         // One ROUND module for every column; each instance sets its column's seed.
@@ -346,9 +234,9 @@ public enum Systolic {
     /// of that row once and every B value each of the R PEs of its column, so per-beat counts
     /// at the edge equal the sums of per-PE events without a counter in each PE. Padding lanes
     /// (zeros the driver sends past a matrix edge) are events like any other.
-    static func counters(_ c: SystolicConfig, _ m: ModuleBuilder, aData: Signal, fire: Signal, lastFire: Signal, pop: Signal) {
+    static func counters(_ c: ArrayConfig, _ m: ModuleBuilder, aData: Signal, fire: Signal, lastFire: Signal, pop: Signal) {
         let (R, C) = (c.rows, c.cols)
-        let shape = Shape.unsigned(SystolicConfig.counterBits)
+        let shape = Shape.unsigned(ArrayConfig.counterBits)
         func counter(_ name: String, _ increment: Signal, line: Int = #line) {
             ArrayKit.eventCounter(m, name, increment, line: line)
         }
@@ -378,9 +266,4 @@ public enum Systolic {
         counter("count_buffer_reads", constant(fire, R + C))
         counter("count_buffer_writes", constant(pop, C))
     }
-}
-
-extension Signal {
-    /// The same bits read with another shape of the same width.
-    func reinterpretedAs(_ shape: Shape) -> Signal { shape.isSigned ? asSigned : asUnsigned }
 }

@@ -6,7 +6,6 @@ import Golden
 
 /// One layer co-simulated on one PE array and compared with the golden model.
 public struct ConvRun: Sendable, Codable {
-    public var config: PEArrayConfig
     public var shape: ConvShape
     /// Golden outputs (rounded, saturated, ReLU when configured), NMEF order.
     public var expected: [Int]
@@ -23,10 +22,9 @@ public struct ConvRun: Sendable, Codable {
     public var waveform: String?
     public var wallSeconds: Double
 
-    public init(config: PEArrayConfig, shape: ConvShape, expected: [Int], got: [Int], mismatches: Int,
+    public init(shape: ConvShape, expected: [Int], got: [Int], mismatches: Int,
                 firstMismatch: String?, cycles: Int, hardwareCounts: DataMovement, analyticCounts: DataMovement,
                 waveform: String?, wallSeconds: Double) {
-        self.config = config
         self.shape = shape
         self.expected = expected
         self.got = got
@@ -42,7 +40,6 @@ public struct ConvRun: Sendable, Codable {
 
 /// Runs layers on one generated PE array in Verilator.
 public protocol ConvEngine {
-    var config: PEArrayConfig { get }
     /// `input` is NCHW in the activation format's integers, `weights` MCRS in the weight format's.
     func run(_ shape: ConvShape, input: [Int], weights: [Int]) throws -> ConvRun
     /// Starts the layer, abandons it after `cycles` cycles with work in flight and resets the
@@ -61,7 +58,7 @@ public protocol ResettingConvEngine: ConvEngine {
 extension ResettingConvEngine {
     /// One cycle of reset, then `rows` of stimulus in one bulk run, sampling `y_valid` and
     /// `y_data`; with `abandonAfter`, only that many rows and nil (the layer left in flight).
-    func resetAndFeed(_ sim: Simulation, inputs: [String], rows: [[UInt64]], abandonAfter: Int?) throws -> [[UInt64]]? {
+    public func resetAndFeed(_ sim: Simulation, inputs: [String], rows: [[UInt64]], abandonAfter: Int?) throws -> [[UInt64]]? {
         try sim.poke("rst", 1)
         try sim.step(1)
         try sim.poke("rst", 0)
@@ -78,15 +75,5 @@ extension ResettingConvEngine {
 
     public func interrupt(_ shape: ConvShape, input: [Int], weights: [Int], after cycles: Int) throws {
         _ = try execute(shape, input: input, weights: weights, abandonAfter: cycles)
-    }
-}
-
-public enum ConvEngines {
-    public static func make(_ config: PEArrayConfig, initialState: InitialState = .default) throws -> any ConvEngine {
-        switch config.dataflow {
-        case .ws: try WeightStationaryEngine(config: config, initialState: initialState)
-        case .os: try OutputStationaryEngine(config: config, initialState: initialState)
-        case .rs: try RowStationaryEngine(config: config, initialState: initialState)
-        }
     }
 }

@@ -7,11 +7,11 @@ import Golden
 /// across GEMMs (the LFSRs carry on, as in hardware). It streams and decodes; comparing with
 /// the golden model is Verification's `GEMMCheck`.
 public final class SystolicHarness {
-    public let config: SystolicConfig
+    public let config: ArrayConfig
     public let sim: Simulation
     let fa: FixedFormat, fb: FixedFormat
 
-    public init(_ config: SystolicConfig, record: Bool = true, initialState: InitialState = .default) throws {
+    public init(_ config: ArrayConfig, record: Bool = true, initialState: InitialState = .default) throws {
         self.config = config
         let top = try Systolic.module(config)
         sim = try Simulation(try cosimDesign(top), record: record, initialState: initialState)

@@ -1,5 +1,6 @@
 import Conv
 import Cores
+import Dataflows
 import Foundation
 import Golden
 import HDL
@@ -37,8 +38,8 @@ public struct ConvWorkload: Hashable, Sendable, Codable {
     public var macs: Int { layers.reduce(0) { $0 + $1.shape.macs } }
 
     /// Layer i's activations (NCHW) and weights (MCRS) in the design's formats.
-    public func stimulus(_ i: Int, _ c: PEArrayConfig) -> (input: [Int], weights: [Int]) {
-        ConvStimulus.random(layers[i].shape, activation: c.activation, weight: c.weight, sparsity: sparsity, seed: seed &+ UInt64(i))
+    public func stimulus(_ i: Int, _ c: ArrayConfig) -> (input: [Int], weights: [Int]) {
+        ConvStimulus.random(layers[i].shape, activation: c.a, weight: c.b, sparsity: sparsity, seed: seed &+ UInt64(i))
     }
 }
 
@@ -47,54 +48,44 @@ extension SweepPoint {
     /// accumulator, rounding, LFSR), zero gating on, no ReLU (so the error statistics compare
     /// with the exact convolution), register files at their defaults or, when a layer's filter
     /// row is wider, that width (the row-stationary PE holds a filter row and an input window).
-    public func peArrayConfig(for workload: ConvWorkload = .standard) -> PEArrayConfig? {
-        guard let dataflow = Dataflow(rawValue: dataflow) else { return nil }
-        let c = config
-        var pe = PEArrayConfig(dataflow: dataflow, rows: c.rows, cols: c.cols, activation: c.a, weight: c.b,
-                               maxReduction: c.maxK, accBits: c.accBitsOverride, output: c.output, rounding: c.rounding,
-                               relu: false, lfsrWidth: c.lfsrWidth, seed: c.seed, zeroGating: true)
+    public func design(for workload: ConvWorkload = .standard) -> (any DataflowDesign)? {
+        var array = config
+        array.relu = false
+        array.zeroGating = true
         let widest = workload.layers.map(\.shape.filterWidth).max() ?? 1
-        pe.weightRegisters = max(pe.weightRegisters, widest)
-        pe.inputRegisters = max(pe.inputRegisters, widest)
-        return pe
+        var storage = PEStorage()
+        storage.weightRegisters = max(storage.weightRegisters, widest)
+        storage.inputRegisters = max(storage.inputRegisters, widest)
+        return Dataflows.design(dataflow, array, storage: storage)
     }
 }
 
 extension Runner {
     static func runConv(_ point: SweepPoint, _ options: RunOptions, _ r: inout PointResult, _ stage: inout String) throws {
         let w = options.convWorkload
-        guard let c = point.peArrayConfig(for: w) else {
-            throw SweepUsageError(flag: "dataflow", value: point.dataflow, allowed: Grid.allowedDataflows(.conv))
+        guard let d = point.design(for: w) else {
+            throw SweepUsageError(flag: "dataflow", value: point.dataflow.rawValue, allowed: Grid.allowedDataflows(.conv))
         }
+        let c = d.array
         // The dataflow's own limits (array sides, register files, strides) refuse the design here.
-        let mapper = Mappers.make(c)
+        let mapper = d.mapper()
         for l in w.layers { try mapper.validate(l.shape) }
         let stimuli = w.layers.indices.map { w.stimulus($0, c) }
         r.energy = convEnergy(c, w, stimuli: stimuli, mapper: mapper)
 
-        let top = try generate({ try convTop(c) }, &r, &stage)
+        let top = try generate({ try d.module() }, &r, &stage)
 
         stage = "simulate"
         let t = Date()
-        try simulateConv(c, w, stimuli: stimuli, into: &r)
+        try simulateConv(d, w, stimuli: stimuli, into: &r)
         r.simulateSeconds = Date().timeIntervalSince(t)
 
         if options.synthesize {
             stage = "synthesis"
             // Every dataflow rounds each column in a ROUND unit of the systolic array's kind
             // (same accumulator, output and column-0 LFSR seed); report its cost when present.
-            let unit = OutputStationaryMapper(config: c).systolic.rounder(column: 0).moduleName
+            let unit = c.rounder(column: 0).moduleName
             r.synthesis = try SynthesisRunner.metrics(for: top, options: .init(unit: contains(top, module: unit) ? unit : nil))
-        }
-    }
-
-    /// The array top the dataflow's engine simulates: OS is the systolic array with its event
-    /// counters (as `OutputStationaryEngine` builds it), WS and RS their own generators.
-    static func convTop(_ c: PEArrayConfig) throws -> ModuleDefinition {
-        switch c.dataflow {
-        case .os: try Systolic.module(OutputStationaryMapper(config: c).systolic)
-        case .ws: try WeightStationary.module(c)
-        case .rs: try RowStationary.module(c)
         }
     }
 
@@ -105,16 +96,17 @@ extension Runner {
     /// Runs the layers back to back on one engine (the LFSRs carry on), every output checked
     /// by the engine against `ConvModel` and `RounderModel`, the error measured against the
     /// exact real convolution, and the array's event counters against the mapper's.
-    static func simulateConv(_ c: PEArrayConfig, _ w: ConvWorkload, stimuli: [(input: [Int], weights: [Int])],
+    static func simulateConv(_ d: any DataflowDesign, _ w: ConvWorkload, stimuli: [(input: [Int], weights: [Int])],
                              into r: inout PointResult) throws {
-        let engine = try ConvEngines.make(c)
+        let c = d.array
+        let engine = try d.engine(initialState: .default)
         var runs: [ConvRun] = []
         var reference: [Double] = [], actual: [Double] = []
         let scale = pow(2.0, Double(-c.output.frac))
         for (l, (input, weights)) in zip(w.layers, stimuli) {
             let run = try engine.run(l.shape, input: input, weights: weights)
             runs.append(run)
-            reference += ConvModel.real(l.shape, input: input, inputFormat: c.activation.golden, weights: weights, weightFormat: c.weight.golden)
+            reference += ConvModel.real(l.shape, input: input, inputFormat: c.a.golden, weights: weights, weightFormat: c.b.golden)
             actual += run.got.map { Double($0) * scale }
         }
         let slots = c.rows * c.cols
@@ -158,7 +150,7 @@ extension Runner {
     /// The workload's energy from the mapper's counts with the actual zeros gated (the counts
     /// the simulation checks the hardware against): the sum over its layers; pJ/MAC = total /
     /// the layers' MACs, so gated MACs lower it.
-    static func convEnergy(_ c: PEArrayConfig, _ w: ConvWorkload, stimuli: [(input: [Int], weights: [Int])],
+    static func convEnergy(_ c: ArrayConfig, _ w: ConvWorkload, stimuli: [(input: [Int], weights: [Int])],
                            mapper: any DataflowMapper) -> EnergyEstimate {
         var total = 0.0
         var breakdown: [String: Double] = [:]

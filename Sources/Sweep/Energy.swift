@@ -34,7 +34,7 @@ public enum EnergyModel {
         public var dramPerBit: Double
     }
 
-    public static func costs(_ c: SystolicConfig) -> Costs {
+    public static func costs(_ c: ArrayConfig) -> Costs {
         let mult = multiply(c.a.bits, c.b.bits)
         let acc = add(c.accBits)
         let mac = mult + acc
@@ -94,7 +94,7 @@ public enum EnergyModel {
         public var dramWritesC: Int
     }
 
-    public static func events(_ c: SystolicConfig, m: Int, n: Int, k: Int) -> Events {
+    public static func events(_ c: ArrayConfig, m: Int, n: Int, k: Int) -> Events {
         let (R, C) = (c.rows, c.cols)
         let tileRows = (m + R - 1) / R, tileCols = (n + C - 1) / C
         let tiles = tileRows * tileCols
@@ -116,7 +116,7 @@ public enum EnergyModel {
 
     /// Energy by component, pJ. Keys: multiply, accumulate, accumulator register, skew
     /// registers, PE-to-PE, drain, round, buffer, DRAM.
-    public static func breakdown(of e: Events, costs x: Costs, config c: SystolicConfig) -> [String: Double] {
+    public static func breakdown(of e: Events, costs x: Costs, config c: ArrayConfig) -> [String: Double] {
         let wa = Double(c.a.bits), wb = Double(c.b.bits), wacc = Double(c.accBits), wo = Double(c.output.bits)
         let dramA = Double(e.dramReadsA) * wa, dramB = Double(e.dramReadsB) * wb
         return [
@@ -136,7 +136,7 @@ public enum EnergyModel {
 
     /// The estimate for one M×K by K×N GEMM. `picojoulesPerMAC` is per useful MAC (M·N·K), so
     /// the padding of ragged tiles shows as a higher cost.
-    public static func systolic(_ c: SystolicConfig, m: Int, n: Int, k: Int) -> EnergyEstimate {
+    public static func systolic(_ c: ArrayConfig, m: Int, n: Int, k: Int) -> EnergyEstimate {
         precondition(m > 0 && n > 0 && k > 0, "GEMM dimensions must be positive")
         let parts = breakdown(of: events(c, m: m, n: n, k: k), costs: costs(c), config: c)
         // Sum in a fixed order so the total is deterministic.

@@ -1,4 +1,6 @@
+import Conv
 import Cores
+import Dataflows
 import Foundation
 
 /// A refused sweep flag or config-file entry: one line naming it, its value and what is allowed
@@ -20,7 +22,7 @@ public struct SweepUsageError: Error, CustomStringConvertible, Equatable {
 /// `cols` nil means square arrays (cols = rows), `outputBits` nil means output bits = input
 /// bits, `inputFrac`/`outputFrac` nil mean the rule.
 public struct SubGrid: Hashable, Sendable, Codable {
-    public var dataflow: [String]
+    public var dataflow: [Dataflow]
     public var rows: [Int]
     public var cols: [Int]?
     public var inputBits: [Int]
@@ -30,7 +32,7 @@ public struct SubGrid: Hashable, Sendable, Codable {
     public var outputFrac: [Int]?
     public var workload: WorkloadKind
 
-    public init(dataflow: [String] = ["os"], rows: [Int], cols: [Int]? = nil, inputBits: [Int], outputBits: [Int]? = nil,
+    public init(dataflow: [Dataflow] = [.os], rows: [Int], cols: [Int]? = nil, inputBits: [Int], outputBits: [Int]? = nil,
                 rounding: [OutputRounding], inputFrac: [Int]? = nil, outputFrac: [Int]? = nil, workload: WorkloadKind = .gemm) {
         self.workload = workload
         self.dataflow = dataflow
@@ -45,16 +47,13 @@ public struct SubGrid: Hashable, Sendable, Codable {
 }
 
 public enum Grid {
-    /// Dataflows of the GEMM workload: the systolic array only.
-    public static let dataflows = ["os"]
-
     /// Dataflows a workload can run on: GEMMs on the output-stationary systolic array;
     /// convolution layers on the OS (im2col), weight-stationary and row-stationary PE arrays.
     /// A sub-grid without a dataflow list runs all of its workload's.
-    public static func dataflows(for workload: WorkloadKind) -> [String] {
+    public static func dataflows(for workload: WorkloadKind) -> [Dataflow] {
         switch workload {
-        case .gemm: dataflows
-        case .conv: [Dataflow.os, .ws, .rs].map(\.rawValue)
+        case .gemm: [.os]
+        case .conv: Dataflows.all.map(\.dataflow)
         }
     }
 
@@ -62,7 +61,7 @@ public enum Grid {
     /// so a user who asked for `ws` with GEMMs learns which flag to add.
     static func allowedDataflows(_ workload: WorkloadKind, workloadKey: String = "--workload") -> String {
         WorkloadKind.allCases.sorted { ($0 == workload ? 0 : 1) < ($1 == workload ? 0 : 1) }.map { w in
-            dataflows(for: w).joined(separator: ", ") + " with \(workloadKey) \(w.rawValue)"
+            dataflows(for: w).map(\.rawValue).joined(separator: ", ") + " with \(workloadKey) \(w.rawValue)"
         }.joined(separator: "; ")
     }
 
@@ -84,13 +83,13 @@ public enum Grid {
     /// `2·inputFrac - outputFrac >= 0` bits; each column's LFSR has at least 16 bits and at least
     /// the dropped bits (at most 32). Explicit fracs override the rule.
     public static func config(rows: Int, cols: Int, inputBits: Int, outputBits: Int? = nil, rounding: OutputRounding,
-                              inputFrac: Int? = nil, outputFrac: Int? = nil) -> SystolicConfig {
+                              inputFrac: Int? = nil, outputFrac: Int? = nil) -> ArrayConfig {
         let inFrac = inputFrac ?? inputBits - 2
         let outBits = outputBits ?? inputBits
         let outFrac = outputFrac ?? min(outBits - 1 - outputIntegerBits, 2 * inFrac)
         let drop = 2 * inFrac - outFrac
         let input = FixedPoint(bits: inputBits, frac: inFrac)
-        return SystolicConfig(rows: rows, cols: cols, a: input, b: input, output: FixedPoint(bits: outBits, frac: outFrac),
+        return ArrayConfig(rows: rows, cols: cols, a: input, b: input, output: FixedPoint(bits: outBits, frac: outFrac),
                               rounding: rounding, lfsrWidth: min(32, max(16, drop)), seed: 1)
     }
 
@@ -147,9 +146,9 @@ public enum Grid {
         }
     }
 
-    public static func dataflowList(_ text: String, flag: String = "dataflow", workload: WorkloadKind = .gemm) throws -> [String] {
+    public static func dataflowList(_ text: String, flag: String = "dataflow", workload: WorkloadKind = .gemm) throws -> [Dataflow] {
         try text.split(separator: ",", omittingEmptySubsequences: false).map { item in
-            let d = item.trimmingCharacters(in: .whitespaces)
+            let d = Dataflow(rawValue: item.trimmingCharacters(in: .whitespaces))
             guard dataflows(for: workload).contains(d) else {
                 throw SweepUsageError(flag: flag, value: "'\(text)'", allowed: allowedDataflows(workload))
             }
@@ -242,12 +241,13 @@ public enum Grid {
             workload = w
         }
         return SubGrid(
-            dataflow: try strings("dataflow", dataflows(for: workload), described: allowedDataflows(workload, workloadKey: "workload"))
+            dataflow: try strings("dataflow", dataflows(for: workload).map(\.rawValue),
+                                  described: allowedDataflows(workload, workloadKey: "workload"))?.map(Dataflow.init(rawValue:))
                 ?? dataflows(for: workload),
-            rows: try required("rows", try ints("rows", SystolicConfig.sizes)),
-            cols: try ints("cols", SystolicConfig.sizes),
-            inputBits: try required("inputBits", try ints("inputBits", SystolicConfig.operandBits)),
-            outputBits: try ints("outputBits", SystolicConfig.outputBits),
+            rows: try required("rows", try ints("rows", Systolic.sizes)),
+            cols: try ints("cols", Systolic.sizes),
+            inputBits: try required("inputBits", try ints("inputBits", ArrayConfig.operandBits)),
+            outputBits: try ints("outputBits", ArrayConfig.outputBits),
             rounding: try required("rounding", try strings("rounding", OutputRounding.allCases.map(\.rawValue)))
                 .map { OutputRounding(rawValue: $0)! },
             inputFrac: try ints("inputFrac", fracs),

@@ -1,4 +1,6 @@
+import Conv
 import Cores
+import Dataflows
 import Foundation
 
 /// What every point of a sub-grid runs: the fixed GEMM workload on the systolic array, or the
@@ -12,13 +14,13 @@ public struct SweepPoint: Hashable, Sendable, Codable {
     /// Position in the plan (0-based); stable for a given grid.
     public var index: Int
     /// The dataflow: `os` for the GEMM workload; `os`, `ws` or `rs` for the convolution workload.
-    public var dataflow: String
+    public var dataflow: Dataflow
     /// The design fields every dataflow shares (array size, formats, rounding, LFSR); a
     /// convolution point's PE array is derived from it (`peArrayConfig`).
-    public var config: SystolicConfig
+    public var config: ArrayConfig
     public var workload: WorkloadKind
 
-    public init(index: Int, dataflow: String = "os", config: SystolicConfig, workload: WorkloadKind = .gemm) {
+    public init(index: Int, dataflow: Dataflow = .os, config: ArrayConfig, workload: WorkloadKind = .gemm) {
         self.index = index
         self.dataflow = dataflow
         self.config = config
@@ -41,8 +43,8 @@ public struct SweepPoint: Hashable, Sendable, Codable {
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         index = try c.decode(Int.self, forKey: .index)
-        dataflow = try c.decode(String.self, forKey: .dataflow)
-        config = try c.decode(SystolicConfig.self, forKey: .config)
+        dataflow = try c.decode(Dataflow.self, forKey: .dataflow)
+        config = try c.decode(ArrayConfig.self, forKey: .config)
         workload = try c.decodeIfPresent(WorkloadKind.self, forKey: .workload) ?? .gemm
     }
 

@@ -77,7 +77,7 @@ public enum Report {
         var points: [(x: Double, y: Double)]
     }
 
-    static func size(_ c: SystolicConfig) -> String { "\(c.rows)x\(c.cols)" }
+    static func size(_ c: ArrayConfig) -> String { "\(c.rows)x\(c.cols)" }
 
     /// The rounding mode the area, throughput and energy lines use: the one most points have
     /// (ties: stochastic, nearest, truncate), so each line compares like with like.
@@ -135,7 +135,7 @@ public enum Report {
         // Group: dataflow in the grid's order, then bits.
         func group(_ r: PointResult) -> Int { (order.firstIndex(of: r.point.dataflow) ?? order.count) * 100 + r.point.config.a.bits }
         func title(_ g: Int) -> String {
-            let dataflow = g / 100 < order.count ? order[g / 100] : "?"
+            let dataflow = g / 100 < order.count ? order[g / 100].rawValue : "?"
             return severalBits ? "\(dataflow) \(g % 100)-bit" : dataflow
         }
         var specs: [Spec] = []

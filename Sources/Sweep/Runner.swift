@@ -1,3 +1,4 @@
+import Conv
 import Cores
 import Cosim
 import Foundation
@@ -58,7 +59,7 @@ public enum Runner {
         var stage = "config"
         do {
             guard Grid.dataflows(for: point.workload).contains(point.dataflow) else {
-                throw SweepUsageError(flag: "dataflow", value: point.dataflow, allowed: Grid.allowedDataflows(point.workload))
+                throw SweepUsageError(flag: "dataflow", value: point.dataflow.rawValue, allowed: Grid.allowedDataflows(point.workload))
             }
             switch point.workload {
             case .gemm: try runGEMM(point.config, options, &r, &stage)
@@ -76,7 +77,7 @@ public enum Runner {
         return r
     }
 
-    static func runGEMM(_ c: SystolicConfig, _ options: RunOptions, _ r: inout PointResult, _ stage: inout String) throws {
+    static func runGEMM(_ c: ArrayConfig, _ options: RunOptions, _ r: inout PointResult, _ stage: inout String) throws {
         try c.validate()
         r.energy = energy(c, options.workload)
         let top = try generate({ try Systolic.module(c) }, &r, &stage)
@@ -112,7 +113,7 @@ public enum Runner {
         return top
     }
 
-    static func simulate(_ c: SystolicConfig, _ w: Workload, into r: inout PointResult) throws {
+    static func simulate(_ c: ArrayConfig, _ w: Workload, into r: inout PointResult) throws {
         let harness = try GEMMCheck(c, record: false)
         var g = SplitMix64(seed: w.seed)
         var reports: [GEMMReport] = []
@@ -156,7 +157,7 @@ public enum Runner {
     }
 
     /// The workload's energy: the sum over its GEMMs; pJ/MAC = total / MACs of the workload.
-    static func energy(_ c: SystolicConfig, _ w: Workload) -> EnergyEstimate {
+    static func energy(_ c: ArrayConfig, _ w: Workload) -> EnergyEstimate {
         var total = 0.0
         var breakdown: [String: Double] = [:]
         for g in w.gemms {

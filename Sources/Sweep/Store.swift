@@ -197,7 +197,7 @@ public enum Table {
     public static let columns: [Column] = [
         int("index") { $0.point.index },
         string("key") { $0.point.key },
-        string("dataflow") { $0.point.dataflow },
+        string("dataflow") { $0.point.dataflow.rawValue },
         int("rows") { $0.point.config.rows },
         int("cols") { $0.point.config.cols },
         int("input_bits") { $0.point.config.a.bits },

@@ -62,15 +62,15 @@ public struct ErrorSummary: Sendable, Codable {
 /// GEMMs (the LFSRs carry on, as in hardware): the harness streams, this compares.
 public final class GEMMCheck {
     public let harness: SystolicHarness
-    public var config: SystolicConfig { harness.config }
+    public var config: ArrayConfig { harness.config }
     var model: SystolicModel
 
-    public init(_ config: SystolicConfig, record: Bool = true, initialState: InitialState = .default) throws {
+    public init(_ config: ArrayConfig, record: Bool = true, initialState: InitialState = .default) throws {
         harness = try SystolicHarness(config, record: record, initialState: initialState)
         model = Self.model(config)
     }
 
-    static func model(_ c: SystolicConfig) -> SystolicModel {
+    static func model(_ c: ArrayConfig) -> SystolicModel {
         SystolicModel(rows: c.rows, cols: c.cols, a: c.a.golden, b: c.b.golden, accBits: c.accBits, output: c.output.golden,
                       mode: RoundingMode(rawValue: c.rounding.rawValue)!, lfsrWidth: c.lfsrWidth, seed: c.seed)
     }

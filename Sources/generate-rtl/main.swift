@@ -1,7 +1,7 @@
 import ArgumentParser
 import CLIOptions
-import Conv
 import Cores
+import Dataflows
 import Foundation
 import HDL
 import Verilog
@@ -40,22 +40,15 @@ struct SystolicCommand: ParsableCommand {
 struct PEArrayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pe-array",
-        abstract: "Spatial PE array for convolution layers, by dataflow: ws (weight stationary), os (the systolic array fed im2col, with counters), rs (row stationary) (docs/CONV.md).")
+        abstract: "Spatial PE array for convolution layers, by dataflow: " + Dataflows.all.map { "\($0.dataflow) (\($0.title), \($0.documentation))" }.joined(separator: ", ") + ".")
 
     @OptionGroup var design: ConvDesignOptions
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let c = design.config
-        let derived = ["accBits": c.accBits]
-        switch c.dataflow {
-        case .ws: try emit(core: "pe-array-ws", c, derived: derived, to: output.out) { try WeightStationary.module($0) }
-        case .rs: try emit(core: "pe-array-rs", c, derived: derived, to: output.out) { try RowStationary.module($0) }
-        case .os:
-            let mapper = OutputStationaryMapper(config: c)
-            try mapper.validateDesign()
-            try emit(core: "pe-array-os", mapper.systolic, derived: mapper.systolic.manifestFigures, to: output.out) { try Systolic.module($0) }
-        }
+        let d = design.design
+        try d.validate()
+        try emit(core: design.entry.core, d, derived: d.manifestFigures, to: output.out) { _ in try d.module() }
     }
 }
 
@@ -126,14 +119,6 @@ func emit<C: Encodable>(core: String, _ config: C, derived: [String: Int] = [:],
     let files = try DesignWriter.write(core: core, top: top, parameters: config, derived: derived, to: URL(fileURLWithPath: out))
     let ms = Int(Date().timeIntervalSince(start) * 1000)
     print("wrote \(files.count) files to \(out) (top \(top.name), \(ms) ms)")
-}
-
-extension SystolicConfig {
-    /// The figures docs/SYSTOLIC.md derives from the parameters, for the manifest.
-    var manifestFigures: [String: Int] {
-        ["accBits": accBits, "fifoDepth": fifoDepth, "fifoWidth": cols * output.bits + 1,
-         "lastBeatToFirstRowCycles": lastBeatToFirstRow, "lastBeatToLastRowCycles": lastBeatToFirstRow + rows - 1]
-    }
 }
 
 let front = CommandLineFront(GenerateRTL.self, tool: "generate-rtl")

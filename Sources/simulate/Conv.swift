@@ -2,6 +2,7 @@ import ArgumentParser
 import CLIOptions
 import Conv
 import Cores
+import Dataflows
 import Foundation
 import Golden
 import Runtime
@@ -12,7 +13,7 @@ import Verification
 struct ConvCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "conv",
-        abstract: "A convolution layer on a PE array (ws | os | rs): co-simulated against the golden model, or --analytic.",
+        abstract: "A convolution layer on a PE array (\(Dataflows.names)): co-simulated against the golden model, or --analytic.",
         discussion: """
         The layer is --layer NAME (default tiny) with any shape flag overriding that field in
         every layer it names. NAME is a preset (alexnet-conv1 ... alexnet-conv5, lenet-c1,
@@ -50,7 +51,7 @@ struct ConvCommand: ParsableCommand {
     }
 
     struct Result: Encodable {
-        let design: PEArrayConfig
+        let design: AnyDesign
         let layer: ConvLayer
         let mode: String
         let cycles: Int
@@ -89,52 +90,55 @@ struct ConvCommand: ParsableCommand {
 
     func run() throws {
         if !(0...1).contains(sparsity) { throw ParameterError("sparsity", sparsity, allowed: "0...1") }
-        let config = design.config
+        let d = design.design
+        let config = d.array
         let layers = try self.layers()
-        let mapper = Mappers.make(config)
+        let mapper = d.mapper()
         for l in layers { try mapper.validate(l.shape) }
-        let engine = analytic ? nil : try ConvEngines.make(config)
+        let engine = analytic ? nil : try d.engine(initialState: .default)
 
         var results: [Result] = []
         for (index, l) in layers.enumerated() {
             let start = Date()
             let s = l.shape
             if let engine {
-                let (input, weights) = ConvStimulus.random(s, activation: config.activation, weight: config.weight,
+                let (input, weights) = ConvStimulus.random(s, activation: config.a, weight: config.b,
                                                            sparsity: sparsity, seed: seed &+ UInt64(index))
                 let run = try engine.run(s, input: input, weights: weights)
-                let real = ConvModel.real(s, input: input, inputFormat: config.activation.golden, weights: weights, weightFormat: config.weight.golden)
+                let real = ConvModel.real(s, input: input, inputFormat: config.a.golden, weights: weights, weightFormat: config.b.golden)
                 let scale = pow(2.0, Double(-config.output.frac))
                 let error = ErrorSummary(reference: config.relu ? real.map { max(0, $0) } : real, actual: run.got.map { Double($0) * scale })
-                results.append(result(l, config, mode: "cosim", cycles: run.cycles, counts: run.hardwareCounts, analytic: run.analyticCounts,
+                results.append(result(l, d, mode: "cosim", cycles: run.cycles, counts: run.hardwareCounts, analytic: run.analyticCounts,
                                       run: run, error: error, start: start))
             } else {
-                let input = sparsity > 0 ? ConvStimulus.random(s, activation: config.activation, weight: config.weight,
+                let input = sparsity > 0 ? ConvStimulus.random(s, activation: config.a, weight: config.b,
                                                                sparsity: sparsity, seed: seed &+ UInt64(index)).input : nil
                 let counts = mapper.counts(s, input: input)
-                results.append(result(l, config, mode: "analytic", cycles: mapper.cycles(s), counts: counts, analytic: counts,
+                results.append(result(l, d, mode: "analytic", cycles: mapper.cycles(s), counts: counts, analytic: counts,
                                       run: nil, error: nil, start: start))
             }
         }
         if json {
             print(results.count == 1 ? try encodeJSON(results[0]) : try encodeJSON(results))
         } else {
-            report(results, config)
+            report(results, d)
         }
         if results.contains(where: \.failed) { throw ExitCode(1) }
     }
 
-    func result(_ l: ConvLayer, _ c: PEArrayConfig, mode: String, cycles: Int, counts: DataMovement, analytic: DataMovement,
+    func result(_ l: ConvLayer, _ d: any DataflowDesign, mode: String, cycles: Int, counts: DataMovement, analytic: DataMovement,
                 run: ConvRun?, error: ErrorSummary?, start: Date) -> Result {
-        Result(design: c, layer: l, mode: mode, cycles: cycles, macs: l.shape.macs, performedMACs: counts.macs, gatedMACs: counts.gatedMACs,
+        let c = d.array
+        return Result(design: AnyDesign(d), layer: l, mode: mode, cycles: cycles, macs: l.shape.macs, performedMACs: counts.macs, gatedMACs: counts.gatedMACs,
                utilization: Double(l.shape.macs) / Double(max(cycles, 1) * c.rows * c.cols),
                mismatches: run?.mismatches, firstMismatch: run?.firstMismatch, waveform: run?.waveform, error: error,
                hardwareCounts: run?.hardwareCounts, analyticCounts: analytic, countsAgree: run.map { $0.hardwareCounts == $0.analyticCounts },
                energy: Energy(ConvEnergy(counts, config: c, layerMACs: l.shape.macs)), wallSeconds: Date().timeIntervalSince(start))
     }
 
-    func report(_ results: [Result], _ c: PEArrayConfig) {
-        print("\(c.dataflow) array \(c.rows)x\(c.cols), activations \(c.activation), weights \(c.weight), acc \(c.accumulator), "
+    func report(_ results: [Result], _ d: any DataflowDesign) {
+        let c = d.array
+        print("\(d.dataflow) array \(c.rows)x\(c.cols), activations \(c.a), weights \(c.b), acc \(c.accumulator), "
               + "outputs \(c.output), \(c.rounding) rounding\(c.relu ? ", ReLU" : ""), zero gating \(c.zeroGating ? "on" : "off")")
         func shape(_ s: ConvShape) -> String {
             "\(s.batch)x\(s.channels)x\(s.height)x\(s.width) * \(s.filters)x\(s.filterHeight)x\(s.filterWidth) /\(s.stride) p\(s.padding)"
@@ -164,4 +168,11 @@ struct ConvCommand: ParsableCommand {
             print("\nFAILED \(f.layer.name): \(f.firstMismatch ?? "hardware and analytic counts differ")\nwaveform: \(f.waveform ?? "not written")")
         }
     }
+}
+
+/// A design of any dataflow as JSON: its own encoding (the dataflow, the shared fields, its own).
+struct AnyDesign: Encodable {
+    let design: any DataflowDesign
+    init(_ design: any DataflowDesign) { self.design = design }
+    func encode(to encoder: Encoder) throws { try design.encode(to: encoder) }
 }

@@ -51,7 +51,7 @@ struct GEMMCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of the table.") var json = false
 
     struct Summary: Encodable {
-        let design: SystolicConfig
+        let design: ArrayConfig
         let m, n, k: Int
         let cycles: Int
         let expectedCycles: Int

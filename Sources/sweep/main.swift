@@ -29,7 +29,7 @@ struct SweepCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Bits of C, comma-separated, each 2...32 (default: the input bits); fractional bits are bits - 8.", valueName: "list")) var outputBits: String?
     @Option(help: ArgumentHelp("Output rounding, comma-separated: truncate, nearest, stochastic (default stochastic).", valueName: "list")) var rounding: String?
     @Option(help: ArgumentHelp("What every point runs: gemm (GEMMs on the systolic array) or conv (convolution layers on PE arrays) (default gemm).", valueName: "gemm|conv")) var workload: String?
-    @Option(help: ArgumentHelp("Dataflows, comma-separated: os with --workload gemm (the default); os, ws, rs with --workload conv (default all three).", valueName: "list")) var dataflow: String?
+    @Option(help: ArgumentHelp("Dataflows, comma-separated: os with --workload gemm (the default); " + Grid.dataflows(for: .conv).map(\.rawValue).joined(separator: ", ") + " with --workload conv (default all of them).", valueName: "list")) var dataflow: String?
     @Option(help: ArgumentHelp("JSON file with a list of sub-grids (docs/SWEEP.md); not with the grid flags.", valueName: "file")) var config: String?
     @Option(name: .customLong("out"), help: ArgumentHelp("Output folder (default sweep-results).", valueName: "dir")) var outText: String?
     @Option(name: .customLong("jobs"), help: ArgumentHelp("Points run in parallel, 1...64 (default 2).", valueName: "n")) var jobsText: String?
@@ -81,10 +81,10 @@ struct SweepCommand: ParsableCommand {
         let kind = try workload.map { try Grid.workload($0) } ?? .gemm
         return [SubGrid(
             dataflow: try dataflow.map { try Grid.dataflowList($0, workload: kind) } ?? Grid.dataflows(for: kind),
-            rows: try rows.map { try Grid.intList($0, flag: "rows", range: SystolicConfig.sizes) } ?? [8],
-            cols: try cols.map { try Grid.intList($0, flag: "cols", range: SystolicConfig.sizes) },
-            inputBits: try inputBits.map { try Grid.intList($0, flag: "input-bits", range: SystolicConfig.operandBits) } ?? [8],
-            outputBits: try outputBits.map { try Grid.intList($0, flag: "output-bits", range: SystolicConfig.outputBits) },
+            rows: try rows.map { try Grid.intList($0, flag: "rows", range: Systolic.sizes) } ?? [8],
+            cols: try cols.map { try Grid.intList($0, flag: "cols", range: Systolic.sizes) },
+            inputBits: try inputBits.map { try Grid.intList($0, flag: "input-bits", range: ArrayConfig.operandBits) } ?? [8],
+            outputBits: try outputBits.map { try Grid.intList($0, flag: "output-bits", range: ArrayConfig.outputBits) },
             rounding: try rounding.map { try Grid.roundingList($0) } ?? [.stochastic],
             workload: kind)]
     }
@@ -181,17 +181,17 @@ struct SweepCommand: ParsableCommand {
                 let key: String
                 let workload: String
                 let dataflow: String
-                let config: SystolicConfig
+                let config: ArrayConfig
             }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            let entries = points.map { Entry(index: $0.index, key: $0.key, workload: $0.workload.rawValue, dataflow: $0.dataflow, config: $0.config) }
+            let entries = points.map { Entry(index: $0.index, key: $0.key, workload: $0.workload.rawValue, dataflow: $0.dataflow.rawValue, config: $0.config) }
             print(String(decoding: try encoder.encode(entries), as: UTF8.self))
             return
         }
         print(table(["index", "key", "dataflow", "rows", "cols", "A/B", "acc", "C", "rounding", "lfsr"], points.map { p in
             let c = p.config
-            return [String(p.index), p.key, p.dataflow, String(c.rows), String(c.cols), c.a.description, c.accumulator.description,
+            return [String(p.index), p.key, p.dataflow.rawValue, String(c.rows), String(c.cols), c.a.description, c.accumulator.description,
                     c.output.description, c.rounding.rawValue, c.rounding == .stochastic ? String(c.lfsrWidth) : "-"]
         }))
         print("\(points.count) points")

@@ -105,7 +105,7 @@ struct RefusalTests {
     func simulate() throws {
         try Self.refusedOnce(try CLI.run(["gemm", "--m", "abc"], tool: "simulate"), ["--m", "abc", "allowed"])
         try Self.refusedOnce(try CLI.run(["--rows", "4", "--rows", "5"], tool: "simulate"), ["--rows", "twice"])
-        try Self.refusedOnce(try CLI.run(["conv", "--dataflow", "xs"], tool: "simulate"), ["--dataflow", "xs", "allowed ws, os, rs"])
+        try Self.refusedOnce(try CLI.run(["conv", "--dataflow", "xs"], tool: "simulate"), ["--dataflow", "xs", "allowed os, ws, rs"])
         try Self.refusedOnce(try CLI.run(["gemm", "--m", "0"], tool: "simulate"), ["--m", "0", "allowed 1...65536"])
         // A default that conflicts with what was given is named as the default.
         try Self.refusedOnce(try CLI.run(["gemm", "--input-frac", "10", "--input-bits", "12"], tool: "simulate"),

@@ -1,12 +1,13 @@
 import Conv
 import Cores
+import Dataflows
 import Golden
 import Testing
 
 /// The OS mapper's closed forms against counting every event of the tiled im2col GEMM one
 /// by one, as the array meets them.
 @Suite struct OutputStationaryMapperTests {
-    static func bruteForce(_ s: ConvShape, input: [Int], config c: PEArrayConfig) -> DataMovement {
+    static func bruteForce(_ s: ConvShape, input: [Int], config c: ArrayConfig) -> DataMovement {
         let a = ConvModel.im2col(s, input: input)
         let (R, C) = (c.rows, c.cols)
         var d = DataMovement()
@@ -39,7 +40,7 @@ import Testing
                       ConvShape(channels: 2, filters: 5, height: 6, width: 5, filterHeight: 1, filterWidth: 1, stride: 2)]
         for (index, s) in shapes.enumerated() {
             for (R, C) in [(2, 2), (3, 4), (4, 3)] {
-                let config = PEArrayConfig(dataflow: .os, rows: R, cols: C, zeroGating: gating)
+                let config = ArrayConfig(rows: R, cols: C, zeroGating: gating)
                 let mapper = OutputStationaryMapper(config: config)
                 try mapper.validate(s)
                 // A third of the activations zero, in a pattern that varies along every axis.
@@ -52,7 +53,7 @@ import Testing
     }
 
     @Test func layerTooDeepForTheAccumulator() {
-        let mapper = OutputStationaryMapper(config: PEArrayConfig(dataflow: .os, maxReduction: 64))
+        let mapper = OutputStationaryMapper(config: ArrayConfig(rows: 4, cols: 4, maxK: 64, zeroGating: true))
         #expect(throws: ParameterError.self) { try mapper.validate(Presets.small[3].shape) }  // K = 363
         do { try mapper.validate(Presets.small[3].shape) } catch let e as ParameterError {
             #expect(e.parameter == "max-reduction")
@@ -60,7 +61,7 @@ import Testing
     }
 
     @Test func alexnetOn16x16() throws {
-        let mapper = OutputStationaryMapper(config: PEArrayConfig(dataflow: .os, rows: 16, cols: 16))
+        let mapper = OutputStationaryMapper(config: ArrayConfig(rows: 16, cols: 16, zeroGating: true))
         for layer in Presets.alexnet {
             try mapper.validate(layer.shape)
             let d = mapper.counts(layer.shape, input: nil)

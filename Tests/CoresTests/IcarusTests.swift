@@ -12,8 +12,8 @@ struct IcarusTests {
     ])
     func noUndefinedOutputs(_ name: String) throws {
         let top = switch name {
-        case "systolic": try Systolic.module(SystolicConfig())
-        case "systolic-4x3-counters": try Systolic.module(SystolicConfig(rows: 4, cols: 3, zeroGating: true, counters: true, relu: true))
+        case "systolic": try Systolic.module(ArrayConfig())
+        case "systolic-4x3-counters": try Systolic.module(ArrayConfig(rows: 4, cols: 3, zeroGating: true, counters: true, relu: true))
         case "mac": try MAC.module(MACConfig())
         case "lfsr": try LFSR.module(LFSRConfig())
         case "rounder-truncate": try Rounder.module(RounderConfig(rounding: .truncate))

@@ -62,11 +62,11 @@ struct LintSynthTests {
 @Suite("Systolic array lints and synthesizes")
 struct SystolicLintTests {
     @Test("lint -Wall clean and yosys synth", arguments: [
-        SystolicConfig(rows: 2, cols: 3, rounding: .stochastic),
-        SystolicConfig(rows: 1, cols: 1, rounding: .nearest),
-        SystolicConfig(rows: 4, cols: 4, a: FixedPoint(bits: 16, frac: 8), output: FixedPoint(bits: 16, frac: 8), rounding: .truncate),
+        ArrayConfig(rows: 2, cols: 3, rounding: .stochastic),
+        ArrayConfig(rows: 1, cols: 1, rounding: .nearest),
+        ArrayConfig(rows: 4, cols: 4, a: FixedPoint(bits: 16, frac: 8), output: FixedPoint(bits: 16, frac: 8), rounding: .truncate),
     ])
-    func lintAndSynth(_ c: SystolicConfig) throws {
+    func lintAndSynth(_ c: ArrayConfig) throws {
         let top = try Systolic.module(c)
         let sources = Dictionary(uniqueKeysWithValues: try VerilogEmitter.emit(top).map { ($0.fileName, $0.text) })
         try Lint.verilator(sources: sources, top: top.name)

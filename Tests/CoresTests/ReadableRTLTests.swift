@@ -8,7 +8,7 @@ import Verilog
 /// (seeds are parameters), and few declarations are anonymous.
 @Suite struct ReadableRTLTests {
     @Test func oneLFSRAndOneRoundModuleServeEveryColumn() throws {
-        let c = SystolicConfig()
+        let c = ArrayConfig()
         let files = try VerilogEmitter.emit(try Systolic.module(c))
         #expect(files.filter { $0.module.hasPrefix("lfsr") }.map(\.module) == ["lfsr16"])
         #expect(files.filter { $0.module.hasPrefix("round_") }.map(\.module) == ["round_s28f12_to_s8f2_stochastic_lfsr16"])
@@ -24,7 +24,7 @@ import Verilog
     /// Names made of an operation and a counter (`_mux_2`, `_bits_4`, `_const`): at most 10% of
     /// the 8×8 top's declarations (237 of 595 before temporaries were named after what they feed).
     @Test func fewAnonymousDeclarations() throws {
-        let top = try #require(try VerilogEmitter.emit(try Systolic.module(SystolicConfig())).last).text
+        let top = try #require(try VerilogEmitter.emit(try Systolic.module(ArrayConfig())).last).text
         let declared = top.split(separator: "\n").filter { $0.hasPrefix("    wire ") || $0.hasPrefix("    reg ") }.map { line in
             String(line.split(separator: ";")[0].split(separator: " ").last!)
         }
@@ -62,7 +62,7 @@ import Verilog
     /// Each column's ROUND unit steps its LFSR from its own seed, set through two levels of
     /// parameters (array -> ROUND -> LFSR): the in-process simulator sees the seed on `rng`.
     @Test func columnSeedsReachTheLFSRs() throws {
-        let c = SystolicConfig()
+        let c = ArrayConfig()
         let rounder = try Rounder.module(c.rounder(column: 0))
         let wrapper = try ModuleDefinition.define("two_columns") { m in
             let x = m.input("x", c.accumulator.shape)

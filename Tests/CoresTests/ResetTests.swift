@@ -12,14 +12,14 @@ import Verification
 struct ResetTests {
     static let seeds: [InitialState] = [.random(seed: 1), .random(seed: 2), .random(seed: 3), .random(seed: 4), .zero]
 
-    static func gemm(_ c: SystolicConfig, m: Int, k: Int, n: Int, seed: UInt64) -> (Matrix<Int128>, Matrix<Int128>) {
+    static func gemm(_ c: ArrayConfig, m: Int, k: Int, n: Int, seed: UInt64) -> (Matrix<Int128>, Matrix<Int128>) {
         var g = SplitMix64(seed: seed)
         return (SystolicHarness.random(rows: m, cols: k, c.a.golden, &g), SystolicHarness.random(rows: k, cols: n, c.b.golden, &g))
     }
 
     @Test("power-up: four random initial states and zero give identical, golden-equal results (8x8 and 4x3)",
-          arguments: [SystolicConfig(), SystolicConfig(rows: 4, cols: 3)])
-    func powerUp(_ c: SystolicConfig) throws {
+          arguments: [ArrayConfig(), ArrayConfig(rows: 4, cols: 3)])
+    func powerUp(_ c: ArrayConfig) throws {
         let (a, b) = Self.gemm(c, m: 2 * c.rows + 1, k: 19, n: 2 * c.cols - 1, seed: 5)
         var results: [Matrix<Int128>] = []
         for state in Self.seeds {
@@ -35,8 +35,8 @@ struct ResetTests {
     /// the accumulators, rows in the read-out and the FIFO); the next GEMM must be exact. On the
     /// array without the flush chain, a 1-cycle reset 4 cycles into a GEMM corrupted 54 of 64
     /// elements of the next result.
-    @Test("reset in the middle of a GEMM, then a clean GEMM (8x8 and 16x4)", arguments: [SystolicConfig(), SystolicConfig(rows: 16, cols: 4)])
-    func midGEMM(_ c: SystolicConfig) throws {
+    @Test("reset in the middle of a GEMM, then a clean GEMM (8x8 and 16x4)", arguments: [ArrayConfig(), ArrayConfig(rows: 16, cols: 4)])
+    func midGEMM(_ c: ArrayConfig) throws {
         let harness = try GEMMCheck(c, record: false, initialState: .random(seed: 9))
         let (a, b) = Self.gemm(c, m: 2 * c.rows, k: 23, n: c.cols + 1, seed: 11)
         let (a2, b2) = Self.gemm(c, m: c.rows, k: 7, n: c.cols, seed: 12)
@@ -61,7 +61,7 @@ struct ResetTests {
 
     /// While rst is high nothing is accepted, and after its first edge no row is offered.
     @Test func handshakeDuringReset() throws {
-        let c = SystolicConfig(rows: 4, cols: 4)
+        let c = ArrayConfig(rows: 4, cols: 4)
         let sim = try Simulation(try cosimDesign(try Systolic.module(c)), initialState: .random(seed: 5))
         defer { sim.close() }
         for port in ["a_valid", "b_valid", "a_last", "c_ready"] { try sim.poke(port, 1) }

@@ -9,25 +9,25 @@ import Verification
 @Suite("Systolic array")
 struct SystolicTests {
     /// Array shapes (R ≠ C, 1×N, N×1, 1×1) across every rounding mode and signedness mix.
-    static let designs: [SystolicConfig] = [
-        SystolicConfig(rows: 2, cols: 3, rounding: .stochastic),
-        SystolicConfig(rows: 3, cols: 2, rounding: .nearest),
-        SystolicConfig(rows: 1, cols: 4, rounding: .truncate),
-        SystolicConfig(rows: 4, cols: 1, a: FixedPoint(bits: 6, frac: 3, signed: false), b: FixedPoint(bits: 5, frac: 2),
+    static let designs: [ArrayConfig] = [
+        ArrayConfig(rows: 2, cols: 3, rounding: .stochastic),
+        ArrayConfig(rows: 3, cols: 2, rounding: .nearest),
+        ArrayConfig(rows: 1, cols: 4, rounding: .truncate),
+        ArrayConfig(rows: 4, cols: 1, a: FixedPoint(bits: 6, frac: 3, signed: false), b: FixedPoint(bits: 5, frac: 2),
                        output: FixedPoint(bits: 6, frac: 1), rounding: .stochastic, lfsrWidth: 5, seed: 9),
-        SystolicConfig(rows: 1, cols: 1, a: FixedPoint(bits: 4, frac: 0), output: FixedPoint(bits: 4, frac: 0, signed: false), rounding: .nearest),
+        ArrayConfig(rows: 1, cols: 1, a: FixedPoint(bits: 4, frac: 0), output: FixedPoint(bits: 4, frac: 0, signed: false), rounding: .nearest),
     ]
 
     /// GEMM shapes around the array: M, N, K smaller than, equal to and larger than R, C, and
     /// not multiples of them.
-    static func shapes(_ c: SystolicConfig) -> [(m: Int, n: Int, k: Int)] {
+    static func shapes(_ c: ArrayConfig) -> [(m: Int, n: Int, k: Int)] {
         let (r, col) = (c.rows, c.cols)
         return [(1, 1, 1), (r, col, r), (r, col, 1), (max(1, r - 1), max(1, col - 1), 2),
                 (2 * r + 1, 3 * col + 2, 7), (3 * r, 2 * col, r + 5), (r + 1, col + 1, 3 * r + 1)]
     }
 
     @Test("random and corner GEMMs match the golden model bit for bit, cycles match the formula", arguments: designs)
-    func gemms(_ c: SystolicConfig) throws {
+    func gemms(_ c: ArrayConfig) throws {
         let h = try GEMMCheck(c)
         var g = SplitMix64(seed: UInt64(c.rows * 100 + c.cols))
         for (m, n, k) in Self.shapes(c) {
@@ -44,7 +44,7 @@ struct SystolicTests {
 
     @Test("the corner GEMM saturates C at both ends")
     func saturation() throws {
-        let c = SystolicConfig(rows: 2, cols: 2, rounding: .nearest)
+        let c = ArrayConfig(rows: 2, cols: 2, rounding: .nearest)
         let h = try GEMMCheck(c)
         let (a, b) = h.cornerCase(m: 4, k: 16, n: 4, seed: 1)
         // Row 0 of A is all minimum: times column 0 of B (all minimum) it is far above the
@@ -61,7 +61,7 @@ struct SystolicTests {
 
     @Test("back-to-back tiles overlap the drain: each extra tile costs max(K, R) cycles")
     func tilesOverlap() throws {
-        let c = SystolicConfig(rows: 4, cols: 4, rounding: .truncate)
+        let c = ArrayConfig(rows: 4, cols: 4, rounding: .truncate)
         let h = try GEMMCheck(c)
         var g = SplitMix64(seed: 3)
         for k in [2, 4, 9] {
@@ -79,7 +79,7 @@ struct SystolicTests {
 
     @Test("a slow consumer (C ready 30% of cycles) loses nothing")
     func backpressure() throws {
-        let c = SystolicConfig(rows: 3, cols: 2, rounding: .stochastic, seed: 77)
+        let c = ArrayConfig(rows: 3, cols: 2, rounding: .stochastic, seed: 77)
         let h = try GEMMCheck(c)
         var g = SplitMix64(seed: 8)
         for k in [1, 3, 20] {
@@ -93,7 +93,7 @@ struct SystolicTests {
 
     @Test("column seeds are distinct and follow the documented formula")
     func seeds() {
-        let c = SystolicConfig(rows: 1, cols: 128, lfsrWidth: 16, seed: 1)
+        let c = ArrayConfig(rows: 1, cols: 128, lfsrWidth: 16, seed: 1)
         let seeds = (0..<128).map(c.columnSeed)
         #expect(Set(seeds).count == 128)
         #expect(seeds[0] == 1 && seeds[1] == 7920 && seeds[9] == 1 + (7919 * 9) % 65535)

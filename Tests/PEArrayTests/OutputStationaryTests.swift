@@ -1,5 +1,6 @@
 import Conv
 import Cores
+import Dataflows
 import Cosim
 import Golden
 import HDL
@@ -13,22 +14,22 @@ import Verilog
 @Suite(.serialized) struct OutputStationaryTests {
     struct Case: CustomTestStringConvertible, Sendable {
         let label: String
-        let config: PEArrayConfig
+        let config: ArrayConfig
         /// Layer and the fraction of zero activations in its random input.
         let layers: [(ConvShape, Double)]
         var testDescription: String { label }
     }
 
     static let cases: [Case] = [
-        Case(label: "2x2 stochastic, gating on", config: PEArrayConfig(dataflow: .os, rows: 2, cols: 2, rounding: .stochastic, seed: 77),
+        Case(label: "2x2 stochastic, gating on", config: ArrayConfig(rows: 2, cols: 2, rounding: .stochastic, seed: 77, zeroGating: true),
              layers: [(Presets.small[0].shape, 0.3),                        // R=S=3, stride 1, padding 1, M = 3
                       (Presets.small[1].shape, 0.0),                        // stride 2, batch 2
                       (ConvShape(channels: 9, filters: 5, height: 4, width: 5, filterHeight: 1, filterWidth: 1, stride: 2), 0.5)]),
-        Case(label: "3x3 nearest, gating off, ReLU", config: PEArrayConfig(dataflow: .os, rows: 3, cols: 3, rounding: .nearest, relu: true, zeroGating: false),
+        Case(label: "3x3 nearest, gating off, ReLU", config: ArrayConfig(rows: 3, cols: 3, rounding: .nearest, zeroGating: false, relu: true),
              layers: [(Presets.small[2].shape, 0.5),                        // R=S=5, padding 2, M = 4
                       (Presets.small[0].shape, 0.0)]),
         Case(label: "4x3 truncate, gating on, ReLU, s6.1 output",
-             config: PEArrayConfig(dataflow: .os, rows: 4, cols: 3, output: FixedPoint(bits: 6, frac: 1), rounding: .truncate, relu: true),
+             config: ArrayConfig(rows: 4, cols: 3, output: FixedPoint(bits: 6, frac: 1), rounding: .truncate, zeroGating: true, relu: true),
              layers: [(Presets.small[4].shape, 0.6),                        // C = 6, M = 5, R=S=5
                       (Presets.small[3].shape, 0.2)]),                      // 11×11, stride 4
     ]
@@ -44,7 +45,7 @@ import Verilog
     func layersMatchGoldenCountsAndCycles(_ c: Case) throws {
         let engine = try OutputStationaryEngine(config: c.config)
         for (index, (shape, sparsity)) in c.layers.enumerated() {
-            let (input, weights) = ConvStimulus.random(shape, activation: c.config.activation, weight: c.config.weight,
+            let (input, weights) = ConvStimulus.random(shape, activation: c.config.a, weight: c.config.b,
                                                        sparsity: sparsity, seed: UInt64(index + 1))
             let run = try engine.run(shape, input: input, weights: weights)
             Self.check(run, engine.mapper, "\(c.label), layer \(index)")
@@ -52,7 +53,7 @@ import Verilog
             #expect(run.hardwareCounts.gatedMACs == 0 || c.config.zeroGating)
             if c.config.relu { #expect(run.got.allSatisfy { $0 >= 0 } && run.got.contains(0)) }
             // Extremes saturate at both ends (at 0 with ReLU), on the same array.
-            let (xi, xw) = ConvStimulus.extremes(shape, activation: c.config.activation, weight: c.config.weight, seed: 9)
+            let (xi, xw) = ConvStimulus.extremes(shape, activation: c.config.a, weight: c.config.b, seed: 9)
             let extreme = try engine.run(shape, input: xi, weights: xw)
             Self.check(extreme, engine.mapper, "\(c.label), layer \(index), extremes")
             #expect(extreme.expected.contains(Int(c.config.output.golden.maxInt)))
@@ -68,7 +69,7 @@ import Verilog
                                                    sparsity: 0.5, seed: 5)
         var runs: [ConvRun] = []
         for gating in [true, false] {
-            let config = PEArrayConfig(dataflow: .os, rows: 2, cols: 2, rounding: .stochastic, seed: 77, zeroGating: gating)
+            let config = ArrayConfig(rows: 2, cols: 2, rounding: .stochastic, seed: 77, zeroGating: gating)
             let engine = try OutputStationaryEngine(config: config)
             let run = try engine.run(shape, input: input, weights: weights)
             Self.check(run, engine.mapper, "gating \(gating)")
@@ -78,7 +79,8 @@ import Verilog
         #expect(runs[0].hardwareCounts.gatedMACs > 0 && runs[1].hardwareCounts.gatedMACs == 0)
         #expect(runs[0].hardwareCounts.macs + runs[0].hardwareCounts.gatedMACs == runs[1].hardwareCounts.macs)
         #expect(runs[0].hardwareCounts.bufferReads == runs[1].hardwareCounts.bufferReads)
-        let energy = runs.map { ConvEnergy($0.hardwareCounts, config: $0.config, layerMACs: shape.macs) }
+        let config = ArrayConfig(rows: 2, cols: 2, rounding: .stochastic, seed: 77)
+        let energy = runs.map { ConvEnergy($0.hardwareCounts, config: config, layerMACs: shape.macs) }
         #expect(energy[0].totalPJ < energy[1].totalPJ)
     }
 
@@ -86,10 +88,10 @@ import Verilog
     /// array's GEMM model run on the im2col matrices: two independent golden paths agree.
     @Test func expectedEqualsSystolicModelOnIm2col() throws {
         let shape = Presets.small[1].shape
-        let config = PEArrayConfig(dataflow: .os, rows: 2, cols: 2, rounding: .stochastic, seed: 77)
-        let (input, weights) = ConvStimulus.random(shape, activation: config.activation, weight: config.weight, sparsity: 0.2, seed: 3)
+        let config = ArrayConfig(rows: 2, cols: 2, rounding: .stochastic, seed: 77, zeroGating: true)
+        let (input, weights) = ConvStimulus.random(shape, activation: config.a, weight: config.b, sparsity: 0.2, seed: 3)
         let run = try OutputStationaryEngine(config: config).run(shape, input: input, weights: weights)
-        var model = SystolicModel(rows: 2, cols: 2, a: config.activation.golden, b: config.weight.golden, output: config.output.golden,
+        var model = SystolicModel(rows: 2, cols: 2, a: config.a.golden, b: config.b.golden, output: config.output.golden,
                                   mode: .stochastic, lfsrWidth: config.lfsrWidth, seed: config.seed)
         let c = model.gemm(a: ConvModel.im2col(shape, input: input), b: ConvModel.filterMatrix(shape, weights: weights)).c
         let plane = shape.outHeight * shape.outWidth
@@ -104,13 +106,12 @@ import Verilog
     /// The opt-in systolic extras emit clean Verilog: gating, counters and ReLU together, counters
     /// without gating on a 1×1 array, and ReLU on an unsigned output (where it is a no-op).
     @Test(arguments: [
-        PEArrayConfig(dataflow: .os, rows: 2, cols: 3, relu: true),
-        PEArrayConfig(dataflow: .os, rows: 1, cols: 1, rounding: .nearest, relu: true, zeroGating: false),
-        PEArrayConfig(dataflow: .os, rows: 2, cols: 2, activation: FixedPoint(bits: 16, frac: 8),
-                      output: FixedPoint(bits: 16, frac: 8, signed: false), rounding: .truncate, relu: true),
+        ArrayConfig(rows: 2, cols: 3, zeroGating: true, relu: true),
+        ArrayConfig(rows: 1, cols: 1, rounding: .nearest, zeroGating: false, relu: true),
+        ArrayConfig(rows: 2, cols: 2, a: FixedPoint(bits: 16, frac: 8), output: FixedPoint(bits: 16, frac: 8, signed: false), rounding: .truncate, zeroGating: true, relu: true),
     ])
-    func extrasLintAndSynthesize(_ config: PEArrayConfig) throws {
-        let c = OutputStationaryMapper(config: config).systolic
+    func extrasLintAndSynthesize(_ config: ArrayConfig) throws {
+        let c = OutputStationaryMapper(config: config).config
         #expect(c.counters && c.zeroGating == config.zeroGating && c.relu == config.relu)
         let top = try Systolic.module(c)
         let sources = Dictionary(uniqueKeysWithValues: try VerilogEmitter.emit(top).map { ($0.fileName, $0.text) })

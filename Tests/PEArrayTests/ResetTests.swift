@@ -1,5 +1,6 @@
 import Conv
 import Cores
+import Dataflows
 import Cosim
 import Golden
 import Runtime
@@ -14,12 +15,12 @@ struct PEArrayResetTests {
     /// Three random power-up states give the same, golden-equal layer in every dataflow.
     @Test(arguments: [Dataflow.ws, .os, .rs])
     func powerUp(_ dataflow: Dataflow) throws {
-        let config = PEArrayConfig(dataflow: dataflow, rows: 3, cols: 3, maxReduction: 512, seed: 0x2B)
-        let (input, weights) = ConvStimulus.random(Self.shape, activation: config.activation, weight: config.weight,
+        let config = Dataflows.design(dataflow, ArrayConfig(rows: 3, cols: 3, maxK: 512, seed: 0x2B, zeroGating: true))!
+        let (input, weights) = ConvStimulus.random(Self.shape, activation: config.array.a, weight: config.array.b,
                                                    sparsity: 0.2, seed: 22)
         var outputs: Set<[Int]> = []
         for seed: UInt32 in [5, 6, 7] {
-            let run = try ConvEngines.make(config, initialState: .random(seed: seed)).run(Self.shape, input: input, weights: weights)
+            let run = try config.engine(initialState: .random(seed: seed)).run(Self.shape, input: input, weights: weights)
             #expect(run.mismatches == 0, "seed \(seed): \(run.firstMismatch ?? "")")
             #expect(run.hardwareCounts == run.analyticCounts)
             outputs.insert(run.got)
@@ -29,9 +30,9 @@ struct PEArrayResetTests {
 
     @Test(arguments: [Dataflow.ws, .os, .rs])
     func midLayer(_ dataflow: Dataflow) throws {
-        let config = PEArrayConfig(dataflow: dataflow, rows: 3, cols: 3, maxReduction: 512, seed: 0x2B)
-        let engine = try ConvEngines.make(config, initialState: .random(seed: 3))
-        let (input, weights) = ConvStimulus.random(Self.shape, activation: config.activation, weight: config.weight,
+        let config = Dataflows.design(dataflow, ArrayConfig(rows: 3, cols: 3, maxK: 512, seed: 0x2B, zeroGating: true))!
+        let engine = try config.engine(initialState: .random(seed: 3))
+        let (input, weights) = ConvStimulus.random(Self.shape, activation: config.array.a, weight: config.array.b,
                                                    sparsity: 0.2, seed: 21)
         let first = try engine.run(Self.shape, input: input, weights: weights)
         #expect(first.mismatches == 0, "\(first.firstMismatch ?? "")")

@@ -1,5 +1,6 @@
 import Conv
 import Cores
+import Dataflows
 import Cosim
 import Foundation
 import Golden
@@ -16,16 +17,15 @@ struct RowStationaryTests {
     /// Stochastic rounding with zero gating on a square array, the same with gating off, a wide
     /// array with truncation and ReLU, and a tall one with nearest rounding and small RFs (so
     /// wide layers fold over the psum RF).
-    static let stochastic = PEArrayConfig(dataflow: .rs, rows: 3, cols: 3, seed: 0x2B)
-    static let ungated = PEArrayConfig(dataflow: .rs, rows: 3, cols: 3, seed: 0x2B, zeroGating: false)
-    static let truncating = PEArrayConfig(dataflow: .rs, rows: 2, cols: 4, rounding: .truncate, relu: true)
-    static let nearest = PEArrayConfig(dataflow: .rs, rows: 4, cols: 2, output: FixedPoint(bits: 10, frac: 4), rounding: .nearest,
-                                       weightRegisters: 5, inputRegisters: 5, psumRegisters: 4)
+    static let stochastic = RowStationaryConfig(ArrayConfig(rows: 3, cols: 3, seed: 0x2B, zeroGating: true))
+    static let ungated = RowStationaryConfig(ArrayConfig(rows: 3, cols: 3, seed: 0x2B, zeroGating: false))
+    static let truncating = RowStationaryConfig(ArrayConfig(rows: 2, cols: 4, rounding: .truncate, zeroGating: true, relu: true))
+    static let nearest = RowStationaryConfig(ArrayConfig(rows: 4, cols: 2, output: FixedPoint(bits: 10, frac: 4), rounding: .nearest, zeroGating: true), weightRegisters: 5, inputRegisters: 5, psumRegisters: 4)
 
     /// Random tensors over the formats' whole ranges; `zeros` is the share of zero activations.
-    static func tensors(_ s: ConvShape, _ c: PEArrayConfig, seed: UInt64, zeros: Double = 0) -> ([Int], [Int]) {
+    static func tensors(_ s: ConvShape, _ c: RowStationaryConfig, seed: UInt64, zeros: Double = 0) -> ([Int], [Int]) {
         var g = SplitMix64(seed: seed)
-        let fa = c.activation.golden, fw = c.weight.golden
+        let fa = c.a.golden, fw = c.b.golden
         let input = (0..<s.inputCount).map { _ in
             Double(g.next() % 1000) / 1000 < zeros ? 0 : Int(Int128.random(in: fa.minInt...fa.maxInt, using: &g))
         }
@@ -34,13 +34,13 @@ struct RowStationaryTests {
     }
 
     /// The invariants of every run: bit-exact outputs, counters and cycles as analysed.
-    static func expectClean(_ run: ConvRun, _ label: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) {
+    static func expectClean(_ run: ConvRun, _ config: RowStationaryConfig, _ label: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) {
         #expect(run.mismatches == 0, "\(label): \(run.firstMismatch ?? "") \(run.waveform ?? "")", sourceLocation: sourceLocation)
         #expect(run.hardwareCounts == run.analyticCounts, "\(label)", sourceLocation: sourceLocation)
-        #expect(run.cycles == RowStationaryMapper(config: run.config).cycles(run.shape), "\(label)", sourceLocation: sourceLocation)
+        #expect(run.cycles == RowStationaryMapper(config: config).cycles(run.shape), "\(label)", sourceLocation: sourceLocation)
     }
 
-    static let layers: [(String, PEArrayConfig, ConvShape)] = [
+    static let layers: [(String, RowStationaryConfig, ConvShape)] = [
         ("3x3 filters, stride 1, E > cols, C and M odd", stochastic,
          ConvShape(channels: 3, filters: 5, height: 7, width: 7, filterHeight: 3, filterWidth: 3)),
         ("stride 2, padding 1", stochastic,
@@ -66,7 +66,7 @@ struct RowStationaryTests {
         let (label, config, shape) = Self.layers[k]
         let (input, weights) = Self.tensors(shape, config, seed: UInt64(100 + k))
         let run = try RowStationaryEngine(config: config).run(shape, input: input, weights: weights)
-        Self.expectClean(run, label)
+        Self.expectClean(run, config, label)
         #expect(run.hardwareCounts.macs == shape.macs - run.hardwareCounts.gatedMACs)
     }
 
@@ -74,7 +74,7 @@ struct RowStationaryTests {
     /// co-simulated configuration: both schedules, stacked and folded PE sets, partial blocks.
     @Test("random shapes are bit-exact, counted and timed as analysed",
           arguments: [Self.stochastic, Self.ungated, Self.truncating, Self.nearest])
-    func randomShapes(_ config: PEArrayConfig) throws {
+    func randomShapes(_ config: RowStationaryConfig) throws {
         let engine = try RowStationaryEngine(config: config)
         let mapper = RowStationaryMapper(config: config)
         var g = SplitMix64(seed: UInt64(config.rows * 10 + config.cols))
@@ -88,16 +88,16 @@ struct RowStationaryTests {
             guard (try? mapper.validate(shape)) != nil, shape.outputCount <= 300 else { continue }
             tried += 1
             let (input, weights) = Self.tensors(shape, config, seed: g.next(), zeros: 0.3)
-            Self.expectClean(try engine.run(shape, input: input, weights: weights), "\(shape)")
+            Self.expectClean(try engine.run(shape, input: input, weights: weights), config, "\(shape)")
         }
     }
 
     /// Most-negative × most-negative and most-negative × most-positive sums saturate the output
     /// at both ends; ReLU clips the negative end to zero.
     @Test("extremes saturate at both ends; ReLU clips negatives", arguments: [Self.stochastic, Self.truncating, Self.nearest])
-    func saturation(_ config: PEArrayConfig) throws {
+    func saturation(_ config: RowStationaryConfig) throws {
         let shape = ConvShape(channels: 2, filters: 3, height: 5, width: 5, filterHeight: 3, filterWidth: 3)
-        let fa = config.activation.golden, fw = config.weight.golden, fo = config.output.golden
+        let fa = config.a.golden, fw = config.b.golden, fo = config.output.golden
         let input = [Int](repeating: Int(fa.minInt), count: shape.inputCount)
         var weights = [Int](repeating: 0, count: shape.weightCount)
         let perFilter = shape.weightCount / shape.filters
@@ -107,7 +107,7 @@ struct RowStationaryTests {
             weights[2 * perFilter + i] = i == 0 ? 1 : 0  // filter 2: one small product
         }
         let run = try RowStationaryEngine(config: config).run(shape, input: input, weights: weights)
-        Self.expectClean(run, "saturation \(config.rounding)")
+        Self.expectClean(run, config, "saturation \(config.rounding)")
         let plane = shape.outHeight * shape.outWidth
         #expect(run.got[0..<plane].allSatisfy { $0 == Int(fo.maxInt) })
         #expect(run.got[plane..<2 * plane].allSatisfy { $0 == (config.relu ? 0 : Int(fo.minInt)) })
@@ -136,8 +136,8 @@ struct RowStationaryTests {
         }
         let on = try RowStationaryEngine(config: Self.stochastic).run(shape, input: input, weights: weights)
         let off = try RowStationaryEngine(config: Self.ungated).run(shape, input: input, weights: weights)
-        Self.expectClean(on, "gating on")
-        Self.expectClean(off, "gating off")
+        Self.expectClean(on, Self.stochastic, "gating on")
+        Self.expectClean(off, Self.ungated, "gating off")
         #expect(on.got == off.got)
         #expect(on.hardwareCounts.gatedMACs == zeroMACs)
         #expect(on.hardwareCounts.macs == shape.macs - zeroMACs)
@@ -153,7 +153,7 @@ struct RowStationaryTests {
     /// AlexNet's CONV layers on a 16×16 array, analytically (no per-MAC loops without input).
     @Test("AlexNet CONV1-5 map onto a 16x16 array")
     func alexNet() throws {
-        let mapper = RowStationaryMapper(config: PEArrayConfig(dataflow: .rs, rows: 16, cols: 16))
+        let mapper = RowStationaryMapper(config: RowStationaryConfig(ArrayConfig(rows: 16, cols: 16, zeroGating: true)))
         let layers = [
             ConvShape(channels: 3, filters: 96, height: 227, width: 227, filterHeight: 11, filterWidth: 11, stride: 4),
             ConvShape(channels: 96, filters: 256, height: 27, width: 27, filterHeight: 5, filterWidth: 5, padding: 2),
@@ -178,14 +178,12 @@ struct RowStationaryTests {
     }
 
     @Test("lint -Wall clean and yosys synth", arguments: [
-        PEArrayConfig(dataflow: .rs, rows: 1, cols: 1, weightRegisters: 1, inputRegisters: 1, psumRegisters: 1),
-        PEArrayConfig(dataflow: .rs, rows: 2, cols: 2, weightRegisters: 3, inputRegisters: 3, psumRegisters: 4),
-        PEArrayConfig(dataflow: .rs, rows: 2, cols: 3, rounding: .truncate, relu: true, zeroGating: false,
-                      weightRegisters: 2, inputRegisters: 5, psumRegisters: 2),
-        PEArrayConfig(dataflow: .rs, rows: 3, cols: 2, activation: FixedPoint(bits: 6, frac: 4, signed: false),
-                      weight: FixedPoint(bits: 4, frac: 3), rounding: .nearest, weightRegisters: 4, inputRegisters: 4, psumRegisters: 3),
+        RowStationaryConfig(ArrayConfig(rows: 1, cols: 1, zeroGating: true), weightRegisters: 1, inputRegisters: 1, psumRegisters: 1),
+        RowStationaryConfig(ArrayConfig(rows: 2, cols: 2, zeroGating: true), weightRegisters: 3, inputRegisters: 3, psumRegisters: 4),
+        RowStationaryConfig(ArrayConfig(rows: 2, cols: 3, rounding: .truncate, zeroGating: false, relu: true), weightRegisters: 2, inputRegisters: 5, psumRegisters: 2),
+        RowStationaryConfig(ArrayConfig(rows: 3, cols: 2, a: FixedPoint(bits: 6, frac: 4, signed: false), b: FixedPoint(bits: 4, frac: 3), rounding: .nearest, zeroGating: true), weightRegisters: 4, inputRegisters: 4, psumRegisters: 3),
     ])
-    func lintAndSynth(_ config: PEArrayConfig) throws {
+    func lintAndSynth(_ config: RowStationaryConfig) throws {
         let top = try RowStationary.module(config)
         let sources = Dictionary(uniqueKeysWithValues: try VerilogEmitter.emit(top).map { ($0.fileName, $0.text) })
         try Lint.verilator(sources: sources, top: top.name)
@@ -194,26 +192,26 @@ struct RowStationaryTests {
 
     @Test("a wrong parameter is refused, naming its flag")
     func parameterErrors() throws {
-        func refused(_ flag: String, _ change: (inout PEArrayConfig) -> Void) {
-            var c = PEArrayConfig(dataflow: .rs)
+        func refused(_ flag: String, _ change: (inout RowStationaryConfig) -> Void) {
+            var c = RowStationaryConfig(ArrayConfig(rows: 4, cols: 4, zeroGating: true))
             change(&c)
             #expect(throws: ParameterError.self) { _ = try RowStationary.module(c) }
             do { _ = try RowStationary.module(c) } catch let e as ParameterError { #expect(e.parameter == flag) } catch {}
         }
         refused("rows") { $0.rows = 0 }
         refused("cols") { $0.cols = 65 }
-        refused("input-bits") { $0.activation = FixedPoint(bits: 40) }
-        refused("weight-bits") { $0.weight = FixedPoint(bits: 1) }
+        refused("input-bits") { $0.a = FixedPoint(bits: 40) }
+        refused("weight-bits") { $0.b = FixedPoint(bits: 1) }
         refused("output-bits") { $0.output = FixedPoint(bits: 1) }
         refused("output-frac") { $0.output = FixedPoint(bits: 8, frac: 20) }
         refused("lfsr-width") { $0.lfsrWidth = 4 }
         refused("lfsr-seed") { $0.seed = 0 }
-        refused("max-reduction") { $0.maxReduction = 0 }
+        refused("max-reduction") { $0.maxK = 0 }
         refused("weight-registers") { $0.weightRegisters = 0 }
         refused("input-registers") { $0.inputRegisters = 65 }
         refused("psum-registers") { $0.psumRegisters = 0 }
 
-        let mapper = RowStationaryMapper(config: PEArrayConfig(dataflow: .rs, weightRegisters: 5, inputRegisters: 7))
+        let mapper = RowStationaryMapper(config: RowStationaryConfig(ArrayConfig(rows: 4, cols: 4, zeroGating: true), weightRegisters: 5, inputRegisters: 7))
         let base = ConvShape(channels: 1, filters: 1, height: 9, width: 9, filterHeight: 3, filterWidth: 3)
         func layerRefused(_ flag: String, _ change: (inout ConvShape) -> Void) {
             var s = base

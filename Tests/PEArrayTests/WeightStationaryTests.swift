@@ -1,5 +1,6 @@
 import Conv
 import Cores
+import Dataflows
 import Cosim
 import Foundation
 import Golden
@@ -15,16 +16,15 @@ import Verilog
 struct WeightStationaryTests {
     /// 3×3 by default so that neither C·R·S nor M of the layers is a multiple of the array.
     static func config(rows: Int = 3, cols: Int = 3, rounding: OutputRounding = .stochastic, relu: Bool = false,
-                       zeroGating: Bool = true, psum: Int = 16) -> PEArrayConfig {
-        PEArrayConfig(dataflow: .ws, rows: rows, cols: cols, maxReduction: 512, rounding: rounding, relu: relu, seed: 0x2B,
-                      zeroGating: zeroGating, psumRegisters: psum)
+                       zeroGating: Bool = true, psum: Int = 16) -> WeightStationaryConfig {
+        WeightStationaryConfig(ArrayConfig(rows: rows, cols: cols, maxK: 512, rounding: rounding, seed: 0x2B, zeroGating: zeroGating, relu: relu), psumRegisters: psum)
     }
 
     /// Runs one layer and checks outputs, counts and cycles; returns the run for further checks.
     @discardableResult
-    static func check(_ config: PEArrayConfig, _ shape: ConvShape, sparsity: Double = 0.2, seed: UInt64 = 7,
+    static func check(_ config: WeightStationaryConfig, _ shape: ConvShape, sparsity: Double = 0.2, seed: UInt64 = 7,
                       tensors: (input: [Int], weights: [Int])? = nil) throws -> ConvRun {
-        let (input, weights) = tensors ?? ConvStimulus.random(shape, activation: config.activation, weight: config.weight,
+        let (input, weights) = tensors ?? ConvStimulus.random(shape, activation: config.a, weight: config.b,
                                                               sparsity: sparsity, seed: seed)
         let run = try WeightStationaryEngine(config: config).run(shape, input: input, weights: weights)
         #expect(run.mismatches == 0, "\(run.firstMismatch ?? "") waveform \(run.waveform ?? "none")")
@@ -69,7 +69,7 @@ struct WeightStationaryTests {
     func saturation() throws {
         let config = Self.config()
         let shape = Self.layers[0]
-        let tensors = ConvStimulus.extremes(shape, activation: config.activation, weight: config.weight, seed: 5)
+        let tensors = ConvStimulus.extremes(shape, activation: config.a, weight: config.b, seed: 5)
         let run = try Self.check(config, shape, tensors: tensors)
         let out = config.output.golden
         #expect(run.expected.contains(Int(out.maxInt)))
@@ -89,7 +89,7 @@ struct WeightStationaryTests {
     func zeroGating() throws {
         let shape = Self.layers[1]
         let config = Self.config()
-        let tensors = ConvStimulus.random(shape, activation: config.activation, weight: config.weight, sparsity: 0.6, seed: 13)
+        let tensors = ConvStimulus.random(shape, activation: config.a, weight: config.b, sparsity: 0.6, seed: 13)
         #expect(tensors.input.filter { $0 == 0 }.count * 2 >= shape.inputCount)
         let gated = try Self.check(config, shape, tensors: tensors)
         var ungatedConfig = config
@@ -112,7 +112,7 @@ struct WeightStationaryTests {
     func mismatchReport() throws {
         let config = Self.config()
         let shape = ConvShape(channels: 1, filters: 2, height: 3, width: 3, filterHeight: 2, filterWidth: 2)
-        var (input, weights) = ConvStimulus.random(shape, activation: config.activation, weight: config.weight, sparsity: 0, seed: 1)
+        var (input, weights) = ConvStimulus.random(shape, activation: config.a, weight: config.b, sparsity: 0, seed: 1)
         // 300 does not fit s8: the hardware sees 300 - 256 = 44, the golden model 300.
         input[0] = 300
         weights[0] = 64
@@ -130,7 +130,7 @@ struct WeightStationaryTests {
         config(rows: 2, cols: 3, rounding: .nearest, relu: true, zeroGating: false, psum: 4),
         config(rows: 1, cols: 2, rounding: .truncate),
     ])
-    func lintAndSynth(_ config: PEArrayConfig) throws {
+    func lintAndSynth(_ config: WeightStationaryConfig) throws {
         let top = try WeightStationary.module(config)
         let sources = Dictionary(uniqueKeysWithValues: try VerilogEmitter.emit(top).map { ($0.fileName, $0.text) })
         try Lint.verilator(sources: sources, top: top.name)
@@ -138,7 +138,7 @@ struct WeightStationaryTests {
         #expect(report.totalCells > 0)
     }
 
-    static func refused(_ flag: String, _ change: (inout PEArrayConfig) -> Void) -> (String, PEArrayConfig) {
+    static func refused(_ flag: String, _ change: (inout WeightStationaryConfig) -> Void) -> (String, WeightStationaryConfig) {
         var config = config()
         change(&config)
         return (flag, config)
@@ -147,18 +147,18 @@ struct WeightStationaryTests {
     @Test("refused parameters name their flag", arguments: [
         refused("rows") { $0.rows = 0 },
         refused("cols") { $0.cols = 65 },
-        refused("input-bits") { $0.activation = FixedPoint(bits: 1) },
-        refused("weight-bits") { $0.weight = FixedPoint(bits: 17) },
+        refused("input-bits") { $0.a = FixedPoint(bits: 1) },
+        refused("weight-bits") { $0.b = FixedPoint(bits: 17) },
         refused("output-bits") { $0.output = FixedPoint(bits: 33) },
         refused("output-frac") { $0.output = FixedPoint(bits: 8, frac: 13) },
         refused("lfsr-width") { $0.lfsrWidth = 8 },
         refused("lfsr-seed") { $0.seed = 0 },
         refused("weight-registers") { $0.weightRegisters = 1 },
         refused("psum-registers") { $0.psumRegisters = 1 },
-        refused("max-reduction") { $0.maxReduction = 0 },
+        refused("max-reduction") { $0.maxK = 0 },
         refused("acc-bits") { $0.accBitsOverride = 65 },
     ])
-    func parameterErrors(_ flag: String, _ config: PEArrayConfig) {
+    func parameterErrors(_ flag: String, _ config: WeightStationaryConfig) {
         do {
             _ = try WeightStationary.module(config)
             Issue.record("\(flag): accepted")
@@ -184,7 +184,7 @@ struct WeightStationaryTests {
     @Test("AlexNet CONV1 on 16x16: analytic counts in closed form, fast")
     func alexnetConv1() throws {
         let shape = try #require(Presets.alexnet.first).shape
-        let config = PEArrayConfig(dataflow: .ws, rows: 16, cols: 16, psumRegisters: 4096)
+        let config = WeightStationaryConfig(ArrayConfig(rows: 16, cols: 16, zeroGating: true), psumRegisters: 4096)
         let mapper = WeightStationaryMapper(config: config)
         try mapper.validate(shape)
         let counts = mapper.counts(shape, input: nil)
@@ -194,7 +194,7 @@ struct WeightStationaryTests {
         #expect(counts.peToPE == 6 * 3025 * 363 * 15 + 23 * 3025 * 96 * 15)
         // Fold periods: 6 filter folds × 23 reduction folds of 3025 positions each.
         #expect(mapper.cycles(shape) == 6 * 23 * 3025 - 1 + 16 + 15 + 3 + 1)
-        let dense = ConvStimulus.random(shape, activation: config.activation, weight: config.weight, sparsity: 0.5, seed: 1).input
+        let dense = ConvStimulus.random(shape, activation: config.a, weight: config.b, sparsity: 0.5, seed: 1).input
         let sparse = mapper.counts(shape, input: dense)
         #expect(sparse.gatedMACs > shape.macs / 3 && sparse.gatedMACs < shape.macs * 2 / 3)
     }
@@ -203,7 +203,7 @@ struct WeightStationaryTests {
     func zeroTermsMatchIm2col(_ i: Int) {
         let shape = Self.layers[i]
         let config = Self.config()
-        let input = ConvStimulus.random(shape, activation: config.activation, weight: config.weight, sparsity: 0.5, seed: 21).input
+        let input = ConvStimulus.random(shape, activation: config.a, weight: config.b, sparsity: 0.5, seed: 21).input
         let zeros = ConvModel.im2col(shape, input: input).elements.filter { $0 == 0 }.count
         #expect(WeightStationaryMapper(config: config).counts(shape, input: input).gatedMACs == zeros * shape.filters)
     }

@@ -107,7 +107,7 @@ struct HardwareQualityTests {
 
     @Test("the systolic PE: multiply, add and accumulator register in one DSP48E1 (8 and 16 bits)", arguments: [8, 16])
     func peIsOneDSP(_ bits: Int) throws {
-        let c = SystolicConfig(a: FixedPoint(bits: bits, frac: bits - 2))
+        let c = ArrayConfig(a: FixedPoint(bits: bits, frac: bits - 2))
         let m = try SynthesisRunner.metrics(for: try Systolic.pe(c), options: noCache)
         #expect(m.dsp48 == 1, "\(m)")
         // Fabric flip-flops: a_q, b_q and res_q. acc_q is the DSP's C register (CREG, reset
@@ -118,7 +118,7 @@ struct HardwareQualityTests {
 
     @Test("a 4-bit PE's 8-bit product stays in LUTs (yosys maps products of 9 bits or more)")
     func narrowPE() throws {
-        let c = SystolicConfig(a: FixedPoint(bits: 4, frac: 2))
+        let c = ArrayConfig(a: FixedPoint(bits: 4, frac: 2))
         let m = try SynthesisRunner.metrics(for: try Systolic.pe(c), options: noCache)
         #expect(m.dsp48 == 0)
         #expect(m.luts > 20)
@@ -150,7 +150,7 @@ struct HardwareQualityTests {
     /// edge PEs' unused forwarding registers).
     @Test("hierarchical totals agree with a flattened run (4×4 array)")
     func hierarchyMatchesFlat() throws {
-        let c = SystolicConfig(rows: 4, cols: 4)
+        let c = ArrayConfig(rows: 4, cols: 4)
         let top = try Systolic.module(c)
         let files = try VerilogEmitter.emit(top)
         let m = try SynthesisRunner.metrics(files: files, top: top.name, options: noCache)
@@ -232,7 +232,7 @@ struct EnergyTests {
     /// stochastic rounding with a 16-bit LFSR, on a 2×2×2 GEMM: one tile of two beats.
     @Test("hand-computed 2×2 case")
     func handComputed() {
-        let c = SystolicConfig(rows: 2, cols: 2)
+        let c = ArrayConfig(rows: 2, cols: 2)
         #expect(c.accBits == 28 && c.dropBits == 10)
         let e = EnergyModel.events(c, m: 2, n: 2, k: 2)
         #expect(e.tiles == 1 && e.macs == 8)
@@ -296,14 +296,14 @@ struct EnergyTests {
     @Test("stochastic rounding costs more than nearest, nearest more than truncate")
     func roundingCost() {
         let e = OutputRounding.allCases.map { r in
-            EnergyModel.systolic(SystolicConfig(rounding: r), m: 64, n: 64, k: 64).breakdown["round"]!
+            EnergyModel.systolic(ArrayConfig(rounding: r), m: 64, n: 64, k: 64).breakdown["round"]!
         }
         #expect(e[0] < e[1] && e[1] < e[2])
     }
 
     @Test("padding: a ragged GEMM costs more per useful MAC than a tiled one")
     func padding() {
-        let c = SystolicConfig(rows: 8, cols: 8)
+        let c = ArrayConfig(rows: 8, cols: 8)
         let even = EnergyModel.systolic(c, m: 64, n: 64, k: 64).picojoulesPerMAC
         let ragged = EnergyModel.systolic(c, m: 65, n: 65, k: 64).picojoulesPerMAC
         #expect(ragged > even)
@@ -394,7 +394,7 @@ struct ReportTests {
     func onlyErrors() throws {
         let dir = try tempDir("errors")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let r = PointResult(point: SweepPoint(index: 0, config: SystolicConfig()), status: .error, message: "lint: boom")
+        let r = PointResult(point: SweepPoint(index: 0, config: ArrayConfig()), status: .error, message: "lint: boom")
         let url = try Report.write(results: [r], to: dir)
         let md = try String(contentsOf: url, encoding: .utf8)
         #expect(md.contains("1 point: 0 pass, 0 fail"))

@@ -3,18 +3,19 @@ import Cores
 import Cosim
 import Foundation
 import Golden
+import Runtime
 
 /// The host-side driver of docs/dataflows/WS.md: builds the generated weight-stationary array
 /// in Verilator, feeds a layer fold by fold (filter fold, position block, reduction fold),
 /// collects each column's outputs, reads the event counters and compares everything with the
 /// golden model (ConvModel sums, RounderModel rounding with the column LFSRs).
 public struct WeightStationaryEngine: ResettingConvEngine {
-    public let config: PEArrayConfig
+    public let config: WeightStationaryConfig
     let design: CosimDesign
     let mapper: WeightStationaryMapper
     let sim: Simulation
 
-    public init(config: PEArrayConfig, initialState: InitialState = .default) throws {
+    public init(config: WeightStationaryConfig, initialState: InitialState = .default) throws {
         self.config = config
         design = try cosimDesign(try WeightStationary.module(config))
         mapper = WeightStationaryMapper(config: config)
@@ -77,9 +78,9 @@ public struct WeightStationaryEngine: ResettingConvEngine {
         let zeros = [Int128](repeating: 0, count: max(rows, cols))
         let stimulus: [[UInt64]] = beats.map { b in
             var row: [UInt64] = [b.xValid]
-            SystolicHarness.pack(b.x.isEmpty ? Array(zeros.prefix(rows)) : b.x, width: config.activation.bits, into: &row)
+            SystolicHarness.pack(b.x.isEmpty ? Array(zeros.prefix(rows)) : b.x, width: config.a.bits, into: &row)
             row += [UInt64(b.swap), UInt64(b.first), UInt64(b.last), UInt64(b.wLoad), UInt64(b.wRow), b.wValid]
-            SystolicHarness.pack(b.w.isEmpty ? Array(zeros.prefix(cols)) : b.w, width: config.weight.bits, into: &row)
+            SystolicHarness.pack(b.w.isEmpty ? Array(zeros.prefix(cols)) : b.w, width: config.b.bits, into: &row)
             return row
         }
 
@@ -146,14 +147,14 @@ public struct WeightStationaryEngine: ResettingConvEngine {
         if mismatches > 0 {
             wave = try? sim.dumpWaveform(to: waveformURL("\(WeightStationary.moduleName(config))-\(shape.batch)x\(shape.channels)x\(shape.height)x\(shape.width)-m\(shape.filters)")).path
         }
-        return ConvRun(config: config, shape: shape, expected: expected, got: got, mismatches: mismatches, firstMismatch: first,
+        return ConvRun(shape: shape, expected: expected, got: got, mismatches: mismatches, firstMismatch: first,
                        cycles: lastDelivery + 1, hardwareCounts: hardware, analyticCounts: mapper.counts(shape, input: input),
                        waveform: wave, wallSeconds: Date().timeIntervalSince(start))
     }
 
     /// Golden outputs in NMEF order: exact sums (ConvModel), then each column's ROUND unit in
     /// the order the column rounds them, its LFSR seeded as docs/dataflows/WS.md says.
-    public static func golden(_ config: PEArrayConfig, _ shape: ConvShape, input: [Int], weights: [Int]) -> [Int] {
+    public static func golden(_ config: WeightStationaryConfig, _ shape: ConvShape, input: [Int], weights: [Int]) -> [Int] {
         let sums = ConvModel.accumulate(shape, input: input, weights: weights)
         let accFormat = config.accumulator.golden, outFormat = config.output.golden
         let mode = RoundingMode(rawValue: config.rounding.rawValue)!

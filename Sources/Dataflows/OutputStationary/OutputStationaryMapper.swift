@@ -1,3 +1,4 @@
+import Conv
 import Cores
 import Golden
 
@@ -18,33 +19,25 @@ import Golden
 /// and per tile rows·cols `bufferWrites` (rounded outputs, padding lanes included). DRAM traffic is the
 /// compulsory one: every input and weight read once, every output written once.
 public struct OutputStationaryMapper: DataflowMapper {
-    public let config: PEArrayConfig
-    public init(config: PEArrayConfig) { self.config = config }
-
-    /// The array this mapping runs on: counters on, gating and ReLU as configured.
-    public var systolic: SystolicConfig {
-        SystolicConfig(rows: config.rows, cols: config.cols, a: config.activation, b: config.weight,
-                       maxK: config.maxReduction, accBits: config.accBitsOverride, output: config.output,
-                       rounding: config.rounding, lfsrWidth: config.lfsrWidth, seed: config.seed,
-                       zeroGating: config.zeroGating, counters: true, relu: config.relu)
+    /// The array this mapping runs on: the systolic array with its event counters.
+    public let config: ArrayConfig
+    public init(config: ArrayConfig) {
+        var c = config
+        c.counters = true
+        self.config = c
     }
 
     /// The design parameters alone (array size, formats, rounding).
     public func validateDesign() throws {
-        // The array calls this bound max-k; the convolution front end calls it max-reduction.
-        let range = MACConfig.maxKRange
-        if !range.contains(config.maxReduction) {
-            throw ParameterError("max-reduction", config.maxReduction, allowed: "1...\(range.upperBound)")
-        }
-        try systolic.validate()
+        try config.validate(sides: Systolic.sizes, reductionFlag: "max-reduction")
     }
 
     public func validate(_ shape: ConvShape) throws {
         try shape.validate()
         try validateDesign()
         let k = Self.reduction(shape)
-        if k > config.maxReduction {
-            throw ParameterError("max-reduction", config.maxReduction,
+        if k > config.maxK {
+            throw ParameterError("max-reduction", config.maxK,
                                  allowed: "at least C·R·S = \(k) for this layer (the accumulator must hold the whole reduction)")
         }
     }
@@ -83,6 +76,6 @@ public struct OutputStationaryMapper: DataflowMapper {
 
     public func cycles(_ shape: ConvShape) -> Int {
         let g = Self.gemm(shape)
-        return systolic.expectedCycles(m: g.m, n: g.n, k: g.k)
+        return config.expectedCycles(m: g.m, n: g.n, k: g.k)
     }
 }

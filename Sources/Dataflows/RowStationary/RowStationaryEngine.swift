@@ -3,6 +3,7 @@ import Cosim
 import Cores
 import Foundation
 import Golden
+import Runtime
 import HDL
 
 /// Runs layers on a generated row-stationary array (docs/dataflows/RS.md). The engine plays
@@ -10,12 +11,12 @@ import HDL
 /// the fold order of `RowStationaryMapper.Plan`, counts the DRAM words it fetches (each
 /// element once, on first use), and compares every output with the golden model.
 public struct RowStationaryEngine: ResettingConvEngine {
-    public let config: PEArrayConfig
+    public let config: RowStationaryConfig
     let mapper: RowStationaryMapper
     let sim: Simulation
     let top: ModuleDefinition
 
-    public init(config: PEArrayConfig, initialState: InitialState = .default) throws {
+    public init(config: RowStationaryConfig, initialState: InitialState = .default) throws {
         self.config = config
         mapper = RowStationaryMapper(config: config)
         top = try RowStationary.module(config)
@@ -190,7 +191,7 @@ public struct RowStationaryEngine: ResettingConvEngine {
     func encode(_ commands: [Command], stride: Int) -> [[UInt64]] {
         let (rows, laneCount) = (config.rows, RowStationary.lanes(config))
         let widths = Dictionary(uniqueKeysWithValues: top.ports.map { ($0.name, $0.shape.width) })
-        let wa = config.activation.bits, wb = config.weight.bits
+        let wa = config.a.bits, wb = config.b.bits
         return commands.map { cmd -> [UInt64] in
             func bit(_ b: Bool) -> UInt64 { b ? 1 : 0 }
             var w: [UInt64] = [UInt64(stride), UInt64(cmd.rowEn), UInt64(cmd.colEn), bit(cmd.wLoad), UInt64(cmd.wAddr)]
@@ -266,7 +267,7 @@ public struct RowStationaryEngine: ResettingConvEngine {
         if mismatches > 0 {
             wave = try? sim.dumpWaveform(to: waveformURL("\(top.name)-\(s.batch)x\(s.channels)x\(s.height)x\(s.width)-m\(s.filters)r\(s.filterHeight)s\(s.filterWidth)u\(s.stride)p\(s.padding)")).path
         }
-        return ConvRun(config: config, shape: s, expected: expected, got: got, mismatches: mismatches, firstMismatch: first,
+        return ConvRun(shape: s, expected: expected, got: got, mismatches: mismatches, firstMismatch: first,
                        cycles: lastCycle + 1, hardwareCounts: hardware, analyticCounts: mapper.counts(s, input: input),
                        waveform: wave, wallSeconds: Date().timeIntervalSince(start))
     }

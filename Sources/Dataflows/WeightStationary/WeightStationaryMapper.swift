@@ -1,3 +1,4 @@
+import Conv
 import Cores
 import Golden
 
@@ -7,8 +8,8 @@ import Golden
 /// column's psum buffer holds) and reduction folds of `rows` terms, in that loop order
 /// (filter fold outermost, reduction fold innermost); each fold streams its block's positions.
 public struct WeightStationaryMapper: DataflowMapper {
-    public let config: PEArrayConfig
-    public init(config: PEArrayConfig) { self.config = config }
+    public let config: WeightStationaryConfig
+    public init(config: WeightStationaryConfig) { self.config = config }
 
     /// The fold counts of one layer.
     public struct Plan: Hashable, Sendable {
@@ -67,9 +68,9 @@ public struct WeightStationaryMapper: DataflowMapper {
         try WeightStationary.validate(config)
         try s.validate()
         let k = s.channels * s.filterHeight * s.filterWidth
-        if k > config.maxReduction {
+        if k > config.maxK {
             throw ParameterError("channels", s.channels,
-                                 allowed: "channels × filter-height × filter-width <= max-reduction \(config.maxReduction) (the accumulator's size)")
+                                 allowed: "channels × filter-height × filter-width <= max-reduction \(config.maxK) (the accumulator's size)")
         }
     }
 

@@ -1,3 +1,4 @@
+import Conv
 import Cores
 import Golden
 
@@ -9,8 +10,8 @@ import Golden
 /// m, e-block, f-block; every fold of a block is a pass whose row sums accumulate in the PEs'
 /// psum RFs, and a final drain adds each column bottom to top and rounds.
 public struct RowStationaryMapper: DataflowMapper {
-    public let config: PEArrayConfig
-    public init(config: PEArrayConfig) { self.config = config }
+    public let config: RowStationaryConfig
+    public init(config: RowStationaryConfig) { self.config = config }
 
     /// A PE set in one fold: consecutive PE rows holding consecutive filter rows of one
     /// channel. Sets share the diagonal input lanes, so each set's window loads take their own
@@ -112,7 +113,7 @@ public struct RowStationaryMapper: DataflowMapper {
         try check(s.width >= 1 && s.width + 2 * s.padding >= s.filterWidth, "width", s.width,
                   "\(max(1, s.filterWidth - 2 * s.padding)) or more (the filter must fit the padded input)")
         let reduction = s.channels * s.filterHeight * s.filterWidth
-        try check(reduction <= config.maxReduction, "max-reduction", config.maxReduction,
+        try check(reduction <= config.maxK, "max-reduction", config.maxK,
                   "\(reduction) or more (C·R·S of this layer)")
     }
 

@@ -3,23 +3,24 @@ import Cores
 import Cosim
 import Foundation
 import Golden
+import Runtime
 
 /// Output stationary in Verilator: the layer's im2col GEMM streamed through the generated
 /// systolic array by `SystolicHarness`, every output compared with the direct convolution
 /// (`ConvModel`) rounded by `RounderModel` in the array's order of LFSR draws, and the array's
 /// event counters compared with the mapper's analytic counts.
 public struct OutputStationaryEngine: ConvEngine {
-    public let config: PEArrayConfig
+    public let config: ArrayConfig
     public let mapper: OutputStationaryMapper
     let harness: SystolicHarness
     let rounders: ColumnRounders
 
-    public init(config: PEArrayConfig, initialState: InitialState = .default) throws {
+    public init(config: ArrayConfig, initialState: InitialState = .default) throws {
         self.config = config
         mapper = OutputStationaryMapper(config: config)
         try mapper.validateDesign()
-        harness = try SystolicHarness(mapper.systolic, initialState: initialState)
-        rounders = ColumnRounders(mapper.systolic)
+        harness = try SystolicHarness(mapper.config, initialState: initialState)
+        rounders = ColumnRounders(mapper.config)
     }
 
     /// The array's counter ports, in DataMovement's terms (DRAM is the host's, not the array's).
@@ -43,7 +44,7 @@ public struct OutputStationaryEngine: ConvEngine {
         let start = Date()
         try mapper.validate(shape)
         precondition(input.count == shape.inputCount && weights.count == shape.weightCount, "tensor sizes do not match the shape")
-        let fa = config.activation.golden, fw = config.weight.golden
+        let fa = config.a.golden, fw = config.b.golden
         precondition(input.allSatisfy { fa.contains(Int128($0)) } && weights.allSatisfy { fw.contains(Int128($0)) },
                      "an operand is outside its format")
 
@@ -83,9 +84,9 @@ public struct OutputStationaryEngine: ConvEngine {
         }
         var wave: String?
         if mismatches > 0 {
-            wave = try? harness.sim.dumpWaveform(to: waveformURL("\(mapper.systolic.moduleName)-conv")).path
+            wave = try? harness.sim.dumpWaveform(to: waveformURL("\(mapper.config.moduleName)-conv")).path
         }
-        return ConvRun(config: config, shape: shape, expected: expected, got: got, mismatches: mismatches, firstMismatch: first,
+        return ConvRun(shape: shape, expected: expected, got: got, mismatches: mismatches, firstMismatch: first,
                        cycles: delivery.cycles, hardwareCounts: hardware, analyticCounts: mapper.counts(shape, input: input),
                        waveform: wave, wallSeconds: Date().timeIntervalSince(start))
     }
@@ -94,10 +95,10 @@ public struct OutputStationaryEngine: ConvEngine {
 /// The array's ROUND units as the golden model sees them: one `RounderModel` per column with
 /// its own LFSR, kept across layers as the hardware keeps its LFSRs.
 final class ColumnRounders {
-    let config: SystolicConfig
+    let config: ArrayConfig
     var units: [RounderModel]
 
-    init(_ c: SystolicConfig) {
+    init(_ c: ArrayConfig) {
         config = c
         units = []
         reset()

@@ -1,3 +1,4 @@
+import Cores
 import HDL
 
 /// The row-stationary (Eyeriss) PE array: each PE convolves one filter row with one input row,
@@ -15,14 +16,11 @@ public enum RowStationary {
     public static let counterBits = ArrayKit.counterBits
 
     /// Diagonal input lanes: one per distinct i + j·stride up to the largest stride.
-    public static func lanes(_ c: PEArrayConfig) -> Int { c.rows + (c.cols - 1) * maxStride }
+    public static func lanes(_ c: RowStationaryConfig) -> Int { c.rows + (c.cols - 1) * maxStride }
 
     /// Refuses a configuration this generator cannot build, naming the flag.
-    public static func validate(_ c: PEArrayConfig) throws {
-        let sides = "\(sizes.lowerBound)...\(sizes.upperBound)"
-        try require(sizes.contains(c.rows), "rows", c.rows, sides)
-        try require(sizes.contains(c.cols), "cols", c.cols, sides)
-        try c.validateArithmetic()
+    public static func validate(_ c: RowStationaryConfig) throws {
+        try c.array.validate(sides: sizes, reductionFlag: "max-reduction")
         let regs = "\(registerRange.lowerBound)...\(registerRange.upperBound)"
         try require(registerRange.contains(c.weightRegisters), "weight-registers", c.weightRegisters, regs)
         try require(registerRange.contains(c.inputRegisters), "input-registers", c.inputRegisters, regs)
@@ -30,8 +28,8 @@ public enum RowStationary {
                     "\(psumRegisterRange.lowerBound)...\(psumRegisterRange.upperBound)")
     }
 
-    public static func moduleName(_ c: PEArrayConfig) -> String {
-        var name = "rs_\(c.rows)x\(c.cols)_\(c.activation.tag)_\(c.weight.tag)_acc\(c.accBits)_\(c.output.tag)_\(c.rounding)"
+    public static func moduleName(_ c: RowStationaryConfig) -> String {
+        var name = "rs_\(c.rows)x\(c.cols)_\(c.a.tag)_\(c.b.tag)_acc\(c.accBits)_\(c.output.tag)_\(c.rounding)"
         if c.rounding == .stochastic { name += "_lfsr\(c.lfsrWidth)_seed\(String(c.seed, radix: 16))" }
         name += "_rf\(c.weightRegisters)w\(c.inputRegisters)i\(c.psumRegisters)p"
         if c.relu { name += "_relu" }
@@ -46,16 +44,16 @@ public enum RowStationary {
     /// the input window; a zero activation (with gating) skips the filter read and leaves the
     /// operand registers and the accumulator alone. Stage 2 is the MAC core. The psum RF
     /// write-back and the vertical chain are driven from the array (see `module`).
-    static func pe(_ c: PEArrayConfig) throws -> ModuleDefinition {
-        let macDef = try MAC.module(MACConfig(a: c.activation, b: c.weight, maxK: c.maxReduction, accBits: c.accBits))
+    static func pe(_ c: RowStationaryConfig) throws -> ModuleDefinition {
+        let macDef = try MAC.module(MACConfig(a: c.a, b: c.b, maxK: c.maxK, accBits: c.accBits))
         let acc = c.accumulator.shape
-        let name = "rs_pe_\(c.activation.tag)_\(c.weight.tag)_acc\(c.accBits)_rf\(c.weightRegisters)w\(c.inputRegisters)i\(c.psumRegisters)p"
+        let name = "rs_pe_\(c.a.tag)_\(c.b.tag)_acc\(c.accBits)_rf\(c.weightRegisters)w\(c.inputRegisters)i\(c.psumRegisters)p"
         return try ModuleDefinition.define(name + (c.zeroGating ? "_gated" : "")) { m in
             let active = m.input("active", .bit)
-            let wIn = m.input("w_in", c.weight.shape)
+            let wIn = m.input("w_in", c.b.shape)
             let wLoad = m.input("w_load", .bit)
             let wAddr = m.input("w_addr", .unsigned(addressBits(c.weightRegisters)))
-            let xIn = m.input("x_in", c.activation.shape)
+            let xIn = m.input("x_in", c.a.shape)
             // This PE's own load enable (its set loads, its column is active, its lane valid) and
             // write address, so the next output's elements arrive while the MACs read the window.
             let xLoad = m.input("x_load", .bit)
@@ -70,19 +68,19 @@ public enum RowStationary {
             let psumAddr = m.input("psum_addr", .unsigned(addressBits(c.psumRegisters)))
             let upIn = m.input("up_in", acc)
 
-            let weights = m.memory("w_rf", width: c.weight.bits, depth: max(2, c.weightRegisters))
+            let weights = m.memory("w_rf", width: c.b.bits, depth: max(2, c.weightRegisters))
             weights.write(address: wAddr, data: wIn.asUnsigned, enable: wLoad & active)
-            let window = m.memory("x_rf", width: c.activation.bits, depth: max(2, c.inputRegisters))
+            let window = m.memory("x_rf", width: c.a.bits, depth: max(2, c.inputRegisters))
             window.write(address: xLoadAddr, data: xIn.asUnsigned, enable: xLoad)
 
-            let x = window.read(address: xAddr).reinterpretedAs(c.activation.shape).named("x")
+            let x = window.read(address: xAddr).reinterpretedAs(c.a.shape).named("x")
             let slot = (mac & active).named("slot")
             let gated = c.zeroGating ? (slot & (x .== 0)).named("gated") : m.constant(0, .bit)
             let issue = (slot & ~gated).named("issue")
-            let w = weights.read(address: wAddr).reinterpretedAs(c.weight.shape)
-            let xQ = m.register("x_q", c.activation.shape, reset: nil, enable: issue)
+            let w = weights.read(address: wAddr).reinterpretedAs(c.b.shape)
+            let xQ = m.register("x_q", c.a.shape, reset: nil, enable: issue)
             xQ.assign(x)
-            let wQ = m.register("w_q", c.weight.shape, reset: nil, enable: issue)
+            let wQ = m.register("w_q", c.b.shape, reset: nil, enable: issue)
             wQ.assign(w)
             let unit = m.instance(macDef, name: "mac", [
                 "a": xQ, "b": wQ,
@@ -117,15 +115,15 @@ public enum RowStationary {
     /// The array. Every cycle a command from the global-buffer sequencer (inputs below) says
     /// what all PEs do in lockstep; the data in the command differs per PE row (filter rows,
     /// horizontal multicast) and per diagonal lane (input rows, diagonal multicast).
-    public static func module(_ c: PEArrayConfig) throws -> ModuleDefinition {
+    public static func module(_ c: RowStationaryConfig) throws -> ModuleDefinition {
         try validate(c)
         let peDef = try pe(c)
         // One ROUND module for every column; each instance sets its column's seed.
         let rounderConfig = RounderConfig(input: c.accumulator, output: c.output, rounding: c.rounding,
-                                          lfsr: LFSRConfig(width: c.lfsrWidth, seed: c.columnSeed(0)))
+                                          lfsr: LFSRConfig(width: c.lfsrWidth, seed: c.array.columnSeed(0)))
         let rounderDef = try Rounder.module(rounderConfig)
         let (rows, cols, lanes) = (c.rows, c.cols, lanes(c))
-        let wa = c.activation.bits, wb = c.weight.bits
+        let wa = c.a.bits, wb = c.b.bits
         let acc = c.accumulator.shape
 
         return try ModuleDefinition.define(moduleName(c)) { m in
@@ -187,9 +185,9 @@ public enum RowStationary {
                     let written = (writeNow & writeRows.bit(i) & writeCols.bit(j)).named("psum_write_\(i)_\(j)")
                     let pe = m.instance(peDef, name: "pe_\(i)_\(j)", [
                         "active": active,
-                        "w_in": wData.bits(i * wb + wb - 1, i * wb).reinterpretedAs(c.weight.shape),
+                        "w_in": wData.bits(i * wb + wb - 1, i * wb).reinterpretedAs(c.b.shape),
                         "w_load": wLoad, "w_addr": wAddr,
-                        "x_in": x.reinterpretedAs(c.activation.shape), "x_load": xWrite, "x_load_addr": xLoadAddr, "x_addr": xAddr,
+                        "x_in": x.reinterpretedAs(c.a.shape), "x_load": xWrite, "x_load_addr": xLoadAddr, "x_addr": xAddr,
                         "mac": mac, "mac_first": macFirst,
                         "psum_write": written, "psum_first": writeFirst, "psum_read": drain,
                         "psum_addr": psumAddr, "up_in": below,
@@ -205,7 +203,7 @@ public enum RowStationary {
             var valids: [Signal] = []
             var outputs: [Signal] = []
             for j in 0..<cols {
-                let unit = m.instance(rounderDef, name: "round_\(j)", parameters: Rounder.parameters(rounderConfig, seed: c.columnSeed(j), in: m),
+                let unit = m.instance(rounderDef, name: "round_\(j)", parameters: Rounder.parameters(rounderConfig, seed: c.array.columnSeed(j), in: m),
                                       ["in_valid": drain & colEn.bit(j), "x": top[j]])
                 var y = unit["y"]
                 if c.relu && c.output.signed { y = mux(y.msb, m.constant(0, y.shape), y) }

@@ -1,3 +1,4 @@
+import Cores
 import HDL
 
 /// The weight-stationary PE array of docs/dataflows/WS.md. PE(i, j) holds the weight of
@@ -28,19 +29,16 @@ public enum WeightStationary {
     /// the shadow registers before the next fold's weights overwrite them).
     public static func foldPeriod(positions: Int, rows: Int, cols: Int) -> Int { max(positions, rows, cols) }
 
-    public static func moduleName(_ c: PEArrayConfig) -> String {
-        var name = "ws_\(c.rows)x\(c.cols)_\(c.activation.tag)_\(c.weight.tag)_acc\(c.accBits)_\(c.output.tag)_\(c.rounding)"
+    public static func moduleName(_ c: WeightStationaryConfig) -> String {
+        var name = "ws_\(c.rows)x\(c.cols)_\(c.a.tag)_\(c.b.tag)_acc\(c.accBits)_\(c.output.tag)_\(c.rounding)"
         if c.rounding == .stochastic { name += "_lfsr\(c.lfsrWidth)_seed\(String(c.seed, radix: 16))" }
         if c.relu { name += "_relu" }
         if c.zeroGating { name += "_zg" }
         return name + "_psum\(c.psumRegisters)"
     }
 
-    public static func validate(_ c: PEArrayConfig) throws {
-        let sizes = "\(Self.sizes.lowerBound)...\(Self.sizes.upperBound)"
-        try require(Self.sizes.contains(c.rows), "rows", c.rows, sizes)
-        try require(Self.sizes.contains(c.cols), "cols", c.cols, sizes)
-        try c.validateArithmetic()
+    public static func validate(_ c: WeightStationaryConfig) throws {
+        try c.array.validate(sides: sizes, reductionFlag: "max-reduction")
         try require(weightRegisterRange.contains(c.weightRegisters), "weight-registers", c.weightRegisters,
                     "\(weightRegisterRange.lowerBound)...\(weightRegisterRange.upperBound) (the active weight and its shadow)")
         try require(psumDepths.contains(c.psumRegisters), "psum-registers", c.psumRegisters,
@@ -48,7 +46,7 @@ public enum WeightStationary {
     }
 
     /// Bits of a PE's event count: up to `rows` MACs of one position in one column.
-    static func eventBits(_ c: PEArrayConfig) -> Int { max(1, ceilLog2(c.rows + 1)) }
+    static func eventBits(_ c: WeightStationaryConfig) -> Int { max(1, ceilLog2(c.rows + 1)) }
 
     /// One PE. The activation, its valid flag, its zero flag (with gating) and the fold's swap
     /// flag arrive from the west neighbour's registers and leave registered to the east; the
@@ -56,17 +54,17 @@ public enum WeightStationary {
     /// registered to the south. The activation register is also the multiplier's operand: it
     /// only loads a live (valid, and with gating nonzero) activation, so a gated MAC toggles
     /// neither multiplier input, and the partial sum passes through unchanged.
-    static func pe(_ c: PEArrayConfig) throws -> ModuleDefinition {
+    static func pe(_ c: WeightStationaryConfig) throws -> ModuleDefinition {
         let acc = c.accumulator.shape
         let events = Shape.unsigned(eventBits(c))
-        let name = "ws_pe_\(c.activation.tag)_\(c.weight.tag)_acc\(c.accBits)_ev\(events.width)\(c.zeroGating ? "_zg" : "")"
+        let name = "ws_pe_\(c.a.tag)_\(c.b.tag)_acc\(c.accBits)_ev\(events.width)\(c.zeroGating ? "_zg" : "")"
         return try ModuleDefinition.define(name) { m in
-            let xIn = m.input("x_in", c.activation.shape)
+            let xIn = m.input("x_in", c.a.shape)
             let validIn = m.input("valid_in", .bit)
             let zeroIn = c.zeroGating ? m.input("zero_in", .bit) : nil
             let swapIn = m.input("swap_in", .bit)
             let weightSelect = m.input("w_sel", .bit)
-            let weightIn = m.input("w_in", c.weight.shape)
+            let weightIn = m.input("w_in", c.b.shape)
             let weightValidIn = m.input("w_valid_in", .bit)
             let psumIn = m.input("psum_in", acc)
             let psumValidIn = m.input("psum_valid_in", .bit)
@@ -74,18 +72,18 @@ public enum WeightStationary {
             let gatedIn = c.zeroGating ? m.input("gated_in", events) : nil
 
             let live = zeroIn.map { validIn & ~$0 } ?? validIn
-            let x = m.register("x_q", c.activation.shape, reset: nil, enable: live)
+            let x = m.register("x_q", c.a.shape, reset: nil, enable: live)
             x.assign(xIn)
             let valid = m.delay(validIn, name: "valid_q")
             let zero = zeroIn.map { m.delay($0, name: "zero_q") }
 
             // Double buffer: the shadow loads from the column's weight bus; the swap flag,
             // travelling with the fold's first activation, moves it into the active register.
-            let shadow = m.register("shadow_q", c.weight.shape, reset: nil, enable: weightSelect)
+            let shadow = m.register("shadow_q", c.b.shape, reset: nil, enable: weightSelect)
             shadow.assign(weightIn)
             let shadowValid = m.register("shadow_valid_q", .bit, enable: weightSelect)
             shadowValid.assign(weightValidIn)
-            let weight = m.register("weight_q", c.weight.shape, reset: nil, enable: swapIn)
+            let weight = m.register("weight_q", c.b.shape, reset: nil, enable: swapIn)
             weight.assign(shadow)
             let weightValid = m.register("weight_valid_q", .bit, enable: swapIn)
             weightValid.assign(shadowValid)
@@ -107,15 +105,15 @@ public enum WeightStationary {
         }
     }
 
-    public static func module(_ c: PEArrayConfig) throws -> ModuleDefinition {
+    public static func module(_ c: WeightStationaryConfig) throws -> ModuleDefinition {
         try validate(c)
         let peDef = try pe(c)
         // One ROUND module for every column; each instance sets its column's seed.
         let rounderConfig = RounderConfig(input: c.accumulator, output: c.output, rounding: c.rounding,
-                                          lfsr: LFSRConfig(width: c.lfsrWidth, seed: c.columnSeed(0)))
+                                          lfsr: LFSRConfig(width: c.lfsrWidth, seed: c.array.columnSeed(0)))
         let rounderDef = try Rounder.module(rounderConfig)
         let (R, C) = (c.rows, c.cols)
-        let wa = c.activation.bits, wb = c.weight.bits
+        let wa = c.a.bits, wb = c.b.bits
         let acc = c.accumulator.shape
         let events = Shape.unsigned(eventBits(c))
         let counter = Shape.unsigned(counterBits)
@@ -139,12 +137,12 @@ public enum WeightStationary {
                 ArrayKit.delayLine(m, s, stages: n, name: name, reset: reset, line: line)
             }
             let west: [(x: Signal, valid: Signal, zero: Signal?, swap: Signal)] = (0..<R).map { i in
-                let x = inX.bits(i * wa + wa - 1, i * wa).reinterpretedAs(c.activation.shape)
+                let x = inX.bits(i * wa + wa - 1, i * wa).reinterpretedAs(c.a.shape)
                 let zero = c.zeroGating ? delayed(x .== 0, i, "skew_zero\(i)") : nil
                 return (delayed(x, i, "skew_x\(i)", reset: nil), delayed(inValid.bit(i), i, "skew_valid\(i)"), zero,
                         delayed(inSwap, i, "skew_swap\(i)"))
             }
-            let weightBus = (0..<C).map { j in wData.bits(j * wb + wb - 1, j * wb).reinterpretedAs(c.weight.shape) }
+            let weightBus = (0..<C).map { j in wData.bits(j * wb + wb - 1, j * wb).reinterpretedAs(c.b.shape) }
             let rowSelect = (0..<R).map { i in (wLoad & (wRow .== i)).named("w_sel_\(i)") }
 
             var above: [Instance?] = Array(repeating: nil, count: C)
@@ -190,7 +188,7 @@ public enum WeightStationary {
                 let stored = buffer.read(address: address).reinterpretedAs(acc)
                 let total = (mux(first, m.constant(0, acc), stored) &+ bottom["psum_out"]).named("total_\(j)")
                 buffer.write(address: address, data: total.asUnsigned, enable: valid & ~last)
-                let unit = m.instance(rounderDef, name: "round_\(j)", parameters: Rounder.parameters(rounderConfig, seed: c.columnSeed(j), in: m),
+                let unit = m.instance(rounderDef, name: "round_\(j)", parameters: Rounder.parameters(rounderConfig, seed: c.array.columnSeed(j), in: m),
                                       ["in_valid": valid & last, "x": total])
                 let y = unit["y"]
                 outData.append(c.relu && c.output.signed ? mux(y .< 0, m.constant(0, y.shape), y) : y)
