@@ -484,63 +484,63 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_seed1 (
     reg  [27:0] out_7;  // Cores/Systolic.swift:186
     wire round_0_out_valid;  // Cores/Systolic.swift:194
     wire [7:0] round_0_y;  // Cores/Systolic.swift:194
-    reg  [7:0] deskew0_0;  // Cores/Systolic.swift:198
-    reg  [7:0] deskew0_1;  // Cores/Systolic.swift:198
-    reg  [7:0] deskew0_2;  // Cores/Systolic.swift:198
-    reg  [7:0] deskew0_3;  // Cores/Systolic.swift:198
-    reg  [7:0] deskew0_4;  // Cores/Systolic.swift:198
-    reg  [7:0] deskew0_5;  // Cores/Systolic.swift:198
-    reg  [7:0] deskew0_6;  // Cores/Systolic.swift:198
+    reg  [7:0] deskew0_0;  // Cores/Systolic.swift:195
+    reg  [7:0] deskew0_1;  // Cores/Systolic.swift:195
+    reg  [7:0] deskew0_2;  // Cores/Systolic.swift:195
+    reg  [7:0] deskew0_3;  // Cores/Systolic.swift:195
+    reg  [7:0] deskew0_4;  // Cores/Systolic.swift:195
+    reg  [7:0] deskew0_5;  // Cores/Systolic.swift:195
+    reg  [7:0] deskew0_6;  // Cores/Systolic.swift:195
     wire round_1_out_valid;  // Cores/Systolic.swift:194
     wire [7:0] round_1_y;  // Cores/Systolic.swift:194
-    reg  [7:0] deskew1_0;  // Cores/Systolic.swift:198
-    reg  [7:0] deskew1_1;  // Cores/Systolic.swift:198
-    reg  [7:0] deskew1_2;  // Cores/Systolic.swift:198
-    reg  [7:0] deskew1_3;  // Cores/Systolic.swift:198
-    reg  [7:0] deskew1_4;  // Cores/Systolic.swift:198
-    reg  [7:0] deskew1_5;  // Cores/Systolic.swift:198
+    reg  [7:0] deskew1_0;  // Cores/Systolic.swift:195
+    reg  [7:0] deskew1_1;  // Cores/Systolic.swift:195
+    reg  [7:0] deskew1_2;  // Cores/Systolic.swift:195
+    reg  [7:0] deskew1_3;  // Cores/Systolic.swift:195
+    reg  [7:0] deskew1_4;  // Cores/Systolic.swift:195
+    reg  [7:0] deskew1_5;  // Cores/Systolic.swift:195
     wire round_2_out_valid;  // Cores/Systolic.swift:194
     wire [7:0] round_2_y;  // Cores/Systolic.swift:194
-    reg  [7:0] deskew2_0;  // Cores/Systolic.swift:198
-    reg  [7:0] deskew2_1;  // Cores/Systolic.swift:198
-    reg  [7:0] deskew2_2;  // Cores/Systolic.swift:198
-    reg  [7:0] deskew2_3;  // Cores/Systolic.swift:198
-    reg  [7:0] deskew2_4;  // Cores/Systolic.swift:198
+    reg  [7:0] deskew2_0;  // Cores/Systolic.swift:195
+    reg  [7:0] deskew2_1;  // Cores/Systolic.swift:195
+    reg  [7:0] deskew2_2;  // Cores/Systolic.swift:195
+    reg  [7:0] deskew2_3;  // Cores/Systolic.swift:195
+    reg  [7:0] deskew2_4;  // Cores/Systolic.swift:195
     wire round_3_out_valid;  // Cores/Systolic.swift:194
     wire [7:0] round_3_y;  // Cores/Systolic.swift:194
-    reg  [7:0] deskew3_0;  // Cores/Systolic.swift:198
-    reg  [7:0] deskew3_1;  // Cores/Systolic.swift:198
-    reg  [7:0] deskew3_2;  // Cores/Systolic.swift:198
-    reg  [7:0] deskew3_3;  // Cores/Systolic.swift:198
+    reg  [7:0] deskew3_0;  // Cores/Systolic.swift:195
+    reg  [7:0] deskew3_1;  // Cores/Systolic.swift:195
+    reg  [7:0] deskew3_2;  // Cores/Systolic.swift:195
+    reg  [7:0] deskew3_3;  // Cores/Systolic.swift:195
     wire round_4_out_valid;  // Cores/Systolic.swift:194
     wire [7:0] round_4_y;  // Cores/Systolic.swift:194
-    reg  [7:0] deskew4_0;  // Cores/Systolic.swift:198
-    reg  [7:0] deskew4_1;  // Cores/Systolic.swift:198
-    reg  [7:0] deskew4_2;  // Cores/Systolic.swift:198
+    reg  [7:0] deskew4_0;  // Cores/Systolic.swift:195
+    reg  [7:0] deskew4_1;  // Cores/Systolic.swift:195
+    reg  [7:0] deskew4_2;  // Cores/Systolic.swift:195
     wire round_5_out_valid;  // Cores/Systolic.swift:194
     wire [7:0] round_5_y;  // Cores/Systolic.swift:194
-    reg  [7:0] deskew5_0;  // Cores/Systolic.swift:198
-    reg  [7:0] deskew5_1;  // Cores/Systolic.swift:198
+    reg  [7:0] deskew5_0;  // Cores/Systolic.swift:195
+    reg  [7:0] deskew5_1;  // Cores/Systolic.swift:195
     wire round_6_out_valid;  // Cores/Systolic.swift:194
     wire [7:0] round_6_y;  // Cores/Systolic.swift:194
-    reg  [7:0] deskew6_0;  // Cores/Systolic.swift:198
+    reg  [7:0] deskew6_0;  // Cores/Systolic.swift:195
     wire round_7_out_valid;  // Cores/Systolic.swift:194
     wire [7:0] round_7_y;  // Cores/Systolic.swift:194
-    reg  [2:0] row_index_q;  // Cores/Systolic.swift:201
-    wire _row_index_q_T;  // Cores/Systolic.swift:201
-    wire [2:0] _row_index_q_T_1;  // Cores/Systolic.swift:201
-    wire [2:0] _row_index_q_T_2;  // Cores/Systolic.swift:201
-    wire [64:0] _out_fifo_in_data_T;  // Cores/Systolic.swift:204
-    wire out_fifo_in_ready;  // Cores/Systolic.swift:204
-    wire out_fifo_out_valid;  // Cores/Systolic.swift:204
-    wire [64:0] out_fifo_out_data;  // Cores/Systolic.swift:204
+    reg  [2:0] row_index_q;  // Cores/Systolic.swift:198
+    wire _row_index_q_T;  // Cores/Systolic.swift:198
+    wire [2:0] _row_index_q_T_1;  // Cores/Systolic.swift:198
+    wire [2:0] _row_index_q_T_2;  // Cores/Systolic.swift:198
+    wire [64:0] _out_fifo_in_data_T;  // Cores/Systolic.swift:201
+    wire out_fifo_in_ready;  // Cores/Systolic.swift:201
+    wire out_fifo_out_valid;  // Cores/Systolic.swift:201
+    wire [64:0] out_fifo_out_data;  // Cores/Systolic.swift:201
     wire _promised_q_T;  // Cores/Systolic.swift:108
     wire [7:0] _promised_q_T_1;  // Cores/Systolic.swift:108
     wire [7:0] _promised_q_T_2;  // Cores/Systolic.swift:108
     wire [7:0] _promised_q_T_3;  // Cores/Systolic.swift:108
     wire [7:0] _promised_q_T_4;  // Cores/Systolic.swift:108
     always @(posedge clk) since_last_q <= rst ? 5'h8 : _since_last_q_T_3;  // Cores/Systolic.swift:114
-    always @(posedge clk) promised_q <= rst ? 8'h0 : _promised_q_T_4;  // Cores/Systolic.swift:215
+    always @(posedge clk) promised_q <= rst ? 8'h0 : _promised_q_T_4;  // Cores/Systolic.swift:212
     assign _accept_T = 5'h8 <= since_last_q;  // Cores/Systolic.swift:111
     assign _accept_T_1 = promised_q <= 8'h38;  // Cores/Systolic.swift:111
     assign _accept_T_2 = _accept_T & _accept_T_1;  // Cores/Systolic.swift:111
@@ -815,39 +815,39 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_seed1 (
     assign _out_7_T_7 = skew_last_14 ? pe_0_7_res_out : _out_7_T_6;  // Cores/Systolic.swift:186
     assign _out_7_T_8 = skew_last_14 | _round_7_in_valid_T;  // Cores/Systolic.swift:186
     always @(posedge clk) if (_out_7_T_8) out_7 <= _out_7_T_7;  // Cores/Systolic.swift:186
-    always @(posedge clk) deskew0_0 <= round_0_y;  // Cores/Systolic.swift:198
-    always @(posedge clk) deskew0_1 <= deskew0_0;  // Cores/Systolic.swift:198
-    always @(posedge clk) deskew0_2 <= deskew0_1;  // Cores/Systolic.swift:198
-    always @(posedge clk) deskew0_3 <= deskew0_2;  // Cores/Systolic.swift:198
-    always @(posedge clk) deskew0_4 <= deskew0_3;  // Cores/Systolic.swift:198
-    always @(posedge clk) deskew0_5 <= deskew0_4;  // Cores/Systolic.swift:198
-    always @(posedge clk) deskew0_6 <= deskew0_5;  // Cores/Systolic.swift:198
-    always @(posedge clk) deskew1_0 <= round_1_y;  // Cores/Systolic.swift:198
-    always @(posedge clk) deskew1_1 <= deskew1_0;  // Cores/Systolic.swift:198
-    always @(posedge clk) deskew1_2 <= deskew1_1;  // Cores/Systolic.swift:198
-    always @(posedge clk) deskew1_3 <= deskew1_2;  // Cores/Systolic.swift:198
-    always @(posedge clk) deskew1_4 <= deskew1_3;  // Cores/Systolic.swift:198
-    always @(posedge clk) deskew1_5 <= deskew1_4;  // Cores/Systolic.swift:198
-    always @(posedge clk) deskew2_0 <= round_2_y;  // Cores/Systolic.swift:198
-    always @(posedge clk) deskew2_1 <= deskew2_0;  // Cores/Systolic.swift:198
-    always @(posedge clk) deskew2_2 <= deskew2_1;  // Cores/Systolic.swift:198
-    always @(posedge clk) deskew2_3 <= deskew2_2;  // Cores/Systolic.swift:198
-    always @(posedge clk) deskew2_4 <= deskew2_3;  // Cores/Systolic.swift:198
-    always @(posedge clk) deskew3_0 <= round_3_y;  // Cores/Systolic.swift:198
-    always @(posedge clk) deskew3_1 <= deskew3_0;  // Cores/Systolic.swift:198
-    always @(posedge clk) deskew3_2 <= deskew3_1;  // Cores/Systolic.swift:198
-    always @(posedge clk) deskew3_3 <= deskew3_2;  // Cores/Systolic.swift:198
-    always @(posedge clk) deskew4_0 <= round_4_y;  // Cores/Systolic.swift:198
-    always @(posedge clk) deskew4_1 <= deskew4_0;  // Cores/Systolic.swift:198
-    always @(posedge clk) deskew4_2 <= deskew4_1;  // Cores/Systolic.swift:198
-    always @(posedge clk) deskew5_0 <= round_5_y;  // Cores/Systolic.swift:198
-    always @(posedge clk) deskew5_1 <= deskew5_0;  // Cores/Systolic.swift:198
-    always @(posedge clk) deskew6_0 <= round_6_y;  // Cores/Systolic.swift:198
-    always @(posedge clk) if (rst | round_7_out_valid) row_index_q <= rst ? 3'h0 : _row_index_q_T_2;  // Cores/Systolic.swift:203
-    assign _row_index_q_T = row_index_q == 3'h7;  // Cores/Systolic.swift:201
-    assign _row_index_q_T_1 = row_index_q + 3'h1;  // Cores/Systolic.swift:201
-    assign _row_index_q_T_2 = _row_index_q_T ? 3'h0 : _row_index_q_T_1;  // Cores/Systolic.swift:201
-    assign _out_fifo_in_data_T = {_row_index_q_T, round_7_y, deskew6_0, deskew5_1, deskew4_2, deskew3_3, deskew2_4, deskew1_5, deskew0_6};  // Cores/Systolic.swift:204
+    always @(posedge clk) deskew0_0 <= round_0_y;  // Cores/Systolic.swift:195
+    always @(posedge clk) deskew0_1 <= deskew0_0;  // Cores/Systolic.swift:195
+    always @(posedge clk) deskew0_2 <= deskew0_1;  // Cores/Systolic.swift:195
+    always @(posedge clk) deskew0_3 <= deskew0_2;  // Cores/Systolic.swift:195
+    always @(posedge clk) deskew0_4 <= deskew0_3;  // Cores/Systolic.swift:195
+    always @(posedge clk) deskew0_5 <= deskew0_4;  // Cores/Systolic.swift:195
+    always @(posedge clk) deskew0_6 <= deskew0_5;  // Cores/Systolic.swift:195
+    always @(posedge clk) deskew1_0 <= round_1_y;  // Cores/Systolic.swift:195
+    always @(posedge clk) deskew1_1 <= deskew1_0;  // Cores/Systolic.swift:195
+    always @(posedge clk) deskew1_2 <= deskew1_1;  // Cores/Systolic.swift:195
+    always @(posedge clk) deskew1_3 <= deskew1_2;  // Cores/Systolic.swift:195
+    always @(posedge clk) deskew1_4 <= deskew1_3;  // Cores/Systolic.swift:195
+    always @(posedge clk) deskew1_5 <= deskew1_4;  // Cores/Systolic.swift:195
+    always @(posedge clk) deskew2_0 <= round_2_y;  // Cores/Systolic.swift:195
+    always @(posedge clk) deskew2_1 <= deskew2_0;  // Cores/Systolic.swift:195
+    always @(posedge clk) deskew2_2 <= deskew2_1;  // Cores/Systolic.swift:195
+    always @(posedge clk) deskew2_3 <= deskew2_2;  // Cores/Systolic.swift:195
+    always @(posedge clk) deskew2_4 <= deskew2_3;  // Cores/Systolic.swift:195
+    always @(posedge clk) deskew3_0 <= round_3_y;  // Cores/Systolic.swift:195
+    always @(posedge clk) deskew3_1 <= deskew3_0;  // Cores/Systolic.swift:195
+    always @(posedge clk) deskew3_2 <= deskew3_1;  // Cores/Systolic.swift:195
+    always @(posedge clk) deskew3_3 <= deskew3_2;  // Cores/Systolic.swift:195
+    always @(posedge clk) deskew4_0 <= round_4_y;  // Cores/Systolic.swift:195
+    always @(posedge clk) deskew4_1 <= deskew4_0;  // Cores/Systolic.swift:195
+    always @(posedge clk) deskew4_2 <= deskew4_1;  // Cores/Systolic.swift:195
+    always @(posedge clk) deskew5_0 <= round_5_y;  // Cores/Systolic.swift:195
+    always @(posedge clk) deskew5_1 <= deskew5_0;  // Cores/Systolic.swift:195
+    always @(posedge clk) deskew6_0 <= round_6_y;  // Cores/Systolic.swift:195
+    always @(posedge clk) if (rst | round_7_out_valid) row_index_q <= rst ? 3'h0 : _row_index_q_T_2;  // Cores/Systolic.swift:200
+    assign _row_index_q_T = row_index_q == 3'h7;  // Cores/Systolic.swift:198
+    assign _row_index_q_T_1 = row_index_q + 3'h1;  // Cores/Systolic.swift:198
+    assign _row_index_q_T_2 = _row_index_q_T ? 3'h0 : _row_index_q_T_1;  // Cores/Systolic.swift:198
+    assign _out_fifo_in_data_T = {_row_index_q_T, round_7_y, deskew6_0, deskew5_1, deskew4_2, deskew3_3, deskew2_4, deskew1_5, deskew0_6};  // Cores/Systolic.swift:201
     assign _promised_q_T = out_fifo_out_valid & c_ready;  // Cores/Systolic.swift:108
     assign _promised_q_T_1 = last_fire ? 8'h8 : 8'h0;  // Cores/Systolic.swift:108
     assign _promised_q_T_2 = promised_q + _promised_q_T_1;  // Cores/Systolic.swift:108
@@ -855,9 +855,9 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_seed1 (
     assign _promised_q_T_4 = _promised_q_T_2 - _promised_q_T_3;  // Cores/Systolic.swift:108
     assign a_ready = _a_ready_T;  // Cores/Systolic.swift:115
     assign b_ready = _b_ready_T;  // Cores/Systolic.swift:116
-    assign c_valid = out_fifo_out_valid;  // Cores/Systolic.swift:209
-    assign c_data = out_fifo_out_data[63:0];  // Cores/Systolic.swift:210
-    assign c_last = out_fifo_out_data[64];  // Cores/Systolic.swift:211
+    assign c_valid = out_fifo_out_valid;  // Cores/Systolic.swift:206
+    assign c_data = out_fifo_out_data[63:0];  // Cores/Systolic.swift:207
+    assign c_last = out_fifo_out_data[64];  // Cores/Systolic.swift:208
     pe_s8f6_s8f6_acc28 pe_0_0 (  // Cores/Systolic.swift:156
         .clk(clk),
         .a_in(in_a_q[7:0]),
@@ -1498,7 +1498,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_seed1 (
         .out_valid(round_7_out_valid),
         .y(round_7_y)
     );
-    fifo_w65_d64 out_fifo (  // Cores/Systolic.swift:204
+    fifo_w65_d64 out_fifo (  // Cores/Systolic.swift:201
         .clk(clk),
         .rst(rst),
         .in_valid(round_7_out_valid),

@@ -1,7 +1,7 @@
 import HDL
 
-/// Pieces every array is built from, written once: delay lines (skew and deskew) and event
-/// counters. Source locations pass through, so the emitted Verilog names the array's line.
+/// Pieces every array is built from, written once: delay lines (skew and deskew), adder trees,
+/// the per-column output path and event counters. Source locations pass through, so the emitted Verilog names the array's line.
 public enum ArrayKit {
     /// Width of every event counter port (`count_*`): 2^48 events is days of simulation.
     public static let counterBits = 48
@@ -15,16 +15,61 @@ public enum ArrayKit {
         return x
     }
 
-    /// An event counter: register `name_q` (reset to zero) adds `increment` every cycle, and the
-    /// output port `name` shows it.
-    public static func eventCounter(_ m: ModuleBuilder, _ name: String, _ increment: Signal,
-                             file: String = #fileID, line: Int = #line) {
-        let shape = Shape.unsigned(counterBits)
-        let count = m.register("\(name)_q", shape, file: file, line: line)
+    /// An event counter: register `count_<event>_q` (reset to zero) adds `increment` every cycle,
+    /// and the output port `count_<event>` shows it.
+    public static func eventCounter(_ m: ModuleBuilder, _ event: EventCounter, _ increment: Signal,
+                                    file: String = #fileID, line: Int = #line) {
+        let count = m.register("\(event.port.name)_q", event.port.shape, file: file, line: line)
         let step = increment.width < counterBits ? increment.extended(to: counterBits) : increment
         count.assign(count &+ step, file: file, line: line)
-        m.output(name, count, file: file, line: line)
+        m.output(event.port, count, file: file, line: line)
     }
+
+    /// The sum of `terms` as a balanced tree of adders. With `width`, every term is first
+    /// zero-extended to it and the adds wrap there (counters of that width); without, each add
+    /// widens by a bit, so the sum of one-bit terms is a population count.
+    public static func adderTree(_ m: ModuleBuilder, _ terms: [Signal], width: Int? = nil,
+                                 file: String = #fileID, line: Int = #line) -> Signal {
+        var level = terms.map { t in width.map { t.zeroExtended(to: $0) } ?? t.asUnsigned }
+        if level.isEmpty { return m.constant(0, .unsigned(width ?? 1), file: file, line: line) }
+        while level.count > 1 {
+            level = stride(from: 0, to: level.count, by: 2).map { k in
+                guard k + 1 < level.count else { return level[k] }
+                return width == nil ? level[k] + level[k + 1] : level[k] &+ level[k + 1]
+            }
+        }
+        return level[0]
+    }
+
+    /// Output column j of an array: its ROUND unit (one `rounder` module for every column, the
+    /// column's LFSR seed passed as a parameter), then ReLU when `c.relu` (a negative rounded
+    /// output becomes zero). Returns the unit's `out_valid` and the column's output.
+    public static func outputColumn(_ m: ModuleBuilder, _ rounder: ModuleDefinition, _ c: ArrayConfig, column j: Int,
+                                    valid: Signal, sum: Signal,
+                                    file: String = #fileID, line: Int = #line) -> (valid: Signal, y: Signal) {
+        let unit = m.instance(rounder, name: "round_\(j)", parameters: Rounder.parameters(c.rounder(column: j), seed: c.columnSeed(j), in: m),
+                              ["in_valid": valid, "x": sum], file: file, line: line)
+        var y = unit["y"]
+        if c.relu && c.output.signed {
+            y = mux(y.msb, m.constant(0, y.shape, file: file, line: line), y, file: file, line: line).named("relu_\(j)", file: file, line: line)
+        }
+        return (unit["out_valid"], y)
+    }
+}
+
+/// The events an array counts, in the order of the data-movement record (Conv's `DataMovement`,
+/// which adds the host's DRAM traffic). Each is an output port `count_<event>`, `counterBits` wide.
+public enum EventCounter: String, CaseIterable, Sendable {
+    /// MACs performed, and MACs skipped by zero gating.
+    case macs, gated
+    /// Register-file (PE-local storage) reads and writes.
+    case rfReads = "rf_reads", rfWrites = "rf_writes"
+    /// Words moved between neighbouring PEs.
+    case peToPE = "pe_to_pe"
+    /// Global-buffer reads and writes.
+    case bufferReads = "buffer_reads", bufferWrites = "buffer_writes"
+
+    public var port: Port { .output("count_\(rawValue)", .unsigned(ArrayKit.counterBits)) }
 }
 
 extension Signal {

@@ -191,12 +191,9 @@ public enum Systolic {
             var rounded: [Signal] = []
             var rowValid = m.constant(0, .bit)
             for j in 0..<C {
-                let unit = m.instance(rounderDef, name: "round_\(j)", parameters: Rounder.parameters(c.rounder(column: j), seed: c.columnSeed(j), in: m),
-                                      ["in_valid": draining[j], "x": columnOut[j]])
-                var y = unit["y"]
-                if c.relu && c.output.signed { y = mux(y.bit(wo - 1), m.constant(0, y.shape), y).named("relu_\(j)") }
-                rounded.append(delayed(y, C - 1 - j, "deskew\(j)"))
-                if j == C - 1 { rowValid = unit["out_valid"] }
+                let column = ArrayKit.outputColumn(m, rounderDef, c, column: j, valid: draining[j], sum: columnOut[j])
+                rounded.append(delayed(column.y, C - 1 - j, "deskew\(j)"))
+                if j == C - 1 { rowValid = column.valid }
             }
             let rowIndex = m.register("row_index_q", .unsigned(max(1, ceilLog2(R))), enable: rowValid)
             let lastRow = rowIndex .== (R - 1)
@@ -237,8 +234,8 @@ public enum Systolic {
     static func counters(_ c: ArrayConfig, _ m: ModuleBuilder, aData: Signal, fire: Signal, lastFire: Signal, pop: Signal) {
         let (R, C) = (c.rows, c.cols)
         let shape = Shape.unsigned(ArrayConfig.counterBits)
-        func counter(_ name: String, _ increment: Signal, line: Int = #line) {
-            ArrayKit.eventCounter(m, name, increment, line: line)
+        func counter(_ event: EventCounter, _ increment: Signal, line: Int = #line) {
+            ArrayKit.eventCounter(m, event, increment, line: line)
         }
         func constant(_ when: Signal, _ value: Int) -> Signal {
             mux(when, m.constant(Int128(value), shape), m.constant(0, shape))
@@ -254,16 +251,16 @@ public enum Systolic {
             let perLane = m.constant(Int128(C), .unsigned(max(1, ceilLog2(C + 1))))
             let gated = (gatedLanes * perLane).named("gated_increment")
             let performed = (constant(fire, R * C) &- gated.extended(to: shape.width)).named("mac_increment")
-            counter("count_macs", performed)
-            counter("count_gated", gated)
+            counter(.macs, performed)
+            counter(.gated, gated)
         } else {
-            counter("count_macs", constant(fire, R * C))
-            m.output("count_gated", m.constant(0, shape))
+            counter(.macs, constant(fire, R * C))
+            m.output(EventCounter.gated.port, m.constant(0, shape))
         }
         // A moves east R·(C-1) hops and B south C·(R-1) per beat. Results go from their PE
         // straight to the column's read-out multiplexer: no PE-to-PE hops.
-        counter("count_pe_to_pe", constant(fire, R * (C - 1) + C * (R - 1)))
-        counter("count_buffer_reads", constant(fire, R + C))
-        counter("count_buffer_writes", constant(pop, C))
+        counter(.peToPE, constant(fire, R * (C - 1) + C * (R - 1)))
+        counter(.bufferReads, constant(fire, R + C))
+        counter(.bufferWrites, constant(pop, C))
     }
 }

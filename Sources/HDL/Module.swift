@@ -6,11 +6,24 @@ public struct ModuleParameter: Hashable, Sendable {
     public let defaultValue: Int128
 }
 
+/// A port of a module: its name, shape and direction. A core declares its ports once as `Port`
+/// values (its interface); the generator declares them with `input(_:)` and `output(_:_:)`, and
+/// host-side drivers poke and peek them by the same values, so a renamed or resized port cannot
+/// leave a stale string behind.
 public struct Port: Hashable, Sendable {
     public enum Direction: String, Sendable { case input, output }
     public let name: String
     public let shape: Shape
     public let direction: Direction
+
+    public init(name: String, shape: Shape, direction: Direction) {
+        self.name = name
+        self.shape = shape
+        self.direction = direction
+    }
+
+    public static func input(_ name: String, _ shape: Shape) -> Port { Port(name: name, shape: shape, direction: .input) }
+    public static func output(_ name: String, _ shape: Shape) -> Port { Port(name: name, shape: shape, direction: .output) }
 }
 
 /// Builds one module: ports, wires, registers, memories and instances. Handed to the closure of
@@ -62,6 +75,22 @@ public final class ModuleBuilder {
         let s = Signal(shape, .input(name), in: self, name: name, at: here)
         inputs.append(s)
         return s
+    }
+
+    /// Declares the input port `port` of the core's interface.
+    public func input(_ port: Port, file: String = #fileID, line: Int = #line) -> Signal {
+        if port.direction != .input { error("port '\(port.name)' is an output of the interface", at: SourceLocation(file: file, line: line)) }
+        return input(port.name, port.shape, file: file, line: line)
+    }
+
+    /// Declares the output port `port` of the core's interface, driven by `value` of its width.
+    public func output(_ port: Port, _ value: Signal, file: String = #fileID, line: Int = #line) {
+        let here = SourceLocation(file: file, line: line)
+        if port.direction != .output { error("port '\(port.name)' is an input of the interface", at: here) }
+        if value.width != port.shape.width {
+            error("port '\(port.name)' is \(port.shape.width) bits in the interface, driven by \(value.width) bits", at: here)
+        }
+        output(port.name, value, file: file, line: line)
     }
 
     /// Declares an output driven by `value`.

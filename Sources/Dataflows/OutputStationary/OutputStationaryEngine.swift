@@ -23,13 +23,12 @@ public struct OutputStationaryEngine: ConvEngine {
         rounders = ColumnRounders(mapper.config)
     }
 
-    /// The array's counter ports, in DataMovement's terms (DRAM is the host's, not the array's).
+    /// The array's counters. The systolic array has no register-file counters: every MAC it
+    /// performs reads and writes its accumulator once.
     func counters() throws -> DataMovement {
-        func read(_ port: String) throws -> Int { Int(try harness.sim.peekUnsigned(port)) }
-        let macs = try read("count_macs")
-        return DataMovement(macs: macs, gatedMACs: try read("count_gated"), registerFileReads: macs, registerFileWrites: macs,
-                            peToPE: try read("count_pe_to_pe"), bufferReads: try read("count_buffer_reads"),
-                            bufferWrites: try read("count_buffer_writes"))
+        var d = try DataMovement(reading: [.macs, .gated, .peToPE, .bufferReads, .bufferWrites], from: harness.sim)
+        (d.registerFileReads, d.registerFileWrites) = (d.macs, d.macs)
+        return d
     }
 
     /// Streams the layer for `cycles` cycles, then resets the array (and the golden rounders)
@@ -60,7 +59,7 @@ public struct OutputStationaryEngine: ConvEngine {
             // The host is the DRAM: it loads each tensor element once and stores each output once.
             dramReads: input.count + weights.count, dramWrites: shape.outputCount)
 
-        let expected = rounders.outputs(shape, sums: ConvModel.accumulate(shape, input: input, weights: weights), relu: config.relu)
+        let expected = rounders.outputs(shape, sums: ConvModel.accumulate(shape, input: input, weights: weights))
         var got = [Int](repeating: 0, count: shape.outputCount)
         var mismatches = delivery.problems.count
         var first = delivery.problems.first
@@ -92,35 +91,27 @@ public struct OutputStationaryEngine: ConvEngine {
     }
 }
 
-/// The array's ROUND units as the golden model sees them: one `RounderModel` per column with
-/// its own LFSR, kept across layers as the hardware keeps its LFSRs.
+/// The array's output columns as the golden model sees them, kept across layers as the hardware
+/// keeps its LFSRs (a class, so the engine's runs share it): the systolic array's order of ROUND
+/// draws for a layer's im2col GEMM.
 final class ColumnRounders {
     let config: ArrayConfig
-    var units: [RounderModel]
+    var columns: ColumnOutputModel
 
     init(_ c: ArrayConfig) {
         config = c
-        units = []
-        reset()
+        columns = ColumnOutputModel(c)
     }
 
     /// Every column's LFSR back at its seed, as after a reset of the array.
-    func reset() {
-        let c = config
-        let mode = RoundingMode(rawValue: c.rounding.rawValue)!
-        units = (0..<c.cols).map { j in
-            RounderModel(input: c.accumulator.golden, output: c.output.golden, mode: mode, lfsrWidth: c.lfsrWidth,
-                         seed: mode == .stochastic ? SystolicModel.columnSeed(j: j, seed: c.seed, lfsrWidth: c.lfsrWidth) : 1)
-        }
-    }
+    func reset() { columns.reset() }
 
-    /// Rounded (and, with `relu`, rectified) outputs in NMEF order from exact sums in NMEF
+    /// Rounded (and, with ReLU, rectified) outputs in NMEF order from exact sums in NMEF
     /// order. Column j's unit rounds one value per row of every tile, padding included, in
     /// tile order (docs/SYSTOLIC.md); a padding lane's accumulator is zero.
-    func outputs(_ s: ConvShape, sums: [Int], relu: Bool) -> [Int] {
+    func outputs(_ s: ConvShape, sums: [Int]) -> [Int] {
         let (R, C) = (config.rows, config.cols)
         let (m, n, _) = OutputStationaryMapper.gemm(s)
-        let acc = config.accumulator
         let plane = s.outHeight * s.outWidth
         var out = [Int](repeating: 0, count: s.outputCount)
         for tm in 0..<(m + R - 1) / R {
@@ -131,8 +122,8 @@ final class ColumnRounders {
                         let inside = row < m && filter < n
                         // NMEF index of GEMM entry (row = (n, e, f), filter).
                         let at = inside ? (row / plane * s.filters + filter) * plane + row % plane : 0
-                        units[j].clock(valid: true, x: inside ? wrapToWidth(Int128(sums[at]), bits: acc.bits, signed: acc.signed) : 0)
-                        if inside { out[at] = Int(relu ? max(0, units[j].out) : units[j].out) }
+                        let y = columns.next(column: j, sum: inside ? Int128(sums[at]) : 0)
+                        if inside { out[at] = y }
                     }
                 }
             }

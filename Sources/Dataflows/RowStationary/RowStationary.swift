@@ -99,19 +99,6 @@ public enum RowStationary {
         }
     }
 
-    /// Ones among `bits`, as an unsigned sum (an adder tree).
-    static func popcount(_ bits: [Signal], _ m: ModuleBuilder) -> Signal {
-        var level = bits.map { $0.asUnsigned }
-        if level.isEmpty { return m.constant(0, .unsigned(1)) }
-        while level.count > 1 {
-            var next: [Signal] = []
-            for k in stride(from: 0, to: level.count - 1, by: 2) { next.append(level[k] + level[k + 1]) }
-            if level.count % 2 == 1 { next.append(level.last!) }
-            level = next
-        }
-        return level[0]
-    }
-
     /// The array. Every cycle a command from the global-buffer sequencer (inputs below) says
     /// what all PEs do in lockstep; the data in the command differs per PE row (filter rows,
     /// horizontal multicast) and per diagonal lane (input rows, diagonal multicast).
@@ -119,9 +106,7 @@ public enum RowStationary {
         try validate(c)
         let peDef = try pe(c)
         // One ROUND module for every column; each instance sets its column's seed.
-        let rounderConfig = RounderConfig(input: c.accumulator, output: c.output, rounding: c.rounding,
-                                          lfsr: LFSRConfig(width: c.lfsrWidth, seed: c.array.columnSeed(0)))
-        let rounderDef = try Rounder.module(rounderConfig)
+        let rounderDef = try Rounder.module(c.array.rounder(column: 0))
         let (rows, cols, lanes) = (c.rows, c.cols, lanes(c))
         let wa = c.a.bits, wb = c.b.bits
         let acc = c.accumulator.shape
@@ -203,41 +188,38 @@ public enum RowStationary {
             var valids: [Signal] = []
             var outputs: [Signal] = []
             for j in 0..<cols {
-                let unit = m.instance(rounderDef, name: "round_\(j)", parameters: Rounder.parameters(rounderConfig, seed: c.array.columnSeed(j), in: m),
-                                      ["in_valid": drain & colEn.bit(j), "x": top[j]])
-                var y = unit["y"]
-                if c.relu && c.output.signed { y = mux(y.msb, m.constant(0, y.shape), y) }
-                valids.append(unit["out_valid"])
-                outputs.append(y.asUnsigned)
+                let column = ArrayKit.outputColumn(m, rounderDef, c.array, column: j, valid: drain & colEn.bit(j), sum: top[j])
+                valids.append(column.valid)
+                outputs.append(column.y.asUnsigned)
             }
             m.output("y_valid", cat(valids.reversed()))
             m.output("y_data", cat(outputs.reversed()))
 
             // Event counters, read out at the end of a layer. A command bit `x` that every
             // enabled PE obeys is `x` times (enabled rows)·(enabled columns) events.
-            func counter(_ name: String, _ increment: Signal, line: Int = #line) {
-                ArrayKit.eventCounter(m, name, increment, line: line)
+            func counter(_ event: EventCounter, _ increment: Signal, line: Int = #line) {
+                ArrayKit.eventCounter(m, event, increment, line: line)
             }
             func times(_ bit: Signal, _ count: Signal) -> Signal { mux(bit, count, m.constant(0, count.shape)) }
-            let enabledRows = popcount((0..<rows).map { rowEn.bit($0) }, m)
-            let enabledCols = popcount((0..<cols).map { colEn.bit($0) }, m)
+            let enabledRows = ArrayKit.adderTree(m, (0..<rows).map { rowEn.bit($0) })
+            let enabledCols = ArrayKit.adderTree(m, (0..<cols).map { colEn.bit($0) })
             let enabledPEs = (enabledRows * enabledCols).named("enabled_pes")
-            let writtenPEs = (popcount((0..<rows).map { writeRows.bit($0) }, m) * popcount((0..<cols).map { writeCols.bit($0) }, m)).named("written_pes")
-            let macs = popcount(performed, m).named("macs_now")
+            let writtenPEs = (ArrayKit.adderTree(m, (0..<rows).map { writeRows.bit($0) }) * ArrayKit.adderTree(m, (0..<cols).map { writeCols.bit($0) })).named("written_pes")
+            let macs = ArrayKit.adderTree(m, performed).named("macs_now")
             let slots = times(mac, enabledPEs)
             let written = times(writeNow, writtenPEs)
             let drained = times(drain, enabledPEs)
-            counter("count_macs", macs)
-            counter("count_gated", slots.extended(to: counterBits) &- macs.extended(to: counterBits))
+            counter(.macs, macs)
+            counter(.gated, slots.extended(to: counterBits) &- macs.extended(to: counterBits))
             // RF reads: the input window on every MAC slot, the filter row on every MAC
             // performed, the psum RF when adding a later pass and when draining.
-            counter("count_rf_reads", slots + macs + times(~writeFirst, written) + drained)
-            counter("count_rf_writes", times(wLoad, enabledPEs) + popcount(windowLoads, m) + written)
+            counter(.rfReads, slots + macs + times(~writeFirst, written) + drained)
+            counter(.rfWrites, times(wLoad, enabledPEs) + ArrayKit.adderTree(m, windowLoads) + written)
             // The drain: every enabled PE below row 0 passes a psum up, one hop each.
-            let upperRows = rows > 1 ? popcount((1..<rows).map { rowEn.bit($0) }, m) : m.constant(0, .unsigned(1))
-            counter("count_pe_to_pe", times(drain, upperRows * enabledCols))
-            counter("count_buffer_reads", popcount((0..<rows).map { wLoad & rowEn.bit($0) } + (0..<lanes).map { xLoad & laneValid.bit($0) }, m))
-            counter("count_buffer_writes", popcount(valids, m))
+            let upperRows = rows > 1 ? ArrayKit.adderTree(m, (1..<rows).map { rowEn.bit($0) }) : m.constant(0, .unsigned(1))
+            counter(.peToPE, times(drain, upperRows * enabledCols))
+            counter(.bufferReads, ArrayKit.adderTree(m, (0..<rows).map { wLoad & rowEn.bit($0) } + (0..<lanes).map { xLoad & laneValid.bit($0) }))
+            counter(.bufferWrites, ArrayKit.adderTree(m, valids))
         }
     }
 }

@@ -34,8 +34,6 @@ public struct RowStationaryEngine: ResettingConvEngine {
 
     static let inputs = ["stride", "row_en", "col_en", "w_load", "w_addr", "w_data", "x_load", "x_load_addr", "x_rows", "x_addr", "x_lane_valid",
                          "x_data", "mac", "mac_first", "mac_last", "first_pass", "out_index", "drain", "drain_index"]
-    static let counters = ["count_macs", "count_gated", "count_rf_reads", "count_rf_writes", "count_pe_to_pe",
-                           "count_buffer_reads", "count_buffer_writes"]
 
     /// The command stream of one layer, the outputs in the order the ROUND units see them
     /// (per drain cycle: column, NMEF index) and the DRAM words the global buffer fetched.
@@ -169,19 +167,11 @@ public struct RowStationaryEngine: ResettingConvEngine {
     /// ROUND unit drawing from its LFSR in drain order, then ReLU.
     func expectedOutputs(_ s: ConvShape, input: [Int], weights: [Int], drained: [[(column: Int, index: Int)]]) -> [Int] {
         let exact = ConvModel.accumulate(s, input: input, weights: weights)
-        let accFormat = config.accumulator.golden
-        let mode = RoundingMode(rawValue: config.rounding.rawValue)!
-        var units = (0..<config.cols).map {
-            RounderModel(input: accFormat, output: config.output.golden, mode: mode, lfsrWidth: config.lfsrWidth,
-                         seed: mode == .stochastic ? SystolicModel.columnSeed(j: $0, seed: config.seed, lfsrWidth: config.lfsrWidth) : 1)
-        }
+        var columns = ColumnOutputModel(config.array)
         var expected = [Int](repeating: 0, count: s.outputCount)
         for group in drained {
             for (j, index) in group {
-                units[j].clock(valid: true, x: wrapToWidth(Int128(exact[index]), bits: config.accBits, signed: config.accumulator.signed))
-                var y = Int(units[j].out)
-                if config.relu { y = max(0, y) }
-                expected[index] = y
+                expected[index] = columns.next(column: j, sum: Int128(exact[index]))
             }
         }
         return expected
@@ -219,11 +209,7 @@ public struct RowStationaryEngine: ResettingConvEngine {
         // Drive it: reset, then one bulk run of every command.
         let rows64 = encode(commands, stride: s.stride)
         guard let sampled = try resetAndFeed(sim, inputs: Self.inputs, rows: rows64, abandonAfter: abandonAfter) else { return nil }
-        var hardware = DataMovement()
-        var counts: [Int] = []
-        for name in Self.counters { counts.append(Int(try sim.peekUnsigned(name))) }
-        (hardware.macs, hardware.gatedMACs, hardware.registerFileReads, hardware.registerFileWrites) = (counts[0], counts[1], counts[2], counts[3])
-        (hardware.peToPE, hardware.bufferReads, hardware.bufferWrites) = (counts[4], counts[5], counts[6])
+        var hardware = try DataMovement(from: sim)
 
         // Collect: each cycle's valid columns are the next drained group.
         let wo = config.output.bits

@@ -15,9 +15,6 @@ public enum WeightStationary {
     public static let psumDepths = 2...4096
     /// Width of the event counters read out at the end of a layer.
     public static let counterBits = ArrayKit.counterBits
-    /// The counter ports, in DataMovement's field order (DRAM traffic is the host's, not the array's).
-    public static let counterPorts = ["count_macs", "count_gated", "count_rf_reads", "count_rf_writes",
-                                      "count_pe_to_pe", "count_buffer_reads", "count_buffer_writes"]
 
     /// A beat entering `x_data` at cycle c leaves column j's `y_data` at cycle c + outputLatency(j):
     /// input register, row skew (rows - 1), column skew (j), the PE's operand register and
@@ -109,9 +106,7 @@ public enum WeightStationary {
         try validate(c)
         let peDef = try pe(c)
         // One ROUND module for every column; each instance sets its column's seed.
-        let rounderConfig = RounderConfig(input: c.accumulator, output: c.output, rounding: c.rounding,
-                                          lfsr: LFSRConfig(width: c.lfsrWidth, seed: c.array.columnSeed(0)))
-        let rounderDef = try Rounder.module(rounderConfig)
+        let rounderDef = try Rounder.module(c.array.rounder(column: 0))
         let (R, C) = (c.rows, c.cols)
         let wa = c.a.bits, wb = c.b.bits
         let acc = c.accumulator.shape
@@ -188,11 +183,9 @@ public enum WeightStationary {
                 let stored = buffer.read(address: address).reinterpretedAs(acc)
                 let total = (mux(first, m.constant(0, acc), stored) &+ bottom["psum_out"]).named("total_\(j)")
                 buffer.write(address: address, data: total.asUnsigned, enable: valid & ~last)
-                let unit = m.instance(rounderDef, name: "round_\(j)", parameters: Rounder.parameters(rounderConfig, seed: c.array.columnSeed(j), in: m),
-                                      ["in_valid": valid & last, "x": total])
-                let y = unit["y"]
-                outData.append(c.relu && c.output.signed ? mux(y .< 0, m.constant(0, y.shape), y) : y)
-                outValid.append(unit["out_valid"])
+                let column = ArrayKit.outputColumn(m, rounderDef, c.array, column: j, valid: valid & last, sum: total)
+                outData.append(column.y)
+                outValid.append(column.valid)
                 psumValid.append(valid)
                 bufferReads.append(valid & ~first)
                 macs.append(bottom["macs_out"])
@@ -202,16 +195,9 @@ public enum WeightStationary {
             m.output("y_data", cat(outData.reversed().map(\.asUnsigned)))
 
             // Event counters: each event is counted where it becomes visible at the array's edge.
-            func sum(_ terms: [Signal]) -> Signal {
-                var level = terms.map { $0.zeroExtended(to: counterBits) }
-                if level.isEmpty { return m.constant(0, counter) }
-                while level.count > 1 {
-                    level = stride(from: 0, to: level.count, by: 2).map { k in k + 1 < level.count ? level[k] &+ level[k + 1] : level[k] }
-                }
-                return level[0]
-            }
-            func count(_ name: String, _ increment: Signal, line: Int = #line) {
-                ArrayKit.eventCounter(m, name, increment, line: line)
+            func sum(_ terms: [Signal], line: Int = #line) -> Signal { ArrayKit.adderTree(m, terms, width: counterBits, line: line) }
+            func count(_ event: EventCounter, _ increment: Signal, line: Int = #line) {
+                ArrayKit.eventCounter(m, event, increment, line: line)
             }
             func times(_ s: Signal, _ k: Int) -> Signal {
                 k == 0 ? m.constant(0, counter) : (s * m.constant(Int128(k), .unsigned(ceilLog2(k + 1)))).truncated(to: counterBits)
@@ -220,13 +206,13 @@ public enum WeightStationary {
             let weightWords = sum((0..<C).map { wValid.bit($0) & wLoad })
             let psums = sum(psumValid)
             let macCount = sum(macs)
-            count("count_macs", macCount)
-            count("count_gated", sum(gated))
-            count("count_rf_reads", macCount)
-            count("count_rf_writes", weightWords)
-            count("count_pe_to_pe", times(activations, C - 1) &+ times(psums, R - 1))
-            count("count_buffer_reads", activations &+ weightWords &+ sum(bufferReads))
-            count("count_buffer_writes", psums)
+            count(.macs, macCount)
+            count(.gated, sum(gated))
+            count(.rfReads, macCount)
+            count(.rfWrites, weightWords)
+            count(.peToPE, times(activations, C - 1) &+ times(psums, R - 1))
+            count(.bufferReads, activations &+ weightWords &+ sum(bufferReads))
+            count(.bufferWrites, psums)
         }
     }
 }

@@ -86,9 +86,7 @@ public struct WeightStationaryEngine: ResettingConvEngine {
 
         guard let samples = try resetAndFeed(sim, inputs: Self.inputPorts, rows: stimulus, abandonAfter: abandonAfter) else { return nil }
         var hardware = DataMovement()
-        let counters = try WeightStationary.counterPorts.map { Int(try sim.peekUnsigned($0)) }
-        (hardware.macs, hardware.gatedMACs, hardware.registerFileReads, hardware.registerFileWrites) = (counters[0], counters[1], counters[2], counters[3])
-        (hardware.peToPE, hardware.bufferReads, hardware.bufferWrites) = (counters[4], counters[5], counters[6])
+        hardware = try DataMovement(from: sim)
 
         // Column j delivers its outputs in feeding order: filter folds in turn, positions in order.
         let wo = config.output.bits
@@ -156,20 +154,16 @@ public struct WeightStationaryEngine: ResettingConvEngine {
     /// the order the column rounds them, its LFSR seeded as docs/dataflows/WS.md says.
     public static func golden(_ config: WeightStationaryConfig, _ shape: ConvShape, input: [Int], weights: [Int]) -> [Int] {
         let sums = ConvModel.accumulate(shape, input: input, weights: weights)
-        let accFormat = config.accumulator.golden, outFormat = config.output.golden
-        let mode = RoundingMode(rawValue: config.rounding.rawValue)!
         let positions = shape.batch * shape.outHeight * shape.outWidth
+        var columns = ColumnOutputModel(config.array)
         var out = [Int](repeating: 0, count: shape.outputCount)
         for j in 0..<min(config.cols, shape.filters) {
-            let seed = mode == .stochastic ? SystolicModel.columnSeed(j: j, seed: config.seed, lfsrWidth: config.lfsrWidth) : 1
-            var unit = RounderModel(input: accFormat, output: outFormat, mode: mode, lfsrWidth: config.lfsrWidth, seed: seed)
             for m in stride(from: j, to: shape.filters, by: config.cols) {
                 for position in 0..<positions {
                     let n = position / (shape.outHeight * shape.outWidth)
                     let e = position / shape.outWidth % shape.outHeight, f = position % shape.outWidth
                     let o = shape.outputIndex(n: n, m: m, e: e, f: f)
-                    unit.clock(valid: true, x: Int128(sums[o]))
-                    out[o] = Int(config.relu ? max(0, unit.out) : unit.out)
+                    out[o] = columns.next(column: j, sum: Int128(sums[o]))
                 }
             }
         }
