@@ -1,5 +1,5 @@
 import Cores
-import Golden
+import Model
 
 /// Energy of one layer on one PE array from its event counts (docs/CONV.md §Energy).
 ///

@@ -3,6 +3,7 @@ import Cores
 import Cosim
 import Foundation
 import Golden
+import Model
 
 /// Output stationary in Verilator: the layer's im2col GEMM streamed through the generated
 /// systolic array by `SystolicHarness`, every output compared with the direct convolution

@@ -3,6 +3,7 @@ import Cores
 import Cosim
 import Foundation
 import Golden
+import Model
 
 /// The host-side driver of docs/dataflows/WS.md: builds the generated weight-stationary array
 /// in Verilator, feeds a layer fold by fold (filter fold, position block, reduction fold),

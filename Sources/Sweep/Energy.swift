@@ -1,6 +1,6 @@
-import Conv
 import Cores
 import Foundation
+import Model
 
 /// Energy of a GEMM on the output-stationary systolic array, from events counted analytically
 /// (docs/SYSTOLIC.md) times a cost table at 45 nm (docs/ENERGY.md, which derives every formula

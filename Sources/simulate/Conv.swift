@@ -4,6 +4,7 @@ import Conv
 import Cores
 import Foundation
 import Golden
+import Model
 import Runtime
 import Verification
 

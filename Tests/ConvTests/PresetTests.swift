@@ -1,6 +1,7 @@
 import Conv
 import Cores
 import Golden
+import Model
 import Testing
 
 /// Presets reproduce the figures of Sze et al. (Proc. IEEE 2017); bad shapes are refused naming the flag.

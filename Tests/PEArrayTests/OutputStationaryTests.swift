@@ -3,6 +3,7 @@ import Cores
 import Cosim
 import Golden
 import HDL
+import Model
 import Runtime
 import Testing
 import Verilog

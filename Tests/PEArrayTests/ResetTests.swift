@@ -1,7 +1,7 @@
 import Conv
 import Cores
 import Cosim
-import Golden
+import Model
 import Runtime
 import Testing
 
