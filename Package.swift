@@ -19,8 +19,8 @@ let package = Package(
         .target(name: "Verilog", dependencies: ["HDL"]),
         // Hardware generators: MAC, LFSR, rounding unit, arrays.
         .target(name: "Cores", dependencies: ["HDL"]),
-        // Layer shapes and presets, the data-movement record, the cost table: plain values
-        // shared by GEMM and convolution.
+        // Layer shapes and presets, event records, the cost table and the one energy model:
+        // plain values shared by GEMM and convolution.
         .target(name: "Model"),
         // Reference models in plain Swift integers, independent of the generators.
         .target(name: "Golden", dependencies: ["Model"]),
@@ -66,7 +66,8 @@ let package = Package(
         .testTarget(name: "CoresTests", dependencies: ["Cores", "Cosim", "Golden", "HDL", "Runtime", "Verification", "Verilog"]),
         .testTarget(name: "ConvTests", dependencies: ["Conv", "Cores", "Golden", "Model"]),
         .testTarget(name: "PEArrayTests", dependencies: ["Conv", "Cores", "Cosim", "Golden", "HDL", "Model", "Runtime", "Verilog"]),
-        .testTarget(name: "SweepTests", dependencies: ["Sweep", "Cores", "Cosim", "Verilog", "HDL"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model"]),
+        .testTarget(name: "SweepTests", dependencies: ["Sweep", "Cores", "Cosim", "Verilog", "HDL", "Model"]),
         // The executables are dependencies so that they are built before the tests run them.
         .testTarget(name: "CLITests", dependencies: ["Cosim", "generate-rtl", "simulate", "sweep"]),
     ]

@@ -79,8 +79,8 @@ import Verilog
         #expect(runs[0].hardwareCounts.gatedMACs > 0 && runs[1].hardwareCounts.gatedMACs == 0)
         #expect(runs[0].hardwareCounts.macs + runs[0].hardwareCounts.gatedMACs == runs[1].hardwareCounts.macs)
         #expect(runs[0].hardwareCounts.bufferReads == runs[1].hardwareCounts.bufferReads)
-        let energy = runs.map { ConvEnergy($0.hardwareCounts, config: $0.config, layerMACs: shape.macs) }
-        #expect(energy[0].totalPJ < energy[1].totalPJ)
+        let energy = runs.map { EnergyModel(Datapath($0.config)).estimate($0.hardwareCounts, layerMACs: shape.macs) }
+        #expect(energy[0].totalPicojoules < energy[1].totalPicojoules)
     }
 
     /// The engine's expected outputs (ConvModel + per-column RounderModels) equal the systolic
