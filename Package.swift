@@ -19,24 +19,27 @@ let package = Package(
         .target(name: "Verilog", dependencies: ["HDL"]),
         // Hardware generators: MAC, LFSR, rounding unit, arrays.
         .target(name: "Cores", dependencies: ["HDL"]),
+        // Layer shapes and presets, event records, the cost table and the one energy model:
+        // plain values shared by GEMM and convolution.
+        .target(name: "Model"),
         // Reference models in plain Swift integers, independent of the generators.
-        .target(name: "Golden"),
+        .target(name: "Golden", dependencies: ["Model"]),
         // Verilator build cache and simulation driver.
         .target(name: "Cosim"),
-        // Convolution layers on PE arrays: layer presets, mappers, analytic counts, energy.
-        .target(name: "Conv", dependencies: ["Cores", "Golden"]),
+        // Convolution layers on PE arrays: shape validation, mappers, analytic counts, energy.
+        .target(name: "Conv", dependencies: ["Cores", "Model"]),
         // Host-side drivers that run GEMMs and layers on a generated design: streaming, word
         // packing, stimulus, the PE-array engines, and the one random generator (SplitMix64).
-        .target(name: "Runtime", dependencies: ["Conv", "Cores", "Cosim", "Golden", "HDL", "Verilog"]),
+        .target(name: "Runtime", dependencies: ["Conv", "Cores", "Cosim", "Golden", "HDL", "Model", "Verilog"]),
         // One folder per dataflow (its design, generator, mapper and engine) and the registry
         // every front end iterates over.
-        .target(name: "Dataflows", dependencies: ["Conv", "Cores", "Cosim", "Golden", "HDL", "Runtime"]),
+        .target(name: "Dataflows", dependencies: ["Conv", "Cores", "Cosim", "Golden", "HDL", "Model", "Runtime"]),
         // Comparison against the golden models: core checks, GEMM checks, error statistics.
         .target(name: "Verification", dependencies: ["Cores", "Cosim", "Golden", "HDL", "Runtime", "Verilog"]),
         // Performance figures (`simulate bench`, `make bench`).
-        .target(name: "Benchmarks", dependencies: ["Conv", "Cores", "Cosim", "Dataflows", "Golden", "HDL", "Runtime", "Verification", "Verilog"]),
+        .target(name: "Benchmarks", dependencies: ["Conv", "Cores", "Cosim", "Dataflows", "Golden", "HDL", "Model", "Runtime", "Verification", "Verilog"]),
         // Design-space sweeps: grid, per-point runs, synthesis metrics, energy, reports.
-        .target(name: "Sweep", dependencies: ["Conv", "Cores", "Cosim", "Dataflows", "Golden", "HDL", "Runtime", "Verification", "Verilog"]),
+        .target(name: "Sweep", dependencies: ["Conv", "Cores", "Cosim", "Dataflows", "Golden", "HDL", "Model", "Runtime", "Verification", "Verilog"]),
         .executableTarget(name: "sweep", dependencies: [
             "Sweep", "Cores", "CLIOptions",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -50,7 +53,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "simulate", dependencies: [
-            "Benchmarks", "CLIOptions", "Conv", "Cores", "Cosim", "Dataflows", "Golden", "Runtime", "Verification",
+            "Benchmarks", "CLIOptions", "Conv", "Cores", "Cosim", "Dataflows", "Golden", "Model", "Runtime", "Verification",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Random circuits: the in-process simulator against Verilator and Icarus Verilog.
@@ -64,9 +67,10 @@ let package = Package(
         .testTarget(name: "GoldenTests", dependencies: ["Golden", "Runtime"]),
         .testTarget(name: "CosimTests", dependencies: ["Cosim", "Runtime"]),
         .testTarget(name: "CoresTests", dependencies: ["Cores", "Cosim", "Golden", "HDL", "Runtime", "Verification", "Verilog"]),
-        .testTarget(name: "ConvTests", dependencies: ["Conv", "Cores", "Dataflows", "Golden"]),
-        .testTarget(name: "PEArrayTests", dependencies: ["Conv", "Cores", "Cosim", "Dataflows", "Golden", "HDL", "Runtime", "Verilog"]),
-        .testTarget(name: "SweepTests", dependencies: ["Sweep", "Cores", "Cosim", "Verilog", "HDL"]),
+        .testTarget(name: "ConvTests", dependencies: ["Conv", "Cores", "Dataflows", "Golden", "Model"]),
+        .testTarget(name: "PEArrayTests", dependencies: ["Conv", "Cores", "Cosim", "Dataflows", "Golden", "HDL", "Model", "Runtime", "Verilog"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model"]),
+        .testTarget(name: "SweepTests", dependencies: ["Cores", "Cosim", "HDL", "Model", "Sweep", "Verilog"]),
         // The executables are dependencies so that they are built before the tests run them.
         .testTarget(name: "CLITests", dependencies: ["Cosim", "generate-rtl", "simulate", "sweep"]),
     ]

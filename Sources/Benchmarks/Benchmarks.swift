@@ -5,6 +5,7 @@ import Cores
 import Foundation
 import Golden
 import HDL
+import Model
 import Runtime
 import Verification
 import Verilog

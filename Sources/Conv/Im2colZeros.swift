@@ -1,4 +1,4 @@
-import Golden
+import Model
 
 extension ConvShape {
     /// Zero entries of the im2col matrix, counted without building it: entry ((n, e, f),

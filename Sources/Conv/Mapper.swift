@@ -1,4 +1,5 @@
-import Golden
+import Cores
+import Model
 
 /// Maps a convolution layer onto a PE array with one dataflow, folding it when the layer is
 /// larger than the array, and counts its events analytically (docs/CONV.md).

@@ -2,7 +2,7 @@ import Conv
 import Cores
 import Cosim
 import Foundation
-import Golden
+import Model
 
 /// One layer co-simulated on one PE array and compared with the golden model.
 public struct ConvRun: Sendable, Codable {

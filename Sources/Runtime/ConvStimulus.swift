@@ -1,5 +1,6 @@
 import Cores
 import Golden
+import Model
 
 /// Inputs for co-simulated layers: uniform over each format's whole range, with a chosen
 /// fraction of zero activations (the sparsity ReLU leaves behind, which zero gating skips).

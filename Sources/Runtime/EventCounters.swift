@@ -1,4 +1,4 @@
-import Conv
+import Model
 import Cores
 import Cosim
 

@@ -4,6 +4,7 @@ import Dataflows
 import Foundation
 import Golden
 import HDL
+import Model
 import Runtime
 import Verification
 
@@ -152,11 +153,12 @@ extension Runner {
     /// the layers' MACs, so gated MACs lower it.
     static func convEnergy(_ c: ArrayConfig, _ w: ConvWorkload, stimuli: [(input: [Int], weights: [Int])],
                            mapper: any DataflowMapper) -> EnergyEstimate {
+        let model = EnergyModel(Datapath(c))
         var total = 0.0
         var breakdown: [String: Double] = [:]
         for (l, s) in zip(w.layers, stimuli) {
-            let e = ConvEnergy(mapper.counts(l.shape, input: s.input), config: c, layerMACs: l.shape.macs)
-            total += e.totalPJ
+            let e = model.estimate(mapper.counts(l.shape, input: s.input), layerMACs: l.shape.macs)
+            total += e.totalPicojoules
             breakdown.merge(e.breakdown, uniquingKeysWith: +)
         }
         return EnergyEstimate(picojoulesPerMAC: total / Double(max(w.macs, 1)), totalPicojoules: total, breakdown: breakdown)

@@ -2,6 +2,7 @@ import Conv
 import Cores
 import Dataflows
 import Foundation
+import Model
 
 /// What every point of a sub-grid runs: the fixed GEMM workload on the systolic array, or the
 /// fixed convolution workload on a PE array of the point's dataflow (docs/SWEEP.md).
@@ -92,20 +93,6 @@ public struct SynthesisMetrics: Hashable, Sendable, Codable {
         self.lutsAsMemory = lutsAsMemory
         self.xilinxCells = xilinxCells
         self.cached = cached
-    }
-}
-
-/// Energy of a workload from counted events and a documented cost table (docs/ENERGY.md).
-public struct EnergyEstimate: Hashable, Sendable, Codable {
-    public var picojoulesPerMAC: Double
-    public var totalPicojoules: Double
-    /// Energy by component (multiply, add, register, PE-to-PE, buffer, DRAM, ...), pJ.
-    public var breakdown: [String: Double]
-
-    public init(picojoulesPerMAC: Double, totalPicojoules: Double, breakdown: [String: Double]) {
-        self.picojoulesPerMAC = picojoulesPerMAC
-        self.totalPicojoules = totalPicojoules
-        self.breakdown = breakdown
     }
 }
 

@@ -4,6 +4,7 @@ import Cosim
 import Foundation
 import Golden
 import HDL
+import Model
 import Runtime
 import Verification
 import Verilog

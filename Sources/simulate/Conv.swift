@@ -5,6 +5,7 @@ import Cores
 import Dataflows
 import Foundation
 import Golden
+import Model
 import Runtime
 import Verification
 
@@ -42,10 +43,12 @@ struct ConvCommand: ParsableCommand {
         let pJPerMAC: Double
         let macPJ: Double
         let breakdown: [String: Double]
-        init(_ e: ConvEnergy) {
-            totalPJ = e.totalPJ
-            pJPerMAC = e.pJPerMAC
-            macPJ = e.macPJ
+        init(_ counts: DataMovement, _ c: ArrayConfig, layerMACs: Int) {
+            let model = EnergyModel(Datapath(c))
+            let e = model.estimate(counts, layerMACs: layerMACs)
+            totalPJ = e.totalPicojoules
+            pJPerMAC = e.picojoulesPerMAC
+            macPJ = model.mac
             breakdown = e.breakdown
         }
     }
@@ -133,7 +136,7 @@ struct ConvCommand: ParsableCommand {
                utilization: Double(l.shape.macs) / Double(max(cycles, 1) * c.rows * c.cols),
                mismatches: run?.mismatches, firstMismatch: run?.firstMismatch, waveform: run?.waveform, error: error,
                hardwareCounts: run?.hardwareCounts, analyticCounts: analytic, countsAgree: run.map { $0.hardwareCounts == $0.analyticCounts },
-               energy: Energy(ConvEnergy(counts, config: c, layerMACs: l.shape.macs)), wallSeconds: Date().timeIntervalSince(start))
+               energy: Energy(counts, c, layerMACs: l.shape.macs), wallSeconds: Date().timeIntervalSince(start))
     }
 
     func report(_ results: [Result], _ d: any DataflowDesign) {

@@ -1,4 +1,5 @@
 import Golden
+import Model
 import Testing
 
 /// The direct convolution agrees with its im2col GEMM and with the Double reference.

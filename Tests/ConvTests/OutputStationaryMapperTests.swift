@@ -2,6 +2,7 @@ import Conv
 import Cores
 import Dataflows
 import Golden
+import Model
 import Testing
 
 /// The OS mapper's closed forms against counting every event of the tiled im2col GEMM one

@@ -4,6 +4,7 @@ import Dataflows
 import Cosim
 import Golden
 import HDL
+import Model
 import Runtime
 import Testing
 import Verilog
@@ -80,8 +81,8 @@ import Verilog
         #expect(runs[0].hardwareCounts.macs + runs[0].hardwareCounts.gatedMACs == runs[1].hardwareCounts.macs)
         #expect(runs[0].hardwareCounts.bufferReads == runs[1].hardwareCounts.bufferReads)
         let config = ArrayConfig(rows: 2, cols: 2, rounding: .stochastic, seed: 77)
-        let energy = runs.map { ConvEnergy($0.hardwareCounts, config: config, layerMACs: shape.macs) }
-        #expect(energy[0].totalPJ < energy[1].totalPJ)
+        let energy = runs.map { EnergyModel(Datapath(config)).estimate($0.hardwareCounts, layerMACs: shape.macs) }
+        #expect(energy[0].totalPicojoules < energy[1].totalPicojoules)
     }
 
     /// The engine's expected outputs (ConvModel + per-column RounderModels) equal the systolic

@@ -2,7 +2,7 @@ import Conv
 import Cores
 import Dataflows
 import Cosim
-import Golden
+import Model
 import Runtime
 import Testing
 

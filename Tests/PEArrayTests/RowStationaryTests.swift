@@ -5,6 +5,7 @@ import Cosim
 import Foundation
 import Golden
 import HDL
+import Model
 import Runtime
 import Testing
 import Verilog

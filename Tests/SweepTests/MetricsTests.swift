@@ -2,6 +2,7 @@
 import Cosim
 import Foundation
 import HDL
+import Model
 @testable import Sweep
 import Testing
 import Verilog
@@ -211,30 +212,13 @@ struct HardwareQualityTests {
 
 @Suite("Energy model")
 struct EnergyTests {
-    @Test("the cost table reproduces Horowitz's 45 nm figures at their widths")
-    func anchors() {
-        #expect(abs(EnergyModel.multiply(8, 8) - 0.2) < 1e-12)
-        #expect(abs(EnergyModel.multiply(32, 32) - 3.1) < 1e-12)
-        #expect(abs(EnergyModel.add(8) - 0.03) < 1e-12)
-        #expect(abs(EnergyModel.add(16) - 0.05) < 1e-12)
-        #expect(abs(EnergyModel.add(32) - 0.1) < 1e-12)
-        // Between the anchors: ≈ bits² for the multiplier, ≈ bits for the adder.
-        let m16 = EnergyModel.multiply(16, 16)
-        #expect(m16 > 0.75 && m16 < 0.8)
-        #expect(EnergyModel.multiply(4, 4) < EnergyModel.multiply(8, 8) / 3.5)
-        #expect(abs(EnergyModel.add(64) - 0.2) < 1e-12)
-        #expect(EnergyModel.multiply(8, 16) == EnergyModel.multiply(16, 8))
-        // At 32 bits Eyeriss's DRAM ratio (200× a MAC) and Horowitz's DRAM read agree.
-        #expect(abs(200 * (EnergyModel.multiply(32, 32) + EnergyModel.add(32)) - 32 * EnergyModel.dramPerBit) < 1e-9)
-    }
-
     /// 2×2 array, s8.6 operands (28-bit accumulator), s8.2 outputs (10 bits dropped),
     /// stochastic rounding with a 16-bit LFSR, on a 2×2×2 GEMM: one tile of two beats.
     @Test("hand-computed 2×2 case")
     func handComputed() {
         let c = ArrayConfig(rows: 2, cols: 2)
         #expect(c.accBits == 28 && c.dropBits == 10)
-        let e = EnergyModel.events(c, m: 2, n: 2, k: 2)
+        let e = GEMMEvents(rows: c.rows, cols: c.cols, m: 2, n: 2, k: 2)
         #expect(e.tiles == 1 && e.macs == 8)
         #expect(e.accumulatorWrites == 12)                 // 8 updates + 4 result captures
         #expect(e.skewWritesA == 6 && e.skewWritesB == 6)  // per beat: 2 input regs + 1 skew reg
@@ -307,7 +291,7 @@ struct EnergyTests {
         let even = EnergyModel.systolic(c, m: 64, n: 64, k: 64).picojoulesPerMAC
         let ragged = EnergyModel.systolic(c, m: 65, n: 65, k: 64).picojoulesPerMAC
         #expect(ragged > even)
-        #expect(EnergyModel.events(c, m: 65, n: 65, k: 64).macs == 81 * 64 * 64)
+        #expect(GEMMEvents(rows: c.rows, cols: c.cols, m: 65, n: 65, k: 64).macs == 81 * 64 * 64)
     }
 }
 

@@ -3,6 +3,7 @@ import Cores
 import Cosim
 import Foundation
 import Golden
+import Model
 import Runtime
 
 /// Output stationary in Verilator: the layer's im2col GEMM streamed through the generated

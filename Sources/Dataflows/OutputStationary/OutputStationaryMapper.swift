@@ -1,6 +1,6 @@
 import Conv
 import Cores
-import Golden
+import Model
 
 /// Output stationary: the layer becomes its im2col GEMM, (N·E·F × C·R·S) · (C·R·S × M), on the
 /// R×C systolic array of docs/SYSTOLIC.md. Array row i holds output position p = (n, e, f) and

@@ -5,6 +5,7 @@ import Foundation
 import Golden
 import Runtime
 import HDL
+import Model
 
 /// Runs layers on a generated row-stationary array (docs/dataflows/RS.md). The engine plays
 /// the global buffer and its sequencer: it holds the layer, issues one command per cycle in

@@ -1,6 +1,6 @@
 import Conv
 import Cores
-import Golden
+import Model
 
 /// Eyeriss's row-stationary mapping (docs/dataflows/RS.md). A PE set of min(R, rows) PE rows
 /// convolves one channel's filter rows; when R ≤ rows, ⌊rows / R⌋ sets are stacked down the

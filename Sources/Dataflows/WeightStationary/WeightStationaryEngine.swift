@@ -3,6 +3,7 @@ import Cores
 import Cosim
 import Foundation
 import Golden
+import Model
 import Runtime
 
 /// The host-side driver of docs/dataflows/WS.md: builds the generated weight-stationary array

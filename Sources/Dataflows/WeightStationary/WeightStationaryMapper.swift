@@ -1,6 +1,6 @@
 import Conv
 import Cores
-import Golden
+import Model
 
 /// Maps a layer onto the weight-stationary array (docs/dataflows/WS.md). The layer is the
 /// im2col GEMM: P = N·E·F output positions × K = C·R·S reduction terms × M filters. It folds

@@ -1,6 +1,3 @@
-import Cores
-import Golden
-
 /// Events of one layer on one PE array, in words (each of its own width) and operations.
 /// The hardware counts them with counters; the mapper derives them analytically; tests
 /// require the two to agree (docs/CONV.md defines each field per dataflow).
@@ -40,15 +37,5 @@ public struct DataMovement: Hashable, Sendable, Codable {
                      peToPE: a.peToPE + b.peToPE, bufferReads: a.bufferReads + b.bufferReads,
                      bufferWrites: a.bufferWrites + b.bufferWrites, dramReads: a.dramReads + b.dramReads,
                      dramWrites: a.dramWrites + b.dramWrites)
-    }
-}
-
-/// A layer as the front ends name it: a shape plus a preset name when it has one.
-public struct ConvLayer: Hashable, Sendable, Codable {
-    public var name: String
-    public var shape: ConvShape
-    public init(name: String, shape: ConvShape) {
-        self.name = name
-        self.shape = shape
     }
 }
