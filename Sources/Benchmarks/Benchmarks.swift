@@ -58,8 +58,9 @@ public enum Benchmarks {
             stimulus[c * 5 + 2] = g.next() & 0xFF
             stimulus[c * 5 + 3] = 1
         }
+        let io = MAC.Interface(MACConfig())
         let (_, simSeconds) = try time {
-            try sim.run(cycles: cycles, inputs: ["rst", "a", "b", "en", "clear"], values: stimulus, outputs: ["acc"])
+            try sim.run(cycles: cycles, inputs: ([Port.reset] + io.inputs).map(\.name), values: stimulus, outputs: [io.acc.name])
         }
         lines.append(String(format: "simulate MAC in bulk: %.1f M cycles/s (%d cycles)", Double(cycles) / simSeconds / 1e6, cycles))
 

@@ -37,13 +37,25 @@ public enum LFSR {
     /// The parameter that holds the seed: set it per instance with `seedParameter(_:_:in:)`.
     public static let seedParameterName = "SEED"
 
+    /// The LFSR's ports, declared once for the generator and its users.
+    public struct Interface: Sendable {
+        /// Step when high.
+        public let en: Port
+        public let state: Port
+        public init(_ c: LFSRConfig) {
+            en = .input("en", .bit)
+            state = .output("state", .unsigned(c.width))
+        }
+    }
+
     /// Ports: `en` in (step when high); `state` out. `rst` reloads the seed, the `SEED`
     /// parameter (default `c.seed`).
     public static func module(_ c: LFSRConfig) throws -> ModuleDefinition {
         try c.validate()
+        let p = Interface(c)
         return try ModuleDefinition.define(c.moduleName) { m in
             let seed = m.parameter(seedParameterName, .unsigned(c.width), default: Int128(c.seed))
-            let en = m.input("en", .bit)
+            let en = m.input(p.en)
             let state = m.register("state_q", .unsigned(c.width), reset: seed, enable: en)
             let tapBits = taps[c.width]!.map { state.bit($0 - 1) }
             let feedback = tapBits.dropFirst().reduce(tapBits[0]) { $0 ^ $1 }
@@ -52,7 +64,7 @@ public enum LFSR {
             // (to 1, not the seed, as the golden model does).
             let isZero = state .== 0
             state.assign(mux(isZero, m.constant(1, state.shape), shifted))
-            m.output("state", state)
+            m.output(p.state, state)
         }
     }
 }

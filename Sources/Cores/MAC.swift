@@ -52,14 +52,27 @@ public struct MACConfig: Hashable, Sendable, Codable {
 }
 
 public enum MAC {
+    /// The MAC's ports, declared once for the generator and its drivers.
+    public struct Interface: Sendable {
+        public let a, b, en, clear: Port
+        /// The accumulator register.
+        public let acc: Port
+        public init(_ c: MACConfig) {
+            (a, b, en, clear) = (.input("a", c.a.shape), .input("b", c.b.shape), .input("en", .bit), .input("clear", .bit))
+            acc = .output("acc", c.accumulator.shape)
+        }
+        public var inputs: [Port] { [a, b, en, clear] }
+    }
+
     /// Ports: `a`, `b`, `en`, `clear` in; `acc` out (the accumulator register).
     public static func module(_ c: MACConfig) throws -> ModuleDefinition {
         try c.validate()
+        let p = Interface(c)
         return try ModuleDefinition.define(c.moduleName) { m in
-            let a = m.input("a", c.a.shape)
-            let b = m.input("b", c.b.shape)
-            let en = m.input("en", .bit)
-            let clear = m.input("clear", .bit)
+            let a = m.input(p.a)
+            let b = m.input(p.b)
+            let en = m.input(p.en)
+            let clear = m.input(p.clear)
             let acc = m.register("acc_q", c.accumulator.shape)
             // Gating `a` with `en` zeroes the product when idle, so the register loads on
             // `en | clear` and the multiply, add and register all fit one DSP48 (ENERGY.md).
@@ -69,7 +82,7 @@ public enum MAC {
             let base = mux(clear, m.constant(0, acc.shape), acc)
             let sum = (base &+ addend).named("sum")
             acc.assign(mux(en | clear, sum, acc))
-            m.output("acc", acc)
+            m.output(p.acc, acc)
         }
     }
 }

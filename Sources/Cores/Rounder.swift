@@ -49,30 +49,42 @@ public enum Rounder {
         return [LFSR.seedParameterName: m.constant(Int128(seed), .unsigned(c.lfsr.width))]
     }
 
+    /// The ROUND unit's ports, declared once for the generator, the arrays and the drivers.
+    public struct Interface: Sendable {
+        public let inValid, x: Port
+        public let outValid, y: Port
+        public init(_ c: RounderConfig) {
+            (inValid, x) = (.input("in_valid", .bit), .input("x", c.input.shape))
+            (outValid, y) = (.output("out_valid", .bit), .output("y", c.output.shape))
+        }
+    }
+
     /// Ports: `in_valid`, `x` in; `out_valid`, `y` out. The result appears one cycle after a
     /// valid input; the LFSR steps once per valid input.
     public static func module(_ c: RounderConfig) throws -> ModuleDefinition {
         try c.validate()
+        let p = Interface(c)
         let lfsr = c.rounding == .stochastic ? try LFSR.module(c.lfsr) : nil
+        let random = LFSR.Interface(c.lfsr)
         return try ModuleDefinition.define(c.moduleName) { m in
             // The LFSR's seed, passed down to it: a parameter costs no logic, unlike a seed port.
             let seed = c.rounding == .stochastic
                 ? m.parameter(LFSR.seedParameterName, .unsigned(c.lfsr.width), default: Int128(c.lfsr.seed)) : nil
-            let valid = m.input("in_valid", .bit)
-            let x = m.input("x", c.input.shape)
+            let valid = m.input(p.inValid)
+            let x = m.input(p.x)
             let mode: ShiftRounding
             switch c.rounding {
             case .truncate: mode = .truncate
             case .nearest: mode = .nearestEven
             case .stochastic:
-                let rng = m.instance(lfsr!, name: "rng", parameters: [LFSR.seedParameterName: seed!], ["en": valid])
-                mode = .stochastic(random: rng["state"])
+                let rng = m.instance(lfsr!, name: "rng", parameters: [LFSR.seedParameterName: seed!], [random.en: valid])
+                mode = .stochastic(random: rng[random.state])
             }
             let rounded = x.roundedShiftRight(by: c.dropBits, mode: mode).named("rounded")
             let y = m.register("y_q", c.output.shape, enable: valid)
             y.assign(rounded.saturated(to: c.output.shape))
-            m.output("out_valid", m.delay(valid, name: "valid_q"))
-            m.output("y", y)
+            m.output(p.outValid, m.delay(valid, name: "valid_q"))
+            m.output(p.y, y)
         }
     }
 }

@@ -50,6 +50,38 @@ extension ArrayConfig {
 public enum Systolic {
     public static let sizes = 1...128
 
+    /// The array's ports, declared once for the generator and the host-side driver
+    /// (`SystolicHarness`): A and B stream in with valid/ready, C streams out.
+    public struct Interface: Sendable {
+        public let aValid, aData, aLast: Port
+        public let bValid, bData: Port
+        public let cReady: Port
+        public let aReady, bReady: Port
+        public let cValid, cData, cLast: Port
+        /// With `counters`: in EventCounter's order, without the register-file counters (every
+        /// MAC reads and writes its accumulator once).
+        public let counters: [EventCounter]
+
+        public init(_ c: ArrayConfig) {
+            (aValid, aData, aLast) = (.input("a_valid", .bit), .input("a_data", .unsigned(c.rows * c.a.bits)), .input("a_last", .bit))
+            (bValid, bData) = (.input("b_valid", .bit), .input("b_data", .unsigned(c.cols * c.b.bits)))
+            cReady = .input("c_ready", .bit)
+            (aReady, bReady) = (.output("a_ready", .bit), .output("b_ready", .bit))
+            (cValid, cData, cLast) = (.output("c_valid", .bit), .output("c_data", .unsigned(c.cols * c.output.bits)), .output("c_last", .bit))
+            counters = c.counters ? [.macs, .gated, .peToPE, .bufferReads, .bufferWrites] : []
+        }
+    }
+
+    /// One PE's ports: operands in from the west and north, out to the east and south.
+    struct PEInterface {
+        let aIn, bIn, restart: Port
+        let aOut, bOut, resOut: Port
+        init(_ c: ArrayConfig) {
+            (aIn, bIn, restart) = (.input("a_in", c.a.shape), .input("b_in", c.b.shape), .input("restart", .bit))
+            (aOut, bOut, resOut) = (.output("a_out", c.a.shape), .output("b_out", c.b.shape), .output("res_out", c.accumulator.shape))
+        }
+    }
+
     /// One processing element. Operands arrive from the west (A) and north (B) neighbours'
     /// registers and leave registered to the east and south. Idle cycles carry zeros, so the
     /// PE simply adds every cycle: no valid flag. `restart` (a tile's last beat, or reset)
@@ -59,10 +91,11 @@ public enum Systolic {
     /// its data needs (each costs simulation time as well as area).
     static func pe(_ c: ArrayConfig) throws -> ModuleDefinition {
         let acc = c.accumulator.shape
+        let p = PEInterface(c)
         return try ModuleDefinition.define("pe_\(c.a.tag)_\(c.b.tag)_acc\(c.accBits)\(c.zeroGating ? "_zg" : "")") { m in
-            let a = m.input("a_in", c.a.shape)
-            let b = m.input("b_in", c.b.shape)
-            let restart = m.input("restart", .bit)
+            let a = m.input(p.aIn)
+            let b = m.input(p.bIn)
+            let restart = m.input(p.restart)
 
             // With zero gating a zero A operand leaves the accumulator untouched (no toggling),
             // except that a restart must still capture and clear it.
@@ -77,9 +110,9 @@ public enum Systolic {
             let next = (sum &+ addend).named("sum")
             sum.assign(mux(restart, m.constant(0, acc), next))
 
-            m.output("a_out", m.delay(a, name: "a_q", reset: nil))
-            m.output("b_out", m.delay(b, name: "b_q", reset: nil))
-            m.output("res_out", m.delay(next, name: "res_q", reset: nil, enable: restart))
+            m.output(p.aOut, m.delay(a, name: "a_q", reset: nil))
+            m.output(p.bOut, m.delay(b, name: "b_q", reset: nil))
+            m.output(p.resOut, m.delay(next, name: "res_q", reset: nil, enable: restart))
         }
     }
 
@@ -88,17 +121,19 @@ public enum Systolic {
         let peDef = try pe(c)
         // One ROUND module for every column; each instance sets its column's seed.
         let rounderDef = try Rounder.module(c.rounder(column: 0))
-        let fifoDef = try FIFO.module(FIFOConfig(width: c.cols * c.output.bits + 1, depth: c.fifoDepth))
+        let fifoConfig = FIFOConfig(width: c.cols * c.output.bits + 1, depth: c.fifoDepth)
+        let fifoDef = try FIFO.module(fifoConfig)
+        let (io, pe, queue) = (Interface(c), PEInterface(c), FIFO.Interface(fifoConfig))
         let (R, C) = (c.rows, c.cols)
         let wa = c.a.bits, wb = c.b.bits, wo = c.output.bits
 
         return try ModuleDefinition.define(c.moduleName) { m in
-            let aValid = m.input("a_valid", .bit)
-            let aData = m.input("a_data", .unsigned(R * wa))
-            let aLast = m.input("a_last", .bit)
-            let bValid = m.input("b_valid", .bit)
-            let bData = m.input("b_data", .unsigned(C * wb))
-            let cReady = m.input("c_ready", .bit)
+            let aValid = m.input(io.aValid)
+            let aData = m.input(io.aData)
+            let aLast = m.input(io.aLast)
+            let bValid = m.input(io.bValid)
+            let bData = m.input(io.bData)
+            let cReady = m.input(io.cReady)
 
             // Admission: a tile's last beat waits until the previous tile's read-out has room (R
             // cycles since the previous last beat) and the output FIFO can take R more rows.
@@ -112,8 +147,8 @@ public enum Systolic {
             let fire = (aValid & bValid & accept).named("fire")
             let lastFire = (fire & aLast).named("last_fire")
             sinceLast.assign(mux(lastFire, m.constant(1, sinceLast.shape), mux(sinceLast .>= R, sinceLast, sinceLast &+ 1)))
-            m.output("a_ready", bValid & accept)
-            m.output("b_ready", aValid & accept)
+            m.output(io.aReady, bValid & accept)
+            m.output(io.bReady, aValid & accept)
 
             // Input registers: an accepted beat, or zeros (which add nothing) when idle.
             let inLast = m.delay(lastFire, name: "in_last_q")
@@ -154,9 +189,9 @@ public enum Systolic {
                 var row: [Instance] = []
                 for j in 0..<C {
                     row.append(m.instance(peDef, name: "pe_\(i)_\(j)", [
-                        "a_in": j > 0 ? row[j - 1]["a_out"] : west[i],
-                        "b_in": i > 0 ? pes[i - 1][j]["b_out"] : north[j],
-                        "restart": restarts[i + j],
+                        pe.aIn: j > 0 ? row[j - 1][pe.aOut] : west[i],
+                        pe.bIn: i > 0 ? pes[i - 1][j][pe.bOut] : north[j],
+                        pe.restart: restarts[i + j],
                     ]))
                 }
                 pes.append(row)
@@ -176,7 +211,7 @@ public enum Systolic {
                 let busy = pending .!= 0
                 pending.assign(mux(load, m.constant(Int128(R), pending.shape),
                                    mux(busy, pending &- 1, m.constant(0, pending.shape))))
-                let results = (0..<R).map { pes[$0][j]["res_out"] }
+                let results = (0..<R).map { pes[$0][j][pe.resOut] }
                 var next = results[0]
                 if R > 1 {
                     let row = m.register("row_\(j)", .unsigned(rowBits), reset: nil, enable: load | busy)
@@ -199,13 +234,13 @@ public enum Systolic {
             let lastRow = rowIndex .== (R - 1)
             rowIndex.assign(R == 1 ? rowIndex : mux(lastRow, m.constant(0, rowIndex.shape), rowIndex &+ 1))
             let fifo = m.instance(fifoDef, name: "out_fifo", [
-                "in_valid": rowValid, "in_data": cat([lastRow] + rounded.reversed().map(\.asUnsigned)), "out_ready": cReady,
+                queue.inValid: rowValid, queue.inData: cat([lastRow] + rounded.reversed().map(\.asUnsigned)), queue.outReady: cReady,
             ])
-            let out = fifo["out_data"]
-            let pop = fifo["out_valid"] & cReady
-            m.output("c_valid", fifo["out_valid"])
-            m.output("c_data", out.bits(C * wo - 1, 0))
-            m.output("c_last", out.bit(C * wo))
+            let out = fifo[queue.outData]
+            let pop = fifo[queue.outValid] & cReady
+            m.output(io.cValid, fifo[queue.outValid])
+            m.output(io.cData, out.bits(C * wo - 1, 0))
+            m.output(io.cLast, out.bit(C * wo))
 
             // Rows promised to the FIFO: R per admitted tile, returned as rows leave.
             let promise = mux(lastFire, m.constant(Int128(R), .unsigned(fifoBits)), m.constant(0, .unsigned(fifoBits)))

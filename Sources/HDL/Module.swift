@@ -22,6 +22,10 @@ public struct Port: Hashable, Sendable {
         self.direction = direction
     }
 
+    /// The implicit clock and synchronous, active-high reset every sequential module has.
+    public static let clock = Port.input("clk", .bit)
+    public static let reset = Port.input("rst", .bit)
+
     public static func input(_ name: String, _ shape: Shape) -> Port { Port(name: name, shape: shape, direction: .input) }
     public static func output(_ name: String, _ shape: Shape) -> Port { Port(name: name, shape: shape, direction: .output) }
 }
@@ -241,6 +245,14 @@ public final class ModuleBuilder {
     ///
     /// `parameters` sets parameters of `definition` by name, each to a constant or to a parameter
     /// of this module (of the parameter's exact shape); the others keep their defaults.
+    /// An instance connected through its interface: each input `Port` to a signal.
+    public func instance(_ definition: ModuleDefinition, name: String, parameters: [String: Signal] = [:],
+                         _ connections: [Port: Signal],
+                         file: String = #fileID, line: Int = #line) -> Instance {
+        instance(definition, name: name, parameters: parameters,
+                 Dictionary(uniqueKeysWithValues: connections.map { ($0.key.name, $0.value) }), file: file, line: line)
+    }
+
     public func instance(_ definition: ModuleDefinition, name: String, parameters: [String: Signal] = [:],
                          _ connections: [String: Signal],
                          file: String = #fileID, line: Int = #line) -> Instance {

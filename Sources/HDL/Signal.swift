@@ -214,6 +214,9 @@ public final class Instance {
         self.location = location
     }
 
+    /// The signal carried by the output `port` of the instance's interface.
+    public subscript(_ port: Port) -> Signal { self[port.name] }
+
     /// The signal carried by one of the instance's output ports.
     public subscript(_ port: String) -> Signal {
         if let s = outputs[port] { return s }

@@ -2,6 +2,7 @@ import Conv
 import Cores
 import Cosim
 import Foundation
+import HDL
 import Model
 
 /// One layer co-simulated on one PE array and compared with the golden model.
@@ -56,17 +57,17 @@ public protocol ResettingConvEngine: ConvEngine {
 }
 
 extension ResettingConvEngine {
-    /// One cycle of reset, then `rows` of stimulus in one bulk run, sampling `y_valid` and
-    /// `y_data`; with `abandonAfter`, only that many rows and nil (the layer left in flight).
-    public func resetAndFeed(_ sim: Simulation, inputs: [String], rows: [[UInt64]], abandonAfter: Int?) throws -> [[UInt64]]? {
-        try sim.poke("rst", 1)
+    /// One cycle of reset, then `rows` of stimulus on `inputs` in one bulk run, sampling
+    /// `outputs`; with `abandonAfter`, only that many rows and nil (the layer left in flight).
+    public func resetAndFeed(_ sim: Simulation, inputs: [HDL.Port], outputs: [HDL.Port], rows: [[UInt64]], abandonAfter: Int?) throws -> [[UInt64]]? {
+        try sim.poke(Port.reset.name, 1)
         try sim.step(1)
-        try sim.poke("rst", 0)
+        try sim.poke(Port.reset.name, 0)
         if let cycles = abandonAfter {
-            _ = try sim.run(inputs: inputs, values: Array(rows.prefix(cycles)), outputs: [])
+            _ = try sim.run(inputs: inputs.map(\.name), values: Array(rows.prefix(cycles)), outputs: [])
             return nil
         }
-        return try sim.run(inputs: inputs, values: rows, outputs: ["y_valid", "y_data"])
+        return try sim.run(inputs: inputs.map(\.name), values: rows, outputs: outputs.map(\.name))
     }
 
     public func run(_ shape: ConvShape, input: [Int], weights: [Int]) throws -> ConvRun {

@@ -2,6 +2,7 @@ import Cosim
 import Cores
 import Foundation
 import Golden
+import HDL
 
 /// The host-side driver of docs/SYSTOLIC.md: owns one simulation of an array, kept running
 /// across GEMMs (the LFSRs carry on, as in hardware). It streams and decodes; comparing with
@@ -9,10 +10,12 @@ import Golden
 public final class SystolicHarness {
     public let config: ArrayConfig
     public let sim: Simulation
+    let io: Systolic.Interface
     let fa: FixedFormat, fb: FixedFormat
 
     public init(_ config: ArrayConfig, record: Bool = true, initialState: InitialState = .default) throws {
         self.config = config
+        io = Systolic.Interface(config)
         let top = try Systolic.module(config)
         sim = try Simulation(try cosimDesign(top), record: record, initialState: initialState)
         fa = config.a.golden
@@ -25,9 +28,9 @@ public final class SystolicHarness {
     /// Holds `rst` for `cycles` edges, at any point of a run: the array starts over
     /// (accumulators, FIFO, and the LFSRs from their seeds).
     public func reset(cycles: Int = 1) throws {
-        try sim.poke("rst", 1)
+        try sim.poke(Port.reset.name, 1)
         try sim.step(cycles)
-        try sim.poke("rst", 0)
+        try sim.poke(Port.reset.name, 0)
     }
 
     /// Starts C = A·B and abandons it after `cycles` cycles, operands and results still in
@@ -102,10 +105,11 @@ public final class SystolicHarness {
             }
         }
         let tiles = tilesM * tilesN
-        let input = StreamInput(valid: ["a_valid", "b_valid"], ready: ["a_ready", "b_ready"], data: ["a_data", "a_last", "b_data"], beats: beats)
-        let output = StreamOutput(valid: "c_valid", ready: "c_ready", data: ["c_data", "c_last"], readyPattern: ready)
+        let input = StreamInput(valid: [io.aValid.name, io.bValid.name], ready: [io.aReady.name, io.bReady.name],
+                                data: [io.aData.name, io.aLast.name, io.bData.name], beats: beats)
+        let output = StreamOutput(valid: io.cValid.name, ready: io.cReady.name, data: [io.cData.name, io.cLast.name], readyPattern: ready)
         let result = try sim.stream(inputs: [input], output: output, expectBeats: tiles * R,
-                                    maxCycles: maxCycles ?? 4 * config.expectedCycles(m: m, n: n, k: k) + 10_000, hold: ["rst": 0])
+                                    maxCycles: maxCycles ?? 4 * config.expectedCycles(m: m, n: n, k: k) + 10_000, hold: [Port.reset.name: 0])
         var problems: [String] = []
         if !result.complete && maxCycles == nil {
             problems.append("only \(result.deliveredBeats) of \(tiles * R) rows of C were delivered within \(result.cycles) cycles")

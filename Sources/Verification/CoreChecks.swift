@@ -36,8 +36,9 @@ public enum MACCheck {
             rows.append([r < 2 ? 1 : 0, fa.random(using: &g), fb.random(using: &g), r < 900 ? 1 : 0, r >= 950 ? 1 : 0])
         }
         var model = MACModel(a: fa, b: fb, accBits: (modelConfig ?? c).accBits)
+        let io = MAC.Interface(c)
         let harness = BulkComparison(design: try cosimDesign(top), top: top,
-                                     inputs: ["rst", "a", "b", "en", "clear"], outputs: ["acc"])
+                                     inputs: ([Port.reset] + io.inputs).map(\.name), outputs: [io.acc.name])
         return try harness.run(initialState: initialState, name: "mac \(c.a) x \(c.b) acc\(c.accBits)", rows: rows) { cycle, _ in
             let expected: Int128? = cycle == 0 ? nil : model.acc  // undefined before the first reset
             let r = rows[cycle]
@@ -75,8 +76,9 @@ public enum RounderCheck {
         }
         let mode = RoundingMode(rawValue: c.rounding.rawValue)!
         var model = RounderModel(input: fin, output: fout, mode: mode, lfsrWidth: c.lfsr.width, seed: c.lfsr.seed)
+        let io = Rounder.Interface(c)
         let harness = BulkComparison(design: try cosimDesign(top), top: top,
-                                     inputs: ["rst", "in_valid", "x"], outputs: ["out_valid", "y"])
+                                     inputs: [Port.reset, io.inValid, io.x].map(\.name), outputs: [io.outValid, io.y].map(\.name))
         return try harness.run(initialState: initialState, name: "rounder \(c.input) -> \(c.output) \(c.rounding)", rows: rows) { cycle, _ in
             let expected: [Int128?] = cycle == 0 ? [nil, nil] : [model.outValid ? 1 : 0, model.out]
             let r = rows[cycle]
@@ -96,7 +98,8 @@ extension RounderCheck {
         var rows: [[UInt64]] = [[1, 0] + words(0, width: c.input.bits)]
         for x in xs { rows.append([0, 1] + words(x, width: c.input.bits)) }
         rows.append([0, 0] + words(0, width: c.input.bits))
-        let out = try sim.run(inputs: ["rst", "in_valid", "x"], values: rows, outputs: ["y"])
+        let io = Rounder.Interface(c)
+        let out = try sim.run(inputs: [Port.reset, io.inValid, io.x].map(\.name), values: rows, outputs: [io.y.name])
         // The result of the input in row i is visible in row i + 1.
         return (2..<out.count).map { value(out[$0][...], width: shape.width, signed: shape.isSigned) }
     }
@@ -114,7 +117,8 @@ public enum LFSRCheck {
             rows.append([r < 2 ? 1 : 0, r < 700 ? 1 : 0])
         }
         var model = LFSRModel(width: c.width, seed: c.seed)
-        let harness = BulkComparison(design: try cosimDesign(top), top: top, inputs: ["rst", "en"], outputs: ["state"])
+        let io = LFSR.Interface(c)
+        let harness = BulkComparison(design: try cosimDesign(top), top: top, inputs: [Port.reset, io.en].map(\.name), outputs: [io.state.name])
         return try harness.run(initialState: initialState, name: "lfsr\(c.width) seed \(c.seed)", rows: rows) { cycle, _ in
             // Before the first reset edge the register holds whatever the simulator chose.
             let expected: Int128? = cycle == 0 ? nil : Int128(model.state)
@@ -136,7 +140,8 @@ public enum LFSRCheck {
             let count = m.register("count", .unsigned(counterBits))
             count.assign(count &+ 1)
             for w in widths {
-                let state = m.instance(definitions[w]!, name: "lfsr\(w)", ["en": on])["state"]
+                let io = LFSR.Interface(LFSRConfig(width: w, seed: 1))
+                let state = m.instance(definitions[w]!, name: "lfsr\(w)", [io.en: on])[io.state]
                 let found = m.register("found\(w)", .bit)
                 let period = m.register("period\(w)", .unsigned(counterBits), enable: nil)
                 let hit = (state .== 1) & (count .!= 0) & ~found
@@ -148,9 +153,9 @@ public enum LFSRCheck {
         }
         let sim = try Simulation(try cosimDesign(top))
         defer { sim.close() }
-        try sim.poke("rst", 1)
+        try sim.poke(Port.reset.name, 1)
         try sim.step(1)
-        try sim.poke("rst", 0)
+        try sim.poke(Port.reset.name, 0)
         try sim.step((1 << widths.upperBound) + 2)
         var result: [Int: Int?] = [:]
         for w in widths {

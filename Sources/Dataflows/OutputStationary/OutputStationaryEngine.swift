@@ -27,7 +27,7 @@ public struct OutputStationaryEngine: ConvEngine {
     /// The array's counters. The systolic array has no register-file counters: every MAC it
     /// performs reads and writes its accumulator once.
     func counters() throws -> DataMovement {
-        var d = try DataMovement(reading: [.macs, .gated, .peToPE, .bufferReads, .bufferWrites], from: harness.sim)
+        var d = try DataMovement(reading: Systolic.Interface(config).counters, from: harness.sim)
         (d.registerFileReads, d.registerFileWrites) = (d.macs, d.macs)
         return d
     }

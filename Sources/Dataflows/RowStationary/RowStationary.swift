@@ -37,6 +37,68 @@ public enum RowStationary {
         return name
     }
 
+    /// The array's ports, declared once for the generator and the engine: the command every
+    /// PE obeys each cycle (inputs, in the order the engine drives them) and the columns'
+    /// rounded outputs; the event counters are read at the end of a layer.
+    public struct Interface: Sendable {
+        public let stride, rowEn, colEn, wLoad, wAddr, wData, xLoad, xLoadAddr, xRows, xAddr, laneValid, xData, mac, macFirst, macLast, firstPass, outIndex, drain, drainIndex: Port
+        public let yValid, yData: Port
+
+        public init(_ c: RowStationaryConfig) {
+            let (rows, cols, lanes) = (c.rows, c.cols, RowStationary.lanes(c))
+            stride = .input("stride", .unsigned(ceilLog2(maxStride + 1)))
+            rowEn = .input("row_en", .unsigned(rows))
+            colEn = .input("col_en", .unsigned(cols))
+            wLoad = .input("w_load", .bit)
+            wAddr = .input("w_addr", .unsigned(addressBits(c.weightRegisters)))
+            wData = .input("w_data", .unsigned(rows * c.b.bits))
+            xLoad = .input("x_load", .bit)
+            xLoadAddr = .input("x_load_addr", .unsigned(addressBits(c.inputRegisters)))
+            xRows = .input("x_rows", .unsigned(rows))
+            xAddr = .input("x_addr", .unsigned(addressBits(c.inputRegisters)))
+            laneValid = .input("x_lane_valid", .unsigned(lanes))
+            xData = .input("x_data", .unsigned(lanes * c.a.bits))
+            mac = .input("mac", .bit)
+            macFirst = .input("mac_first", .bit)
+            macLast = .input("mac_last", .bit)
+            firstPass = .input("first_pass", .bit)
+            outIndex = .input("out_index", .unsigned(addressBits(c.psumRegisters)))
+            drain = .input("drain", .bit)
+            drainIndex = .input("drain_index", .unsigned(addressBits(c.psumRegisters)))
+            yValid = .output("y_valid", .unsigned(cols))
+            yData = .output("y_data", .unsigned(cols * c.output.bits))
+        }
+
+        public var inputs: [Port] { [stride, rowEn, colEn, wLoad, wAddr, wData, xLoad, xLoadAddr, xRows, xAddr, laneValid, xData, mac, macFirst, macLast, firstPass, outIndex, drain, drainIndex] }
+    }
+
+    /// One PE's ports: its share of the command, its operands, and the vertical psum chain.
+    struct PEInterface {
+        let active, wIn, wLoad, wAddr, xIn, xLoad, xLoadAddr, xAddr, mac, macFirst, psumWrite, psumFirst, psumRead, psumAddr, upIn: Port
+        let upOut, evMac, evGated: Port
+
+        init(_ c: RowStationaryConfig) {
+            active = .input("active", .bit)
+            wIn = .input("w_in", c.b.shape)
+            wLoad = .input("w_load", .bit)
+            wAddr = .input("w_addr", .unsigned(addressBits(c.weightRegisters)))
+            xIn = .input("x_in", c.a.shape)
+            xLoad = .input("x_load", .bit)
+            xLoadAddr = .input("x_load_addr", .unsigned(addressBits(c.inputRegisters)))
+            xAddr = .input("x_addr", .unsigned(addressBits(c.inputRegisters)))
+            mac = .input("mac", .bit)
+            macFirst = .input("mac_first", .bit)
+            psumWrite = .input("psum_write", .bit)
+            psumFirst = .input("psum_first", .bit)
+            psumRead = .input("psum_read", .bit)
+            psumAddr = .input("psum_addr", .unsigned(addressBits(c.psumRegisters)))
+            upIn = .input("up_in", c.accumulator.shape)
+            upOut = .output("up_out", c.accumulator.shape)
+            evMac = .output("ev_mac", .bit)
+            evGated = .output("ev_gated", .bit)
+        }
+    }
+
     /// Address width of a register file of `entries` (memories have at least two entries).
     static func addressBits(_ entries: Int) -> Int { max(1, ceilLog2(entries)) }
 
@@ -48,25 +110,26 @@ public enum RowStationary {
         let macDef = try MAC.module(MACConfig(a: c.a, b: c.b, maxK: c.maxK, accBits: c.accBits))
         let acc = c.accumulator.shape
         let name = "rs_pe_\(c.a.tag)_\(c.b.tag)_acc\(c.accBits)_rf\(c.weightRegisters)w\(c.inputRegisters)i\(c.psumRegisters)p"
+        let (p, macIO) = (PEInterface(c), MAC.Interface(MACConfig(a: c.a, b: c.b, maxK: c.maxK, accBits: c.accBits)))
         return try ModuleDefinition.define(name + (c.zeroGating ? "_gated" : "")) { m in
-            let active = m.input("active", .bit)
-            let wIn = m.input("w_in", c.b.shape)
-            let wLoad = m.input("w_load", .bit)
-            let wAddr = m.input("w_addr", .unsigned(addressBits(c.weightRegisters)))
-            let xIn = m.input("x_in", c.a.shape)
+            let active = m.input(p.active)
+            let wIn = m.input(p.wIn)
+            let wLoad = m.input(p.wLoad)
+            let wAddr = m.input(p.wAddr)
+            let xIn = m.input(p.xIn)
             // This PE's own load enable (its set loads, its column is active, its lane valid) and
             // write address, so the next output's elements arrive while the MACs read the window.
-            let xLoad = m.input("x_load", .bit)
-            let xLoadAddr = m.input("x_load_addr", .unsigned(addressBits(c.inputRegisters)))
-            let xAddr = m.input("x_addr", .unsigned(addressBits(c.inputRegisters)))
-            let mac = m.input("mac", .bit)
-            let macFirst = m.input("mac_first", .bit)
+            let xLoad = m.input(p.xLoad)
+            let xLoadAddr = m.input(p.xLoadAddr)
+            let xAddr = m.input(p.xAddr)
+            let mac = m.input(p.mac)
+            let macFirst = m.input(p.macFirst)
             // Already qualified by the enables of the MAC that produced it (two cycles back).
-            let psumWrite = m.input("psum_write", .bit)
-            let psumFirst = m.input("psum_first", .bit)
-            let psumRead = m.input("psum_read", .bit)
-            let psumAddr = m.input("psum_addr", .unsigned(addressBits(c.psumRegisters)))
-            let upIn = m.input("up_in", acc)
+            let psumWrite = m.input(p.psumWrite)
+            let psumFirst = m.input(p.psumFirst)
+            let psumRead = m.input(p.psumRead)
+            let psumAddr = m.input(p.psumAddr)
+            let upIn = m.input(p.upIn)
 
             let weights = m.memory("w_rf", width: c.b.bits, depth: max(2, c.weightRegisters))
             weights.write(address: wAddr, data: wIn.asUnsigned, enable: wLoad & active)
@@ -83,19 +146,19 @@ public enum RowStationary {
             let wQ = m.register("w_q", c.b.shape, reset: nil, enable: issue)
             wQ.assign(w)
             let unit = m.instance(macDef, name: "mac", [
-                "a": xQ, "b": wQ,
-                "en": m.delay(issue, name: "issue_q"),
-                "clear": m.delay(slot & macFirst, name: "clear_q"),
+                macIO.a: xQ, macIO.b: wQ,
+                macIO.en: m.delay(issue, name: "issue_q"),
+                macIO.clear: m.delay(slot & macFirst, name: "clear_q"),
             ])
-            let sum = unit["acc"]
+            let sum = unit[macIO.acc]
 
             let psums = m.memory("psum_rf", width: c.accBits, depth: max(2, c.psumRegisters))
             let held = psums.read(address: psumAddr).reinterpretedAs(acc).named("psum")
             let merged = mux(psumFirst, sum, held &+ sum)
             psums.write(address: psumAddr, data: merged.asUnsigned, enable: psumWrite)
-            m.output("up_out", upIn &+ mux(psumRead & active, held, m.constant(0, acc)))
-            m.output("ev_mac", issue)
-            m.output("ev_gated", gated)
+            m.output(p.upOut, upIn &+ mux(psumRead & active, held, m.constant(0, acc)))
+            m.output(p.evMac, issue)
+            m.output(p.evGated, gated)
         }
     }
 
@@ -105,6 +168,7 @@ public enum RowStationary {
     public static func module(_ c: RowStationaryConfig) throws -> ModuleDefinition {
         try validate(c)
         let peDef = try pe(c)
+        let (io, peIO) = (Interface(c), PEInterface(c))
         // One ROUND module for every column; each instance sets its column's seed.
         let rounderDef = try Rounder.module(c.array.rounder(column: 0))
         let (rows, cols, lanes) = (c.rows, c.cols, lanes(c))
@@ -112,25 +176,25 @@ public enum RowStationary {
         let acc = c.accumulator.shape
 
         return try ModuleDefinition.define(moduleName(c)) { m in
-            let stride = m.input("stride", .unsigned(ceilLog2(maxStride + 1)))
-            let rowEn = m.input("row_en", .unsigned(rows))
-            let colEn = m.input("col_en", .unsigned(cols))
-            let wLoad = m.input("w_load", .bit)
-            let wAddr = m.input("w_addr", .unsigned(addressBits(c.weightRegisters)))
-            let wData = m.input("w_data", .unsigned(rows * wb))
-            let xLoad = m.input("x_load", .bit)
-            let xLoadAddr = m.input("x_load_addr", .unsigned(addressBits(c.inputRegisters)))
-            let xRows = m.input("x_rows", .unsigned(rows))
-            let xAddr = m.input("x_addr", .unsigned(addressBits(c.inputRegisters)))
-            let laneValid = m.input("x_lane_valid", .unsigned(lanes))
-            let xData = m.input("x_data", .unsigned(lanes * wa))
-            let mac = m.input("mac", .bit)
-            let macFirst = m.input("mac_first", .bit)
-            let macLast = m.input("mac_last", .bit)
-            let firstPass = m.input("first_pass", .bit)
-            let outIndex = m.input("out_index", .unsigned(addressBits(c.psumRegisters)))
-            let drain = m.input("drain", .bit)
-            let drainIndex = m.input("drain_index", .unsigned(addressBits(c.psumRegisters)))
+            let stride = m.input(io.stride)
+            let rowEn = m.input(io.rowEn)
+            let colEn = m.input(io.colEn)
+            let wLoad = m.input(io.wLoad)
+            let wAddr = m.input(io.wAddr)
+            let wData = m.input(io.wData)
+            let xLoad = m.input(io.xLoad)
+            let xLoadAddr = m.input(io.xLoadAddr)
+            let xRows = m.input(io.xRows)
+            let xAddr = m.input(io.xAddr)
+            let laneValid = m.input(io.laneValid)
+            let xData = m.input(io.xData)
+            let mac = m.input(io.mac)
+            let macFirst = m.input(io.macFirst)
+            let macLast = m.input(io.macLast)
+            let firstPass = m.input(io.firstPass)
+            let outIndex = m.input(io.outIndex)
+            let drain = m.input(io.drain)
+            let drainIndex = m.input(io.drainIndex)
 
             // A row convolution's last MAC leaves the MAC pipeline two cycles later; its psum is
             // written back then, by the PEs that were active, whatever the command is by then.
@@ -169,16 +233,16 @@ public enum RowStationary {
                     let xWrite = (xLoad & xRows.bit(i) & colEn.bit(j) & valid).named("x_write_\(i)_\(j)")
                     let written = (writeNow & writeRows.bit(i) & writeCols.bit(j)).named("psum_write_\(i)_\(j)")
                     let pe = m.instance(peDef, name: "pe_\(i)_\(j)", [
-                        "active": active,
-                        "w_in": wData.bits(i * wb + wb - 1, i * wb).reinterpretedAs(c.b.shape),
-                        "w_load": wLoad, "w_addr": wAddr,
-                        "x_in": x.reinterpretedAs(c.a.shape), "x_load": xWrite, "x_load_addr": xLoadAddr, "x_addr": xAddr,
-                        "mac": mac, "mac_first": macFirst,
-                        "psum_write": written, "psum_first": writeFirst, "psum_read": drain,
-                        "psum_addr": psumAddr, "up_in": below,
+                        peIO.active: active,
+                        peIO.wIn: wData.bits(i * wb + wb - 1, i * wb).reinterpretedAs(c.b.shape),
+                        peIO.wLoad: wLoad, peIO.wAddr: wAddr,
+                        peIO.xIn: x.reinterpretedAs(c.a.shape), peIO.xLoad: xWrite, peIO.xLoadAddr: xLoadAddr, peIO.xAddr: xAddr,
+                        peIO.mac: mac, peIO.macFirst: macFirst,
+                        peIO.psumWrite: written, peIO.psumFirst: writeFirst, peIO.psumRead: drain,
+                        peIO.psumAddr: psumAddr, peIO.upIn: below,
                     ])
-                    below = pe["up_out"]
-                    performed.append(pe["ev_mac"])
+                    below = pe[peIO.upOut]
+                    performed.append(pe[peIO.evMac])
                     windowLoads.append(xWrite)
                 }
                 top.append(below)
@@ -192,8 +256,8 @@ public enum RowStationary {
                 valids.append(column.valid)
                 outputs.append(column.y.asUnsigned)
             }
-            m.output("y_valid", cat(valids.reversed()))
-            m.output("y_data", cat(outputs.reversed()))
+            m.output(io.yValid, cat(valids.reversed()))
+            m.output(io.yData, cat(outputs.reversed()))
 
             // Event counters, read out at the end of a layer. A command bit `x` that every
             // enabled PE obeys is `x` times (enabled rows)·(enabled columns) events.

@@ -16,10 +16,12 @@ public struct RowStationaryEngine: ResettingConvEngine {
     let mapper: RowStationaryMapper
     let sim: Simulation
     let top: ModuleDefinition
+    let io: RowStationary.Interface
 
     public init(config: RowStationaryConfig, initialState: InitialState = .default) throws {
         self.config = config
         mapper = RowStationaryMapper(config: config)
+        io = RowStationary.Interface(config)
         top = try RowStationary.module(config)
         sim = try Simulation(try cosimDesign(top), initialState: initialState)
     }
@@ -33,8 +35,6 @@ public struct RowStationaryEngine: ResettingConvEngine {
         var drain = false, drainIndex = 0
     }
 
-    static let inputs = ["stride", "row_en", "col_en", "w_load", "w_addr", "w_data", "x_load", "x_load_addr", "x_rows", "x_addr", "x_lane_valid",
-                         "x_data", "mac", "mac_first", "mac_last", "first_pass", "out_index", "drain", "drain_index"]
 
     /// The command stream of one layer, the outputs in the order the ROUND units see them
     /// (per drain cycle: column, NMEF index) and the DRAM words the global buffer fetched.
@@ -181,15 +181,14 @@ public struct RowStationaryEngine: ResettingConvEngine {
     /// Each command as one row of input words, in the order of `inputs`.
     func encode(_ commands: [Command], stride: Int) -> [[UInt64]] {
         let (rows, laneCount) = (config.rows, RowStationary.lanes(config))
-        let widths = Dictionary(uniqueKeysWithValues: top.ports.map { ($0.name, $0.shape.width) })
         let wa = config.a.bits, wb = config.b.bits
         return commands.map { cmd -> [UInt64] in
             func bit(_ b: Bool) -> UInt64 { b ? 1 : 0 }
             var w: [UInt64] = [UInt64(stride), UInt64(cmd.rowEn), UInt64(cmd.colEn), bit(cmd.wLoad), UInt64(cmd.wAddr)]
-            w += Self.packed(cmd.weights, width: wb, count: rows, words: (widths["w_data"]! + 63) / 64)
+            w += Self.packed(cmd.weights, width: wb, count: rows, words: (io.wData.shape.width + 63) / 64)
             w += [bit(cmd.xLoad), UInt64(cmd.xLoadAddr), UInt64(cmd.xRows), UInt64(cmd.xAddr)]
             w += Self.packed(cmd.laneValid, width: 1, count: laneCount, words: (laneCount + 63) / 64)
-            w += Self.packed(cmd.lanes, width: wa, count: laneCount, words: (widths["x_data"]! + 63) / 64)
+            w += Self.packed(cmd.lanes, width: wa, count: laneCount, words: (io.xData.shape.width + 63) / 64)
             w += [bit(cmd.mac), bit(cmd.macFirst), bit(cmd.macLast), bit(cmd.firstPass), UInt64(cmd.outIndex),
                   bit(cmd.drain), UInt64(cmd.drainIndex)]
             return w
@@ -209,7 +208,7 @@ public struct RowStationaryEngine: ResettingConvEngine {
 
         // Drive it: reset, then one bulk run of every command.
         let rows64 = encode(commands, stride: s.stride)
-        guard let sampled = try resetAndFeed(sim, inputs: Self.inputs, rows: rows64, abandonAfter: abandonAfter) else { return nil }
+        guard let sampled = try resetAndFeed(sim, inputs: io.inputs, outputs: [io.yValid, io.yData], rows: rows64, abandonAfter: abandonAfter) else { return nil }
         var hardware = try DataMovement(from: sim)
 
         // Collect: each cycle's valid columns are the next drained group.

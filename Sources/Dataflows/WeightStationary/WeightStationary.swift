@@ -16,6 +16,47 @@ public enum WeightStationary {
     /// Width of the event counters read out at the end of a layer.
     public static let counterBits = ArrayKit.counterBits
 
+    /// The array's ports, declared once for the generator and the engine: im2col rows enter
+    /// from the west with their flags, weights load one row per cycle, each column delivers its
+    /// rounded outputs, and the event counters are read at the end of a layer.
+    public struct Interface: Sendable {
+        public let xValid, xData, xSwap, xFirst, xLast: Port
+        public let wLoad, wRow, wValid, wData: Port
+        public let yValid, yData: Port
+
+        public init(_ c: WeightStationaryConfig) {
+            let (R, C) = (c.rows, c.cols)
+            (xValid, xData) = (.input("x_valid", .unsigned(R)), .input("x_data", .unsigned(R * c.a.bits)))
+            (xSwap, xFirst, xLast) = (.input("x_swap", .bit), .input("x_first", .bit), .input("x_last", .bit))
+            (wLoad, wRow) = (.input("w_load", .bit), .input("w_row", .unsigned(max(1, ceilLog2(R)))))
+            (wValid, wData) = (.input("w_valid", .unsigned(C)), .input("w_data", .unsigned(C * c.b.bits)))
+            (yValid, yData) = (.output("y_valid", .unsigned(C)), .output("y_data", .unsigned(C * c.output.bits)))
+        }
+
+        /// In the order the engine drives them.
+        public var inputs: [Port] { [xValid, xData, xSwap, xFirst, xLast, wLoad, wRow, wValid, wData] }
+    }
+
+    /// One PE's ports: activation, flags and swap from the west, weight bus from the column,
+    /// partial sum and event counts from the north; the same leave east and south.
+    struct PEInterface {
+        let xIn, validIn, swapIn, wSel, wIn, wValidIn, psumIn, psumValidIn, macsIn: Port
+        /// With zero gating.
+        let zeroIn, gatedIn: Port
+        let psumOut, psumValidOut, macsOut, gatedOut, zeroOut, xOut, validOut, swapOut: Port
+
+        init(_ c: WeightStationaryConfig) {
+            let acc = c.accumulator.shape, events = Shape.unsigned(eventBits(c))
+            (xIn, validIn, swapIn) = (.input("x_in", c.a.shape), .input("valid_in", .bit), .input("swap_in", .bit))
+            (wSel, wIn, wValidIn) = (.input("w_sel", .bit), .input("w_in", c.b.shape), .input("w_valid_in", .bit))
+            (psumIn, psumValidIn, macsIn) = (.input("psum_in", acc), .input("psum_valid_in", .bit), .input("macs_in", events))
+            (zeroIn, gatedIn) = (.input("zero_in", .bit), .input("gated_in", events))
+            (psumOut, psumValidOut, macsOut) = (.output("psum_out", acc), .output("psum_valid_out", .bit), .output("macs_out", events))
+            (gatedOut, zeroOut) = (.output("gated_out", events), .output("zero_out", .bit))
+            (xOut, validOut, swapOut) = (.output("x_out", c.a.shape), .output("valid_out", .bit), .output("swap_out", .bit))
+        }
+    }
+
     /// A beat entering `x_data` at cycle c leaves column j's `y_data` at cycle c + outputLatency(j):
     /// input register, row skew (rows - 1), column skew (j), the PE's operand register and
     /// psum register, the psum-buffer add and the ROUND unit's register.
@@ -55,18 +96,19 @@ public enum WeightStationary {
         let acc = c.accumulator.shape
         let events = Shape.unsigned(eventBits(c))
         let name = "ws_pe_\(c.a.tag)_\(c.b.tag)_acc\(c.accBits)_ev\(events.width)\(c.zeroGating ? "_zg" : "")"
+        let p = PEInterface(c)
         return try ModuleDefinition.define(name) { m in
-            let xIn = m.input("x_in", c.a.shape)
-            let validIn = m.input("valid_in", .bit)
-            let zeroIn = c.zeroGating ? m.input("zero_in", .bit) : nil
-            let swapIn = m.input("swap_in", .bit)
-            let weightSelect = m.input("w_sel", .bit)
-            let weightIn = m.input("w_in", c.b.shape)
-            let weightValidIn = m.input("w_valid_in", .bit)
-            let psumIn = m.input("psum_in", acc)
-            let psumValidIn = m.input("psum_valid_in", .bit)
-            let macsIn = m.input("macs_in", events)
-            let gatedIn = c.zeroGating ? m.input("gated_in", events) : nil
+            let xIn = m.input(p.xIn)
+            let validIn = m.input(p.validIn)
+            let zeroIn = c.zeroGating ? m.input(p.zeroIn) : nil
+            let swapIn = m.input(p.swapIn)
+            let weightSelect = m.input(p.wSel)
+            let weightIn = m.input(p.wIn)
+            let weightValidIn = m.input(p.wValidIn)
+            let psumIn = m.input(p.psumIn)
+            let psumValidIn = m.input(p.psumValidIn)
+            let macsIn = m.input(p.macsIn)
+            let gatedIn = c.zeroGating ? m.input(p.gatedIn) : nil
 
             let live = zeroIn.map { validIn & ~$0 } ?? validIn
             let x = m.register("x_q", c.a.shape, reset: nil, enable: live)
@@ -89,22 +131,23 @@ public enum WeightStationary {
             let mac = zero.map { used & ~$0 } ?? used
             let product = (x * weight).named("product")
             let addend = product.width > acc.width ? product.truncated(to: acc.width) : product.extended(to: acc.width)
-            m.output("psum_out", m.delay(mux(mac, psumIn &+ addend, psumIn), name: "psum_q", reset: nil))
-            m.output("psum_valid_out", m.delay(psumValidIn | used, name: "psum_valid_q"))
-            m.output("macs_out", m.delay(macsIn &+ mac.zeroExtended(to: events.width), name: "macs_q"))
+            m.output(p.psumOut, m.delay(mux(mac, psumIn &+ addend, psumIn), name: "psum_q", reset: nil))
+            m.output(p.psumValidOut, m.delay(psumValidIn | used, name: "psum_valid_q"))
+            m.output(p.macsOut, m.delay(macsIn &+ mac.zeroExtended(to: events.width), name: "macs_q"))
             if let gatedIn, let zero {
-                m.output("gated_out", m.delay(gatedIn &+ (used & zero).zeroExtended(to: events.width), name: "gated_q"))
-                m.output("zero_out", zero)
+                m.output(p.gatedOut, m.delay(gatedIn &+ (used & zero).zeroExtended(to: events.width), name: "gated_q"))
+                m.output(p.zeroOut, zero)
             }
-            m.output("x_out", x)
-            m.output("valid_out", valid)
-            m.output("swap_out", m.delay(swapIn, name: "swap_q"))
+            m.output(p.xOut, x)
+            m.output(p.validOut, valid)
+            m.output(p.swapOut, m.delay(swapIn, name: "swap_q"))
         }
     }
 
     public static func module(_ c: WeightStationaryConfig) throws -> ModuleDefinition {
         try validate(c)
         let peDef = try pe(c)
+        let (io, peIO) = (Interface(c), PEInterface(c))
         // One ROUND module for every column; each instance sets its column's seed.
         let rounderDef = try Rounder.module(c.array.rounder(column: 0))
         let (R, C) = (c.rows, c.cols)
@@ -114,15 +157,15 @@ public enum WeightStationary {
         let counter = Shape.unsigned(counterBits)
 
         return try ModuleDefinition.define(moduleName(c)) { m in
-            let xValid = m.input("x_valid", .unsigned(R))
-            let xData = m.input("x_data", .unsigned(R * wa))
-            let xSwap = m.input("x_swap", .bit)
-            let xFirst = m.input("x_first", .bit)
-            let xLast = m.input("x_last", .bit)
-            let wLoad = m.input("w_load", .bit)
-            let wRow = m.input("w_row", .unsigned(max(1, ceilLog2(R))))
-            let wValid = m.input("w_valid", .unsigned(C))
-            let wData = m.input("w_data", .unsigned(C * wb))
+            let xValid = m.input(io.xValid)
+            let xData = m.input(io.xData)
+            let xSwap = m.input(io.xSwap)
+            let xFirst = m.input(io.xFirst)
+            let xLast = m.input(io.xLast)
+            let wLoad = m.input(io.wLoad)
+            let wRow = m.input(io.wRow)
+            let wValid = m.input(io.wValid)
+            let wData = m.input(io.wData)
 
             // Input register, then row i waits i cycles so each column's wavefront is a diagonal.
             let inX = m.delay(xData, name: "in_x_q", reset: nil)
@@ -144,18 +187,18 @@ public enum WeightStationary {
             for i in 0..<R {
                 var left: Instance?
                 for j in 0..<C {
-                    var ports: [String: Signal] = [
-                        "x_in": left?["x_out"] ?? west[i].x,
-                        "valid_in": left?["valid_out"] ?? west[i].valid,
-                        "swap_in": left?["swap_out"] ?? west[i].swap,
-                        "w_sel": rowSelect[i], "w_in": weightBus[j], "w_valid_in": wValid.bit(j),
-                        "psum_in": above[j]?["psum_out"] ?? m.constant(0, acc),
-                        "psum_valid_in": above[j]?["psum_valid_out"] ?? m.constant(0, .bit),
-                        "macs_in": above[j]?["macs_out"] ?? m.constant(0, events),
+                    var ports: [Port: Signal] = [
+                        peIO.xIn: left?[peIO.xOut] ?? west[i].x,
+                        peIO.validIn: left?[peIO.validOut] ?? west[i].valid,
+                        peIO.swapIn: left?[peIO.swapOut] ?? west[i].swap,
+                        peIO.wSel: rowSelect[i], peIO.wIn: weightBus[j], peIO.wValidIn: wValid.bit(j),
+                        peIO.psumIn: above[j]?[peIO.psumOut] ?? m.constant(0, acc),
+                        peIO.psumValidIn: above[j]?[peIO.psumValidOut] ?? m.constant(0, .bit),
+                        peIO.macsIn: above[j]?[peIO.macsOut] ?? m.constant(0, events),
                     ]
                     if c.zeroGating {
-                        ports["zero_in"] = left?["zero_out"] ?? west[i].zero!
-                        ports["gated_in"] = above[j]?["gated_out"] ?? m.constant(0, events)
+                        ports[peIO.zeroIn] = left?[peIO.zeroOut] ?? west[i].zero!
+                        ports[peIO.gatedIn] = above[j]?[peIO.gatedOut] ?? m.constant(0, events)
                     }
                     let pe = m.instance(peDef, name: "pe_\(i)_\(j)", ports)
                     left = pe
@@ -175,24 +218,24 @@ public enum WeightStationary {
                 let bottom = above[j]!
                 let flags = taps[R + j + 2]
                 let (start, first, last) = (flags.bit(2), flags.bit(1), flags.bit(0))
-                let valid = bottom["psum_valid_out"]
+                let valid = bottom[peIO.psumValidOut]
                 let buffer = m.memory("psum_buffer_\(j)", width: acc.width, depth: c.psumRegisters)
                 let next = m.register("psum_address_\(j)", .unsigned(buffer.addressWidth), enable: valid)
                 let address = mux(start, m.constant(0, next.shape), next)
                 next.assign(address &+ 1)
                 let stored = buffer.read(address: address).reinterpretedAs(acc)
-                let total = (mux(first, m.constant(0, acc), stored) &+ bottom["psum_out"]).named("total_\(j)")
+                let total = (mux(first, m.constant(0, acc), stored) &+ bottom[peIO.psumOut]).named("total_\(j)")
                 buffer.write(address: address, data: total.asUnsigned, enable: valid & ~last)
                 let column = ArrayKit.outputColumn(m, rounderDef, c.array, column: j, valid: valid & last, sum: total)
                 outData.append(column.y)
                 outValid.append(column.valid)
                 psumValid.append(valid)
                 bufferReads.append(valid & ~first)
-                macs.append(bottom["macs_out"])
-                if c.zeroGating { gated.append(bottom["gated_out"]) }
+                macs.append(bottom[peIO.macsOut])
+                if c.zeroGating { gated.append(bottom[peIO.gatedOut]) }
             }
-            m.output("y_valid", cat(outValid.reversed()))
-            m.output("y_data", cat(outData.reversed().map(\.asUnsigned)))
+            m.output(io.yValid, cat(outValid.reversed()))
+            m.output(io.yData, cat(outData.reversed().map(\.asUnsigned)))
 
             // Event counters: each event is counted where it becomes visible at the array's edge.
             func sum(_ terms: [Signal], line: Int = #line) -> Signal { ArrayKit.adderTree(m, terms, width: counterBits, line: line) }

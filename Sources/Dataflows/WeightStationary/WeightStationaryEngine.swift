@@ -15,15 +15,16 @@ public struct WeightStationaryEngine: ResettingConvEngine {
     let design: CosimDesign
     let mapper: WeightStationaryMapper
     let sim: Simulation
+    let io: WeightStationary.Interface
 
     public init(config: WeightStationaryConfig, initialState: InitialState = .default) throws {
         self.config = config
+        io = WeightStationary.Interface(config)
         design = try cosimDesign(try WeightStationary.module(config))
         mapper = WeightStationaryMapper(config: config)
         sim = try Simulation(design, initialState: initialState)
     }
 
-    static let inputPorts = ["x_valid", "x_data", "x_swap", "x_first", "x_last", "w_load", "w_row", "w_valid", "w_data"]
 
     /// Resets the array for one cycle and feeds the layer; with `abandonAfter`, stops feeding
     /// after that many cycles and returns nil, leaving the layer in flight.
@@ -85,7 +86,7 @@ public struct WeightStationaryEngine: ResettingConvEngine {
             return row
         }
 
-        guard let samples = try resetAndFeed(sim, inputs: Self.inputPorts, rows: stimulus, abandonAfter: abandonAfter) else { return nil }
+        guard let samples = try resetAndFeed(sim, inputs: io.inputs, outputs: [io.yValid, io.yData], rows: stimulus, abandonAfter: abandonAfter) else { return nil }
         var hardware = DataMovement()
         hardware = try DataMovement(from: sim)
 
