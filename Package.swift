@@ -35,7 +35,7 @@ let package = Package(
         // every front end iterates over.
         .target(name: "Dataflows", dependencies: ["Conv", "Cores", "Cosim", "Golden", "HDL", "Model", "Runtime"]),
         // Comparison against the golden models: core checks, GEMM checks, error statistics.
-        .target(name: "Verification", dependencies: ["Cores", "Cosim", "Golden", "HDL", "Runtime", "Verilog"]),
+        .target(name: "Verification", dependencies: ["Conv", "Cores", "Cosim", "Golden", "HDL", "Model", "Runtime", "Verilog"]),
         // Performance figures (`simulate bench`, `make bench`).
         .target(name: "Benchmarks", dependencies: ["Conv", "Cores", "Cosim", "Dataflows", "Golden", "HDL", "Model", "Runtime", "Verification", "Verilog"]),
         // Design-space sweeps: grid, per-point runs, synthesis metrics, energy, reports.
@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(name: "CosimTests", dependencies: ["Cosim", "Runtime"]),
         .testTarget(name: "CoresTests", dependencies: ["Cores", "Cosim", "Golden", "HDL", "Runtime", "Verification", "Verilog"]),
         .testTarget(name: "ConvTests", dependencies: ["Conv", "Cores", "Dataflows", "Golden", "Model"]),
-        .testTarget(name: "PEArrayTests", dependencies: ["Conv", "Cores", "Cosim", "Dataflows", "Golden", "HDL", "Model", "Runtime", "Verilog"]),
+        .testTarget(name: "PEArrayTests", dependencies: ["Conv", "Cores", "Cosim", "Dataflows", "Golden", "HDL", "Model", "Runtime", "Verification", "Verilog"]),
         .testTarget(name: "ModelTests", dependencies: ["Model"]),
         .testTarget(name: "SweepTests", dependencies: ["Cores", "Cosim", "HDL", "Model", "Sweep", "Verilog"]),
         // The executables are dependencies so that they are built before the tests run them.

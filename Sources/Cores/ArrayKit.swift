@@ -47,13 +47,14 @@ public enum ArrayKit {
     public static func outputColumn(_ m: ModuleBuilder, _ rounder: ModuleDefinition, _ c: ArrayConfig, column j: Int,
                                     valid: Signal, sum: Signal,
                                     file: String = #fileID, line: Int = #line) -> (valid: Signal, y: Signal) {
+        let io = Rounder.Interface(c.rounder(column: j))
         let unit = m.instance(rounder, name: "round_\(j)", parameters: Rounder.parameters(c.rounder(column: j), seed: c.columnSeed(j), in: m),
-                              ["in_valid": valid, "x": sum], file: file, line: line)
-        var y = unit["y"]
+                              connecting: [io.inValid: valid, io.x: sum], file: file, line: line)
+        var y = unit[io.y]
         if c.relu && c.output.signed {
             y = mux(y.msb, m.constant(0, y.shape, file: file, line: line), y, file: file, line: line).named("relu_\(j)", file: file, line: line)
         }
-        return (unit["out_valid"], y)
+        return (unit[io.outValid], y)
     }
 }
 

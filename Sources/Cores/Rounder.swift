@@ -77,7 +77,7 @@ public enum Rounder {
             case .truncate: mode = .truncate
             case .nearest: mode = .nearestEven
             case .stochastic:
-                let rng = m.instance(lfsr!, name: "rng", parameters: [LFSR.seedParameterName: seed!], [random.en: valid])
+                let rng = m.instance(lfsr!, name: "rng", parameters: [LFSR.seedParameterName: seed!], connecting: [random.en: valid])
                 mode = .stochastic(random: rng[random.state])
             }
             let rounded = x.roundedShiftRight(by: c.dropBits, mode: mode).named("rounded")

@@ -188,7 +188,7 @@ public enum Systolic {
             for i in 0..<R {
                 var row: [Instance] = []
                 for j in 0..<C {
-                    row.append(m.instance(peDef, name: "pe_\(i)_\(j)", [
+                    row.append(m.instance(peDef, name: "pe_\(i)_\(j)", connecting: [
                         pe.aIn: j > 0 ? row[j - 1][pe.aOut] : west[i],
                         pe.bIn: i > 0 ? pes[i - 1][j][pe.bOut] : north[j],
                         pe.restart: restarts[i + j],
@@ -233,7 +233,7 @@ public enum Systolic {
             let rowIndex = m.register("row_index_q", .unsigned(max(1, ceilLog2(R))), enable: rowValid)
             let lastRow = rowIndex .== (R - 1)
             rowIndex.assign(R == 1 ? rowIndex : mux(lastRow, m.constant(0, rowIndex.shape), rowIndex &+ 1))
-            let fifo = m.instance(fifoDef, name: "out_fifo", [
+            let fifo = m.instance(fifoDef, name: "out_fifo", connecting: [
                 queue.inValid: rowValid, queue.inData: cat([lastRow] + rounded.reversed().map(\.asUnsigned)), queue.outReady: cReady,
             ])
             let out = fifo[queue.outData]

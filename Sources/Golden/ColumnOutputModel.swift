@@ -24,6 +24,11 @@ public struct ColumnOutputModel: Sendable {
     /// Every LFSR back at its column seed, as after a reset of the array.
     public mutating func reset() { units = initial }
 
+    /// Column j's unit as after rounding `count` values (its LFSR steps `count` times).
+    public mutating func skip(column j: Int, count: Int) {
+        for _ in 0..<count { units[j].clock(valid: true, x: 0) }
+    }
+
     /// What column j delivers for the exact sum `sum` (any integer: it is wrapped first).
     public mutating func next(column j: Int, sum: Int128) -> Int {
         units[j].clock(valid: true, x: wrapToWidth(sum, bits: accumulator.wordLength, signed: accumulator.isSigned))

@@ -247,7 +247,7 @@ public final class ModuleBuilder {
     /// of this module (of the parameter's exact shape); the others keep their defaults.
     /// An instance connected through its interface: each input `Port` to a signal.
     public func instance(_ definition: ModuleDefinition, name: String, parameters: [String: Signal] = [:],
-                         _ connections: [Port: Signal],
+                         connecting connections: [Port: Signal],
                          file: String = #fileID, line: Int = #line) -> Instance {
         instance(definition, name: name, parameters: parameters,
                  Dictionary(uniqueKeysWithValues: connections.map { ($0.key.name, $0.value) }), file: file, line: line)

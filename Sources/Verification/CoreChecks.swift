@@ -141,7 +141,7 @@ public enum LFSRCheck {
             count.assign(count &+ 1)
             for w in widths {
                 let io = LFSR.Interface(LFSRConfig(width: w, seed: 1))
-                let state = m.instance(definitions[w]!, name: "lfsr\(w)", [io.en: on])[io.state]
+                let state = m.instance(definitions[w]!, name: "lfsr\(w)", connecting: [io.en: on])[io.state]
                 let found = m.register("found\(w)", .bit)
                 let period = m.register("period\(w)", .unsigned(counterBits), enable: nil)
                 let hit = (state .== 1) & (count .!= 0) & ~found

@@ -7,6 +7,7 @@ import HDL
 import Model
 import Runtime
 import Testing
+import Verification
 import Verilog
 
 /// Output stationary co-simulated: each design runs several layers (one Verilator build per

@@ -5,6 +5,7 @@ import Cosim
 import Model
 import Runtime
 import Testing
+import Verification
 
 /// A convolution layer abandoned part-way and reset for one cycle leaves every dataflow's
 /// array as good as new: the next layer is exact and its counters start from zero.

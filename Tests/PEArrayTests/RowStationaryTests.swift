@@ -8,6 +8,7 @@ import HDL
 import Model
 import Runtime
 import Testing
+import Verification
 import Verilog
 
 /// The row-stationary array (docs/dataflows/RS.md) co-simulated against the golden model:

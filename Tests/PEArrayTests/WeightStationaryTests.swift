@@ -8,6 +8,7 @@ import HDL
 import Model
 import Runtime
 import Testing
+import Verification
 import Verilog
 
 /// The weight-stationary array (docs/dataflows/WS.md) co-simulated against the golden model:

@@ -7,21 +7,23 @@ import Model
 import Runtime
 
 /// Output stationary in Verilator: the layer's im2col GEMM streamed through the generated
-/// systolic array by `SystolicHarness`, every output compared with the direct convolution
-/// (`ConvModel`) rounded by `RounderModel` in the array's order of LFSR draws, and the array's
-/// event counters compared with the mapper's analytic counts.
+/// systolic array by `SystolicHarness`, its outputs and event counters collected with the
+/// order in which each column rounded them (Verification's `ConvCheck` compares them with the
+/// direct convolution and the mapper's counts).
 public struct OutputStationaryEngine: ConvEngine {
     public let config: ArrayConfig
     public let mapper: OutputStationaryMapper
     let harness: SystolicHarness
-    let rounders: ColumnRounders
+    let rounded: RoundCount
+    public var array: ArrayConfig { config }
+    public var analytic: any DataflowMapper { mapper }
 
     public init(config: ArrayConfig, initialState: InitialState = .default) throws {
-        self.config = config
         mapper = OutputStationaryMapper(config: config)
+        self.config = mapper.config
         try mapper.validateDesign()
         harness = try SystolicHarness(mapper.config, initialState: initialState)
-        rounders = ColumnRounders(mapper.config)
+        rounded = RoundCount(columns: config.cols)
     }
 
     /// The array's counters. The systolic array has no register-file counters: every MAC it
@@ -32,16 +34,15 @@ public struct OutputStationaryEngine: ConvEngine {
         return d
     }
 
-    /// Streams the layer for `cycles` cycles, then resets the array (and the golden rounders)
-    /// for one cycle with the layer still in flight.
+    /// Streams the layer for `cycles` cycles, then resets the array for one cycle with the layer
+    /// still in flight.
     public func interrupt(_ shape: ConvShape, input: [Int], weights: [Int], after cycles: Int) throws {
         try harness.abandon(a: ConvModel.im2col(shape, input: input), b: ConvModel.filterMatrix(shape, weights: weights), after: cycles)
         try harness.reset()
-        rounders.reset()
+        rounded.perColumn = Array(repeating: 0, count: config.cols)
     }
 
-    public func run(_ shape: ConvShape, input: [Int], weights: [Int]) throws -> ConvRun {
-        let start = Date()
+    public func deliver(_ shape: ConvShape, input: [Int], weights: [Int]) throws -> ConvDelivery {
         try mapper.validate(shape)
         precondition(input.count == shape.inputCount && weights.count == shape.weightCount, "tensor sizes do not match the shape")
         let fa = config.a.golden, fw = config.b.golden
@@ -60,75 +61,47 @@ public struct OutputStationaryEngine: ConvEngine {
             // The host is the DRAM: it loads each tensor element once and stores each output once.
             dramReads: input.count + weights.count, dramWrites: shape.outputCount)
 
-        let expected = rounders.outputs(shape, sums: ConvModel.accumulate(shape, input: input, weights: weights))
+        // Row (n, e, f) of the im2col GEMM, column m: output (n, m, e, f).
+        let (R, C) = (config.rows, config.cols)
+        let (rows, filters, _) = OutputStationaryMapper.gemm(shape)
+        let plane = shape.outHeight * shape.outWidth
+        func index(row: Int, filter: Int) -> Int { (row / plane * shape.filters + filter) * plane + row % plane }
         var got = [Int](repeating: 0, count: shape.outputCount)
-        var mismatches = delivery.problems.count
-        var first = delivery.problems.first
-        let tilesN = (shape.filters + config.cols - 1) / config.cols
-        for n in 0..<shape.batch {
-            for e in 0..<shape.outHeight {
-                for f in 0..<shape.outWidth {
-                    let row = (n * shape.outHeight + e) * shape.outWidth + f
-                    for m in 0..<shape.filters {
-                        let at = shape.outputIndex(n: n, m: m, e: e, f: f)
-                        got[at] = Int(delivery.c[row, m])
-                        guard got[at] != expected[at] else { continue }
-                        mismatches += 1
-                        if first == nil {
-                            let cycle = delivery.rowCycles[row * tilesN + m / config.cols].map(String.init) ?? "never"
-                            first = "output (n \(n), m \(m), e \(e), f \(f)) = C[\(row)][\(m)], delivered in cycle \(cycle): expected \(expected[at]), got \(got[at])"
-                        }
-                    }
-                }
+        var cycleOf = [Int?](repeating: nil, count: shape.outputCount)
+        let tilesN = (filters + C - 1) / C
+        for row in 0..<rows {
+            for m in 0..<filters {
+                got[index(row: row, filter: m)] = Int(delivery.c[row, m])
+                cycleOf[index(row: row, filter: m)] = delivery.rowCycles[row * tilesN + m / C]
             }
         }
-        var wave: String?
-        if mismatches > 0 {
-            wave = try? harness.sim.dumpWaveform(to: waveformURL("\(mapper.config.moduleName)-conv")).path
-        }
-        return ConvRun(shape: shape, expected: expected, got: got, mismatches: mismatches, firstMismatch: first,
-                       cycles: delivery.cycles, hardwareCounts: hardware, analyticCounts: mapper.counts(shape, input: input),
-                       waveform: wave, wallSeconds: Date().timeIntervalSince(start))
-    }
-}
-
-/// The array's output columns as the golden model sees them, kept across layers as the hardware
-/// keeps its LFSRs (a class, so the engine's runs share it): the systolic array's order of ROUND
-/// draws for a layer's im2col GEMM.
-final class ColumnRounders {
-    let config: ArrayConfig
-    var columns: ColumnOutputModel
-
-    init(_ c: ArrayConfig) {
-        config = c
-        columns = ColumnOutputModel(c)
-    }
-
-    /// Every column's LFSR back at its seed, as after a reset of the array.
-    func reset() { columns.reset() }
-
-    /// Rounded (and, with ReLU, rectified) outputs in NMEF order from exact sums in NMEF
-    /// order. Column j's unit rounds one value per row of every tile, padding included, in
-    /// tile order (docs/SYSTOLIC.md); a padding lane's accumulator is zero.
-    func outputs(_ s: ConvShape, sums: [Int]) -> [Int] {
-        let (R, C) = (config.rows, config.cols)
-        let (m, n, _) = OutputStationaryMapper.gemm(s)
-        let plane = s.outHeight * s.outWidth
-        var out = [Int](repeating: 0, count: s.outputCount)
-        for tm in 0..<(m + R - 1) / R {
-            for tn in 0..<(n + C - 1) / C {
+        // Column j's unit rounds one value per row of every tile, padding lanes included, in
+        // tile order (docs/SYSTOLIC.md).
+        var order = [[Int?]](repeating: [], count: C)
+        for tm in 0..<(rows + R - 1) / R {
+            for tn in 0..<tilesN {
                 for i in 0..<R {
                     for j in 0..<C {
                         let row = tm * R + i, filter = tn * C + j
-                        let inside = row < m && filter < n
-                        // NMEF index of GEMM entry (row = (n, e, f), filter).
-                        let at = inside ? (row / plane * s.filters + filter) * plane + row % plane : 0
-                        let y = columns.next(column: j, sum: inside ? Int128(sums[at]) : 0)
-                        if inside { out[at] = y }
+                        order[j].append(row < rows && filter < filters ? index(row: row, filter: filter) : nil)
                     }
                 }
             }
         }
-        return out
+        let roundedBefore = rounded.perColumn
+        rounded.perColumn = zip(roundedBefore, order).map { $0 + $1.count }
+        return ConvDelivery(got: got, cycleOf: cycleOf, columnOrder: order, roundedBefore: roundedBefore, cycles: delivery.cycles,
+                            simulatedCycles: delivery.result.cycles, hardwareCounts: hardware, problems: delivery.problems)
     }
+
+    public func waveform(_ shape: ConvShape) -> String? {
+        try? harness.sim.dumpWaveform(to: waveformURL("\(mapper.config.moduleName)-conv")).path
+    }
+}
+
+/// Values each column's ROUND unit has rounded since the array's last reset: where its LFSR
+/// stands (a class, so the engine's layers share it, as the hardware's LFSRs carry on).
+final class RoundCount {
+    var perColumn: [Int]
+    init(columns: Int) { perColumn = Array(repeating: 0, count: columns) }
 }

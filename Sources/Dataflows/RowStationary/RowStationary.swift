@@ -145,7 +145,7 @@ public enum RowStationary {
             xQ.assign(x)
             let wQ = m.register("w_q", c.b.shape, reset: nil, enable: issue)
             wQ.assign(w)
-            let unit = m.instance(macDef, name: "mac", [
+            let unit = m.instance(macDef, name: "mac", connecting: [
                 macIO.a: xQ, macIO.b: wQ,
                 macIO.en: m.delay(issue, name: "issue_q"),
                 macIO.clear: m.delay(slot & macFirst, name: "clear_q"),
@@ -232,7 +232,7 @@ public enum RowStationary {
                     }
                     let xWrite = (xLoad & xRows.bit(i) & colEn.bit(j) & valid).named("x_write_\(i)_\(j)")
                     let written = (writeNow & writeRows.bit(i) & writeCols.bit(j)).named("psum_write_\(i)_\(j)")
-                    let pe = m.instance(peDef, name: "pe_\(i)_\(j)", [
+                    let pe = m.instance(peDef, name: "pe_\(i)_\(j)", connecting: [
                         peIO.active: active,
                         peIO.wIn: wData.bits(i * wb + wb - 1, i * wb).reinterpretedAs(c.b.shape),
                         peIO.wLoad: wLoad, peIO.wAddr: wAddr,

@@ -10,10 +10,13 @@ import Model
 /// Runs layers on a generated row-stationary array (docs/dataflows/RS.md). The engine plays
 /// the global buffer and its sequencer: it holds the layer, issues one command per cycle in
 /// the fold order of `RowStationaryMapper.Plan`, counts the DRAM words it fetches (each
-/// element once, on first use), and compares every output with the golden model.
+/// element once, on first use), and records what each column rounded and delivered
+/// (Verification's `ConvCheck` compares it with the golden model).
 public struct RowStationaryEngine: ResettingConvEngine {
     public let config: RowStationaryConfig
     let mapper: RowStationaryMapper
+    public var array: ArrayConfig { config.array }
+    public var analytic: any DataflowMapper { mapper }
     let sim: Simulation
     let top: ModuleDefinition
     let io: RowStationary.Interface
@@ -164,20 +167,6 @@ public struct RowStationaryEngine: ResettingConvEngine {
         return Schedule(commands: commands, drained: drained, dramReads: fetchedInputs.count + fetchedWeights.count)
     }
 
-    /// Golden outputs: exact sums wrapped to the accumulator (as the hardware adds), each
-    /// ROUND unit drawing from its LFSR in drain order, then ReLU.
-    func expectedOutputs(_ s: ConvShape, input: [Int], weights: [Int], drained: [[(column: Int, index: Int)]]) -> [Int] {
-        let exact = ConvModel.accumulate(s, input: input, weights: weights)
-        var columns = ColumnOutputModel(config.array)
-        var expected = [Int](repeating: 0, count: s.outputCount)
-        for group in drained {
-            for (j, index) in group {
-                expected[index] = columns.next(column: j, sum: Int128(exact[index]))
-            }
-        }
-        return expected
-    }
-
     /// Each command as one row of input words, in the order of `inputs`.
     func encode(_ commands: [Command], stride: Int) -> [[UInt64]] {
         let (rows, laneCount) = (config.rows, RowStationary.lanes(config))
@@ -197,14 +186,12 @@ public struct RowStationaryEngine: ResettingConvEngine {
 
     /// Resets the array for one cycle and runs the layer; with `abandonAfter`, stops issuing
     /// commands after that many cycles and returns nil, leaving the layer in flight.
-    public func execute(_ shape: ConvShape, input: [Int], weights: [Int], abandonAfter: Int?) throws -> ConvRun? {
-        let start = Date()
+    public func execute(_ shape: ConvShape, input: [Int], weights: [Int], abandonAfter: Int?) throws -> ConvDelivery? {
         try mapper.validate(shape)
         precondition(input.count == shape.inputCount && weights.count == shape.weightCount, "tensor sizes do not match the shape")
         let s = shape, cols = config.cols
         let plan = schedule(s, input: input, weights: weights)
         let (commands, drained) = (plan.commands, plan.drained)
-        let expected = expectedOutputs(s, input: input, weights: weights, drained: drained)
 
         // Drive it: reset, then one bulk run of every command.
         let rows64 = encode(commands, stride: s.stride)
@@ -239,23 +226,15 @@ public struct RowStationaryEngine: ResettingConvEngine {
         hardware.dramReads = plan.dramReads
         hardware.dramWrites = delivered.filter { $0 >= 0 }.count
 
-        var mismatches = problems.count
-        var first = problems.first
-        for index in 0..<s.outputCount where got[index] != expected[index] || delivered[index] < 0 {
-            mismatches += 1
-            if first == nil {
-                let f = index % s.outWidth, e = index / s.outWidth % s.outHeight
-                let m = index / (s.outWidth * s.outHeight) % s.filters, n = index / (s.outWidth * s.outHeight * s.filters)
-                first = "out[n=\(n)][m=\(m)][e=\(e)][f=\(f)]: expected \(expected[index]), got \(got[index]) (cycle \(delivered[index]))"
-            }
-        }
-        var wave: String?
-        if mismatches > 0 {
-            wave = try? sim.dumpWaveform(to: waveformURL("\(top.name)-\(s.batch)x\(s.channels)x\(s.height)x\(s.width)-m\(s.filters)r\(s.filterHeight)s\(s.filterWidth)u\(s.stride)p\(s.padding)")).path
-        }
-        return ConvRun(shape: s, expected: expected, got: got, mismatches: mismatches, firstMismatch: first,
-                       cycles: lastCycle + 1, hardwareCounts: hardware, analyticCounts: mapper.counts(s, input: input),
-                       waveform: wave, wallSeconds: Date().timeIntervalSince(start))
+        var order = [[Int?]](repeating: [], count: cols)
+        for group in drained { for (j, index) in group { order[j].append(index) } }
+        return ConvDelivery(got: got, cycleOf: delivered.map { $0 >= 0 ? $0 : nil }, columnOrder: order,
+                            roundedBefore: Array(repeating: 0, count: cols), cycles: lastCycle + 1,
+                            simulatedCycles: sampled.count, hardwareCounts: hardware, problems: problems)
+    }
+
+    public func waveform(_ s: ConvShape) -> String? {
+        try? sim.dumpWaveform(to: waveformURL("\(top.name)-\(s.batch)x\(s.channels)x\(s.height)x\(s.width)-m\(s.filters)r\(s.filterHeight)s\(s.filterWidth)u\(s.stride)p\(s.padding)")).path
     }
 
     /// `count` fields of `width` bits (element 0 lowest) in `words` 64-bit words.

@@ -200,7 +200,7 @@ public enum WeightStationary {
                         ports[peIO.zeroIn] = left?[peIO.zeroOut] ?? west[i].zero!
                         ports[peIO.gatedIn] = above[j]?[peIO.gatedOut] ?? m.constant(0, events)
                     }
-                    let pe = m.instance(peDef, name: "pe_\(i)_\(j)", ports)
+                    let pe = m.instance(peDef, name: "pe_\(i)_\(j)", connecting: ports)
                     left = pe
                     above[j] = pe
                 }
