@@ -17,7 +17,7 @@ public struct SweepPoint: Hashable, Sendable, Codable {
     /// The dataflow: `os` for the GEMM workload; `os`, `ws` or `rs` for the convolution workload.
     public var dataflow: Dataflow
     /// The design fields every dataflow shares (array size, formats, rounding, LFSR); a
-    /// convolution point's PE array is derived from it (`peArrayConfig`).
+    /// convolution point's design comes from it and the dataflow registry (`design(for:)`).
     public var config: ArrayConfig
     public var workload: WorkloadKind
 

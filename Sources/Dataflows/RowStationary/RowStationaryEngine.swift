@@ -2,7 +2,6 @@ import Conv
 import Cosim
 import Cores
 import Foundation
-import Golden
 import Runtime
 import HDL
 import Model

@@ -2,7 +2,6 @@ import Conv
 import Cores
 import Cosim
 import Foundation
-import Golden
 import Model
 import Runtime
 
@@ -88,8 +87,7 @@ public struct WeightStationaryEngine: ResettingConvEngine {
         }
 
         guard let samples = try resetAndFeed(sim, inputs: io.inputs, outputs: [io.yValid, io.yData], rows: stimulus, abandonAfter: abandonAfter) else { return nil }
-        var hardware = DataMovement()
-        hardware = try DataMovement(from: sim)
+        var hardware = try DataMovement(from: sim)
 
         // Column j delivers its outputs in feeding order: filter folds in turn, positions in order.
         let wo = config.output.bits
