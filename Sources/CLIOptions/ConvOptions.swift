@@ -14,9 +14,12 @@ public struct ConvDesignOptions: ParsableArguments {
     @OptionGroup public var arithmetic: ArithmeticOptions
     @Flag(help: "ReLU at the output: negative rounded outputs become 0.") public var relu = false
     @Flag(help: "Turn zero gating off (default on: a zero activation skips the multiply and holds the PE).") public var noZeroGating = false
-    @Option(help: "Register-file entries per PE for weights: 2...256 (WS), 1...64 (RS).") public var weightRegisters = 16
-    @Option(help: "Register-file entries per PE for input activations (RS), 1...64.") public var inputRegisters = 16
-    @Option(help: "Register-file entries per PE for partial sums: 1...256 (RS), or the psum buffer depth per column: 2...4096 (WS).") public var psumRegisters = 16
+    @Option(help: ArgumentHelp("Register-file entries per PE for weights: " + ConvDesignOptions.storageHelp(.weightRegisters)))
+    public var weightRegisters = 16
+    @Option(help: ArgumentHelp("Register-file entries per PE for input activations: " + ConvDesignOptions.storageHelp(.inputRegisters)))
+    public var inputRegisters = 16
+    @Option(help: ArgumentHelp("Register-file entries per PE for partial sums: " + ConvDesignOptions.storageHelp(.psumRegisters)))
+    public var psumRegisters = 16
 
     public init() {}
 
@@ -24,6 +27,14 @@ public struct ConvDesignOptions: ParsableArguments {
     static var sidesHelp: String {
         Dictionary(grouping: Dataflows.all, by: \.sides).sorted { $0.key.upperBound > $1.key.upperBound }.map { sides, entries in
             "\(sides.lowerBound)...\(sides.upperBound) for " + entries.map(\.dataflow.rawValue).joined(separator: " and ")
+        }.joined(separator: ", ") + "."
+    }
+
+    /// "2...256 (the active weight and its shadow) for ws, 1...64 for rs": what each dataflow
+    /// that reads `flag` allows, from the registry.
+    static func storageHelp(_ flag: PEStorage.Flag) -> String {
+        Dataflows.all.compactMap { entry in
+            entry.storage.first { $0.flag == flag }.map { "\($0.allowed) for \(entry.dataflow)" }
         }.joined(separator: ", ") + "."
     }
 

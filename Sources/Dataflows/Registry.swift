@@ -25,6 +25,10 @@ public protocol DataflowDesign: Sendable, Encodable {
 /// Register-file entries per PE, as the front ends offer them (`--weight-registers`,
 /// `--input-registers`, `--psum-registers`); each dataflow reads the ones its PEs have.
 public struct PEStorage: Hashable, Sendable, Codable {
+    public enum Flag: String, Sendable, CaseIterable {
+        case weightRegisters = "weight-registers", inputRegisters = "input-registers", psumRegisters = "psum-registers"
+    }
+
     public var weightRegisters: Int
     public var inputRegisters: Int
     public var psumRegisters: Int
@@ -48,6 +52,8 @@ public struct DataflowEntry: Sendable {
     public let documentation: String
     /// Array sides it builds.
     public let sides: ClosedRange<Int>
+    /// The `--*-registers` flags it reads, with what it allows: for help texts.
+    public let storage: [(flag: PEStorage.Flag, allowed: String)]
     public let design: @Sendable (ArrayConfig, PEStorage) -> any DataflowDesign
 }
 

@@ -47,5 +47,5 @@ extension OutputStationaryDesign: DataflowDesign {
 extension DataflowEntry {
     static let outputStationary = DataflowEntry(
         dataflow: .os, title: "output stationary", core: "pe-array-os", documentation: "docs/CONV.md",
-        sides: Systolic.sizes, design: { array, _ in OutputStationaryDesign(array) })
+        sides: Systolic.sizes, storage: [], design: { array, _ in OutputStationaryDesign(array) })
 }

@@ -62,6 +62,8 @@ extension DataflowEntry {
     static let rowStationary = DataflowEntry(
         dataflow: .rs, title: "row stationary", core: "pe-array-rs", documentation: "docs/dataflows/RS.md",
         sides: RowStationary.sizes,
+        storage: [(.weightRegisters, "\(RowStationary.registerRange)"), (.inputRegisters, "\(RowStationary.registerRange)"),
+                  (.psumRegisters, "\(RowStationary.psumRegisterRange)")],
         design: { RowStationaryConfig($0, weightRegisters: $1.weightRegisters, inputRegisters: $1.inputRegisters,
                                       psumRegisters: $1.psumRegisters) })
 }

@@ -61,5 +61,7 @@ extension DataflowEntry {
     static let weightStationary = DataflowEntry(
         dataflow: .ws, title: "weight stationary", core: "pe-array-ws", documentation: "docs/dataflows/WS.md",
         sides: WeightStationary.sizes,
+        storage: [(.weightRegisters, "\(WeightStationary.weightRegisterRange) (the active weight and its shadow)"),
+                  (.psumRegisters, "\(WeightStationary.psumDepths) (the psum buffer of each column)")],
         design: { WeightStationaryConfig($0, weightRegisters: $1.weightRegisters, psumRegisters: $1.psumRegisters) })
 }
