@@ -20,6 +20,8 @@ public struct Checker {
     public var tools: [Tool]
     /// `verilator --lint-only -Wall` over every batch.
     public var lint: Bool
+    /// Extra arguments of the Verilator builds.
+    public var verilatorFlags = Batch.verilatorFlags
     /// A deliberate simulator error (for testing the checker itself).
     package var mutation: CircuitSimulator.Mutation?
     /// Seconds spent per tool (and "simulator", "lint").
@@ -46,13 +48,13 @@ public struct Checker {
         let top = try batch.top()
         let sources = Dictionary(uniqueKeysWithValues: try VerilogEmitter.emit(top).map { ($0.fileName, Self.waived($0.text)) })
         if lint { try timed("lint") { try Lint.verilator(sources: sources, top: top.name) } }
-        let mutation = self.mutation
+        let mutation = self.mutation, verilatorFlags = self.verilatorFlags
         let expected = try timed("simulator") { try batch.expected(top, mutation: mutation) }
         var mismatches: [Mismatch] = []
         for tool in tools {
             let got: [[[UInt64]?]] = try timed(tool.rawValue) {
                 switch tool {
-                case .verilator: try batch.verilator(top, sources: sources)
+                case .verilator: try batch.verilator(top, sources: sources, flags: verilatorFlags)
                 case .icarus: try batch.icarus(top, sources: sources)
                 }
             }
