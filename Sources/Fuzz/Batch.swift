@@ -103,7 +103,9 @@ public struct Batch {
     public func verilator(_ top: ModuleDefinition, sources: [String: String], flags: [String] = verilatorFlags) throws -> [[[UInt64]]] {
         let ports = top.ports.map { PortSpec(name: $0.name, width: $0.shape.width, direction: $0.direction == .input ? .input : .output) }
         let design = CosimDesign(top: top.name, sources: sources, ports: ports)
-        let sim = try Simulation(design, record: false, initialState: .zero, verilatorFlags: flags)
+        // -O0: a batch runs for a few dozen cycles, and gcc -O1 takes about three times as long
+        // to compile the model (Verilator's C++ is the same, so what is checked is the same).
+        let sim = try Simulation(design, optimize: false, record: false, initialState: .zero, verilatorFlags: flags)
         defer {
             sim.close()
             // Each batch is new: keep the cache from filling up with models nobody asks for again.
