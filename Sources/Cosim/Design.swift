@@ -133,10 +133,14 @@ public struct BuildOptions: Hashable, Sendable {
     /// instructions per cycle as -O2 (16.9k vs 16.8k) and 3× quicker to build (13× on the
     /// largest file of a 32×32 array). `false` compiles with -O0: slower simulation.
     public var optimize: Bool = true
+    /// Extra `verilator` arguments, after the usual ones (part of the cache key). The fuzzer
+    /// turns off the optimisations Verilator 5.006 gets wrong (Fuzz/Batch.swift).
+    public var verilatorFlags: [String] = []
 
-    public init(trace: Bool = false, optimize: Bool = true) {
+    public init(trace: Bool = false, optimize: Bool = true, verilatorFlags: [String] = []) {
         self.trace = trace
         self.optimize = optimize
+        self.verilatorFlags = verilatorFlags
     }
 }
 

@@ -48,9 +48,11 @@ public final class Simulation {
     /// `record: false` turns off the recording behind `dumpWaveform` (saves memory
     /// on very long runs). `initialState` sets every register and memory word before the first
     /// edge: random by default (`InitialState.default`), so designs are checked from any state.
+    /// `verilatorFlags` are passed to `verilator` after the usual arguments.
     public init(_ design: CosimDesign, waveform: URL? = nil, optimize: Bool = true, record: Bool = true,
-                initialState: InitialState = .default) throws {
-        let model = try Verilator.build(design, options: BuildOptions(trace: waveform != nil, optimize: optimize))
+                initialState: InitialState = .default, verilatorFlags: [String] = []) throws {
+        let options = BuildOptions(trace: waveform != nil, optimize: optimize, verilatorFlags: verilatorFlags)
+        let model = try Verilator.build(design, options: options)
         self.design = design
         self.model = model
         self.waveform = waveform
@@ -243,7 +245,9 @@ public final class Simulation {
         guard recordingEnabled else {
             throw CosimError.usage("dumpWaveform: this simulation was created with record: false")
         }
-        let traced = try Verilator.build(design, options: BuildOptions(trace: true, optimize: model.options.optimize))
+        var options = model.options
+        options.trace = true
+        let traced = try Verilator.build(design, options: options)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         let errPath = stderrPath + ".replay"
         defer { unlink(errPath) }

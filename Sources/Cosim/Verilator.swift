@@ -104,7 +104,7 @@ public enum Verilator {
         var args = ["--cc", "--exe", "--top-module", design.top, "--prefix", "Vdut", "--inline-mult", "10000",
                     "--x-assign", "unique", "--x-initial", "unique"]
         if options.trace { args.append("--trace") }
-        return args
+        return args + options.verilatorFlags
     }
 
     static func cacheKey(_ design: CosimDesign, options: BuildOptions, flags: [String],

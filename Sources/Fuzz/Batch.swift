@@ -77,14 +77,35 @@ public struct Batch {
         return split(flat, top)
     }
 
-    /// The same from Verilator, through Cosim. Random circuits have registers without reset,
-    /// so all three simulators start every register and memory word at zero (the in-process
-    /// simulator does, and the Icarus testbench clears them): the fuzzer compares semantics,
-    /// not power-up states.
-    public func verilator(_ top: ModuleDefinition, sources: [String: String]) throws -> [[[UInt64]]] {
+    /// Verilator optimisations the fuzz builds turn off, because Verilator 5.006 miscompiles
+    /// circuits the generator makes with them (both fixed upstream; the reproducers are in
+    /// Tests/FuzzTests). Everything else Verilator does stays on.
+    ///
+    /// - `-fno-dfg-peephole-fold-binary`: the DFG optimizer folds a signed `<=` of two
+    ///   constants as `<` (`foldOp<DfgLteS>` calls `opLtS`; fixed upstream in 2f6ecd185, #6004).
+    ///   It shows when both sides become the same constant only inside DFG: `e <= f` with `e`
+    ///   and `f` both `i0 & ~i0`, signed, gives 0. (V3Const folds `x <= x` before DFG, and the
+    ///   two agree on unequal constants.) With the flag, V3Const folds these later, correctly.
+    /// - `-fno-subst-const`: the constant folding after V3Subst. V3Expand, which splits values
+    ///   over 64 bits into 32-bit words, turns `|c` and `|x` (32-bit values in C++) into 1-bit
+    ///   `c != 0` and `x != 0`; V3Subst puts the second into the low word of a wide
+    ///   `|c ? {87'b0, |x} : '1`; then V3Const's `a ? b : '1` -> `!a || b`, which checks that
+    ///   `a` and `b` are one bit but not that the result is, makes that word 0 or 1 instead of
+    ///   all ones. Seen only with a reduction (`|`, `&`) as the condition, a zero-extended `|x`
+    ///   and all ones, at every width over 64. Fixed upstream by "Preserve C++ widths in
+    ///   V3Expand" (#5975, for #5953).
+    public static let verilatorFlags = ["-fno-dfg-peephole-fold-binary", "-fno-subst-const"]
+
+    /// The same from Verilator, through Cosim, built with `flags`. Random circuits have
+    /// registers without reset, so all three simulators start every register and memory word
+    /// at zero (the in-process simulator does, and the Icarus testbench clears them): the
+    /// fuzzer compares semantics, not power-up states.
+    public func verilator(_ top: ModuleDefinition, sources: [String: String], flags: [String] = verilatorFlags) throws -> [[[UInt64]]] {
         let ports = top.ports.map { PortSpec(name: $0.name, width: $0.shape.width, direction: $0.direction == .input ? .input : .output) }
         let design = CosimDesign(top: top.name, sources: sources, ports: ports)
-        let sim = try Simulation(design, record: false, initialState: .zero)
+        // -O0: a batch runs for a few dozen cycles, and gcc -O1 takes about three times as long
+        // to compile the model (Verilator's C++ is the same, so what is checked is the same).
+        let sim = try Simulation(design, optimize: false, record: false, initialState: .zero, verilatorFlags: flags)
         defer {
             sim.close()
             // Each batch is new: keep the cache from filling up with models nobody asks for again.

@@ -11,6 +11,8 @@ public struct Campaign {
     public var batchSize = 500
     public var cycles = 24
     public var tools: [Tool] = Tool.allCases
+    /// Extra arguments of the Verilator builds: by default, the workarounds for Verilator 5.006.
+    public var verilatorFlags = Batch.verilatorFlags
     public var lint = true
     /// Lint one batch in this many (a lint costs about as much as a Verilator build).
     public var lintEvery = 10
@@ -43,6 +45,7 @@ public struct Campaign {
     public func run() throws -> Summary {
         var summary = Summary()
         var checker = Checker(tools: tools, lint: lint, mutation: mutation)
+        checker.verilatorFlags = verilatorFlags
         let start = Date()
         var b = 0
         while summary.circuits < circuits {

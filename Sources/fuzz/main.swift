@@ -17,7 +17,7 @@ struct FuzzCommand: ParsableCommand {
     @Option(help: "Largest circuit in nodes, 3...500 (instances hold smaller ones).") var nodes = 16
     @Option(help: "Tools to compare with: verilator, icarus or both (comma-separated).") var tools = "verilator,icarus"
     @Option(help: "Lint (verilator --lint-only -Wall) one batch in this many; 0: none.") var lintEvery = 10
-    @Flag(help: "Leave Verilator's DFG optimizer on (Verilator 5.006 miscompiles some constant logic with it; see the README).") var verilatorDfg = false
+    @Flag(help: "Build without the flags that work around two Verilator 5.006 miscompiles (see the README).") var allVerilatorOptimizations = false
     @Flag(help: "Print the first failing circuit as found, without shrinking it.") var noShrink = false
 
     func validate() throws {
@@ -42,10 +42,7 @@ struct FuzzCommand: ParsableCommand {
         campaign.tools = tools.split(separator: ",").compactMap { Tool(rawValue: String($0)) }
         campaign.lint = lintEvery > 0
         campaign.lintEvery = max(1, lintEvery)
-        if !verilatorDfg {
-            // Read by the `verilator` script; this process's builds are fuzz batches only.
-            setenv("VERILATOR_TEST_FLAGS", "-fno-dfg", 1)
-        }
+        if allVerilatorOptimizations { campaign.verilatorFlags = [] }
         campaign.shrink = !noShrink
         let summary = try campaign.run()
         for report in summary.reports { print("\n" + report) }
