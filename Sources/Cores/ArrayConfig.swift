@@ -135,3 +135,19 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
         }
     }
 }
+
+/// A dataflow's own configuration: the shared `ArrayConfig` plus only the fields its PEs add.
+/// The shared fields read (and write) through it: `c.rows` is `c.array.rows`.
+@dynamicMemberLookup
+public protocol ExtendsArrayConfig {
+    var array: ArrayConfig { get set }
+}
+
+extension ExtendsArrayConfig {
+    public subscript<T>(dynamicMember path: WritableKeyPath<ArrayConfig, T>) -> T {
+        get { array[keyPath: path] }
+        set { array[keyPath: path] = newValue }
+    }
+
+    public subscript<T>(dynamicMember path: KeyPath<ArrayConfig, T>) -> T { array[keyPath: path] }
+}

@@ -10,8 +10,7 @@ extension Dataflow {
 }
 
 /// The row-stationary array's parameters: the shared ones plus its PE register files.
-@dynamicMemberLookup
-public struct RowStationaryConfig: Hashable, Sendable, Encodable {
+public struct RowStationaryConfig: ExtendsArrayConfig, Hashable, Sendable, Encodable {
     public var array: ArrayConfig
     /// Register-file entries per PE: a filter row, an input window, partial sums.
     public var weightRegisters: Int
@@ -26,13 +25,6 @@ public struct RowStationaryConfig: Hashable, Sendable, Encodable {
         self.inputRegisters = inputRegisters
         self.psumRegisters = psumRegisters
     }
-
-    public subscript<T>(dynamicMember path: WritableKeyPath<ArrayConfig, T>) -> T {
-        get { array[keyPath: path] }
-        set { array[keyPath: path] = newValue }
-    }
-
-    public subscript<T>(dynamicMember path: KeyPath<ArrayConfig, T>) -> T { array[keyPath: path] }
 
     enum CodingKeys: String, CodingKey { case dataflow, weightRegisters, inputRegisters, psumRegisters }
 

@@ -11,8 +11,7 @@ extension Dataflow {
 }
 
 /// The weight-stationary array's parameters: the shared ones plus its two storage sizes.
-@dynamicMemberLookup
-public struct WeightStationaryConfig: Hashable, Sendable, Encodable {
+public struct WeightStationaryConfig: ExtendsArrayConfig, Hashable, Sendable, Encodable {
     public var array: ArrayConfig
     /// Weight register entries per PE: the active weight and its shadow use two.
     public var weightRegisters: Int
@@ -26,13 +25,6 @@ public struct WeightStationaryConfig: Hashable, Sendable, Encodable {
         self.weightRegisters = weightRegisters
         self.psumRegisters = psumRegisters
     }
-
-    public subscript<T>(dynamicMember path: WritableKeyPath<ArrayConfig, T>) -> T {
-        get { array[keyPath: path] }
-        set { array[keyPath: path] = newValue }
-    }
-
-    public subscript<T>(dynamicMember path: KeyPath<ArrayConfig, T>) -> T { array[keyPath: path] }
 
     enum CodingKeys: String, CodingKey { case dataflow, weightRegisters, psumRegisters }
 
