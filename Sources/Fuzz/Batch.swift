@@ -78,23 +78,24 @@ public struct Batch {
     }
 
     /// Verilator optimisations the fuzz builds turn off, because Verilator 5.006 miscompiles
-    /// circuits the generator makes with them (both fixed upstream; the reproducers are in
-    /// Tests/FuzzTests). Everything else Verilator does stays on.
+    /// circuits the generator makes with them (all fixed upstream by 5.038; the reproducers are
+    /// in Tests/FuzzTests). Everything else Verilator does stays on.
     ///
     /// - `-fno-dfg-peephole-fold-binary`: the DFG optimizer folds a signed `<=` of two
-    ///   constants as `<` (`foldOp<DfgLteS>` calls `opLtS`; fixed upstream in 2f6ecd185, #6004).
+    ///   constants as `<` (`foldOp<DfgLteS>` calls `opLtS`; upstream 2f6ecd185, #6004).
     ///   It shows when both sides become the same constant only inside DFG: `e <= f` with `e`
     ///   and `f` both `i0 & ~i0`, signed, gives 0. (V3Const folds `x <= x` before DFG, and the
     ///   two agree on unequal constants.) With the flag, V3Const folds these later, correctly.
-    /// - `-fno-subst-const`: the constant folding after V3Subst. V3Expand, which splits values
-    ///   over 64 bits into 32-bit words, turns `|c` and `|x` (32-bit values in C++) into 1-bit
-    ///   `c != 0` and `x != 0`; V3Subst puts the second into the low word of a wide
-    ///   `|c ? {87'b0, |x} : '1`; then V3Const's `a ? b : '1` -> `!a || b`, which checks that
-    ///   `a` and `b` are one bit but not that the result is, makes that word 0 or 1 instead of
-    ///   all ones. Seen only with a reduction (`|`, `&`) as the condition, a zero-extended `|x`
-    ///   and all ones, at every width over 64. Fixed upstream by "Preserve C++ widths in
-    ///   V3Expand" (#5975, for #5953).
-    public static let verilatorFlags = ["-fno-dfg-peephole-fold-binary", "-fno-subst-const"]
+    /// - `-fno-subst -fno-subst-const`: the two constant-folding passes after V3Expand (the
+    ///   first one runs with V3Subst). V3Expand rewrites `|x` as `x != 0` with a wrong C++ width
+    ///   (1 bit where a 32-bit word is meant, or the width of an enclosing zero extension), and
+    ///   V3Const, trusting it, miscompiles: `a | ({1'b0, |x} >> 1)` becomes `a | |x[2:1]`
+    ///   (bit-op-tree folding, first pass), and the low word of a wide
+    ///   `|c ? {87'b0, |x} : '1` becomes `!(|c) || |x`, 0 or 1 instead of all ones (`a ? b : '1`
+    ///   -> `!a || b` after V3Subst copied the word in, second pass). Each flag alone leaves
+    ///   one of them. Upstream: "Preserve C++ widths in V3Expand" (#5975, for #5953) and "Fix
+    ///   constant propagation of post-expand stages" (#5963, #5972, #5983).
+    public static let verilatorFlags = ["-fno-dfg-peephole-fold-binary", "-fno-subst", "-fno-subst-const"]
 
     /// The same from Verilator, through Cosim, built with `flags`. Random circuits have
     /// registers without reset, so all three simulators start every register and memory word

@@ -204,11 +204,16 @@ enum Reduce {
         return out
     }
 
-    /// Drops nodes, memories and children that no output reaches, keeping the order.
+    /// Drops nodes, memories and children that no output reaches, keeping the order. State
+    /// elements and memory reads are outputs too (`keep`, see `CircuitBuilder.build`): a
+    /// mismatch may be in them alone. Shrinking removes them by turning them into constants.
     static func collect(_ c: FuzzCircuit) -> FuzzCircuit {
         var live = Set<Int>()
         var liveMemories = Set<Int>()
-        var work = c.outputs
+        var work = c.outputs + c.nodes.indices.filter {
+            if case .read = c.nodes[$0] { return true }
+            return c.nodes[$0].isState
+        }
         while let i = work.popLast() {
             guard live.insert(i).inserted else { continue }
             let node = c.nodes[i]
