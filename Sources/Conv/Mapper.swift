@@ -12,3 +12,13 @@ public protocol DataflowMapper: Sendable {
     /// Cycles the hardware takes for the layer, first input to last output.
     func cycles(_ shape: ConvShape) -> Int
 }
+
+extension ArrayConfig {
+    /// What a layer asks of the arithmetic whatever the dataflow: binary activations have no
+    /// zero, so a padded border cannot be coded (a 0 bit is -1).
+    public func validate(layer s: ConvShape) throws {
+        if format == .binary, s.padding > 0 {
+            throw ParameterError("padding", s.padding, allowed: "0 with --format binary (binary activations have no zero to pad with)")
+        }
+    }
+}

@@ -32,7 +32,7 @@ extension ArrayConfig {
         if zeroGating { name += "_zg" }
         if relu { name += "_relu" }
         if counters { name += "_cnt" }
-        return name
+        return name + format.tag
     }
 
     /// The figures docs/SYSTOLIC.md derives from the parameters, for the manifest.
@@ -40,6 +40,10 @@ extension ArrayConfig {
         ["accBits": accBits, "fifoDepth": fifoDepth, "fifoWidth": cols * output.bits + 1,
          "lastBeatToFirstRowCycles": lastBeatToFirstRow, "lastBeatToLastRowCycles": lastBeatToFirstRow + rows - 1]
     }
+
+    /// A as the PEs pass it on: its code, and for binary a live bit above it (idle cycles carry
+    /// zeros, and a binary 0 codes -1, so the PE must know a real activation from an idle one).
+    var peActivation: Shape { format == .binary ? .unsigned(2) : aCode }
 
     /// Checks the design as a systolic array: sides up to `Systolic.sizes`.
     public func validate() throws {
@@ -58,13 +62,16 @@ public enum Systolic {
         public let cReady: Port
         public let aReady, bReady: Port
         public let cValid, cData, cLast: Port
+        /// With a codebook format: the layer's weight table, held while its tiles run.
+        public let codebook: Port?
         /// With `counters`: in EventCounter's order, without the register-file counters (every
         /// MAC reads and writes its accumulator once).
         public let counters: [EventCounter]
 
         public init(_ c: ArrayConfig) {
-            (aValid, aData, aLast) = (.input("a_valid", .bit), .input("a_data", .unsigned(c.rows * c.a.bits)), .input("a_last", .bit))
-            (bValid, bData) = (.input("b_valid", .bit), .input("b_data", .unsigned(c.cols * c.b.bits)))
+            (aValid, aData, aLast) = (.input("a_valid", .bit), .input("a_data", .unsigned(c.rows * c.aCode.width)), .input("a_last", .bit))
+            (bValid, bData) = (.input("b_valid", .bit), .input("b_data", .unsigned(c.cols * c.bCode.width)))
+            codebook = ArrayKit.codebookPort(c)
             cReady = .input("c_ready", .bit)
             (aReady, bReady) = (.output("a_ready", .bit), .output("b_ready", .bit))
             (cValid, cData, cLast) = (.output("c_valid", .bit), .output("c_data", .unsigned(c.cols * c.output.bits)), .output("c_last", .bit))
@@ -77,8 +84,8 @@ public enum Systolic {
         let aIn, bIn, restart: Port
         let aOut, bOut, resOut: Port
         init(_ c: ArrayConfig) {
-            (aIn, bIn, restart) = (.input("a_in", c.a.shape), .input("b_in", c.b.shape), .input("restart", .bit))
-            (aOut, bOut, resOut) = (.output("a_out", c.a.shape), .output("b_out", c.b.shape), .output("res_out", c.accumulator.shape))
+            (aIn, bIn, restart) = (.input("a_in", c.peActivation), .input("b_in", c.peWeight), .input("restart", .bit))
+            (aOut, bOut, resOut) = (.output("a_out", c.peActivation), .output("b_out", c.peWeight), .output("res_out", c.accumulator.shape))
         }
     }
 
@@ -92,7 +99,7 @@ public enum Systolic {
     static func pe(_ c: ArrayConfig) throws -> ModuleDefinition {
         let acc = c.accumulator.shape
         let p = PEInterface(c)
-        return try ModuleDefinition.define("pe_\(c.a.tag)_\(c.b.tag)_acc\(c.accBits)\(c.zeroGating ? "_zg" : "")") { m in
+        return try ModuleDefinition.define("pe_\(c.a.tag)_\(c.b.tag)_acc\(c.accBits)\(c.zeroGating ? "_zg" : "")\(c.format.tag)") { m in
             let a = m.input(p.aIn)
             let b = m.input(p.bIn)
             let restart = m.input(p.restart)
@@ -104,9 +111,9 @@ public enum Systolic {
             // Operands widened to 16 bits make the multiply 32 bits wide: Verilator computes that
             // natively, where a narrower signed multiply sign-extends its operands again on every
             // cycle of every PE. The product is exact either way, and yosys narrows it back.
-            let half = ArrayConfig.operandBits.upperBound
-            let product = (a.extended(to: half) * b.extended(to: half)).named("product")
-            let addend = product.width > acc.width ? product.truncated(to: acc.width) : product.extended(to: acc.width)
+            let addend = c.format == .binary
+                ? ArrayKit.product(m, c, a: a.bit(0), b: b, live: a.bit(1))
+                : ArrayKit.product(m, c, a: a, b: b, multiplierWidth: ArrayConfig.operandBits.upperBound)
             let next = (sum &+ addend).named("sum")
             sum.assign(mux(restart, m.constant(0, acc), next))
 
@@ -125,7 +132,7 @@ public enum Systolic {
         let fifoDef = try FIFO.module(fifoConfig)
         let (io, pe, queue) = (Interface(c), PEInterface(c), FIFO.Interface(fifoConfig))
         let (R, C) = (c.rows, c.cols)
-        let wa = c.a.bits, wb = c.b.bits, wo = c.output.bits
+        let wa = c.aCode.width, wb = c.bCode.width, wo = c.output.bits
 
         return try ModuleDefinition.define(c.moduleName) { m in
             let aValid = m.input(io.aValid)
@@ -134,6 +141,7 @@ public enum Systolic {
             let bValid = m.input(io.bValid)
             let bData = m.input(io.bData)
             let cReady = m.input(io.cReady)
+            let codebook = io.codebook.map { m.input($0) }
 
             // Admission: a tile's last beat waits until the previous tile's read-out has room (R
             // cycles since the previous last beat) and the output FIFO can take R more rows.
@@ -176,11 +184,16 @@ public enum Systolic {
                 flush.append(f)
             }
             let restarts = (0..<(R + C - 1)).map { d in (lastChain[d] | flush[d]).named("restart_\(d)") }
+            // Binary lanes carry a live bit (the beat was accepted) above their code.
+            let inLive = c.format == .binary ? m.delay(fire, name: "in_live_q") : nil
             let west: [Signal] = (0..<R).map { i in
-                delayed(inA.bits(i * wa + wa - 1, i * wa).reinterpretedAs(c.a.shape), i, "skew_a\(i)")
+                let code = inA.bits(i * wa + wa - 1, i * wa).reinterpretedAs(c.aCode)
+                return delayed(inLive.map { cat($0, code) } ?? code, i, "skew_a\(i)")
             }
+            // A codebook index is looked up as it enters, so the PEs multiply plain weights.
             let north: [Signal] = (0..<C).map { j in
-                delayed(inB.bits(j * wb + wb - 1, j * wb).reinterpretedAs(c.b.shape), j, "skew_b\(j)")
+                let code = inB.bits(j * wb + wb - 1, j * wb).reinterpretedAs(c.bCode)
+                return delayed(ArrayKit.decodeWeight(m, c, code, table: codebook, name: "weight_\(j)"), j, "skew_b\(j)")
             }
 
             // The array: A flows east, B south.
@@ -280,7 +293,8 @@ public enum Systolic {
             let laneBits = ceilLog2(R + 1) + 1
             var zeros = m.constant(0, .unsigned(laneBits))
             for i in 0..<R {
-                zeros = zeros &+ (aData.bits(i * c.a.bits + c.a.bits - 1, i * c.a.bits) .== 0).extended(to: laneBits)
+                let wa = c.aCode.width
+                zeros = zeros &+ (aData.bits(i * wa + wa - 1, i * wa) .== 0).extended(to: laneBits)
             }
             let gatedLanes = mux(fire, zeros, m.constant(0, zeros.shape)).named("gated_lanes")
             let perLane = m.constant(Int128(C), .unsigned(max(1, ceilLog2(C + 1))))

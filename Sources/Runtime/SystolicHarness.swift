@@ -84,13 +84,22 @@ public final class SystolicHarness {
         public var cycles: Int { (result.lastDeliveryCycle ?? result.cycles) - (result.firstAcceptCycle ?? 0) + 1 }
     }
 
-    /// Streams C = A·B (A: m×k, B: k×n, integers of the input formats) through the array in the
+    /// Loads a codebook array's weight table (integers of the weight format, entry 0 first) on
+    /// its `codebook` port, where it stays for every GEMM until the next load.
+    public func load(codebook: [Int128]) throws {
+        guard let port = io.codebook else { preconditionFailure("\(config.format) has no codebook") }
+        var words: [UInt64] = []
+        Self.pack(codebook, width: config.b.bits, into: &words)
+        try sim.poke(port.name, words: words)
+    }
+
+    /// Streams C = A·B (A: m×k, B: k×n, codes of the operand formats: integers for fixed point) through the array in the
     /// tiling order of docs/SYSTOLIC.md and decodes every row it delivers; no comparison.
     public func deliver(a: Matrix<Int128>, b: Matrix<Int128>, ready: ReadyPattern = .always, maxCycles: Int? = nil) throws -> Delivery {
         let (R, C) = (config.rows, config.cols)
         let m = a.rows, k = a.cols, n = b.cols
         let tilesM = (m + R - 1) / R, tilesN = (n + C - 1) / C
-        let wa = config.a.bits, wb = config.b.bits
+        let wa = config.aCode.width, wb = config.bCode.width
         var beats: [UInt64] = []
         beats.reserveCapacity(tilesM * tilesN * k * ((R * wa + 63) / 64 + 1 + (C * wb + 63) / 64))
         for tm in 0..<tilesM {

@@ -63,11 +63,25 @@ public struct ErrorSummary: Sendable, Codable {
 public final class GEMMCheck {
     public let harness: SystolicHarness
     public var config: ArrayConfig { harness.config }
+    /// What the codes of A and B stand for.
+    public let codes: (a: OperandCode, b: OperandCode)
     var model: SystolicModel
 
-    public init(_ config: ArrayConfig, record: Bool = true, initialState: InitialState = .default) throws {
+    /// A codebook array runs with `codebook` as its table (default: `config.defaultCodebook`),
+    /// loaded once.
+    public init(_ config: ArrayConfig, codebook: [Int128]? = nil, record: Bool = true, initialState: InitialState = .default) throws {
         harness = try SystolicHarness(config, record: record, initialState: initialState)
+        let table = codebook ?? config.defaultCodebook
+        codes = config.operandCodes(codebook: table)
+        if let table { try harness.load(codebook: table) }
         model = Self.model(config)
+    }
+
+    /// Random codes for an m×k A and a k×n B (for fixed point: integers over the whole format).
+    public func random(m: Int, k: Int, n: Int, using g: inout SplitMix64) -> (Matrix<Int128>, Matrix<Int128>) {
+        let (ca, cb) = (codes.a.codes, codes.b.codes)
+        return (Matrix(rows: m, cols: k) { _, _ in Int128.random(in: ca, using: &g) },
+                Matrix(rows: k, cols: n) { _, _ in Int128.random(in: cb, using: &g) })
     }
 
     static func model(_ c: ArrayConfig) -> SystolicModel {
@@ -88,12 +102,26 @@ public final class GEMMCheck {
         try harness.abandon(a: a, b: b, after: cycles)
     }
 
-    /// The harness's corner-case operands (`SystolicHarness.cornerCase`).
+    /// Corner-case operands: for fixed point the harness's (`SystolicHarness.cornerCase`); for
+    /// coded formats, rows of A at the lowest and highest code, columns of B at the lowest and
+    /// highest code and one that walks through every code (every codebook entry, both exponent
+    /// extremes, zero weights), the rest random.
     public func cornerCase(m: Int, k: Int, n: Int, seed: UInt64) -> (Matrix<Int128>, Matrix<Int128>) {
-        harness.cornerCase(m: m, k: k, n: n, seed: seed)
+        if config.format == .fixed { return harness.cornerCase(m: m, k: k, n: n, seed: seed) }
+        var g = SplitMix64(seed: seed)
+        var (a, b) = random(m: m, k: k, n: n, using: &g)
+        let (ca, cb) = (codes.a.codes, codes.b.codes)
+        for p in 0..<k {
+            if m > 0 { a[0, p] = ca.lowerBound }
+            if m > 1 { a[1, p] = ca.upperBound }
+            if n > 0 { b[p, 0] = cb.lowerBound }
+            if n > 1 { b[p, 1] = cb.upperBound }
+            if n > 2 { b[p, 2] = cb.lowerBound + Int128(p) % Int128(cb.count) }
+        }
+        return (a, b)
     }
 
-    /// Runs C = A·B (A: m×k, B: k×n, integers of the input formats) and checks every element.
+    /// Runs C = A·B (A: m×k, B: k×n, codes of the operand formats) and checks every element.
     public func run(label: String, a: Matrix<Int128>, b: Matrix<Int128>, ready: ReadyPattern = .always) throws -> GEMMReport {
         let start = Date()
         let (R, C) = (config.rows, config.cols)
@@ -104,7 +132,8 @@ public final class GEMMCheck {
         let simStart = Date()
         let delivery = try harness.deliver(a: a, b: b, ready: ready)
         let simSeconds = Date().timeIntervalSince(simStart)
-        let golden = model.gemm(a: a, b: b).c
+        let (va, vb) = (codes.a.values(a), codes.b.values(b))
+        let golden = model.gemm(a: va, b: vb).c
         let fa = config.a.golden, fb = config.b.golden
 
         var mismatches = 0
@@ -116,7 +145,7 @@ public final class GEMMCheck {
         for problem in delivery.problems { miss(problem) }
         var hardware = [Double](), reference = [Double]()
         let scale = pow(2.0, Double(-config.output.frac))
-        let exact = GEMMModel.realProduct(a: a, formatA: fa, b: b, formatB: fb)
+        let exact = GEMMModel.realProduct(a: va, formatA: fa, b: vb, formatB: fb)
         for i in 0..<m {
             for j in 0..<n {
                 guard let cycle = delivery.rowCycles[i * tilesN + j / C] else { continue }

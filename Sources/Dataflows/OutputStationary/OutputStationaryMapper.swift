@@ -35,6 +35,7 @@ public struct OutputStationaryMapper: DataflowMapper {
     public func validate(_ shape: ConvShape) throws {
         try shape.validate()
         try validateDesign()
+        try config.validate(layer: shape)
         let k = Self.reduction(shape)
         if k > config.maxK {
             throw ParameterError("max-reduction", config.maxK,

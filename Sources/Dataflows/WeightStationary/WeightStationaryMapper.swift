@@ -67,6 +67,7 @@ public struct WeightStationaryMapper: DataflowMapper {
     public func validate(_ s: ConvShape) throws {
         try WeightStationary.validate(config)
         try s.validate()
+        try config.array.validate(layer: s)
         let k = s.channels * s.filterHeight * s.filterWidth
         if k > config.maxK {
             throw ParameterError("channels", s.channels,
