@@ -19,6 +19,43 @@ public enum CostTable {
     public static let bufferRatio = 6.0
     public static let dramRatio = 200.0
 
+    // MARK: What replaces the multiplier (number formats, docs/ENERGY.md "Number formats")
+    //
+    // Horowitz gives no gate-level figure, so gates are derived from his 8-bit adder: 0.03 pJ
+    // over 8 full-adder bits is 3.75 fJ per full-adder bit. A gate costs its share of that by
+    // transistor count (switched capacitance ∝ transistors, same activity): a mirror full adder
+    // has 28 transistors; a static CMOS XNOR with its input inverters, and a 2:1 multiplexer
+    // (AOI22 plus select and output inverters), 12 each: 12/28 of a full-adder bit, 1.607 fJ.
+
+    /// One full-adder bit: Horowitz's 8-bit add over its 8 bits, pJ (3.75 fJ).
+    public static var fullAdderBit: Double { adderAnchors[0].pJ / adderAnchors[0].bits }
+    /// One XNOR or 2:1 multiplexer bit: 12/28 of a full-adder bit, pJ (1.607 fJ).
+    public static var gate: Double { fullAdderBit * 12 / 28 }
+
+    /// Binary (XNOR-Net) product of two one-bit codes: one XNOR gate.
+    public static var xnor: Double { gate }
+
+    /// Conditional negation of a w-bit value (±1 weights): each bit XORed with the sign, the
+    /// sign added as the carry-in, i.e. a w-bit adder whose second operand is the XORed value.
+    public static func negate(_ w: Int) -> Double { add(w) }
+
+    /// Logarithmic barrel shifter of a `width`-bit output by 0...maxShift positions: one row of
+    /// `width` 2:1 multiplexers per bit of the shift amount (ceil(log2(maxShift + 1)) rows).
+    public static func shift(width: Int, maxShift: Int) -> Double {
+        var stages = 0
+        while (1 << stages) <= maxShift { stages += 1 }
+        return Double(width * stages) * gate
+    }
+
+    /// A zero weight detected and the add gated off (operand isolation): one gate per code bit
+    /// examined (ternary: the nonzero bit; pow2: the exponent field's NOR).
+    public static func zeroGate(codeBits: Int) -> Double { Double(codeBits) * gate }
+
+    /// A read of one `bits`-bit word from a table of `entries` (a codebook): a multiplexer tree,
+    /// entries - 1 2:1 multiplexers per bit, every one charged (an upper bound; for 16 entries of
+    /// 8 bits 0.193 pJ, the order of Eyeriss's register-file access, 1 MAC = 0.29 pJ at 8 bits).
+    public static func tableRead(entries: Int, bits: Int) -> Double { Double((entries - 1) * bits) * gate }
+
     /// Multiplier energy for a wa×wb-bit product: power-law (log-log) interpolation in the
     /// product wa·wb between the anchors, extended with the end segment's exponent (≈ bits²).
     public static func multiply(_ wa: Int, _ wb: Int) -> Double {

@@ -7,7 +7,27 @@ public struct Datapath: Hashable, Sendable, Codable {
         case truncate, nearest, stochastic
     }
 
-    /// Operand widths: A (activations, the left matrix) and B (weights, the right matrix).
+    /// How A and B are coded and what the PE does instead of a multiply (docs/ENERGY.md,
+    /// "Number formats"); Model's own copy of the generators' number formats.
+    public enum Format: Hashable, Sendable, Codable {
+        /// A fixed-point multiplier.
+        case fixed
+        /// A and B one bit each (±1): an XNOR, and the ±1 added into the accumulator.
+        case binary
+        /// B ±1: a conditional negate of A.
+        case binaryWeights
+        /// B in {-1, 0, +1}: a conditional negate, zero weights gated.
+        case ternary
+        /// B zero or ±2^k, `[sign, e]` with an `exponentBits`-bit exponent: a shift of A and a
+        /// conditional negate, zero weights gated.
+        case powerOfTwo(exponentBits: Int)
+        /// B an `indexBits`-bit index into a table of fixed-point weights, read where weights
+        /// enter the array; the PE is a fixed-point multiplier.
+        case codebook(indexBits: Int)
+    }
+
+    /// Operand widths: A (activations, the left matrix) and B (weights, the right matrix), of
+    /// the fixed-point *values* the PEs accumulate.
     public var aBits: Int
     public var bBits: Int
     /// Accumulator width.
@@ -19,8 +39,22 @@ public struct Datapath: Hashable, Sendable, Codable {
     public var rounding: Rounding
     /// Width of the stochastic rounding's LFSR.
     public var lfsrBits: Int
+    /// The number format (`.fixed` unless given).
+    public var format: Format
+    /// Bits of an A and a B word as they are stored and fetched (buffer, DRAM): their codes.
+    public var aWordBits: Int
+    public var bWordBits: Int
+    /// Bits of an A and a B word in the array's registers (skew lines, PE to PE): the codes, a
+    /// codebook's weights decoded, a binary activation with its live bit.
+    public var aArrayBits: Int
+    public var bArrayBits: Int
+    /// Fraction of the weights that are zero and gated (ternary, powers of two), 0...1.
+    public var weightZeroFraction: Double
 
-    public init(aBits: Int, bBits: Int, accBits: Int, outputBits: Int, droppedBits: Int, rounding: Rounding, lfsrBits: Int) {
+    /// Word widths default to the value widths, as in fixed point.
+    public init(aBits: Int, bBits: Int, accBits: Int, outputBits: Int, droppedBits: Int, rounding: Rounding, lfsrBits: Int,
+                format: Format = .fixed, aWordBits: Int? = nil, bWordBits: Int? = nil, aArrayBits: Int? = nil, bArrayBits: Int? = nil,
+                weightZeroFraction: Double = 0) {
         self.aBits = aBits
         self.bBits = bBits
         self.accBits = accBits
@@ -28,5 +62,11 @@ public struct Datapath: Hashable, Sendable, Codable {
         self.droppedBits = droppedBits
         self.rounding = rounding
         self.lfsrBits = lfsrBits
+        self.format = format
+        self.aWordBits = aWordBits ?? aBits
+        self.bWordBits = bWordBits ?? bBits
+        self.aArrayBits = aArrayBits ?? aWordBits ?? aBits
+        self.bArrayBits = bArrayBits ?? bWordBits ?? bBits
+        self.weightZeroFraction = weightZeroFraction
     }
 }

@@ -14,17 +14,30 @@
 ///   DRAM too.
 /// For registers and hops the two agree on an operand-width word; for the buffer and DRAM they
 /// do not (6× and 200× a MAC against 5 and 640 pJ per 32 bits), as the two documents define.
+///
+/// Number formats (docs/ENERGY.md, "Number formats") change what a MAC costs (`multiply`: an
+/// XNOR, a conditional negate, a shift; zero weights gated) and how many bits A and B words
+/// have (their codes), not what a bit costs: the Eyeriss ratios stay relative to the
+/// fixed-point MAC of the activation width (`movementMAC`).
 public struct EnergyModel: Hashable, Sendable {
     public let datapath: Datapath
-    /// One aBits×bBits multiply, pJ.
+    /// One aBits×bBits multiply, pJ; for the other number formats what replaces it (XNOR,
+    /// conditional negate, shift), zero weights' skipped work and their gate included.
     public let multiply: Double
-    /// One accumulator-width add (the MAC's add), pJ.
+    /// One accumulator-width add (the MAC's add), pJ; zero weights skip it.
     public let accumulate: Double
-    /// One MAC: multiply + accumulate; the unit of the Eyeriss ratios.
+    /// One MAC: multiply + accumulate, the PE's arithmetic per MAC.
     public let mac: Double
-    /// A register write and a PE-to-PE transfer, per bit: their ratio × mac / operand bits.
+    /// The unit of the Eyeriss ratios: one MAC of the array's operand width in fixed point.
+    /// For fixed point (and codebooks, whose PEs multiply fixed-point weights) it is `mac`;
+    /// for the other formats the fixed-point aBits×aBits MAC with the same accumulator, so that
+    /// a register bit costs what it costs whatever the PE does with it.
+    public let movementMAC: Double
+    /// A register write and a PE-to-PE transfer, per bit: their ratio × movementMAC / operand bits.
     public let registerPerBit: Double
     public let hopPerBit: Double
+    /// One table read per weight word entering the array (codebooks; 0 otherwise), pJ.
+    public let decode: Double
     /// One ROUND operation: saturation is a compare of the shifted value (an adder of its
     /// width); nearest and stochastic add a rounding increment or the random bits over the
     /// accumulator width; stochastic also steps an lfsrBits-bit LFSR (a register write).
@@ -32,12 +45,48 @@ public struct EnergyModel: Hashable, Sendable {
 
     public init(_ d: Datapath) {
         datapath = d
-        multiply = CostTable.multiply(d.aBits, d.bBits)
-        accumulate = CostTable.add(d.accBits)
+        let add = CostTable.add(d.accBits)
+        // What a MAC does instead of multiplying (docs/ENERGY.md, "Number formats"); zero
+        // weights (a fraction z of them) skip the product and the add and pay for the gate.
+        let z = min(max(d.weightZeroFraction, 0), 1)
+        var decode = 0.0
+        switch d.format {
+        case .fixed:
+            multiply = CostTable.multiply(d.aBits, d.bBits)
+            accumulate = add
+        case .codebook(let n):
+            multiply = CostTable.multiply(d.aBits, d.bBits)
+            accumulate = add
+            decode = CostTable.tableRead(entries: 1 << n, bits: d.bBits)
+        case .binary:
+            multiply = CostTable.xnor
+            accumulate = add
+        case .binaryWeights:
+            multiply = CostTable.negate(d.aBits)
+            accumulate = add
+        case .ternary:
+            multiply = CostTable.zeroGate(codeBits: 1) + (1 - z) * CostTable.negate(d.aBits)
+            accumulate = (1 - z) * add
+        case .powerOfTwo(let e):
+            let maxShift = (1 << e) - 2
+            let width = d.aBits + maxShift
+            multiply = CostTable.zeroGate(codeBits: e)
+                + (1 - z) * (CostTable.shift(width: width, maxShift: maxShift) + CostTable.negate(width))
+            accumulate = (1 - z) * add
+        }
+        self.decode = decode
         mac = multiply + accumulate
-        let operandBits = Double(d.aBits + d.bBits) / 2
-        registerPerBit = CostTable.registerRatio * mac / operandBits
-        hopPerBit = CostTable.peToPERatio * mac / operandBits
+        let operandBits: Double
+        switch d.format {
+        case .fixed, .codebook:
+            movementMAC = mac
+            operandBits = Double(d.aBits + d.bBits) / 2
+        case .binary, .binaryWeights, .ternary, .powerOfTwo:
+            movementMAC = CostTable.multiply(d.aBits, d.aBits) + add
+            operandBits = Double(d.aBits)
+        }
+        registerPerBit = CostTable.registerRatio * movementMAC / operandBits
+        hopPerBit = CostTable.peToPERatio * movementMAC / operandBits
         var round = CostTable.add(max(d.accBits - d.droppedBits, 1))
         switch d.rounding {
         case .truncate: break
@@ -61,19 +110,21 @@ public struct EnergyModel: Hashable, Sendable {
     /// Performed MACs (gated MACs cost nothing and are not passed here).
     public func macs(_ n: Int) -> Double { Double(n) * mac }
     public func rounds(_ n: Int) -> Double { Double(n) * round }
+    /// Codebook table reads, one per weight word entering the array.
+    public func decodes(_ n: Int) -> Double { Double(n) * decode }
 
     /// Register (register-file) reads and writes: reads cost as much as writes.
     public func registers(_ a: Amount) -> Double {
         switch a {
         case .bits(let b): b * registerPerBit
-        case .words(let n): Double(n) * CostTable.registerRatio * mac
+        case .words(let n): Double(n) * CostTable.registerRatio * movementMAC
         }
     }
 
     public func peToPE(_ a: Amount) -> Double {
         switch a {
         case .bits(let b): b * hopPerBit
-        case .words(let n): Double(n) * CostTable.peToPERatio * mac
+        case .words(let n): Double(n) * CostTable.peToPERatio * movementMAC
         }
     }
 
@@ -81,7 +132,7 @@ public struct EnergyModel: Hashable, Sendable {
     public func buffer(_ a: Amount) -> Double {
         switch a {
         case .bits(let b): b * CostTable.sramPerBit
-        case .words(let n): Double(n) * CostTable.bufferRatio * mac
+        case .words(let n): Double(n) * CostTable.bufferRatio * movementMAC
         }
     }
 
@@ -89,7 +140,7 @@ public struct EnergyModel: Hashable, Sendable {
     public func dram(_ a: Amount) -> Double {
         switch a {
         case .bits(let b): b * CostTable.dramPerBit
-        case .words(let n): Double(n) * CostTable.dramRatio * mac
+        case .words(let n): Double(n) * CostTable.dramRatio * movementMAC
         }
     }
 
@@ -101,14 +152,17 @@ public struct EnergyModel: Hashable, Sendable {
     /// tiles shows as a higher cost per MAC.
     public func estimate(_ e: GEMMEvents, usefulMACs: Int) -> EnergyEstimate {
         let d = datapath
-        let wa = Double(d.aBits), wb = Double(d.bBits), wacc = Double(d.accBits), wo = Double(d.outputBits)
+        // Words at their widths: codes in the buffer and DRAM (wa, wb), in the array's registers
+        // (ra, rb); all the value widths in fixed point.
+        let wa = Double(d.aWordBits), wb = Double(d.bWordBits), wacc = Double(d.accBits), wo = Double(d.outputBits)
+        let ra = Double(d.aArrayBits), rb = Double(d.bArrayBits)
         let dramA = Double(e.dramReadsA) * wa, dramB = Double(e.dramReadsB) * wb
-        let parts: [String: Double] = [
+        var parts: [String: Double] = [
             "multiply": multiplies(e.macs),
             "accumulate": accumulates(e.macs),
             "accumulator register": registers(.bits(Double(e.accumulatorWrites) * wacc)),
-            "skew registers": registers(.bits(Double(e.skewWritesA) * wa + Double(e.skewWritesB) * wb + Double(e.deskewWrites) * wo)),
-            "PE-to-PE": peToPE(.bits(Double(e.hopsA) * wa + Double(e.hopsB) * wb)),
+            "skew registers": registers(.bits(Double(e.skewWritesA) * ra + Double(e.skewWritesB) * rb + Double(e.deskewWrites) * wo)),
+            "PE-to-PE": peToPE(.bits(Double(e.hopsA) * ra + Double(e.hopsB) * rb)),
             "drain": peToPE(.bits(Double(e.readouts) * wacc)),
             "round": rounds(e.rounds),
             // Reads feeding the array, fills from DRAM, and the output FIFO's write and read.
@@ -116,19 +170,25 @@ public struct EnergyModel: Hashable, Sendable {
                                    + 2 * Double(e.fifoWords) * wo)),
             "DRAM": dram(.bits(dramA + dramB + Double(e.dramWritesC) * wo)),
         ]
+        // A codebook's table is read once for every weight word that enters the array.
+        if decode > 0 { parts["decode"] = decodes(e.bufferReadsB) }
         return EnergyEstimate(parts: parts.keys.sorted().map { ($0, parts[$0]!) }, macs: usefulMACs)
     }
 
     /// A convolution layer on a PE array (docs/CONV.md §Energy), words as operand-width words.
     /// Keys: mac, registerFile, peToPE, buffer, dram; summed in that order. `layerMACs` is the
     /// layer's N·M·E·F·C·R·S, gated or not, so gating shows as a lower cost per MAC.
-    public func estimate(_ counts: DataMovement, layerMACs: Int) -> EnergyEstimate {
-        EnergyEstimate(parts: [
+    /// With a codebook, `weightLoads` weight words entering the array cost a table read each
+    /// (key `decode`, after the others).
+    public func estimate(_ counts: DataMovement, layerMACs: Int, weightLoads: Int = 0) -> EnergyEstimate {
+        var parts = [
             ("mac", macs(counts.macs)),
             ("registerFile", registers(.words(counts.registerFileReads + counts.registerFileWrites))),
             ("peToPE", peToPE(.words(counts.peToPE))),
             ("buffer", buffer(.words(counts.bufferReads + counts.bufferWrites))),
             ("dram", dram(.words(counts.dramReads + counts.dramWrites))),
-        ], macs: layerMACs)
+        ]
+        if decode > 0 { parts.append(("decode", decodes(weightLoads))) }
+        return EnergyEstimate(parts: parts, macs: layerMACs)
     }
 }
