@@ -38,9 +38,10 @@ public struct ConvWorkload: Hashable, Sendable, Codable {
     /// N·M·E·F·C·R·S over the layers: the useful MACs, gated or not.
     public var macs: Int { layers.reduce(0) { $0 + $1.shape.macs } }
 
-    /// Layer i's activations (NCHW) and weights (MCRS) in the design's formats.
+    /// Layer i's activations (NCHW) and weights (MCRS) as codes of the design's number format
+    /// (fixed point: integers of its formats, as before formats), uniform over the codes.
     public func stimulus(_ i: Int, _ c: ArrayConfig) -> (input: [Int], weights: [Int]) {
-        ConvStimulus.random(layers[i].shape, activation: c.a, weight: c.b, sparsity: sparsity, seed: seed &+ UInt64(i))
+        ConvStimulus.random(layers[i].shape, codes: c.operandCodes(), sparsity: sparsity, seed: seed &+ UInt64(i))
     }
 }
 
@@ -86,7 +87,8 @@ extension Runner {
             // Every dataflow rounds each column in a ROUND unit of the systolic array's kind
             // (same accumulator, output and column-0 LFSR seed); report its cost when present.
             let unit = c.rounder(column: 0).moduleName
-            r.synthesis = try SynthesisRunner.metrics(for: top, options: .init(unit: contains(top, module: unit) ? unit : nil))
+            r.synthesis = try SynthesisRunner.metrics(for: top, options: .init(unit: contains(top, module: unit) ? unit : nil,
+                                                                                pe: peModule(of: top, c, excluding: unit)))
         }
     }
 
@@ -104,10 +106,13 @@ extension Runner {
         var runs: [ConvRun] = []
         var reference: [Double] = [], actual: [Double] = []
         let scale = pow(2.0, Double(-c.output.frac))
+        let codes = c.operandCodes()
         for (l, (input, weights)) in zip(w.layers, stimuli) {
             let run = try engine.run(l.shape, input: input, weights: weights)
             runs.append(run)
-            reference += ConvModel.real(l.shape, input: input, inputFormat: c.a.golden, weights: weights, weightFormat: c.b.golden)
+            // The exact convolution of the values the codes stand for.
+            reference += ConvModel.real(l.shape, input: input.map { Int(codes.a.value(Int128($0))) }, inputFormat: c.a.golden,
+                                        weights: weights.map { Int(codes.b.value(Int128($0))) }, weightFormat: c.b.golden)
             actual += run.got.map { Double($0) * scale }
         }
         let slots = c.rows * c.cols
@@ -157,7 +162,10 @@ extension Runner {
         var total = 0.0
         var breakdown: [String: Double] = [:]
         for (l, s) in zip(w.layers, stimuli) {
-            let e = model.estimate(mapper.counts(l.shape, input: s.input), layerMACs: l.shape.macs)
+            // A codebook's table read is charged once per weight of the layer: a lower bound
+            // (the mappers do not count weight words apart from activations in the buffer
+            // reads; WS and OS load a weight more than once), docs/ENERGY.md.
+            let e = model.estimate(mapper.counts(l.shape, input: s.input), layerMACs: l.shape.macs, weightLoads: l.shape.weightCount)
             total += e.totalPicojoules
             breakdown.merge(e.breakdown, uniquingKeysWith: +)
         }

@@ -14,13 +14,58 @@ public struct SweepUsageError: Error, CustomStringConvertible, Equatable {
     public var description: String { message }
 }
 
+/// One value of the `--format` dimension (docs/SWEEP.md, "Number formats"): fixed point at the
+/// grid's input bits (`fixed`) or at its own (`fixed<N>`: A and B N bits, whatever the grid's
+/// input bits), or a number format of the PEs applied to the grid's input bits.
+public enum SweepFormat: Hashable, Sendable, Codable, CustomStringConvertible {
+    case fixed(bits: Int?)
+    case coded(NumberFormat)
+
+    /// What `--format` accepts, for refusals.
+    public static let allowed = "comma-separated fixed, fixed<2..16>, binary, bwn, ternary, pow2 (pow2e3), pow2e<2..4>, codebook (codebook4), codebook<1..6>"
+
+    public init?(_ text: String) {
+        if text == "fixed" {
+            self = .fixed(bits: nil)
+        } else if text.hasPrefix("fixed") {
+            guard let n = Int(text.dropFirst(5)), String(n) == text.dropFirst(5), ArrayConfig.operandBits.contains(n) else { return nil }
+            self = .fixed(bits: n)
+        } else if let f = NumberFormat(text), f != .fixed {
+            self = .coded(f)
+        } else {
+            return nil
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .fixed(let bits): "fixed" + (bits.map(String.init) ?? "")
+        case .coded(let f): f.description
+        }
+    }
+
+    public init(from decoder: Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let f = SweepFormat(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "unknown sweep format '\(text)'"))
+        }
+        self = f
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(description)
+    }
+}
+
 /// One sub-grid: the cartesian product of its lists, in the order
-/// dataflow, rows, cols, input bits, output bits, rounding, input frac, output frac; every
-/// point runs the sub-grid's one workload.
+/// dataflow, rows, cols, input bits, output bits, rounding, input frac, output frac, format;
+/// every point runs the sub-grid's one workload.
 ///
 /// `nil` lists take the derived defaults of `Grid.config` (docs/SWEEP.md, "Fractional bits"):
 /// `cols` nil means square arrays (cols = rows), `outputBits` nil means output bits = input
-/// bits, `inputFrac`/`outputFrac` nil mean the rule.
+/// bits, `inputFrac`/`outputFrac` nil mean the rule, `format` nil means fixed point at the
+/// input bits (the grid as it was before formats).
 public struct SubGrid: Hashable, Sendable, Codable {
     public var dataflow: [Dataflow]
     public var rows: [Int]
@@ -31,10 +76,13 @@ public struct SubGrid: Hashable, Sendable, Codable {
     public var inputFrac: [Int]?
     public var outputFrac: [Int]?
     public var workload: WorkloadKind
+    public var format: [SweepFormat]?
 
     public init(dataflow: [Dataflow] = [.os], rows: [Int], cols: [Int]? = nil, inputBits: [Int], outputBits: [Int]? = nil,
-                rounding: [OutputRounding], inputFrac: [Int]? = nil, outputFrac: [Int]? = nil, workload: WorkloadKind = .gemm) {
+                rounding: [OutputRounding], inputFrac: [Int]? = nil, outputFrac: [Int]? = nil, workload: WorkloadKind = .gemm,
+                format: [SweepFormat]? = nil) {
         self.workload = workload
+        self.format = format
         self.dataflow = dataflow
         self.rows = rows
         self.cols = cols
@@ -82,8 +130,41 @@ public enum Grid {
     /// but never keeps more fractional bits than the accumulator has, so rounding drops
     /// `2·inputFrac - outputFrac >= 0` bits; each column's LFSR has at least 16 bits and at least
     /// the dropped bits (at most 32). Explicit fracs override the rule.
+    ///
+    /// With a number format (docs/SWEEP.md, "Number formats"): `fixed<N>` is the rule at N input
+    /// bits. Every other format keeps A at the input bits, `s<b>.<b-2>` (binary: ±1, two signed
+    /// bits, fraction 0), and gives B the scale that keeps its values in [-2, 2) as well: ±1 and
+    /// {-1, 0, +1} fraction 0, powers of two up to 2^(2^E-2) fraction 2^E - 2 (so the largest is
+    /// 1), a codebook's entries A's format. C follows the rule with the accumulator's fraction
+    /// (A's plus B's) in place of `2·inputFrac`.
     public static func config(rows: Int, cols: Int, inputBits: Int, outputBits: Int? = nil, rounding: OutputRounding,
-                              inputFrac: Int? = nil, outputFrac: Int? = nil) -> ArrayConfig {
+                              inputFrac: Int? = nil, outputFrac: Int? = nil, format: SweepFormat = .fixed(bits: nil)) -> ArrayConfig {
+        let number: NumberFormat
+        switch format {
+        case .fixed(let bits):
+            if let bits, bits != inputBits {
+                return config(rows: rows, cols: cols, inputBits: bits, outputBits: outputBits, rounding: rounding,
+                              inputFrac: inputFrac, outputFrac: outputFrac)
+            }
+            number = .fixed
+        case .coded(let f):
+            number = f
+        }
+        if number != .fixed {
+            let aFrac = inputFrac ?? (number == .binary ? 0 : inputBits - 2)
+            let bFrac: Int
+            switch number {
+            case .binary, .binaryWeights, .ternary: bFrac = 0
+            case .powerOfTwo(let e): bFrac = (1 << e) - 2
+            case .fixed, .codebook: bFrac = aFrac
+            }
+            let outBits = outputBits ?? inputBits
+            let outFrac = outputFrac ?? min(outBits - 1 - outputIntegerBits, aFrac + bFrac)
+            let drop = aFrac + bFrac - outFrac
+            return ArrayConfig(rows: rows, cols: cols, a: FixedPoint(bits: inputBits, frac: aFrac), b: FixedPoint(bits: inputBits, frac: bFrac),
+                               output: FixedPoint(bits: outBits, frac: outFrac), rounding: rounding,
+                               lfsrWidth: min(32, max(16, drop)), seed: 1, format: number)
+        }
         let inFrac = inputFrac ?? inputBits - 2
         let outBits = outputBits ?? inputBits
         let outFrac = outputFrac ?? min(outBits - 1 - outputIntegerBits, 2 * inFrac)
@@ -94,10 +175,18 @@ public enum Grid {
     }
 
     /// Every point of the sub-grids in order, deduplicated by key (the first occurrence keeps
-    /// its place), indexed 0, 1, 2, ...
-    public static func points(_ grids: [SubGrid]) -> [SweepPoint] {
+    /// its place), indexed 0, 1, 2, ...; combinations a dataflow cannot build are left out
+    /// (`plan` says which).
+    public static func points(_ grids: [SubGrid]) -> [SweepPoint] { plan(grids).points }
+
+    /// The points, and one line for each combination of dataflow and number format that was
+    /// left out because the dataflow refuses the format (row stationary builds fixed point
+    /// only; binary activations have no zero, so no convolution point, which gates zeros and
+    /// pads, runs them): the refusal of the dataflow's `validate`, which names `--format`.
+    public static func plan(_ grids: [SubGrid]) -> (points: [SweepPoint], skipped: [String]) {
         var seen = Set<String>()
         var out: [SweepPoint] = []
+        var skipped: [String] = []
         for g in grids {
             for dataflow in g.dataflow {
                 for rows in g.rows {
@@ -107,10 +196,19 @@ public enum Grid {
                                 for rounding in g.rounding {
                                     for inFrac in g.inputFrac.map({ $0.map(Optional.some) }) ?? [nil] {
                                         for outFrac in g.outputFrac.map({ $0.map(Optional.some) }) ?? [nil] {
-                                            let c = config(rows: rows, cols: cols, inputBits: bits, outputBits: outBits,
-                                                           rounding: rounding, inputFrac: inFrac, outputFrac: outFrac)
-                                            let p = SweepPoint(index: out.count, dataflow: dataflow, config: c, workload: g.workload)
-                                            if seen.insert(p.key).inserted { out.append(p) }
+                                            for format in g.format ?? [.fixed(bits: nil)] {
+                                                let c = config(rows: rows, cols: cols, inputBits: bits, outputBits: outBits,
+                                                               rounding: rounding, inputFrac: inFrac, outputFrac: outFrac, format: format)
+                                                let p = SweepPoint(index: out.count, dataflow: dataflow, config: c, workload: g.workload)
+                                                guard !seen.contains(p.key) else { continue }
+                                                if let why = refusedFormat(p) {
+                                                    let line = "\(g.workload.rawValue) \(dataflow) with \(c.format) (allowed: \(why))"
+                                                    if !skipped.contains(line) { skipped.append(line) }
+                                                    continue
+                                                }
+                                                seen.insert(p.key)
+                                                out.append(p)
+                                            }
                                         }
                                     }
                                 }
@@ -120,7 +218,22 @@ public enum Grid {
                 }
             }
         }
-        return out
+        return (out, skipped)
+    }
+
+    /// Why the point's dataflow does not build its number format (nil for fixed point, and
+    /// for any other refusal, which stays the point's own `error`).
+    static func refusedFormat(_ p: SweepPoint) -> String? {
+        guard p.config.format != .fixed else { return nil }
+        do {
+            switch p.workload {
+            case .gemm: try p.config.validate()
+            case .conv: try p.design()?.validate()
+            }
+        } catch let e as ParameterError where e.parameter == "format" {
+            return e.allowed
+        } catch {}
+        return nil
     }
 
     // MARK: - Parsing
@@ -153,6 +266,16 @@ public enum Grid {
                 throw SweepUsageError(flag: flag, value: "'\(text)'", allowed: allowedDataflows(workload))
             }
             return d
+        }
+    }
+
+    /// A comma-separated list of `SweepFormat`s (`fixed8,bwn,pow2`).
+    public static func formatList(_ text: String, flag: String = "format") throws -> [SweepFormat] {
+        try text.split(separator: ",", omittingEmptySubsequences: false).map { item in
+            guard let f = SweepFormat(item.trimmingCharacters(in: .whitespaces)) else {
+                throw SweepUsageError(flag: flag, value: "'\(text)'", allowed: SweepFormat.allowed)
+            }
+            return f
         }
     }
 
@@ -189,7 +312,7 @@ public enum Grid {
         return try list.enumerated().map { n, item in try subGrid(item, file: url.lastPathComponent, number: n) }
     }
 
-    static let configKeys = ["workload", "dataflow", "rows", "cols", "inputBits", "outputBits", "rounding", "inputFrac", "outputFrac"]
+    static let configKeys = ["workload", "dataflow", "rows", "cols", "inputBits", "outputBits", "rounding", "inputFrac", "outputFrac", "format"]
 
     static func subGrid(_ item: Any, file: String, number: Int) throws -> SubGrid {
         let place = "\(file) sub-grid \(number)"
@@ -230,6 +353,17 @@ public enum Grid {
             guard let v else { throw SweepUsageError("missing key '\(key)' in \(place): rows, inputBits and rounding are required") }
             return v
         }
+        func formats() throws -> [SweepFormat]? {
+            guard let vs = values("format") else { return nil }
+            let allowed = SweepFormat.allowed.replacingOccurrences(of: "comma-separated ", with: "")
+            guard !vs.isEmpty else { throw SweepUsageError("invalid value [] for format in \(place): allowed \(allowed)") }
+            return try vs.map { v in
+                guard let text = v as? String, let f = SweepFormat(text) else {
+                    throw SweepUsageError("invalid value \(v) for format in \(place): allowed \(allowed)")
+                }
+                return f
+            }
+        }
         let fracs = -64...64
         var workload = WorkloadKind.gemm
         if let v = o["workload"] {
@@ -252,6 +386,7 @@ public enum Grid {
                 .map { OutputRounding(rawValue: $0)! },
             inputFrac: try ints("inputFrac", fracs),
             outputFrac: try ints("outputFrac", fracs),
-            workload: workload)
+            workload: workload,
+            format: try formats())
     }
 }

@@ -30,10 +30,12 @@ public struct SweepPoint: Hashable, Sendable, Codable {
 
     /// A short, file-name-safe key that identifies the configuration (not the index), so a
     /// rerun of a changed grid never mixes up results: e.g. `os-8x8-s8f6-s8f2-stochastic`;
-    /// convolution points start with `conv-` (`conv-ws-8x8-...`), so they never collide.
+    /// convolution points start with `conv-` (`conv-ws-8x8-...`), so they never collide; a
+    /// number format other than fixed point ends it (`os-8x8-s8f6-s8f0-stochastic-bwn`).
     public var key: String {
         let c = config
-        let design = "\(dataflow)-\(c.rows)x\(c.cols)-\(c.a.signed ? "s" : "u")\(c.a.bits)f\(c.a.frac)-\(c.output.signed ? "s" : "u")\(c.output.bits)f\(c.output.frac)-\(c.rounding)"
+        var design = "\(dataflow)-\(c.rows)x\(c.cols)-\(c.a.signed ? "s" : "u")\(c.a.bits)f\(c.a.frac)-\(c.output.signed ? "s" : "u")\(c.output.bits)f\(c.output.frac)-\(c.rounding)"
+        if c.format != .fixed { design += "-\(c.format)" }
         return workload == .gemm ? design : "\(workload.rawValue)-\(design)"
     }
 
@@ -80,6 +82,10 @@ public struct SynthesisMetrics: Hashable, Sendable, Codable {
     /// LUTs and flip-flops of one ROUND unit (its LFSR included), i.e. per output column.
     public var unitLUTs: Int?
     public var unitFlipFlops: Int?
+    /// LUTs, flip-flops and DSP48s of one PE, its module synthesized alone.
+    public var peLUTs: Int?
+    public var peFlipFlops: Int?
+    public var peDSP48: Int?
 
     public init(genericCells: Int, luts: Int, flipFlops: Int, dsp48: Int, bram: Int, logicDepth: Int, seconds: Double,
                 lutsAsMemory: Int? = nil, xilinxCells: [String: Int]? = nil, cached: Bool? = nil) {

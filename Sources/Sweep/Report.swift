@@ -43,6 +43,13 @@ public enum Report {
             }
         }
 
+        // The format tables alone, for docs/FORMATS.md (`make formats`); none for a fixed-point sweep.
+        let formats = dir.appendingPathComponent("formats.md")
+        if hasFormats(results) {
+            try formatTables(results).write(to: formats, atomically: true, encoding: .utf8)
+        } else {
+            try? fm.removeItem(at: formats)
+        }
         let report = dir.appendingPathComponent("report.md")
         let missing = failure.map { if case ToolError.missing = $0 { true } else { false } } ?? false
         try markdown(results, plots: drawn, plotsMissing: missing).write(to: report, atomically: true, encoding: .utf8)
@@ -53,7 +60,8 @@ public enum Report {
 
     /// Every plot file a report may draw.
     static let allPlotFiles = ["area-luts.svg", "area-cells.svg", "sqnr.svg", "throughput-area.svg", "energy.svg", "energy-breakdown.svg",
-                               "conv-energy.svg", "conv-utilization.svg"]
+                               "conv-energy.svg", "conv-utilization.svg", "format-area.svg", "format-energy.svg", "conv-format-area.svg",
+                               "conv-format-energy.svg", "format-mac.svg"]
 
     public enum ReportError: Error, CustomStringConvertible {
         case gnuplotMissing(report: URL)
@@ -88,9 +96,35 @@ public enum Report {
         return order[counts.firstIndex(of: best)!]
     }
 
-    /// One line per input bitwidth, x = PEs; points with the same x are averaged.
+    /// One line per input bitwidth (and number format, fixed point first), x = PEs; points with
+    /// the same x are averaged.
     static func perBits(_ results: [PointResult], _ value: (PointResult) -> Double?) -> [Series] {
-        lines(results, by: \.point.config.a.bits, title: { "\($0)-bit" }, value)
+        let ranks = formatRanks(results)
+        return lines(results, by: { FormatBits(format: ranks[$0.point.config.format]!, bits: $0.point.config.a.bits) },
+                     title: { "\(formatTag(ranks, $0.format))\($0.bits)-bit" }, value)
+    }
+
+    /// A line's number format (its rank in `formatRanks`) and input bits.
+    struct FormatBits: Comparable, Hashable {
+        var format: Int
+        var bits: Int
+        static func < (x: Self, y: Self) -> Bool { (x.format, x.bits) < (y.format, y.bits) }
+    }
+
+    /// The number formats of the results, fixed point first, then in the order their first
+    /// point appears (results in index order): the order of lines, bars and table rows.
+    static func formatRanks(_ results: [PointResult]) -> [NumberFormat: Int] {
+        var ranks: [NumberFormat: Int] = [.fixed: 0]
+        for r in results.sorted(by: { $0.point.index < $1.point.index }) where ranks[r.point.config.format] == nil {
+            ranks[r.point.config.format] = ranks.count
+        }
+        return ranks
+    }
+
+    /// "" for fixed point, so titles of a fixed-point sweep stay as they were; "bwn " otherwise.
+    static func formatTag(_ ranks: [NumberFormat: Int], _ rank: Int) -> String {
+        guard rank != 0, let f = ranks.first(where: { $0.value == rank })?.key else { return "" }
+        return "\(f) "
     }
 
     /// One line per value of `group` (in its order), x = PEs; points with the same x are
@@ -121,6 +155,163 @@ public enum Report {
     /// points: a workload without points draws none of its plots.
     static func plotSpecs(_ all: [PointResult]) -> [Spec] {
         gemmPlotSpecs(all.filter { $0.point.workload == .gemm }) + convPlotSpecs(all.filter { $0.point.workload == .conv })
+            + formatPlotSpecs(all)
+    }
+
+    // MARK: - Number formats
+
+    /// Whether the report has the number-format plots and tables: when a point has a format
+    /// other than fixed point (so a fixed-point sweep's report is what it was).
+    static func hasFormats(_ results: [PointResult]) -> Bool { results.contains { $0.point.config.format != .fixed } }
+
+    /// A format's name in plots and tables: `fixed<bits>` for fixed point, the format for the
+    /// others, with A's bits when the sweep has several activation widths (`bwn a4`).
+    static func formatLabel(_ c: ArrayConfig, severalWidths: Bool) -> String {
+        switch c.format {
+        case .fixed: "fixed\(c.a.bits)"
+        case .binary: "binary"
+        default: severalWidths ? "\(c.format) a\(c.a.bits)" : c.format.description
+        }
+    }
+
+    /// The format table's rows and columns over the points of the main rounding mode: one row
+    /// per format (and, for convolution points, dataflow), in the order their first point
+    /// appears; one column group per array size; the first point of each cell.
+    struct FormatPivot {
+        var rows: [String]
+        var sizes: [String]
+        var cell: [String: [String: PointResult]]
+        /// The first point of each row (its PE and codes).
+        var first: [String: PointResult]
+    }
+
+    static func formatPivot(_ all: [PointResult], byDataflow: Bool = true) -> FormatPivot {
+        let mode = mainRounding(all)
+        let main = all.filter { $0.point.config.rounding == mode }.sorted { $0.point.index < $1.point.index }
+        let coded = main.filter { $0.point.config.format != .fixed && $0.point.config.format != .binary }
+        let several = Set(coded.map(\.point.config.a.bits)).count > 1
+        func row(_ r: PointResult) -> String {
+            let label = formatLabel(r.point.config, severalWidths: several)
+            return r.point.workload == .gemm || !byDataflow ? label : "conv-\(r.point.dataflow) \(label)"
+        }
+        var rows: [String] = [], first: [String: PointResult] = [:], cell: [String: [String: PointResult]] = [:]
+        var sizes: [(Int, Int, String)] = []
+        for r in main {
+            let name = row(r), c = r.point.config, sz = size(c)
+            if first[name] == nil { rows.append(name); first[name] = r }
+            if !sizes.contains(where: { $0.2 == sz }) { sizes.append((c.rows * c.cols, c.rows, sz)) }
+            if cell[name]?[sz] == nil { cell[name, default: [:]][sz] = r }
+        }
+        return FormatPivot(rows: rows, sizes: sizes.sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map(\.2), cell: cell, first: first)
+    }
+
+    /// Bars of LUTs and of energy per MAC by number format (one bar per array size; for
+    /// convolution points per dataflow and size), and the PE's arithmetic per MAC by format.
+    static func formatPlotSpecs(_ all: [PointResult]) -> [Spec] {
+        guard hasFormats(all) else { return [] }
+        var specs: [Spec] = []
+        for (workload, prefix) in [(WorkloadKind.gemm, ""), (.conv, "conv-")] {
+            let points = all.filter { $0.point.workload == workload }
+            guard hasFormats(points) else { continue }
+            let pivot = formatPivot(points)
+            let mode = mainRounding(points).map { "\($0) rounding" } ?? ""
+            let what = workload == .gemm ? "the GEMM workload" : "the convolution workload"
+            let area = barScript(file: "\(prefix)format-area.svg", title: "\(workload == .gemm ? "" : "Convolution: ")LUTs by number format, \(mode)",
+                                 ylabel: "LUTs (synth_xilinx)", pivot: pivot) { $0.synthesis.map { Double($0.luts) } }
+            if let area {
+                specs.append(Spec(plot: Plot(file: "\(prefix)format-area.svg", title: "\(workload == .gemm ? "" : "Convolution: ")Area by number format",
+                                             caption: "synth_xilinx LUTs of the whole array by number format, one bar per array size, \(mode); DSP48s, flip-flops and the PE alone are in the table below."),
+                                  script: area))
+            }
+            let energy = barScript(file: "\(prefix)format-energy.svg", title: "\(workload == .gemm ? "" : "Convolution: ")Energy per MAC by number format, \(mode)",
+                                   ylabel: "pJ / MAC", pivot: pivot) { $0.energy?.picojoulesPerMAC }
+            if let energy {
+                specs.append(Spec(plot: Plot(file: "\(prefix)format-energy.svg", title: "\(workload == .gemm ? "" : "Convolution: ")Energy per MAC by number format",
+                                             caption: "Estimated pJ per useful MAC of \(what) by number format (docs/ENERGY.md, \"Number formats\": the PE's arithmetic and the codes' widths in registers, buffer and DRAM), one bar per array size, \(mode)."),
+                                  script: energy))
+            }
+        }
+        // The PE's arithmetic alone: the same at every size and dataflow.
+        var pe = formatPivot(all, byDataflow: false)
+        pe.sizes = ["PE"]
+        pe.cell = pe.first.mapValues { ["PE": $0] }
+        if let script = barScript(file: "format-mac.svg", title: "PE arithmetic per MAC by number format", ylabel: "pJ / MAC (multiply or its replacement, and the add)",
+                                  pivot: pe, { $0.peMACPicojoules }) {
+            specs.append(Spec(plot: Plot(file: "format-mac.svg", title: "PE arithmetic per MAC by number format",
+                                         caption: "The energy model's price of one MAC in the PE (45 nm): the multiply or what replaces it (XNOR, conditional negate, shift, with zero weights gated) and the accumulator's add; a codebook's table read is charged per weight loaded, not here."),
+                              script: script))
+        }
+        return specs
+    }
+
+    /// A clustered bar chart: one cluster per pivot row, one bar per size; nil without data.
+    static func barScript(file: String, title: String, ylabel: String, pivot: FormatPivot, _ value: (PointResult) -> Double?) -> String? {
+        var rows: [String] = []
+        var any = false
+        for name in pivot.rows {
+            let values = pivot.sizes.map { sz in pivot.cell[name]?[sz].flatMap(value) }
+            any = any || values.contains { $0 != nil }
+            rows.append(quoted(name) + " " + values.map { $0.map(num) ?? "?" }.joined(separator: " "))
+        }
+        guard any else { return nil }
+        var s = header
+        s += "set output \(quoted(file))\n"
+        s += "set title \(quoted(title))\n"
+        s += "set ylabel \(quoted(ylabel))\nset datafile missing \"?\"\nset style data histograms\nset style histogram clustered gap 1\n"
+        s += "set style fill solid 0.9 border lc rgb \"#333333\"\nset boxwidth 0.9\nset yrange [0:*]\nset xtics scale 0\n"
+        // One bar per cluster needs no key (the title says what it is); several get one outside.
+        s += pivot.sizes.count > 1 ? "set key outside right top vertical\n" : "unset key\n"
+        s += "$b << EOD\n"
+        s += "format " + pivot.sizes.map { quoted($0) }.joined(separator: " ") + "\n"
+        s += rows.joined(separator: "\n") + "\nEOD\n"
+        s += "plot for [i=2:\(pivot.sizes.count + 1)] $b using i:xtic(1) title columnheader(i) lt (i - 1) lw 0.5\n"
+        return s
+    }
+
+    /// The Markdown tables of docs/FORMATS.md ("Area and energy per format"): per format, the
+    /// PE synthesized alone and the whole array at each size (LUT, FF, DSP48, BRAM); the
+    /// PE's arithmetic per MAC and the workload's energy per MAC, SQNR and RMSE at each size.
+    public static func formatTables(_ results: [PointResult]) -> String {
+        let pivot = formatPivot(results.sorted { $0.point.index < $1.point.index })
+        func opt(_ v: Int?) -> String { v.map(String.init) ?? "–" }
+        func codes(_ c: ArrayConfig) -> String { "\(c.aCode.width)×\(c.bCode.width)" }
+        var s = "| format | code bits A×B | PE LUT | PE FF | PE DSP |"
+        var rule = "|---|---|---:|---:|---:|"
+        for sz in pivot.sizes {
+            s += " \(sz) LUT | \(sz) FF | \(sz) DSP | \(sz) BRAM |"
+            rule += "---:|---:|---:|---:|"
+        }
+        s += "\n" + rule + "\n"
+        for name in pivot.rows {
+            let first = pivot.first[name]!
+            // The PE is the same at every size: the first cell synthesized.
+            let pe = pivot.sizes.compactMap { pivot.cell[name]?[$0]?.synthesis }.first { $0.peLUTs != nil }
+            s += "| \(name) | \(codes(first.point.config)) | \(opt(pe?.peLUTs)) | \(opt(pe?.peFlipFlops)) | \(opt(pe?.peDSP48)) |"
+            for sz in pivot.sizes {
+                let m = pivot.cell[name]?[sz]?.synthesis
+                s += " \(opt(m?.luts)) | \(opt(m?.flipFlops)) | \(opt(m?.dsp48)) | \(opt(m?.bram)) |"
+            }
+            s += "\n"
+        }
+        s += "\n| format | PE pJ/MAC |"
+        rule = "|---|---:|"
+        for sz in pivot.sizes { s += " \(sz) pJ/MAC |"; rule += "---:|" }
+        for sz in pivot.sizes { s += " \(sz) SQNR dB |"; rule += "---:|" }
+        for sz in pivot.sizes { s += " \(sz) RMSE |"; rule += "---:|" }
+        s += "\n" + rule + "\n"
+        for name in pivot.rows {
+            let first = pivot.first[name]!
+            s += "| \(name) | \(first.peMACPicojoules.map { String(format: "%.4f", $0) } ?? "–") |"
+            let cells = pivot.sizes.map { pivot.cell[name]?[$0] }
+            for r in cells { s += " \(r?.energy.map { String(format: "%.2f", $0.picojoulesPerMAC) } ?? "–") |" }
+            for r in cells {
+                let sqnr = r.flatMap { $0.sqnrDB.map { String(format: "%.1f", $0) } ?? ($0.status == .pass && $0.simulated ? "exact" : nil) }
+                s += " \(sqnr ?? "–") |"
+            }
+            for r in cells { s += " \(r.flatMap { $0.simulated ? String(format: "%.4g", $0.rmse) : nil } ?? "–") |" }
+            s += "\n"
+        }
+        return s
     }
 
     /// Energy per MAC and utilization of the convolution workload against array size, one line
@@ -132,11 +323,15 @@ public enum Report {
         let tics = sizeTics(main)
         let order = Grid.dataflows(for: .conv)
         let severalBits = Set(main.map(\.point.config.a.bits)).count > 1
-        // Group: dataflow in the grid's order, then bits.
-        func group(_ r: PointResult) -> Int { (order.firstIndex(of: r.point.dataflow) ?? order.count) * 100 + r.point.config.a.bits }
+        let ranks = formatRanks(main)
+        // Group: dataflow in the grid's order, then number format, then bits.
+        func group(_ r: PointResult) -> Int {
+            (order.firstIndex(of: r.point.dataflow) ?? order.count) * 100_000 + ranks[r.point.config.format]! * 100 + r.point.config.a.bits
+        }
         func title(_ g: Int) -> String {
-            let dataflow = g / 100 < order.count ? order[g / 100].rawValue : "?"
-            return severalBits ? "\(dataflow) \(g % 100)-bit" : dataflow
+            let dataflow = g / 100_000 < order.count ? order[g / 100_000].rawValue : "?"
+            let format = formatTag(ranks, g / 100 % 1000)
+            return severalBits ? "\(dataflow) \(format)\(g % 100)-bit" : "\(dataflow)\(format.isEmpty ? "" : " " + format.dropLast())"
         }
         var specs: [Spec] = []
         let energy = lines(main, by: group, title: title) { $0.energy?.picojoulesPerMAC }
@@ -184,15 +379,18 @@ public enum Report {
                                              xtics: tics, series: cells)))
         }
 
-        // SQNR against bitwidth, one line per rounding mode, mean over array sizes.
+        // SQNR against bitwidth, one line per rounding mode (and number format), mean over array sizes.
         var sqnr: [Series] = []
-        for rounding in OutputRounding.allCases {
-            var byBits: [Int: [Double]] = [:]
-            for r in all where r.point.config.rounding == rounding && r.status == .pass {
-                if let db = r.sqnrDB { byBits[r.point.config.a.bits, default: []].append(db) }
+        let ranks = formatRanks(all)
+        for (format, rank) in ranks.sorted(by: { $0.value < $1.value }) {
+            for rounding in OutputRounding.allCases {
+                var byBits: [Int: [Double]] = [:]
+                for r in all where r.point.config.rounding == rounding && r.point.config.format == format && r.status == .pass {
+                    if let db = r.sqnrDB { byBits[r.point.config.a.bits, default: []].append(db) }
+                }
+                let pts = byBits.keys.sorted().map { (Double($0), byBits[$0]!.reduce(0, +) / Double(byBits[$0]!.count)) }
+                if !pts.isEmpty { sqnr.append(Series(title: formatTag(ranks, rank) + rounding.rawValue, points: pts)) }
             }
-            let pts = byBits.keys.sorted().map { (Double($0), byBits[$0]!.reduce(0, +) / Double(byBits[$0]!.count)) }
-            if !pts.isEmpty { sqnr.append(Series(title: rounding.rawValue, points: pts)) }
         }
         if !sqnr.isEmpty {
             let bits = Set(sqnr.flatMap { $0.points.map { Int($0.x) } }).sorted()
@@ -206,16 +404,18 @@ public enum Report {
         // Throughput (useful MACs per cycle on the workload) against LUTs.
         var thr: [Series] = []
         var labels: [(x: Double, y: Double, text: String)] = []
-        for b in Set(main.map(\.point.config.a.bits)).sorted() {
+        let mainRanks = formatRanks(main)
+        func line(_ r: PointResult) -> FormatBits { FormatBits(format: mainRanks[r.point.config.format]!, bits: r.point.config.a.bits) }
+        for b in Set(main.map(line)).sorted() {
             var pts: [(x: Double, y: Double)] = []
-            for r in main where r.point.config.a.bits == b && r.cycles > 0 {
+            for r in main where line(r) == b && r.cycles > 0 {
                 guard let s = r.synthesis else { continue }
                 let y = Double(r.macs) / Double(r.cycles)
                 pts.append((Double(s.luts), y))
                 labels.append((Double(s.luts), y, size(r.point.config)))
             }
             pts.sort { ($0.x, $0.y) < ($1.x, $1.y) }
-            if !pts.isEmpty { thr.append(Series(title: "\(b)-bit", points: pts)) }
+            if !pts.isEmpty { thr.append(Series(title: "\(formatTag(mainRanks, b.format))\(b.bits)-bit", points: pts)) }
         }
         if !thr.isEmpty {
             specs.append(Spec(plot: Plot(file: "throughput-area.svg", title: "Throughput against area",
@@ -235,8 +435,8 @@ public enum Report {
 
         // Energy breakdown of the largest array per bitwidth (stacked bars).
         var largest: [PointResult] = []
-        for b in Set(main.map(\.point.config.a.bits)).sorted() {
-            let candidates = main.filter { $0.point.config.a.bits == b && $0.energy != nil }
+        for b in Set(main.map(line)).sorted() {
+            let candidates = main.filter { line($0) == b && $0.energy != nil }
             if let best = candidates.max(by: { ($0.point.config.rows * $0.point.config.cols, -$0.point.index) < ($1.point.config.rows * $1.point.config.cols, -$1.point.index) }) {
                 largest.append(best)
             }
@@ -325,7 +525,8 @@ public enum Report {
         for r in points {
             let e = r.energy!
             let macs = e.picojoulesPerMAC > 0 ? e.totalPicojoules / e.picojoulesPerMAC : 1
-            let label = "\(r.point.config.a.bits)-bit \(size(r.point.config))"
+            let c = r.point.config
+            let label = "\(c.format == .fixed ? "" : "\(c.format) ")\(c.a.bits)-bit \(size(c))"
             s += quoted(label) + " " + keys.map { num((e.breakdown[$0] ?? 0) / macs) }.joined(separator: " ") + "\n"
         }
         s += "EOD\n"
@@ -346,6 +547,11 @@ public enum Report {
         }
         for p in plots {
             s += "## \(p.title)\n\n![\(p.title)](plots/\(p.file))\n\n\(p.caption)\n\n"
+        }
+        if hasFormats(results) {
+            s += "## Number formats\n\n"
+            s += "Per format: the PE synthesized alone and the whole array (synth_xilinx LUTs, flip-flops, DSP48E1, block RAMs); the PE's arithmetic per MAC and the workload's pJ per useful MAC (docs/ENERGY.md, \"Number formats\"); SQNR and RMSE of the rounded outputs against the exact result (main rounding mode; also in `formats.md`).\n\n"
+            s += formatTables(results) + "\n"
         }
         s += "## Points\n\n"
         s += "Area from yosys (docs/ENERGY.md): LUTs, flip-flops, DSP48E1 and block RAMs after `synth_xilinx`; cells after the generic `synth`; depth is the longest combinational path in gates. "

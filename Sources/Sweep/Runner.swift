@@ -91,8 +91,21 @@ public enum Runner {
 
         if options.synthesize {
             stage = "synthesis"
-            r.synthesis = try SynthesisRunner.metrics(for: top, options: .init(unit: c.rounder(column: 0).moduleName))
+            let unit = c.rounder(column: 0).moduleName
+            r.synthesis = try SynthesisRunner.metrics(for: top, options: .init(unit: unit, pe: peModule(of: top, c, excluding: unit)))
         }
+    }
+
+    /// The name of an array top's PE module: the module it instantiates rows × cols times
+    /// (the ROUND unit `excluding` aside, which a one-row array has as often); when several
+    /// are (a 1×1 array also has one FIFO), the one named as a PE (`pe_…`, `…_pe_…`). Read off
+    /// the hierarchy, so it holds for every dataflow's array. nil when none qualifies.
+    static func peModule(of top: ModuleDefinition, _ c: ArrayConfig, excluding: String?) -> String? {
+        var counts: [String: Int] = [:]
+        for i in top.instances { counts[i.definition.name, default: 0] += 1 }
+        let candidates = counts.filter { $0.value == c.rows * c.cols && $0.key != excluding }.map(\.key).sorted()
+        if candidates.count == 1 { return candidates[0] }
+        return candidates.first { $0.hasPrefix("pe_") || $0.contains("_pe_") || $0.hasPrefix("pe") }
     }
 
     /// Elaborates, emits and lints the top (`generate`, `lint`), then builds it in Verilator
@@ -120,8 +133,9 @@ public enum Runner {
         var reports: [GEMMReport] = []
         var errorSquares = 0.0, errorSum = 0.0, signal = 0.0, count = 0, maxAbs = 0.0, arrayMACs = 0.0, simSeconds = 0.0
         for (n, shape) in w.gemms.enumerated() {
-            let a = SystolicHarness.random(rows: shape.m, cols: shape.k, c.a.golden, &g)
-            let b = SystolicHarness.random(rows: shape.k, cols: shape.n, c.b.golden, &g)
+            // Codes uniform over each operand's codes (fixed point: its integers, the same draws
+            // as before formats), as `simulate gemm` draws them.
+            let (a, b) = harness.random(m: shape.m, k: shape.k, n: shape.n, using: &g)
             let report = try harness.run(label: "gemm\(n) \(shape.m)x\(shape.k)x\(shape.n)", a: a, b: b)
             reports.append(report)
             let e = report.error, elements = Double(shape.m * shape.n)
@@ -133,7 +147,8 @@ public enum Runner {
             if let db = e.sqnrDB {
                 signal += sq * pow(10, db / 10)
             } else {
-                let exact = GEMMModel.realProduct(a: a, formatA: c.a.golden, b: b, formatB: c.b.golden)
+                let exact = GEMMModel.realProduct(a: harness.codes.a.values(a), formatA: c.a.golden,
+                                                  b: harness.codes.b.values(b), formatB: c.b.golden)
                 signal += exact.elements.reduce(0) { $0 + $1 * $1 }
             }
             let work = Double(report.tiles * c.rows * c.cols * report.k)

@@ -1,4 +1,6 @@
+import Conv
 import Foundation
+import Model
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -240,6 +242,11 @@ public enum Table {
         int("performed_macs") { $0.simulated ? $0.performedMACs : nil },
         int("gated_macs") { $0.simulated ? $0.gatedMACs : nil },
         bool("counts_agree") { $0.simulated ? $0.countsAgree : nil },
+        string("format") { $0.point.config.format.description },
+        int("pe_luts") { $0.synthesis?.peLUTs },
+        int("pe_flip_flops") { $0.synthesis?.peFlipFlops },
+        int("pe_dsp48") { $0.synthesis?.peDSP48 },
+        double("pe_mac_pj") { $0.peMACPicojoules },
     ]
 
     public static var columnNames: [String] { columns.map(\.name) }
@@ -309,6 +316,12 @@ extension PointResult {
     /// Whether the point got through simulation (a finished workload has at least one cycle);
     /// the simulation columns are empty (null) when it did not.
     public var simulated: Bool { cycles > 0 }
+
+    /// The energy model's price of one MAC in the point's PE (its multiply, or what replaces
+    /// it, and its accumulate; docs/ENERGY.md), pJ; nil when the point has no energy estimate.
+    public var peMACPicojoules: Double? {
+        energy == nil ? nil : EnergyModel(Datapath(point.config)).mac
+    }
 }
 
 extension Table.Value {

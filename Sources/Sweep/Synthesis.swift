@@ -37,12 +37,16 @@ public enum SynthesisRunner {
         /// A submodule whose own `synth_xilinx` LUTs and flip-flops (its children included) are
         /// reported as `unitLUTs`/`unitFlipFlops`: the sweep names the ROUND unit.
         public var unit: String?
+        /// A second submodule synthesized alone the same way, reported as `peLUTs`,
+        /// `peFlipFlops` and `peDSP48`: the sweep names the array's PE.
+        public var pe: String?
 
-        public init(cache: Bool = true, parallel: Bool = true, cacheDirectory: URL? = nil, unit: String? = nil) {
+        public init(cache: Bool = true, parallel: Bool = true, cacheDirectory: URL? = nil, unit: String? = nil, pe: String? = nil) {
             self.cache = cache
             self.parallel = parallel
             self.cacheDirectory = cacheDirectory
             self.unit = unit
+            self.pe = pe
         }
     }
 
@@ -66,7 +70,7 @@ public enum SynthesisRunner {
         if options.cache {
             var material = "\(recipeVersion)\n\(version)\ntop \(top)\n"
             material += "generic\n\(genericScript(files: sources.map(\.0), top: top))\n"
-            material += "xilinx\n\(xilinxScript(files: sources.map(\.0), top: top, unit: options.unit))\n"
+            material += "xilinx\n\(xilinxScript(files: sources.map(\.0), top: top, unit: options.unit, pe: options.pe))\n"
             for (name, text) in sources { material += "source \(name) \(text.utf8.count)\n\(text)\n" }
             let root = options.cacheDirectory ?? cacheRoot
             cacheFile = root.appendingPathComponent(try Verilator.sha256(Array(material.utf8)) + ".json")
@@ -85,7 +89,7 @@ public enum SynthesisRunner {
         }
         let names = sources.map(\.0)
         try genericScript(files: names, top: top).write(to: dir.appendingPathComponent("generic.ys"), atomically: false, encoding: .utf8)
-        try xilinxScript(files: names, top: top, unit: options.unit).write(to: dir.appendingPathComponent("xilinx.ys"), atomically: false, encoding: .utf8)
+        try xilinxScript(files: names, top: top, unit: options.unit, pe: options.pe).write(to: dir.appendingPathComponent("xilinx.ys"), atomically: false, encoding: .utf8)
 
         let results = try runFlows(["generic.ys", "xilinx.ys"], in: dir, parallel: options.parallel)
         for (script, r) in zip(["generic", "xilinx"], results) where r.status != 0 || r.output.contains("ERROR:") {
@@ -102,6 +106,10 @@ public enum SynthesisRunner {
         if options.unit != nil {
             let unit = classify(parseTotals(try read("unit_stat.txt")).types)
             (m.unitLUTs, m.unitFlipFlops) = (unit.luts, unit.flipFlops)
+        }
+        if options.pe != nil {
+            let pe = classify(parseTotals(try read("pe_stat.txt")).types)
+            (m.peLUTs, m.peFlipFlops, m.peDSP48) = (pe.luts, pe.flipFlops, pe.dsp)
         }
         m.seconds = Date().timeIntervalSince(start)
         m.cached = false
@@ -151,25 +159,27 @@ public enum SynthesisRunner {
         """
     }
 
-    static func xilinxScript(files: [String], top: String, unit: String? = nil) -> String {
+    static func xilinxScript(files: [String], top: String, unit: String? = nil, pe: String? = nil) -> String {
+        // Without a PE the script is exactly what it was before PEs were reported, so cached
+        // results of such calls stay valid.
         """
         \(readCommand(files))
         synth_xilinx -top \(top) -noiopad -noclkbuf
         tee -q -o xilinx_stat.txt stat -top \(top)
         \(unit.map { unitScript(files: files, unit: $0) } ?? "")
-
-        """
+        """ + (pe.map { "\n" + unitScript(files: files, unit: $0, stat: "pe_stat.txt") } ?? "") + "\n"
     }
 
     /// The unit synthesized as a top of its own: in the array every instance sets its
     /// parameters (the LFSR seed), so the unit exists there only as `$paramod` copies. Its
-    /// defaults cost the same cells as any seed.
-    static func unitScript(files: [String], unit: String) -> String {
+    /// defaults cost the same cells as any seed. A PE the same way (alone, so without the
+    /// edge effects of the array: every output is used).
+    static func unitScript(files: [String], unit: String, stat: String = "unit_stat.txt") -> String {
         """
         design -reset
         \(readCommand(files))
         synth_xilinx -top \(unit) -noiopad -noclkbuf
-        tee -q -o unit_stat.txt stat -top \(unit)
+        tee -q -o \(stat) stat -top \(unit)
         """
     }
 

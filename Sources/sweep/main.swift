@@ -30,6 +30,7 @@ struct SweepCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Output rounding, comma-separated: truncate, nearest, stochastic (default stochastic).", valueName: "list")) var rounding: String?
     @Option(help: ArgumentHelp("What every point runs: gemm (GEMMs on the systolic array) or conv (convolution layers on PE arrays) (default gemm).", valueName: "gemm|conv")) var workload: String?
     @Option(help: ArgumentHelp("Dataflows, comma-separated: os with --workload gemm (the default); " + Grid.dataflows(for: .conv).map(\.rawValue).joined(separator: ", ") + " with --workload conv (default all of them).", valueName: "list")) var dataflow: String?
+    @Option(help: ArgumentHelp("Number formats of the PEs, comma-separated: fixed (the input bits), fixed<N> (A and B N bits, 2...16), binary, bwn, ternary, pow2 (pow2e3), pow2e<2..4>, codebook (codebook4), codebook<1..6> (default: fixed). Other formats take A at the input bits (binary: ±1); rs and convolution with binary are left out.", valueName: "list")) var format: String?
     @Option(help: ArgumentHelp("JSON file with a list of sub-grids (docs/SWEEP.md); not with the grid flags.", valueName: "file")) var config: String?
     @Option(name: .customLong("out"), help: ArgumentHelp("Output folder (default sweep-results).", valueName: "dir")) var outText: String?
     @Option(name: .customLong("jobs"), help: ArgumentHelp("Points run in parallel, 1...64 (default 2).", valueName: "n")) var jobsText: String?
@@ -67,7 +68,7 @@ struct SweepCommand: ParsableCommand {
 
     var gridFlags: [(String, String)] {
         [("rows", rows), ("cols", cols), ("input-bits", inputBits), ("output-bits", outputBits),
-         ("rounding", rounding), ("workload", workload), ("dataflow", dataflow)].compactMap { name, v in v.map { (name, $0) } }
+         ("rounding", rounding), ("workload", workload), ("dataflow", dataflow), ("format", format)].compactMap { name, v in v.map { (name, $0) } }
     }
 
     func grids() throws -> [SubGrid] {
@@ -86,7 +87,25 @@ struct SweepCommand: ParsableCommand {
             inputBits: try inputBits.map { try Grid.intList($0, flag: "input-bits", range: ArrayConfig.operandBits) } ?? [8],
             outputBits: try outputBits.map { try Grid.intList($0, flag: "output-bits", range: ArrayConfig.outputBits) },
             rounding: try rounding.map { try Grid.roundingList($0) } ?? [.stochastic],
-            workload: kind)]
+            workload: kind,
+            format: try format.map { try Grid.formatList($0) })]
+    }
+
+    /// The plan of the grid: its points, after a note on stderr for each combination of
+    /// dataflow and format left out; a grid with nothing left is a refused flag.
+    func plannedPoints() throws -> [SweepPoint] {
+        let grids = try grids()
+        let (points, skipped) = Grid.plan(grids)
+        if points.isEmpty, let first = skipped.first {
+            let flag = format != nil ? "format" : "config"
+            throw SweepUsageError(flag: flag, value: "'\(format ?? config ?? "")'",
+                                  allowed: "a format the grid's dataflows build (none is left: \(first))")
+        }
+        // A worker recomputes the plan: only the parent says what was left out.
+        if !skipped.isEmpty && ProcessInfo.processInfo.environment[WorkerPool.parentVariable] == nil {
+            for line in skipped { warn("note: left out \(line)") }
+        }
+        return points
     }
 
     /// The flags a worker needs to compute the same plan and write to the same place.
@@ -160,7 +179,7 @@ struct SweepCommand: ParsableCommand {
         if let dir = statusText { return try showStatus(dir) }
         if slurm { return try submit() }
         let store = SweepStore(directory: URL(fileURLWithPath: out))
-        let points = fromPlan ? try planFromFolder(store, flag: "from-plan") : Grid.points(try grids())
+        let points = fromPlan ? try planFromFolder(store, flag: "from-plan") : try plannedPoints()
         if plan { return try printPlan(points) }
         if let i = point {
             guard points.indices.contains(i) else {
@@ -189,10 +208,15 @@ struct SweepCommand: ParsableCommand {
             print(String(decoding: try encoder.encode(entries), as: UTF8.self))
             return
         }
-        print(table(["index", "key", "dataflow", "rows", "cols", "A/B", "acc", "C", "rounding", "lfsr"], points.map { p in
+        // With number formats: the format, and A and B apart (a coded B has its own format).
+        let formats = points.contains { $0.config.format != .fixed }
+        let header = formats ? ["index", "key", "dataflow", "rows", "cols", "format", "A", "B", "acc", "C", "rounding", "lfsr"]
+                             : ["index", "key", "dataflow", "rows", "cols", "A/B", "acc", "C", "rounding", "lfsr"]
+        print(table(header, points.map { p in
             let c = p.config
-            return [String(p.index), p.key, p.dataflow.rawValue, String(c.rows), String(c.cols), c.a.description, c.accumulator.description,
-                    c.output.description, c.rounding.rawValue, c.rounding == .stochastic ? String(c.lfsrWidth) : "-"]
+            let operands = formats ? [c.format.description, c.a.description, c.b.description] : [c.a.description]
+            return [String(p.index), p.key, p.dataflow.rawValue, String(c.rows), String(c.cols)] + operands
+                + [c.accumulator.description, c.output.description, c.rounding.rawValue, c.rounding == .stochastic ? String(c.lfsrWidth) : "-"]
         }))
         print("\(points.count) points")
     }
@@ -310,7 +334,7 @@ struct SweepCommand: ParsableCommand {
             }
             base = o
         } else {
-            points = Grid.points(try grids())
+            points = try plannedPoints()
         }
         let options = try slurmOptions(base: base)
         guard Slurm.which("sbatch") != nil else {

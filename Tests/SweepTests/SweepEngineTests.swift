@@ -165,6 +165,10 @@ struct SweepEngineTests {
         (["--jobs", "many"], "--jobs", "many"),
         (["--point", "99", "--rows", "2"], "--point", "99"),
         (["--config", "/nonexistent/grid.json"], "--config", "/nonexistent/grid.json"),
+        (["--format", "pow2e9"], "--format", "pow2e9"),
+        (["--format", "bwn,fixed17"], "--format", "bwn,fixed17"),
+        (["--format", "fixed,"], "--format", "fixed,"),
+        (["--workload", "conv", "--dataflow", "rs", "--format", "bwn,ternary"], "--format", "bwn,ternary"),
     ])
     func refused(_ arguments: [String], _ flag: String, _ value: String) throws {
         let dir = Self.freshDirectory()
@@ -184,6 +188,7 @@ struct SweepEngineTests {
         (#"[{"rows": 2, "inputBits": 4, "rounding": "nearest", "dataflow": "ws"}]"#, "dataflow"),
         (#"[{"workload": "dense", "rows": 2, "inputBits": 4, "rounding": "nearest"}]"#, "workload"),
         (#"[{"workload": ["conv"], "rows": 2, "inputBits": 4, "rounding": "nearest"}]"#, "workload"),
+        (#"[{"rows": 2, "inputBits": 4, "rounding": "nearest", "format": ["bwn", "xnor"]}]"#, "format"),
     ])
     func refusedConfig(_ text: String, _ named: String) throws {
         let dir = Self.freshDirectory()
@@ -205,7 +210,7 @@ struct SweepEngineTests {
         "simulated_macs_per_s", "rmse", "max_abs_error", "bias", "sqnr_db", "generic_cells", "luts", "luts_as_memory",
         "flip_flops", "dsp48", "bram", "logic_depth", "round_unit_luts", "round_unit_flip_flops", "energy_pj_per_mac",
         "energy_total_pj", "generate_s", "build_s", "simulate_s", "synth_s", "synth_cached", "message",
-        "workload", "performed_macs", "gated_macs", "counts_agree",
+        "workload", "performed_macs", "gated_macs", "counts_agree", "format", "pe_luts", "pe_flip_flops", "pe_dsp48", "pe_mac_pj",
     ]
 
     @Test("the table's columns are the documented schema, in the order of docs/SWEEP.md's table")
@@ -257,6 +262,9 @@ struct SweepEngineTests {
             // One ROUND unit per output column: its output register and valid at least.
             let outputBits = Int(row["output_bits"]!)!
             #expect(Int(row["round_unit_flip_flops"]!)! >= outputBits + 1 && Int(row["round_unit_luts"]!)! > 0)
+            // The PE alone: a_q, b_q and res_q at least; a 4-bit product is LUTs, no DSP.
+            #expect(row["format"] == "fixed" && Int(row["pe_flip_flops"]!)! >= 4 + 4 + Int(row["acc_bits"]!)!, "\(row)")
+            #expect(Int(row["pe_luts"]!)! > 0 && row["pe_dsp48"] == "0" && Double(row["pe_mac_pj"]!)! > 0)
         }
         #expect(csv.allSatisfy { $0["workload"] == "gemm" && $0["gated_macs"] == "" && $0["counts_agree"] == "" })
         #expect(csv[0]["cols"] == "2" && csv[1]["cols"] == "3")
@@ -500,6 +508,8 @@ struct SweepEngineTests {
         #expect(row["status"] == "pass" && row["counts_agree"] == "true")
         #expect(Int(row["luts"]!)! > 0 && Int(row["flip_flops"]!)! > 0 && Int(row["logic_depth"]!)! > 0)
         #expect(Int(row["round_unit_flip_flops"]!)! >= Int(row["output_bits"]!)! + 1 && Int(row["round_unit_luts"]!)! > 0)
+        // The WS PE alone (found in the hierarchy as the module instantiated rows × cols times).
+        #expect(Int(row["pe_luts"]!)! > 0 && Int(row["pe_flip_flops"]!)! > Int(row["acc_bits"]!)!, "\(row)")
 
         // WS arrays have at most 64 rows: the point is an error naming the flag, and is not built.
         let big = Self.freshDirectory()
