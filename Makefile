@@ -13,7 +13,10 @@ SWEEP_FLAGS ?=
 FUZZ_CIRCUITS ?= 100000
 FUZZ_FLAGS ?=
 
-.PHONY: all deps build release rtl check-rtl sim sweep test lint bench fuzz clean
+FORMATS_OUT ?= sweep-formats
+FORMATS_FLAGS ?= --format fixed8,fixed4,binary,bwn,ternary,pow2,codebook4 --rows 8,16
+
+.PHONY: all deps build release rtl check-rtl sim sweep formats test lint bench fuzz clean
 
 all: build
 
@@ -85,6 +88,13 @@ sim: deps build
 ##        $(SWEEP_OUT); finished points are kept, so a rerun resumes. SWEEP_FLAGS adds flags.
 sweep: deps build
 	$(BUILD)/sweep --out $(SWEEP_OUT) $(SWEEP_FLAGS)
+
+## formats: the table of docs/FORMATS.md ("Area and energy per format"): fixed8, fixed4, binary,
+##          bwn, ternary, pow2 and codebook4 on 8x8 and 16x16 systolic arrays, synthesized; the
+##          Markdown table is $(FORMATS_OUT)/formats.md, printed at the end
+formats: deps build
+	@$(BUILD)/sweep --out $(FORMATS_OUT) $(FORMATS_FLAGS); status=$$?; \
+	  cat $(FORMATS_OUT)/formats.md 2>/dev/null; exit $$status
 
 ## test: the whole suite (installs Verilator and yosys first when missing)
 test: deps build check-rtl
