@@ -37,8 +37,12 @@ public enum SynthesisRunner {
         /// A submodule whose own `synth_xilinx` LUTs and flip-flops (its children included) are
         /// reported as `unitLUTs`/`unitFlipFlops`: the sweep names the ROUND unit.
         public var unit: String?
-        /// A second submodule synthesized alone the same way, reported as `peLUTs`,
-        /// `peFlipFlops` and `peDSP48`: the sweep names the array's PE.
+        /// A second submodule synthesized alone, reported as `peLUTs`, `peFlipFlops` and
+        /// `peDSP48`: the sweep names the array's PE. It runs as a yosys process of its own that
+        /// reads only its file and those of its submodules: yosys 0.23's results for a module
+        /// depend on what the process read and synthesized before (the names of its internal
+        /// cells, and so ABC's mapping, follow a process-wide counter), so only a fresh process
+        /// gives the module's own figure (docs/ENERGY.md).
         public var pe: String?
 
         public init(cache: Bool = true, parallel: Bool = true, cacheDirectory: URL? = nil, unit: String? = nil, pe: String? = nil) {
@@ -70,7 +74,8 @@ public enum SynthesisRunner {
         if options.cache {
             var material = "\(recipeVersion)\n\(version)\ntop \(top)\n"
             material += "generic\n\(genericScript(files: sources.map(\.0), top: top))\n"
-            material += "xilinx\n\(xilinxScript(files: sources.map(\.0), top: top, unit: options.unit, pe: options.pe))\n"
+            material += "xilinx\n\(xilinxScript(files: sources.map(\.0), top: top, unit: options.unit))\n"
+            if let pe = options.pe { material += "pe\n\(peScript(files: unitFiles(pe, sources), unit: pe))\n" }
             for (name, text) in sources { material += "source \(name) \(text.utf8.count)\n\(text)\n" }
             let root = options.cacheDirectory ?? cacheRoot
             cacheFile = root.appendingPathComponent(try Verilator.sha256(Array(material.utf8)) + ".json")
@@ -89,10 +94,15 @@ public enum SynthesisRunner {
         }
         let names = sources.map(\.0)
         try genericScript(files: names, top: top).write(to: dir.appendingPathComponent("generic.ys"), atomically: false, encoding: .utf8)
-        try xilinxScript(files: names, top: top, unit: options.unit, pe: options.pe).write(to: dir.appendingPathComponent("xilinx.ys"), atomically: false, encoding: .utf8)
+        try xilinxScript(files: names, top: top, unit: options.unit).write(to: dir.appendingPathComponent("xilinx.ys"), atomically: false, encoding: .utf8)
+        var flows = ["generic", "xilinx"]
+        if let pe = options.pe {
+            try peScript(files: unitFiles(pe, sources), unit: pe).write(to: dir.appendingPathComponent("pe.ys"), atomically: false, encoding: .utf8)
+            flows.append("pe")
+        }
 
-        let results = try runFlows(["generic.ys", "xilinx.ys"], in: dir, parallel: options.parallel)
-        for (script, r) in zip(["generic", "xilinx"], results) where r.status != 0 || r.output.contains("ERROR:") {
+        let results = try runFlows(flows.map { "\($0).ys" }, in: dir, parallel: options.parallel)
+        for (script, r) in zip(flows, results) where r.status != 0 || r.output.contains("ERROR:") {
             throw ToolError.failed(tool: "yosys (\(script) flow, top \(top))", output: String(r.output.suffix(4000)))
         }
         func read(_ name: String) throws -> String {
@@ -159,27 +169,53 @@ public enum SynthesisRunner {
         """
     }
 
-    static func xilinxScript(files: [String], top: String, unit: String? = nil, pe: String? = nil) -> String {
-        // Without a PE the script is exactly what it was before PEs were reported, so cached
-        // results of such calls stay valid.
+    static func xilinxScript(files: [String], top: String, unit: String? = nil) -> String {
         """
         \(readCommand(files))
         synth_xilinx -top \(top) -noiopad -noclkbuf
         tee -q -o xilinx_stat.txt stat -top \(top)
         \(unit.map { unitScript(files: files, unit: $0) } ?? "")
-        """ + (pe.map { "\n" + unitScript(files: files, unit: $0, stat: "pe_stat.txt") } ?? "") + "\n"
+
+        """
+    }
+
+    /// The PE's own flow, a process of its own (see `Options.pe`).
+    static func peScript(files: [String], unit: String) -> String {
+        """
+        \(readCommand(files))
+        synth_xilinx -top \(unit) -noiopad -noclkbuf
+        tee -q -o pe_stat.txt stat -top \(unit)
+
+        """
+    }
+
+    /// The files of `unit` and of every module it instantiates (one module per file, named
+    /// after it): a file is included when its module's name appears as a word in an included
+    /// file. Sorted.
+    static func unitFiles(_ unit: String, _ sources: [(String, String)]) -> [String] {
+        let text = Dictionary(sources, uniquingKeysWith: { a, _ in a })
+        var included: Set<String> = ["\(unit).v"]
+        var queue = ["\(unit).v"]
+        while let file = queue.popLast() {
+            guard let body = text[file] else { continue }
+            let words = Set(body.split { !($0.isLetter || $0.isNumber || $0 == "_") }.map(String.init))
+            for name in text.keys where !included.contains(name) && name.hasSuffix(".v") && words.contains(String(name.dropLast(2))) {
+                included.insert(name)
+                queue.append(name)
+            }
+        }
+        return included.sorted()
     }
 
     /// The unit synthesized as a top of its own: in the array every instance sets its
     /// parameters (the LFSR seed), so the unit exists there only as `$paramod` copies. Its
-    /// defaults cost the same cells as any seed. A PE the same way (alone, so without the
-    /// edge effects of the array: every output is used).
-    static func unitScript(files: [String], unit: String, stat: String = "unit_stat.txt") -> String {
+    /// defaults cost the same cells as any seed.
+    static func unitScript(files: [String], unit: String) -> String {
         """
         design -reset
         \(readCommand(files))
         synth_xilinx -top \(unit) -noiopad -noclkbuf
-        tee -q -o \(stat) stat -top \(unit)
+        tee -q -o unit_stat.txt stat -top \(unit)
         """
     }
 

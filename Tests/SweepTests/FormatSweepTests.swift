@@ -4,6 +4,7 @@ import HDL
 import Model
 @testable import Sweep
 import Testing
+import Verilog
 
 /// `sweep --format` (docs/SWEEP.md, "Number formats"): parsing, the designs it makes, a small
 /// format sweep through the binary, and the PEs' synthesis (docs/FORMATS.md, "Area and energy
@@ -127,5 +128,15 @@ struct FormatSweepTests {
         #expect(Runner.peModule(of: top, small, excluding: small.rounder(column: 0).moduleName) == (try Systolic.pe(small)).name)
         let one = Grid.config(rows: 1, cols: 1, inputBits: 8, rounding: .stochastic)
         #expect(Runner.peModule(of: try Systolic.module(one), one, excluding: one.rounder(column: 0).moduleName) == (try Systolic.pe(one)).name)
+
+        // Synthesized with its array, the PE is reported as it is alone: its own yosys process
+        // reads its file only (the ROUND unit's flow reads them all: it instantiates the LFSR).
+        let unit = small.rounder(column: 0).moduleName, pe = try Systolic.pe(small).name
+        let sources = try VerilogEmitter.emit(top).map { ($0.fileName, $0.text) }
+        #expect(SynthesisRunner.unitFiles(pe, sources) == ["\(pe).v"])
+        #expect(SynthesisRunner.unitFiles(unit, sources) == ["lfsr16.v", "\(unit).v"].sorted())
+        let array = try SynthesisRunner.metrics(for: top, options: .init(unit: unit, pe: pe))
+        #expect(array.peLUTs == b.luts && array.peFlipFlops == b.flipFlops && array.peDSP48 == 0, "\(array)")
+        #expect(array.dsp48 == 0 && array.unitFlipFlops! >= 8 + 1)  // output register and valid
     }
 }
