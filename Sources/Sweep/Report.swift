@@ -101,7 +101,7 @@ public enum Report {
     static func perBits(_ results: [PointResult], _ value: (PointResult) -> Double?) -> [Series] {
         let ranks = formatRanks(results)
         return lines(results, by: { FormatBits(format: ranks[$0.point.config.format]!, bits: $0.point.config.a.bits) },
-                     title: { "\(formatTag(ranks, $0.format))\($0.bits)-bit" }, value)
+                     title: { lineTitle(ranks, $0) }, value)
     }
 
     /// A line's number format (its rank in `formatRanks`) and input bits.
@@ -119,6 +119,13 @@ public enum Report {
             ranks[r.point.config.format] = ranks.count
         }
         return ranks
+    }
+
+    /// "8-bit" for fixed point (titles of a fixed-point sweep stay as they were), "bwn 8-bit",
+    /// and "binary" (whose activations are ±1 whatever the grid's bits).
+    static func lineTitle(_ ranks: [NumberFormat: Int], _ key: FormatBits) -> String {
+        let tag = formatTag(ranks, key.format)
+        return tag == "binary " ? "binary" : "\(tag)\(key.bits)-bit"
     }
 
     /// "" for fixed point, so titles of a fixed-point sweep stay as they were; "bwn " otherwise.
@@ -415,7 +422,7 @@ public enum Report {
                 labels.append((Double(s.luts), y, size(r.point.config)))
             }
             pts.sort { ($0.x, $0.y) < ($1.x, $1.y) }
-            if !pts.isEmpty { thr.append(Series(title: "\(formatTag(mainRanks, b.format))\(b.bits)-bit", points: pts)) }
+            if !pts.isEmpty { thr.append(Series(title: lineTitle(mainRanks, b), points: pts)) }
         }
         if !thr.isEmpty {
             specs.append(Spec(plot: Plot(file: "throughput-area.svg", title: "Throughput against area",
@@ -526,7 +533,7 @@ public enum Report {
             let e = r.energy!
             let macs = e.picojoulesPerMAC > 0 ? e.totalPicojoules / e.picojoulesPerMAC : 1
             let c = r.point.config
-            let label = "\(c.format == .fixed ? "" : "\(c.format) ")\(c.a.bits)-bit \(size(c))"
+            let label = (c.format == .binary ? "binary" : "\(c.format == .fixed ? "" : "\(c.format) ")\(c.a.bits)-bit") + " \(size(c))"
             s += quoted(label) + " " + keys.map { num((e.breakdown[$0] ?? 0) / macs) }.joined(separator: " ") + "\n"
         }
         s += "EOD\n"
