@@ -24,6 +24,9 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
     public var lfsrWidth: Int
     /// Base seed; column j's LFSR starts at `columnSeed(j)`.
     public var seed: UInt64
+    /// How far each ROUND unit's LFSR advances per output: a leap of the dropped bits (the
+    /// default: fresh bits for every output) or one step (docs/ARITHMETIC.md).
+    public var lfsrStep: LFSRStep = .leap
     /// Opt-in extras for convolution (docs/CONV.md); all off by default, which leaves the
     /// generated array exactly as docs/SYSTOLIC.md describes it.
     /// A PE whose A operand is zero holds its accumulator instead of adding a zero product.
@@ -38,7 +41,7 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
     /// C `s8.2`, so rounding drops 10 bits.
     public init(rows: Int = 8, cols: Int = 8, a: FixedPoint = FixedPoint(bits: 8, frac: 6), b: FixedPoint? = nil,
                 maxK: Int = 4096, accBits: Int? = nil, output: FixedPoint = FixedPoint(bits: 8, frac: 2),
-                rounding: OutputRounding = .stochastic, lfsrWidth: Int = 16, seed: UInt64 = 1,
+                rounding: OutputRounding = .stochastic, lfsrWidth: Int = 16, seed: UInt64 = 1, lfsrStep: LFSRStep = .leap,
                 zeroGating: Bool = false, counters: Bool = false, relu: Bool = false) {
         self.rows = rows
         self.cols = cols
@@ -50,17 +53,19 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
         self.rounding = rounding
         self.lfsrWidth = lfsrWidth
         self.seed = seed
+        self.lfsrStep = lfsrStep
         self.zeroGating = zeroGating
         self.counters = counters
         self.relu = relu
     }
 
     enum CodingKeys: String, CodingKey {
-        case rows, cols, a, b, maxK, accBitsOverride, output, rounding, lfsrWidth, seed, zeroGating, counters, relu
+        case rows, cols, a, b, maxK, accBitsOverride, output, rounding, lfsrWidth, seed, lfsrStep, zeroGating, counters, relu
     }
 
     // The opt-in fields are written only when on and read as off when absent, so the JSON of
-    // a plain array (reports, sweep stores) is what it was before they existed.
+    // a plain array (reports, sweep stores) is what it was before they existed; `lfsrStep`
+    // likewise only when it is not the default, `.leap`.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(rows: try c.decode(Int.self, forKey: .rows), cols: try c.decode(Int.self, forKey: .cols),
@@ -68,6 +73,7 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
                   maxK: try c.decode(Int.self, forKey: .maxK), accBits: try c.decodeIfPresent(Int.self, forKey: .accBitsOverride),
                   output: try c.decode(FixedPoint.self, forKey: .output), rounding: try c.decode(OutputRounding.self, forKey: .rounding),
                   lfsrWidth: try c.decode(Int.self, forKey: .lfsrWidth), seed: try c.decode(UInt64.self, forKey: .seed),
+                  lfsrStep: try c.decodeIfPresent(LFSRStep.self, forKey: .lfsrStep) ?? .leap,
                   zeroGating: try c.decodeIfPresent(Bool.self, forKey: .zeroGating) ?? false,
                   counters: try c.decodeIfPresent(Bool.self, forKey: .counters) ?? false,
                   relu: try c.decodeIfPresent(Bool.self, forKey: .relu) ?? false)
@@ -85,6 +91,7 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
         try c.encode(rounding, forKey: .rounding)
         try c.encode(lfsrWidth, forKey: .lfsrWidth)
         try c.encode(seed, forKey: .seed)
+        if lfsrStep != .leap { try c.encode(lfsrStep, forKey: .lfsrStep) }
         if zeroGating { try c.encode(true, forKey: .zeroGating) }
         if counters { try c.encode(true, forKey: .counters) }
         if relu { try c.encode(true, forKey: .relu) }
@@ -104,8 +111,13 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
     }
 
     public func rounder(column j: Int) -> RounderConfig {
-        RounderConfig(input: accumulator, output: output, rounding: rounding, lfsr: LFSRConfig(width: lfsrWidth, seed: columnSeed(j)))
+        RounderConfig(input: accumulator, output: output, rounding: rounding, lfsr: LFSRConfig(width: lfsrWidth, seed: columnSeed(j)),
+                      lfsrStep: lfsrStep)
     }
+
+    /// The stochastic part of an array's module name, its LFSR module's name: `lfsr16` (one
+    /// step per output) or `lfsr16_leap10`, so the two forms never share a name.
+    public var lfsrTag: String { LFSR.moduleName(width: lfsrWidth, steps: lfsrStep.steps(dropBits: dropBits)) }
 
     /// Checks the array size against `sides` (the dataflow's limit) and the arithmetic; an
     /// error names the front end's flag (`reductionFlag` for `maxK`: `max-k` for GEMMs,

@@ -28,7 +28,7 @@ extension ArrayConfig {
 
     public var moduleName: String {
         var name = "systolic_\(rows)x\(cols)_\(a.tag)_\(b.tag)_acc\(accBits)_\(output.tag)_\(rounding)"
-        if rounding == .stochastic { name += "_lfsr\(lfsrWidth)_seed\(String(seed, radix: 16))" }
+        if rounding == .stochastic { name += "_\(lfsrTag)_seed\(String(seed, radix: 16))" }
         if zeroGating { name += "_zg" }
         if relu { name += "_relu" }
         if counters { name += "_cnt" }

@@ -69,7 +69,7 @@ public enum WeightStationary {
 
     public static func moduleName(_ c: WeightStationaryConfig) -> String {
         var name = "ws_\(c.rows)x\(c.cols)_\(c.a.tag)_\(c.b.tag)_acc\(c.accBits)_\(c.output.tag)_\(c.rounding)"
-        if c.rounding == .stochastic { name += "_lfsr\(c.lfsrWidth)_seed\(String(c.seed, radix: 16))" }
+        if c.rounding == .stochastic { name += "_\(c.lfsrTag)_seed\(String(c.seed, radix: 16))" }
         if c.relu { name += "_relu" }
         if c.zeroGating { name += "_zg" }
         return name + "_psum\(c.psumRegisters)"
