@@ -17,6 +17,7 @@ public struct ArithmeticOptions: ParsableArguments {
     @Option(help: "truncate | nearest | stochastic.") public var rounding: OutputRounding = .stochastic
     @Option(help: "Bits of each rounding unit's LFSR, 3...32, at least the dropped bits.") public var lfsrWidth = 16
     @Option(help: "Base LFSR seed, 1...2^lfsr-width-1; output column j uses 1 + (seed - 1 + 7919 j) mod (2^lfsr-width - 1).") public var lfsrSeed: UInt64 = 1
+    @Option(help: "How far each rounding unit's LFSR advances per output: one step, or a leap of as many steps as bits are dropped, so that every output draws fresh random bits.") public var lfsrStep: LFSRStep = .leap
 
     public init() {}
 
@@ -26,3 +27,4 @@ public struct ArithmeticOptions: ParsableArguments {
 }
 
 extension OutputRounding: ExpressibleByArgument {}
+extension LFSRStep: ExpressibleByArgument {}

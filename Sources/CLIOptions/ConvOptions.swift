@@ -42,7 +42,7 @@ public struct ConvDesignOptions: ParsableArguments {
     public var array: ArrayConfig {
         let x = arithmetic
         return ArrayConfig(rows: rows, cols: cols, a: x.a, b: x.b, maxK: maxReduction, accBits: x.accBits, output: x.output,
-                           rounding: x.rounding, lfsrWidth: x.lfsrWidth, seed: x.lfsrSeed, zeroGating: !noZeroGating, relu: relu)
+                           rounding: x.rounding, lfsrWidth: x.lfsrWidth, seed: x.lfsrSeed, lfsrStep: x.lfsrStep, zeroGating: !noZeroGating, relu: relu)
     }
 
     public var storage: PEStorage {
