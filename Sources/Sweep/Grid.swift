@@ -16,7 +16,7 @@ public struct SweepUsageError: Error, CustomStringConvertible, Equatable {
 
 /// One sub-grid: the cartesian product of its lists, in the order
 /// dataflow, rows, cols, input bits, output bits, rounding, input frac, output frac; every
-/// point runs the sub-grid's one workload.
+/// point runs the sub-grid's one workload, and its stochastic points the one `lfsrStep`.
 ///
 /// `nil` lists take the derived defaults of `Grid.config` (docs/SWEEP.md, "Fractional bits"):
 /// `cols` nil means square arrays (cols = rows), `outputBits` nil means output bits = input
@@ -31,10 +31,13 @@ public struct SubGrid: Hashable, Sendable, Codable {
     public var inputFrac: [Int]?
     public var outputFrac: [Int]?
     public var workload: WorkloadKind
+    public var lfsrStep: LFSRStep
 
     public init(dataflow: [Dataflow] = [.os], rows: [Int], cols: [Int]? = nil, inputBits: [Int], outputBits: [Int]? = nil,
-                rounding: [OutputRounding], inputFrac: [Int]? = nil, outputFrac: [Int]? = nil, workload: WorkloadKind = .gemm) {
+                rounding: [OutputRounding], inputFrac: [Int]? = nil, outputFrac: [Int]? = nil, workload: WorkloadKind = .gemm,
+                lfsrStep: LFSRStep = .leap) {
         self.workload = workload
+        self.lfsrStep = lfsrStep
         self.dataflow = dataflow
         self.rows = rows
         self.cols = cols
@@ -81,16 +84,18 @@ public enum Grid {
     /// [-2, 2)); C is `s<outputBits>.<outputBits-8>` (7 integer bits, see `outputIntegerBits`)
     /// but never keeps more fractional bits than the accumulator has, so rounding drops
     /// `2·inputFrac - outputFrac >= 0` bits; each column's LFSR has at least 16 bits and at least
-    /// the dropped bits (at most 32). Explicit fracs override the rule.
+    /// the dropped bits (at most 32). Explicit fracs override the rule. `lfsrStep` applies to
+    /// stochastic rounding only (other modes keep the default, so they have one config).
     public static func config(rows: Int, cols: Int, inputBits: Int, outputBits: Int? = nil, rounding: OutputRounding,
-                              inputFrac: Int? = nil, outputFrac: Int? = nil) -> ArrayConfig {
+                              inputFrac: Int? = nil, outputFrac: Int? = nil, lfsrStep: LFSRStep = .leap) -> ArrayConfig {
         let inFrac = inputFrac ?? inputBits - 2
         let outBits = outputBits ?? inputBits
         let outFrac = outputFrac ?? min(outBits - 1 - outputIntegerBits, 2 * inFrac)
         let drop = 2 * inFrac - outFrac
         let input = FixedPoint(bits: inputBits, frac: inFrac)
         return ArrayConfig(rows: rows, cols: cols, a: input, b: input, output: FixedPoint(bits: outBits, frac: outFrac),
-                              rounding: rounding, lfsrWidth: min(32, max(16, drop)), seed: 1)
+                              rounding: rounding, lfsrWidth: min(32, max(16, drop)), seed: 1,
+                              lfsrStep: rounding == .stochastic ? lfsrStep : .leap)
     }
 
     /// Every point of the sub-grids in order, deduplicated by key (the first occurrence keeps
@@ -108,7 +113,7 @@ public enum Grid {
                                     for inFrac in g.inputFrac.map({ $0.map(Optional.some) }) ?? [nil] {
                                         for outFrac in g.outputFrac.map({ $0.map(Optional.some) }) ?? [nil] {
                                             let c = config(rows: rows, cols: cols, inputBits: bits, outputBits: outBits,
-                                                           rounding: rounding, inputFrac: inFrac, outputFrac: outFrac)
+                                                           rounding: rounding, inputFrac: inFrac, outputFrac: outFrac, lfsrStep: g.lfsrStep)
                                             let p = SweepPoint(index: out.count, dataflow: dataflow, config: c, workload: g.workload)
                                             if seen.insert(p.key).inserted { out.append(p) }
                                         }
@@ -146,6 +151,13 @@ public enum Grid {
         }
     }
 
+    public static func lfsrStep(_ text: String, flag: String = "lfsr-step") throws -> LFSRStep {
+        guard let s = LFSRStep(rawValue: text.trimmingCharacters(in: .whitespaces)) else {
+            throw SweepUsageError(flag: flag, value: "'\(text)'", allowed: LFSRStep.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        return s
+    }
+
     public static func dataflowList(_ text: String, flag: String = "dataflow", workload: WorkloadKind = .gemm) throws -> [Dataflow] {
         try text.split(separator: ",", omittingEmptySubsequences: false).map { item in
             let d = Dataflow(rawValue: item.trimmingCharacters(in: .whitespaces))
@@ -165,8 +177,9 @@ public enum Grid {
 
     /// Reads a config file: a JSON list of sub-grids (or `{"grids": [...]}`). Each sub-grid is
     /// an object whose keys are `workload` (one value), `dataflow`, `rows`, `cols`, `inputBits`,
-    /// `outputBits`, `rounding`, `inputFrac`, `outputFrac`; each value but the workload is one
-    /// value or a list. `rows`, `inputBits` and `rounding` are required.
+    /// `outputBits`, `rounding`, `inputFrac`, `outputFrac`, `lfsrStep` (one value); each value
+    /// but the workload and the LFSR step is one value or a list. `rows`, `inputBits` and
+    /// `rounding` are required.
     public static func load(configFile url: URL) throws -> [SubGrid] {
         let flag = "config"
         let data: Data
@@ -189,7 +202,7 @@ public enum Grid {
         return try list.enumerated().map { n, item in try subGrid(item, file: url.lastPathComponent, number: n) }
     }
 
-    static let configKeys = ["workload", "dataflow", "rows", "cols", "inputBits", "outputBits", "rounding", "inputFrac", "outputFrac"]
+    static let configKeys = ["workload", "dataflow", "rows", "cols", "inputBits", "outputBits", "rounding", "inputFrac", "outputFrac", "lfsrStep"]
 
     static func subGrid(_ item: Any, file: String, number: Int) throws -> SubGrid {
         let place = "\(file) sub-grid \(number)"
@@ -240,6 +253,14 @@ public enum Grid {
             }
             workload = w
         }
+        var lfsrStep = LFSRStep.leap
+        if let v = o["lfsrStep"] {
+            guard let text = v as? String, let s = LFSRStep(rawValue: text) else {
+                let shown = (try? JSONSerialization.data(withJSONObject: v, options: .fragmentsAllowed)).map { String(decoding: $0, as: UTF8.self) } ?? "\(v)"
+                throw SweepUsageError("invalid value \(shown) for lfsrStep in \(place): allowed one of \(LFSRStep.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            lfsrStep = s
+        }
         return SubGrid(
             dataflow: try strings("dataflow", dataflows(for: workload).map(\.rawValue),
                                   described: allowedDataflows(workload, workloadKey: "workload"))?.map(Dataflow.init(rawValue:))
@@ -252,6 +273,6 @@ public enum Grid {
                 .map { OutputRounding(rawValue: $0)! },
             inputFrac: try ints("inputFrac", fracs),
             outputFrac: try ints("outputFrac", fracs),
-            workload: workload)
+            workload: workload, lfsrStep: lfsrStep)
     }
 }

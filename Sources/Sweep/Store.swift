@@ -240,6 +240,7 @@ public enum Table {
         int("performed_macs") { $0.simulated ? $0.performedMACs : nil },
         int("gated_macs") { $0.simulated ? $0.gatedMACs : nil },
         bool("counts_agree") { $0.simulated ? $0.countsAgree : nil },
+        string("lfsr_step") { $0.point.config.lfsrStep.rawValue },
     ]
 
     public static var columnNames: [String] { columns.map(\.name) }

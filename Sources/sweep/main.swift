@@ -28,6 +28,7 @@ struct SweepCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Bits of A and B, comma-separated, each 2...16 (default 8); fractional bits are bits - 2.", valueName: "list")) var inputBits: String?
     @Option(help: ArgumentHelp("Bits of C, comma-separated, each 2...32 (default: the input bits); fractional bits are bits - 8.", valueName: "list")) var outputBits: String?
     @Option(help: ArgumentHelp("Output rounding, comma-separated: truncate, nearest, stochastic (default stochastic).", valueName: "list")) var rounding: String?
+    @Option(help: ArgumentHelp("How far each ROUND unit's LFSR advances per output in stochastic points: one step, or a leap of the dropped bits so every output draws fresh bits (default leap).", valueName: "one|leap")) var lfsrStep: String?
     @Option(help: ArgumentHelp("What every point runs: gemm (GEMMs on the systolic array) or conv (convolution layers on PE arrays) (default gemm).", valueName: "gemm|conv")) var workload: String?
     @Option(help: ArgumentHelp("Dataflows, comma-separated: os with --workload gemm (the default); " + Grid.dataflows(for: .conv).map(\.rawValue).joined(separator: ", ") + " with --workload conv (default all of them).", valueName: "list")) var dataflow: String?
     @Option(help: ArgumentHelp("JSON file with a list of sub-grids (docs/SWEEP.md); not with the grid flags.", valueName: "file")) var config: String?
@@ -67,7 +68,7 @@ struct SweepCommand: ParsableCommand {
 
     var gridFlags: [(String, String)] {
         [("rows", rows), ("cols", cols), ("input-bits", inputBits), ("output-bits", outputBits),
-         ("rounding", rounding), ("workload", workload), ("dataflow", dataflow)].compactMap { name, v in v.map { (name, $0) } }
+         ("rounding", rounding), ("lfsr-step", lfsrStep), ("workload", workload), ("dataflow", dataflow)].compactMap { name, v in v.map { (name, $0) } }
     }
 
     func grids() throws -> [SubGrid] {
@@ -86,7 +87,8 @@ struct SweepCommand: ParsableCommand {
             inputBits: try inputBits.map { try Grid.intList($0, flag: "input-bits", range: ArrayConfig.operandBits) } ?? [8],
             outputBits: try outputBits.map { try Grid.intList($0, flag: "output-bits", range: ArrayConfig.outputBits) },
             rounding: try rounding.map { try Grid.roundingList($0) } ?? [.stochastic],
-            workload: kind)]
+            workload: kind,
+            lfsrStep: try lfsrStep.map { try Grid.lfsrStep($0) } ?? .leap)]
     }
 
     /// The flags a worker needs to compute the same plan and write to the same place.
@@ -192,7 +194,7 @@ struct SweepCommand: ParsableCommand {
         print(table(["index", "key", "dataflow", "rows", "cols", "A/B", "acc", "C", "rounding", "lfsr"], points.map { p in
             let c = p.config
             return [String(p.index), p.key, p.dataflow.rawValue, String(c.rows), String(c.cols), c.a.description, c.accumulator.description,
-                    c.output.description, c.rounding.rawValue, c.rounding == .stochastic ? String(c.lfsrWidth) : "-"]
+                    c.output.description, c.rounding.rawValue, c.rounding == .stochastic ? "\(c.lfsrWidth) \(c.lfsrStep)" : "-"]
         }))
         print("\(points.count) points")
     }
