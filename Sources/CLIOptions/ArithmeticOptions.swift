@@ -6,6 +6,8 @@ import Cores
 public struct ArithmeticOptions: ParsableArguments {
     @Option(help: "How A and B are coded and multiplied: fixed, binary (A and B ±1, XNOR-popcount), bwn (B ±1), ternary (B in {-1, 0, +1}), pow2e<2..4> (B zero or ±2^k, exponent bits; pow2: pow2e3), codebook<1..6> (B an index into a table of --weight-bits entries; codebook: codebook4).")
     public var format: NumberFormat = .fixed
+    @Flag(help: "With --format binary: each output is one bit, (sum >= T) xor flip, with T and flip per output column (batch norm and sign folded) sent on t_data with each tile.")
+    public var thresholdOutput = false
     @Option(help: "Bits of A (activations), 2...16.") public var inputBits = 8
     @Option(help: "Fractional bits of A, any integer, negative too (default 6: values in [-2, 2); 0 with --format binary).") public var inputFrac: Int?
     @Flag(help: "A is unsigned (default signed).") public var inputUnsigned = false

@@ -17,6 +17,9 @@ extension ArrayConfig {
     /// What a layer asks of the arithmetic whatever the dataflow: binary activations have no
     /// zero, so a padded border cannot be coded (a 0 bit is -1).
     public func validate(layer s: ConvShape) throws {
+        if thresholds {
+            throw ParameterError("threshold-output", true, allowed: "off for convolution layers (thresholds run on GEMMs so far)")
+        }
         if format == .binary, s.padding > 0 {
             throw ParameterError("padding", s.padding, allowed: "0 with --format binary (binary activations have no zero to pad with)")
         }

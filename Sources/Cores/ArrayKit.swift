@@ -102,6 +102,17 @@ public enum ArrayKit {
         return select(code.asUnsigned, entries, default: entries[0]).named(name, file: file, line: line)
     }
 
+    /// Output column j of a binary array with thresholds (BNN): one register stage, like the
+    /// ROUND unit it replaces, holding `(sum >= T) xor flip`, where `threshold` is `{flip, T}`.
+    public static func thresholdColumn(_ m: ModuleBuilder, _ c: ArrayConfig, column j: Int, valid: Signal, sum: Signal, threshold: Signal,
+                                       file: String = #fileID, line: Int = #line) -> (valid: Signal, y: Signal) {
+        let t = threshold.bits(c.accBits - 1, 0, file: file, line: line).reinterpretedAs(c.accumulator.shape)
+        let above = (sum .>= t) ^ threshold.bit(c.accBits, file: file, line: line)
+        let y = m.register("sign_\(j)", .unsigned(1), enable: valid, file: file, line: line)
+        y.assign(above, file: file, line: line)
+        return (m.delay(valid, name: "sign_valid_\(j)", file: file, line: line), y)
+    }
+
     /// Output column j of an array: its ROUND unit (one `rounder` module for every column, the
     /// column's LFSR seed passed as a parameter), then ReLU when `c.relu` (a negative rounded
     /// output becomes zero). Returns the unit's `out_valid` and the column's output.

@@ -32,18 +32,26 @@ extension ArrayConfig {
         if zeroGating { name += "_zg" }
         if relu { name += "_relu" }
         if counters { name += "_cnt" }
-        return name + format.tag
+        return name + format.tag + (thresholds ? "_thr" : "")
     }
 
     /// The figures docs/SYSTOLIC.md derives from the parameters, for the manifest.
     public var manifestFigures: [String: Int] {
-        ["accBits": accBits, "fifoDepth": fifoDepth, "fifoWidth": cols * output.bits + 1,
+        ["accBits": accBits, "fifoDepth": fifoDepth, "fifoWidth": cols * outputCode.width + 1,
          "lastBeatToFirstRowCycles": lastBeatToFirstRow, "lastBeatToLastRowCycles": lastBeatToFirstRow + rows - 1]
     }
 
     /// A as the PEs pass it on: its code, and for binary a live bit above it (idle cycles carry
     /// zeros, and a binary 0 codes -1, so the PE must know a real activation from an idle one).
     var peActivation: Shape { format == .binary ? .unsigned(2) : aCode }
+
+    /// Entries of each column's threshold queue: a tile's thresholds wait from its last beat
+    /// until the column reads it out, R + j + 1 cycles later, and tiles are at least R apart.
+    var thresholdDepth: Int {
+        var d = 2
+        while d < (rows + cols) / rows + 1 { d *= 2 }
+        return d
+    }
 
     /// Checks the design as a systolic array: sides up to `Systolic.sizes`.
     public func validate() throws {
@@ -64,6 +72,9 @@ public enum Systolic {
         public let cValid, cData, cLast: Port
         /// With a codebook format: the layer's weight table, held while its tiles run.
         public let codebook: Port?
+        /// With thresholds: column j's `{flip, T}` (`thresholdBits` each), taken with a tile's
+        /// last beat.
+        public let tData: Port?
         /// With `counters`: in EventCounter's order, without the register-file counters (every
         /// MAC reads and writes its accumulator once).
         public let counters: [EventCounter]
@@ -72,9 +83,10 @@ public enum Systolic {
             (aValid, aData, aLast) = (.input("a_valid", .bit), .input("a_data", .unsigned(c.rows * c.aCode.width)), .input("a_last", .bit))
             (bValid, bData) = (.input("b_valid", .bit), .input("b_data", .unsigned(c.cols * c.bCode.width)))
             codebook = ArrayKit.codebookPort(c)
+            tData = c.thresholds ? .input("t_data", .unsigned(c.cols * c.thresholdBits)) : nil
             cReady = .input("c_ready", .bit)
             (aReady, bReady) = (.output("a_ready", .bit), .output("b_ready", .bit))
-            (cValid, cData, cLast) = (.output("c_valid", .bit), .output("c_data", .unsigned(c.cols * c.output.bits)), .output("c_last", .bit))
+            (cValid, cData, cLast) = (.output("c_valid", .bit), .output("c_data", .unsigned(c.cols * c.outputCode.width)), .output("c_last", .bit))
             counters = c.counters ? [.macs, .gated, .peToPE, .bufferReads, .bufferWrites] : []
         }
     }
@@ -126,13 +138,16 @@ public enum Systolic {
     public static func module(_ c: ArrayConfig) throws -> ModuleDefinition {
         try c.validate()
         let peDef = try pe(c)
-        // One ROUND module for every column; each instance sets its column's seed.
-        let rounderDef = try Rounder.module(c.rounder(column: 0))
-        let fifoConfig = FIFOConfig(width: c.cols * c.output.bits + 1, depth: c.fifoDepth)
+        // One ROUND module for every column (each instance sets its column's seed), or with
+        // thresholds a queue of them per column instead.
+        let rounderDef = c.thresholds ? nil : try Rounder.module(c.rounder(column: 0))
+        let thresholdQueue = FIFOConfig(width: c.thresholdBits, depth: c.thresholdDepth)
+        let thresholdDef = c.thresholds ? try FIFO.module(thresholdQueue) : nil
+        let fifoConfig = FIFOConfig(width: c.cols * c.outputCode.width + 1, depth: c.fifoDepth)
         let fifoDef = try FIFO.module(fifoConfig)
         let (io, pe, queue) = (Interface(c), PEInterface(c), FIFO.Interface(fifoConfig))
         let (R, C) = (c.rows, c.cols)
-        let wa = c.aCode.width, wb = c.bCode.width, wo = c.output.bits
+        let wa = c.aCode.width, wb = c.bCode.width, wo = c.outputCode.width
 
         return try ModuleDefinition.define(c.moduleName) { m in
             let aValid = m.input(io.aValid)
@@ -142,6 +157,7 @@ public enum Systolic {
             let bData = m.input(io.bData)
             let cReady = m.input(io.cReady)
             let codebook = io.codebook.map { m.input($0) }
+            let tData = io.tData.map { m.input($0) }
 
             // Admission: a tile's last beat waits until the previous tile's read-out has room (R
             // cycles since the previous last beat) and the output FIFO can take R more rows.
@@ -235,11 +251,26 @@ public enum Systolic {
                 draining.append(busy)
             }
 
-            // Output path: one ROUND unit per column, deskew so a row leaves together, FIFO.
+            // Output path: one ROUND unit (or threshold compare) per column, deskew so a row
+            // leaves together, FIFO.
             var rounded: [Signal] = []
             var rowValid = m.constant(0, .bit)
             for j in 0..<C {
-                let column = ArrayKit.outputColumn(m, rounderDef, c, column: j, valid: draining[j], sum: columnOut[j])
+                let column: (valid: Signal, y: Signal)
+                if let thresholdDef, let tData {
+                    // The tile's threshold enters the queue with its last beat and leaves it
+                    // when the column starts reading that tile out.
+                    let t = c.thresholdBits, load = lastChain[R + j]
+                    let queue = FIFO.Interface(thresholdQueue)
+                    let pending = m.instance(thresholdDef, name: "thresholds_\(j)", connecting: [
+                        queue.inValid: lastFire, queue.inData: tData.bits(j * t + t - 1, j * t), queue.outReady: load,
+                    ])
+                    let threshold = m.register("threshold_\(j)", .unsigned(t), reset: nil, enable: load)
+                    threshold.assign(pending[queue.outData])
+                    column = ArrayKit.thresholdColumn(m, c, column: j, valid: draining[j], sum: columnOut[j], threshold: threshold)
+                } else {
+                    column = ArrayKit.outputColumn(m, rounderDef!, c, column: j, valid: draining[j], sum: columnOut[j])
+                }
                 rounded.append(delayed(column.y, C - 1 - j, "deskew\(j)"))
                 if j == C - 1 { rowValid = column.valid }
             }

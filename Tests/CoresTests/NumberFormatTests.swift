@@ -86,6 +86,45 @@ struct NumberFormatTests {
         }
     }
 
+    @Test("binary with thresholds: one bit per output, (sum >= T) xor flip, on wide, tall and 1-term GEMMs")
+    func thresholds() throws {
+        for (rows, cols) in [(2, 5), (4, 2)] {
+            let c = ArrayConfig(rows: rows, cols: cols, a: FixedPoint(bits: 2, frac: 0), maxK: 32, output: FixedPoint(bits: 8, frac: 0),
+                                rounding: .truncate, format: .binary, thresholds: true)
+            #expect(c.outputCode == .unsigned(1))
+            let check = try GEMMCheck(c, initialState: .random(seed: 4))
+            var g = SplitMix64(seed: 8)
+            for (m, k, n) in [(7, 1, 11), (3, 6, 5), (9, 9, 2)] {
+                let (a, b) = check.random(m: m, k: k, n: n, using: &g)
+                let r = try check.run(label: "\(rows)x\(cols) \(m)x\(k)x\(n)", a: a, b: b, thresholds: check.randomThresholds(n: n, k: k, using: &g))
+                #expect(r.passed, "\(r.label): \(r.firstMismatch ?? "") \(r.waveform ?? "")")
+            }
+        }
+        // By hand: K = 3, a = b = all +1 gives 3; T = 3 passes, T = 4 does not, and flip inverts.
+        let c = ArrayConfig(rows: 1, cols: 3, a: FixedPoint(bits: 2, frac: 0), maxK: 8, output: FixedPoint(bits: 8, frac: 0),
+                            rounding: .truncate, format: .binary, thresholds: true)
+        let h = try GEMMCheck(c, initialState: .random(seed: 1)).harness
+        let ones = Matrix<Int128>(rows: 1, cols: 3, repeating: 1)
+        let got = try h.deliver(a: ones, b: Matrix(rows: 3, cols: 3, repeating: 1),
+                                thresholds: [Threshold(3), Threshold(4), Threshold(3, flip: true)]).c
+        #expect(got == Matrix([[1, 0, 0]]))
+    }
+
+    @Test("batch norm and sign fold into a threshold, the compare turning where γ < 0")
+    func thresholdFolding() {
+        // γ(x - μ)/σ + β >= 0 with γ = 2, β = 1, μ = 3, σ = 4: x >= 1, so T = 1.
+        #expect(Threshold(gamma: 2, beta: 1, mean: 3, sigma: 4, range: -10...10) == Threshold(1))
+        // γ = -2: x <= 5, i.e. not x >= 6.
+        let turned = Threshold(gamma: -2, beta: 1, mean: 3, sigma: 4, range: -10...10)
+        #expect(turned == Threshold(6, flip: true))
+        #expect([4, 5, 6, 7].map { turned.activation($0) } == [1, 1, 0, 0])
+        // τ = 2.5 with γ > 0: x >= 3.
+        #expect(Threshold(gamma: 1, beta: -0.5, mean: 2, sigma: 1, range: -10...10) == Threshold(3))
+        // γ = 0: the sign of β for every x.
+        #expect(Threshold(gamma: 0, beta: -1, mean: 0, sigma: 1, range: -10...10).activation(7) == 0)
+        #expect(Threshold(gamma: 0, beta: 1, mean: 0, sigma: 1, range: -10...10).activation(-10) == 1)
+    }
+
     @Test("a reset in the middle of a GEMM leaves no trace (binary and codebook)")
     func resetMidRun() throws {
         for f in [NumberFormat.binary, .codebook(indexBits: 2)] {
@@ -101,12 +140,16 @@ struct NumberFormatTests {
 
     @Test("each format's array lints clean, compiles in Icarus without X after reset, and synthesizes", arguments: formats)
     func toolsAccept(_ f: NumberFormat) throws {
-        let top = try Systolic.module(Self.config(f, rows: 2, cols: 2))
-        let sources = Dictionary(uniqueKeysWithValues: try VerilogEmitter.emit(top).map { ($0.fileName, $0.text) })
-        try Lint.verilator(sources: sources, top: top.name)
-        let report = try Synthesis.yosys(sources: sources, top: top.name)
-        #expect(report.totalCells > 0)
-        let icarus = try IcarusCheck.run(top, cycles: 120, resets: [60])
-        #expect(icarus.undefinedCycles == 0, "\(icarus.first ?? "")")
+        var configs = [Self.config(f, rows: 2, cols: 2)]
+        if f == .binary { configs.append(ArrayConfig(rows: 2, cols: 3, a: FixedPoint(bits: 2, frac: 0), maxK: 16, output: FixedPoint(bits: 8, frac: 0), format: .binary, thresholds: true)) }
+        for c in configs {
+            let top = try Systolic.module(c)
+            let sources = Dictionary(uniqueKeysWithValues: try VerilogEmitter.emit(top).map { ($0.fileName, $0.text) })
+            try Lint.verilator(sources: sources, top: top.name)
+            let report = try Synthesis.yosys(sources: sources, top: top.name)
+            #expect(report.totalCells > 0)
+            let icarus = try IcarusCheck.run(top, cycles: 120, resets: [60])
+            #expect(icarus.undefinedCycles == 0, "\(top.name): \(icarus.first ?? "")")
+        }
     }
 }
