@@ -85,6 +85,17 @@ public enum ArrayKit {
         }
     }
 
+    /// High when weight `code` is a zero the PE skips (zero gating on, and a format whose code
+    /// flags a zero: ternary, powers of two); nil when no weight is skipped.
+    public static func weightIsZero(_ c: ArrayConfig, _ code: Signal, file: String = #fileID, line: Int = #line) -> Signal? {
+        guard c.zeroGating else { return nil }
+        switch c.format {
+        case .ternary: return (~code.bit(1, file: file, line: line)).named("zero_weight", file: file, line: line)
+        case .powerOfTwo(let e): return (code.bits(e - 1, 0, file: file, line: line) .== 0).named("zero_weight", file: file, line: line)
+        case .fixed, .binary, .binaryWeights, .codebook: return nil
+        }
+    }
+
     /// The `codebook` port of an array whose weights are table indices: the layer's 2^n
     /// fixed-point weights, entry 0 lowest; nil for other formats.
     public static func codebookPort(_ c: ArrayConfig) -> Port? {

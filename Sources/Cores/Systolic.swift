@@ -118,7 +118,9 @@ public enum Systolic {
 
             // With zero gating a zero A operand leaves the accumulator untouched (no toggling),
             // except that a restart must still capture and clear it.
-            let gatedOff: Signal? = c.zeroGating ? ((a .!= 0) | restart).named("acc_enable") : nil
+            // A zero weight (ternary, powers of two) is skipped the same way.
+            let live = ArrayKit.weightIsZero(c, b).map { (a .!= 0) & ~$0 } ?? (a .!= 0)
+            let gatedOff: Signal? = c.zeroGating ? (live | restart).named("acc_enable") : nil
             let sum = m.register("acc_q", acc, reset: nil, enable: gatedOff)
             // Operands widened to 16 bits make the multiply 32 bits wide: Verilator computes that
             // natively, where a narrower signed multiply sign-extends its operands again on every
@@ -290,7 +292,7 @@ public enum Systolic {
             let promise = mux(lastFire, m.constant(Int128(R), .unsigned(fifoBits)), m.constant(0, .unsigned(fifoBits)))
             promised.assign((promised &+ promise) &- pop.extended(to: fifoBits))
 
-            if c.counters { counters(c, m, aData: aData, fire: fire, lastFire: lastFire, pop: pop) }
+            if c.counters { counters(c, m, aData: aData, bData: bData, fire: fire, lastFire: lastFire, pop: pop) }
         }
     }
 
@@ -310,7 +312,7 @@ public enum Systolic {
     /// of that row once and every B value each of the R PEs of its column, so per-beat counts
     /// at the edge equal the sums of per-PE events without a counter in each PE. Padding lanes
     /// (zeros the driver sends past a matrix edge) are events like any other.
-    static func counters(_ c: ArrayConfig, _ m: ModuleBuilder, aData: Signal, fire: Signal, lastFire: Signal, pop: Signal) {
+    static func counters(_ c: ArrayConfig, _ m: ModuleBuilder, aData: Signal, bData: Signal, fire: Signal, lastFire: Signal, pop: Signal) {
         let (R, C) = (c.rows, c.cols)
         let shape = Shape.unsigned(ArrayConfig.counterBits)
         func counter(_ event: EventCounter, _ increment: Signal, line: Int = #line) {
@@ -329,7 +331,21 @@ public enum Systolic {
             }
             let gatedLanes = mux(fire, zeros, m.constant(0, zeros.shape)).named("gated_lanes")
             let perLane = m.constant(Int128(C), .unsigned(max(1, ceilLog2(C + 1))))
-            let gated = (gatedLanes * perLane).named("gated_increment")
+            var gated = (gatedLanes * perLane).named("gated_increment")
+            if c.format.codesZeroWeight {
+                // Zero weights too: za zero A lanes and zw zero B lanes gate za·C + zw·R - za·zw PEs.
+                let wb = c.bCode.width, weightBits = ceilLog2(C + 1) + 1
+                var zeroWeights = m.constant(0, .unsigned(weightBits))
+                for j in 0..<C {
+                    let code = bData.bits(j * wb + wb - 1, j * wb)
+                    zeroWeights = zeroWeights &+ ArrayKit.weightIsZero(c, code)!.extended(to: weightBits)
+                }
+                let zw = mux(fire, zeroWeights, m.constant(0, zeroWeights.shape)).named("zero_weight_lanes")
+                let perWeight = m.constant(Int128(R), .unsigned(max(1, ceilLog2(R + 1))))
+                let both = (gatedLanes * zw).named("gated_both")
+                gated = ((gated.extended(to: ArrayConfig.counterBits) &+ (zw * perWeight).extended(to: ArrayConfig.counterBits))
+                         &- both.extended(to: ArrayConfig.counterBits)).named("gated_increment_weights")
+            }
             let performed = (constant(fire, R * C) &- gated.extended(to: shape.width)).named("mac_increment")
             counter(.macs, performed)
             counter(.gated, gated)

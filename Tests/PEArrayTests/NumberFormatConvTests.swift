@@ -46,6 +46,27 @@ import Verification
         try Self.check(try WeightStationaryEngine(config: config, initialState: .random(seed: 9)), f)
     }
 
+    @Test("zero weights are gated: all-zero ternary weights skip every MAC, half-zero powers of two skip those")
+    func zeroWeights() throws {
+        let shape = ConvShape(channels: 2, filters: 3, height: 4, width: 4, filterHeight: 2, filterWidth: 2)
+        let config = WeightStationaryConfig(Self.array(.ternary), psumRegisters: 32)
+        // No zero activations (codes of s6.3 drawn away from 0), ternary code 0b01 is a zero weight.
+        let input = (0..<shape.inputCount).map { $0 % 7 + 1 }
+        let run = try WeightStationaryEngine(config: config).run(shape, input: input, weights: Array(repeating: 0b01, count: shape.weightCount))
+        #expect(run.mismatches == 0)
+        #expect(run.hardwareCounts.gatedMACs == shape.macs)
+        #expect(run.hardwareCounts.macs == 0)
+        #expect(run.got.allSatisfy { $0 == 0 })
+        // pow2e3: filter 0's weights are zero (e = 0, either sign), the others ±1: a third of the MACs.
+        let pow2 = WeightStationaryConfig(Self.array(.powerOfTwo(exponentBits: 3)), psumRegisters: 32)
+        let perFilter = shape.weightCount / shape.filters
+        let weights = (0..<shape.weightCount).map { $0 < perFilter ? ($0 % 2) << 3 : 0b0001 | ($0 % 2) << 3 }
+        let mixed = try WeightStationaryEngine(config: pow2).run(shape, input: input, weights: weights)
+        #expect(mixed.mismatches == 0)
+        #expect(mixed.hardwareCounts.gatedMACs * 3 == shape.macs)
+        #expect(mixed.hardwareCounts == mixed.analyticCounts)
+    }
+
     @Test("binary activations refuse a padded layer, and row stationary refuses coded formats")
     func refusals() throws {
         let padded = ConvShape(channels: 1, filters: 1, height: 4, width: 4, filterHeight: 3, filterWidth: 3, padding: 1)
