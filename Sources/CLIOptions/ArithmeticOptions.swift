@@ -4,15 +4,19 @@ import Cores
 /// Number formats and output rounding: the flags every array front end shares, so a design is
 /// described the same way for GEMMs, layers and RTL generation.
 public struct ArithmeticOptions: ParsableArguments {
+    @Option(help: "How A and B are coded and multiplied: fixed, binary (A and B ±1, XNOR-popcount), bwn (B ±1), ternary (B in {-1, 0, +1}), pow2e<2..4> (B zero or ±2^k, exponent bits; pow2: pow2e3), codebook<1..6> (B an index into a table of --weight-bits entries; codebook: codebook4).")
+    public var format: NumberFormat = .fixed
+    @Flag(help: "With --format binary: each output is one bit, (sum >= T) xor flip, with T and flip per output column (batch norm and sign folded) sent on t_data with each tile.")
+    public var thresholdOutput = false
     @Option(help: "Bits of A (activations), 2...16.") public var inputBits = 8
-    @Option(help: "Fractional bits of A, any integer, negative too (default 6: values in [-2, 2)).") public var inputFrac = 6
+    @Option(help: "Fractional bits of A, any integer, negative too (default 6: values in [-2, 2); 0 with --format binary).") public var inputFrac: Int?
     @Flag(help: "A is unsigned (default signed).") public var inputUnsigned = false
     @Option(help: "Bits of B (weights), 2...16 (default: --input-bits).") public var weightBits: Int?
-    @Option(help: "Fractional bits of B (default: --input-frac).") public var weightFrac: Int?
+    @Option(help: "Fractional bits of B (default: --input-frac; 0 for binary, bwn, ternary and pow2 weights).") public var weightFrac: Int?
     @Flag(help: "B is unsigned (default signed).") public var weightUnsigned = false
     @Option(help: "Accumulator bits, 2...64 (default: input-bits + weight-bits + ceil(log2 of the longest reduction)).") public var accBits: Int?
     @Option(help: "Bits of outputs, 2...32.") public var outputBits = 8
-    @Option(help: "Fractional bits of outputs; input-frac + weight-frac - output-frac bits are dropped by rounding.") public var outputFrac = 2
+    @Option(help: "Fractional bits of outputs; input-frac + weight-frac - output-frac bits are dropped by rounding (default 2, at most input-frac + weight-frac).") public var outputFrac: Int?
     @Flag(help: "Outputs are unsigned: negative results saturate to 0 (default signed).") public var outputUnsigned = false
     @Option(help: "truncate | nearest | stochastic.") public var rounding: OutputRounding = .stochastic
     @Option(help: "Bits of each rounding unit's LFSR, 3...32, at least the dropped bits.") public var lfsrWidth = 16
@@ -21,10 +25,20 @@ public struct ArithmeticOptions: ParsableArguments {
 
     public init() {}
 
-    public var a: FixedPoint { FixedPoint(bits: inputBits, frac: inputFrac, signed: !inputUnsigned) }
-    public var b: FixedPoint { FixedPoint(bits: weightBits ?? inputBits, frac: weightFrac ?? inputFrac, signed: !weightUnsigned) }
-    public var output: FixedPoint { FixedPoint(bits: outputBits, frac: outputFrac, signed: !outputUnsigned) }
+    /// The values the PEs accumulate (the array fits their widths to the format). Coded weights
+    /// stand for small integers (±1, powers of two), so their scale defaults to 2^0.
+    public var a: FixedPoint { FixedPoint(bits: inputBits, frac: inputFrac ?? (format == .binary ? 0 : 6), signed: !inputUnsigned) }
+    public var b: FixedPoint {
+        FixedPoint(bits: weightBits ?? inputBits, frac: weightFrac ?? (format.codesWeightValues ? 0 : a.frac), signed: !weightUnsigned)
+    }
+    public var output: FixedPoint {
+        FixedPoint(bits: outputBits, frac: outputFrac ?? min(2, a.frac + b.frac), signed: !outputUnsigned)
+    }
 }
 
 extension OutputRounding: ExpressibleByArgument {}
 extension LFSRStep: ExpressibleByArgument {}
+
+extension NumberFormat: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+}

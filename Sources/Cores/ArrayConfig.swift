@@ -36,17 +36,25 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
     public var counters: Bool = false
     /// Negative rounded outputs become zero (after saturation, before the FIFO).
     public var relu: Bool = false
+    /// How A and B are coded and multiplied (docs/FORMATS.md); `a` and `b` are the values the
+    /// PEs accumulate, so the initializer fits them to the format (binary A is two signed bits).
+    public var format: NumberFormat = .fixed
+    /// Binary only (BNN): each output is one bit, `(sum >= T) xor flip` with a threshold T and
+    /// flip per output channel sent with the tile (`t_data`): batch norm and sign folded
+    /// (docs/FORMATS.md). The ROUND units are not built.
+    public var thresholds: Bool = false
 
     /// The defaults are the documented default design: 8×8, A and B `s8.6` (values in [-2, 2)),
     /// C `s8.2`, so rounding drops 10 bits.
     public init(rows: Int = 8, cols: Int = 8, a: FixedPoint = FixedPoint(bits: 8, frac: 6), b: FixedPoint? = nil,
                 maxK: Int = 4096, accBits: Int? = nil, output: FixedPoint = FixedPoint(bits: 8, frac: 2),
                 rounding: OutputRounding = .stochastic, lfsrWidth: Int = 16, seed: UInt64 = 1, lfsrStep: LFSRStep = .leap,
-                zeroGating: Bool = false, counters: Bool = false, relu: Bool = false) {
+                zeroGating: Bool = false, counters: Bool = false, relu: Bool = false, format: NumberFormat = .fixed, thresholds: Bool = false) {
         self.rows = rows
         self.cols = cols
-        self.a = a
-        self.b = b ?? a
+        self.format = format
+        self.a = format.activationValue(a)
+        self.b = format.weightValue(b ?? a)
         self.maxK = maxK
         self.accBitsOverride = accBits
         self.output = output
@@ -57,10 +65,11 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
         self.zeroGating = zeroGating
         self.counters = counters
         self.relu = relu
+        self.thresholds = thresholds
     }
 
     enum CodingKeys: String, CodingKey {
-        case rows, cols, a, b, maxK, accBitsOverride, output, rounding, lfsrWidth, seed, lfsrStep, zeroGating, counters, relu
+        case rows, cols, a, b, maxK, accBitsOverride, output, rounding, lfsrWidth, seed, lfsrStep, zeroGating, counters, relu, format, thresholds
     }
 
     // The opt-in fields are written only when on and read as off when absent, so the JSON of
@@ -76,7 +85,9 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
                   lfsrStep: try c.decodeIfPresent(LFSRStep.self, forKey: .lfsrStep) ?? .leap,
                   zeroGating: try c.decodeIfPresent(Bool.self, forKey: .zeroGating) ?? false,
                   counters: try c.decodeIfPresent(Bool.self, forKey: .counters) ?? false,
-                  relu: try c.decodeIfPresent(Bool.self, forKey: .relu) ?? false)
+                  relu: try c.decodeIfPresent(Bool.self, forKey: .relu) ?? false,
+                  format: try c.decodeIfPresent(NumberFormat.self, forKey: .format) ?? .fixed,
+                  thresholds: try c.decodeIfPresent(Bool.self, forKey: .thresholds) ?? false)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -95,12 +106,35 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
         if zeroGating { try c.encode(true, forKey: .zeroGating) }
         if counters { try c.encode(true, forKey: .counters) }
         if relu { try c.encode(true, forKey: .relu) }
+        if format != .fixed { try c.encode(format, forKey: .format) }
+        if thresholds { try c.encode(true, forKey: .thresholds) }
     }
 
     /// Width of every event counter port.
     public static let counterBits = ArrayKit.counterBits
 
-    public var accBits: Int { accBitsOverride ?? a.bits + b.bits + ceilLog2(maxK) }
+    /// The default never overflows for `maxK` products: a product's bits plus `ceil(log2 maxK)`,
+    /// and for binary (products ±1) `ceil(log2(maxK + 1)) + 1`, the width of a signed
+    /// `2·popcount - K` (docs/FORMATS.md).
+    public var accBits: Int {
+        if let accBitsOverride { return accBitsOverride }
+        if format == .binary { return ceilLog2(maxK + 1) + 1 }
+        return format.productBits(a: a, b: b) + ceilLog2(maxK)
+    }
+    /// A's and B's codes on the wires and in the PEs (B before a codebook's decoding).
+    public var aCode: Shape { format.activationCode(a) }
+    public var bCode: Shape { format.weightCode(b) }
+    /// An output on the wires: one bit with thresholds, else the output format.
+    public var outputCode: Shape { thresholds ? .unsigned(1) : output.shape }
+    /// A threshold on `t_data`: the flip bit above a signed accumulator-wide T.
+    public var thresholdBits: Int { accBits + 1 }
+
+    /// B as the PEs hold it: decoded for a codebook (looked up where weights enter the array),
+    /// the code for every other format.
+    public var peWeight: Shape {
+        if case .codebook = format { return b.shape }
+        return bCode
+    }
     public var accumulator: FixedPoint { FixedPoint(bits: accBits, frac: a.frac + b.frac, signed: a.signed || b.signed) }
     public var dropBits: Int { accumulator.frac - output.frac }
 
@@ -129,9 +163,22 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
         let bits = "\(Self.operandBits.lowerBound)...\(Self.operandBits.upperBound)"
         try require(Self.operandBits.contains(a.bits), "input-bits", a.bits, bits)
         try require(Self.operandBits.contains(b.bits), "weight-bits", b.bits, bits)
+        // The values must be what the format codes (set by the initializer; a later change of
+        // `format` alone would leave them stale).
+        try require(format.activationValue(a) == a, "input-bits", a.bits, "\(format.activationValue(a).bits) with --format \(format)")
+        try require(format.weightValue(b) == b, "weight-bits", b.bits, "\(format.weightValue(b).bits) with --format \(format)")
         try require(MACConfig.maxKRange.contains(maxK), reductionFlag, maxK, "1...\(MACConfig.maxKRange.upperBound)")
         try require(Self.accBitsRange.contains(accBits), "acc-bits", accBits, "\(Self.accBitsRange.lowerBound)...\(Self.accBitsRange.upperBound)")
         try require(Self.outputBits.contains(output.bits), "output-bits", output.bits, "\(Self.outputBits.lowerBound)...\(Self.outputBits.upperBound)")
+        if thresholds, format != .binary {
+            try require(false, "threshold-output", true, "only with --format binary")
+        }
+        if thresholds, relu {
+            try require(false, "relu", true, "off with --threshold-output (the output is already a sign)")
+        }
+        if format == .binary, zeroGating {
+            try require(false, "format", format, "fixed, bwn, ternary, pow2e<2..4> or codebook<1..6> with zero gating (a binary 0 bit codes -1, not zero)")
+        }
         // The accumulator must keep at least one bit above those rounding drops. Blame the
         // accumulator width only when it was chosen, not derived.
         if dropBits >= accBits, accBitsOverride != nil, dropBits >= 0 {

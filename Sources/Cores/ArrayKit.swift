@@ -41,6 +41,89 @@ public enum ArrayKit {
         return level[0]
     }
 
+    /// A PE's product of an A code and a B code (`c.format`), at the accumulator's width. Fixed
+    /// point (and decoded codebook weights) multiply, widened first to `multiplierWidth` when
+    /// given; the other formats need no multiplier: binary is an XNOR, ±1 weights a conditional
+    /// negate, ternary adds a zero gate, powers of two a shift (docs/FORMATS.md).
+    /// With `live`, a binary product is zero when it is low: binary codes have no zero, so an
+    /// array that adds on idle cycles must say which activations are real.
+    public static func product(_ m: ModuleBuilder, _ c: ArrayConfig, a: Signal, b: Signal, multiplierWidth: Int? = nil,
+                               live: Signal? = nil, file: String = #fileID, line: Int = #line) -> Signal {
+        let acc = c.accumulator.shape
+        func fit(_ s: Signal) -> Signal {
+            s.width > acc.width ? s.truncated(to: acc.width, file: file, line: line) : s.extended(to: acc.width, file: file, line: line)
+        }
+        func zero() -> Signal { m.constant(0, acc, file: file, line: line) }
+        // A's value at the accumulator's width, and its negation.
+        func activation() -> (x: Signal, negated: Signal) {
+            let x = fit(a).reinterpretedAs(acc).named("x", file: file, line: line)
+            return (x, (zero() &- x).named("x_negated", file: file, line: line))
+        }
+        switch c.format {
+        case .fixed, .codebook:
+            let p = multiplierWidth.map { a.extended(to: $0, file: file, line: line) * b.extended(to: $0, file: file, line: line) } ?? a * b
+            return fit(p.named("product", file: file, line: line))
+        case .binary:
+            let agree = (~(a ^ b)).named("agree", file: file, line: line)
+            let signed = mux(agree, m.constant(1, acc, file: file, line: line), m.constant(-1, acc, file: file, line: line),
+                             file: file, line: line)
+            return (live.map { mux($0, signed, zero(), file: file, line: line) } ?? signed).named("product", file: file, line: line)
+        case .binaryWeights:
+            let (x, negated) = activation()
+            return mux(b.bit(0), x, negated, file: file, line: line).named("product", file: file, line: line)
+        case .ternary:
+            let (x, negated) = activation()
+            let signed = mux(b.bit(0), negated, x, file: file, line: line)
+            return mux(b.bit(1), signed, zero(), file: file, line: line).named("product", file: file, line: line)
+        case .powerOfTwo(let e):
+            let (x, _) = activation()
+            // Exponent field k: 0 is a zero weight, k >= 1 shifts A left by k - 1.
+            let shifts = [zero()] + (1..<(1 << e)).map { k in x << (k - 1) }
+            let magnitude = select(b.bits(e - 1, 0), shifts, default: zero()).named("magnitude", file: file, line: line)
+            let negated = (zero() &- magnitude).named("magnitude_negated", file: file, line: line)
+            return mux(b.bit(e), negated, magnitude, file: file, line: line).named("product", file: file, line: line)
+        }
+    }
+
+    /// High when weight `code` is a zero the PE skips (zero gating on, and a format whose code
+    /// flags a zero: ternary, powers of two); nil when no weight is skipped.
+    public static func weightIsZero(_ c: ArrayConfig, _ code: Signal, file: String = #fileID, line: Int = #line) -> Signal? {
+        guard c.zeroGating else { return nil }
+        switch c.format {
+        case .ternary: return (~code.bit(1, file: file, line: line)).named("zero_weight", file: file, line: line)
+        case .powerOfTwo(let e): return (code.bits(e - 1, 0, file: file, line: line) .== 0).named("zero_weight", file: file, line: line)
+        case .fixed, .binary, .binaryWeights, .codebook: return nil
+        }
+    }
+
+    /// The `codebook` port of an array whose weights are table indices: the layer's 2^n
+    /// fixed-point weights, entry 0 lowest; nil for other formats.
+    public static func codebookPort(_ c: ArrayConfig) -> Port? {
+        guard case .codebook(let n) = c.format else { return nil }
+        return .input("codebook", .unsigned((1 << n) * c.b.bits))
+    }
+
+    /// A weight as the PEs take it: a codebook index looked up in `table` (the codebook
+    /// port), any other code unchanged.
+    public static func decodeWeight(_ m: ModuleBuilder, _ c: ArrayConfig, _ code: Signal, table: Signal?, name: String,
+                                    file: String = #fileID, line: Int = #line) -> Signal {
+        guard case .codebook(let n) = c.format, let table else { return code }
+        let wb = c.b.bits
+        let entries = (0..<(1 << n)).map { k in table.bits(k * wb + wb - 1, k * wb, file: file, line: line).reinterpretedAs(c.b.shape) }
+        return select(code.asUnsigned, entries, default: entries[0]).named(name, file: file, line: line)
+    }
+
+    /// Output column j of a binary array with thresholds (BNN): one register stage, like the
+    /// ROUND unit it replaces, holding `(sum >= T) xor flip`, where `threshold` is `{flip, T}`.
+    public static func thresholdColumn(_ m: ModuleBuilder, _ c: ArrayConfig, column j: Int, valid: Signal, sum: Signal, threshold: Signal,
+                                       file: String = #fileID, line: Int = #line) -> (valid: Signal, y: Signal) {
+        let t = threshold.bits(c.accBits - 1, 0, file: file, line: line).reinterpretedAs(c.accumulator.shape)
+        let above = (sum .>= t) ^ threshold.bit(c.accBits, file: file, line: line)
+        let y = m.register("sign_\(j)", .unsigned(1), enable: valid, file: file, line: line)
+        y.assign(above, file: file, line: line)
+        return (m.delay(valid, name: "sign_valid_\(j)", file: file, line: line), y)
+    }
+
     /// Output column j of an array: its ROUND unit (one `rounder` module for every column, the
     /// column's LFSR seed passed as a parameter), then ReLU when `c.relu` (a negative rounded
     /// output becomes zero). Returns the unit's `out_valid` and the column's output.

@@ -9,13 +9,20 @@ public enum ConvStimulus {
     /// probability `sparsity` (0...1), otherwise uniform over the activation format.
     public static func random(_ shape: ConvShape, activation: FixedPoint, weight: FixedPoint,
                               sparsity: Double, seed: UInt64) -> (input: [Int], weights: [Int]) {
+        random(shape, codes: (.fixed(activation.golden), .fixed(weight.golden)), sparsity: sparsity, seed: seed)
+    }
+
+    /// The same in any number format: codes uniform over each operand's codes (for fixed point,
+    /// its integers), an activation code 0 with probability `sparsity`.
+    public static func random(_ shape: ConvShape, codes: (a: OperandCode, b: OperandCode),
+                              sparsity: Double, seed: UInt64) -> (input: [Int], weights: [Int]) {
         precondition((0...1).contains(sparsity), "sparsity \(sparsity) is outside 0...1")
         var g = SplitMix64(seed: seed)
-        let fa = activation.golden, fw = weight.golden
+        let (ca, cb) = (codes.a.codes, codes.b.codes)
         let input = (0..<shape.inputCount).map { _ in
-            Double.random(in: 0..<1, using: &g) < sparsity ? 0 : Int(Int128.random(in: fa.minInt...fa.maxInt, using: &g))
+            Double.random(in: 0..<1, using: &g) < sparsity ? 0 : Int(Int128.random(in: ca, using: &g))
         }
-        let weights = (0..<shape.weightCount).map { _ in Int(Int128.random(in: fw.minInt...fw.maxInt, using: &g)) }
+        let weights = (0..<shape.weightCount).map { _ in Int(Int128.random(in: cb, using: &g)) }
         return (input, weights)
     }
 

@@ -63,3 +63,30 @@ extension FixedFormat {
         Array(Set([minInt, minInt + 1, -1, 0, 1, maxInt - 1, maxInt].filter(contains))).sorted()
     }
 }
+
+extension ArrayConfig {
+    /// What the codes of A and B stand for (docs/FORMATS.md); a codebook format reads its
+    /// entries from `codebook` (integers of `b`, 2^n of them).
+    public func operandCodes(codebook: [Int128]? = nil) -> (a: OperandCode, b: OperandCode) {
+        let codebook = codebook ?? defaultCodebook
+        switch format {
+        case .fixed: return (.fixed(a.golden), .fixed(b.golden))
+        case .binary: return (.binary, .binary)
+        case .binaryWeights: return (.fixed(a.golden), .binary)
+        case .ternary: return (.fixed(a.golden), .ternary)
+        case .powerOfTwo(let e): return (.fixed(a.golden), .powerOfTwo(exponentBits: e))
+        case .codebook(let n):
+            precondition(codebook?.count == 1 << n, "a codebook\(n) array needs a table of \(1 << n) entries")
+            return (.fixed(a.golden), .codebook(codebook!))
+        }
+    }
+
+    /// The table a codebook array runs with unless given another (nil for other formats):
+    /// 2^n entries drawn uniformly over the weight format from a fixed seed, so the driver and
+    /// the golden model agree without passing it around.
+    public var defaultCodebook: [Int128]? {
+        guard case .codebook(let n) = format else { return nil }
+        var g = SplitMix64(seed: 0xC0DE_B00C)
+        return (0..<(1 << n)).map { _ in b.golden.random(using: &g) }
+    }
+}

@@ -27,9 +27,13 @@ public struct ConvRun: Sendable, Codable {
 /// The golden side of a layer run: exact sums (`ConvModel`), each rounded by its column's ROUND
 /// unit in the order the column took them (`ColumnOutputModel`), compared output by output.
 public enum ConvCheck {
-    /// Golden outputs in NMEF order for what `d` says the columns rounded, in that order.
+    /// Golden outputs in NMEF order for what `d` says the columns rounded, in that order;
+    /// `input` and `weights` are codes of the array's number format.
     public static func expected(_ d: ConvDelivery, _ shape: ConvShape, input: [Int], weights: [Int], array: ArrayConfig) -> [Int] {
-        let sums = ConvModel.accumulate(shape, input: input, weights: weights)
+        // Codes (binary, ternary, powers of two, codebook indices) become the values they stand for.
+        let codes = array.operandCodes()
+        let sums = ConvModel.accumulate(shape, input: input.map { Int(codes.a.value(Int128($0))) },
+                                        weights: weights.map { Int(codes.b.value(Int128($0))) })
         var columns = ColumnOutputModel(array)
         var out = [Int](repeating: 0, count: shape.outputCount)
         for (j, order) in d.columnOrder.enumerated() {
@@ -62,7 +66,7 @@ extension ConvEngine {
             first = "(n, m, e, f) = (\(n), \(m), \(e), \(f)): expected \(expected[index]), \(got)"
         }
         return ConvRun(shape: shape, expected: expected, got: d.got, mismatches: mismatches, firstMismatch: first,
-                       cycles: d.cycles, hardwareCounts: d.hardwareCounts, analyticCounts: analytic.counts(shape, input: input),
+                       cycles: d.cycles, hardwareCounts: d.hardwareCounts, analyticCounts: analytic.counts(shape, input: input, weights: weights),
                        waveform: mismatches > 0 ? waveform(shape) : nil, wallSeconds: Date().timeIntervalSince(start))
     }
 }

@@ -63,11 +63,25 @@ public struct ErrorSummary: Sendable, Codable {
 public final class GEMMCheck {
     public let harness: SystolicHarness
     public var config: ArrayConfig { harness.config }
+    /// What the codes of A and B stand for.
+    public let codes: (a: OperandCode, b: OperandCode)
     var model: SystolicModel
 
-    public init(_ config: ArrayConfig, record: Bool = true, initialState: InitialState = .default) throws {
+    /// A codebook array runs with `codebook` as its table (default: `config.defaultCodebook`),
+    /// loaded once.
+    public init(_ config: ArrayConfig, codebook: [Int128]? = nil, record: Bool = true, initialState: InitialState = .default) throws {
         harness = try SystolicHarness(config, record: record, initialState: initialState)
+        let table = codebook ?? config.defaultCodebook
+        codes = config.operandCodes(codebook: table)
+        if let table { try harness.load(codebook: table) }
         model = Self.model(config)
+    }
+
+    /// Random codes for an m×k A and a k×n B (for fixed point: integers over the whole format).
+    public func random(m: Int, k: Int, n: Int, using g: inout SplitMix64) -> (Matrix<Int128>, Matrix<Int128>) {
+        let (ca, cb) = (codes.a.codes, codes.b.codes)
+        return (Matrix(rows: m, cols: k) { _, _ in Int128.random(in: ca, using: &g) },
+                Matrix(rows: k, cols: n) { _, _ in Int128.random(in: cb, using: &g) })
     }
 
     static func model(_ c: ArrayConfig) -> SystolicModel {
@@ -89,13 +103,38 @@ public final class GEMMCheck {
         try harness.abandon(a: a, b: b, after: cycles)
     }
 
-    /// The harness's corner-case operands (`SystolicHarness.cornerCase`).
+    /// Corner-case operands: for fixed point the harness's (`SystolicHarness.cornerCase`); for
+    /// coded formats, rows of A at the lowest and highest code, columns of B at the lowest and
+    /// highest code and one that walks through every code (every codebook entry, both exponent
+    /// extremes, zero weights), the rest random.
     public func cornerCase(m: Int, k: Int, n: Int, seed: UInt64) -> (Matrix<Int128>, Matrix<Int128>) {
-        harness.cornerCase(m: m, k: k, n: n, seed: seed)
+        if config.format == .fixed { return harness.cornerCase(m: m, k: k, n: n, seed: seed) }
+        var g = SplitMix64(seed: seed)
+        var (a, b) = random(m: m, k: k, n: n, using: &g)
+        let (ca, cb) = (codes.a.codes, codes.b.codes)
+        for p in 0..<k {
+            if m > 0 { a[0, p] = ca.lowerBound }
+            if m > 1 { a[1, p] = ca.upperBound }
+            if n > 0 { b[p, 0] = cb.lowerBound }
+            if n > 1 { b[p, 1] = cb.upperBound }
+            if n > 2 { b[p, 2] = cb.lowerBound + Int128(p) % Int128(cb.count) }
+        }
+        return (a, b)
     }
 
-    /// Runs C = A·B (A: m×k, B: k×n, integers of the input formats) and checks every element.
-    public func run(label: String, a: Matrix<Int128>, b: Matrix<Int128>, ready: ReadyPattern = .always) throws -> GEMMReport {
+    /// Random thresholds for n output columns of a K-term binary GEMM: T over the sums' range
+    /// [-K, K] and one past each end (every output the same), flip at random.
+    public func randomThresholds(n: Int, k: Int, using g: inout SplitMix64) -> [Threshold] {
+        (0..<n).map { _ in Threshold(Int128.random(in: Int128(-k - 1)...Int128(k + 1), using: &g), flip: Bool.random(using: &g)) }
+    }
+
+    /// Runs C = A·B (A: m×k, B: k×n, codes of the operand formats) and checks every element;
+    /// an array with thresholds takes one per column of B (default: `randomThresholds` from
+    /// a fixed seed).
+    public func run(label: String, a: Matrix<Int128>, b: Matrix<Int128>, thresholds given: [Threshold]? = nil,
+                    ready: ReadyPattern = .always) throws -> GEMMReport {
+        var g = SplitMix64(seed: 0x7E57)
+        let thresholds = config.thresholds ? given ?? randomThresholds(n: b.cols, k: a.cols, using: &g) : nil
         let start = Date()
         let (R, C) = (config.rows, config.cols)
         let m = a.rows, k = a.cols, n = b.cols
@@ -103,9 +142,15 @@ public final class GEMMCheck {
         let tiles = ((m + R - 1) / R) * tilesN
         let expectedCycles = config.expectedCycles(m: m, n: n, k: k)
         let simStart = Date()
-        let delivery = try harness.deliver(a: a, b: b, ready: ready)
+        let delivery = try harness.deliver(a: a, b: b, thresholds: thresholds, ready: ready)
         let simSeconds = Date().timeIntervalSince(simStart)
-        let golden = model.gemm(a: a, b: b).c
+        let (va, vb) = (codes.a.values(a), codes.b.values(b))
+        var golden = model.gemm(a: va, b: vb).c
+        // A binary array with thresholds outputs (sum >= T) xor flip instead of rounding.
+        if let thresholds {
+            let sums = GEMMModel.multiply(a: va, b: vb, accBits: config.accBits, signed: true)
+            golden = Matrix(rows: m, cols: n) { i, j in thresholds[j].activation(sums[i, j]) }
+        }
         let fa = config.a.golden, fb = config.b.golden
 
         var mismatches = 0
@@ -116,8 +161,12 @@ public final class GEMMCheck {
         }
         for problem in delivery.problems { miss(problem) }
         var hardware = [Double](), reference = [Double]()
-        let scale = pow(2.0, Double(-config.output.frac))
-        let exact = GEMMModel.realProduct(a: a, formatA: fa, b: b, formatB: fb)
+        let scale = thresholds == nil ? pow(2.0, Double(-config.output.frac)) : 1
+        var exact = GEMMModel.realProduct(a: va, formatA: fa, b: vb, formatB: fb)
+        if let thresholds {
+            let unit = pow(2.0, Double(config.accumulator.frac))
+            exact = Matrix(rows: m, cols: n) { i, j in Double(thresholds[j].activation(Int128((exact[i, j] * unit).rounded()))) }
+        }
         for i in 0..<m {
             for j in 0..<n {
                 guard let cycle = delivery.rowCycles[i * tilesN + j / C] else { continue }

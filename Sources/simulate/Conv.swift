@@ -105,16 +105,17 @@ struct ConvCommand: ParsableCommand {
             let start = Date()
             let s = l.shape
             if let engine {
-                let (input, weights) = ConvStimulus.random(s, activation: config.a, weight: config.b,
-                                                           sparsity: sparsity, seed: seed &+ UInt64(index))
+                let codes = config.operandCodes()
+                let (input, weights) = ConvStimulus.random(s, codes: codes, sparsity: sparsity, seed: seed &+ UInt64(index))
                 let run = try engine.run(s, input: input, weights: weights)
-                let real = ConvModel.real(s, input: input, inputFormat: config.a.golden, weights: weights, weightFormat: config.b.golden)
+                let real = ConvModel.real(s, input: input.map { Int(codes.a.value(Int128($0))) }, inputFormat: config.a.golden,
+                                          weights: weights.map { Int(codes.b.value(Int128($0))) }, weightFormat: config.b.golden)
                 let scale = pow(2.0, Double(-config.output.frac))
                 let error = ErrorSummary(reference: config.relu ? real.map { max(0, $0) } : real, actual: run.got.map { Double($0) * scale })
                 results.append(result(l, d, mode: "cosim", cycles: run.cycles, counts: run.hardwareCounts, analytic: run.analyticCounts,
                                       run: run, error: error, start: start))
             } else {
-                let input = sparsity > 0 ? ConvStimulus.random(s, activation: config.a, weight: config.b,
+                let input = sparsity > 0 ? ConvStimulus.random(s, codes: config.operandCodes(),
                                                                sparsity: sparsity, seed: seed &+ UInt64(index)).input : nil
                 let counts = mapper.counts(s, input: input)
                 results.append(result(l, d, mode: "analytic", cycles: mapper.cycles(s), counts: counts, analytic: counts,
@@ -142,7 +143,7 @@ struct ConvCommand: ParsableCommand {
     func report(_ results: [Result], _ d: any DataflowDesign) {
         let c = d.array
         let step = c.rounding == .stochastic && c.lfsrStep == .one ? " (one LFSR step per output)" : ""
-        print("\(d.dataflow) array \(c.rows)x\(c.cols), activations \(c.a), weights \(c.b), acc \(c.accumulator), "
+        print("\(d.dataflow) array \(c.rows)x\(c.cols), \(c.format == .fixed ? "" : "format \(c.format), ")activations \(c.a), weights \(c.b), acc \(c.accumulator), "
               + "outputs \(c.output), \(c.rounding) rounding\(step)\(c.relu ? ", ReLU" : ""), zero gating \(c.zeroGating ? "on" : "off")")
         func shape(_ s: ConvShape) -> String {
             "\(s.batch)x\(s.channels)x\(s.height)x\(s.width) * \(s.filters)x\(s.filterHeight)x\(s.filterWidth) /\(s.stride) p\(s.padding)"

@@ -86,8 +86,7 @@ struct GEMMCommand: ParsableCommand {
         var g = SplitMix64(seed: seed)
         var reports: [GEMMReport] = []
         for i in 0..<count {
-            let a = SystolicHarness.random(rows: m, cols: k, c.a.golden, &g)
-            let b = SystolicHarness.random(rows: k, cols: n, c.b.golden, &g)
+            let (a, b) = harness.random(m: m, k: k, n: n, using: &g)
             reports.append(try harness.run(label: "random \(i + 1)", a: a, b: b, ready: ready))
         }
         let (ca, cb) = harness.cornerCase(m: m, k: k, n: n, seed: seed &+ 1)
@@ -109,7 +108,7 @@ struct GEMMCommand: ParsableCommand {
             print(try encodeJSON(summary))
         } else {
             let step = c.rounding == .stochastic && c.lfsrStep == .one ? " (one LFSR step per output)" : ""
-            print("systolic \(c.rows)x\(c.cols), A \(c.a), B \(c.b), acc \(c.accumulator), C \(c.output), \(c.rounding) rounding\(step)")
+            print("systolic \(c.rows)x\(c.cols), \(c.format == .fixed ? "" : "format \(c.format), ")A \(c.a), B \(c.b), acc \(c.accumulator), C \(c.output), \(c.rounding) rounding\(step)")
             print(table(["gemm", "m x k x n", "tiles", "cycles", "formula", "util", "mismatches", "RMSE", "bias", "SQNR dB", "MMAC/s"],
                         reports.map { r in
                             [r.label, "\(r.m)x\(r.k)x\(r.n)", String(r.tiles), String(r.cycles), String(r.expectedCycles),

@@ -23,6 +23,7 @@ public struct OutputStationaryEngine: ConvEngine {
         self.config = mapper.config
         try mapper.validateDesign()
         harness = try SystolicHarness(mapper.config, initialState: initialState)
+        if let table = config.defaultCodebook { try harness.load(codebook: table) }
         rounded = RoundCount(columns: config.cols)
     }
 
@@ -45,9 +46,9 @@ public struct OutputStationaryEngine: ConvEngine {
     public func deliver(_ shape: ConvShape, input: [Int], weights: [Int]) throws -> ConvDelivery {
         try mapper.validate(shape)
         precondition(input.count == shape.inputCount && weights.count == shape.weightCount, "tensor sizes do not match the shape")
-        let fa = config.a.golden, fw = config.b.golden
-        precondition(input.allSatisfy { fa.contains(Int128($0)) } && weights.allSatisfy { fw.contains(Int128($0)) },
-                     "an operand is outside its format")
+        let codes = config.operandCodes()
+        precondition(input.allSatisfy { codes.a.codes.contains(Int128($0)) } && weights.allSatisfy { codes.b.codes.contains(Int128($0)) },
+                     "an operand is outside its format's codes")
 
         let before = try counters()
         let delivery = try harness.deliver(a: ConvModel.im2col(shape, input: input), b: ConvModel.filterMatrix(shape, weights: weights))

@@ -23,14 +23,17 @@ public enum WeightStationary {
         public let xValid, xData, xSwap, xFirst, xLast: Port
         public let wLoad, wRow, wValid, wData: Port
         public let yValid, yData: Port
+        /// With a codebook format: the layer's weight table, held while its folds load.
+        public let codebook: Port?
 
         public init(_ c: WeightStationaryConfig) {
             let (R, C) = (c.rows, c.cols)
-            (xValid, xData) = (.input("x_valid", .unsigned(R)), .input("x_data", .unsigned(R * c.a.bits)))
+            (xValid, xData) = (.input("x_valid", .unsigned(R)), .input("x_data", .unsigned(R * c.aCode.width)))
             (xSwap, xFirst, xLast) = (.input("x_swap", .bit), .input("x_first", .bit), .input("x_last", .bit))
             (wLoad, wRow) = (.input("w_load", .bit), .input("w_row", .unsigned(max(1, ceilLog2(R)))))
-            (wValid, wData) = (.input("w_valid", .unsigned(C)), .input("w_data", .unsigned(C * c.b.bits)))
+            (wValid, wData) = (.input("w_valid", .unsigned(C)), .input("w_data", .unsigned(C * c.bCode.width)))
             (yValid, yData) = (.output("y_valid", .unsigned(C)), .output("y_data", .unsigned(C * c.output.bits)))
+            codebook = ArrayKit.codebookPort(c.array)
         }
 
         /// In the order the engine drives them.
@@ -47,13 +50,13 @@ public enum WeightStationary {
 
         init(_ c: WeightStationaryConfig) {
             let acc = c.accumulator.shape, events = Shape.unsigned(eventBits(c))
-            (xIn, validIn, swapIn) = (.input("x_in", c.a.shape), .input("valid_in", .bit), .input("swap_in", .bit))
-            (wSel, wIn, wValidIn) = (.input("w_sel", .bit), .input("w_in", c.b.shape), .input("w_valid_in", .bit))
+            (xIn, validIn, swapIn) = (.input("x_in", c.aCode), .input("valid_in", .bit), .input("swap_in", .bit))
+            (wSel, wIn, wValidIn) = (.input("w_sel", .bit), .input("w_in", c.peWeight), .input("w_valid_in", .bit))
             (psumIn, psumValidIn, macsIn) = (.input("psum_in", acc), .input("psum_valid_in", .bit), .input("macs_in", events))
             (zeroIn, gatedIn) = (.input("zero_in", .bit), .input("gated_in", events))
             (psumOut, psumValidOut, macsOut) = (.output("psum_out", acc), .output("psum_valid_out", .bit), .output("macs_out", events))
             (gatedOut, zeroOut) = (.output("gated_out", events), .output("zero_out", .bit))
-            (xOut, validOut, swapOut) = (.output("x_out", c.a.shape), .output("valid_out", .bit), .output("swap_out", .bit))
+            (xOut, validOut, swapOut) = (.output("x_out", c.aCode), .output("valid_out", .bit), .output("swap_out", .bit))
         }
     }
 
@@ -72,7 +75,7 @@ public enum WeightStationary {
         if c.rounding == .stochastic { name += "_\(c.lfsrTag)_seed\(String(c.seed, radix: 16))" }
         if c.relu { name += "_relu" }
         if c.zeroGating { name += "_zg" }
-        return name + "_psum\(c.psumRegisters)"
+        return name + "_psum\(c.psumRegisters)" + c.format.tag
     }
 
     public static func validate(_ c: WeightStationaryConfig) throws {
@@ -93,9 +96,8 @@ public enum WeightStationary {
     /// only loads a live (valid, and with gating nonzero) activation, so a gated MAC toggles
     /// neither multiplier input, and the partial sum passes through unchanged.
     static func pe(_ c: WeightStationaryConfig) throws -> ModuleDefinition {
-        let acc = c.accumulator.shape
         let events = Shape.unsigned(eventBits(c))
-        let name = "ws_pe_\(c.a.tag)_\(c.b.tag)_acc\(c.accBits)_ev\(events.width)\(c.zeroGating ? "_zg" : "")"
+        let name = "ws_pe_\(c.a.tag)_\(c.b.tag)_acc\(c.accBits)_ev\(events.width)\(c.zeroGating ? "_zg" : "")\(c.format.tag)"
         let p = PEInterface(c)
         return try ModuleDefinition.define(name) { m in
             let xIn = m.input(p.xIn)
@@ -111,31 +113,32 @@ public enum WeightStationary {
             let gatedIn = c.zeroGating ? m.input(p.gatedIn) : nil
 
             let live = zeroIn.map { validIn & ~$0 } ?? validIn
-            let x = m.register("x_q", c.a.shape, reset: nil, enable: live)
+            let x = m.register("x_q", c.aCode, reset: nil, enable: live)
             x.assign(xIn)
             let valid = m.delay(validIn, name: "valid_q")
             let zero = zeroIn.map { m.delay($0, name: "zero_q") }
 
             // Double buffer: the shadow loads from the column's weight bus; the swap flag,
             // travelling with the fold's first activation, moves it into the active register.
-            let shadow = m.register("shadow_q", c.b.shape, reset: nil, enable: weightSelect)
+            let shadow = m.register("shadow_q", c.peWeight, reset: nil, enable: weightSelect)
             shadow.assign(weightIn)
             let shadowValid = m.register("shadow_valid_q", .bit, enable: weightSelect)
             shadowValid.assign(weightValidIn)
-            let weight = m.register("weight_q", c.b.shape, reset: nil, enable: swapIn)
+            let weight = m.register("weight_q", c.peWeight, reset: nil, enable: swapIn)
             weight.assign(shadow)
             let weightValid = m.register("weight_valid_q", .bit, enable: swapIn)
             weightValid.assign(shadowValid)
 
             let used = (valid & weightValid).named("used")
-            let mac = zero.map { used & ~$0 } ?? used
-            let product = (x * weight).named("product")
-            let addend = product.width > acc.width ? product.truncated(to: acc.width) : product.extended(to: acc.width)
+            // Skipped: a zero activation, or a zero weight (ternary, powers of two).
+            let skip = ArrayKit.weightIsZero(c.array, weight).map { w in zero.map { $0 | w } ?? w } ?? zero
+            let mac = skip.map { used & ~$0 } ?? used
+            let addend = ArrayKit.product(m, c.array, a: x, b: weight)
             m.output(p.psumOut, m.delay(mux(mac, psumIn &+ addend, psumIn), name: "psum_q", reset: nil))
             m.output(p.psumValidOut, m.delay(psumValidIn | used, name: "psum_valid_q"))
             m.output(p.macsOut, m.delay(macsIn &+ mac.zeroExtended(to: events.width), name: "macs_q"))
-            if let gatedIn, let zero {
-                m.output(p.gatedOut, m.delay(gatedIn &+ (used & zero).zeroExtended(to: events.width), name: "gated_q"))
+            if let gatedIn, let zero, let skip {
+                m.output(p.gatedOut, m.delay(gatedIn &+ (used & skip).zeroExtended(to: events.width), name: "gated_q"))
                 m.output(p.zeroOut, zero)
             }
             m.output(p.xOut, x)
@@ -151,7 +154,7 @@ public enum WeightStationary {
         // One ROUND module for every column; each instance sets its column's seed.
         let rounderDef = try Rounder.module(c.array.rounder(column: 0))
         let (R, C) = (c.rows, c.cols)
-        let wa = c.a.bits, wb = c.b.bits
+        let wa = c.aCode.width, wb = c.bCode.width
         let acc = c.accumulator.shape
         let events = Shape.unsigned(eventBits(c))
         let counter = Shape.unsigned(counterBits)
@@ -166,6 +169,7 @@ public enum WeightStationary {
             let wRow = m.input(io.wRow)
             let wValid = m.input(io.wValid)
             let wData = m.input(io.wData)
+            let codebook = io.codebook.map { m.input($0) }
 
             // Input register, then row i waits i cycles so each column's wavefront is a diagonal.
             let inX = m.delay(xData, name: "in_x_q", reset: nil)
@@ -175,12 +179,15 @@ public enum WeightStationary {
                 ArrayKit.delayLine(m, s, stages: n, name: name, reset: reset, line: line)
             }
             let west: [(x: Signal, valid: Signal, zero: Signal?, swap: Signal)] = (0..<R).map { i in
-                let x = inX.bits(i * wa + wa - 1, i * wa).reinterpretedAs(c.a.shape)
+                let x = inX.bits(i * wa + wa - 1, i * wa).reinterpretedAs(c.aCode)
                 let zero = c.zeroGating ? delayed(x .== 0, i, "skew_zero\(i)") : nil
                 return (delayed(x, i, "skew_x\(i)", reset: nil), delayed(inValid.bit(i), i, "skew_valid\(i)"), zero,
                         delayed(inSwap, i, "skew_swap\(i)"))
             }
-            let weightBus = (0..<C).map { j in wData.bits(j * wb + wb - 1, j * wb).reinterpretedAs(c.b.shape) }
+            // A codebook index is looked up on the weight bus, so the PEs hold plain weights.
+            let weightBus = (0..<C).map { j in
+                ArrayKit.decodeWeight(m, c.array, wData.bits(j * wb + wb - 1, j * wb).reinterpretedAs(c.bCode), table: codebook, name: "weight_\(j)")
+            }
             let rowSelect = (0..<R).map { i in (wLoad & (wRow .== i)).named("w_sel_\(i)") }
 
             var above: [Instance?] = Array(repeating: nil, count: C)

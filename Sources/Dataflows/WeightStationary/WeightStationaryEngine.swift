@@ -24,6 +24,11 @@ public struct WeightStationaryEngine: ResettingConvEngine {
         design = try cosimDesign(try WeightStationary.module(config))
         mapper = WeightStationaryMapper(config: config)
         sim = try Simulation(design, initialState: initialState)
+        if let port = io.codebook, let table = config.array.defaultCodebook {
+            var words: [UInt64] = []
+            SystolicHarness.pack(table, width: config.b.bits, into: &words)
+            try sim.poke(port.name, words: words)
+        }
     }
 
 
@@ -80,9 +85,9 @@ public struct WeightStationaryEngine: ResettingConvEngine {
         let zeros = [Int128](repeating: 0, count: max(rows, cols))
         let stimulus: [[UInt64]] = beats.map { b in
             var row: [UInt64] = [b.xValid]
-            SystolicHarness.pack(b.x.isEmpty ? Array(zeros.prefix(rows)) : b.x, width: config.a.bits, into: &row)
+            SystolicHarness.pack(b.x.isEmpty ? Array(zeros.prefix(rows)) : b.x, width: config.aCode.width, into: &row)
             row += [UInt64(b.swap), UInt64(b.first), UInt64(b.last), UInt64(b.wLoad), UInt64(b.wRow), b.wValid]
-            SystolicHarness.pack(b.w.isEmpty ? Array(zeros.prefix(cols)) : b.w, width: config.b.bits, into: &row)
+            SystolicHarness.pack(b.w.isEmpty ? Array(zeros.prefix(cols)) : b.w, width: config.bCode.width, into: &row)
             return row
         }
 
