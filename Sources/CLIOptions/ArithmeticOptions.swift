@@ -6,6 +6,8 @@ import Cores
 public struct ArithmeticOptions: ParsableArguments {
     @Option(help: "How A and B are coded and multiplied: fixed, binary (A and B ±1, XNOR-popcount), bwn (B ±1), ternary (B in {-1, 0, +1}), pow2e<2..4> (B zero or ±2^k, exponent bits; pow2: pow2e3), codebook<1..6> (B an index into a table of --weight-bits entries; codebook: codebook4).")
     public var format: NumberFormat = .fixed
+    @Flag(help: "With --format binary: each output is one bit, (sum >= T) xor flip, with T and flip per output column (batch norm and sign folded) sent on t_data with each tile.")
+    public var thresholdOutput = false
     @Option(help: "Bits of A (activations), 2...16.") public var inputBits = 8
     @Option(help: "Fractional bits of A, any integer, negative too (default 6: values in [-2, 2); 0 with --format binary).") public var inputFrac: Int?
     @Flag(help: "A is unsigned (default signed).") public var inputUnsigned = false
@@ -19,6 +21,7 @@ public struct ArithmeticOptions: ParsableArguments {
     @Option(help: "truncate | nearest | stochastic.") public var rounding: OutputRounding = .stochastic
     @Option(help: "Bits of each rounding unit's LFSR, 3...32, at least the dropped bits.") public var lfsrWidth = 16
     @Option(help: "Base LFSR seed, 1...2^lfsr-width-1; output column j uses 1 + (seed - 1 + 7919 j) mod (2^lfsr-width - 1).") public var lfsrSeed: UInt64 = 1
+    @Option(help: "How far each rounding unit's LFSR advances per output: one step, or a leap of as many steps as bits are dropped, so that every output draws fresh random bits.") public var lfsrStep: LFSRStep = .leap
 
     public init() {}
 
@@ -34,6 +37,7 @@ public struct ArithmeticOptions: ParsableArguments {
 }
 
 extension OutputRounding: ExpressibleByArgument {}
+extension LFSRStep: ExpressibleByArgument {}
 
 extension NumberFormat: ExpressibleByArgument {
     public init?(argument: String) { self.init(argument) }

@@ -42,9 +42,10 @@ public struct ConvDesignOptions: ParsableArguments {
     public var array: ArrayConfig {
         let x = arithmetic
         return ArrayConfig(rows: rows, cols: cols, a: x.a, b: x.b, maxK: maxReduction, accBits: x.accBits, output: x.output,
-                           rounding: x.rounding, lfsrWidth: x.lfsrWidth, seed: x.lfsrSeed,
+                           rounding: x.rounding, lfsrWidth: x.lfsrWidth, seed: x.lfsrSeed, lfsrStep: x.lfsrStep,
                            // A binary code 0 stands for -1, so binary activations are never zero.
-                           zeroGating: !noZeroGating && x.format != .binary, relu: relu, format: x.format)
+                           zeroGating: !noZeroGating && x.format != .binary, relu: relu, format: x.format,
+                           thresholds: x.thresholdOutput)
     }
 
     public var storage: PEStorage {

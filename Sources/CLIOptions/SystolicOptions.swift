@@ -13,6 +13,7 @@ public struct SystolicOptions: ParsableArguments {
     public var config: ArrayConfig {
         let x = arithmetic
         return ArrayConfig(rows: rows, cols: cols, a: x.a, b: x.b, maxK: maxK, accBits: x.accBits, output: x.output,
-                              rounding: x.rounding, lfsrWidth: x.lfsrWidth, seed: x.lfsrSeed, format: x.format)
+                              rounding: x.rounding, lfsrWidth: x.lfsrWidth, seed: x.lfsrSeed, lfsrStep: x.lfsrStep, format: x.format,
+                           thresholds: x.thresholdOutput)
     }
 }

@@ -30,3 +30,36 @@ extension ConvShape {
         return zeros
     }
 }
+
+extension ConvShape {
+    /// Zero entries of each im2col column: term k = (c, r, s) (C·R·S of them), over every output
+    /// position, padding included; with `input`, zero activations too. What zero-weight gating
+    /// needs: a MAC is skipped when its activation or its weight is zero, once.
+    public func im2colZerosPerTerm(input: [Int]?) -> [Int] {
+        let window = filterHeight * filterWidth
+        return (0..<channels * window).map { k in
+            let (c, r, s) = (k / window, k / filterWidth % filterHeight, k % filterWidth)
+            var zeros = 0
+            for n in 0..<batch {
+                for e in 0..<outHeight {
+                    let y = e * stride + r - padding
+                    for f in 0..<outWidth {
+                        let x = f * stride + s - padding
+                        if y < 0 || y >= height || x < 0 || x >= width || input.map({ $0[inputIndex(n: n, c: c, y: y, x: x)] == 0 }) == true {
+                            zeros += 1
+                        }
+                    }
+                }
+            }
+            return zeros
+        }
+    }
+
+    /// Zero weights of each term k = (c, r, s) over the M filters (MCRS weights), where
+    /// `isZero` says which weight codes stand for zero.
+    public func zeroWeightsPerTerm(_ weights: [Int], isZero: (Int) -> Bool) -> [Int] {
+        let k = channels * filterHeight * filterWidth
+        precondition(weights.count == filters * k, "weights have \(weights.count) elements, the shape \(filters * k)")
+        return (0..<k).map { term in (0..<filters).filter { isZero(weights[$0 * k + term]) }.count }
+    }
+}

@@ -24,6 +24,9 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
     public var lfsrWidth: Int
     /// Base seed; column j's LFSR starts at `columnSeed(j)`.
     public var seed: UInt64
+    /// How far each ROUND unit's LFSR advances per output: a leap of the dropped bits (the
+    /// default: fresh bits for every output) or one step (docs/ARITHMETIC.md).
+    public var lfsrStep: LFSRStep = .leap
     /// Opt-in extras for convolution (docs/CONV.md); all off by default, which leaves the
     /// generated array exactly as docs/SYSTOLIC.md describes it.
     /// A PE whose A operand is zero holds its accumulator instead of adding a zero product.
@@ -36,13 +39,17 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
     /// How A and B are coded and multiplied (docs/FORMATS.md); `a` and `b` are the values the
     /// PEs accumulate, so the initializer fits them to the format (binary A is two signed bits).
     public var format: NumberFormat = .fixed
+    /// Binary only (BNN): each output is one bit, `(sum >= T) xor flip` with a threshold T and
+    /// flip per output channel sent with the tile (`t_data`): batch norm and sign folded
+    /// (docs/FORMATS.md). The ROUND units are not built.
+    public var thresholds: Bool = false
 
     /// The defaults are the documented default design: 8×8, A and B `s8.6` (values in [-2, 2)),
     /// C `s8.2`, so rounding drops 10 bits.
     public init(rows: Int = 8, cols: Int = 8, a: FixedPoint = FixedPoint(bits: 8, frac: 6), b: FixedPoint? = nil,
                 maxK: Int = 4096, accBits: Int? = nil, output: FixedPoint = FixedPoint(bits: 8, frac: 2),
-                rounding: OutputRounding = .stochastic, lfsrWidth: Int = 16, seed: UInt64 = 1,
-                zeroGating: Bool = false, counters: Bool = false, relu: Bool = false, format: NumberFormat = .fixed) {
+                rounding: OutputRounding = .stochastic, lfsrWidth: Int = 16, seed: UInt64 = 1, lfsrStep: LFSRStep = .leap,
+                zeroGating: Bool = false, counters: Bool = false, relu: Bool = false, format: NumberFormat = .fixed, thresholds: Bool = false) {
         self.rows = rows
         self.cols = cols
         self.format = format
@@ -54,17 +61,20 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
         self.rounding = rounding
         self.lfsrWidth = lfsrWidth
         self.seed = seed
+        self.lfsrStep = lfsrStep
         self.zeroGating = zeroGating
         self.counters = counters
         self.relu = relu
+        self.thresholds = thresholds
     }
 
     enum CodingKeys: String, CodingKey {
-        case rows, cols, a, b, maxK, accBitsOverride, output, rounding, lfsrWidth, seed, zeroGating, counters, relu, format
+        case rows, cols, a, b, maxK, accBitsOverride, output, rounding, lfsrWidth, seed, lfsrStep, zeroGating, counters, relu, format, thresholds
     }
 
     // The opt-in fields are written only when on and read as off when absent, so the JSON of
-    // a plain array (reports, sweep stores) is what it was before they existed.
+    // a plain array (reports, sweep stores) is what it was before they existed; `lfsrStep`
+    // likewise only when it is not the default, `.leap`.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(rows: try c.decode(Int.self, forKey: .rows), cols: try c.decode(Int.self, forKey: .cols),
@@ -72,10 +82,12 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
                   maxK: try c.decode(Int.self, forKey: .maxK), accBits: try c.decodeIfPresent(Int.self, forKey: .accBitsOverride),
                   output: try c.decode(FixedPoint.self, forKey: .output), rounding: try c.decode(OutputRounding.self, forKey: .rounding),
                   lfsrWidth: try c.decode(Int.self, forKey: .lfsrWidth), seed: try c.decode(UInt64.self, forKey: .seed),
+                  lfsrStep: try c.decodeIfPresent(LFSRStep.self, forKey: .lfsrStep) ?? .leap,
                   zeroGating: try c.decodeIfPresent(Bool.self, forKey: .zeroGating) ?? false,
                   counters: try c.decodeIfPresent(Bool.self, forKey: .counters) ?? false,
                   relu: try c.decodeIfPresent(Bool.self, forKey: .relu) ?? false,
-                  format: try c.decodeIfPresent(NumberFormat.self, forKey: .format) ?? .fixed)
+                  format: try c.decodeIfPresent(NumberFormat.self, forKey: .format) ?? .fixed,
+                  thresholds: try c.decodeIfPresent(Bool.self, forKey: .thresholds) ?? false)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -90,10 +102,12 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
         try c.encode(rounding, forKey: .rounding)
         try c.encode(lfsrWidth, forKey: .lfsrWidth)
         try c.encode(seed, forKey: .seed)
+        if lfsrStep != .leap { try c.encode(lfsrStep, forKey: .lfsrStep) }
         if zeroGating { try c.encode(true, forKey: .zeroGating) }
         if counters { try c.encode(true, forKey: .counters) }
         if relu { try c.encode(true, forKey: .relu) }
         if format != .fixed { try c.encode(format, forKey: .format) }
+        if thresholds { try c.encode(true, forKey: .thresholds) }
     }
 
     /// Width of every event counter port.
@@ -110,6 +124,11 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
     /// A's and B's codes on the wires and in the PEs (B before a codebook's decoding).
     public var aCode: Shape { format.activationCode(a) }
     public var bCode: Shape { format.weightCode(b) }
+    /// An output on the wires: one bit with thresholds, else the output format.
+    public var outputCode: Shape { thresholds ? .unsigned(1) : output.shape }
+    /// A threshold on `t_data`: the flip bit above a signed accumulator-wide T.
+    public var thresholdBits: Int { accBits + 1 }
+
     /// B as the PEs hold it: decoded for a codebook (looked up where weights enter the array),
     /// the code for every other format.
     public var peWeight: Shape {
@@ -126,8 +145,13 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
     }
 
     public func rounder(column j: Int) -> RounderConfig {
-        RounderConfig(input: accumulator, output: output, rounding: rounding, lfsr: LFSRConfig(width: lfsrWidth, seed: columnSeed(j)))
+        RounderConfig(input: accumulator, output: output, rounding: rounding, lfsr: LFSRConfig(width: lfsrWidth, seed: columnSeed(j)),
+                      lfsrStep: lfsrStep)
     }
+
+    /// The stochastic part of an array's module name, its LFSR module's name: `lfsr16` (one
+    /// step per output) or `lfsr16_leap10`, so the two forms never share a name.
+    public var lfsrTag: String { LFSR.moduleName(width: lfsrWidth, steps: lfsrStep.steps(dropBits: dropBits)) }
 
     /// Checks the array size against `sides` (the dataflow's limit) and the arithmetic; an
     /// error names the front end's flag (`reductionFlag` for `maxK`: `max-k` for GEMMs,
@@ -146,6 +170,12 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
         try require(MACConfig.maxKRange.contains(maxK), reductionFlag, maxK, "1...\(MACConfig.maxKRange.upperBound)")
         try require(Self.accBitsRange.contains(accBits), "acc-bits", accBits, "\(Self.accBitsRange.lowerBound)...\(Self.accBitsRange.upperBound)")
         try require(Self.outputBits.contains(output.bits), "output-bits", output.bits, "\(Self.outputBits.lowerBound)...\(Self.outputBits.upperBound)")
+        if thresholds, format != .binary {
+            try require(false, "threshold-output", true, "only with --format binary")
+        }
+        if thresholds, relu {
+            try require(false, "relu", true, "off with --threshold-output (the output is already a sign)")
+        }
         if format == .binary, zeroGating {
             try require(false, "format", format, "fixed, bwn, ternary, pow2e<2..4> or codebook<1..6> with zero gating (a binary 0 bit codes -1, not zero)")
         }

@@ -85,6 +85,17 @@ public enum ArrayKit {
         }
     }
 
+    /// High when weight `code` is a zero the PE skips (zero gating on, and a format whose code
+    /// flags a zero: ternary, powers of two); nil when no weight is skipped.
+    public static func weightIsZero(_ c: ArrayConfig, _ code: Signal, file: String = #fileID, line: Int = #line) -> Signal? {
+        guard c.zeroGating else { return nil }
+        switch c.format {
+        case .ternary: return (~code.bit(1, file: file, line: line)).named("zero_weight", file: file, line: line)
+        case .powerOfTwo(let e): return (code.bits(e - 1, 0, file: file, line: line) .== 0).named("zero_weight", file: file, line: line)
+        case .fixed, .binary, .binaryWeights, .codebook: return nil
+        }
+    }
+
     /// The `codebook` port of an array whose weights are table indices: the layer's 2^n
     /// fixed-point weights, entry 0 lowest; nil for other formats.
     public static func codebookPort(_ c: ArrayConfig) -> Port? {
@@ -100,6 +111,17 @@ public enum ArrayKit {
         let wb = c.b.bits
         let entries = (0..<(1 << n)).map { k in table.bits(k * wb + wb - 1, k * wb, file: file, line: line).reinterpretedAs(c.b.shape) }
         return select(code.asUnsigned, entries, default: entries[0]).named(name, file: file, line: line)
+    }
+
+    /// Output column j of a binary array with thresholds (BNN): one register stage, like the
+    /// ROUND unit it replaces, holding `(sum >= T) xor flip`, where `threshold` is `{flip, T}`.
+    public static func thresholdColumn(_ m: ModuleBuilder, _ c: ArrayConfig, column j: Int, valid: Signal, sum: Signal, threshold: Signal,
+                                       file: String = #fileID, line: Int = #line) -> (valid: Signal, y: Signal) {
+        let t = threshold.bits(c.accBits - 1, 0, file: file, line: line).reinterpretedAs(c.accumulator.shape)
+        let above = (sum .>= t) ^ threshold.bit(c.accBits, file: file, line: line)
+        let y = m.register("sign_\(j)", .unsigned(1), enable: valid, file: file, line: line)
+        y.assign(above, file: file, line: line)
+        return (m.delay(valid, name: "sign_valid_\(j)", file: file, line: line), y)
     }
 
     /// Output column j of an array: its ROUND unit (one `rounder` module for every column, the

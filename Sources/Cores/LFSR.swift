@@ -1,25 +1,58 @@
 import HDL
 
+/// How far a ROUND unit's LFSR advances per rounded output (docs/ARITHMETIC.md, LFSR).
+public enum LFSRStep: String, Hashable, Sendable, Codable, CaseIterable {
+    /// One step per output: consecutive draws of D bits share D - 1 of them (the older form).
+    case one
+    /// D steps per output (at least 1): every draw's D bits are new.
+    case leap
+
+    /// LFSR steps per output when each output draws `dropBits` bits.
+    public func steps(dropBits: Int) -> Int { self == .leap ? max(dropBits, 1) : 1 }
+}
+
 /// A maximal-length Fibonacci LFSR (docs/ARITHMETIC.md): shifts left, feedback is the XOR of the
-/// tap bits, period 2^width - 1.
+/// tap bits, period 2^width - 1. With `steps` > 1 it leaps: one enabled clock advances it
+/// `steps` single steps at once.
 public struct LFSRConfig: Hashable, Sendable, Codable {
     public static let widths = 3...32
 
     public var width: Int
     public var seed: UInt64
+    /// Single steps per enabled clock, 1...width.
+    public var steps: Int
 
-    public init(width: Int = 16, seed: UInt64 = 1) {
+    public init(width: Int = 16, seed: UInt64 = 1, steps: Int = 1) {
         self.width = width
         self.seed = seed
+        self.steps = steps
     }
 
     /// The seed is the module's `SEED` parameter (default `seed`), so one module serves every seed.
-    public var moduleName: String { "lfsr\(width)" }
+    public var moduleName: String { LFSR.moduleName(width: width, steps: steps) }
 
     public func validate() throws {
         try require(Self.widths.contains(width), "width", width, "\(Self.widths.lowerBound)...\(Self.widths.upperBound)")
         let top = (UInt64(1) << width) - 1
         try require(seed >= 1 && seed <= top, "seed", seed, "1...\(top) (nonzero, fits \(width) bits)")
+        try require((1...width).contains(steps), "steps", steps, "1...\(width) (single steps per enabled clock)")
+    }
+
+    enum CodingKeys: String, CodingKey { case width, seed, steps }
+
+    // `steps` is written only when it is not 1, so the JSON of a one-step LFSR (manifests,
+    // sweep stores) is what it was before leaps existed.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(width: try c.decode(Int.self, forKey: .width), seed: try c.decode(UInt64.self, forKey: .seed),
+                  steps: try c.decodeIfPresent(Int.self, forKey: .steps) ?? 1)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(width, forKey: .width)
+        try c.encode(seed, forKey: .seed)
+        if steps != 1 { try c.encode(steps, forKey: .steps) }
     }
 }
 
@@ -37,6 +70,11 @@ public enum LFSR {
     /// The parameter that holds the seed: set it per instance with `seedParameter(_:_:in:)`.
     public static let seedParameterName = "SEED"
 
+    /// `lfsr16` steps once per enabled clock, `lfsr16_leap10` ten times.
+    public static func moduleName(width: Int, steps: Int) -> String {
+        steps == 1 ? "lfsr\(width)" : "lfsr\(width)_leap\(steps)"
+    }
+
     /// The LFSR's ports, declared once for the generator and its users.
     public struct Interface: Sendable {
         /// Step when high.
@@ -48,6 +86,13 @@ public enum LFSR {
         }
     }
 
+    /// One single step of any nonzero `width`-bit state (the generator's own integer copy of
+    /// the contract's step, for constants).
+    static func step(_ s: UInt64, width: Int) -> UInt64 {
+        let feedback = taps[width]!.reduce(UInt64(0)) { $0 ^ ((s >> UInt64($1 - 1)) & 1) }
+        return ((s << 1) | feedback) & ((UInt64(1) << width) - 1)
+    }
+
     /// Ports: `en` in (step when high); `state` out. `rst` reloads the seed, the `SEED`
     /// parameter (default `c.seed`).
     public static func module(_ c: LFSRConfig) throws -> ModuleDefinition {
@@ -57,13 +102,26 @@ public enum LFSR {
             let seed = m.parameter(seedParameterName, .unsigned(c.width), default: Int128(c.seed))
             let en = m.input(p.en)
             let state = m.register("state_q", .unsigned(c.width), reset: seed, enable: en)
-            let tapBits = taps[c.width]!.map { state.bit($0 - 1) }
-            let feedback = tapBits.dropFirst().reduce(tapBits[0]) { $0 ^ $1 }
-            let shifted = cat(state.bits(c.width - 2, 0), feedback)
+            // The one-step map composed `steps` times: each step's feedback is the XOR of the
+            // taps of the state so far, some of them bits an earlier step made. Then bits[i] is
+            // bit i of the next state: the low `steps` bits are new (`fresh_i`), the others are
+            // the old low bits shifted up.
+            var bits = (0..<c.width).map { state.bit($0) }
+            for k in 0..<c.steps {
+                let tapBits = taps[c.width]!.map { bits[$0 - 1] }
+                let feedback = tapBits.dropFirst().reduce(tapBits[0]) { $0 ^ $1 }.named("fresh_\(c.steps - 1 - k)")
+                bits = [feedback] + bits.dropLast()
+            }
+            let kept = c.steps < c.width ? [state.bits(c.width - 1 - c.steps, 0)] : []
+            let next = cat(kept + bits.prefix(c.steps).reversed())
             // The all-zero state would repeat forever; it can only come from a fault, so leave it
-            // (to 1, not the seed, as the golden model does).
-            let isZero = state .== 0
-            state.assign(mux(isZero, m.constant(1, state.shape), shifted))
+            // (to 1, not the seed, as the golden model does; a leap goes on from 1 for its other
+            // steps). The steps are a bijection, so `next` is zero exactly on the zero state, and
+            // OR-ing in the zero state's successor there is a mux on fewer bits.
+            var fromZero: UInt64 = 1
+            for _ in 1..<c.steps { fromZero = step(fromZero, width: c.width) }
+            let zeroFix = mux(state .== 0, m.constant(Int128(fromZero), state.shape), m.constant(0, state.shape))
+            state.assign(next | zeroFix)
             m.output(p.state, state)
         }
     }

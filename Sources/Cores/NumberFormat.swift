@@ -117,6 +117,24 @@ public enum NumberFormat: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Whether a weight code can stand for zero by a flag in the code (ternary, powers of two),
+    /// so that a PE with zero gating can skip it as it skips a zero activation.
+    public var codesZeroWeight: Bool {
+        switch self {
+        case .ternary, .powerOfTwo: true
+        case .fixed, .binary, .binaryWeights, .codebook: false
+        }
+    }
+
+    /// Whether weight `code` is such a zero.
+    public func isZeroWeight(code: Int) -> Bool {
+        switch self {
+        case .ternary: code >> 1 == 0
+        case .powerOfTwo(let e): code & ((1 << e) - 1) == 0
+        case .fixed, .binary, .binaryWeights, .codebook: false
+        }
+    }
+
     /// Short tag for module names: empty for fixed, so today's names stay.
     public var tag: String { self == .fixed ? "" : "_\(description)" }
 }

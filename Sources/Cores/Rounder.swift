@@ -10,23 +10,34 @@ public struct RounderConfig: Hashable, Sendable, Codable {
     public var input: FixedPoint
     public var output: FixedPoint
     public var rounding: OutputRounding
+    /// The LFSR's width and seed; how far it steps per output is `lfsrStep` (see `randomSource`).
     public var lfsr: LFSRConfig
+    /// `.leap` (the default): the LFSR advances D steps per output, so every output draws D
+    /// new bits; `.one`: one step, so consecutive draws share D - 1 bits.
+    public var lfsrStep: LFSRStep
 
     public init(input: FixedPoint = FixedPoint(bits: 24, frac: 8), output: FixedPoint = FixedPoint(bits: 8, frac: 0),
-                rounding: OutputRounding = .stochastic, lfsr: LFSRConfig = LFSRConfig()) {
+                rounding: OutputRounding = .stochastic, lfsr: LFSRConfig = LFSRConfig(), lfsrStep: LFSRStep = .leap) {
         self.input = input
         self.output = output
         self.rounding = rounding
         self.lfsr = lfsr
+        self.lfsrStep = lfsrStep
     }
 
     /// Bits dropped by the shift.
     public var dropBits: Int { input.frac - output.frac }
 
+    /// The LFSR the unit instantiates: `lfsr`'s width and seed, `lfsrStep.steps(dropBits:)`
+    /// steps per valid input.
+    public var randomSource: LFSRConfig {
+        LFSRConfig(width: lfsr.width, seed: lfsr.seed, steps: lfsrStep.steps(dropBits: dropBits))
+    }
+
     public var moduleName: String {
         let base = "round_\(input.tag)_to_\(output.tag)_\(rounding)"
         // The seed is a parameter (see `Rounder.parameters`), so one module serves every column.
-        return rounding == .stochastic ? base + "_lfsr\(lfsr.width)" : base
+        return rounding == .stochastic ? base + "_" + randomSource.moduleName : base
     }
 
     public func validate() throws {
@@ -38,6 +49,25 @@ public struct RounderConfig: Hashable, Sendable, Codable {
             try lfsr.validate()
             try require(lfsr.width >= dropBits, "lfsr-width", lfsr.width, "\(max(dropBits, LFSRConfig.widths.lowerBound))...\(LFSRConfig.widths.upperBound) (at least the \(dropBits) dropped bits)")
         }
+    }
+
+    enum CodingKeys: String, CodingKey { case input, output, rounding, lfsr, lfsrStep }
+
+    // `lfsrStep` is written only when it is not the default, `.leap`.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(input: try c.decode(FixedPoint.self, forKey: .input), output: try c.decode(FixedPoint.self, forKey: .output),
+                  rounding: try c.decode(OutputRounding.self, forKey: .rounding), lfsr: try c.decode(LFSRConfig.self, forKey: .lfsr),
+                  lfsrStep: try c.decodeIfPresent(LFSRStep.self, forKey: .lfsrStep) ?? .leap)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(input, forKey: .input)
+        try c.encode(output, forKey: .output)
+        try c.encode(rounding, forKey: .rounding)
+        try c.encode(lfsr, forKey: .lfsr)
+        if lfsrStep != .leap { try c.encode(lfsrStep, forKey: .lfsrStep) }
     }
 }
 
@@ -60,12 +90,12 @@ public enum Rounder {
     }
 
     /// Ports: `in_valid`, `x` in; `out_valid`, `y` out. The result appears one cycle after a
-    /// valid input; the LFSR steps once per valid input.
+    /// valid input; the LFSR advances (one step or a leap of D) once per valid input.
     public static func module(_ c: RounderConfig) throws -> ModuleDefinition {
         try c.validate()
         let p = Interface(c)
-        let lfsr = c.rounding == .stochastic ? try LFSR.module(c.lfsr) : nil
-        let random = LFSR.Interface(c.lfsr)
+        let lfsr = c.rounding == .stochastic ? try LFSR.module(c.randomSource) : nil
+        let random = LFSR.Interface(c.randomSource)
         return try ModuleDefinition.define(c.moduleName) { m in
             // The LFSR's seed, passed down to it: a parameter costs no logic, unlike a seed port.
             let seed = c.rounding == .stochastic

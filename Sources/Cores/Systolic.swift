@@ -28,22 +28,30 @@ extension ArrayConfig {
 
     public var moduleName: String {
         var name = "systolic_\(rows)x\(cols)_\(a.tag)_\(b.tag)_acc\(accBits)_\(output.tag)_\(rounding)"
-        if rounding == .stochastic { name += "_lfsr\(lfsrWidth)_seed\(String(seed, radix: 16))" }
+        if rounding == .stochastic { name += "_\(lfsrTag)_seed\(String(seed, radix: 16))" }
         if zeroGating { name += "_zg" }
         if relu { name += "_relu" }
         if counters { name += "_cnt" }
-        return name + format.tag
+        return name + format.tag + (thresholds ? "_thr" : "")
     }
 
     /// The figures docs/SYSTOLIC.md derives from the parameters, for the manifest.
     public var manifestFigures: [String: Int] {
-        ["accBits": accBits, "fifoDepth": fifoDepth, "fifoWidth": cols * output.bits + 1,
+        ["accBits": accBits, "fifoDepth": fifoDepth, "fifoWidth": cols * outputCode.width + 1,
          "lastBeatToFirstRowCycles": lastBeatToFirstRow, "lastBeatToLastRowCycles": lastBeatToFirstRow + rows - 1]
     }
 
     /// A as the PEs pass it on: its code, and for binary a live bit above it (idle cycles carry
     /// zeros, and a binary 0 codes -1, so the PE must know a real activation from an idle one).
     var peActivation: Shape { format == .binary ? .unsigned(2) : aCode }
+
+    /// Entries of each column's threshold queue: a tile's thresholds wait from its last beat
+    /// until the column reads it out, R + j + 1 cycles later, and tiles are at least R apart.
+    var thresholdDepth: Int {
+        var d = 2
+        while d < (rows + cols) / rows + 1 { d *= 2 }
+        return d
+    }
 
     /// Checks the design as a systolic array: sides up to `Systolic.sizes`.
     public func validate() throws {
@@ -64,6 +72,9 @@ public enum Systolic {
         public let cValid, cData, cLast: Port
         /// With a codebook format: the layer's weight table, held while its tiles run.
         public let codebook: Port?
+        /// With thresholds: column j's `{flip, T}` (`thresholdBits` each), taken with a tile's
+        /// last beat.
+        public let tData: Port?
         /// With `counters`: in EventCounter's order, without the register-file counters (every
         /// MAC reads and writes its accumulator once).
         public let counters: [EventCounter]
@@ -72,9 +83,10 @@ public enum Systolic {
             (aValid, aData, aLast) = (.input("a_valid", .bit), .input("a_data", .unsigned(c.rows * c.aCode.width)), .input("a_last", .bit))
             (bValid, bData) = (.input("b_valid", .bit), .input("b_data", .unsigned(c.cols * c.bCode.width)))
             codebook = ArrayKit.codebookPort(c)
+            tData = c.thresholds ? .input("t_data", .unsigned(c.cols * c.thresholdBits)) : nil
             cReady = .input("c_ready", .bit)
             (aReady, bReady) = (.output("a_ready", .bit), .output("b_ready", .bit))
-            (cValid, cData, cLast) = (.output("c_valid", .bit), .output("c_data", .unsigned(c.cols * c.output.bits)), .output("c_last", .bit))
+            (cValid, cData, cLast) = (.output("c_valid", .bit), .output("c_data", .unsigned(c.cols * c.outputCode.width)), .output("c_last", .bit))
             counters = c.counters ? [.macs, .gated, .peToPE, .bufferReads, .bufferWrites] : []
         }
     }
@@ -106,7 +118,9 @@ public enum Systolic {
 
             // With zero gating a zero A operand leaves the accumulator untouched (no toggling),
             // except that a restart must still capture and clear it.
-            let gatedOff: Signal? = c.zeroGating ? ((a .!= 0) | restart).named("acc_enable") : nil
+            // A zero weight (ternary, powers of two) is skipped the same way.
+            let live = ArrayKit.weightIsZero(c, b).map { (a .!= 0) & ~$0 } ?? (a .!= 0)
+            let gatedOff: Signal? = c.zeroGating ? (live | restart).named("acc_enable") : nil
             let sum = m.register("acc_q", acc, reset: nil, enable: gatedOff)
             // Operands widened to 16 bits make the multiply 32 bits wide: Verilator computes that
             // natively, where a narrower signed multiply sign-extends its operands again on every
@@ -126,13 +140,16 @@ public enum Systolic {
     public static func module(_ c: ArrayConfig) throws -> ModuleDefinition {
         try c.validate()
         let peDef = try pe(c)
-        // One ROUND module for every column; each instance sets its column's seed.
-        let rounderDef = try Rounder.module(c.rounder(column: 0))
-        let fifoConfig = FIFOConfig(width: c.cols * c.output.bits + 1, depth: c.fifoDepth)
+        // One ROUND module for every column (each instance sets its column's seed), or with
+        // thresholds a queue of them per column instead.
+        let rounderDef = c.thresholds ? nil : try Rounder.module(c.rounder(column: 0))
+        let thresholdQueue = FIFOConfig(width: c.thresholdBits, depth: c.thresholdDepth)
+        let thresholdDef = c.thresholds ? try FIFO.module(thresholdQueue) : nil
+        let fifoConfig = FIFOConfig(width: c.cols * c.outputCode.width + 1, depth: c.fifoDepth)
         let fifoDef = try FIFO.module(fifoConfig)
         let (io, pe, queue) = (Interface(c), PEInterface(c), FIFO.Interface(fifoConfig))
         let (R, C) = (c.rows, c.cols)
-        let wa = c.aCode.width, wb = c.bCode.width, wo = c.output.bits
+        let wa = c.aCode.width, wb = c.bCode.width, wo = c.outputCode.width
 
         return try ModuleDefinition.define(c.moduleName) { m in
             let aValid = m.input(io.aValid)
@@ -142,6 +159,7 @@ public enum Systolic {
             let bData = m.input(io.bData)
             let cReady = m.input(io.cReady)
             let codebook = io.codebook.map { m.input($0) }
+            let tData = io.tData.map { m.input($0) }
 
             // Admission: a tile's last beat waits until the previous tile's read-out has room (R
             // cycles since the previous last beat) and the output FIFO can take R more rows.
@@ -235,11 +253,26 @@ public enum Systolic {
                 draining.append(busy)
             }
 
-            // Output path: one ROUND unit per column, deskew so a row leaves together, FIFO.
+            // Output path: one ROUND unit (or threshold compare) per column, deskew so a row
+            // leaves together, FIFO.
             var rounded: [Signal] = []
             var rowValid = m.constant(0, .bit)
             for j in 0..<C {
-                let column = ArrayKit.outputColumn(m, rounderDef, c, column: j, valid: draining[j], sum: columnOut[j])
+                let column: (valid: Signal, y: Signal)
+                if let thresholdDef, let tData {
+                    // The tile's threshold enters the queue with its last beat and leaves it
+                    // when the column starts reading that tile out.
+                    let t = c.thresholdBits, load = lastChain[R + j]
+                    let queue = FIFO.Interface(thresholdQueue)
+                    let pending = m.instance(thresholdDef, name: "thresholds_\(j)", connecting: [
+                        queue.inValid: lastFire, queue.inData: tData.bits(j * t + t - 1, j * t), queue.outReady: load,
+                    ])
+                    let threshold = m.register("threshold_\(j)", .unsigned(t), reset: nil, enable: load)
+                    threshold.assign(pending[queue.outData])
+                    column = ArrayKit.thresholdColumn(m, c, column: j, valid: draining[j], sum: columnOut[j], threshold: threshold)
+                } else {
+                    column = ArrayKit.outputColumn(m, rounderDef!, c, column: j, valid: draining[j], sum: columnOut[j])
+                }
                 rounded.append(delayed(column.y, C - 1 - j, "deskew\(j)"))
                 if j == C - 1 { rowValid = column.valid }
             }
@@ -259,7 +292,7 @@ public enum Systolic {
             let promise = mux(lastFire, m.constant(Int128(R), .unsigned(fifoBits)), m.constant(0, .unsigned(fifoBits)))
             promised.assign((promised &+ promise) &- pop.extended(to: fifoBits))
 
-            if c.counters { counters(c, m, aData: aData, fire: fire, lastFire: lastFire, pop: pop) }
+            if c.counters { counters(c, m, aData: aData, bData: bData, fire: fire, lastFire: lastFire, pop: pop) }
         }
     }
 
@@ -279,7 +312,7 @@ public enum Systolic {
     /// of that row once and every B value each of the R PEs of its column, so per-beat counts
     /// at the edge equal the sums of per-PE events without a counter in each PE. Padding lanes
     /// (zeros the driver sends past a matrix edge) are events like any other.
-    static func counters(_ c: ArrayConfig, _ m: ModuleBuilder, aData: Signal, fire: Signal, lastFire: Signal, pop: Signal) {
+    static func counters(_ c: ArrayConfig, _ m: ModuleBuilder, aData: Signal, bData: Signal, fire: Signal, lastFire: Signal, pop: Signal) {
         let (R, C) = (c.rows, c.cols)
         let shape = Shape.unsigned(ArrayConfig.counterBits)
         func counter(_ event: EventCounter, _ increment: Signal, line: Int = #line) {
@@ -298,7 +331,21 @@ public enum Systolic {
             }
             let gatedLanes = mux(fire, zeros, m.constant(0, zeros.shape)).named("gated_lanes")
             let perLane = m.constant(Int128(C), .unsigned(max(1, ceilLog2(C + 1))))
-            let gated = (gatedLanes * perLane).named("gated_increment")
+            var gated = (gatedLanes * perLane).named("gated_increment")
+            if c.format.codesZeroWeight {
+                // Zero weights too: za zero A lanes and zw zero B lanes gate za·C + zw·R - za·zw PEs.
+                let wb = c.bCode.width, weightBits = ceilLog2(C + 1) + 1
+                var zeroWeights = m.constant(0, .unsigned(weightBits))
+                for j in 0..<C {
+                    let code = bData.bits(j * wb + wb - 1, j * wb)
+                    zeroWeights = zeroWeights &+ ArrayKit.weightIsZero(c, code)!.extended(to: weightBits)
+                }
+                let zw = mux(fire, zeroWeights, m.constant(0, zeroWeights.shape)).named("zero_weight_lanes")
+                let perWeight = m.constant(Int128(R), .unsigned(max(1, ceilLog2(R + 1))))
+                let both = (gatedLanes * zw).named("gated_both")
+                gated = ((gated.extended(to: ArrayConfig.counterBits) &+ (zw * perWeight).extended(to: ArrayConfig.counterBits))
+                         &- both.extended(to: ArrayConfig.counterBits)).named("gated_increment_weights")
+            }
             let performed = (constant(fire, R * C) &- gated.extended(to: shape.width)).named("mac_increment")
             counter(.macs, performed)
             counter(.gated, gated)

@@ -52,7 +52,7 @@ extension SystolicModel {
         let reference = GEMMModel.realProduct(a: a, formatA: formatA, b: b, formatB: formatB)
         return modes.map { mode in
             var model = SystolicModel(rows: rows, cols: cols, a: formatA, b: formatB, accBits: accBits,
-                                      output: output, mode: mode, lfsrWidth: lfsrWidth, seed: seed)
+                                      output: output, mode: mode, lfsrWidth: lfsrWidth, seed: seed, draw: draw)
             let c = model.gemm(a: a, b: b).c
             return GEMMRoundingError(mode: mode, stats: GEMMModel.errorStats(c: c, output: output, reference: reference),
                                      output: output)

@@ -3,8 +3,8 @@
 ///
 /// It models results, not cycles. What it must get exactly right is state that survives a tile:
 /// the accumulators (per tile, padded with zeros, wrapped to `accBits`) and the LFSR of each
-/// column's ROUND unit, which steps once per row of every tile, padded rows and columns
-/// included. One instance is the hardware after reset; `gemm` may be called repeatedly for
+/// column's ROUND unit, which advances once (a step or a leap) per row of every tile, padded
+/// rows and columns included. One instance is the hardware after reset; `gemm` may be called repeatedly for
 /// back-to-back GEMMs and the LFSRs carry on, as they do in the array.
 public struct SystolicModel: Sendable {
     /// R: PE rows, i.e. rows of C per tile.
@@ -22,12 +22,14 @@ public struct SystolicModel: Sendable {
     public let lfsrWidth: Int
     /// The array-level seed; column j starts from `columnSeed(j:seed:lfsrWidth:)`.
     public let seed: UInt64
+    /// How far each column's LFSR advances per rounded value.
+    public let draw: LFSRDraw
     /// ROUND unit j, with its own LFSR.
     private var rounders: [RounderModel]
 
     /// `accBits: nil` takes `defaultAccBits(a:b:)` (maxK = 4096), the array's default.
     public init(rows: Int, cols: Int, a: FixedFormat, b: FixedFormat, accBits: Int? = nil,
-                output: FixedFormat, mode: RoundingMode, lfsrWidth: Int, seed: UInt64) {
+                output: FixedFormat, mode: RoundingMode, lfsrWidth: Int, seed: UInt64, draw: LFSRDraw = .leap) {
         precondition(rows >= 1 && cols >= 1, "array \(rows)x\(cols) must be at least 1x1")
         let bits = accBits ?? Self.defaultAccBits(a: a, b: b)
         let mac = MACModel(a: a, b: b, accBits: bits)  // validates accBits, defines the acc format
@@ -41,10 +43,11 @@ public struct SystolicModel: Sendable {
         self.mode = mode
         self.lfsrWidth = lfsrWidth
         self.seed = seed
+        self.draw = draw
         let accFormat = mac.accFormat
         rounders = (0..<cols).map { j in
             RounderModel(input: accFormat, output: output, mode: mode, lfsrWidth: lfsrWidth,
-                         seed: mode == .stochastic ? Self.columnSeed(j: j, seed: seed, lfsrWidth: lfsrWidth) : 1)
+                         seed: mode == .stochastic ? Self.columnSeed(j: j, seed: seed, lfsrWidth: lfsrWidth) : 1, draw: draw)
         }
     }
 
@@ -87,7 +90,7 @@ public struct SystolicModel: Sendable {
     ///
     /// Per tile, PE (i, j) starts a new sum on the first beat and holds the wrapped sum of its K
     /// products; then rows 0..R-1 of the tile pass through the ROUND units, unit j taking
-    /// column j of each row, so LFSR j steps exactly R times per tile (padding included). Only
+    /// column j of each row, so LFSR j advances exactly R times per tile (padding included). Only
     /// entries inside the matrix are returned. Entries of A and B must lie in their formats,
     /// and K must be at least 1 (a tile is delimited by its last beat).
     ///

@@ -1,11 +1,19 @@
+/// How far a ROUND unit's LFSR advances per valid input (docs/ARITHMETIC.md, LFSR): one step,
+/// or a leap of D steps (at least one) so that every draw of D bits is new.
+public enum LFSRDraw: String, Sendable, CaseIterable {
+    case one, leap
+}
+
 /// The rounding unit (ROUND): narrows `<accBits, FLin>` to `<WLout, FLout>` by dropping
 /// `D = FLin - FLout` bits, rounds, saturates, and registers the result.
 public struct RounderModel: Sendable {
     public let input: FixedFormat
     public let output: FixedFormat
     public let mode: RoundingMode
-    /// Only the stochastic mode has a random source; other modes ignore `lfsrWidth` and `seed`.
+    /// Only the stochastic mode has a random source; other modes ignore `lfsrWidth`, `seed` and `draw`.
     private var lfsr: LFSRModel?
+    /// Single LFSR steps per valid input: 1, or D (at least 1) for `.leap`.
+    public let lfsrSteps: Int
 
     public var dropBits: Int { input.fracLength - output.fracLength }
     /// The LFSR state the next valid input will draw from; nil unless stochastic. Exposed so
@@ -16,12 +24,13 @@ public struct RounderModel: Sendable {
     /// The output register. It keeps its value while no valid input arrives.
     public private(set) var out: Int128 = 0
 
-    public init(input: FixedFormat, output: FixedFormat, mode: RoundingMode, lfsrWidth: Int, seed: UInt64) {
+    public init(input: FixedFormat, output: FixedFormat, mode: RoundingMode, lfsrWidth: Int, seed: UInt64, draw: LFSRDraw = .leap) {
         let d = input.fracLength - output.fracLength
         precondition(d >= 0, "FLin \(input.fracLength) < FLout \(output.fracLength): cannot drop negative bits")
         self.input = input
         self.output = output
         self.mode = mode
+        lfsrSteps = draw == .leap ? max(d, 1) : 1
         if mode == .stochastic {
             precondition(lfsrWidth >= d, "LFSR width \(lfsrWidth) is narrower than D = \(d)")
             lfsr = LFSRModel(width: lfsrWidth, seed: seed)
@@ -30,7 +39,8 @@ public struct RounderModel: Sendable {
 
     /// One rising edge. `reset` wins: it clears `out` and `outValid` and reloads the seed.
     /// A valid input is rounded with `r = state mod 2^D` (state before the step), then the
-    /// LFSR steps; an invalid cycle leaves the LFSR and `out` alone and drops `outValid`.
+    /// LFSR steps `lfsrSteps` times; an invalid cycle leaves the LFSR and `out` alone and drops
+    /// `outValid`.
     public mutating func clock(valid: Bool, x: Int128, reset: Bool = false) {
         if reset {
             out = 0
@@ -43,7 +53,7 @@ public struct RounderModel: Sendable {
         var random: Int128 = 0
         if var l = lfsr {
             random = Int128(l.state & ((UInt64(1) << dropBits) - 1))  // D <= width <= 32
-            l.step()
+            for _ in 0..<lfsrSteps { l.step() }
             lfsr = l
         }
         out = Self.round(x, input: input, output: output, mode: mode, random: random)

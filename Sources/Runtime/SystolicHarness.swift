@@ -36,7 +36,7 @@ public final class SystolicHarness {
     /// Starts C = A·B and abandons it after `cycles` cycles, operands and results still in
     /// flight (for tests that reset in the middle of a GEMM).
     public func abandon(a: Matrix<Int128>, b: Matrix<Int128>, after cycles: Int) throws {
-        _ = try deliver(a: a, b: b, maxCycles: cycles)
+        _ = try deliver(a: a, b: b, thresholds: config.thresholds ? Array(repeating: Threshold(0), count: b.cols) : nil, maxCycles: cycles)
     }
 
     /// Packs `values` (`width`-bit two's-complement fields, element 0 lowest) into 64-bit words.
@@ -95,13 +95,18 @@ public final class SystolicHarness {
 
     /// Streams C = A·B (A: m×k, B: k×n, codes of the operand formats: integers for fixed point) through the array in the
     /// tiling order of docs/SYSTOLIC.md and decodes every row it delivers; no comparison.
-    public func deliver(a: Matrix<Int128>, b: Matrix<Int128>, ready: ReadyPattern = .always, maxCycles: Int? = nil) throws -> Delivery {
+    /// With thresholds (a binary array's `thresholds`), `thresholds[n]` is output column n's,
+    /// sent with every beat of its tiles.
+    public func deliver(a: Matrix<Int128>, b: Matrix<Int128>, thresholds: [Threshold]? = nil, ready: ReadyPattern = .always,
+                        maxCycles: Int? = nil) throws -> Delivery {
         let (R, C) = (config.rows, config.cols)
+        precondition(config.thresholds == (thresholds != nil), "thresholds go with an array built for them")
+        precondition(thresholds.map { $0.count == b.cols } ?? true, "one threshold per column of B")
         let m = a.rows, k = a.cols, n = b.cols
         let tilesM = (m + R - 1) / R, tilesN = (n + C - 1) / C
         let wa = config.aCode.width, wb = config.bCode.width
         var beats: [UInt64] = []
-        beats.reserveCapacity(tilesM * tilesN * k * ((R * wa + 63) / 64 + 1 + (C * wb + 63) / 64))
+        beats.reserveCapacity(tilesM * tilesN * k * ((R * wa + 63) / 64 + 1 + (C * wb + 63) / 64 + (thresholds == nil ? 0 : (C * config.thresholdBits + 63) / 64)))
         for tm in 0..<tilesM {
             let rows = min(R, m - tm * R)
             for tn in 0..<tilesN {
@@ -110,12 +115,20 @@ public final class SystolicHarness {
                     Self.pack(R, width: wa, into: &beats) { i in i < rows ? a[tm * R + i, p] : 0 }
                     beats.append(p == k - 1 ? 1 : 0)
                     Self.pack(C, width: wb, into: &beats) { j in j < cols ? b[p, tn * C + j] : 0 }
+                    if let thresholds {
+                        let t = config.thresholdBits
+                        Self.pack(C, width: t, into: &beats) { j in
+                            guard j < cols else { return 0 }
+                            let th = thresholds[tn * C + j]
+                            return (th.flip ? Int128(1) << (t - 1) : 0) | (th.value & ((Int128(1) << (t - 1)) - 1))
+                        }
+                    }
                 }
             }
         }
         let tiles = tilesM * tilesN
         let input = StreamInput(valid: [io.aValid.name, io.bValid.name], ready: [io.aReady.name, io.bReady.name],
-                                data: [io.aData.name, io.aLast.name, io.bData.name], beats: beats)
+                                data: [io.aData.name, io.aLast.name, io.bData.name] + (io.tData.map { [$0.name] } ?? []), beats: beats)
         let output = StreamOutput(valid: io.cValid.name, ready: io.cReady.name, data: [io.cData.name, io.cLast.name], readyPattern: ready)
         let result = try sim.stream(inputs: [input], output: output, expectBeats: tiles * R,
                                     maxCycles: maxCycles ?? 4 * config.expectedCycles(m: m, n: n, k: k) + 10_000, hold: [Port.reset.name: 0])
@@ -130,7 +143,8 @@ public final class SystolicHarness {
             let tile = beat / R, row = beat % R
             let tm = tile / tilesN, tn = tile % tilesN
             // Each port of a beat starts a new 64-bit word: c_last follows c_data's words.
-            let last = words[words.startIndex + (C * config.output.bits + 63) / 64] & 1
+            let wo = config.outputCode.width
+            let last = words[words.startIndex + (C * wo + 63) / 64] & 1
             if last != (row == R - 1 ? 1 : 0) {
                 problems.append("tile \(tile), row \(row): c_last is \(last), expected \(row == R - 1 ? 1 : 0) (cycle \(result.deliveryCycles[beat]))")
             }
@@ -138,7 +152,7 @@ public final class SystolicHarness {
             guard i < m else { continue }
             rowCycles[i * tilesN + tn] = result.startCycle + result.deliveryCycles[beat]
             for j in 0..<C where tn * C + j < n {
-                c[i, tn * C + j] = Self.field(words, at: j * config.output.bits, width: config.output.bits, signed: config.output.signed)
+                c[i, tn * C + j] = Self.field(words, at: j * wo, width: wo, signed: config.outputCode.isSigned)
             }
         }
         return Delivery(result: result, c: c, problems: problems, rowCycles: rowCycles)

@@ -60,7 +60,7 @@ public enum SweepFormat: Hashable, Sendable, Codable, CustomStringConvertible {
 
 /// One sub-grid: the cartesian product of its lists, in the order
 /// dataflow, rows, cols, input bits, output bits, rounding, input frac, output frac, format;
-/// every point runs the sub-grid's one workload.
+/// every point runs the sub-grid's one workload, and its stochastic points the one `lfsrStep`.
 ///
 /// `nil` lists take the derived defaults of `Grid.config` (docs/SWEEP.md, "Fractional bits"):
 /// `cols` nil means square arrays (cols = rows), `outputBits` nil means output bits = input
@@ -76,12 +76,14 @@ public struct SubGrid: Hashable, Sendable, Codable {
     public var inputFrac: [Int]?
     public var outputFrac: [Int]?
     public var workload: WorkloadKind
+    public var lfsrStep: LFSRStep
     public var format: [SweepFormat]?
 
     public init(dataflow: [Dataflow] = [.os], rows: [Int], cols: [Int]? = nil, inputBits: [Int], outputBits: [Int]? = nil,
                 rounding: [OutputRounding], inputFrac: [Int]? = nil, outputFrac: [Int]? = nil, workload: WorkloadKind = .gemm,
-                format: [SweepFormat]? = nil) {
+                lfsrStep: LFSRStep = .leap, format: [SweepFormat]? = nil) {
         self.workload = workload
+        self.lfsrStep = lfsrStep
         self.format = format
         self.dataflow = dataflow
         self.rows = rows
@@ -129,7 +131,8 @@ public enum Grid {
     /// [-2, 2)); C is `s<outputBits>.<outputBits-8>` (7 integer bits, see `outputIntegerBits`)
     /// but never keeps more fractional bits than the accumulator has, so rounding drops
     /// `2·inputFrac - outputFrac >= 0` bits; each column's LFSR has at least 16 bits and at least
-    /// the dropped bits (at most 32). Explicit fracs override the rule.
+    /// the dropped bits (at most 32). Explicit fracs override the rule. `lfsrStep` applies to
+    /// stochastic rounding only (other modes keep the default, so they have one config).
     ///
     /// With a number format (docs/SWEEP.md, "Number formats"): `fixed<N>` is the rule at N input
     /// bits. Every other format keeps A at the input bits, `s<b>.<b-2>` (binary: ±1, two signed
@@ -138,13 +141,14 @@ public enum Grid {
     /// 1), a codebook's entries A's format. C follows the rule with the accumulator's fraction
     /// (A's plus B's) in place of `2·inputFrac`.
     public static func config(rows: Int, cols: Int, inputBits: Int, outputBits: Int? = nil, rounding: OutputRounding,
-                              inputFrac: Int? = nil, outputFrac: Int? = nil, format: SweepFormat = .fixed(bits: nil)) -> ArrayConfig {
+                              inputFrac: Int? = nil, outputFrac: Int? = nil, lfsrStep: LFSRStep = .leap,
+                              format: SweepFormat = .fixed(bits: nil)) -> ArrayConfig {
         let number: NumberFormat
         switch format {
         case .fixed(let bits):
             if let bits, bits != inputBits {
                 return config(rows: rows, cols: cols, inputBits: bits, outputBits: outputBits, rounding: rounding,
-                              inputFrac: inputFrac, outputFrac: outputFrac)
+                              inputFrac: inputFrac, outputFrac: outputFrac, lfsrStep: lfsrStep)
             }
             number = .fixed
         case .coded(let f):
@@ -163,7 +167,8 @@ public enum Grid {
             let drop = aFrac + bFrac - outFrac
             return ArrayConfig(rows: rows, cols: cols, a: FixedPoint(bits: inputBits, frac: aFrac), b: FixedPoint(bits: inputBits, frac: bFrac),
                                output: FixedPoint(bits: outBits, frac: outFrac), rounding: rounding,
-                               lfsrWidth: min(32, max(16, drop)), seed: 1, format: number)
+                               lfsrWidth: min(32, max(16, drop)), seed: 1, lfsrStep: rounding == .stochastic ? lfsrStep : .leap,
+                               format: number)
         }
         let inFrac = inputFrac ?? inputBits - 2
         let outBits = outputBits ?? inputBits
@@ -171,7 +176,8 @@ public enum Grid {
         let drop = 2 * inFrac - outFrac
         let input = FixedPoint(bits: inputBits, frac: inFrac)
         return ArrayConfig(rows: rows, cols: cols, a: input, b: input, output: FixedPoint(bits: outBits, frac: outFrac),
-                              rounding: rounding, lfsrWidth: min(32, max(16, drop)), seed: 1)
+                              rounding: rounding, lfsrWidth: min(32, max(16, drop)), seed: 1,
+                              lfsrStep: rounding == .stochastic ? lfsrStep : .leap)
     }
 
     /// Every point of the sub-grids in order, deduplicated by key (the first occurrence keeps
@@ -198,7 +204,8 @@ public enum Grid {
                                         for outFrac in g.outputFrac.map({ $0.map(Optional.some) }) ?? [nil] {
                                             for format in g.format ?? [.fixed(bits: nil)] {
                                                 let c = config(rows: rows, cols: cols, inputBits: bits, outputBits: outBits,
-                                                               rounding: rounding, inputFrac: inFrac, outputFrac: outFrac, format: format)
+                                                               rounding: rounding, inputFrac: inFrac, outputFrac: outFrac, lfsrStep: g.lfsrStep,
+                                                               format: format)
                                                 let p = SweepPoint(index: out.count, dataflow: dataflow, config: c, workload: g.workload)
                                                 guard !seen.contains(p.key) else { continue }
                                                 if let why = refusedFormat(p) {
@@ -259,6 +266,13 @@ public enum Grid {
         }
     }
 
+    public static func lfsrStep(_ text: String, flag: String = "lfsr-step") throws -> LFSRStep {
+        guard let s = LFSRStep(rawValue: text.trimmingCharacters(in: .whitespaces)) else {
+            throw SweepUsageError(flag: flag, value: "'\(text)'", allowed: LFSRStep.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        return s
+    }
+
     public static func dataflowList(_ text: String, flag: String = "dataflow", workload: WorkloadKind = .gemm) throws -> [Dataflow] {
         try text.split(separator: ",", omittingEmptySubsequences: false).map { item in
             let d = Dataflow(rawValue: item.trimmingCharacters(in: .whitespaces))
@@ -288,8 +302,9 @@ public enum Grid {
 
     /// Reads a config file: a JSON list of sub-grids (or `{"grids": [...]}`). Each sub-grid is
     /// an object whose keys are `workload` (one value), `dataflow`, `rows`, `cols`, `inputBits`,
-    /// `outputBits`, `rounding`, `inputFrac`, `outputFrac`; each value but the workload is one
-    /// value or a list. `rows`, `inputBits` and `rounding` are required.
+    /// `outputBits`, `rounding`, `inputFrac`, `outputFrac`, `lfsrStep` (one value); each value
+    /// but the workload and the LFSR step is one value or a list. `rows`, `inputBits` and
+    /// `rounding` are required.
     public static func load(configFile url: URL) throws -> [SubGrid] {
         let flag = "config"
         let data: Data
@@ -312,7 +327,8 @@ public enum Grid {
         return try list.enumerated().map { n, item in try subGrid(item, file: url.lastPathComponent, number: n) }
     }
 
-    static let configKeys = ["workload", "dataflow", "rows", "cols", "inputBits", "outputBits", "rounding", "inputFrac", "outputFrac", "format"]
+    static let configKeys = ["workload", "dataflow", "rows", "cols", "inputBits", "outputBits", "rounding", "inputFrac", "outputFrac", "lfsrStep",
+                             "format"]
 
     static func subGrid(_ item: Any, file: String, number: Int) throws -> SubGrid {
         let place = "\(file) sub-grid \(number)"
@@ -374,6 +390,14 @@ public enum Grid {
             }
             workload = w
         }
+        var lfsrStep = LFSRStep.leap
+        if let v = o["lfsrStep"] {
+            guard let text = v as? String, let s = LFSRStep(rawValue: text) else {
+                let shown = (try? JSONSerialization.data(withJSONObject: v, options: .fragmentsAllowed)).map { String(decoding: $0, as: UTF8.self) } ?? "\(v)"
+                throw SweepUsageError("invalid value \(shown) for lfsrStep in \(place): allowed one of \(LFSRStep.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            lfsrStep = s
+        }
         return SubGrid(
             dataflow: try strings("dataflow", dataflows(for: workload).map(\.rawValue),
                                   described: allowedDataflows(workload, workloadKey: "workload"))?.map(Dataflow.init(rawValue:))
@@ -386,7 +410,7 @@ public enum Grid {
                 .map { OutputRounding(rawValue: $0)! },
             inputFrac: try ints("inputFrac", fracs),
             outputFrac: try ints("outputFrac", fracs),
-            workload: workload,
+            workload: workload, lfsrStep: lfsrStep,
             format: try formats())
     }
 }

@@ -242,6 +242,7 @@ public enum Table {
         int("performed_macs") { $0.simulated ? $0.performedMACs : nil },
         int("gated_macs") { $0.simulated ? $0.gatedMACs : nil },
         bool("counts_agree") { $0.simulated ? $0.countsAgree : nil },
+        string("lfsr_step") { $0.point.config.lfsrStep.rawValue },
         string("format") { $0.point.config.format.description },
         int("pe_luts") { $0.synthesis?.peLUTs },
         int("pe_flip_flops") { $0.synthesis?.peFlipFlops },

@@ -66,7 +66,7 @@ extension ConvEngine {
             first = "(n, m, e, f) = (\(n), \(m), \(e), \(f)): expected \(expected[index]), \(got)"
         }
         return ConvRun(shape: shape, expected: expected, got: d.got, mismatches: mismatches, firstMismatch: first,
-                       cycles: d.cycles, hardwareCounts: d.hardwareCounts, analyticCounts: analytic.counts(shape, input: input),
+                       cycles: d.cycles, hardwareCounts: d.hardwareCounts, analyticCounts: analytic.counts(shape, input: input, weights: weights),
                        waveform: mismatches > 0 ? waveform(shape) : nil, wallSeconds: Date().timeIntervalSince(start))
     }
 }

@@ -75,7 +75,8 @@ public enum RounderCheck {
             rows.append([r < 2 ? 1 : 0, r < 800 ? 1 : 0, x])
         }
         let mode = RoundingMode(rawValue: c.rounding.rawValue)!
-        var model = RounderModel(input: fin, output: fout, mode: mode, lfsrWidth: c.lfsr.width, seed: c.lfsr.seed)
+        var model = RounderModel(input: fin, output: fout, mode: mode, lfsrWidth: c.lfsr.width, seed: c.lfsr.seed,
+                                 draw: LFSRDraw(rawValue: c.lfsrStep.rawValue)!)
         let io = Rounder.Interface(c)
         let harness = BulkComparison(design: try cosimDesign(top), top: top,
                                      inputs: [Port.reset, io.inValid, io.x].map(\.name), outputs: [io.outValid, io.y].map(\.name))
@@ -105,7 +106,8 @@ extension RounderCheck {
     }
 }
 
-/// LFSR state, cycle by cycle, against `LFSRModel` with a random enable.
+/// LFSR state, cycle by cycle, against `LFSRModel` with a random enable (a leaping LFSR
+/// against `steps` single steps of the model).
 public enum LFSRCheck {
     public static func run(_ c: LFSRConfig, cycles: Int = 10_000, seed: UInt64 = 1,
                            initialState: InitialState = .default) throws -> CheckReport {
@@ -119,11 +121,15 @@ public enum LFSRCheck {
         var model = LFSRModel(width: c.width, seed: c.seed)
         let io = LFSR.Interface(c)
         let harness = BulkComparison(design: try cosimDesign(top), top: top, inputs: [Port.reset, io.en].map(\.name), outputs: [io.state.name])
-        return try harness.run(initialState: initialState, name: "lfsr\(c.width) seed \(c.seed)", rows: rows) { cycle, _ in
+        return try harness.run(initialState: initialState, name: "\(c.moduleName) seed \(c.seed)", rows: rows) { cycle, _ in
             // Before the first reset edge the register holds whatever the simulator chose.
             let expected: Int128? = cycle == 0 ? nil : Int128(model.state)
             let r = rows[cycle]
-            if r[0] == 1 { model = LFSRModel(width: c.width, seed: c.seed) } else if r[1] == 1 { model.step() }
+            if r[0] == 1 {
+                model = LFSRModel(width: c.width, seed: c.seed)
+            } else if r[1] == 1 {
+                for _ in 0..<c.steps { model.step() }
+            }
             return [expected]
         }
     }

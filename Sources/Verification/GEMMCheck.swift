@@ -86,7 +86,8 @@ public final class GEMMCheck {
 
     static func model(_ c: ArrayConfig) -> SystolicModel {
         SystolicModel(rows: c.rows, cols: c.cols, a: c.a.golden, b: c.b.golden, accBits: c.accBits, output: c.output.golden,
-                      mode: RoundingMode(rawValue: c.rounding.rawValue)!, lfsrWidth: c.lfsrWidth, seed: c.seed)
+                      mode: RoundingMode(rawValue: c.rounding.rawValue)!, lfsrWidth: c.lfsrWidth, seed: c.seed,
+                      draw: LFSRDraw(rawValue: c.lfsrStep.rawValue)!)
     }
 
     /// Holds `rst` for `cycles` edges, at any point of a run: the array and its golden model
@@ -121,8 +122,19 @@ public final class GEMMCheck {
         return (a, b)
     }
 
-    /// Runs C = A·B (A: m×k, B: k×n, codes of the operand formats) and checks every element.
-    public func run(label: String, a: Matrix<Int128>, b: Matrix<Int128>, ready: ReadyPattern = .always) throws -> GEMMReport {
+    /// Random thresholds for n output columns of a K-term binary GEMM: T over the sums' range
+    /// [-K, K] and one past each end (every output the same), flip at random.
+    public func randomThresholds(n: Int, k: Int, using g: inout SplitMix64) -> [Threshold] {
+        (0..<n).map { _ in Threshold(Int128.random(in: Int128(-k - 1)...Int128(k + 1), using: &g), flip: Bool.random(using: &g)) }
+    }
+
+    /// Runs C = A·B (A: m×k, B: k×n, codes of the operand formats) and checks every element;
+    /// an array with thresholds takes one per column of B (default: `randomThresholds` from
+    /// a fixed seed).
+    public func run(label: String, a: Matrix<Int128>, b: Matrix<Int128>, thresholds given: [Threshold]? = nil,
+                    ready: ReadyPattern = .always) throws -> GEMMReport {
+        var g = SplitMix64(seed: 0x7E57)
+        let thresholds = config.thresholds ? given ?? randomThresholds(n: b.cols, k: a.cols, using: &g) : nil
         let start = Date()
         let (R, C) = (config.rows, config.cols)
         let m = a.rows, k = a.cols, n = b.cols
@@ -130,10 +142,15 @@ public final class GEMMCheck {
         let tiles = ((m + R - 1) / R) * tilesN
         let expectedCycles = config.expectedCycles(m: m, n: n, k: k)
         let simStart = Date()
-        let delivery = try harness.deliver(a: a, b: b, ready: ready)
+        let delivery = try harness.deliver(a: a, b: b, thresholds: thresholds, ready: ready)
         let simSeconds = Date().timeIntervalSince(simStart)
         let (va, vb) = (codes.a.values(a), codes.b.values(b))
-        let golden = model.gemm(a: va, b: vb).c
+        var golden = model.gemm(a: va, b: vb).c
+        // A binary array with thresholds outputs (sum >= T) xor flip instead of rounding.
+        if let thresholds {
+            let sums = GEMMModel.multiply(a: va, b: vb, accBits: config.accBits, signed: true)
+            golden = Matrix(rows: m, cols: n) { i, j in thresholds[j].activation(sums[i, j]) }
+        }
         let fa = config.a.golden, fb = config.b.golden
 
         var mismatches = 0
@@ -144,8 +161,12 @@ public final class GEMMCheck {
         }
         for problem in delivery.problems { miss(problem) }
         var hardware = [Double](), reference = [Double]()
-        let scale = pow(2.0, Double(-config.output.frac))
-        let exact = GEMMModel.realProduct(a: va, formatA: fa, b: vb, formatB: fb)
+        let scale = thresholds == nil ? pow(2.0, Double(-config.output.frac)) : 1
+        var exact = GEMMModel.realProduct(a: va, formatA: fa, b: vb, formatB: fb)
+        if let thresholds {
+            let unit = pow(2.0, Double(config.accumulator.frac))
+            exact = Matrix(rows: m, cols: n) { i, j in Double(thresholds[j].activation(Int128((exact[i, j] * unit).rounded()))) }
+        }
         for i in 0..<m {
             for j in 0..<n {
                 guard let cycle = delivery.rowCycles[i * tilesN + j / C] else { continue }

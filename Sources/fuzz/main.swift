@@ -17,7 +17,7 @@ struct FuzzCommand: ParsableCommand {
     @Option(help: "Largest circuit in nodes, 3...500 (instances hold smaller ones).") var nodes = 16
     @Option(help: "Tools to compare with: verilator, icarus or both (comma-separated).") var tools = "verilator,icarus"
     @Option(help: "Lint (verilator --lint-only -Wall) one batch in this many; 0: none.") var lintEvery = 10
-    @Flag(help: "Build without the flags that work around two Verilator 5.006 miscompiles (see the README).") var allVerilatorOptimizations = false
+    @Flag(help: "Build without the flags that work around three Verilator 5.006 miscompiles (see the README).") var allVerilatorOptimizations = false
     @Flag(help: "Print the first failing circuit as found, without shrinking it.") var noShrink = false
 
     func validate() throws {

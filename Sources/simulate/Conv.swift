@@ -142,8 +142,9 @@ struct ConvCommand: ParsableCommand {
 
     func report(_ results: [Result], _ d: any DataflowDesign) {
         let c = d.array
+        let step = c.rounding == .stochastic && c.lfsrStep == .one ? " (one LFSR step per output)" : ""
         print("\(d.dataflow) array \(c.rows)x\(c.cols), \(c.format == .fixed ? "" : "format \(c.format), ")activations \(c.a), weights \(c.b), acc \(c.accumulator), "
-              + "outputs \(c.output), \(c.rounding) rounding\(c.relu ? ", ReLU" : ""), zero gating \(c.zeroGating ? "on" : "off")")
+              + "outputs \(c.output), \(c.rounding) rounding\(step)\(c.relu ? ", ReLU" : ""), zero gating \(c.zeroGating ? "on" : "off")")
         func shape(_ s: ConvShape) -> String {
             "\(s.batch)x\(s.channels)x\(s.height)x\(s.width) * \(s.filters)x\(s.filterHeight)x\(s.filterWidth) /\(s.stride) p\(s.padding)"
         }

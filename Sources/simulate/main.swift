@@ -107,7 +107,8 @@ struct GEMMCommand: ParsableCommand {
         if json {
             print(try encodeJSON(summary))
         } else {
-            print("systolic \(c.rows)x\(c.cols), \(c.format == .fixed ? "" : "format \(c.format), ")A \(c.a), B \(c.b), acc \(c.accumulator), C \(c.output), \(c.rounding) rounding")
+            let step = c.rounding == .stochastic && c.lfsrStep == .one ? " (one LFSR step per output)" : ""
+            print("systolic \(c.rows)x\(c.cols), \(c.format == .fixed ? "" : "format \(c.format), ")A \(c.a), B \(c.b), acc \(c.accumulator), C \(c.output), \(c.rounding) rounding\(step)")
             print(table(["gemm", "m x k x n", "tiles", "cycles", "formula", "util", "mismatches", "RMSE", "bias", "SQNR dB", "MMAC/s"],
                         reports.map { r in
                             [r.label, "\(r.m)x\(r.k)x\(r.n)", String(r.tiles), String(r.cycles), String(r.expectedCycles),

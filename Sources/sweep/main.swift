@@ -28,6 +28,7 @@ struct SweepCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Bits of A and B, comma-separated, each 2...16 (default 8); fractional bits are bits - 2.", valueName: "list")) var inputBits: String?
     @Option(help: ArgumentHelp("Bits of C, comma-separated, each 2...32 (default: the input bits); fractional bits are bits - 8.", valueName: "list")) var outputBits: String?
     @Option(help: ArgumentHelp("Output rounding, comma-separated: truncate, nearest, stochastic (default stochastic).", valueName: "list")) var rounding: String?
+    @Option(help: ArgumentHelp("How far each ROUND unit's LFSR advances per output in stochastic points: one step, or a leap of the dropped bits so every output draws fresh bits (default leap).", valueName: "one|leap")) var lfsrStep: String?
     @Option(help: ArgumentHelp("What every point runs: gemm (GEMMs on the systolic array) or conv (convolution layers on PE arrays) (default gemm).", valueName: "gemm|conv")) var workload: String?
     @Option(help: ArgumentHelp("Dataflows, comma-separated: os with --workload gemm (the default); " + Grid.dataflows(for: .conv).map(\.rawValue).joined(separator: ", ") + " with --workload conv (default all of them).", valueName: "list")) var dataflow: String?
     @Option(help: ArgumentHelp("Number formats of the PEs, comma-separated: fixed (the input bits), fixed<N> (A and B N bits, 2...16), binary, bwn, ternary, pow2 (pow2e3), pow2e<2..4>, codebook (codebook4), codebook<1..6> (default: fixed). Other formats take A at the input bits (binary: ±1); rs and convolution with binary are left out.", valueName: "list")) var format: String?
@@ -68,7 +69,7 @@ struct SweepCommand: ParsableCommand {
 
     var gridFlags: [(String, String)] {
         [("rows", rows), ("cols", cols), ("input-bits", inputBits), ("output-bits", outputBits),
-         ("rounding", rounding), ("workload", workload), ("dataflow", dataflow), ("format", format)].compactMap { name, v in v.map { (name, $0) } }
+         ("rounding", rounding), ("lfsr-step", lfsrStep), ("workload", workload), ("dataflow", dataflow), ("format", format)].compactMap { name, v in v.map { (name, $0) } }
     }
 
     func grids() throws -> [SubGrid] {
@@ -88,6 +89,7 @@ struct SweepCommand: ParsableCommand {
             outputBits: try outputBits.map { try Grid.intList($0, flag: "output-bits", range: ArrayConfig.outputBits) },
             rounding: try rounding.map { try Grid.roundingList($0) } ?? [.stochastic],
             workload: kind,
+            lfsrStep: try lfsrStep.map { try Grid.lfsrStep($0) } ?? .leap,
             format: try format.map { try Grid.formatList($0) })]
     }
 
@@ -216,7 +218,7 @@ struct SweepCommand: ParsableCommand {
             let c = p.config
             let operands = formats ? [c.format.description, c.a.description, c.b.description] : [c.a.description]
             return [String(p.index), p.key, p.dataflow.rawValue, String(c.rows), String(c.cols)] + operands
-                + [c.accumulator.description, c.output.description, c.rounding.rawValue, c.rounding == .stochastic ? String(c.lfsrWidth) : "-"]
+                + [c.accumulator.description, c.output.description, c.rounding.rawValue, c.rounding == .stochastic ? "\(c.lfsrWidth) \(c.lfsrStep)" : "-"]
         }))
         print("\(points.count) points")
     }

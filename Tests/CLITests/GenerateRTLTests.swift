@@ -71,6 +71,8 @@ struct GenerateRTLTests {
         ["lfsr", "--width", "32", "--seed", "12345"],
         ["rounder", "--rounding", "nearest", "--output-bits", "6"],
         ["rounder", "--input-bits", "90", "--input-frac", "30", "--output-bits", "16", "--lfsr-width", "30"],
+        ["rounder", "--lfsr-step", "one"],
+        ["systolic", "--rows", "2", "--cols", "3", "--lfsr-step", "one"],
         ["mac", "--input-bits", "5", "--input-unsigned", "--weight-bits", "13", "--acc-bits", "40"],
         ["pe-array", "--dataflow", "ws", "--rows", "3", "--cols", "2", "--rounding", "nearest", "--relu"],
         ["pe-array", "--dataflow", "os", "--rows", "2", "--cols", "3", "--no-zero-gating"],

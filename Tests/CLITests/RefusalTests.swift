@@ -22,6 +22,9 @@ struct RefusalTests {
         (["systolic", "--rows", "4", "--rows", "5"], ["--rows", "twice", "4", "5"]),
         (["systolic", "--relu"], ["--relu", "allowed"]),
         (["systolic", "--rounding"], ["--rounding", "missing value", "allowed truncate, nearest, stochastic"]),
+        (["systolic", "--lfsr-step", "two"], ["--lfsr-step", "two", "allowed one, leap"]),
+        (["rounder", "--lfsr-step="], ["--lfsr-step", "''", "allowed one, leap"]),
+        (["pe-array", "--lfsr-step", "1"], ["--lfsr-step", "1", "allowed one, leap"]),
         (["pe-array", "--rows", "0"], ["--rows", "0", "allowed 1...128"]),
         (["pe-array", "--dataflow", "ws", "--rows", "65"], ["--rows", "65", "allowed 1...64"]),
     ])
@@ -106,6 +109,7 @@ struct RefusalTests {
         try Self.refusedOnce(try CLI.run(["gemm", "--m", "abc"], tool: "simulate"), ["--m", "abc", "allowed"])
         try Self.refusedOnce(try CLI.run(["--rows", "4", "--rows", "5"], tool: "simulate"), ["--rows", "twice"])
         try Self.refusedOnce(try CLI.run(["conv", "--dataflow", "xs"], tool: "simulate"), ["--dataflow", "xs", "allowed os, ws, rs"])
+        try Self.refusedOnce(try CLI.run(["gemm", "--lfsr-step", "half"], tool: "simulate"), ["--lfsr-step", "half", "allowed one, leap"])
         try Self.refusedOnce(try CLI.run(["gemm", "--m", "0"], tool: "simulate"), ["--m", "0", "allowed 1...65536"])
         // A default that conflicts with what was given is named as the default.
         try Self.refusedOnce(try CLI.run(["gemm", "--input-frac", "10", "--input-bits", "12"], tool: "simulate"),

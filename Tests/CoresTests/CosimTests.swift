@@ -30,6 +30,8 @@ struct CoreCosimTests {
         RounderConfig(output: FixedPoint(bits: 8, signed: false), rounding: .truncate),   // signed into unsigned
         RounderConfig(input: FixedPoint(bits: 20, frac: 6, signed: false), output: FixedPoint(bits: 8, frac: 0, signed: false), rounding: .nearest),
         RounderConfig(input: FixedPoint(bits: 72, frac: 20), output: FixedPoint(bits: 16, frac: 4), rounding: .stochastic, lfsr: LFSRConfig(width: 17, seed: 0x1ACE)),
+        RounderConfig(rounding: .stochastic, lfsrStep: .one),                                                              // one LFSR step per output
+        RounderConfig(input: FixedPoint(bits: 28, frac: 12), output: FixedPoint(bits: 8, frac: 2), rounding: .stochastic),  // the default array's: D = 10
     ]
 
     @Test("rounding unit matches RounderModel", arguments: rounders)

@@ -8,7 +8,8 @@ import Verification
 @Suite("Icarus: no X after reset")
 struct IcarusTests {
     @Test("default systolic array, MAC, LFSR and every ROUND unit", arguments: [
-        "systolic", "mac", "lfsr", "rounder-truncate", "rounder-nearest", "rounder-stochastic", "systolic-4x3-counters",
+        "systolic", "mac", "lfsr", "lfsr-leap", "rounder-truncate", "rounder-nearest", "rounder-stochastic",
+        "rounder-stochastic-one", "systolic-4x3-counters",
     ])
     func noUndefinedOutputs(_ name: String) throws {
         let top = switch name {
@@ -16,6 +17,8 @@ struct IcarusTests {
         case "systolic-4x3-counters": try Systolic.module(ArrayConfig(rows: 4, cols: 3, zeroGating: true, counters: true, relu: true))
         case "mac": try MAC.module(MACConfig())
         case "lfsr": try LFSR.module(LFSRConfig())
+        case "lfsr-leap": try LFSR.module(LFSRConfig(steps: 10))
+        case "rounder-stochastic-one": try Rounder.module(RounderConfig(rounding: .stochastic, lfsrStep: .one))
         case "rounder-truncate": try Rounder.module(RounderConfig(rounding: .truncate))
         case "rounder-nearest": try Rounder.module(RounderConfig(rounding: .nearest))
         default: try Rounder.module(RounderConfig(rounding: .stochastic))

@@ -7,18 +7,23 @@ import Verilog
 /// The default systolic array's Verilog: one LFSR and one ROUND module serve every column
 /// (seeds are parameters), and few declarations are anonymous.
 @Suite struct ReadableRTLTests {
-    @Test func oneLFSRAndOneRoundModuleServeEveryColumn() throws {
-        let c = ArrayConfig()
+    /// The LFSR leaps the 10 dropped bits per output (`lfsr16_leap10`); with `.one` it is the
+    /// one-step `lfsr16`, and the ROUND module's name says which.
+    @Test(arguments: [(LFSRStep.leap, "lfsr16_leap10"), (.one, "lfsr16")])
+    func oneLFSRAndOneRoundModuleServeEveryColumn(step: LFSRStep, lfsr: String) throws {
+        let c = ArrayConfig(lfsrStep: step)
         let files = try VerilogEmitter.emit(try Systolic.module(c))
-        #expect(files.filter { $0.module.hasPrefix("lfsr") }.map(\.module) == ["lfsr16"])
-        #expect(files.filter { $0.module.hasPrefix("round_") }.map(\.module) == ["round_s28f12_to_s8f2_stochastic_lfsr16"])
-        let top = try #require(files.last).text
+        #expect(files.filter { $0.module.hasPrefix("lfsr") }.map(\.module) == [lfsr])
+        let roundName = "round_s28f12_to_s8f2_stochastic_\(lfsr)"
+        #expect(files.filter { $0.module.hasPrefix("round_") }.map(\.module) == [roundName])
+        let top = try #require(files.last)
+        #expect(top.module == "systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_\(lfsr)_seed1")
         for j in 0..<c.cols {
             let seed = String(c.columnSeed(j), radix: 16)
-            #expect(top.contains("round_s28f12_to_s8f2_stochastic_lfsr16 #(.SEED(16'h\(seed))) round_\(j) ("))
+            #expect(top.text.contains("\(roundName) #(.SEED(16'h\(seed))) round_\(j) ("))
         }
         let round = try #require(files.first { $0.module.hasPrefix("round_") }).text
-        #expect(round.contains("lfsr16 #(.SEED(SEED)) rng ("))
+        #expect(round.contains("\(lfsr) #(.SEED(SEED)) rng ("))
     }
 
     /// Names made of an operation and a counter (`_mux_2`, `_bits_4`, `_const`): at most 10% of

@@ -52,10 +52,12 @@ struct ResetTests {
     @Test("MAC, LFSR and ROUND units from four random states and zero", arguments: seeds)
     func cores(_ state: InitialState) throws {
         var reports = [try MACCheck.run(MACConfig(), randomCycles: 3000, initialState: state),
-                       try LFSRCheck.run(LFSRConfig(), cycles: 3000, initialState: state)]
+                       try LFSRCheck.run(LFSRConfig(), cycles: 3000, initialState: state),
+                       try LFSRCheck.run(LFSRConfig(steps: 10), cycles: 3000, initialState: state)]
         for mode in OutputRounding.allCases {
             reports.append(try RounderCheck.run(RounderConfig(rounding: mode), randomCycles: 3000, initialState: state))
         }
+        reports.append(try RounderCheck.run(RounderConfig(lfsrStep: .one), randomCycles: 3000, initialState: state))
         for r in reports { #expect(r.passed, "\(state): \(r)") }
     }
 

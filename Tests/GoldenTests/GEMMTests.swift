@@ -179,8 +179,9 @@ struct GEMMTests {
         #expect(r.c.rows == shape.m && r.c.cols == shape.n)
     }
 
-    @Test("stochastic: each column's LFSR steps R times per tile, padded rows and columns included")
+    @Test("stochastic: each column's LFSR leaps R times per tile, padded rows and columns included")
     func drawCount() {
+        // D = 4 (s<8,2> x s<8,2> -> acc FL 4 -> s<8,0>): a leap is 4 single steps.
         // Hand seeds for seed 5, width 8: column 0 -> 5; column 1 -> 1 + (4 + 7919) mod 255 = 19.
         let seeds: [UInt64] = [5, 19]
         func stepped(_ s: UInt64, _ times: Int) -> UInt64 {
@@ -195,18 +196,19 @@ struct GEMMTests {
         let a = Self.randomMatrix(3, 3, Self.s(8, 2), &g), b = Self.randomMatrix(3, 3, Self.s(8, 2), &g)
         _ = array.gemm(a: Matrix(a), b: Matrix(b))
         // 3x3 on 2x2: 4 tiles, 2 draws each.
-        #expect(array.lfsrStates == seeds.map { stepped($0, 8) })
+        #expect(array.lfsrStates == seeds.map { stepped($0, 8 * 4) })
         // Back to back: a 1x1 result is one tile; column 1 is all padding and still draws R = 2.
         _ = array.gemm(a: Matrix([[1, 2]]), b: Matrix([[3], [4]]))
-        #expect(array.lfsrStates == seeds.map { stepped($0, 10) })
+        #expect(array.lfsrStates == seeds.map { stepped($0, 10 * 4) })
         array.reset()
         #expect(array.lfsrStates == seeds)
         #expect(SystolicModel(rows: 2, cols: 2, a: Self.s(8), b: Self.s(8), output: Self.s(8), mode: .nearest,
                               lfsrWidth: 8, seed: 1).lfsrStates == nil)
     }
 
-    @Test("stochastic outputs follow the contract's draw order (tile order, rows 0..R-1, r = state mod 2^D)")
-    func stochasticDrawOrder() {
+    @Test("stochastic outputs follow the contract's draw order (tile order, rows 0..R-1, r = state mod 2^D)",
+          arguments: [LFSRDraw.leap, .one])
+    func stochasticDrawOrder(draw: LFSRDraw) {
         // s<8,2> x s<8,2> -> acc FL 4 -> s<12,0>: D = 4. R = 2, C = 3 over a 5x4 by 4x7 GEMM.
         // The output is wide enough that almost nothing saturates, so every draw shows.
         let rows = 2, cols = 3, m = 5, k = 4, n = 7, d = 4
@@ -220,14 +222,14 @@ struct GEMMTests {
             let row = tm * rows + i, col = tn * cols + j
             let x = row < m && col < n ? exact[row][col] : 0
             let r = Int128(lfsrs[j].state % 16)
-            lfsrs[j].step()
+            for _ in 0..<(draw == .leap ? d : 1) { lfsrs[j].step() }
             // floor((x + r) / 16), then clamp to s<12,0>.
             var q = x + r
             q = q >= 0 ? q / 16 : -((-q + 15) / 16)
             if row < m && col < n { want[row][col] = min(max(q, -2048), 2047) }
         } } } }
         var array = SystolicModel(rows: rows, cols: cols, a: Self.s(8, 2), b: Self.s(8, 2), output: Self.s(12, 0),
-                                  mode: .stochastic, lfsrWidth: 8, seed: 1)
+                                  mode: .stochastic, lfsrWidth: 8, seed: 1, draw: draw)
         #expect(d == array.accFormat.fracLength - array.output.fracLength)
         #expect(array.gemm(a: Matrix(a), b: Matrix(b)).c == Matrix(want))
         #expect(array.lfsrStates == lfsrs.map(\.state))

@@ -103,6 +103,26 @@ struct LFSRTests {
         #expect(LFSRModel.next(0x4000_0000, width: 32) == 0x8000_0000)  // untapped bit 30: f = 0
     }
 
+    @Test("width 16, seed 1, hand-worked: 10 steps give 0x444, 20 give 0x11A1; from zero, 10 steps give 0x222")
+    func handWidth16Leaps() {
+        // Taps 16, 15, 13, 4 (bits 15, 14, 12, 3). From 1 the bit walks up, feeding back a 1 each
+        // time it passes bit 3: 1, 2, 4, 8, 0x11, 0x22, 0x44, 0x88, 0x111, 0x222, 0x444, then
+        // 0x888, 0x1111, 0x2223, 0x4446, 0x888D, 0x111A (bits 15 and 3 cancel), 0x2234, 0x4468,
+        // 0x88D0, 0x11A1. These are the ROUND unit's draws with D = 10 (RounderTests).
+        var lfsr = LFSRModel(width: 16, seed: 1)
+        var seen: [UInt64] = []
+        for _ in 0..<20 {
+            lfsr.step()
+            seen.append(lfsr.state)
+        }
+        #expect(seen[9] == 0x444 && seen[19] == 0x11A1)
+        #expect(Array(seen[10..<19]) == [0x888, 0x1111, 0x2223, 0x4446, 0x888D, 0x111A, 0x2234, 0x4468, 0x88D0])
+        // A leap from the zero state is ten single steps too: 0 -> 1, then nine more.
+        var s: UInt64 = 0
+        for _ in 0..<10 { s = LFSRModel.next(s, width: 16) }
+        #expect(s == 0x222)
+    }
+
     @Test("a zero state steps to 1, for every width", arguments: 3...32)
     func zeroStepsToOne(width: Int) {
         #expect(LFSRModel.next(0, width: width) == 1)

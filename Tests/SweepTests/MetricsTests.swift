@@ -127,7 +127,7 @@ struct HardwareQualityTests {
 
     /// LUT/FF of one ROUND unit (24 -> 8 bits, drops 8 bits, saturates; one output per
     /// valid input). Documented in docs/ENERGY.md; yosys 0.23 gives truncate 18 LUT / 9 FF,
-    /// nearest 23 / 9, stochastic 31 / 25 (16 of them the LFSR).
+    /// nearest 23 / 9, stochastic 44 / 25 (16 of them the LFSR, which leaps 8 steps per output).
     @Test("rounding unit cost: stochastic costs more than truncate, all in a plausible range")
     func rounderCost() throws {
         var figures: [OutputRounding: SynthesisMetrics] = [:]
@@ -135,6 +135,10 @@ struct HardwareQualityTests {
             figures[mode] = try SynthesisRunner.metrics(for: try Rounder.module(RounderConfig(rounding: mode)), options: noCache)
         }
         let t = figures[.truncate]!, n = figures[.nearest]!, s = figures[.stochastic]!
+        for mode in OutputRounding.allCases {
+            let m = figures[mode]!
+            print("ROUND unit s24.8 -> s8.0, \(mode): \(m.luts) LUT, \(m.flipFlops) FF, \(m.genericCells) generic cells, depth \(m.logicDepth)")
+        }
         // Output register (8) + valid (1); stochastic adds the 16-bit LFSR.
         #expect(t.flipFlops == 9 && n.flipFlops == 9 && s.flipFlops == 25)
         #expect((4...40).contains(t.luts), "truncate \(t.luts) LUTs")
@@ -143,6 +147,21 @@ struct HardwareQualityTests {
         #expect(s.luts > t.luts && s.flipFlops > t.flipFlops)
         #expect(s.dsp48 == 0 && s.bram == 0)
         #expect(s.genericCells > t.genericCells)
+    }
+
+    /// One ROUND unit of the default 8×8 array (s28.12 -> s8.2, D = 10, 16-bit LFSR), with its
+    /// LFSR leaping 10 steps per output against stepping once (docs/ARITHMETIC.md, "Fresh bits").
+    /// The leap adds no flip-flop, only the XOR network. yosys 0.23: 45 LUT / 25 FF leaping,
+    /// 36 / 25 one step (52 / 25 before the zero state's successor was OR-ed in).
+    @Test("ROUND unit of the default array: the LFSR leap costs a few LUTs and no flip-flop")
+    func leapCost() throws {
+        let leap = try SynthesisRunner.metrics(for: try Rounder.module(ArrayConfig().rounder(column: 0)), options: noCache)
+        let one = try SynthesisRunner.metrics(for: try Rounder.module(ArrayConfig(lfsrStep: .one).rounder(column: 0)), options: noCache)
+        print("ROUND unit s28.12 -> s8.2, leap: \(leap.luts) LUT, \(leap.flipFlops) FF, \(leap.genericCells) generic cells, depth \(leap.logicDepth)")
+        print("ROUND unit s28.12 -> s8.2, one step: \(one.luts) LUT, \(one.flipFlops) FF, \(one.genericCells) generic cells, depth \(one.logicDepth)")
+        #expect(leap.flipFlops == 25 && one.flipFlops == 25)
+        #expect(leap.luts > one.luts && leap.luts <= one.luts + 20, "leap \(leap.luts) LUTs, one step \(one.luts)")
+        #expect(leap.dsp48 == 0 && leap.bram == 0)
     }
 
     /// Hierarchical totals (each module synthesized once, multiplied by instance count) against

@@ -150,6 +150,36 @@ struct SweepEngineTests {
         #expect(text.stdout.contains("5 points"))
     }
 
+    @Test("--lfsr-step one: stochastic points step their LFSRs once per output, under their own keys; leap is written as before")
+    func lfsrStep() throws {
+        let r = try Self.run(["--plan", "--json", "--rounding", "truncate,stochastic", "--lfsr-step", "one"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let entries = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [[String: Any]]
+        #expect(entries.map { $0["key"] as! String } == ["os-8x8-s8f6-s8f0-truncate", "os-8x8-s8f6-s8f0-stochastic-lfsr-one"])
+        let configs = entries.map { $0["config"] as! [String: Any] }
+        #expect(configs[0]["lfsrStep"] == nil, "the step means nothing to truncation: left at the default")
+        #expect(configs[1]["lfsrStep"] as? String == "one")
+
+        let leap = SweepPoint(index: 0, config: Grid.config(rows: 2, cols: 2, inputBits: 4, rounding: .stochastic))
+        #expect(leap.key == "os-2x2-s4f2-s4f-4-stochastic")
+        let encoded = try JSONEncoder().encode(leap)
+        #expect(!String(decoding: encoded, as: UTF8.self).contains("lfsrStep"))
+        #expect(try JSONDecoder().decode(SweepPoint.self, from: encoded).config.lfsrStep == .leap)
+
+        let dir = Self.freshDirectory()
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let config = dir.appendingPathComponent("grid.json")
+        try Data("""
+            [{"rows": 2, "inputBits": 8, "rounding": "stochastic"},
+             {"rows": 2, "inputBits": 8, "rounding": "stochastic", "lfsrStep": "one"}]
+            """.utf8).write(to: config)
+        let both = try Self.run(["--plan", "--config", config.path])
+        #expect(both.status == 0, "\(both.stderr)")
+        for (i, key) in ["os-2x2-s8f6-s8f0-stochastic", "os-2x2-s8f6-s8f0-stochastic-lfsr-one"].enumerated() {
+            #expect(both.stdout.contains(" \(i)  \(key) "), "\(both.stdout)")
+        }
+    }
+
     @Test("bad flags: one line naming the flag, the value and what is allowed; status 2; nothing written", arguments: [
         (["--rows", "0"], "--rows", "0"),
         (["--rows", "2,x"], "--rows", "2,x"),
@@ -165,6 +195,7 @@ struct SweepEngineTests {
         (["--jobs", "many"], "--jobs", "many"),
         (["--point", "99", "--rows", "2"], "--point", "99"),
         (["--config", "/nonexistent/grid.json"], "--config", "/nonexistent/grid.json"),
+        (["--lfsr-step", "two"], "--lfsr-step", "two"),
         (["--format", "pow2e9"], "--format", "pow2e9"),
         (["--format", "bwn,fixed17"], "--format", "bwn,fixed17"),
         (["--format", "fixed,"], "--format", "fixed,"),
@@ -188,6 +219,7 @@ struct SweepEngineTests {
         (#"[{"rows": 2, "inputBits": 4, "rounding": "nearest", "dataflow": "ws"}]"#, "dataflow"),
         (#"[{"workload": "dense", "rows": 2, "inputBits": 4, "rounding": "nearest"}]"#, "workload"),
         (#"[{"workload": ["conv"], "rows": 2, "inputBits": 4, "rounding": "nearest"}]"#, "workload"),
+        (#"[{"rows": 2, "inputBits": 4, "rounding": "stochastic", "lfsrStep": "two"}]"#, "lfsrStep"),
         (#"[{"rows": 2, "inputBits": 4, "rounding": "nearest", "format": ["bwn", "xnor"]}]"#, "format"),
     ])
     func refusedConfig(_ text: String, _ named: String) throws {
@@ -210,7 +242,7 @@ struct SweepEngineTests {
         "simulated_macs_per_s", "rmse", "max_abs_error", "bias", "sqnr_db", "generic_cells", "luts", "luts_as_memory",
         "flip_flops", "dsp48", "bram", "logic_depth", "round_unit_luts", "round_unit_flip_flops", "energy_pj_per_mac",
         "energy_total_pj", "generate_s", "build_s", "simulate_s", "synth_s", "synth_cached", "message",
-        "workload", "performed_macs", "gated_macs", "counts_agree", "format", "pe_luts", "pe_flip_flops", "pe_dsp48", "pe_mac_pj",
+        "workload", "performed_macs", "gated_macs", "counts_agree", "lfsr_step", "format", "pe_luts", "pe_flip_flops", "pe_dsp48", "pe_mac_pj",
     ]
 
     @Test("the table's columns are the documented schema, in the order of docs/SWEEP.md's table")

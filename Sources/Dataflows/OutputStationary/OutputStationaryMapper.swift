@@ -56,7 +56,7 @@ public struct OutputStationaryMapper: DataflowMapper {
         return ((g.m + config.rows - 1) / config.rows, (g.n + config.cols - 1) / config.cols)
     }
 
-    public func counts(_ shape: ConvShape, input: [Int]?) -> DataMovement {
+    public func counts(_ shape: ConvShape, input: [Int]?, weights: [Int]?) -> DataMovement {
         let (R, C) = (config.rows, config.cols)
         let g = Self.gemm(shape)
         let t = tiles(shape)
@@ -66,7 +66,15 @@ public struct OutputStationaryMapper: DataflowMapper {
         // Zero activations of the A matrix as the array sees it (padded to whole row tiles);
         // every column tile streams it once more, and each zero meets C PEs.
         let zeros = (t.rows * R - g.m) * g.k + shape.im2colZeros(input: input)
-        let gated = config.zeroGating ? zeros * t.cols * C : 0
+        var gated = config.zeroGating ? zeros * t.cols * C : 0
+        if let zeroWeights = config.gatedWeightsPerTerm(shape, weights: weights) {
+            // A beat with za zero A lanes and zw zero B lanes gates za·C + zw·R - za·zw PEs;
+            // summed over tiles, beat k's counts add up per term. Padded B columns are code 0,
+            // a zero weight.
+            let zw = zeroWeights.map { $0 + t.cols * C - g.n }
+            let za = shape.im2colZerosPerTerm(input: input).map { $0 + t.rows * R - g.m }
+            gated += t.rows * R * zw.reduce(0, +) - zip(za, zw).reduce(0) { $0 + $1.0 * $1.1 }
+        }
         let macs = slots - gated
         return DataMovement(
             macs: macs, gatedMACs: gated, registerFileReads: macs, registerFileWrites: macs,

@@ -32,7 +32,7 @@ public enum RowStationary {
 
     public static func moduleName(_ c: RowStationaryConfig) -> String {
         var name = "rs_\(c.rows)x\(c.cols)_\(c.a.tag)_\(c.b.tag)_acc\(c.accBits)_\(c.output.tag)_\(c.rounding)"
-        if c.rounding == .stochastic { name += "_lfsr\(c.lfsrWidth)_seed\(String(c.seed, radix: 16))" }
+        if c.rounding == .stochastic { name += "_\(c.lfsrTag)_seed\(String(c.seed, radix: 16))" }
         name += "_rf\(c.weightRegisters)w\(c.inputRegisters)i\(c.psumRegisters)p"
         if c.relu { name += "_relu" }
         if c.zeroGating { name += "_gated" }

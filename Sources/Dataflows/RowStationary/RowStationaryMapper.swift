@@ -150,7 +150,7 @@ public struct RowStationaryMapper: DataflowMapper {
         return s.filters * perFilter
     }
 
-    public func counts(_ shape: ConvShape, input: [Int]?) -> DataMovement {
+    public func counts(_ shape: ConvShape, input: [Int]?, weights: [Int]?) -> DataMovement {
         let s = shape, p = plan(shape)
         let (N, M, C, R, S, E) = (s.batch, s.filters, s.channels, s.filterHeight, s.filterWidth, s.outHeight)
         let rowUses = Self.uses(outputs: s.outHeight, taps: R, stride: s.stride, padding: s.padding, size: s.height)

@@ -72,7 +72,7 @@ public enum WeightStationary {
 
     public static func moduleName(_ c: WeightStationaryConfig) -> String {
         var name = "ws_\(c.rows)x\(c.cols)_\(c.a.tag)_\(c.b.tag)_acc\(c.accBits)_\(c.output.tag)_\(c.rounding)"
-        if c.rounding == .stochastic { name += "_lfsr\(c.lfsrWidth)_seed\(String(c.seed, radix: 16))" }
+        if c.rounding == .stochastic { name += "_\(c.lfsrTag)_seed\(String(c.seed, radix: 16))" }
         if c.relu { name += "_relu" }
         if c.zeroGating { name += "_zg" }
         return name + "_psum\(c.psumRegisters)" + c.format.tag
@@ -130,13 +130,15 @@ public enum WeightStationary {
             weightValid.assign(shadowValid)
 
             let used = (valid & weightValid).named("used")
-            let mac = zero.map { used & ~$0 } ?? used
+            // Skipped: a zero activation, or a zero weight (ternary, powers of two).
+            let skip = ArrayKit.weightIsZero(c.array, weight).map { w in zero.map { $0 | w } ?? w } ?? zero
+            let mac = skip.map { used & ~$0 } ?? used
             let addend = ArrayKit.product(m, c.array, a: x, b: weight)
             m.output(p.psumOut, m.delay(mux(mac, psumIn &+ addend, psumIn), name: "psum_q", reset: nil))
             m.output(p.psumValidOut, m.delay(psumValidIn | used, name: "psum_valid_q"))
             m.output(p.macsOut, m.delay(macsIn &+ mac.zeroExtended(to: events.width), name: "macs_q"))
-            if let gatedIn, let zero {
-                m.output(p.gatedOut, m.delay(gatedIn &+ (used & zero).zeroExtended(to: events.width), name: "gated_q"))
+            if let gatedIn, let zero, let skip {
+                m.output(p.gatedOut, m.delay(gatedIn &+ (used & skip).zeroExtended(to: events.width), name: "gated_q"))
                 m.output(p.zeroOut, zero)
             }
             m.output(p.xOut, x)

@@ -77,13 +77,18 @@ public struct WeightStationaryMapper: DataflowMapper {
 
     /// Closed forms over the fold plan (docs/dataflows/WS.md): no loop over MACs. With `input`,
     /// each zero input element is weighed by the number of windows that read it.
-    public func counts(_ s: ConvShape, input: [Int]?) -> DataMovement {
+    public func counts(_ s: ConvShape, input: [Int]?, weights: [Int]?) -> DataMovement {
         let plan = plan(s)
         let (p, k, m) = (plan.positions, plan.reduction, plan.filters)
         let (rows, cols) = (config.rows, config.cols)
         let zeros = config.zeroGating ? s.im2colZeros(input: input) : 0
         var d = DataMovement()
         d.gatedMACs = zeros * m
+        if let zeroWeights = config.array.gatedWeightsPerTerm(s, weights: weights) {
+            // A zero weight skips the MACs of its term whose activation is not zero already.
+            let zx = s.im2colZerosPerTerm(input: input)
+            d.gatedMACs += zip(zeroWeights, zx).reduce(0) { $0 + $1.0 * (p - $1.1) }
+        }
         d.macs = p * k * m - d.gatedMACs
         d.registerFileReads = d.macs
         d.registerFileWrites = plan.blocks * k * m
