@@ -3,11 +3,9 @@ import Model
 
 extension Datapath {
     /// An array's widths, for the energy model (docs/ENERGY.md, docs/CONV.md §Energy): the
-    /// values the PEs accumulate, and for a number format the codes that are stored and moved.
-    /// `weightZeroFraction` defaults to the share of the format's weight codes that mean zero
-    /// (ternary 2 of 4, pow2eE 2 of 2^(E+1)): what weights drawn uniformly over the codes have,
-    /// as the sweep draws them.
-    public init(_ c: ArrayConfig, weightZeroFraction: Double? = nil) {
+    /// values the PEs accumulate, and for a number format the codes that are stored and moved,
+    /// and whether its PEs skip zero weights.
+    public init(_ c: ArrayConfig) {
         // A binary activation travels through the array with a live bit (Systolic's PEs tell an
         // idle beat from a -1 by it); every other code as it is.
         let aArray = c.format == .binary ? c.aCode.width + 1 : c.aCode.width
@@ -15,19 +13,7 @@ extension Datapath {
                   droppedBits: c.dropBits, rounding: Rounding(c.rounding), lfsrBits: c.lfsrWidth,
                   format: Format(c.format), aWordBits: c.aCode.width, bWordBits: c.bCode.width,
                   aArrayBits: aArray, bArrayBits: c.peWeight.width,
-                  weightZeroFraction: weightZeroFraction ?? c.format.uniformZeroWeightFraction)
-    }
-}
-
-extension NumberFormat {
-    /// The share of weight codes that stand for zero: ternary `[nonzero, negative]` 0b00 and
-    /// 0b01; pow2 `[sign, e]` with e = 0; none for the other formats.
-    public var uniformZeroWeightFraction: Double {
-        switch self {
-        case .ternary: 0.5
-        case .powerOfTwo(let e): 1 / Double(1 << e)
-        case .fixed, .binary, .binaryWeights, .codebook: 0
-        }
+                  gatesZeroWeights: c.zeroGating && c.format.codesZeroWeight)
     }
 }
 

@@ -47,8 +47,14 @@ public enum CostTable {
         return Double(width * stages) * gate
     }
 
-    /// A zero weight detected and the add gated off (operand isolation): one gate per code bit
-    /// examined (ternary: the nonzero bit; pow2: the exponent field's NOR).
+    /// A product forced to zero for a zero weight (ternary's nonzero bit, pow2's e = 0): one AND
+    /// gate per product bit.
+    public static func zeroSelect(_ bits: Int) -> Double { Double(bits) * gate }
+
+    /// In a PE that gates zero weights (zero gating on: the accumulator holds instead of adding),
+    /// the zero detected and the enable formed: one gate per code bit examined (ternary: the
+    /// nonzero bit; pow2: the exponent field's NOR). The gated MACs themselves cost nothing:
+    /// the events count them apart (`DataMovement.gatedMACs`).
     public static func zeroGate(codeBits: Int) -> Double { Double(codeBits) * gate }
 
     /// A read of one `bits`-bit word from a table of `entries` (a codebook): a multiplexer tree,

@@ -16,10 +16,10 @@ public struct Datapath: Hashable, Sendable, Codable {
         case binary
         /// B ±1: a conditional negate of A.
         case binaryWeights
-        /// B in {-1, 0, +1}: a conditional negate, zero weights gated.
+        /// B in {-1, 0, +1}: a conditional negate and a zero select.
         case ternary
-        /// B zero or ±2^k, `[sign, e]` with an `exponentBits`-bit exponent: a shift of A and a
-        /// conditional negate, zero weights gated.
+        /// B zero or ±2^k, `[sign, e]` with an `exponentBits`-bit exponent: a shift of A, a
+        /// zero select and a conditional negate.
         case powerOfTwo(exponentBits: Int)
         /// B an `indexBits`-bit index into a table of fixed-point weights, read where weights
         /// enter the array; the PE is a fixed-point multiplier.
@@ -48,13 +48,14 @@ public struct Datapath: Hashable, Sendable, Codable {
     /// codebook's weights decoded, a binary activation with its live bit.
     public var aArrayBits: Int
     public var bArrayBits: Int
-    /// Fraction of the weights that are zero and gated (ternary, powers of two), 0...1.
-    public var weightZeroFraction: Double
+    /// Whether the PEs skip zero weights (zero gating on, and a format that codes a zero weight:
+    /// ternary, powers of two); they then pay for detecting them on every MAC they perform.
+    public var gatesZeroWeights: Bool
 
     /// Word widths default to the value widths, as in fixed point.
     public init(aBits: Int, bBits: Int, accBits: Int, outputBits: Int, droppedBits: Int, rounding: Rounding, lfsrBits: Int,
                 format: Format = .fixed, aWordBits: Int? = nil, bWordBits: Int? = nil, aArrayBits: Int? = nil, bArrayBits: Int? = nil,
-                weightZeroFraction: Double = 0) {
+                gatesZeroWeights: Bool = false) {
         self.aBits = aBits
         self.bBits = bBits
         self.accBits = accBits
@@ -67,6 +68,6 @@ public struct Datapath: Hashable, Sendable, Codable {
         self.bWordBits = bWordBits ?? bBits
         self.aArrayBits = aArrayBits ?? aWordBits ?? aBits
         self.bArrayBits = bArrayBits ?? bWordBits ?? bBits
-        self.weightZeroFraction = weightZeroFraction
+        self.gatesZeroWeights = gatesZeroWeights
     }
 }

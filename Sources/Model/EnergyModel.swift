@@ -16,17 +16,20 @@
 /// do not (6× and 200× a MAC against 5 and 640 pJ per 32 bits), as the two documents define.
 ///
 /// Number formats (docs/ENERGY.md, "Number formats") change what a MAC costs (`multiply`: an
-/// XNOR, a conditional negate, a shift; zero weights gated) and how many bits A and B words
-/// have (their codes), not what a bit costs: the Eyeriss ratios stay relative to the
-/// fixed-point MAC of the activation width (`movementMAC`).
+/// XNOR, a conditional negate, a zero select, a shift) and how many bits A and B words have
+/// (their codes), not what a bit costs: the Eyeriss ratios stay relative to the fixed-point MAC
+/// of the activation width (`movementMAC`). Zero weights a PE skips are events (gated MACs),
+/// not a discount in the price.
 public struct EnergyModel: Hashable, Sendable {
     public let datapath: Datapath
     /// One aBits×bBits multiply, pJ; for the other number formats what replaces it (XNOR,
-    /// conditional negate, shift), zero weights' skipped work and their gate included.
+    /// conditional negate, zero select, shift), and in a PE that gates zero weights the gate.
     public let multiply: Double
-    /// One accumulator-width add (the MAC's add), pJ; zero weights skip it.
+    /// One accumulator-width add (the MAC's add), pJ.
     public let accumulate: Double
-    /// One MAC: multiply + accumulate, the PE's arithmetic per MAC.
+    /// One performed MAC: multiply + accumulate, the PE's arithmetic. MACs skipped by zero
+    /// gating (activations, and weights where `gatesZeroWeights`) are not performed: the events
+    /// count them apart and they cost nothing.
     public let mac: Double
     /// The unit of the Eyeriss ratios: one MAC of the array's operand width in fixed point.
     /// For fixed point (and codebooks, whose PEs multiply fixed-point weights) it is `mac`;
@@ -46,9 +49,7 @@ public struct EnergyModel: Hashable, Sendable {
     public init(_ d: Datapath) {
         datapath = d
         let add = CostTable.add(d.accBits)
-        // What a MAC does instead of multiplying (docs/ENERGY.md, "Number formats"); zero
-        // weights (a fraction z of them) skip the product and the add and pay for the gate.
-        let z = min(max(d.weightZeroFraction, 0), 1)
+        // What a MAC does instead of multiplying (docs/ENERGY.md, "Number formats").
         var decode = 0.0
         switch d.format {
         case .fixed:
@@ -65,14 +66,15 @@ public struct EnergyModel: Hashable, Sendable {
             multiply = CostTable.negate(d.aBits)
             accumulate = add
         case .ternary:
-            multiply = CostTable.zeroGate(codeBits: 1) + (1 - z) * CostTable.negate(d.aBits)
-            accumulate = (1 - z) * add
+            multiply = CostTable.negate(d.aBits) + CostTable.zeroSelect(d.aBits)
+                + (d.gatesZeroWeights ? CostTable.zeroGate(codeBits: 1) : 0)
+            accumulate = add
         case .powerOfTwo(let e):
             let maxShift = (1 << e) - 2
             let width = d.aBits + maxShift
-            multiply = CostTable.zeroGate(codeBits: e)
-                + (1 - z) * (CostTable.shift(width: width, maxShift: maxShift) + CostTable.negate(width))
-            accumulate = (1 - z) * add
+            multiply = CostTable.shift(width: width, maxShift: maxShift) + CostTable.zeroSelect(width) + CostTable.negate(width)
+                + (d.gatesZeroWeights ? CostTable.zeroGate(codeBits: e) : 0)
+            accumulate = add
         }
         self.decode = decode
         mac = multiply + accumulate

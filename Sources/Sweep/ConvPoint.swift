@@ -153,9 +153,9 @@ extension Runner {
         }.joined(separator: ", ")
     }
 
-    /// The workload's energy from the mapper's counts with the actual zeros gated (the counts
-    /// the simulation checks the hardware against): the sum over its layers; pJ/MAC = total /
-    /// the layers' MACs, so gated MACs lower it.
+    /// The workload's energy from the mapper's counts with the actual zeros gated, activations
+    /// and (ternary, pow2) weights (the counts the simulation checks the hardware against): the
+    /// sum over its layers; pJ/MAC = total / the layers' MACs, so gated MACs lower it.
     static func convEnergy(_ c: ArrayConfig, _ w: ConvWorkload, stimuli: [(input: [Int], weights: [Int])],
                            mapper: any DataflowMapper) -> EnergyEstimate {
         let model = EnergyModel(Datapath(c))
@@ -165,7 +165,8 @@ extension Runner {
             // A codebook's table read is charged once per weight of the layer: a lower bound
             // (the mappers do not count weight words apart from activations in the buffer
             // reads; WS and OS load a weight more than once), docs/ENERGY.md.
-            let e = model.estimate(mapper.counts(l.shape, input: s.input), layerMACs: l.shape.macs, weightLoads: l.shape.weightCount)
+            let e = model.estimate(mapper.counts(l.shape, input: s.input, weights: s.weights), layerMACs: l.shape.macs,
+                                   weightLoads: l.shape.weightCount)
             total += e.totalPicojoules
             breakdown.merge(e.breakdown, uniquingKeysWith: +)
         }

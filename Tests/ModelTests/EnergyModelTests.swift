@@ -56,7 +56,7 @@ struct EnergyModelTests {
 
 /// What each number format does instead of a multiply, priced from the cost table's derivation
 /// (docs/ENERGY.md, "Number formats"), recomputed here by hand from Horowitz's figures: a gate
-/// (XNOR, 2:1 multiplexer) is 12/28 of a full-adder bit of the 8-bit adder (0.03 pJ / 8).
+/// (XNOR, AND, 2:1 multiplexer) is 12/28 of a full-adder bit of the 8-bit adder (0.03 pJ / 8).
 @Suite("Energy model: number formats")
 struct FormatEnergyTests {
     static let gate = 0.03 / 8 * 12 / 28
@@ -64,9 +64,9 @@ struct FormatEnergyTests {
     /// 0.05 pJ · w/16.
     static func add(_ w: Double) -> Double { w <= 16 ? 0.03 * pow(w / 8, log(0.05 / 0.03) / log(2)) : 0.05 * w / 16 }
 
-    static func datapath(_ format: Datapath.Format, a: Int, b: Int, acc: Int, words: (Int, Int)? = nil, zeros: Double = 0) -> Datapath {
+    static func datapath(_ format: Datapath.Format, a: Int, b: Int, acc: Int, words: (Int, Int)? = nil, gated: Bool = false) -> Datapath {
         Datapath(aBits: a, bBits: b, accBits: acc, outputBits: 8, droppedBits: 6, rounding: .truncate, lfsrBits: 16,
-                 format: format, aWordBits: words?.0, bWordBits: words?.1, weightZeroFraction: zeros)
+                 format: format, aWordBits: words?.0, bWordBits: words?.1, gatesZeroWeights: gated)
     }
 
     // 8-bit activations; accumulators as the generators size them for K <= 4096 (12 bits more
@@ -74,11 +74,11 @@ struct FormatEnergyTests {
     static let fixed8 = datapath(.fixed, a: 8, b: 8, acc: 28)
     static let binary = datapath(.binary, a: 2, b: 2, acc: 14, words: (1, 1))
     static let bwn = datapath(.binaryWeights, a: 8, b: 2, acc: 21, words: (8, 1))
-    static let ternary = datapath(.ternary, a: 8, b: 2, acc: 21, words: (8, 2), zeros: 0.5)
-    static let pow2 = datapath(.powerOfTwo(exponentBits: 3), a: 8, b: 8, acc: 27, words: (8, 4), zeros: 1.0 / 8)
+    static let ternary = datapath(.ternary, a: 8, b: 2, acc: 21, words: (8, 2))
+    static let pow2 = datapath(.powerOfTwo(exponentBits: 3), a: 8, b: 8, acc: 27, words: (8, 4))
     static let codebook = datapath(.codebook(indexBits: 4), a: 8, b: 8, acc: 28, words: (8, 4))
 
-    @Test("each format's MAC as derived: XNOR, conditional negate, zero gate, barrel shifter, table read")
+    @Test("each format's MAC as derived: XNOR, conditional negate, zero select and gate, barrel shifter, table read")
     func derivation() {
         let expected: [(Datapath, Double)] = [
             (Self.fixed8, 0.2 + 0.05 * 28 / 16),
@@ -86,12 +86,16 @@ struct FormatEnergyTests {
             (Self.binary, Self.gate + Self.add(14)),
             // Negate: an 8-bit adder; accumulate 21 bits.
             (Self.bwn, 0.03 + 0.05 * 21 / 16),
-            // Half the weights zero: the gate always, negate and add half the time.
-            (Self.ternary, Self.gate + 0.5 * (0.03 + 0.05 * 21 / 16)),
-            // Shifts 0...6: 3 rows of 14 multiplexers, a 14-bit negate, a 27-bit add; 1/8 zeros
-            // skip them, a 3-bit zero detect always.
-            (Self.pow2, 3 * Self.gate + 7.0 / 8 * (3 * 14 * Self.gate + Self.add(14) + 0.05 * 27 / 16)),
+            // And 8 ANDs forcing a zero weight's product to zero.
+            (Self.ternary, 0.03 + 8 * Self.gate + 0.05 * 21 / 16),
+            // Shifts 0...6: 3 rows of 14 multiplexers, 14 ANDs for e = 0, a 14-bit negate, a 27-bit add.
+            (Self.pow2, 3 * 14 * Self.gate + 14 * Self.gate + Self.add(14) + 0.05 * 27 / 16),
             (Self.codebook, 0.2 + 0.05 * 28 / 16),
+            // A PE that skips zero weights detects them on every MAC it performs.
+            (Self.datapath(.ternary, a: 8, b: 2, acc: 21, gated: true), 0.03 + 9 * Self.gate + 0.05 * 21 / 16),
+            (Self.datapath(.powerOfTwo(exponentBits: 3), a: 8, b: 8, acc: 27, gated: true), 59 * Self.gate + Self.add(14) + 0.05 * 27 / 16),
+            // Formats without a zero code gate nothing.
+            (Self.datapath(.binaryWeights, a: 8, b: 2, acc: 21, gated: true), 0.03 + 0.05 * 21 / 16),
         ]
         for (d, mac) in expected {
             let m = EnergyModel(d)
@@ -103,18 +107,22 @@ struct FormatEnergyTests {
         #expect(EnergyModel(Self.fixed8).decode == 0 && EnergyModel(Self.pow2).decode == 0)
     }
 
-    /// The ordering the derivation implies at 8-bit activations: an XNOR and a 14-bit add
-    /// (0.047 pJ) < a gated half of negate-and-add (0.049) < negate and add (0.096) < shift,
-    /// negate and add (0.177) < an 8×8 multiply and add (0.2875) = the codebook's PE.
-    @Test("per MAC: binary < ternary <= bwn < pow2e3 < fixed8 = codebook4 (its table read apart)")
+    /// The ordering the derivation implies per performed MAC at 8-bit activations: an XNOR and
+    /// a 14-bit add (0.047 pJ) < negate and add (0.096) < those and a zero select (0.108) <
+    /// shift, zero select, negate and add (0.220) < an 8×8 multiply and add (0.2875) = the
+    /// codebook's PE. Ternary's zeros save only where a PE skips them (counted as gated MACs).
+    @Test("per performed MAC: binary < bwn < ternary < pow2e3 < fixed8 = codebook4 (its table read apart)")
     func ordering() {
-        let mac = [Self.binary, Self.ternary, Self.bwn, Self.pow2, Self.fixed8].map { EnergyModel($0).mac }
+        let mac = [Self.binary, Self.bwn, Self.ternary, Self.pow2, Self.fixed8].map { EnergyModel($0).mac }
         for (x, y) in zip(mac, mac.dropFirst()) { #expect(x < y, "\(mac)") }
         #expect(EnergyModel(Self.codebook).mac == EnergyModel(Self.fixed8).mac)
-        // Zero weights are what makes ternary cheaper than bwn: without them it costs a gate more.
-        var dense = Self.ternary
-        dense.weightZeroFraction = 0
-        #expect(EnergyModel(dense).mac > EnergyModel(Self.bwn).mac)
+        // With half its weights zero and skipped, ternary's arithmetic per useful MAC is below
+        // bwn's: half the MACs at the gated price.
+        var gated = Self.ternary
+        gated.gatesZeroWeights = true
+        #expect(0.5 * EnergyModel(gated).mac < EnergyModel(Self.bwn).mac)
+        let layer = EnergyModel(gated).estimate(DataMovement(macs: 50, gatedMACs: 50), layerMACs: 100)
+        #expect(abs(layer.breakdown["mac"]! - 50 * EnergyModel(gated).mac) < 1e-12)
     }
 
     @Test("fixed point with its word widths spelled out is the model it was (bit for bit)")
@@ -122,14 +130,13 @@ struct FormatEnergyTests {
         for d in EnergyModelTests.widths {
             var explicit = Datapath(aBits: d.aBits, bBits: d.bBits, accBits: d.accBits, outputBits: d.outputBits, droppedBits: d.droppedBits,
                                     rounding: d.rounding, lfsrBits: d.lfsrBits, format: .fixed, aWordBits: d.aBits, bWordBits: d.bBits,
-                                    aArrayBits: d.aBits, bArrayBits: d.bBits, weightZeroFraction: 0)
+                                    aArrayBits: d.aBits, bArrayBits: d.bBits, gatesZeroWeights: false)
             #expect(explicit == d)
-            explicit.weightZeroFraction = 0.5  // no effect on fixed point
+            explicit.gatesZeroWeights = true  // no zero weight code in fixed point: no effect
             let (m, e) = (EnergyModel(d), EnergyModel(explicit))
             #expect(m.mac == e.mac && m.registerPerBit == e.registerPerBit && m.movementMAC == m.mac)
         }
     }
-
     /// A register bit costs what the fixed-point array of the same activation width pays,
     /// whatever the PE does with it; coded words are narrower, so they move for less.
     @Test("data movement: per bit as in fixed point of the activation width; B moves as its code")
