@@ -8,6 +8,8 @@ public struct ArithmeticOptions: ParsableArguments {
     public var format: NumberFormat = .fixed
     @Flag(help: "With --format binary: each output is one bit, (sum >= T) xor flip, with T and flip per output column (batch norm and sign folded) sent on t_data with each tile.")
     public var thresholdOutput = false
+    @Flag(help: "Dynamic fixed point: the ROUND shift is a run-time port (0 up to the dropped bits, held per layer), so each layer picks its output fractional length.")
+    public var dynamicShift = false
     @Option(help: "Bits of A (activations), 2...16.") public var inputBits = 8
     @Option(help: "Fractional bits of A, any integer, negative too (default 6: values in [-2, 2); 0 with --format binary).") public var inputFrac: Int?
     @Flag(help: "A is unsigned (default signed).") public var inputUnsigned = false

@@ -45,7 +45,7 @@ public struct ConvDesignOptions: ParsableArguments {
                            rounding: x.rounding, lfsrWidth: x.lfsrWidth, seed: x.lfsrSeed, lfsrStep: x.lfsrStep,
                            // A binary code 0 stands for -1, so binary activations are never zero.
                            zeroGating: !noZeroGating && x.format != .binary, relu: relu, format: x.format,
-                           thresholds: x.thresholdOutput)
+                           thresholds: x.thresholdOutput, dynamicShift: x.dynamicShift)
     }
 
     public var storage: PEStorage {

@@ -14,6 +14,6 @@ public struct SystolicOptions: ParsableArguments {
         let x = arithmetic
         return ArrayConfig(rows: rows, cols: cols, a: x.a, b: x.b, maxK: maxK, accBits: x.accBits, output: x.output,
                               rounding: x.rounding, lfsrWidth: x.lfsrWidth, seed: x.lfsrSeed, lfsrStep: x.lfsrStep, format: x.format,
-                           thresholds: x.thresholdOutput)
+                           thresholds: x.thresholdOutput, dynamicShift: x.dynamicShift)
     }
 }

@@ -43,13 +43,18 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
     /// flip per output channel sent with the tile (`t_data`): batch norm and sign folded
     /// (docs/FORMATS.md). The ROUND units are not built.
     public var thresholds: Bool = false
+    /// Dynamic fixed point (Ristretto, Gysel et al. 2016): the ROUND units' shift is the
+    /// run-time `shift` port (0...dropBits, held while a layer runs), so each layer of a network
+    /// picks its own output fractional length, `accumulator.frac - shift` (docs/FORMATS.md).
+    public var dynamicShift: Bool = false
 
     /// The defaults are the documented default design: 8×8, A and B `s8.6` (values in [-2, 2)),
     /// C `s8.2`, so rounding drops 10 bits.
     public init(rows: Int = 8, cols: Int = 8, a: FixedPoint = FixedPoint(bits: 8, frac: 6), b: FixedPoint? = nil,
                 maxK: Int = 4096, accBits: Int? = nil, output: FixedPoint = FixedPoint(bits: 8, frac: 2),
                 rounding: OutputRounding = .stochastic, lfsrWidth: Int = 16, seed: UInt64 = 1, lfsrStep: LFSRStep = .leap,
-                zeroGating: Bool = false, counters: Bool = false, relu: Bool = false, format: NumberFormat = .fixed, thresholds: Bool = false) {
+                zeroGating: Bool = false, counters: Bool = false, relu: Bool = false, format: NumberFormat = .fixed, thresholds: Bool = false,
+                dynamicShift: Bool = false) {
         self.rows = rows
         self.cols = cols
         self.format = format
@@ -66,10 +71,11 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
         self.counters = counters
         self.relu = relu
         self.thresholds = thresholds
+        self.dynamicShift = dynamicShift
     }
 
     enum CodingKeys: String, CodingKey {
-        case rows, cols, a, b, maxK, accBitsOverride, output, rounding, lfsrWidth, seed, lfsrStep, zeroGating, counters, relu, format, thresholds
+        case rows, cols, a, b, maxK, accBitsOverride, output, rounding, lfsrWidth, seed, lfsrStep, zeroGating, counters, relu, format, thresholds, dynamicShift
     }
 
     // The opt-in fields are written only when on and read as off when absent, so the JSON of
@@ -87,7 +93,8 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
                   counters: try c.decodeIfPresent(Bool.self, forKey: .counters) ?? false,
                   relu: try c.decodeIfPresent(Bool.self, forKey: .relu) ?? false,
                   format: try c.decodeIfPresent(NumberFormat.self, forKey: .format) ?? .fixed,
-                  thresholds: try c.decodeIfPresent(Bool.self, forKey: .thresholds) ?? false)
+                  thresholds: try c.decodeIfPresent(Bool.self, forKey: .thresholds) ?? false,
+                  dynamicShift: try c.decodeIfPresent(Bool.self, forKey: .dynamicShift) ?? false)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -108,6 +115,7 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
         if relu { try c.encode(true, forKey: .relu) }
         if format != .fixed { try c.encode(format, forKey: .format) }
         if thresholds { try c.encode(true, forKey: .thresholds) }
+        if dynamicShift { try c.encode(true, forKey: .dynamicShift) }
     }
 
     /// Width of every event counter port.
@@ -146,7 +154,7 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
 
     public func rounder(column j: Int) -> RounderConfig {
         RounderConfig(input: accumulator, output: output, rounding: rounding, lfsr: LFSRConfig(width: lfsrWidth, seed: columnSeed(j)),
-                      lfsrStep: lfsrStep)
+                      lfsrStep: lfsrStep, dynamicShift: dynamicShift)
     }
 
     /// The stochastic part of an array's module name, its LFSR module's name: `lfsr16` (one
@@ -172,6 +180,9 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
         try require(Self.outputBits.contains(output.bits), "output-bits", output.bits, "\(Self.outputBits.lowerBound)...\(Self.outputBits.upperBound)")
         if thresholds, format != .binary {
             try require(false, "threshold-output", true, "only with --format binary")
+        }
+        if thresholds, dynamicShift {
+            try require(false, "dynamic-shift", true, "off with --threshold-output (no ROUND units are built)")
         }
         if thresholds, relu {
             try require(false, "relu", true, "off with --threshold-output (the output is already a sign)")

@@ -124,15 +124,18 @@ public enum ArrayKit {
         return (m.delay(valid, name: "sign_valid_\(j)", file: file, line: line), y)
     }
 
-    /// Output column j of an array: its ROUND unit (one `rounder` module for every column, the
+    /// Output column j of an array: its ROUND unit (with a dynamic shift, `shift` is the array's
+    /// `shift` port) (one `rounder` module for every column, the
     /// column's LFSR seed passed as a parameter), then ReLU when `c.relu` (a negative rounded
     /// output becomes zero). Returns the unit's `out_valid` and the column's output.
     public static func outputColumn(_ m: ModuleBuilder, _ rounder: ModuleDefinition, _ c: ArrayConfig, column j: Int,
-                                    valid: Signal, sum: Signal,
+                                    valid: Signal, sum: Signal, shift: Signal? = nil,
                                     file: String = #fileID, line: Int = #line) -> (valid: Signal, y: Signal) {
         let io = Rounder.Interface(c.rounder(column: j))
+        var ports = [io.inValid: valid, io.x: sum]
+        if let port = io.shift, let shift { ports[port] = shift }
         let unit = m.instance(rounder, name: "round_\(j)", parameters: Rounder.parameters(c.rounder(column: j), seed: c.columnSeed(j), in: m),
-                              connecting: [io.inValid: valid, io.x: sum], file: file, line: line)
+                              connecting: ports, file: file, line: line)
         var y = unit[io.y]
         if c.relu && c.output.signed {
             y = mux(y.msb, m.constant(0, y.shape, file: file, line: line), y, file: file, line: line).named("relu_\(j)", file: file, line: line)

@@ -15,15 +15,24 @@ public struct RounderConfig: Hashable, Sendable, Codable {
     /// `.leap` (the default): the LFSR advances D steps per output, so every output draws D
     /// new bits; `.one`: one step, so consecutive draws share D - 1 bits.
     public var lfsrStep: LFSRStep
+    /// Dynamic fixed point (Ristretto): the shift is a run-time input (`shift`, 0...D, held
+    /// while a layer runs; larger values act as D), so each layer picks its own output
+    /// fractional length. The LFSR still advances as for D, the widest shift.
+    public var dynamicShift: Bool
 
     public init(input: FixedPoint = FixedPoint(bits: 24, frac: 8), output: FixedPoint = FixedPoint(bits: 8, frac: 0),
-                rounding: OutputRounding = .stochastic, lfsr: LFSRConfig = LFSRConfig(), lfsrStep: LFSRStep = .leap) {
+                rounding: OutputRounding = .stochastic, lfsr: LFSRConfig = LFSRConfig(), lfsrStep: LFSRStep = .leap,
+                dynamicShift: Bool = false) {
         self.input = input
         self.output = output
         self.rounding = rounding
         self.lfsr = lfsr
         self.lfsrStep = lfsrStep
+        self.dynamicShift = dynamicShift
     }
+
+    /// Bits of the `shift` input.
+    public var shiftBits: Int { max(1, ceilLog2(dropBits + 1)) }
 
     /// Bits dropped by the shift.
     public var dropBits: Int { input.frac - output.frac }
@@ -37,7 +46,8 @@ public struct RounderConfig: Hashable, Sendable, Codable {
     public var moduleName: String {
         let base = "round_\(input.tag)_to_\(output.tag)_\(rounding)"
         // The seed is a parameter (see `Rounder.parameters`), so one module serves every column.
-        return rounding == .stochastic ? base + "_" + randomSource.moduleName : base
+        let name = rounding == .stochastic ? base + "_" + randomSource.moduleName : base
+        return dynamicShift ? name + "_dynamic" : name
     }
 
     public func validate() throws {
@@ -51,14 +61,15 @@ public struct RounderConfig: Hashable, Sendable, Codable {
         }
     }
 
-    enum CodingKeys: String, CodingKey { case input, output, rounding, lfsr, lfsrStep }
+    enum CodingKeys: String, CodingKey { case input, output, rounding, lfsr, lfsrStep, dynamicShift }
 
     // `lfsrStep` is written only when it is not the default, `.leap`.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(input: try c.decode(FixedPoint.self, forKey: .input), output: try c.decode(FixedPoint.self, forKey: .output),
                   rounding: try c.decode(OutputRounding.self, forKey: .rounding), lfsr: try c.decode(LFSRConfig.self, forKey: .lfsr),
-                  lfsrStep: try c.decodeIfPresent(LFSRStep.self, forKey: .lfsrStep) ?? .leap)
+                  lfsrStep: try c.decodeIfPresent(LFSRStep.self, forKey: .lfsrStep) ?? .leap,
+                  dynamicShift: try c.decodeIfPresent(Bool.self, forKey: .dynamicShift) ?? false)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -68,6 +79,7 @@ public struct RounderConfig: Hashable, Sendable, Codable {
         try c.encode(rounding, forKey: .rounding)
         try c.encode(lfsr, forKey: .lfsr)
         if lfsrStep != .leap { try c.encode(lfsrStep, forKey: .lfsrStep) }
+        if dynamicShift { try c.encode(true, forKey: .dynamicShift) }
     }
 }
 
@@ -83,8 +95,11 @@ public enum Rounder {
     public struct Interface: Sendable {
         public let inValid, x: Port
         public let outValid, y: Port
+        /// With a dynamic shift: bits to drop, 0...D.
+        public let shift: Port?
         public init(_ c: RounderConfig) {
             (inValid, x) = (.input("in_valid", .bit), .input("x", c.input.shape))
+            shift = c.dynamicShift ? .input("shift", .unsigned(c.shiftBits)) : nil
             (outValid, y) = (.output("out_valid", .bit), .output("y", c.output.shape))
         }
     }
@@ -102,6 +117,7 @@ public enum Rounder {
                 ? m.parameter(LFSR.seedParameterName, .unsigned(c.lfsr.width), default: Int128(c.lfsr.seed)) : nil
             let valid = m.input(p.inValid)
             let x = m.input(p.x)
+            let shift = p.shift.map { m.input($0) }
             let mode: ShiftRounding
             switch c.rounding {
             case .truncate: mode = .truncate
@@ -110,9 +126,18 @@ public enum Rounder {
                 let rng = m.instance(lfsr!, name: "rng", parameters: [LFSR.seedParameterName: seed!], connecting: [random.en: valid])
                 mode = .stochastic(random: rng[random.state])
             }
-            let rounded = x.roundedShiftRight(by: c.dropBits, mode: mode).named("rounded")
             let y = m.register("y_q", c.output.shape, enable: valid)
-            y.assign(rounded.saturated(to: c.output.shape))
+            if let shift {
+                // Every shift 0...D rounded and saturated, then the layer's chosen: the random
+                // bits of shift k are the low k bits of the same draw.
+                let candidates = (0...c.dropBits).map { k in
+                    x.roundedShiftRight(by: k, mode: mode).saturated(to: c.output.shape).named("rounded_\(k)")
+                }
+                y.assign(select(shift, candidates, default: candidates[c.dropBits]))
+            } else {
+                let rounded = x.roundedShiftRight(by: c.dropBits, mode: mode).named("rounded")
+                y.assign(rounded.saturated(to: c.output.shape))
+            }
             m.output(p.outValid, m.delay(valid, name: "valid_q"))
             m.output(p.y, y)
         }

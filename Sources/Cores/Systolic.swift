@@ -32,7 +32,7 @@ extension ArrayConfig {
         if zeroGating { name += "_zg" }
         if relu { name += "_relu" }
         if counters { name += "_cnt" }
-        return name + format.tag + (thresholds ? "_thr" : "")
+        return name + format.tag + (thresholds ? "_thr" : "") + (dynamicShift ? "_dynamic" : "")
     }
 
     /// The figures docs/SYSTOLIC.md derives from the parameters, for the manifest.
@@ -75,6 +75,8 @@ public enum Systolic {
         /// With thresholds: column j's `{flip, T}` (`thresholdBits` each), taken with a tile's
         /// last beat.
         public let tData: Port?
+        /// With a dynamic shift: the ROUND units' shift, 0...dropBits, held while a layer runs.
+        public let shift: Port?
         /// With `counters`: in EventCounter's order, without the register-file counters (every
         /// MAC reads and writes its accumulator once).
         public let counters: [EventCounter]
@@ -84,6 +86,7 @@ public enum Systolic {
             (bValid, bData) = (.input("b_valid", .bit), .input("b_data", .unsigned(c.cols * c.bCode.width)))
             codebook = ArrayKit.codebookPort(c)
             tData = c.thresholds ? .input("t_data", .unsigned(c.cols * c.thresholdBits)) : nil
+            shift = Rounder.Interface(c.rounder(column: 0)).shift
             cReady = .input("c_ready", .bit)
             (aReady, bReady) = (.output("a_ready", .bit), .output("b_ready", .bit))
             (cValid, cData, cLast) = (.output("c_valid", .bit), .output("c_data", .unsigned(c.cols * c.outputCode.width)), .output("c_last", .bit))
@@ -160,6 +163,7 @@ public enum Systolic {
             let cReady = m.input(io.cReady)
             let codebook = io.codebook.map { m.input($0) }
             let tData = io.tData.map { m.input($0) }
+            let shift = io.shift.map { m.input($0) }
 
             // Admission: a tile's last beat waits until the previous tile's read-out has room (R
             // cycles since the previous last beat) and the output FIFO can take R more rows.
@@ -271,7 +275,7 @@ public enum Systolic {
                     threshold.assign(pending[queue.outData])
                     column = ArrayKit.thresholdColumn(m, c, column: j, valid: draining[j], sum: columnOut[j], threshold: threshold)
                 } else {
-                    column = ArrayKit.outputColumn(m, rounderDef!, c, column: j, valid: draining[j], sum: columnOut[j])
+                    column = ArrayKit.outputColumn(m, rounderDef!, c, column: j, valid: draining[j], sum: columnOut[j], shift: shift)
                 }
                 rounded.append(delayed(column.y, C - 1 - j, "deskew\(j)"))
                 if j == C - 1 { rowValid = column.valid }

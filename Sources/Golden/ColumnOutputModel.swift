@@ -22,6 +22,11 @@ public struct ColumnOutputModel: Sendable {
         units = initial
     }
 
+    /// Dynamic fixed point: every unit drops `shift` bits from now on (nil: D).
+    public mutating func setShift(_ shift: Int?) {
+        for j in units.indices { units[j].shift = shift }
+    }
+
     /// Every LFSR back at its column seed, as after a reset of the array.
     public mutating func reset() { units = initial }
 

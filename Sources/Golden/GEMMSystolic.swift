@@ -75,6 +75,12 @@ public struct SystolicModel: Sendable {
         mode == .stochastic ? rounders.map { $0.lfsrState! } : nil
     }
 
+    /// Dynamic fixed point: every ROUND unit drops `shift` bits from now on (nil: D), its
+    /// LFSR carrying on.
+    public mutating func setShift(_ shift: Int?) {
+        for j in rounders.indices { rounders[j].shift = shift }
+    }
+
     /// Back to the state after `rst`: every LFSR reloads its column seed.
     public mutating func reset() {
         for j in rounders.indices { rounders[j].clock(valid: false, x: 0, reset: true) }

@@ -21,6 +21,10 @@ public struct RounderModel: Sendable {
     public var lfsrState: UInt64? { lfsr?.state }
     /// High for one edge after each valid input.
     public private(set) var outValid = false
+    /// Dynamic fixed point: bits dropped now (0...D; larger values act as D), instead of D.
+    /// The LFSR advances as for D whatever the shift.
+    public var shift: Int?
+
     /// The output register. It keeps its value while no valid input arrives.
     public private(set) var out: Int128 = 0
 
@@ -50,13 +54,19 @@ public struct RounderModel: Sendable {
         }
         outValid = valid
         guard valid else { return }
+        let d = shift.map { min(max($0, 0), dropBits) } ?? dropBits
         var random: Int128 = 0
         if var l = lfsr {
-            random = Int128(l.state & ((UInt64(1) << dropBits) - 1))  // D <= width <= 32
+            random = Int128(l.state & ((UInt64(1) << d) - 1))  // d <= D <= width <= 32
             for _ in 0..<lfsrSteps { l.step() }
             lfsr = l
         }
-        out = Self.round(x, input: input, output: output, mode: mode, random: random)
+        if d == dropBits {
+            out = Self.round(x, input: input, output: output, mode: mode, random: random)
+        } else {
+            precondition(input.contains(x), "x = \(x) is outside \(input)")
+            out = output.saturate(Rounding.shiftRight(x, by: d, mode: mode, random: random))
+        }
     }
 
     /// The combinational part: `saturate(roundShift(x, D, mode, random))`.

@@ -21,6 +21,8 @@ public final class SystolicHarness {
         fa = config.a.golden
         fb = config.b.golden
         try reset()
+        // The shift is an input held by the host: start at D, the static array's shift.
+        if io.shift != nil { try load(shift: config.dropBits) }
     }
 
     deinit { sim.close() }
@@ -82,6 +84,12 @@ public final class SystolicHarness {
         public let rowCycles: [Int?]
         /// From the first beat accepted to the last row delivered, inclusive.
         public var cycles: Int { (result.lastDeliveryCycle ?? result.cycles) - (result.firstAcceptCycle ?? 0) + 1 }
+    }
+
+    /// Sets a dynamic-shift array's ROUND shift (0...dropBits) for the GEMMs that follow.
+    public func load(shift: Int) throws {
+        guard let port = io.shift else { preconditionFailure("the array has no dynamic shift") }
+        try sim.poke(port.name, Int128(shift))
     }
 
     /// Loads a codebook array's weight table (integers of the weight format, entry 0 first) on

@@ -66,6 +66,8 @@ public final class GEMMCheck {
     /// What the codes of A and B stand for.
     public let codes: (a: OperandCode, b: OperandCode)
     var model: SystolicModel
+    /// The dynamic shift in force (nil: dropBits).
+    public private(set) var shift: Int?
 
     /// A codebook array runs with `codebook` as its table (default: `config.defaultCodebook`),
     /// loaded once.
@@ -95,12 +97,21 @@ public final class GEMMCheck {
     public func reset(cycles: Int = 1) throws {
         try harness.reset(cycles: cycles)
         model = Self.model(config)
+        model.setShift(shift)
     }
 
     /// Starts C = A·B and abandons it after `cycles` cycles, operands and results still in
     /// flight (for tests that reset in the middle of a GEMM). The golden model is not advanced.
     public func abandon(a: Matrix<Int128>, b: Matrix<Int128>, after cycles: Int) throws {
         try harness.abandon(a: a, b: b, after: cycles)
+    }
+
+    /// Dynamic fixed point: the array and the golden model drop `shift` bits (0...dropBits) for
+    /// the GEMMs that follow, their LFSRs carrying on.
+    public func setShift(_ shift: Int) throws {
+        try harness.load(shift: shift)
+        model.setShift(shift)
+        self.shift = shift
     }
 
     /// Corner-case operands: for fixed point the harness's (`SystolicHarness.cornerCase`); for
@@ -161,7 +172,9 @@ public final class GEMMCheck {
         }
         for problem in delivery.problems { miss(problem) }
         var hardware = [Double](), reference = [Double]()
-        let scale = thresholds == nil ? pow(2.0, Double(-config.output.frac)) : 1
+        // With a dynamic shift the output's fractional length is the accumulator's minus the shift.
+        let outputFrac = shift.map { config.accumulator.frac - $0 } ?? config.output.frac
+        let scale = thresholds == nil ? pow(2.0, Double(-outputFrac)) : 1
         var exact = GEMMModel.realProduct(a: va, formatA: fa, b: vb, formatB: fb)
         if let thresholds {
             let unit = pow(2.0, Double(config.accumulator.frac))

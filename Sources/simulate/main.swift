@@ -87,7 +87,14 @@ struct GEMMCommand: ParsableCommand {
         var reports: [GEMMReport] = []
         for i in 0..<count {
             let (a, b) = harness.random(m: m, k: k, n: n, using: &g)
-            reports.append(try harness.run(label: "random \(i + 1)", a: a, b: b, ready: ready))
+            var label = "random \(i + 1)"
+            if c.dynamicShift {
+                // Each GEMM a layer of its own output format: the LFSRs carry on between them.
+                let shift = Int.random(in: 0...c.dropBits, using: &g)
+                try harness.setShift(shift)
+                label += " shift \(shift)"
+            }
+            reports.append(try harness.run(label: label, a: a, b: b, ready: ready))
         }
         let (ca, cb) = harness.cornerCase(m: m, k: k, n: n, seed: seed &+ 1)
         reports.append(try harness.run(label: "corners", a: ca, b: cb, ready: ready))

@@ -125,6 +125,43 @@ struct NumberFormatTests {
         #expect(Threshold(gamma: 0, beta: 1, mean: 0, sigma: 1, range: -10...10).activation(-10) == 1)
     }
 
+    @Test("dynamic fixed point: the shift changes between GEMMs, the LFSRs carry on", arguments: [OutputRounding.stochastic, .nearest])
+    func dynamicShift(_ rounding: OutputRounding) throws {
+        let c = ArrayConfig(rows: 3, cols: 2, a: FixedPoint(bits: 6, frac: 4), maxK: 64, output: FixedPoint(bits: 6, frac: 1),
+                            rounding: rounding, seed: 0x1D, dynamicShift: true)
+        #expect(c.dropBits == 7)
+        let check = try GEMMCheck(c, initialState: .random(seed: 6))
+        var g = SplitMix64(seed: 21)
+        for shift in [7, 0, 3, 7, 5, 1] {
+            try check.setShift(shift)
+            let (a, b) = check.random(m: 4, k: 5, n: 3, using: &g)
+            let r = try check.run(label: "shift \(shift)", a: a, b: b)
+            #expect(r.passed, "\(r.label): \(r.firstMismatch ?? "") \(r.waveform ?? "")")
+        }
+        try check.reset()
+        let (a, b) = check.random(m: 2, k: 3, n: 2, using: &g)
+        let r = try check.run(label: "after reset, shift kept", a: a, b: b)
+        #expect(r.passed, "\(r.firstMismatch ?? "")")
+    }
+
+    @Test("the golden ROUND unit drops the dynamic shift's bits")
+    func dynamicShiftGolden() {
+        let input = FixedFormat(wordLength: 12, fracLength: 6, signed: true), output = FixedFormat(wordLength: 6, fracLength: 0, signed: true)
+        var unit = RounderModel(input: input, output: output, mode: .nearest, lfsrWidth: 16, seed: 1)
+        unit.shift = 2
+        unit.clock(valid: true, x: 11)  // 11 / 4 = 2.75
+        #expect(unit.out == 3)
+        unit.shift = 0
+        unit.clock(valid: true, x: 11)
+        #expect(unit.out == 11)
+        unit.shift = 9  // more than D = 6 acts as D: 100 / 64 = 1.56
+        unit.clock(valid: true, x: 100)
+        #expect(unit.out == 2)
+        unit.shift = 1  // 200 / 2 = 100 saturates at 31
+        unit.clock(valid: true, x: 200)
+        #expect(unit.out == 31)
+    }
+
     @Test("a reset in the middle of a GEMM leaves no trace (binary and codebook)")
     func resetMidRun() throws {
         for f in [NumberFormat.binary, .codebook(indexBits: 2)] {
@@ -141,6 +178,7 @@ struct NumberFormatTests {
     @Test("each format's array lints clean, compiles in Icarus without X after reset, and synthesizes", arguments: formats)
     func toolsAccept(_ f: NumberFormat) throws {
         var configs = [Self.config(f, rows: 2, cols: 2)]
+        if f == .ternary { configs.append(ArrayConfig(rows: 2, cols: 2, rounding: .stochastic, format: .ternary, dynamicShift: true)) }
         if f == .binary { configs.append(ArrayConfig(rows: 2, cols: 3, a: FixedPoint(bits: 2, frac: 0), maxK: 16, output: FixedPoint(bits: 8, frac: 0), format: .binary, thresholds: true)) }
         for c in configs {
             let top = try Systolic.module(c)

@@ -25,6 +25,8 @@ public enum WeightStationary {
         public let yValid, yData: Port
         /// With a codebook format: the layer's weight table, held while its folds load.
         public let codebook: Port?
+        /// With a dynamic shift: the ROUND units' shift, held while a layer runs.
+        public let shift: Port?
 
         public init(_ c: WeightStationaryConfig) {
             let (R, C) = (c.rows, c.cols)
@@ -34,6 +36,7 @@ public enum WeightStationary {
             (wValid, wData) = (.input("w_valid", .unsigned(C)), .input("w_data", .unsigned(C * c.bCode.width)))
             (yValid, yData) = (.output("y_valid", .unsigned(C)), .output("y_data", .unsigned(C * c.output.bits)))
             codebook = ArrayKit.codebookPort(c.array)
+            shift = Rounder.Interface(c.array.rounder(column: 0)).shift
         }
 
         /// In the order the engine drives them.
@@ -75,7 +78,7 @@ public enum WeightStationary {
         if c.rounding == .stochastic { name += "_\(c.lfsrTag)_seed\(String(c.seed, radix: 16))" }
         if c.relu { name += "_relu" }
         if c.zeroGating { name += "_zg" }
-        return name + "_psum\(c.psumRegisters)" + c.format.tag
+        return name + "_psum\(c.psumRegisters)" + c.format.tag + (c.dynamicShift ? "_dynamic" : "")
     }
 
     public static func validate(_ c: WeightStationaryConfig) throws {
@@ -170,6 +173,7 @@ public enum WeightStationary {
             let wValid = m.input(io.wValid)
             let wData = m.input(io.wData)
             let codebook = io.codebook.map { m.input($0) }
+            let shift = io.shift.map { m.input($0) }
 
             // Input register, then row i waits i cycles so each column's wavefront is a diagonal.
             let inX = m.delay(xData, name: "in_x_q", reset: nil)
@@ -233,7 +237,7 @@ public enum WeightStationary {
                 let stored = buffer.read(address: address).reinterpretedAs(acc)
                 let total = (mux(first, m.constant(0, acc), stored) &+ bottom[peIO.psumOut]).named("total_\(j)")
                 buffer.write(address: address, data: total.asUnsigned, enable: valid & ~last)
-                let column = ArrayKit.outputColumn(m, rounderDef, c.array, column: j, valid: valid & last, sum: total)
+                let column = ArrayKit.outputColumn(m, rounderDef, c.array, column: j, valid: valid & last, sum: total, shift: shift)
                 outData.append(column.y)
                 outValid.append(column.valid)
                 psumValid.append(valid)

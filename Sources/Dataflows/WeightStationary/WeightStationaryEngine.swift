@@ -29,6 +29,8 @@ public struct WeightStationaryEngine: ResettingConvEngine {
             SystolicHarness.pack(table, width: config.b.bits, into: &words)
             try sim.poke(port.name, words: words)
         }
+        // A dynamic shift is held by the host; the golden side assumes D unless told otherwise.
+        if let port = io.shift { try sim.poke(port.name, Int128(config.array.dropBits)) }
     }
 
 
