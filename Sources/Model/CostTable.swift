@@ -48,7 +48,8 @@ public enum CostTable {
     }
 
     /// A product forced to zero for a zero weight (ternary's nonzero bit, pow2's e = 0): one AND
-    /// gate per product bit.
+    /// per product bit, each charged as a whole `gate` (a static AND2 has 6 transistors, not 12:
+    /// an upper bound).
     public static func zeroSelect(_ bits: Int) -> Double { Double(bits) * gate }
 
     /// In a PE that gates zero weights (zero gating on: the accumulator holds instead of adding),
