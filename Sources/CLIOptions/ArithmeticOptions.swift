@@ -43,4 +43,6 @@ extension LFSRStep: ExpressibleByArgument {}
 
 extension NumberFormat: ExpressibleByArgument {
     public init?(argument: String) { self.init(argument) }
+    /// What a refusal lists: the families, `pow2` and `codebook` alone meaning pow2e3 and codebook4.
+    public static var allValueStrings: [String] { ["fixed", "binary", "bwn", "ternary", "pow2", "pow2e<2..4>", "codebook", "codebook<1..6>"] }
 }
