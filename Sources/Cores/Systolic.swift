@@ -119,15 +119,19 @@ public enum Systolic {
             let b = m.input(p.bIn)
             let restart = m.input(p.restart)
 
-            // With zero gating a zero A operand leaves the accumulator untouched (no toggling),
-            // except that a restart must still capture and clear it.
-            // A zero weight (ternary, powers of two) is skipped the same way.
-            let live = ArrayKit.weightIsZero(c, b).map { (a .!= 0) & ~$0 } ?? (a .!= 0)
-            let gatedOff: Signal? = c.zeroGating ? (live | restart).named("acc_enable") : nil
+            // With zero gating a zero A operand, or a zero weight (ternary, powers of two), leaves
+            // the accumulator untouched (no toggling), except that a restart must still capture
+            // and clear it.
+            var gatedOff: Signal?
+            if c.zeroGating {
+                let live = ArrayKit.weightIsZero(c, b).map { (a .!= 0) & ~$0 } ?? (a .!= 0)
+                gatedOff = (live | restart).named("acc_enable")
+            }
             let sum = m.register("acc_q", acc, reset: nil, enable: gatedOff)
             // Operands widened to 16 bits make the multiply 32 bits wide: Verilator computes that
             // natively, where a narrower signed multiply sign-extends its operands again on every
             // cycle of every PE. The product is exact either way, and yosys narrows it back.
+            // A binary lane is its code with the live bit above it.
             let addend = c.format == .binary
                 ? ArrayKit.product(m, c, a: a.bit(0), b: b, live: a.bit(1))
                 : ArrayKit.product(m, c, a: a, b: b, multiplierWidth: ArrayConfig.operandBits.upperBound)
