@@ -381,23 +381,18 @@ public enum Grid {
             }
         }
         let fracs = -64...64
-        var workload = WorkloadKind.gemm
-        if let v = o["workload"] {
-            guard let text = v as? String, let w = WorkloadKind(rawValue: text) else {
-                // One line even for a list (the workload is one value per sub-grid).
+        /// A key that takes one value per sub-grid (not a list), one of `T`'s cases.
+        func one<T: RawRepresentable & CaseIterable>(_ key: String, _ fallback: T) throws -> T where T.RawValue == String {
+            guard let v = o[key] else { return fallback }
+            guard let text = v as? String, let value = T(rawValue: text) else {
+                // One line even for a list.
                 let shown = (try? JSONSerialization.data(withJSONObject: v, options: .fragmentsAllowed)).map { String(decoding: $0, as: UTF8.self) } ?? "\(v)"
-                throw SweepUsageError("invalid value \(shown) for workload in \(place): allowed one of \(WorkloadKind.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw SweepUsageError("invalid value \(shown) for \(key) in \(place): allowed one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            workload = w
+            return value
         }
-        var lfsrStep = LFSRStep.leap
-        if let v = o["lfsrStep"] {
-            guard let text = v as? String, let s = LFSRStep(rawValue: text) else {
-                let shown = (try? JSONSerialization.data(withJSONObject: v, options: .fragmentsAllowed)).map { String(decoding: $0, as: UTF8.self) } ?? "\(v)"
-                throw SweepUsageError("invalid value \(shown) for lfsrStep in \(place): allowed one of \(LFSRStep.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            lfsrStep = s
-        }
+        let workload = try one("workload", WorkloadKind.gemm)
+        let lfsrStep = try one("lfsrStep", LFSRStep.leap)
         return SubGrid(
             dataflow: try strings("dataflow", dataflows(for: workload).map(\.rawValue),
                                   described: allowedDataflows(workload, workloadKey: "workload"))?.map(Dataflow.init(rawValue:))
