@@ -1,20 +1,7 @@
 import Cosim
-
-/// SplitMix64 (Steele, Lea and Flood, OOPSLA 2014): small, fast and reproducible, so every
-/// stimulus, workload and random circuit is named by its seed. This is the project's one
-/// random generator; Sources and Tests use it, and Testbench/cosim_driver.cpp computes the same
-/// sequence for `ReadyPattern.random`.
-public struct SplitMix64: RandomNumberGenerator {
-    public var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+// The project's one random generator lives in Model (plain values, so training can use it
+// without the simulator); every user of Runtime sees it as before.
+@_exported import struct Model.SplitMix64
 
 extension ReadyPattern {
     /// The ready values of cycles 0..<cycles, exactly as the driver applies them: for
