@@ -66,7 +66,7 @@ let package = Package(
         .testTarget(name: "VerilogTests", dependencies: ["Cosim", "HDL", "Runtime", "Verilog"]),
         .testTarget(name: "GoldenTests", dependencies: ["Golden", "Runtime"]),
         .testTarget(name: "CosimTests", dependencies: ["Cosim", "Runtime"]),
-        .testTarget(name: "CoresTests", dependencies: ["Cores", "Cosim", "Golden", "HDL", "Runtime", "Verification", "Verilog"]),
+        .testTarget(name: "CoresTests", dependencies: ["Cores", "Cosim", "Golden", "HDL", "Model", "Runtime", "Verification", "Verilog"]),
         .testTarget(name: "ConvTests", dependencies: ["Conv", "Cores", "Dataflows", "Golden", "Model"]),
         .testTarget(name: "PEArrayTests", dependencies: ["Conv", "Cores", "Cosim", "Dataflows", "Golden", "HDL", "Model", "Runtime", "Verification", "Verilog"]),
         .testTarget(name: "ModelTests", dependencies: ["Model"]),
