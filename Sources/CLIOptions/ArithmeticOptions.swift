@@ -40,6 +40,7 @@ public struct ArithmeticOptions: ParsableArguments {
 
 extension OutputRounding: ExpressibleByArgument {}
 extension LFSRStep: ExpressibleByArgument {}
+extension PoolMode: ExpressibleByArgument {}
 
 extension NumberFormat: ExpressibleByArgument {
     public init?(argument: String) { self.init(argument) }

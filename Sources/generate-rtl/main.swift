@@ -20,7 +20,7 @@ struct GenerateRTL: ParsableCommand {
         Writes one .v file per module plus manifest.json (ports, widths, parameters).
         A refused parameter prints one line naming it, exits with status 2 and writes nothing.
         """,
-        subcommands: [SystolicCommand.self, PEArrayCommand.self, MACCommand.self, LFSRCommand.self, RounderCommand.self])
+        subcommands: [SystolicCommand.self, PEArrayCommand.self, MACCommand.self, LFSRCommand.self, RounderCommand.self, PoolCommand.self])
 }
 
 struct SystolicCommand: ParsableCommand {
@@ -111,6 +111,26 @@ struct RounderCommand: ParsableCommand {
     }
 }
 
+struct PoolCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pool",
+        abstract: "Post-processing core after the array: bias, saturation, ReLU, then k x k max or average pooling with stride k, on a stream of values.")
+
+    @Option(help: "Bits of the signed input values (the array's outputs), 2...32.") var inputBits = 8
+    @Option(help: "Bits of the signed results, 2...32.") var resultBits = 8
+    @Flag(help: "Binary maps: 1-bit values from threshold units, no bias or ReLU, max pooling is an OR.") var binary = false
+    @Option(help: "max | average | none.") var pool: PoolMode = .max
+    @Option(help: "Window side k (= stride), 2 or 4.") var size = 2
+    @Option(help: "Widest plane, a power of two, 2*size...1024.") var maxWidth = 32
+    @Option(help: "Tallest plane, size...4096.") var maxHeight = 32
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        let c = PoolingConfig(inputBits: inputBits, resultBits: resultBits, binary: binary, pool: pool, size: size,
+                              maxWidth: maxWidth, maxHeight: maxHeight)
+        try emit(core: "pool", c, derived: ["latencyCycles": 1], to: output.out) { try Pooling.module($0) }
+    }
+}
 
 /// Validates, elaborates, emits, then writes: errors before the write leave nothing behind.
 func emit<C: Encodable>(core: String, _ config: C, derived: [String: Int] = [:], to out: String,

@@ -146,7 +146,7 @@ func present(_ reports: [CheckReport], json asJSON: Bool) throws {
 struct CoresCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cores",
-        abstract: "The default MAC, LFSR and rounding units (every rounding mode) against the golden model.")
+        abstract: "The default MAC, LFSR and rounding units (every rounding mode) and pooling cores (max, average) against the golden model.")
 
     @Option(help: "Random cycles per design, beyond the corner cases.") var cycles = 10_000
     @Option(help: "Seed of the random stimulus.") var seed: UInt64 = 1
@@ -160,6 +160,8 @@ struct CoresCommand: ParsableCommand {
         for mode in OutputRounding.allCases {
             reports.append(try RounderCheck.run(RounderConfig(rounding: mode), randomCycles: cycles, seed: seed))
         }
+        reports.append(try PoolingCheck.run(PoolingConfig(), randomCycles: cycles, seed: seed))
+        reports.append(try PoolingCheck.run(PoolingConfig(pool: .average), randomCycles: cycles, seed: seed))
         try present(reports, json: json)
         if reports.contains(where: { !$0.passed }) { throw ExitCode(1) }
     }

@@ -77,6 +77,9 @@ struct GenerateRTLTests {
         ["pe-array", "--dataflow", "ws", "--rows", "3", "--cols", "2", "--rounding", "nearest", "--relu"],
         ["pe-array", "--dataflow", "os", "--rows", "2", "--cols", "3", "--no-zero-gating"],
         ["pe-array", "--dataflow", "rs", "--rows", "3", "--cols", "3", "--rounding", "truncate"],
+        ["pool"],
+        ["pool", "--pool", "average", "--size", "4", "--input-bits", "12", "--max-width", "64", "--max-height", "20"],
+        ["pool", "--binary", "--pool", "none"],
     ])
     func cores(_ arguments: [String]) throws {
         let dir = Self.freshDirectory()
@@ -102,6 +105,11 @@ struct GenerateRTLTests {
         (["rounder", "--rounding", "ceiling"], "--rounding", "ceiling"),
         (["rounder", "--lfsr-width", "4"], "--lfsr-width", "4"),
         (["rounder", "--output-bits", "64"], "--output-bits", "64"),
+        (["pool", "--size", "3"], "--size", "3"),
+        (["pool", "--max-width", "48"], "--max-width", "48"),
+        (["pool", "--result-bits", "1"], "--result-bits", "1"),
+        (["pool", "--pool", "min"], "--pool", "min"),
+        (["pool", "--binary", "--pool", "average"], "--pool", "average"),
         (["pe-array", "--dataflow", "nlr"], "--dataflow", "nlr"),
         (["pe-array", "--dataflow", "ws", "--rows", "0"], "--rows", "0"),
         (["pe-array", "--dataflow", "rs", "--weight-registers", "0"], "--weight-registers", "0"),
