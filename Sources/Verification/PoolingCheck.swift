@@ -166,7 +166,7 @@ public enum PoolingCheck {
 
         let harness = BulkComparison(design: try cosimDesign(top), top: top, inputs: inputs.map(\.name),
                                      outputs: [io.outValid, io.y].map(\.name))
-        return try harness.run(initialState: initialState, name: "pool \(c.moduleName)", rows: rows) { cycle, _ in
+        return try harness.run(initialState: initialState, name: c.moduleName, rows: rows) { cycle, _ in
             [expectValid[cycle], expectY[cycle]]
         }
     }
