@@ -70,6 +70,7 @@ let package = Package(
         .testTarget(name: "ConvTests", dependencies: ["Conv", "Cores", "Dataflows", "Golden", "Model"]),
         .testTarget(name: "PEArrayTests", dependencies: ["Conv", "Cores", "Cosim", "Dataflows", "Golden", "HDL", "Model", "Runtime", "Verification", "Verilog"]),
         .testTarget(name: "ModelTests", dependencies: ["Model"]),
+        .testTarget(name: "NetworkHardwareTests", dependencies: ["Conv", "Cores", "Cosim", "Dataflows", "Golden", "Model", "Runtime", "Verification"]),
         .testTarget(name: "SweepTests", dependencies: ["Cores", "Cosim", "HDL", "Model", "Sweep", "Verilog"]),
         // The executables are dependencies so that they are built before the tests run them.
         .testTarget(name: "CLITests", dependencies: ["Cosim", "generate-rtl", "simulate", "sweep"]),

@@ -21,6 +21,9 @@ public enum PoolMode: String, Hashable, Sendable, Codable, CaseIterable, CustomS
 ///
 /// A binary core (`binary`) takes the 0/1 outputs of threshold units (1 bit, unsigned): no
 /// bias, no ReLU (the contract skips step 3), and max pooling is an OR of the window.
+/// A sign core (`resultBits` 1) makes such bits from signed values, as a BNN's first layer
+/// does: each result is 1 when `sat_inputBits(x + bias) >= 0`, else 0 (ReLU is ignored), and
+/// max pooling is again an OR.
 ///
 /// Streaming: one value per cycle when `in_valid` is high (no backpressure; there are never
 /// more results than values), row-major within a channel's plane, planes one after another.
@@ -56,7 +59,7 @@ public struct PoolingConfig: Hashable, Sendable, Codable {
 
     /// Bits of the signed input values (ignored by a binary core, whose values are 1 bit).
     public var inputBits: Int
-    /// Bits of the signed results (ignored by a binary core).
+    /// Bits of the signed results (ignored by a binary core); 1 makes a sign core.
     public var resultBits: Int
     /// 0/1 values from threshold units: no bias or ReLU, max pooling is an OR.
     public var binary: Bool
@@ -81,8 +84,10 @@ public struct PoolingConfig: Hashable, Sendable, Codable {
 
     /// The input values' shape: signed `inputBits`, or one unsigned bit.
     public var inputShape: Shape { binary ? .bit : .signed(inputBits) }
+    /// A sign core: signed inputs, 0/1 results.
+    public var sign: Bool { !binary && resultBits == 1 }
     /// The results' shape: signed `resultBits`, or one unsigned bit.
-    public var resultShape: Shape { binary ? .bit : .signed(resultBits) }
+    public var resultShape: Shape { binary || sign ? .bit : .signed(resultBits) }
     /// The `bias` port: `inputBits + 1` bits, enough for every distinct behaviour.
     public var biasShape: Shape { .signed(inputBits + 1) }
     public var pooling: Bool { pool != .none }
@@ -99,7 +104,7 @@ public struct PoolingConfig: Hashable, Sendable, Codable {
 
     /// `pool_s8_to_s8_max2_w32h32`, `post_s16_to_s8` (no pooling), `pool_bin_max2_w32h32`.
     public var moduleName: String {
-        let values = binary ? "bin" : "s\(inputBits)_to_s\(resultBits)"
+        let values = binary ? "bin" : sign ? "s\(inputBits)_to_sign" : "s\(inputBits)_to_s\(resultBits)"
         guard pooling else { return "post_\(values)" }
         return "pool_\(values)_\(pool == .max ? "max" : "avg")\(size)_w\(maxWidth)h\(maxHeight)"
     }
@@ -108,9 +113,9 @@ public struct PoolingConfig: Hashable, Sendable, Codable {
         let bits = "\(Self.valueBits.lowerBound)...\(Self.valueBits.upperBound)"
         if !binary {
             try require(Self.valueBits.contains(inputBits), "input-bits", inputBits, bits)
-            try require(Self.valueBits.contains(resultBits), "result-bits", resultBits, bits)
+            try require(resultBits == 1 || Self.valueBits.contains(resultBits), "result-bits", resultBits, "1 (sign) or \(bits)")
         }
-        try require(!(binary && pool == .average), "pool", pool, "max, none for a binary core")
+        try require(!((binary || sign) && pool == .average), "pool", pool, "max, none for a binary or sign core")
         guard pooling else { return }
         try require(Self.sizes.contains(size), "size", size, Self.sizes.map(String.init).joined(separator: ", "))
         try require(Self.maxWidths.contains(maxWidth) && maxWidth & (maxWidth - 1) == 0 && maxWidth >= 2 * size,
@@ -124,7 +129,7 @@ public enum Pooling {
     /// The pooling core's ports, declared once for the generator and its drivers.
     public struct Interface: Sendable {
         public let inValid, x: Port
-        /// Not in a binary core.
+        /// Not in a binary core (`relu` not in a sign core either).
         public let bias, relu: Port?
         /// Only with pooling.
         public let width, height: Port?
@@ -132,7 +137,7 @@ public enum Pooling {
         public init(_ c: PoolingConfig) {
             (inValid, x) = (.input("in_valid", .bit), .input("x", c.inputShape))
             bias = c.binary ? nil : .input("bias", c.biasShape)
-            relu = c.binary ? nil : .input("relu", .bit)
+            relu = c.binary || c.sign ? nil : .input("relu", .bit)
             width = c.pooling ? .input("width", .unsigned(c.widthPortBits)) : nil
             height = c.pooling ? .input("height", .unsigned(c.heightPortBits)) : nil
             (outValid, y) = (.output("out_valid", .bit), .output("y", c.resultShape))
@@ -151,12 +156,16 @@ public enum Pooling {
             let x = m.input(p.x)
             // Step 3: bias, saturate, ReLU, saturate.
             let value: Signal
-            if let biasPort = p.bias, let reluPort = p.relu {
+            if let biasPort = p.bias {
                 let bias = m.input(biasPort)
-                let relu = m.input(reluPort)
                 let biased = (x + bias).saturated(to: .signed(c.inputBits)).named("biased")
-                let rectified = mux(relu & biased.msb, m.constant(0, biased.shape), biased).named("rectified")
-                value = rectified.saturated(to: c.resultShape).named("value")
+                if let reluPort = p.relu {
+                    let relu = m.input(reluPort)
+                    let rectified = mux(relu & biased.msb, m.constant(0, biased.shape), biased).named("rectified")
+                    value = rectified.saturated(to: c.resultShape).named("value")
+                } else {
+                    value = (~biased.msb).named("value")  // a sign core: 1 when biased >= 0
+                }
             } else {
                 value = x
             }
@@ -187,7 +196,7 @@ public enum Pooling {
             let rowShape = c.pool == .average ? Shape.signed(c.resultBits + kb) : c.resultShape
             let lineShape = c.pool == .average ? Shape.signed(c.resultBits + 2 * kb) : c.resultShape
             func combine(_ a: Signal, _ b: Signal) -> Signal {
-                switch (c.pool, c.binary) {
+                switch (c.pool, c.binary || c.sign) {
                 case (.max, true): return a | b
                 case (.max, false): return mux(a .> b, a, b)
                 default: return a &+ b

@@ -11,9 +11,11 @@ public enum PoolingModel {
         return min(max(v, -high - 1), high)
     }
 
-    /// Step 3 for one value: `sat_resultBits(relu(sat_inputBits(x + bias)))`.
+    /// Step 3 for one value: `sat_resultBits(relu(sat_inputBits(x + bias)))`; with one result
+    /// bit, the sign instead: 1 when `sat_inputBits(x + bias) >= 0`, else 0.
     public static func postprocess(_ x: Int, bias: Int, relu: Bool, inputBits: Int, resultBits: Int) -> Int {
         var y = saturate(x + bias, bits: inputBits)
+        if resultBits == 1 { return y >= 0 ? 1 : 0 }
         if relu && y < 0 { y = 0 }
         return saturate(y, bits: resultBits)
     }

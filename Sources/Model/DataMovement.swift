@@ -38,4 +38,14 @@ public struct DataMovement: Hashable, Sendable, Codable {
                      bufferWrites: a.bufferWrites + b.bufferWrites, dramReads: a.dramReads + b.dramReads,
                      dramWrites: a.dramWrites + b.dramWrites)
     }
+
+    /// The events between two readings of the same counters.
+    public static func - (a: DataMovement, b: DataMovement) -> DataMovement {
+        DataMovement(macs: a.macs - b.macs, gatedMACs: a.gatedMACs - b.gatedMACs,
+                     registerFileReads: a.registerFileReads - b.registerFileReads,
+                     registerFileWrites: a.registerFileWrites - b.registerFileWrites,
+                     peToPE: a.peToPE - b.peToPE, bufferReads: a.bufferReads - b.bufferReads,
+                     bufferWrites: a.bufferWrites - b.bufferWrites, dramReads: a.dramReads - b.dramReads,
+                     dramWrites: a.dramWrites - b.dramWrites)
+    }
 }

@@ -94,7 +94,9 @@ public struct NetworkSpec: Hashable, Sendable, Codable {
 ///    `(sum >= T) xor flip` (1 stands for +1; `resultBits` is 1), and step 3 is skipped.
 /// 3. The post-processing core adds the filter's `bias` (an integer at the output's fractional
 ///    length, `activation.frac + weight.frac - shift`), saturating to `outputBits`, applies
-///    ReLU when `relu` is set, and saturates to `resultBits` (signed).
+///    ReLU when `relu` is set, and saturates to `resultBits` (signed). A `resultBits` of 1
+///    is a sign instead: 1 (+1) when the biased value is >= 0, else 0 (-1), how a BNN's first
+///    layer (pixels times binary weights) makes the binary activations of the next.
 /// 4. It pools when `pool` is set: max (for bits, an OR), or the average `(sum + n/2) >> log2(n)` of the n
 ///    values of a window (arithmetic shift, so rounding half up).
 /// The result feeds the next stage as its input codes (same fractional length); the last

@@ -64,8 +64,11 @@ public final class GEMMCheck {
     public let harness: SystolicHarness
     public var config: ArrayConfig { harness.config }
     /// What the codes of A and B stand for.
-    public let codes: (a: OperandCode, b: OperandCode)
+    public private(set) var codes: (a: OperandCode, b: OperandCode)
     var model: SystolicModel
+    /// The outputs the hardware delivered in the last `run` (codes of the output format, or
+    /// threshold bits), for a caller that feeds them on (a network's next layer).
+    public private(set) var lastOutput: Matrix<Int128>?
     /// The dynamic shift in force (nil: dropBits).
     public private(set) var shift: Int?
 
@@ -104,6 +107,13 @@ public final class GEMMCheck {
     /// flight (for tests that reset in the middle of a GEMM). The golden model is not advanced.
     public func abandon(a: Matrix<Int128>, b: Matrix<Int128>, after cycles: Int) throws {
         try harness.abandon(a: a, b: b, after: cycles)
+    }
+
+    /// A codebook array's new table (a network's layers each bring their own), loaded into the
+    /// array and into what the codes of B stand for.
+    public func load(codebook table: [Int128]) throws {
+        try harness.load(codebook: table)
+        codes = config.operandCodes(codebook: table)
     }
 
     /// Dynamic fixed point: the array and the golden model drop `shift` bits (0...dropBits) for
@@ -154,6 +164,7 @@ public final class GEMMCheck {
         let expectedCycles = config.expectedCycles(m: m, n: n, k: k)
         let simStart = Date()
         let delivery = try harness.deliver(a: a, b: b, thresholds: thresholds, ready: ready)
+        lastOutput = delivery.c
         let simSeconds = Date().timeIntervalSince(simStart)
         let (va, vb) = (codes.a.values(a), codes.b.values(b))
         var golden = model.gemm(a: va, b: vb).c

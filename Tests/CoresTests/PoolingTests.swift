@@ -53,6 +53,10 @@ struct PoolingTests {
         // ... which matters when the bias brings it back: sat8(127 + 10) = 127, - nothing.
         #expect(PoolingModel.postprocess(-128, bias: 300, relu: false, inputBits: 8, resultBits: 8) == 127)
         #expect(PoolingModel.postprocess(-128, bias: 130, relu: false, inputBits: 8, resultBits: 8) == 2)
+        // One result bit is the sign of the biased value (ReLU ignored): 0 counts as +1.
+        #expect(PoolingModel.postprocess(5, bias: -5, relu: true, inputBits: 8, resultBits: 1) == 1)
+        #expect(PoolingModel.postprocess(5, bias: -6, relu: true, inputBits: 8, resultBits: 1) == 0)
+        #expect(PoolingModel.postprocess(-128, bias: 300, relu: false, inputBits: 8, resultBits: 1) == 1)
     }
 
     @Test("golden: a 2-channel tensor with per-channel bias, ReLU and max pooling; binary OR")
@@ -78,6 +82,7 @@ struct PoolingTests {
         PoolingConfig(inputBits: 16, resultBits: 8, pool: .none),
         PoolingConfig(binary: true, pool: .max, maxWidth: 16, maxHeight: 9),
         PoolingConfig(binary: true, pool: .none),
+        PoolingConfig(inputBits: 16, resultBits: 1, pool: .max, maxWidth: 32, maxHeight: 24),    // sign (a BNN's first layer)
         PoolingConfig(inputBits: 2, resultBits: 2, pool: .average, maxWidth: 4, maxHeight: 2),     // smallest
         PoolingConfig(inputBits: 6, resultBits: 10, pool: .average, maxWidth: 8, maxHeight: 8),    // results wider than inputs
     ]
@@ -124,6 +129,7 @@ struct PoolingTests {
             (PoolingConfig(inputBits: 1), "input-bits"), (PoolingConfig(resultBits: 33), "result-bits"),
             (PoolingConfig(size: 3), "size"), (PoolingConfig(maxWidth: 24), "max-width"), (PoolingConfig(size: 4, maxWidth: 4), "max-width"),
             (PoolingConfig(maxHeight: 1), "max-height"), (PoolingConfig(binary: true, pool: .average), "pool"),
+            (PoolingConfig(resultBits: 1, pool: .average), "pool"), (PoolingConfig(resultBits: 0), "result-bits"),
         ]
         for (c, flag) in cases {
             do {
@@ -152,6 +158,7 @@ struct PoolingTests {
             (PoolingConfig(inputBits: 12, resultBits: 8, pool: .average, size: 4, maxWidth: 16, maxHeight: 12), TensorShape(channels: 2, height: 12, width: 15)),
             (PoolingConfig(pool: .none), TensorShape(channels: 120)),
             (PoolingConfig(binary: true), TensorShape(channels: 4, height: 6, width: 5)),
+            (PoolingConfig(inputBits: 16, resultBits: 1), TensorShape(channels: 6, height: 24, width: 24)),
         ]
         for (c, shape) in cases {
             let h = try PoolingHarness(c, initialState: .random(seed: 2))

@@ -1,0 +1,109 @@
+import Conv
+import Cores
+import Cosim
+import Dataflows
+import Golden
+import Model
+import Runtime
+import Foundation
+import Testing
+@testable import Verification
+
+/// Whole networks on the generated arrays and pooling cores, every output of every stage
+/// compared with the golden network. Random weights (RandomNetworks) reach saturation, ties,
+/// every code and threshold; small arrays and a small network keep the builds quick.
+@Suite("networks on the hardware")
+struct NetworkCheckTests {
+    /// conv 3×3 (4) + ReLU + max pool, conv 2×2 (8) + ReLU + average pool, dense 10: the
+    /// layer kinds of LeNet-5 on a 12×12 image.
+    static let tiny = NetworkSpec(name: "tiny", input: TensorShape(channels: 1, height: 12, width: 12), layers: [
+        .conv(filters: 4, size: 3), .relu, .maxPool(size: 2),
+        .conv(filters: 8, size: 2), .relu, .avgPool(size: 2),
+        .flatten, .dense(outputs: 10),
+    ])
+
+    static func labels(_ n: Int) -> [Int] { (0..<n).map { $0 % 10 } }
+
+    /// The golden network alone, batch by batch from reset, as the runner batches.
+    static func goldenClasses(_ net: QuantizedNetwork, _ hw: NetworkHardware, images: [[UInt8]]) throws -> [Int] {
+        var model = try hw.golden(net)
+        var classes: [Int] = []
+        var first = 0
+        while first < images.count {
+            let n = min(hw.batch, images.count - first)
+            model.reset()
+            let x = NetworkModel.inputCodes(pixels: images[first..<first + n].flatMap { $0 }, frac: net.inputFrac, bits: net.stages[0].activation.bits)
+            classes += model.logits(input: x, images: n).map { NetworkModel.classify($0[...]) }
+            first += n
+        }
+        return classes
+    }
+
+    @Test("fixed point, stochastic rounding, random power-up state: every stage bit-exact, a short last batch",
+          arguments: [InitialState.random(seed: 3), .random(seed: 4)])
+    func fixedStochastic(state: InitialState) throws {
+        let net = RandomNetworks.network(Self.tiny, format: "fixed", seed: 11)
+        let hw = NetworkHardware(rows: 4, cols: 4, rounding: .stochastic, batch: 3)
+        let images = RandomNetworks.images(7, pixels: 144, seed: 5)
+        let run = try NetworkCheck(net, hardware: hw, initialState: state).run(images: images, labels: Self.labels(7))
+        #expect(run.mismatches == 0, "\(run.firstMismatch ?? "")")
+        #expect(run.images == 7)
+        // Array outputs and pooling results of every stage, per image.
+        let perImage = net.stages.map { s -> Int in s.layer.outputCount + s.resultShape.count }.reduce(0, +)
+        #expect(run.comparedOutputs == 7 * perImage)
+        #expect(run.classes == (try Self.goldenClasses(net, hw, images: images)))
+        #expect(run.stages.allSatisfy { $0.cycles > 0 && $0.counts.macs > 0 && $0.energyPJ > 0 })
+    }
+
+    @Test("number formats on the systolic array: BNN (thresholds, sign), ternary, powers of two, codebooks",
+          arguments: ["binary", "ternary", "pow2e3", "codebook4", "bwn"])
+    func formats(format: String) throws {
+        let net = RandomNetworks.network(Self.tiny, format: format, seed: 12)
+        let hw = NetworkHardware(rows: 4, cols: 4, rounding: .nearest, batch: 2)
+        let images = RandomNetworks.images(4, pixels: 144, seed: 6)
+        let run = try NetworkCheck(net, hardware: hw, initialState: .random(seed: 9)).run(images: images, labels: Self.labels(4))
+        #expect(run.mismatches == 0, "\(run.firstMismatch ?? "")")
+        #expect(run.images == 4)
+        #expect(run.comparedOutputs == 4 * net.stages.map { $0.layer.outputCount + $0.resultShape.count }.reduce(0, +))
+        #expect(run.classes == (try Self.goldenClasses(net, hw, images: images)))
+        if format == "binary" {
+            // A binary array with thresholds and a binary-weight one for the first and last layers.
+            #expect(Set(run.arrays.map(\.format)) == [.binary, .binaryWeights])
+            #expect(run.arrays.contains { $0.thresholds })
+        }
+    }
+
+    @Test("weight and row stationary: each stage a layer on the dataflow's array, generated for its shift",
+          arguments: [("ws", OutputRounding.stochastic), ("rs", .stochastic), ("ws", .nearest)])
+    func otherDataflows(dataflow: String, rounding: OutputRounding) throws {
+        let net = RandomNetworks.network(Self.tiny, format: "fixed", seed: 13)
+        let hw = NetworkHardware(rows: 4, cols: 4, rounding: rounding, batch: 2)
+        let images = RandomNetworks.images(3, pixels: 144, seed: 7)
+        let check = try NetworkCheck(net, hardware: hw, initialState: .random(seed: 10)) { config in
+            try Dataflows.design(Dataflow(rawValue: dataflow), config)!.engine(initialState: .random(seed: 10))
+        }
+        let run = try check.run(images: images, labels: Self.labels(3))
+        #expect(run.mismatches == 0, "\(run.firstMismatch ?? "")")
+        #expect(run.images == 3)
+        #expect(run.stages.allSatisfy { $0.cycles > 0 && $0.counts.macs > 0 })
+        // Nearest rounding does not depend on the order the columns round in.
+        if rounding == .nearest { #expect(run.classes == (try Self.goldenClasses(net, hw, images: images))) }
+    }
+
+    @Test("a golden network that disagrees is caught: the first mismatch names stage, image, output and cycle, with a waveform")
+    func disagreementCaught() throws {
+        let net = RandomNetworks.network(Self.tiny, format: "fixed", seed: 11)
+        let hw = NetworkHardware(rows: 4, cols: 4, rounding: .stochastic, batch: 2)
+        let check = try NetworkCheck(net, hardware: hw)
+        // The golden side rounds with other LFSR seeds than the arrays.
+        var other = hw
+        other.seed = 2
+        check.golden = try other.golden(net)
+        let run = try check.run(images: RandomNetworks.images(4, pixels: 144, seed: 5), labels: Self.labels(4))
+        #expect(run.mismatches == 1)
+        #expect(run.images == 0)
+        let text = run.firstMismatch ?? ""
+        #expect(text.contains("stage 0") && text.contains("image 0") && text.contains("cycle"), "\(text)")
+        #expect(run.waveform.map { FileManager.default.fileExists(atPath: $0) } == true)
+    }
+}
