@@ -78,6 +78,29 @@ public struct NetworkHardware: Hashable, Sendable, Codable {
     }
 }
 
+extension NetworkHardware {
+    /// The golden network's classes for `images`, batch by batch from reset as the hardware
+    /// runs them (batches are independent, so they are spread over the cores).
+    public func goldenClasses(_ network: QuantizedNetwork, images: [[UInt8]]) throws -> [Int] {
+        final class Classes: @unchecked Sendable {
+            let lock = NSLock()
+            var values: [Int]
+            init(_ n: Int) { values = Array(repeating: 0, count: n) }
+            func set(_ first: Int, _ c: [Int]) { lock.lock(); values.replaceSubrange(first..<first + c.count, with: c); lock.unlock() }
+        }
+        let model = try golden(network)
+        let batch = batch, bits = network.stages[0].activation.bits
+        let classes = Classes(images.count)
+        DispatchQueue.concurrentPerform(iterations: (images.count + batch - 1) / batch) { b in
+            var m = model
+            let range = b * batch..<min(images.count, (b + 1) * batch)
+            let x = NetworkModel.inputCodes(pixels: images[range].flatMap { $0 }, frac: network.inputFrac, bits: bits)
+            classes.set(range.lowerBound, m.logits(input: x, images: range.count).map { NetworkModel.classify($0[...]) })
+        }
+        return classes.values
+    }
+}
+
 /// What one stage did on the hardware over a run.
 public struct StageStats: Sendable, Codable {
     public var name: String

@@ -24,21 +24,6 @@ struct NetworkCheckTests {
 
     static func labels(_ n: Int) -> [Int] { (0..<n).map { $0 % 10 } }
 
-    /// The golden network alone, batch by batch from reset, as the runner batches.
-    static func goldenClasses(_ net: QuantizedNetwork, _ hw: NetworkHardware, images: [[UInt8]]) throws -> [Int] {
-        var model = try hw.golden(net)
-        var classes: [Int] = []
-        var first = 0
-        while first < images.count {
-            let n = min(hw.batch, images.count - first)
-            model.reset()
-            let x = NetworkModel.inputCodes(pixels: images[first..<first + n].flatMap { $0 }, frac: net.inputFrac, bits: net.stages[0].activation.bits)
-            classes += model.logits(input: x, images: n).map { NetworkModel.classify($0[...]) }
-            first += n
-        }
-        return classes
-    }
-
     @Test("fixed point, stochastic rounding, random power-up state: every stage bit-exact, a short last batch",
           arguments: [InitialState.random(seed: 3), .random(seed: 4)])
     func fixedStochastic(state: InitialState) throws {
@@ -51,7 +36,7 @@ struct NetworkCheckTests {
         // Array outputs and pooling results of every stage, per image.
         let perImage = net.stages.map { s -> Int in s.layer.outputCount + s.resultShape.count }.reduce(0, +)
         #expect(run.comparedOutputs == 7 * perImage)
-        #expect(run.classes == (try Self.goldenClasses(net, hw, images: images)))
+        #expect(run.classes == (try hw.goldenClasses(net, images: images)))
         #expect(run.stages.allSatisfy { $0.cycles > 0 && $0.counts.macs > 0 && $0.energyPJ > 0 })
     }
 
@@ -65,7 +50,7 @@ struct NetworkCheckTests {
         #expect(run.mismatches == 0, "\(run.firstMismatch ?? "")")
         #expect(run.images == 4)
         #expect(run.comparedOutputs == 4 * net.stages.map { $0.layer.outputCount + $0.resultShape.count }.reduce(0, +))
-        #expect(run.classes == (try Self.goldenClasses(net, hw, images: images)))
+        #expect(run.classes == (try hw.goldenClasses(net, images: images)))
         if format == "binary" {
             // A binary array with thresholds and a binary-weight one for the first and last layers.
             #expect(Set(run.arrays.map(\.format)) == [.binary, .binaryWeights])
@@ -87,7 +72,7 @@ struct NetworkCheckTests {
         #expect(run.images == 3)
         #expect(run.stages.allSatisfy { $0.cycles > 0 && $0.counts.macs > 0 })
         // Nearest rounding does not depend on the order the columns round in.
-        if rounding == .nearest { #expect(run.classes == (try Self.goldenClasses(net, hw, images: images))) }
+        if rounding == .nearest { #expect(run.classes == (try hw.goldenClasses(net, images: images))) }
     }
 
     @Test("a golden network that disagrees is caught: the first mismatch names stage, image, output and cycle, with a waveform")
