@@ -8,20 +8,18 @@ module lfsr16 #(
     output wire [15:0] state
 );
     reg  [15:0] state_q;  // Cores/LFSR.swift:104
-    wire _fresh_0_T;  // Cores/LFSR.swift:112
-    wire _fresh_0_T_1;  // Cores/LFSR.swift:112
-    wire fresh_0;  // Cores/LFSR.swift:112
+    wire [15:0] _fresh_0_T;  // Cores/LFSR.swift:119
+    wire fresh_0;  // Cores/LFSR.swift:119
     wire [15:0] _state_q_T;  // Cores/LFSR.swift:104
     wire _state_q_T_1;  // Cores/LFSR.swift:104
     wire [15:0] _state_q_T_2;  // Cores/LFSR.swift:104
     wire [15:0] _state_q_T_3;  // Cores/LFSR.swift:104
-    always @(posedge clk) if (rst | en) state_q <= rst ? SEED : _state_q_T_3;  // Cores/LFSR.swift:124
-    assign _fresh_0_T = state_q[15] ^ state_q[14];  // Cores/LFSR.swift:112
-    assign _fresh_0_T_1 = _fresh_0_T ^ state_q[12];  // Cores/LFSR.swift:112
-    assign fresh_0 = _fresh_0_T_1 ^ state_q[3];  // Cores/LFSR.swift:112
+    always @(posedge clk) if (rst | en) state_q <= rst ? SEED : _state_q_T_3;  // Cores/LFSR.swift:130
+    assign _fresh_0_T = state_q & 16'hd008;  // Cores/LFSR.swift:119
+    assign fresh_0 = ^_fresh_0_T;  // Cores/LFSR.swift:119
     assign _state_q_T = {state_q[14:0], fresh_0};  // Cores/LFSR.swift:104
     assign _state_q_T_1 = state_q == 16'h0;  // Cores/LFSR.swift:104
     assign _state_q_T_2 = _state_q_T_1 ? 16'h1 : 16'h0;  // Cores/LFSR.swift:104
     assign _state_q_T_3 = _state_q_T | _state_q_T_2;  // Cores/LFSR.swift:104
-    assign state = state_q;  // Cores/LFSR.swift:125
+    assign state = state_q;  // Cores/LFSR.swift:131
 endmodule

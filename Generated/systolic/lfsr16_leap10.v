@@ -8,74 +8,54 @@ module lfsr16_leap10 #(
     output wire [15:0] state
 );
     reg  [15:0] state_q;  // Cores/LFSR.swift:104
-    wire _fresh_9_T;  // Cores/LFSR.swift:112
-    wire _fresh_9_T_1;  // Cores/LFSR.swift:112
-    wire fresh_9;  // Cores/LFSR.swift:112
-    wire _fresh_8_T;  // Cores/LFSR.swift:112
-    wire _fresh_8_T_1;  // Cores/LFSR.swift:112
-    wire fresh_8;  // Cores/LFSR.swift:112
-    wire _fresh_7_T;  // Cores/LFSR.swift:112
-    wire _fresh_7_T_1;  // Cores/LFSR.swift:112
-    wire fresh_7;  // Cores/LFSR.swift:112
-    wire _fresh_6_T;  // Cores/LFSR.swift:112
-    wire _fresh_6_T_1;  // Cores/LFSR.swift:112
-    wire fresh_6;  // Cores/LFSR.swift:112
-    wire _fresh_5_T;  // Cores/LFSR.swift:112
-    wire _fresh_5_T_1;  // Cores/LFSR.swift:112
-    wire fresh_5;  // Cores/LFSR.swift:112
-    wire _fresh_4_T;  // Cores/LFSR.swift:112
-    wire _fresh_4_T_1;  // Cores/LFSR.swift:112
-    wire fresh_4;  // Cores/LFSR.swift:112
-    wire _fresh_3_T;  // Cores/LFSR.swift:112
-    wire _fresh_3_T_1;  // Cores/LFSR.swift:112
-    wire fresh_3;  // Cores/LFSR.swift:112
-    wire _fresh_2_T;  // Cores/LFSR.swift:112
-    wire _fresh_2_T_1;  // Cores/LFSR.swift:112
-    wire fresh_2;  // Cores/LFSR.swift:112
-    wire _fresh_1_T;  // Cores/LFSR.swift:112
-    wire _fresh_1_T_1;  // Cores/LFSR.swift:112
-    wire fresh_1;  // Cores/LFSR.swift:112
-    wire _fresh_0_T;  // Cores/LFSR.swift:112
-    wire _fresh_0_T_1;  // Cores/LFSR.swift:112
-    wire fresh_0;  // Cores/LFSR.swift:112
+    wire [15:0] _fresh_0_T;  // Cores/LFSR.swift:119
+    wire fresh_0;  // Cores/LFSR.swift:119
+    wire [15:0] _fresh_1_T;  // Cores/LFSR.swift:119
+    wire fresh_1;  // Cores/LFSR.swift:119
+    wire [15:0] _fresh_2_T;  // Cores/LFSR.swift:119
+    wire fresh_2;  // Cores/LFSR.swift:119
+    wire [15:0] _fresh_3_T;  // Cores/LFSR.swift:119
+    wire fresh_3;  // Cores/LFSR.swift:119
+    wire [15:0] _fresh_4_T;  // Cores/LFSR.swift:119
+    wire fresh_4;  // Cores/LFSR.swift:119
+    wire [15:0] _fresh_5_T;  // Cores/LFSR.swift:119
+    wire fresh_5;  // Cores/LFSR.swift:119
+    wire [15:0] _fresh_6_T;  // Cores/LFSR.swift:119
+    wire fresh_6;  // Cores/LFSR.swift:119
+    wire [15:0] _fresh_7_T;  // Cores/LFSR.swift:119
+    wire fresh_7;  // Cores/LFSR.swift:119
+    wire [15:0] _fresh_8_T;  // Cores/LFSR.swift:119
+    wire fresh_8;  // Cores/LFSR.swift:119
+    wire [15:0] _fresh_9_T;  // Cores/LFSR.swift:119
+    wire fresh_9;  // Cores/LFSR.swift:119
     wire [15:0] _state_q_T;  // Cores/LFSR.swift:104
     wire _state_q_T_1;  // Cores/LFSR.swift:104
     wire [15:0] _state_q_T_2;  // Cores/LFSR.swift:104
     wire [15:0] _state_q_T_3;  // Cores/LFSR.swift:104
-    always @(posedge clk) if (rst | en) state_q <= rst ? SEED : _state_q_T_3;  // Cores/LFSR.swift:124
-    assign _fresh_9_T = state_q[15] ^ state_q[14];  // Cores/LFSR.swift:112
-    assign _fresh_9_T_1 = _fresh_9_T ^ state_q[12];  // Cores/LFSR.swift:112
-    assign fresh_9 = _fresh_9_T_1 ^ state_q[3];  // Cores/LFSR.swift:112
-    assign _fresh_8_T = state_q[14] ^ state_q[13];  // Cores/LFSR.swift:112
-    assign _fresh_8_T_1 = _fresh_8_T ^ state_q[11];  // Cores/LFSR.swift:112
-    assign fresh_8 = _fresh_8_T_1 ^ state_q[2];  // Cores/LFSR.swift:112
-    assign _fresh_7_T = state_q[13] ^ state_q[12];  // Cores/LFSR.swift:112
-    assign _fresh_7_T_1 = _fresh_7_T ^ state_q[10];  // Cores/LFSR.swift:112
-    assign fresh_7 = _fresh_7_T_1 ^ state_q[1];  // Cores/LFSR.swift:112
-    assign _fresh_6_T = state_q[12] ^ state_q[11];  // Cores/LFSR.swift:112
-    assign _fresh_6_T_1 = _fresh_6_T ^ state_q[9];  // Cores/LFSR.swift:112
-    assign fresh_6 = _fresh_6_T_1 ^ state_q[0];  // Cores/LFSR.swift:112
-    assign _fresh_5_T = state_q[11] ^ state_q[10];  // Cores/LFSR.swift:112
-    assign _fresh_5_T_1 = _fresh_5_T ^ state_q[8];  // Cores/LFSR.swift:112
-    assign fresh_5 = _fresh_5_T_1 ^ fresh_9;  // Cores/LFSR.swift:112
-    assign _fresh_4_T = state_q[10] ^ state_q[9];  // Cores/LFSR.swift:112
-    assign _fresh_4_T_1 = _fresh_4_T ^ state_q[7];  // Cores/LFSR.swift:112
-    assign fresh_4 = _fresh_4_T_1 ^ fresh_8;  // Cores/LFSR.swift:112
-    assign _fresh_3_T = state_q[9] ^ state_q[8];  // Cores/LFSR.swift:112
-    assign _fresh_3_T_1 = _fresh_3_T ^ state_q[6];  // Cores/LFSR.swift:112
-    assign fresh_3 = _fresh_3_T_1 ^ fresh_7;  // Cores/LFSR.swift:112
-    assign _fresh_2_T = state_q[8] ^ state_q[7];  // Cores/LFSR.swift:112
-    assign _fresh_2_T_1 = _fresh_2_T ^ state_q[5];  // Cores/LFSR.swift:112
-    assign fresh_2 = _fresh_2_T_1 ^ fresh_6;  // Cores/LFSR.swift:112
-    assign _fresh_1_T = state_q[7] ^ state_q[6];  // Cores/LFSR.swift:112
-    assign _fresh_1_T_1 = _fresh_1_T ^ state_q[4];  // Cores/LFSR.swift:112
-    assign fresh_1 = _fresh_1_T_1 ^ fresh_5;  // Cores/LFSR.swift:112
-    assign _fresh_0_T = state_q[6] ^ state_q[5];  // Cores/LFSR.swift:112
-    assign _fresh_0_T_1 = _fresh_0_T ^ state_q[3];  // Cores/LFSR.swift:112
-    assign fresh_0 = _fresh_0_T_1 ^ fresh_4;  // Cores/LFSR.swift:112
+    always @(posedge clk) if (rst | en) state_q <= rst ? SEED : _state_q_T_3;  // Cores/LFSR.swift:130
+    assign _fresh_0_T = state_q & 16'h6eec;  // Cores/LFSR.swift:119
+    assign fresh_0 = ^_fresh_0_T;  // Cores/LFSR.swift:119
+    assign _fresh_1_T = state_q & 16'hddd8;  // Cores/LFSR.swift:119
+    assign fresh_1 = ^_fresh_1_T;  // Cores/LFSR.swift:119
+    assign _fresh_2_T = state_q & 16'h1ba1;  // Cores/LFSR.swift:119
+    assign fresh_2 = ^_fresh_2_T;  // Cores/LFSR.swift:119
+    assign _fresh_3_T = state_q & 16'h3742;  // Cores/LFSR.swift:119
+    assign fresh_3 = ^_fresh_3_T;  // Cores/LFSR.swift:119
+    assign _fresh_4_T = state_q & 16'h6e84;  // Cores/LFSR.swift:119
+    assign fresh_4 = ^_fresh_4_T;  // Cores/LFSR.swift:119
+    assign _fresh_5_T = state_q & 16'hdd08;  // Cores/LFSR.swift:119
+    assign fresh_5 = ^_fresh_5_T;  // Cores/LFSR.swift:119
+    assign _fresh_6_T = state_q & 16'h1a01;  // Cores/LFSR.swift:119
+    assign fresh_6 = ^_fresh_6_T;  // Cores/LFSR.swift:119
+    assign _fresh_7_T = state_q & 16'h3402;  // Cores/LFSR.swift:119
+    assign fresh_7 = ^_fresh_7_T;  // Cores/LFSR.swift:119
+    assign _fresh_8_T = state_q & 16'h6804;  // Cores/LFSR.swift:119
+    assign fresh_8 = ^_fresh_8_T;  // Cores/LFSR.swift:119
+    assign _fresh_9_T = state_q & 16'hd008;  // Cores/LFSR.swift:119
+    assign fresh_9 = ^_fresh_9_T;  // Cores/LFSR.swift:119
     assign _state_q_T = {state_q[5:0], fresh_9, fresh_8, fresh_7, fresh_6, fresh_5, fresh_4, fresh_3, fresh_2, fresh_1, fresh_0};  // Cores/LFSR.swift:104
     assign _state_q_T_1 = state_q == 16'h0;  // Cores/LFSR.swift:104
     assign _state_q_T_2 = _state_q_T_1 ? 16'h222 : 16'h0;  // Cores/LFSR.swift:104
     assign _state_q_T_3 = _state_q_T | _state_q_T_2;  // Cores/LFSR.swift:104
-    assign state = state_q;  // Cores/LFSR.swift:125
+    assign state = state_q;  // Cores/LFSR.swift:131
 endmodule

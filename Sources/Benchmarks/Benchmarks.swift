@@ -65,6 +65,7 @@ public enum Benchmarks {
         lines.append(String(format: "simulate MAC in bulk: %.1f M cycles/s (%d cycles)", Double(cycles) / simSeconds / 1e6, cycles))
 
         lines += try systolic()
+        lines += try reference()
         lines += try convolution()
 
         // Golden model throughput.

@@ -102,18 +102,24 @@ public enum LFSR {
             let seed = m.parameter(seedParameterName, .unsigned(c.width), default: Int128(c.seed))
             let en = m.input(p.en)
             let state = m.register("state_q", .unsigned(c.width), reset: seed, enable: en)
-            // The one-step map composed `steps` times: each step's feedback is the XOR of the
-            // taps of the state so far, some of them bits an earlier step made. Then bits[i] is
-            // bit i of the next state: the low `steps` bits are new (`fresh_i`), the others are
-            // the old low bits shifted up.
-            var bits = (0..<c.width).map { state.bit($0) }
-            for k in 0..<c.steps {
-                let tapBits = taps[c.width]!.map { bits[$0 - 1] }
-                let feedback = tapBits.dropFirst().reduce(tapBits[0]) { $0 ^ $1 }.named("fresh_\(c.steps - 1 - k)")
-                bits = [feedback] + bits.dropLast()
+            // The one-step map composed `steps` times, over GF(2): masks[i] says which bits of
+            // the current state XOR to bit i of the state so far; each step's feedback is the XOR
+            // of its taps, some of them bits an earlier step made. Then the low `steps` bits of
+            // the next state are new (`fresh_i`, each the parity of the state under its own mask),
+            // the others are the old low bits shifted up. Every fresh bit reads only `state_q`,
+            // so none feeds another: Verilator then computes them inside the enabled update
+            // (only on enabled clocks), not on every clock as it does for shared intermediate
+            // wires; synthesis builds the same XOR network either way.
+            var masks = (0..<c.width).map { UInt64(1) << UInt64($0) }
+            for _ in 0..<c.steps {
+                let feedback = taps[c.width]!.reduce(UInt64(0)) { $0 ^ masks[$1 - 1] }
+                masks = [feedback] + masks.dropLast()
+            }
+            let fresh = (0..<c.steps).map { i in
+                (state & m.constant(Int128(masks[i]), state.shape)).xorReduce().named("fresh_\(i)")
             }
             let kept = c.steps < c.width ? [state.bits(c.width - 1 - c.steps, 0)] : []
-            let next = cat(kept + bits.prefix(c.steps).reversed())
+            let next = cat(kept + fresh.reversed())
             // The all-zero state would repeat forever; it can only come from a fault, so leave it
             // (to 1, not the seed, as the golden model does; a leap goes on from 1 for its other
             // steps). The steps are a bijection, so `next` is zero exactly on the zero state, and

@@ -189,38 +189,50 @@ public enum Systolic {
             let inA = m.delay(mux(fire, aData, m.constant(0, aData.shape)), name: "in_a_q", reset: nil)
             let inB = m.delay(mux(fire, bData, m.constant(0, bData.shape)), name: "in_b_q", reset: nil)
 
-            // Skew: row i of A waits i cycles, column j of B j cycles.
             func delayed(_ s: Signal, _ n: Int, _ name: String, line: Int = #line) -> Signal {
                 ArrayKit.delayLine(m, s, stages: n, name: name, reset: nil, line: line)
             }
+            // Skew: row i of A waits i cycles, column j of B j cycles. Stage k of a skew line is
+            // the whole bus delayed k cycles, lane k tapped: one wide copy per stage for the
+            // simulator instead of one per lane (synthesis drops the lanes nobody reads).
+            func skewLine(_ bus: Signal, lanes: Int, lane: Shape, name: String, line: Int = #line) -> [Signal] {
+                var stage = bus
+                return (0..<lanes).map { k in
+                    if k > 0 { stage = m.delay(stage, name: "\(name)_\(k - 1)", reset: nil, line: line) }
+                    return stage.bits(k * lane.width + lane.width - 1, k * lane.width, line: line).reinterpretedAs(lane)
+                }
+            }
             // A tile's last beat reaches PE(i, j) i + j cycles after the input register: one
-            // chain, tapped per anti-diagonal.
-            var lastChain = [inLast]
-            for step in 1..<(R + C) { lastChain.append(m.delay(lastChain[step - 1], name: "skew_last_\(step - 1)", reset: 0)) }
+            // shift register (bit s: the beat's last flag s + 1 cycles after the input register),
+            // tapped per anti-diagonal.
+            let chainBits = R + C - 1
+            let skewLast = m.register("skew_last_q", .unsigned(chainBits), reset: 0)
+            skewLast.assign(chainBits == 1 ? inLast : cat(skewLast.bits(chainBits - 2, 0), inLast))
+            let lastChain = [inLast] + (0..<chainBits).map { skewLast.bit($0) }
             // The operand registers (skew lines, each PE's a_q and b_q) and the accumulators have
             // no reset, so after reset whatever they held still reaches anti-diagonal d for d
-            // cycles. Reset fills a chain with ones that drains one diagonal per cycle: diagonal d
-            // restarts in each of the d + 1 cycles after reset, the last of them before the
-            // first accepted beat can arrive. One flip-flop per diagonal instead of a reset on
-            // every operand register, and each PE still fits one DSP48 (docs/SYSTOLIC.md, Reset).
-            var flush: [Signal] = []
-            for d in 0..<(R + C - 1) {
-                let f = m.register("flush_\(d)", .bit, reset: 1)
-                f.assign(d == 0 ? m.constant(0, .bit) : flush[d - 1])
-                flush.append(f)
-            }
-            let restarts = (0..<(R + C - 1)).map { d in (lastChain[d] | flush[d]).named("restart_\(d)") }
+            // cycles. Reset clears a shift register that fills with ones, one diagonal per cycle:
+            // diagonal d restarts in each of the d + 1 cycles after reset (until its bit of
+            // `flushed_q` is set), the last of them before the first accepted beat can arrive.
+            // One flip-flop per diagonal instead of a reset on every operand register, and each
+            // PE still fits one DSP48 (docs/SYSTOLIC.md, Reset).
+            let flushed = m.register("flushed_q", .unsigned(chainBits), reset: 0)
+            flushed.assign(chainBits == 1 ? m.constant(1, .bit) : cat(flushed.bits(chainBits - 2, 0), m.constant(1, .bit)))
+            let chain = chainBits == 1 ? inLast : cat(skewLast.bits(chainBits - 2, 0), inLast)
+            let restart = (chain | ~flushed).named("restart")
+            let restarts = (0..<chainBits).map { restart.bit($0) }
             // Binary lanes carry a live bit (the beat was accepted) above their code.
             let inLive = c.format == .binary ? m.delay(fire, name: "in_live_q") : nil
-            let west: [Signal] = (0..<R).map { i in
-                let code = inA.bits(i * wa + wa - 1, i * wa).reinterpretedAs(c.aCode)
-                return delayed(inLive.map { cat($0, code) } ?? code, i, "skew_a\(i)")
-            }
+            let westBus = inLive.map { live in
+                cat((0..<R).reversed().map { i in cat(live, inA.bits(i * wa + wa - 1, i * wa)) })
+            } ?? inA
+            let west = skewLine(westBus, lanes: R, lane: c.peActivation, name: "skew_a")
             // A codebook index is looked up as it enters, so the PEs multiply plain weights.
-            let north: [Signal] = (0..<C).map { j in
+            let northBus = codebook == nil ? inB : cat((0..<C).reversed().map { j in
                 let code = inB.bits(j * wb + wb - 1, j * wb).reinterpretedAs(c.bCode)
-                return delayed(ArrayKit.decodeWeight(m, c, code, table: codebook, name: "weight_\(j)"), j, "skew_b\(j)")
-            }
+                return ArrayKit.decodeWeight(m, c, code, table: codebook, name: "weight_\(j)").asUnsigned
+            })
+            let north = skewLine(northBus, lanes: C, lane: c.peWeight, name: "skew_b")
 
             // The array: A flows east, B south.
             var pes: [[Instance]] = []

@@ -136,11 +136,17 @@ public struct BuildOptions: Hashable, Sendable {
     /// Extra `verilator` arguments, after the usual ones (part of the cache key). The fuzzer
     /// turns off the optimisations Verilator 5.006 gets wrong (Fuzz/Batch.swift).
     public var verilatorFlags: [String] = []
+    /// A C++ program of its own (with `main`) instead of the co-simulation driver, as a path in
+    /// the Testbench folder (e.g. `reference/ref_os_loop.cpp`); the headers beside it come
+    /// along. Such a model does not speak the protocol: run its executable directly (the bare
+    /// loops of `make bench`). Nil: the driver, Testbench/cosim_driver.cpp.
+    public var program: String? = nil
 
-    public init(trace: Bool = false, optimize: Bool = true, verilatorFlags: [String] = []) {
+    public init(trace: Bool = false, optimize: Bool = true, verilatorFlags: [String] = [], program: String? = nil) {
         self.trace = trace
         self.optimize = optimize
         self.verilatorFlags = verilatorFlags
+        self.program = program
     }
 }
 

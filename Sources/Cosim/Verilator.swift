@@ -63,7 +63,7 @@ public enum Verilator {
         let start = Date()
         try design.validate()
         let tools = try Toolchain.shared()
-        let testbench = try Testbench.load()
+        let testbench = try Testbench.load(program: options.program)
         let flags = makeVariables(options)
         let key = try cacheKey(design, options: options, flags: flags, tools: tools, testbench: testbench)
         let root = cacheRoot
@@ -114,6 +114,7 @@ public enum Verilator {
         m += "top \(design.top)\nclock \(design.clock)\n"
         for p in design.ports { m += "port \(p.name) \(p.width) \(p.direction.rawValue)\n" }
         m += "trace \(options.trace) optimize \(options.optimize)\n"
+        if let program = options.program { m += "program \(program)\n" }
         m += "verilator-args \(verilatorArguments(design, options: options).joined(separator: " "))\n"
         m += "make \(flags.joined(separator: " "))\n"
         for (name, text) in design.sources.sorted(by: { $0.key < $1.key }) {
@@ -185,7 +186,8 @@ public enum Verilator {
 
         // 1. Verilate.
         var vargs = verilatorArguments(design, options: options)
-        vargs += ["-Mdir", obj.path, "-I\(src.path)"] + compiled + [obj.appendingPathComponent("cosim_driver.cpp").path]
+        let main = testbench.first { $0.0.hasSuffix(".cpp") }?.0 ?? "cosim_driver.cpp"
+        vargs += ["-Mdir", obj.path, "-I\(src.path)"] + compiled + [obj.appendingPathComponent(main).path]
         guard try run(tools.verilator, vargs) else { throw fail(errorExcerpt(log)) }
 
         // 2. Check the port list against what Verilator saw.
@@ -468,12 +470,24 @@ struct Toolchain: Sendable {
     }
 }
 
-/// The Testbench sources, read from disk (cheap; re-read on each build so edits count).
+/// The Testbench sources, read from disk (cheap; re-read on each build so edits count): the
+/// driver's, or a program's (`BuildOptions.program`: its .cpp first, then the headers beside it),
+/// as (file name, text).
 enum Testbench {
-    static func load() throws -> [(String, String)] {
+    static func load(program: String? = nil) throws -> [(String, String)] {
         let dir = Verilator.testbenchDirectory
-        return try Verilator.testbenchFiles.map { name in
-            let url = dir.appendingPathComponent(name)
+        var files = Verilator.testbenchFiles
+        if let program {
+            guard program.hasSuffix(".cpp"), !program.hasPrefix("/"), !program.split(separator: "/").contains("..") else {
+                throw CosimError.usage("program `\(program)` must be a .cpp file inside the Testbench folder")
+            }
+            let folder = (program as NSString).deletingLastPathComponent
+            let listing = (try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent(folder).path)) ?? []
+            files = [program] + listing.filter { $0.hasSuffix(".h") }.sorted().map { folder.isEmpty ? $0 : "\(folder)/\($0)" }
+        }
+        return try files.map { path in
+            let url = dir.appendingPathComponent(path)
+            let name = (path as NSString).lastPathComponent
             guard let text = try? String(contentsOf: url, encoding: .utf8) else {
                 throw CosimError.toolFailed(command: "read \(url.path)", status: -1,
                                             output: "Testbench source missing; set ACCELGEN_TESTBENCH to the Testbench folder")

@@ -113,26 +113,45 @@ public final class SystolicHarness {
         let m = a.rows, k = a.cols, n = b.cols
         let tilesM = (m + R - 1) / R, tilesN = (n + C - 1) / C
         let wa = config.aCode.width, wb = config.bCode.width
-        var beats: [UInt64] = []
-        beats.reserveCapacity(tilesM * tilesN * k * ((R * wa + 63) / 64 + 1 + (C * wb + 63) / 64 + (thresholds == nil ? 0 : (C * config.thresholdBits + 63) / 64)))
+        // A beat is A's column p of a tile row, the last flag, B's row p of a tile column (and
+        // the thresholds): each packed once, then copied into every tile's beats (A's words are
+        // the same for every tile of a row, B's for every tile of a column).
+        var packedA: [UInt64] = [], packedB: [UInt64] = [], packedT: [UInt64] = []
+        packedA.reserveCapacity(tilesM * k * ((R * wa + 63) / 64))
         for tm in 0..<tilesM {
             let rows = min(R, m - tm * R)
-            for tn in 0..<tilesN {
+            for p in 0..<k { Self.pack(R, width: wa, into: &packedA) { i in i < rows ? a[tm * R + i, p] : 0 } }
+        }
+        packedB.reserveCapacity(tilesN * k * ((C * wb + 63) / 64))
+        for tn in 0..<tilesN {
+            let cols = min(C, n - tn * C)
+            for p in 0..<k { Self.pack(C, width: wb, into: &packedB) { j in j < cols ? b[p, tn * C + j] : 0 } }
+            if let thresholds {
+                let t = config.thresholdBits
                 let cols = min(C, n - tn * C)
-                for p in 0..<k {
-                    Self.pack(R, width: wa, into: &beats) { i in i < rows ? a[tm * R + i, p] : 0 }
-                    beats.append(p == k - 1 ? 1 : 0)
-                    Self.pack(C, width: wb, into: &beats) { j in j < cols ? b[p, tn * C + j] : 0 }
-                    if let thresholds {
-                        let t = config.thresholdBits
-                        Self.pack(C, width: t, into: &beats) { j in
-                            guard j < cols else { return 0 }
-                            let th = thresholds[tn * C + j]
-                            return (th.flip ? Int128(1) << (t - 1) : 0) | (th.value & ((Int128(1) << (t - 1)) - 1))
-                        }
+                Self.pack(C, width: t, into: &packedT) { j in
+                    guard j < cols else { return 0 }
+                    let th = thresholds[tn * C + j]
+                    return (th.flip ? Int128(1) << (t - 1) : 0) | (th.value & ((Int128(1) << (t - 1)) - 1))
+                }
+            }
+        }
+        let (aWords, bWords, tWords) = ((R * wa + 63) / 64, (C * wb + 63) / 64, thresholds == nil ? 0 : (C * config.thresholdBits + 63) / 64)
+        let beatWords = aWords + 1 + bWords + tWords
+        let beats = [UInt64](unsafeUninitializedCapacity: tilesM * tilesN * k * beatWords) { out, count in
+            var o = 0
+            for tm in 0..<tilesM {
+                for tn in 0..<tilesN {
+                    for p in 0..<k {
+                        for w in 0..<aWords { out[o + w] = packedA[(tm * k + p) * aWords + w] }
+                        out[o + aWords] = p == k - 1 ? 1 : 0
+                        for w in 0..<bWords { out[o + aWords + 1 + w] = packedB[(tn * k + p) * bWords + w] }
+                        for w in 0..<tWords { out[o + aWords + 1 + bWords + w] = packedT[tn * tWords + w] }
+                        o += beatWords
                     }
                 }
             }
+            count = o
         }
         let tiles = tilesM * tilesN
         let input = StreamInput(valid: [io.aValid.name, io.bValid.name], ready: [io.aReady.name, io.bReady.name],

@@ -170,7 +170,14 @@ struct CoresCommand: ParsableCommand {
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "bench", abstract: "Print performance figures (use a release build).")
 
+    @Flag(help: "Only the generated systolic array against the hand-written reference array (Testbench/reference).")
+    var reference = false
+
     func run() throws {
+        if reference {
+            for figure in try Benchmarks.reference() { print(figure) }
+            return
+        }
         for figure in try Benchmarks.all() { print(figure) }
     }
 }
