@@ -26,6 +26,22 @@ public struct FloatParameters: Hashable, Sendable {
     public var layers: [LayerParameters]
     public init(layers: [LayerParameters]) { self.layers = layers }
 
+    /// The parameters that give on raw inputs x what these give on (x − mean)/std: the first
+    /// layer's weights divide by std and its bias loses mean/std times the filter's weight sum.
+    /// Exact for a first layer without padding (every tap sees an input).
+    public func foldingInputNormalization(mean: Float, std: Float) -> FloatParameters {
+        var p = self
+        let first = p.layers[0]
+        let k = first.weights.count / first.bias.count
+        for m in 0..<first.bias.count {
+            var sum: Float = 0
+            for i in 0..<k { sum += first.weights[m * k + i] }
+            p.layers[0].bias[m] = first.bias[m] - mean / std * sum
+        }
+        p.layers[0].weights = first.weights.map { $0 / std }
+        return p
+    }
+
     /// He initialization (He et al. ICCV 2015), uniform in ±sqrt(6 / fan-in), zero biases; the
     /// layers draw in order from `rng`.
     public static func random(_ spec: NetworkSpec, rng: inout SplitMix64) throws -> FloatParameters {
@@ -71,13 +87,14 @@ final class Engine {
     var resultOp: [Int] = []
     private var probabilities: [Float] = []
 
-    init(spec: NetworkSpec, parameters: FloatParameters, plan: ForwardPlan) throws {
+    init(spec: NetworkSpec, parameters: FloatParameters, plan: ForwardPlan, normalization: (mean: Float, std: Float)? = nil) throws {
         self.spec = spec
         layout = try StageLayout.stages(of: spec)
         guard parameters.layers.count == layout.count, plan.stages.count == layout.count else {
             throw NetworkError("\(spec.name): \(parameters.layers.count) parameter layers for \(layout.count) stages")
         }
         if let q = plan.input { ops.append(FakeQuantize(count: spec.input.count, bits: q.bits, frac: q.frac)) }
+        if let n = normalization { ops.append(Normalize(count: spec.input.count, mean: n.mean, std: n.std)) }
         for (i, s) in layout.enumerated() {
             let p = parameters.layers[i]
             guard p.weights.count == s.shape.weightCount, p.bias.count == s.shape.filters else {
@@ -90,7 +107,7 @@ final class Engine {
                                     weight: Parameter(p.weights, clip: stage.batchNormSign && binary ? 1 : nil),
                                     bias: stage.batchNormSign ? nil : Parameter(p.bias), quantizer: stage.weights)
             layer.rounding = stage.rounding
-            layer.needsInputGradient = !ops.isEmpty && !(ops.count == 1 && plan.input != nil)
+            layer.needsInputGradient = weightLayers.count > 0
             ops.append(layer)
             weightLayers.append(layer)
             let count = s.outputShape.count

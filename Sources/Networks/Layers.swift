@@ -463,3 +463,23 @@ final class Sign: LayerOp {
         return dx
     }
 }
+
+/// (x − mean) / std, for float training only: centred inputs train faster (LeCun et al.,
+/// "Efficient BackProp", 1998). Without padding it folds exactly into the first layer
+/// (`FloatParameters.foldingInputNormalization`), so the shipped weights read raw pixels.
+final class Normalize: LayerOp {
+    let outCount: Int, mean: Float, std: Float
+    private var out: [Float] = []
+    init(count: Int, mean: Float, std: Float) {
+        outCount = count
+        self.mean = mean
+        self.std = std
+    }
+    func forward(_ x: [Float], batch: Int, training: Bool) -> [Float] {
+        out.ensure(batch * outCount)
+        let n = batch * outCount, mean = self.mean, std = self.std
+        x.withUnsafeBufferPointer { xb in out.withUnsafeMutableBufferPointer { o in for i in 0..<n { o[i] = (xb[i] - mean) / std } } }
+        return out
+    }
+    func backward(_ dy: [Float], batch: Int) -> [Float] { dy }
+}

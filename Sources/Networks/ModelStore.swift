@@ -20,7 +20,7 @@ public enum ModelStore {
     }
 
     /// Bump when quantization or fine-tuning changes, so cached networks made the old way are not reused.
-    static let version = "networks-quantize-1"
+    static let version = "networks-quantize-2"
 
     /// `spec` quantized with `scheme` from `weights` (default: the shipped ones). Schemes that
     /// need no training are quantized directly; the others are fine-tuned on Fashion-MNIST

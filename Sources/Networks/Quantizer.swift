@@ -83,7 +83,7 @@ public enum QuantizationScheme: Hashable, Sendable, CustomStringConvertible {
     /// The fine-tuning's settings: a short Adam run from the float weights.
     public var fineTuning: TrainingOptions {
         switch self {
-        case .fixed: TrainingOptions(epochs: 2, learningRate: 2e-4, seed: 7)
+        case .fixed: TrainingOptions(epochs: 2, learningRate: 5e-4, seed: 7)
         case .bwn, .ternary: TrainingOptions(epochs: 3, learningRate: 5e-4, seed: 7)
         case .powerOfTwo, .codebook: TrainingOptions(epochs: 2, learningRate: 2e-4, seed: 7)
         case .binary: TrainingOptions(epochs: 10, learningRate: 2e-3, seed: 7)
@@ -163,6 +163,8 @@ public enum Quantizer {
         // Largest magnitude of each stage's result (after ReLU; the last stage's logits).
         let engine = try Engine(spec: spec, parameters: parameters, plan: plan)
         var maxAbs = [Float](repeating: 0, count: layout.count)
+        // A sample of each stage's results (the first 200 images), for choosing low-bit formats.
+        var samples = [[Float]](repeating: [], count: layout.count)
         let n = calibration.shape.count, batch = 100
         var start = 0
         while start < calibration.count {
@@ -174,14 +176,17 @@ public enum Quantizer {
                 var m = maxAbs[stage]
                 for i in 0..<count { m = max(m, abs(out[i])) }
                 maxAbs[stage] = m
+                if start < 200 { samples[stage].append(contentsOf: out[0..<count]) }
             }
             start += b
         }
         var inFrac = input.frac
         for i in layout.indices {
             let resultBits = i == last ? 16 : a
+            let covering = ristrettoFrac(maxAbs: maxAbs[i], bits: resultBits)
+            let chosen = resultBits <= lowBits ? leastSquaresFrac(samples[i], bits: resultBits, from: covering) : covering
             // shift = in + weight - out must not be negative (the ROUND unit only drops bits).
-            let outFrac = min(ristrettoFrac(maxAbs: maxAbs[i], bits: resultBits), inFrac + plan.stages[i].weights.frac)
+            let outFrac = min(chosen, inFrac + plan.stages[i].weights.frac)
             plan.stages[i].rounding = SumRounding(bits: 16, frac: outFrac)
             if i < last { plan.stages[i].result = SumRounding(bits: a, frac: outFrac) }
             inFrac = outFrac
@@ -189,12 +194,34 @@ public enum Quantizer {
         return plan
     }
 
+    /// At and below this many bits, covering the largest magnitude wastes too many of the few
+    /// levels on rare outliers: the fractional length is the one (from the covering one up to
+    /// 4 more) with the least squared error on the values, saturating the outliers instead.
+    static let lowBits = 6
+
+    static func leastSquaresFrac(_ values: [Float], bits: Int, from covering: Int) -> Int {
+        var best = covering, bestError = Double.infinity
+        for f in covering...(covering + 4) {
+            var error = 0.0
+            for x in values {
+                let d = Double(x - fakeQuantize(x, bits: bits, frac: f))
+                error += d * d
+            }
+            if error < bestError {
+                best = f
+                bestError = error
+            }
+        }
+        return best
+    }
+
     /// The scheme's quantizer for one layer's float weights.
     static func weightQuantizer(_ scheme: QuantizationScheme, _ w: [Float]) -> WeightQuantizer {
         let maxAbs = w.reduce(Float(0)) { max($0, abs($1)) }
         switch scheme {
         case .fixed(let b):
-            return .fixed(bits: b, frac: ristrettoFrac(maxAbs: maxAbs, bits: b))
+            let covering = ristrettoFrac(maxAbs: maxAbs, bits: b)
+            return .fixed(bits: b, frac: b <= lowBits ? leastSquaresFrac(w, bits: b, from: covering) : covering)
         case .bwn, .binary:
             return .binary(frac: WeightQuantizer.binaryFrac(w))
         case .ternary:

@@ -55,9 +55,24 @@ public enum Training {
                              progress: (EpochReport) -> Void = { _ in }) throws -> FloatParameters {
         var rng = SplitMix64(seed: options.seed)
         let initial = try FloatParameters.random(spec, rng: &rng)
-        let engine = try Engine(spec: spec, parameters: initial, plan: .float(initial.layers.count))
+        let used = options.trainLimit.map { data.prefix($0) } ?? data
+        let (mean, std) = pixelStatistics(used)
+        let engine = try Engine(spec: spec, parameters: initial, plan: .float(initial.layers.count), normalization: (mean, std))
         fit(engine, data: data, test: test, options: options, rng: &rng, progress: progress)
-        return engine.parameters
+        return engine.parameters.foldingInputNormalization(mean: mean, std: std)
+    }
+
+    /// Mean and standard deviation of the pixels (exact sums of the bytes).
+    static func pixelStatistics(_ images: LabeledImages) -> (Float, Float) {
+        var sum = 0, sum2 = 0
+        for b in images.bytes {
+            sum += Int(b)
+            sum2 += Int(b) * Int(b)
+        }
+        let n = Double(max(1, images.bytes.count))
+        let mean = Double(sum) / n / 255
+        let variance = Double(sum2) / n / (255 * 255) - mean * mean
+        return (Float(mean), Float(max(variance, 1e-12).squareRoot()))
     }
 
     /// Float test accuracy of `parameters` on `images`.

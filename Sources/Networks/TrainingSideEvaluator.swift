@@ -44,17 +44,25 @@ public enum TrainingSideEvaluator {
         return min(max(x, -hi - 1), hi)
     }
 
+    /// The weight values of each stage, decoded once for many images.
+    public static func weightValues(_ network: QuantizedNetwork) -> [[Int]] {
+        network.stages.map { stage in stage.weights.map { weightValue(stage, $0) } }
+    }
+
     /// One stage on its input codes (CHW); returns its result codes (CHW, after pooling).
-    public static func run(_ stage: QuantizedNetwork.Stage, _ input: [Int]) -> [Int] {
+    /// `weights` are the decoded values (`weightValues`), decoded here when not given.
+    public static func run(_ stage: QuantizedNetwork.Stage, _ input: [Int], weights: [Int]? = nil) -> [Int] {
         let s = stage.layer
         let binaryInput = stage.format == "binary"
         let x = binaryInput ? input.map { $0 == 1 ? 1 : -1 } : input
-        let w = stage.weights.map { weightValue(stage, $0) }
+        let w = weights ?? stage.weights.map { weightValue(stage, $0) }
         let k = s.channels * s.filterHeight * s.filterWidth
         let e = s.outHeight, f = s.outWidth
-        // The receptive field of each output position as one row (im2col), for a plain dot product.
-        var cols = [Int](repeating: 0, count: e * f * k)
-        for y in 0..<e {
+        // The receptive field of each output position as one row (im2col), for a plain dot
+        // product; a dense layer's input already is that row.
+        let dense = e == 1 && f == 1 && s.filterHeight == s.height && s.filterWidth == s.width
+        var cols = dense ? x : [Int](repeating: 0, count: e * f * k)
+        for y in 0..<(dense ? 0 : e) {
             for xx in 0..<f {
                 var j = (y * f + xx) * k
                 for c in 0..<s.channels {
@@ -74,9 +82,18 @@ public enum TrainingSideEvaluator {
                     let wm = wb.baseAddress! + m * k
                     for p in 0..<e * f {
                         let cp = cb.baseAddress! + p * k
-                        var sum = 0
-                        for i in 0..<k { sum += wm[i] * cp[i] }
-                        out[m * e * f + p] = result(stage, filter: m, sum: sum)
+                        // Four partial sums (integers, so the order does not matter) for
+                        // instruction-level parallelism.
+                        var s0 = 0, s1 = 0, s2 = 0, s3 = 0, i = 0
+                        while i + 4 <= k {
+                            s0 &+= wm[i] &* cp[i]
+                            s1 &+= wm[i + 1] &* cp[i + 1]
+                            s2 &+= wm[i + 2] &* cp[i + 2]
+                            s3 &+= wm[i + 3] &* cp[i + 3]
+                            i += 4
+                        }
+                        while i < k { s0 &+= wm[i] &* cp[i]; i += 1 }
+                        out[m * e * f + p] = result(stage, filter: m, sum: s0 + s1 + s2 + s3)
                     }
                 }
             }
@@ -115,15 +132,16 @@ public enum TrainingSideEvaluator {
     }
 
     /// The logits of one image (bytes of its pixels).
-    public static func logits(_ network: QuantizedNetwork, bytes: ArraySlice<UInt8>) -> [Int] {
+    public static func logits(_ network: QuantizedNetwork, bytes: ArraySlice<UInt8>, weights: [[Int]]? = nil) -> [Int] {
+        let weights = weights ?? weightValues(network)
         var a = inputCodes(network, bytes: bytes)
-        for stage in network.stages { a = run(stage, a) }
+        for (i, stage) in network.stages.enumerated() { a = run(stage, a, weights: weights[i]) }
         return a
     }
 
     /// The index of the largest logit, the lowest on a tie.
-    public static func classify(_ network: QuantizedNetwork, bytes: ArraySlice<UInt8>) -> Int {
-        let l = logits(network, bytes: bytes)
+    public static func classify(_ network: QuantizedNetwork, bytes: ArraySlice<UInt8>, weights: [[Int]]? = nil) -> Int {
+        let l = logits(network, bytes: bytes, weights: weights)
         var best = 0
         for j in 1..<l.count where l[j] > l[best] { best = j }
         return best
@@ -133,7 +151,8 @@ public enum TrainingSideEvaluator {
     public static func accuracy(_ network: QuantizedNetwork, images: LabeledImages) -> Double {
         let n = images.shape.count
         var correct = 0
-        for i in 0..<images.count where classify(network, bytes: images.bytes[i * n..<(i + 1) * n]) == images.labels[i] {
+        let weights = weightValues(network)
+        for i in 0..<images.count where classify(network, bytes: images.bytes[i * n..<(i + 1) * n], weights: weights) == images.labels[i] {
             correct += 1
         }
         return Double(correct) / Double(max(1, images.count))
