@@ -172,10 +172,16 @@ struct BenchCommand: ParsableCommand {
 
     @Flag(help: "Only the generated systolic array against the hand-written reference array (Testbench/reference).")
     var reference = false
+    @Flag(help: "Only LeNet-5 on all 10,000 test images on a 16x16 output-stationary array, every layer co-simulated.")
+    var network = false
 
     func run() throws {
         if reference {
             for figure in try Benchmarks.reference() { print(figure) }
+            return
+        }
+        if network {
+            for figure in try Benchmarks.network() { print(figure) }
             return
         }
         for figure in try Benchmarks.all() { print(figure) }
