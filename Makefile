@@ -89,12 +89,15 @@ lint: deps
 
 ## sim: the default 8x8 systolic array (stochastic rounding) on several GEMMs, the default
 ##      MAC, LFSR and rounding units, then small convolution layers on 4x4 PE arrays in each
-##      dataflow (WS, OS, RS), all checked against the golden model
+##      dataflow (WS, OS, RS), then LeNet-5 (shipped weights, 8-bit) on 32 Fashion-MNIST test
+##      images, every layer co-simulated, all checked against the golden models
 sim: deps build
 	$(BUILD)/simulate gemm
 	@echo
 	$(BUILD)/simulate cores
 	@for df in ws os rs; do echo; $(BUILD)/simulate conv --layer small --dataflow $$df || exit 1; done
+	@echo
+	$(BUILD)/simulate network --model lenet5 --format fixed8 --images 32 --golden-images 2000
 
 ## sweep: the default design-space sweep (docs/SWEEP.md): tables, plots and report in
 ##        $(SWEEP_OUT); finished points are kept, so a rerun resumes. SWEEP_FLAGS adds flags.

@@ -23,8 +23,11 @@ let package = Package(
         // Layer shapes and presets, event records, the cost table and the one energy model:
         // plain values shared by GEMM and convolution.
         .target(name: "Model"),
-        // Reference models in plain Swift integers, independent of the generators.
-        .target(name: "Golden", dependencies: ["Model"]),
+        // Reference models in plain Swift integers, independent of the generators. Optimized in
+        // debug builds too: a network's golden model over thousands of images is ten times
+        // faster so (`make sim`, the tests); overflow and precondition checks stay on.
+        .target(name: "Golden", dependencies: ["Model"],
+                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // Verilator build cache and simulation driver.
         .target(name: "Cosim"),
         // Convolution layers on PE arrays: shape validation, mappers, analytic counts, energy.

@@ -117,7 +117,8 @@ struct NetworkCommand: ParsableCommand {
         var lines = [
             "\(r.model) \(r.format), \(r.rounding) rounding, on a \(rows)x\(cols) \(r.dataflow) array (batches of \(run.hardware.batch) images)",
             "co-simulated: \(run.images) test images, \(run.comparedOutputs) layer outputs checked, 0 mismatches (\(String(format: "%.1f", run.wallSeconds)) s)",
-            "top-1 accuracy: hardware \(pct(r.hardwareAccuracy)) on \(run.images) images (golden on the same: \(pct(r.goldenAccuracyOnSameImages))); golden \(pct(r.goldenAccuracy)) on \(r.goldenImages) images; float \(pct(r.floatAccuracy)) on 10000",
+            "top-1 accuracy: hardware \(pct(r.hardwareAccuracy)) on \(run.images) images (golden on the same: \(pct(r.goldenAccuracyOnSameImages)))"
+                + (r.goldenImages > 0 ? "; golden \(pct(r.goldenAccuracy)) on \(r.goldenImages) images" : "") + "; float \(pct(r.floatAccuracy)) on 10000",
             "per image: \(String(format: "%.0f", r.cyclesPerImage)) cycles, \(String(format: "%.2f", r.energyPerImageNJ)) nJ",
             "",
         ]
