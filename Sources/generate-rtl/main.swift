@@ -117,7 +117,7 @@ struct PoolCommand: ParsableCommand {
         abstract: "Post-processing core after the array: bias, saturation, ReLU, then k x k max or average pooling with stride k, on a stream of values.")
 
     @Option(help: "Bits of the signed input values (the array's outputs), 2...32.") var inputBits = 8
-    @Option(help: "Bits of the signed results, 2...32.") var resultBits = 8
+    @Option(help: "Bits of the signed results, 2...32, or 1: a sign core (1 when the biased value is >= 0, else 0; max or no pooling).") var resultBits = 8
     @Flag(help: "Binary maps: 1-bit values from threshold units, no bias or ReLU, max pooling is an OR.") var binary = false
     @Option(help: "max | average | none.") var pool: PoolMode = .max
     @Option(help: "Window side k (= stride), 2 or 4.") var size = 2

@@ -107,7 +107,7 @@ struct GenerateRTLTests {
         (["rounder", "--output-bits", "64"], "--output-bits", "64"),
         (["pool", "--size", "3"], "--size", "3"),
         (["pool", "--max-width", "48"], "--max-width", "48"),
-        (["pool", "--result-bits", "1"], "--result-bits", "1"),
+        (["pool", "--result-bits", "0"], "--result-bits", "0"),
         (["pool", "--pool", "min"], "--pool", "min"),
         (["pool", "--binary", "--pool", "average"], "--pool", "average"),
         (["pe-array", "--dataflow", "nlr"], "--dataflow", "nlr"),
