@@ -45,7 +45,11 @@ extension TrainCommand {
         if let testLimit, !(1...10000).contains(testLimit) { throw ValidationError("invalid value \(testLimit) for --test-limit: allowed 1...10000") }
         if quantize != nil { throw ValidationError("invalid value \(quantize!) for --quantize: allowed only without --arithmetic") }
         if weights != nil { throw ValidationError("invalid value \(weights!) for --weights: allowed only with --quantize") }
-        if let p = arrayOptions.problem() { throw ValidationError("invalid value \(p.value) for --\(p.flag): allowed \(p.allowed)") }
+        if let p = arrayOptions.problem() {
+            // The learning rate as the user typed it, not its Double widening.
+            let value = p.flag == "learning-rate" ? learningRate.map { "\($0)" } ?? p.value : p.value
+            throw ValidationError("invalid value \(value) for --\(p.flag): allowed \(p.allowed)")
+        }
         guard let out else { throw ValidationError("missing --out: give the folder for the checkpoint and the epoch log") }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory), isDirectory.boolValue else {
