@@ -70,12 +70,14 @@ let package = Package(
         // Float training of the network presets on Fashion-MNIST, and their quantization to
         // the integer networks the arrays run. Optimized in debug builds too: its tests train
         // small networks, which unoptimized Swift would take minutes over.
-        .target(name: "Networks", dependencies: ["CZlib", "Model"],
+        .target(name: "Networks", dependencies: ["CZlib", "Golden", "Model"],
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .executableTarget(name: "train", dependencies: [
-            "Networks", "Model", "CLIOptions", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Networks", "Model", "CLIOptions", "Cores", "Golden", "Verification",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "NetworksTests", dependencies: ["CZlib", "Networks", "Model", "train"]),
+        .testTarget(name: "ArrayTrainingTests", dependencies: ["Cores", "Golden", "Model", "Networks", "Runtime", "Verification"]),
         .testTarget(name: "FuzzTests", dependencies: ["Cosim", "Fuzz", "HDL", "Verilog"]),
         .testTarget(name: "HDLTests", dependencies: ["HDL"]),
         .testTarget(name: "VerilogTests", dependencies: ["Cosim", "HDL", "Runtime", "Verilog"]),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CLIOptions
 import Foundation
+import Golden
 import Model
 import Networks
 
@@ -15,18 +16,33 @@ struct TrainCommand: ParsableCommand {
             With --quantize: quantizes the weights in --weights (default Models/<model>.weights) with each scheme, \
             fine-tuning where the scheme needs it (cached under ACCELGEN_MODEL_CACHE), and prints the test accuracy of \
             the integer network (training-side evaluator, round half up).
+            With --arithmetic fixed|float: plain SGD of the MLP where every matrix product (forward, backward, \
+            weight gradients, weight update) runs in the generated systolic array's arithmetic (<WL, FL>, exact \
+            products, the ROUND unit of --rounding, saturation), or in Double for float; each epoch a forward, a \
+            backward, a gradient and an update GEMM are replayed in Verilator and must match bit for bit. \
+            The run checkpoints to --out after every epoch and resumes from there (docs/TRAINING.md).
             """)
 
     @Option(help: "Network preset: lenet5 or mlp.") var model: String
     @Option(help: "Training epochs, 1...100.") var epochs: Int?
     @Option(help: "Seed of the initial weights and the image order, 0...2^64-1.") var seed: UInt64 = 1
     @Option(help: "Folder for <model>.weights.") var out: String?
-    @Option(help: "Images per minibatch, 1...4096.") var batchSize = 64
-    @Option(help: "Adam's step size in the first epoch (cosine schedule after), 0.00001...1 (default: the preset's).") var learningRate: Float?
+    @Option(help: "Images per minibatch, 1...4096 (default 64, or 100 with --arithmetic).") var batchSize: Int?
+    @Option(help: "Adam's step size in the first epoch (cosine schedule after; default: the preset's), or with --arithmetic the SGD learning rate (default 0.1), 0.00001...1.") var learningRate: Float?
     @Option(help: "Train on the first N training images only, 1...60000.") var trainLimit: Int?
     @Option(help: "Folder with the Fashion-MNIST IDX files.") var dataset = FashionMNIST.defaultDirectory
     @Option(help: "Quantization schemes (comma-separated): \(QuantizationScheme.names.joined(separator: ", ")).") var quantize: String?
     @Option(help: "Float weights to quantize (default Models/<model>.weights).") var weights: String?
+    @Option(help: "SGD in the array's arithmetic: fixed or float (the same SGD in Double).") var arithmetic: String?
+    @Option(help: "Word length WL of every tensor with --arithmetic fixed, 4...16.") var wordLength = 16
+    @Option(help: "Fractional length FL of weights, activations and errors, 0...WL-2.") var frac = 8
+    @Option(help: "ROUND unit mode with --arithmetic fixed: truncate, nearest or stochastic.") var rounding = "stochastic"
+    @Option(help: "Where 1/B of the minibatch mean goes with --arithmetic: error or rate.") var batchMean = "error"
+    @Option(help: "Array rows with --arithmetic fixed, 1...256.") var rows = 16
+    @Option(help: "Array columns with --arithmetic fixed, 1...256.") var cols = 16
+    @Option(help: "Base LFSR seed of the four arrays (they take seed...seed+3), 1...65532.") var lfsrSeed: UInt64 = 1
+    @Option(help: "Evaluate on the first N test images only, 1...10000.") var testLimit: Int?
+    @Flag(inversion: .prefixedNo, help: "Replay sampled GEMMs in Verilator each epoch (--arithmetic fixed).") var cosim = true
 
     func validate() throws {
         guard NetworkSpec.preset(model) != nil else {
@@ -36,7 +52,8 @@ struct TrainCommand: ParsableCommand {
         if let learningRate, !(1e-5...1).contains(learningRate) {
             throw ValidationError("invalid value \(learningRate) for --learning-rate: allowed 0.00001...1")
         }
-        guard (1...4096).contains(batchSize) else { throw ValidationError("invalid value \(batchSize) for --batch-size: allowed 1...4096") }
+        if let batchSize, !(1...4096).contains(batchSize) { throw ValidationError("invalid value \(batchSize) for --batch-size: allowed 1...4096") }
+        if arithmetic != nil { return try validateArithmetic() }
         if let trainLimit, !(1...60000).contains(trainLimit) {
             throw ValidationError("invalid value \(trainLimit) for --train-limit: allowed 1...60000")
         }
@@ -54,6 +71,7 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         let spec = NetworkSpec.preset(model)!
         if let quantize { return try report(spec, schemes: quantize.split(separator: ",").map { QuantizationScheme(String($0))! }) }
+        if arithmetic != nil { return try trainInArrayArithmetic() }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: out!, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw ValidationError("invalid value \(out!) for --out: allowed an existing folder")
@@ -61,7 +79,7 @@ struct TrainCommand: ParsableCommand {
         var options = TrainingOptions.preset(model)
         if let epochs { options.epochs = epochs }
         options.seed = seed
-        options.batchSize = batchSize
+        if let batchSize { options.batchSize = batchSize }
         if let learningRate { options.learningRate = learningRate }
         options.trainLimit = trainLimit
         let train = try FashionMNIST.load(.train, directory: dataset)
