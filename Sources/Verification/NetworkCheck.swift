@@ -61,8 +61,10 @@ public struct NetworkHardware: Hashable, Sendable, Codable {
             let d = max(1, stages.map(\.shift).max() ?? 1)
             let k = stages.map { $0.layer.channels * $0.layer.filterHeight * $0.layer.filterWidth }.max() ?? 1
             // A binary array's activation codes are one bit; its value format is two (±1).
+            // A stochastic ROUND unit's LFSR is at least as wide as the bits it drops.
             return ArrayConfig(rows: rows, cols: cols, a: FixedPoint(bits: max(key.a, 2), frac: 0), b: FixedPoint(bits: key.b, frac: 0),
-                               maxK: k, output: FixedPoint(bits: key.out, frac: -d), rounding: rounding, seed: seed, lfsrStep: lfsrStep,
+                               maxK: k, output: FixedPoint(bits: key.out, frac: -d), rounding: rounding, lfsrWidth: min(32, max(16, d)),
+                               seed: seed, lfsrStep: lfsrStep,
                                counters: true, format: NumberFormat(key.format)!, thresholds: key.thresholds, dynamicShift: !key.thresholds)
         }
         return (configs, arrayOfStage)

@@ -41,6 +41,18 @@ struct NetworkCheckTests {
         #expect(run.stages.allSatisfy { $0.cycles > 0 && $0.counts.macs > 0 && $0.energyPJ > 0 })
     }
 
+    @Test("16-bit fixed point, stochastic: shifts past 16 bits get an LFSR as wide as the bits they drop")
+    func wideShifts() throws {
+        let net = RandomNetworks.network(Self.tiny, format: "fixed", bits: 16, seed: 14)
+        let hw = NetworkHardware(rows: 4, cols: 4, rounding: .stochastic, batch: 2)
+        #expect(net.stages.contains { $0.shift > 16 })
+        let (configs, _) = try hw.arrays(for: net)
+        #expect(configs.allSatisfy { $0.lfsrWidth >= $0.dropBits })
+        let run = try NetworkCheck(net, hardware: hw, initialState: .random(seed: 15)).run(images: RandomNetworks.images(2, pixels: 144, seed: 8), labels: Self.labels(2))
+        #expect(run.mismatches == 0, "\(run.firstMismatch ?? "")")
+        #expect(run.images == 2)
+    }
+
     @Test("number formats on the systolic array: BNN (thresholds, sign), ternary, powers of two, codebooks",
           arguments: ["binary", "ternary", "pow2e3", "codebook4", "bwn"])
     func formats(format: String) throws {
