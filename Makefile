@@ -8,6 +8,9 @@ GEN        := $(BUILD)/generate-rtl
 APT_PKGS   := verilator yosys iverilog gnuplot-nox ccache
 # The Slurm test (Tests/SweepTests/SlurmTests.swift) starts a single-node cluster from these.
 SLURM_PKGS := slurmctld slurmd slurm-client munge
+# Fashion-MNIST for the network targets (Sources/Networks, `make models`).
+DATA_PKGS  := dataset-fashion-mnist
+DATA_FILE  := /usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz
 SWEEP_OUT  ?= sweep-results
 SWEEP_FLAGS ?=
 FUZZ_CIRCUITS ?= 100000
@@ -16,12 +19,12 @@ FUZZ_FLAGS ?=
 FORMATS_OUT ?= sweep-formats
 FORMATS_FLAGS ?= --format fixed8,fixed4,binary,bwn,ternary,pow2,codebook4 --rows 8,16
 
-.PHONY: all deps build release rtl check-rtl sim sweep formats test lint bench fuzz clean
+.PHONY: all deps build release rtl check-rtl sim sweep formats test lint bench fuzz models clean
 
 all: build
 
-## deps: install Verilator, yosys, Icarus Verilog and gnuplot, and Slurm (slurmctld, slurmd, slurm-client, munge)
-##       from the distribution's packages when missing
+## deps: install Verilator, yosys, Icarus Verilog and gnuplot, Slurm (slurmctld, slurmd, slurm-client, munge)
+##       and Fashion-MNIST (dataset-fashion-mnist) from the distribution's packages when missing
 deps:
 	@missing=""; for t in verilator yosys iverilog gnuplot; do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
 	if [ -n "$$missing" ]; then \
@@ -39,6 +42,14 @@ deps:
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(SLURM_PKGS) >/dev/null \
 	    || { $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(SLURM_PKGS) >/dev/null; } \
 	    || { echo "make deps: apt-get could not install $(SLURM_PKGS)" >&2; exit 1; }; \
+	fi; \
+	if [ ! -f $(DATA_FILE) ]; then \
+	  echo "make deps: installing $(DATA_PKGS) (apt-get, Fashion-MNIST for the networks)"; \
+	  if ! command -v apt-get >/dev/null 2>&1; then echo "make deps: no apt-get here; install $(DATA_PKGS) with your package manager" >&2; exit 1; fi; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo"; \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(DATA_PKGS) >/dev/null \
+	    || { $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(DATA_PKGS) >/dev/null; } \
+	    || { echo "make deps: apt-get could not install $(DATA_PKGS)" >&2; exit 1; }; \
 	fi; \
 	command -v swift >/dev/null 2>&1 || { echo "make deps: Swift 6 is required (https://swift.org/install)" >&2; exit 1; }; \
 	echo "deps: $$(verilator --version | head -1); $$(yosys -V); $$(iverilog -V 2>&1 | head -1); $$(sbatch --version)"
@@ -108,6 +119,12 @@ bench: deps release
 ##       against Verilator and Icarus Verilog; prints the count and the smallest failing circuit
 fuzz: deps build
 	$(BUILD)/fuzz --circuits $(FUZZ_CIRCUITS) $(FUZZ_FLAGS)
+
+## models: retrain the shipped float weights Models/lenet5.weights and Models/mlp.weights from
+##         their fixed seed (release build, a few minutes each); the same bytes every time
+models: deps
+	$(SWIFT) build -c release --product train
+	@for m in lenet5 mlp; do $(RELEASE)/train --model $$m --out Models || exit 1; done
 
 clean:
 	rm -rf .build .build-* Generated.tmp sweep-results

@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "simulate", targets: ["simulate"]),
         .executable(name: "sweep", targets: ["sweep"]),
         .executable(name: "fuzz", targets: ["fuzz"]),
+        .executable(name: "train", targets: ["train"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -61,6 +62,17 @@ let package = Package(
         .executableTarget(name: "fuzz", dependencies: [
             "Fuzz", "CLIOptions", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // The system zlib (zlib1g-dev), to read the gzipped IDX files of Fashion-MNIST.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        // Float training of the network presets on Fashion-MNIST, and their quantization to
+        // the integer networks the arrays run. Optimized in debug builds too: its tests train
+        // small networks, which unoptimized Swift would take minutes over.
+        .target(name: "Networks", dependencies: ["CZlib", "Model"],
+                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+        .executableTarget(name: "train", dependencies: [
+            "Networks", "Model", "CLIOptions", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "NetworksTests", dependencies: ["CZlib", "Networks", "Model", "train"]),
         .testTarget(name: "FuzzTests", dependencies: ["Cosim", "Fuzz", "HDL", "Verilog"]),
         .testTarget(name: "HDLTests", dependencies: ["HDL"]),
         .testTarget(name: "VerilogTests", dependencies: ["Cosim", "HDL", "Runtime", "Verilog"]),
