@@ -8,8 +8,9 @@ GEN        := $(BUILD)/generate-rtl
 APT_PKGS   := verilator yosys iverilog gnuplot-nox ccache
 # The Slurm test (Tests/SweepTests/SlurmTests.swift) starts a single-node cluster from these.
 SLURM_PKGS := slurmctld slurmd slurm-client munge
-# Fashion-MNIST for the network targets (Sources/Networks, `make models`).
-DATA_PKGS  := dataset-fashion-mnist
+# Fashion-MNIST for the network targets (Sources/Networks, `make models`), and the zlib headers
+# they read its gzip files with (Sources/CZlib).
+DATA_PKGS  := dataset-fashion-mnist zlib1g-dev
 DATA_FILE  := /usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz
 SWEEP_OUT  ?= sweep-results
 SWEEP_FLAGS ?=
@@ -26,7 +27,7 @@ FORMATS_FLAGS ?= --format fixed8,fixed4,binary,bwn,ternary,pow2,codebook4 --rows
 all: build
 
 ## deps: install Verilator, yosys, Icarus Verilog and gnuplot, Slurm (slurmctld, slurmd, slurm-client, munge)
-##       and Fashion-MNIST (dataset-fashion-mnist) from the distribution's packages when missing
+##       and Fashion-MNIST (dataset-fashion-mnist, zlib1g-dev) from the distribution's packages when missing
 deps:
 	@missing=""; for t in verilator yosys iverilog gnuplot; do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
 	if [ -n "$$missing" ]; then \
@@ -45,8 +46,8 @@ deps:
 	    || { $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(SLURM_PKGS) >/dev/null; } \
 	    || { echo "make deps: apt-get could not install $(SLURM_PKGS)" >&2; exit 1; }; \
 	fi; \
-	if [ ! -f $(DATA_FILE) ]; then \
-	  echo "make deps: installing $(DATA_PKGS) (apt-get, Fashion-MNIST for the networks)"; \
+	if [ ! -f $(DATA_FILE) ] || [ ! -f /usr/include/zlib.h ]; then \
+	  echo "make deps: installing $(DATA_PKGS) (apt-get, Fashion-MNIST and zlib for the networks)"; \
 	  if ! command -v apt-get >/dev/null 2>&1; then echo "make deps: no apt-get here; install $(DATA_PKGS) with your package manager" >&2; exit 1; fi; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo"; \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(DATA_PKGS) >/dev/null \

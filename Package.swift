@@ -38,7 +38,7 @@ let package = Package(
         // Comparison against the golden models: core checks, GEMM checks, error statistics.
         .target(name: "Verification", dependencies: ["Conv", "Cores", "Cosim", "Golden", "HDL", "Model", "Runtime", "Verilog"]),
         // Performance figures (`simulate bench`, `make bench`).
-        .target(name: "Benchmarks", dependencies: ["Conv", "Cores", "Cosim", "Dataflows", "Golden", "HDL", "Model", "Runtime", "Verification", "Verilog"]),
+        .target(name: "Benchmarks", dependencies: ["Conv", "Cores", "Cosim", "Dataflows", "Golden", "HDL", "Model", "Networks", "Runtime", "Verification", "Verilog"]),
         // Design-space sweeps: grid, per-point runs, synthesis metrics, energy, reports.
         .target(name: "Sweep", dependencies: ["Conv", "Cores", "Cosim", "Dataflows", "Golden", "HDL", "Model", "Networks", "Runtime", "Verification", "Verilog"]),
         .executableTarget(name: "sweep", dependencies: [
@@ -54,7 +54,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "simulate", dependencies: [
-            "Benchmarks", "CLIOptions", "Conv", "Cores", "Cosim", "Dataflows", "Golden", "Model", "Runtime", "Verification",
+            "Benchmarks", "CLIOptions", "Conv", "Cores", "Cosim", "Dataflows", "Golden", "Model", "Networks", "Runtime", "Verification",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Random circuits: the in-process simulator against Verilator and Icarus Verilog.
@@ -82,7 +82,7 @@ let package = Package(
         .testTarget(name: "ConvTests", dependencies: ["Conv", "Cores", "Dataflows", "Golden", "Model"]),
         .testTarget(name: "PEArrayTests", dependencies: ["Conv", "Cores", "Cosim", "Dataflows", "Golden", "HDL", "Model", "Runtime", "Verification", "Verilog"]),
         .testTarget(name: "ModelTests", dependencies: ["Model"]),
-        .testTarget(name: "NetworkHardwareTests", dependencies: ["Conv", "Cores", "Cosim", "Dataflows", "Golden", "Model", "Runtime", "Verification"]),
+        .testTarget(name: "NetworkHardwareTests", dependencies: ["Conv", "Cores", "Cosim", "Dataflows", "Golden", "Model", "Networks", "Runtime", "Verification"]),
         .testTarget(name: "SweepTests", dependencies: ["Cores", "Cosim", "HDL", "Model", "Sweep", "Verilog"]),
         // The executables are dependencies so that they are built before the tests run them.
         .testTarget(name: "CLITests", dependencies: ["Cosim", "generate-rtl", "simulate", "sweep"]),

@@ -6,6 +6,7 @@ import Foundation
 import Golden
 import HDL
 import Model
+import Networks
 import Runtime
 import Verification
 import Verilog
@@ -67,6 +68,7 @@ public enum Benchmarks {
         lines += try systolic()
         lines += try reference()
         lines += try convolution()
+        lines += try network()
 
         // Golden model throughput.
         var model = MACModel(a: FixedFormat(wordLength: 8, fracLength: 0, signed: true),
@@ -78,6 +80,20 @@ public enum Benchmarks {
         lines.append(String(format: "golden MACModel: %.1f M steps/s (acc %@)", Double(steps) / goldenSeconds / 1e6, String(describing: model.acc)))
         lines.append(String(format: "golden int8 GEMM 256x256x256 (one core): %.2f G MACs/s", GEMMModel.measureInt8Throughput() / 1e9))
         return lines
+    }
+
+    /// LeNet-5 (fixed8, stochastic rounding) on all 10,000 Fashion-MNIST test images on a 16×16
+    /// output-stationary array: every output of every layer co-simulated and checked. The
+    /// issue's target is at most 3 minutes; quantization and the builds are not timed.
+    public static func network() throws -> [String] {
+        let network = try ModelStore.quantized(.lenet5, scheme: .fixed(bits: 8))
+        let test = try FashionMNIST.load(.test)
+        let size = test.shape.count
+        let pixels = (0..<test.count).map { Array(test.bytes[$0 * size..<($0 + 1) * size]) }
+        let check = try NetworkCheck(network, hardware: NetworkHardware(rows: 16, cols: 16, rounding: .stochastic, batch: 16))
+        let (run, seconds) = try time { try check.run(images: pixels, labels: test.labels) }
+        return [String(format: "lenet5 fixed8 on 16x16 os, %d test images, every layer co-simulated and checked (%d outputs, %d mismatches): %.1f s (target <= 180 s), %.0f images/s, accuracy %.2f%%",
+                       run.images, run.comparedOutputs, run.mismatches, seconds, Double(run.images) / seconds, 100 * run.accuracy)]
     }
 
     /// AlexNet CONV5 (74.8 M MACs) on a 16×16 array in each dataflow: co-simulation with every

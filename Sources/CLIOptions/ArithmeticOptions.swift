@@ -6,7 +6,7 @@ import Cores
 public struct ArithmeticOptions: ParsableArguments {
     @Option(help: "How A and B are coded and multiplied: fixed, binary (A and B ±1, XNOR-popcount), bwn (B ±1), ternary (B in {-1, 0, +1}), pow2e<2..4> (B zero or ±2^k, exponent bits; pow2: pow2e3), codebook<1..6> (B an index into a table of --weight-bits entries; codebook: codebook4).")
     public var format: NumberFormat = .fixed
-    @Flag(help: "With --format binary: each output is one bit, (sum >= T) xor flip, with T and flip per output column (batch norm and sign folded) sent on t_data with each tile.")
+    @Flag(help: "With --format binary or bwn: each output is one bit, (sum >= T) xor flip, with T and flip per output column (batch norm and sign folded) sent on t_data with each tile.")
     public var thresholdOutput = false
     @Flag(help: "Dynamic fixed point: the ROUND shift is a run-time port (0 up to the dropped bits, held per layer), so each layer picks its output fractional length.")
     public var dynamicShift = false

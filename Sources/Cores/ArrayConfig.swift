@@ -39,7 +39,7 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
     /// How A and B are coded and multiplied (docs/FORMATS.md); `a` and `b` are the values the
     /// PEs accumulate, so the initializer fits them to the format (binary A is two signed bits).
     public var format: NumberFormat = .fixed
-    /// Binary only (BNN): each output is one bit, `(sum >= T) xor flip` with a threshold T and
+    /// Binary and binary weights (a BNN's layers, its first one taking multi-bit pixels): each output is one bit, `(sum >= T) xor flip` with a threshold T and
     /// flip per output channel sent with the tile (`t_data`): batch norm and sign folded
     /// (docs/FORMATS.md). The ROUND units are not built.
     public var thresholds: Bool = false
@@ -178,8 +178,8 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
         try require(MACConfig.maxKRange.contains(maxK), reductionFlag, maxK, "1...\(MACConfig.maxKRange.upperBound)")
         try require(Self.accBitsRange.contains(accBits), "acc-bits", accBits, "\(Self.accBitsRange.lowerBound)...\(Self.accBitsRange.upperBound)")
         try require(Self.outputBits.contains(output.bits), "output-bits", output.bits, "\(Self.outputBits.lowerBound)...\(Self.outputBits.upperBound)")
-        if thresholds, format != .binary {
-            try require(false, "threshold-output", true, "only with --format binary")
+        if thresholds, format != .binary, format != .binaryWeights {
+            try require(false, "threshold-output", true, "only with --format binary or bwn")
         }
         if thresholds, dynamicShift {
             try require(false, "dynamic-shift", true, "off with --threshold-output (no ROUND units are built)")

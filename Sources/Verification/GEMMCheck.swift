@@ -143,10 +143,12 @@ public final class GEMMCheck {
         return (a, b)
     }
 
-    /// Random thresholds for n output columns of a K-term binary GEMM: T over the sums' range
-    /// [-K, K] and one past each end (every output the same), flip at random.
+    /// Random thresholds for n output columns of a K-term GEMM: T over the sums' range (±K for
+    /// binary, ±K·max|a| for binary weights) and one past each end (every output the same),
+    /// flip at random.
     public func randomThresholds(n: Int, k: Int, using g: inout SplitMix64) -> [Threshold] {
-        (0..<n).map { _ in Threshold(Int128.random(in: Int128(-k - 1)...Int128(k + 1), using: &g), flip: Bool.random(using: &g)) }
+        let top = Int128(k) * max(abs(codes.a.value(codes.a.codes.lowerBound)), abs(codes.a.value(codes.a.codes.upperBound)))
+        return (0..<n).map { _ in Threshold(Int128.random(in: (-top - 1)...(top + 1), using: &g), flip: Bool.random(using: &g)) }
     }
 
     /// Runs C = A·B (A: m×k, B: k×n, codes of the operand formats) and checks every element;

@@ -12,7 +12,7 @@ struct Simulate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate",
         abstract: "Co-simulate generated designs in Verilator against the Swift golden model.",
-        subcommands: [GEMMCommand.self, CoresCommand.self, BenchCommand.self, ConvCommand.self],
+        subcommands: [GEMMCommand.self, CoresCommand.self, BenchCommand.self, ConvCommand.self, NetworkCommand.self],
         defaultSubcommand: GEMMCommand.self)
 }
 
@@ -172,10 +172,16 @@ struct BenchCommand: ParsableCommand {
 
     @Flag(help: "Only the generated systolic array against the hand-written reference array (Testbench/reference).")
     var reference = false
+    @Flag(help: "Only LeNet-5 on all 10,000 test images on a 16x16 output-stationary array, every layer co-simulated.")
+    var network = false
 
     func run() throws {
         if reference {
             for figure in try Benchmarks.reference() { print(figure) }
+            return
+        }
+        if network {
+            for figure in try Benchmarks.network() { print(figure) }
             return
         }
         for figure in try Benchmarks.all() { print(figure) }

@@ -27,7 +27,7 @@ struct RefusalTests {
         (["pe-array", "--lfsr-step", "1"], ["--lfsr-step", "1", "allowed one, leap"]),
         (["pe-array", "--rows", "0"], ["--rows", "0", "allowed 1...128"]),
         (["systolic", "--format", "float"], ["--format", "float", "allowed fixed, binary, bwn, ternary, pow2, pow2e<2..4>, codebook, codebook<1..6>"]),
-        (["systolic", "--format", "ternary", "--threshold-output"], ["--threshold-output", "only with --format binary"]),
+        (["systolic", "--format", "ternary", "--threshold-output"], ["--threshold-output", "only with --format binary or bwn"]),
         (["pe-array", "--dataflow", "rs", "--format", "bwn"], ["--format", "bwn", "fixed with --dataflow rs"]),
         (["pe-array", "--dataflow", "ws", "--rows", "65"], ["--rows", "65", "allowed 1...64"]),
     ])

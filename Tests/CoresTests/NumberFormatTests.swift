@@ -86,11 +86,11 @@ struct NumberFormatTests {
         }
     }
 
-    @Test("binary with thresholds: one bit per output, (sum >= T) xor flip, on wide, tall and 1-term GEMMs")
+    @Test("binary and binary weights with thresholds: one bit per output, (sum >= T) xor flip, on wide, tall and 1-term GEMMs")
     func thresholds() throws {
-        for (rows, cols) in [(2, 5), (4, 2)] {
-            let c = ArrayConfig(rows: rows, cols: cols, a: FixedPoint(bits: 2, frac: 0), maxK: 32, output: FixedPoint(bits: 8, frac: 0),
-                                rounding: .truncate, format: .binary, thresholds: true)
+        for (rows, cols, format) in [(2, 5, NumberFormat.binary), (4, 2, .binary), (3, 4, .binaryWeights)] {
+            let c = ArrayConfig(rows: rows, cols: cols, a: FixedPoint(bits: format == .binary ? 2 : 8, frac: 0), maxK: 32,
+                                output: FixedPoint(bits: 8, frac: 0), rounding: .truncate, format: format, thresholds: true)
             #expect(c.outputCode == .unsigned(1))
             let check = try GEMMCheck(c, initialState: .random(seed: 4))
             var g = SplitMix64(seed: 8)

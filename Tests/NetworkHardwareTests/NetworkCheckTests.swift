@@ -4,6 +4,7 @@ import Cosim
 import Dataflows
 import Golden
 import Model
+import Networks
 import Runtime
 import Foundation
 import Testing
@@ -90,5 +91,38 @@ struct NetworkCheckTests {
         let text = run.firstMismatch ?? ""
         #expect(text.contains("stage 0") && text.contains("image 0") && text.contains("cycle"), "\(text)")
         #expect(run.waveform.map { FileManager.default.fileExists(atPath: $0) } == true)
+    }
+}
+
+/// The shipped LeNet-5, quantized without training (fixed8 and ternary weights), on real test
+/// images in each dataflow: small arrays and a few images, every stage compared.
+@Suite("LeNet-5 on the hardware")
+struct LeNetOnHardwareTests {
+    static let test = Result { try FashionMNIST.load(.test).prefix(4) }
+    static let calibration = Result { try FashionMNIST.load(.train).prefix(200) }
+
+    static func quantized(_ scheme: QuantizationScheme) throws -> QuantizedNetwork {
+        let weights = try WeightsFile.read(ModelStore.shippedWeightsPath("lenet5"))
+        return try Quantizer.quantize(spec: .lenet5, parameters: weights.parameters, scheme: scheme, calibration: try calibration.get())
+    }
+
+    @Test("LeNet-5 bit-exact in every dataflow and two formats", arguments: [
+        ("os", "fixed8"), ("os", "ternary"), ("ws", "fixed8"), ("rs", "fixed8"),
+    ])
+    func lenet(dataflow: String, scheme: String) throws {
+        let images = try Self.test.get()
+        let net = try Self.quantized(QuantizationScheme(scheme)!)
+        let hw = NetworkHardware(rows: 4, cols: 4, rounding: .stochastic, batch: 2)
+        let engines: NetworkCheck.EngineFactory? = dataflow == "os" ? nil : { config in
+            try Dataflows.design(Dataflow(rawValue: dataflow), config)!.engine(initialState: .random(seed: 21))
+        }
+        let pixels = (0..<images.count).map { Array(images.bytes[$0 * 784..<($0 + 1) * 784]) }
+        let run = try NetworkCheck(net, hardware: hw, initialState: .random(seed: 20), engines: engines).run(images: pixels, labels: images.labels)
+        #expect(run.mismatches == 0, "\(run.firstMismatch ?? "")")
+        #expect(run.images == 4)
+        #expect(run.comparedOutputs == 4 * net.stages.map { $0.layer.outputCount + $0.resultShape.count }.reduce(0, +))
+        if dataflow == "os" { #expect(run.classes == (try hw.goldenClasses(net, images: pixels))) }
+        // LeNet-5's five stages: two convolutions with pooling, three dense layers.
+        #expect(net.stages.map { $0.pool != nil } == [true, true, false, false, false])
     }
 }
