@@ -214,6 +214,14 @@ extension Runner {
             r.message = clip(text)
             return
         }
+        // The accuracy is the golden network's: on the co-simulated images it must classify
+        // as the hardware did.
+        if let i = zip(result.classes, classes).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset {
+            r.status = .fail
+            r.mismatches = 1
+            r.message = "image \(i): the hardware classifies it \(result.classes[i]), the golden network used for the accuracy \(classes[i])"
+            return
+        }
 
         if options.synthesize {
             stage = "synthesis"
