@@ -116,7 +116,8 @@ public enum Grid {
     /// What `--dataflow` accepts with `workload`, for refusals: the other workload's list too,
     /// so a user who asked for `ws` with GEMMs learns which flag to add.
     static func allowedDataflows(_ workload: WorkloadKind, workloadKey: String = "--workload") -> String {
-        WorkloadKind.allCases.sorted { ($0 == workload ? 0 : 1) < ($1 == workload ? 0 : 1) }.map { w in
+        // The asked workload first, then the array workloads (a network runs on os only).
+        ([workload] + [WorkloadKind.gemm, .conv].filter { $0 != workload }).map { w in
             dataflows(for: w).map(\.rawValue).joined(separator: ", ") + " with \(workloadKey) \(w.rawValue)"
         }.joined(separator: "; ")
     }
