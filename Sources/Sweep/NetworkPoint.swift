@@ -401,6 +401,12 @@ extension Report {
                     s += "\(hw ? String(format: "%.1f", n.energyPerImagePJ / 1000) : "–") | \(hw ? String(format: "%.0f", n.cyclesPerImage) : "–") | \(pareto) |\n"
                 }
                 s += "\n"
+                // Why a row has no figures: the point's first line.
+                for r in rows where r.status != .pass {
+                    let m = (r.message ?? "(no message)").split(separator: "\n").first.map(String.init) ?? ""
+                    s += "- \(r.point.schemeName) \(r.point.config.rounding): \(r.status.rawValue): \(m.replacingOccurrences(of: "|", with: "\\|"))\n"
+                }
+                if rows.contains(where: { $0.status != .pass }) { s += "\n" }
             }
         }
         return s
