@@ -43,7 +43,7 @@ let package = Package(
         // Performance figures (`simulate bench`, `make bench`).
         .target(name: "Benchmarks", dependencies: ["Conv", "Cores", "Cosim", "Dataflows", "Golden", "HDL", "Model", "Networks", "Runtime", "Verification", "Verilog"]),
         // Design-space sweeps: grid, per-point runs, synthesis metrics, energy, reports.
-        .target(name: "Sweep", dependencies: ["Conv", "Cores", "Cosim", "Dataflows", "Golden", "HDL", "Model", "Runtime", "Verification", "Verilog"]),
+        .target(name: "Sweep", dependencies: ["Conv", "Cores", "Cosim", "Dataflows", "Golden", "HDL", "Model", "Networks", "Runtime", "Verification", "Verilog"]),
         .executableTarget(name: "sweep", dependencies: [
             "Sweep", "Cores", "CLIOptions",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -78,10 +78,16 @@ public struct SubGrid: Hashable, Sendable, Codable {
     public var workload: WorkloadKind
     public var lfsrStep: LFSRStep
     public var format: [SweepFormat]?
+    /// Network workloads only: test images the golden network classifies for the accuracy
+    /// (nil: all 10,000) and images the hardware co-simulates (nil: 32).
+    public var accuracyImages: Int?
+    public var hardwareImages: Int?
 
     public init(dataflow: [Dataflow] = [.os], rows: [Int], cols: [Int]? = nil, inputBits: [Int], outputBits: [Int]? = nil,
                 rounding: [OutputRounding], inputFrac: [Int]? = nil, outputFrac: [Int]? = nil, workload: WorkloadKind = .gemm,
-                lfsrStep: LFSRStep = .leap, format: [SweepFormat]? = nil) {
+                lfsrStep: LFSRStep = .leap, format: [SweepFormat]? = nil, accuracyImages: Int? = nil, hardwareImages: Int? = nil) {
+        self.accuracyImages = accuracyImages
+        self.hardwareImages = hardwareImages
         self.workload = workload
         self.lfsrStep = lfsrStep
         self.format = format
@@ -102,7 +108,7 @@ public enum Grid {
     /// A sub-grid without a dataflow list runs all of its workload's.
     public static func dataflows(for workload: WorkloadKind) -> [Dataflow] {
         switch workload {
-        case .gemm: [.os]
+        case .gemm, .lenet5, .mlp: [.os]
         case .conv: Dataflows.all.map(\.dataflow)
         }
     }
@@ -110,7 +116,8 @@ public enum Grid {
     /// What `--dataflow` accepts with `workload`, for refusals: the other workload's list too,
     /// so a user who asked for `ws` with GEMMs learns which flag to add.
     static func allowedDataflows(_ workload: WorkloadKind, workloadKey: String = "--workload") -> String {
-        WorkloadKind.allCases.sorted { ($0 == workload ? 0 : 1) < ($1 == workload ? 0 : 1) }.map { w in
+        // The asked workload first, then the array workloads (a network runs on os only).
+        ([workload] + [WorkloadKind.gemm, .conv].filter { $0 != workload }).map { w in
             dataflows(for: w).map(\.rawValue).joined(separator: ", ") + " with \(workloadKey) \(w.rawValue)"
         }.joined(separator: "; ")
     }
@@ -194,6 +201,9 @@ public enum Grid {
         var out: [SweepPoint] = []
         var skipped: [String] = []
         for g in grids {
+            // A network point's design: fixed<N> at N bits, other formats at 8-bit activations
+            // (the quantizer's); its weights and image counts.
+            let run = g.workload.isNetwork ? NetworkWorkload.runSpec(g) : nil
             for dataflow in g.dataflow {
                 for rows in g.rows {
                     for cols in g.cols ?? [rows] {
@@ -202,11 +212,15 @@ public enum Grid {
                                 for rounding in g.rounding {
                                     for inFrac in g.inputFrac.map({ $0.map(Optional.some) }) ?? [nil] {
                                         for outFrac in g.outputFrac.map({ $0.map(Optional.some) }) ?? [nil] {
-                                            for format in g.format ?? [.fixed(bits: nil)] {
-                                                let c = config(rows: rows, cols: cols, inputBits: bits, outputBits: outBits,
-                                                               rounding: rounding, inputFrac: inFrac, outputFrac: outFrac, lfsrStep: g.lfsrStep,
-                                                               format: format)
-                                                let p = SweepPoint(index: out.count, dataflow: dataflow, config: c, workload: g.workload)
+                                            for format in g.format ?? [.fixed(bits: run == nil ? nil : 8)] {
+                                                let c = run == nil
+                                                    ? config(rows: rows, cols: cols, inputBits: bits, outputBits: outBits,
+                                                             rounding: rounding, inputFrac: inFrac, outputFrac: outFrac, lfsrStep: g.lfsrStep,
+                                                             format: format)
+                                                    : NetworkWorkload.config(rows: rows, cols: cols, rounding: rounding, lfsrStep: g.lfsrStep,
+                                                                             format: format, fixedBits: bits)
+                                                let p = SweepPoint(index: out.count, dataflow: dataflow, config: c, workload: g.workload,
+                                                                   network: run)
                                                 guard !seen.contains(p.key) else { continue }
                                                 if let why = refusedFormat(p) {
                                                     let line = "\(g.workload.rawValue) \(dataflow) with \(c.format) (allowed: \(why))"
@@ -236,6 +250,7 @@ public enum Grid {
             switch p.workload {
             case .gemm: try p.config.validate()
             case .conv: try p.design()?.validate()
+            case .lenet5, .mlp: return nil
             }
         } catch let e as ParameterError where e.parameter == "format" {
             return e.allowed
@@ -328,7 +343,11 @@ public enum Grid {
     }
 
     static let configKeys = ["workload", "dataflow", "rows", "cols", "inputBits", "outputBits", "rounding", "inputFrac", "outputFrac", "lfsrStep",
-                             "format"]
+                             "format", "accuracyImages", "hardwareImages"]
+
+    /// Keys a network sub-grid refuses (its bits come from the format) and those only it takes.
+    static let networkRefusedKeys = ["inputBits", "outputBits", "inputFrac", "outputFrac"]
+    static let networkOnlyKeys = ["accuracyImages", "hardwareImages"]
 
     static func subGrid(_ item: Any, file: String, number: Int) throws -> SubGrid {
         let place = "\(file) sub-grid \(number)"
@@ -393,6 +412,37 @@ public enum Grid {
         }
         let workload = try one("workload", WorkloadKind.gemm)
         let lfsrStep = try one("lfsrStep", LFSRStep.leap)
+        if workload.isNetwork {
+            if let key = networkRefusedKeys.first(where: { o[$0] != nil }) {
+                throw SweepUsageError("invalid key '\(key)' in \(place) with workload \(workload.rawValue): allowed rows, cols, rounding, lfsrStep, format, dataflow, accuracyImages, hardwareImages (a network's bits come from its format)")
+            }
+            func count(_ key: String, _ range: ClosedRange<Int>) throws -> Int? {
+                guard let v = o[key] else { return nil }
+                guard let n = v as? NSNumber, !"\(type(of: v))".contains("Bool"), let i = Int(exactly: n.doubleValue), range.contains(i) else {
+                    throw SweepUsageError("invalid value \(v) for \(key) in \(place): allowed one integer in \(range.lowerBound)...\(range.upperBound)")
+                }
+                return i
+            }
+            let formats = try formats()
+            if formats?.contains(.fixed(bits: nil)) == true {
+                throw SweepUsageError("invalid value fixed for format in \(place) with workload \(workload.rawValue): allowed \(NetworkWorkload.allowedFormats)")
+            }
+            return SubGrid(
+                dataflow: try strings("dataflow", dataflows(for: workload).map(\.rawValue),
+                                      described: allowedDataflows(workload, workloadKey: "workload"))?.map(Dataflow.init(rawValue:))
+                    ?? dataflows(for: workload),
+                rows: try required("rows", try ints("rows", Systolic.sizes)),
+                cols: try ints("cols", Systolic.sizes),
+                inputBits: [8],
+                rounding: try required("rounding", try strings("rounding", OutputRounding.allCases.map(\.rawValue)))
+                    .map { OutputRounding(rawValue: $0)! },
+                workload: workload, lfsrStep: lfsrStep, format: formats,
+                accuracyImages: try count("accuracyImages", NetworkWorkload.accuracyImagesRange),
+                hardwareImages: try count("hardwareImages", NetworkWorkload.hardwareImagesRange))
+        }
+        if let key = networkOnlyKeys.first(where: { o[$0] != nil }) {
+            throw SweepUsageError("invalid key '\(key)' in \(place) with workload \(workload.rawValue): allowed only with workload lenet5 or mlp")
+        }
         return SubGrid(
             dataflow: try strings("dataflow", dataflows(for: workload).map(\.rawValue),
                                   described: allowedDataflows(workload, workloadKey: "workload"))?.map(Dataflow.init(rawValue:))

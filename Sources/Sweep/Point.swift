@@ -4,10 +4,30 @@ import Dataflows
 import Foundation
 import Model
 
-/// What every point of a sub-grid runs: the fixed GEMM workload on the systolic array, or the
-/// fixed convolution workload on a PE array of the point's dataflow (docs/SWEEP.md).
+/// What every point of a sub-grid runs: the fixed GEMM workload on the systolic array, the
+/// fixed convolution workload on a PE array of the point's dataflow, or a whole network
+/// (LeNet-5 or the MLP on Fashion-MNIST, quantized in the point's format) on systolic arrays
+/// and pooling cores (docs/SWEEP.md, "Networks").
 public enum WorkloadKind: String, Hashable, Sendable, Codable, CaseIterable {
-    case gemm, conv
+    case gemm, conv, lenet5, mlp
+
+    /// A network preset (`NetworkSpec.preset(rawValue)`), not a fixed GEMM or convolution workload.
+    public var isNetwork: Bool { self == .lenet5 || self == .mlp }
+}
+
+/// What a network point runs besides its design: the float weights it quantizes (a hash of the
+/// weights file, so results made from other weights are not reused), how many test images its
+/// golden network classifies for the accuracy, and how many of them the hardware co-simulates.
+public struct NetworkRunSpec: Hashable, Sendable, Codable {
+    public var weights: String
+    public var accuracyImages: Int
+    public var hardwareImages: Int
+
+    public init(weights: String, accuracyImages: Int, hardwareImages: Int) {
+        self.weights = weights
+        self.accuracyImages = accuracyImages
+        self.hardwareImages = hardwareImages
+    }
 }
 
 /// One configuration of a sweep: a design plus the dataflow and workload it runs.
@@ -20,12 +40,23 @@ public struct SweepPoint: Hashable, Sendable, Codable {
     /// convolution point's design comes from it and the dataflow registry (`design(for:)`).
     public var config: ArrayConfig
     public var workload: WorkloadKind
+    /// Network points only: the weights and image counts (nil otherwise, and not written).
+    /// A network point's `config` is the array size, rounding, LFSR and number format; the
+    /// arrays it builds come from the quantized network (`NetworkHardware.arrays(for:)`).
+    public var network: NetworkRunSpec?
 
-    public init(index: Int, dataflow: Dataflow = .os, config: ArrayConfig, workload: WorkloadKind = .gemm) {
+    public init(index: Int, dataflow: Dataflow = .os, config: ArrayConfig, workload: WorkloadKind = .gemm,
+                network: NetworkRunSpec? = nil) {
         self.index = index
         self.dataflow = dataflow
         self.config = config
         self.workload = workload
+        self.network = network
+    }
+
+    /// A network point's quantization: `fixed<N>` at the design's input bits, else the format's name.
+    public var schemeName: String {
+        config.format == .fixed ? "fixed\(config.a.bits)" : config.format.description
     }
 
     /// A short, file-name-safe key that identifies the configuration (not the index), so a
@@ -35,13 +66,19 @@ public struct SweepPoint: Hashable, Sendable, Codable {
     /// format other than fixed point ends it (`os-8x8-s8f6-s8f0-stochastic-bwn`).
     public var key: String {
         let c = config
+        if workload.isNetwork {
+            // lenet5-16x16-fixed8-nearest: the formats of its arrays follow from the scheme.
+            var k = "\(workload.rawValue)-\(c.rows)x\(c.cols)-\(schemeName)-\(c.rounding)"
+            if c.rounding == .stochastic && c.lfsrStep != .leap { k += "-lfsr-\(c.lfsrStep)" }
+            return k
+        }
         var design = "\(dataflow)-\(c.rows)x\(c.cols)-\(c.a.signed ? "s" : "u")\(c.a.bits)f\(c.a.frac)-\(c.output.signed ? "s" : "u")\(c.output.bits)f\(c.output.frac)-\(c.rounding)"
         if c.rounding == .stochastic && c.lfsrStep != .leap { design += "-lfsr-\(c.lfsrStep)" }
         if c.format != .fixed { design += "-\(c.format)" }
         return workload == .gemm ? design : "\(workload.rawValue)-\(design)"
     }
 
-    enum CodingKeys: String, CodingKey { case index, dataflow, config, workload }
+    enum CodingKeys: String, CodingKey { case index, dataflow, config, workload, network }
 
     // `workload` is written only for convolution points, so GEMM points (and plans) read and
     // write exactly the files they did before the field existed.
@@ -51,6 +88,7 @@ public struct SweepPoint: Hashable, Sendable, Codable {
         dataflow = try c.decode(Dataflow.self, forKey: .dataflow)
         config = try c.decode(ArrayConfig.self, forKey: .config)
         workload = try c.decodeIfPresent(WorkloadKind.self, forKey: .workload) ?? .gemm
+        network = try c.decodeIfPresent(NetworkRunSpec.self, forKey: .network)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -59,6 +97,7 @@ public struct SweepPoint: Hashable, Sendable, Codable {
         try c.encode(dataflow, forKey: .dataflow)
         try c.encode(config, forKey: .config)
         if workload != .gemm { try c.encode(workload, forKey: .workload) }
+        try c.encodeIfPresent(network, forKey: .network)
     }
 }
 
@@ -135,6 +174,9 @@ public struct PointResult: Hashable, Sendable, Codable {
     public var performedMACs: Int?
     public var gatedMACs: Int?
     public var countsAgree: Bool?
+    /// Network points only (nil otherwise): accuracy, energy and cycles per image, the arrays'
+    /// code widths (docs/SWEEP.md, "Networks").
+    public var network: NetworkMetrics?
 
     public init(point: SweepPoint, status: Status, message: String? = nil, mismatches: Int = 0, cycles: Int = 0,
                 macs: Int = 0, utilization: Double = 0, simulatedMACsPerSecond: Double = 0, rmse: Double = 0,

@@ -45,10 +45,20 @@ public enum Report {
 
         // The format tables alone, for docs/FORMATS.md (`make formats`); none for a fixed-point sweep.
         let formats = dir.appendingPathComponent("formats.md")
-        if hasFormats(results) {
-            try formatTables(results).write(to: formats, atomically: true, encoding: .utf8)
+        let arrays = results.filter { !$0.point.workload.isNetwork }
+        if hasFormats(arrays) {
+            try formatTables(arrays).write(to: formats, atomically: true, encoding: .utf8)
         } else {
             try? fm.removeItem(at: formats)
+        }
+        // The quantization table, for docs/NETWORKS.md (`make networks`); none without network points.
+        let networksMD = dir.appendingPathComponent("networks.md"), networksJSON = dir.appendingPathComponent("networks.json")
+        if results.contains(where: { $0.point.workload.isNetwork }) {
+            try networkTables(results).write(to: networksMD, atomically: true, encoding: .utf8)
+            try networkJSON(results).write(to: networksJSON, atomically: true, encoding: .utf8)
+        } else {
+            try? fm.removeItem(at: networksMD)
+            try? fm.removeItem(at: networksJSON)
         }
         let report = dir.appendingPathComponent("report.md")
         let missing = failure.map { if case ToolError.missing = $0 { true } else { false } } ?? false
@@ -62,6 +72,7 @@ public enum Report {
     static let allPlotFiles = ["area-luts.svg", "area-cells.svg", "sqnr.svg", "throughput-area.svg", "energy.svg", "energy-breakdown.svg",
                                "conv-energy.svg", "conv-utilization.svg", "format-area.svg", "format-energy.svg", "conv-format-area.svg",
                                "conv-format-energy.svg", "format-mac.svg"]
+        + WorkloadKind.allCases.filter(\.isNetwork).flatMap { networkPlotFiles($0.rawValue) }
 
     public enum ReportError: Error, CustomStringConvertible {
         case gnuplotMissing(report: URL)
@@ -162,7 +173,7 @@ public enum Report {
     /// points: a workload without points draws none of its plots.
     static func plotSpecs(_ all: [PointResult]) -> [Spec] {
         gemmPlotSpecs(all.filter { $0.point.workload == .gemm }) + convPlotSpecs(all.filter { $0.point.workload == .conv })
-            + formatPlotSpecs(all)
+            + formatPlotSpecs(all.filter { !$0.point.workload.isNetwork }) + networkPlotSpecs(all)
     }
 
     // MARK: - Number formats
@@ -555,10 +566,15 @@ public enum Report {
         for p in plots {
             s += "## \(p.title)\n\n![\(p.title)](plots/\(p.file))\n\n\(p.caption)\n\n"
         }
-        if hasFormats(results) {
+        let networks = results.contains { $0.point.workload.isNetwork }
+        if networks {
+            s += "## Networks\n\n" + networkTables(results).replacingOccurrences(of: "\n### ", with: "\n### ") + "\n"
+        }
+        let arrays = results.filter { !$0.point.workload.isNetwork }
+        if hasFormats(arrays) {
             s += "## Number formats\n\n"
             s += "Per format: the PE synthesized alone and the whole array (synth_xilinx LUTs, flip-flops, DSP48E1, block RAMs); the PE's arithmetic per MAC and the workload's pJ per useful MAC (docs/ENERGY.md, \"Number formats\"); SQNR and RMSE of the rounded outputs against the exact result (main rounding mode; also in `formats.md`).\n\n"
-            s += formatTables(results) + "\n"
+            s += formatTables(arrays) + "\n"
         }
         s += "## Points\n\n"
         s += "Area from yosys (docs/ENERGY.md): LUTs, flip-flops, DSP48E1 and block RAMs after `synth_xilinx`; cells after the generic `synth`; depth is the longest combinational path in gates. "
@@ -570,8 +586,8 @@ public enum Report {
             func opt(_ v: Int?) -> String { v.map(String.init) ?? "–" }
             let perCycle = r.cycles > 0 ? String(format: "%.2f", Double(r.macs) / Double(r.cycles)) : "–"
             let util = r.cycles > 0 ? String(format: "%.1f%%", 100 * r.utilization) : "–"
-            let sqnr = r.sqnrDB.map { String(format: "%.1f", $0) } ?? (r.status == .pass && r.cycles > 0 ? "exact" : "–")
-            let rmse = r.cycles > 0 ? String(format: "%.4g", r.rmse) : "–"
+            let sqnr = r.sqnrDB.map { String(format: "%.1f", $0) } ?? (r.status == .pass && r.cycles > 0 && r.network == nil ? "exact" : "–")
+            let rmse = r.cycles > 0 && r.network == nil ? String(format: "%.4g", r.rmse) : "–"
             let energy = r.energy.map { String(format: "%.2f", $0.picojoulesPerMAC) } ?? "–"
             s += "| \(r.point.index) | `\(r.point.key)` | \(r.status.rawValue) | \(opt(syn?.luts)) | \(opt(syn?.flipFlops)) | \(opt(syn?.dsp48)) | \(opt(syn?.bram)) | \(opt(syn?.genericCells)) | \(opt(syn?.logicDepth)) | \(perCycle) | \(util) | \(sqnr) | \(rmse) | \(energy) |\n"
         }

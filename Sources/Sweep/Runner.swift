@@ -65,6 +65,7 @@ public enum Runner {
             switch point.workload {
             case .gemm: try runGEMM(point.config, options, &r, &stage)
             case .conv: try runConv(point, options, &r, &stage)
+            case .lenet5, .mlp: try runNetwork(point, options, &r, &stage)
             }
         } catch {
             if r.status == .fail {
@@ -235,7 +236,8 @@ public final class Scheduler: @unchecked Sendable {
     /// A rough relative cost of a point, in seconds on a busy 2-core machine with cold caches:
     /// Verilator build and synthesis time grow with the number of PEs.
     public static func cost(_ p: SweepPoint) -> Double {
-        30 + 0.6 * Double(p.config.rows * p.config.cols) * Double(max(p.config.a.bits, 8)) / 8
+        // A network point builds and synthesizes one to three arrays and may fine-tune first.
+        (p.workload.isNetwork ? 150 : 30) + 0.6 * Double(p.config.rows * p.config.cols) * Double(max(p.config.a.bits, 8)) / 8
     }
 
     let points: [SweepPoint]

@@ -118,7 +118,7 @@ public struct SweepStore: Sendable {
         var out: [String: PointResult] = [:]
         for (_, r) in try plan.count == 1 ? stored(key: plan[0].key) : stored() {
             guard let p = wanted[r.point.key], p.workload == r.point.workload, p.dataflow == r.point.dataflow,
-                  p.config == r.point.config else { continue }
+                  p.config == r.point.config, p.network == r.point.network else { continue }
             var result = r
             result.point.index = p.index
             out[p.key] = result
@@ -202,24 +202,26 @@ public enum Table {
         string("dataflow") { $0.point.dataflow.rawValue },
         int("rows") { $0.point.config.rows },
         int("cols") { $0.point.config.cols },
-        int("input_bits") { $0.point.config.a.bits },
-        int("input_frac") { $0.point.config.a.frac },
-        int("weight_bits") { $0.point.config.b.bits },
-        int("weight_frac") { $0.point.config.b.frac },
-        int("acc_bits") { $0.point.config.accBits },
-        int("output_bits") { $0.point.config.output.bits },
-        int("output_frac") { $0.point.config.output.frac },
+        // A network point has several arrays and a format per stage: its code widths (of the
+        // array with the most MACs) here, the per-stage formats empty.
+        int("input_bits") { $0.point.workload.isNetwork ? $0.network?.activationBits : $0.point.config.a.bits },
+        int("input_frac") { $0.point.workload.isNetwork ? nil : $0.point.config.a.frac },
+        int("weight_bits") { $0.point.workload.isNetwork ? $0.network?.weightBits : $0.point.config.b.bits },
+        int("weight_frac") { $0.point.workload.isNetwork ? nil : $0.point.config.b.frac },
+        int("acc_bits") { $0.point.workload.isNetwork ? nil : $0.point.config.accBits },
+        int("output_bits") { $0.point.workload.isNetwork ? nil : $0.point.config.output.bits },
+        int("output_frac") { $0.point.workload.isNetwork ? nil : $0.point.config.output.frac },
         string("rounding") { $0.point.config.rounding.rawValue },
-        int("lfsr_width") { $0.point.config.lfsrWidth },
+        int("lfsr_width") { $0.point.workload.isNetwork ? nil : $0.point.config.lfsrWidth },
         string("status") { $0.status.rawValue },
         int("mismatches") { $0.simulated ? $0.mismatches : nil },
         int("cycles") { $0.simulated ? $0.cycles : nil },
         int("macs") { $0.simulated ? $0.macs : nil },
         double("utilization") { $0.simulated ? $0.utilization : nil },
         double("simulated_macs_per_s") { $0.simulated ? $0.simulatedMACsPerSecond : nil },
-        double("rmse") { $0.simulated ? $0.rmse : nil },
-        double("max_abs_error") { $0.simulated ? $0.maxAbsError : nil },
-        double("bias") { $0.simulated ? $0.bias : nil },
+        double("rmse") { $0.simulated && !$0.point.workload.isNetwork ? $0.rmse : nil },
+        double("max_abs_error") { $0.simulated && !$0.point.workload.isNetwork ? $0.maxAbsError : nil },
+        double("bias") { $0.simulated && !$0.point.workload.isNetwork ? $0.bias : nil },
         double("sqnr_db") { $0.sqnrDB },
         int("generic_cells") { $0.synthesis?.genericCells },
         int("luts") { $0.synthesis?.luts },
@@ -248,6 +250,20 @@ public enum Table {
         int("pe_flip_flops") { $0.synthesis?.peFlipFlops },
         int("pe_dsp48") { $0.synthesis?.peDSP48 },
         double("pe_mac_pj") { $0.peMACPicojoules },
+        // Network points (docs/SWEEP.md, "Networks").
+        string("scheme") { $0.network?.scheme },
+        double("accuracy") { $0.network?.accuracy },
+        double("float_accuracy") { $0.network?.floatAccuracy },
+        double("accuracy_loss_points") { $0.network?.accuracyLossPoints },
+        int("accuracy_images") { $0.network?.accuracyImages },
+        int("hardware_images") { $0.network.flatMap { $0.hardwareImages > 0 ? $0.hardwareImages : nil } },
+        double("hardware_accuracy") { $0.network.flatMap { $0.hardwareImages > 0 ? $0.hardwareAccuracy : nil } },
+        double("energy_per_image_pj") { $0.network.flatMap { $0.hardwareImages > 0 ? $0.energyPerImagePJ : nil } },
+        double("cycles_per_image") { $0.network.flatMap { $0.hardwareImages > 0 ? $0.cyclesPerImage : nil } },
+        int("arrays") { $0.network?.arrays },
+        int("pool_luts") { $0.network?.poolLUTs },
+        int("pool_flip_flops") { $0.network?.poolFlipFlops },
+        bool("fine_tuned") { $0.network?.fineTuned },
     ]
 
     public static var columnNames: [String] { columns.map(\.name) }
@@ -321,7 +337,7 @@ extension PointResult {
     /// The energy model's price of one MAC in the point's PE (its multiply, or what replaces
     /// it, and its accumulate; docs/ENERGY.md), pJ; nil when the point has no energy estimate.
     public var peMACPicojoules: Double? {
-        energy == nil ? nil : EnergyModel(Datapath(point.config)).mac
+        energy == nil || point.workload.isNetwork ? nil : EnergyModel(Datapath(point.config)).mac
     }
 }
 

@@ -29,9 +29,11 @@ struct SweepCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Bits of C, comma-separated, each 2...32 (default: the input bits); fractional bits are bits - 8.", valueName: "list")) var outputBits: String?
     @Option(help: ArgumentHelp("Output rounding, comma-separated: truncate, nearest, stochastic (default stochastic).", valueName: "list")) var rounding: String?
     @Option(help: ArgumentHelp("How far each ROUND unit's LFSR advances per output in stochastic points: one step, or a leap of the dropped bits so every output draws fresh bits (default leap).", valueName: "one|leap")) var lfsrStep: String?
-    @Option(help: ArgumentHelp("What every point runs: gemm (GEMMs on the systolic array) or conv (convolution layers on PE arrays) (default gemm).", valueName: "gemm|conv")) var workload: String?
+    @Option(help: ArgumentHelp("What every point runs: gemm (GEMMs on the systolic array), conv (convolution layers on PE arrays), or a whole network on Fashion-MNIST: lenet5 or mlp (quantized in each --format, accuracy, co-simulation, energy per image; docs/SWEEP.md, \"Networks\") (default gemm).", valueName: "gemm|conv|lenet5|mlp")) var workload: String?
     @Option(help: ArgumentHelp("Dataflows, comma-separated: os with --workload gemm (the default); " + Grid.dataflows(for: .conv).map(\.rawValue).joined(separator: ", ") + " with --workload conv (default all of them).", valueName: "list")) var dataflow: String?
     @Option(help: ArgumentHelp("Number formats of the PEs, comma-separated: fixed (the input bits), fixed<N> (A and B N bits, 2...16), binary, bwn, ternary, pow2 (pow2e3), pow2e<2..4>, codebook (codebook4), codebook<1..6> (default: fixed). Other formats take A at the input bits (binary: ±1); rs and convolution with binary are left out.", valueName: "list")) var format: String?
+    @Option(help: ArgumentHelp("With --workload lenet5|mlp: test images the golden network classifies for the accuracy, 1...10000 (default 10000).", valueName: "n")) var accuracyImages: String?
+    @Option(help: ArgumentHelp("With --workload lenet5|mlp: test images co-simulated on the hardware, every output checked, 1...10000 (default 32).", valueName: "n")) var hardwareImages: String?
     @Option(help: ArgumentHelp("JSON file with a list of sub-grids (docs/SWEEP.md); not with the grid flags.", valueName: "file")) var config: String?
     @Option(name: .customLong("out"), help: ArgumentHelp("Output folder (default sweep-results).", valueName: "dir")) var outText: String?
     @Option(name: .customLong("jobs"), help: ArgumentHelp("Points run in parallel, 1...64 (default 2).", valueName: "n")) var jobsText: String?
@@ -69,7 +71,8 @@ struct SweepCommand: ParsableCommand {
 
     var gridFlags: [(String, String)] {
         [("rows", rows), ("cols", cols), ("input-bits", inputBits), ("output-bits", outputBits),
-         ("rounding", rounding), ("lfsr-step", lfsrStep), ("workload", workload), ("dataflow", dataflow), ("format", format)].compactMap { name, v in v.map { (name, $0) } }
+         ("rounding", rounding), ("lfsr-step", lfsrStep), ("workload", workload), ("dataflow", dataflow), ("format", format),
+         ("accuracy-images", accuracyImages), ("hardware-images", hardwareImages)].compactMap { name, v in v.map { (name, $0) } }
     }
 
     func grids() throws -> [SubGrid] {
@@ -81,6 +84,10 @@ struct SweepCommand: ParsableCommand {
         }
         if gridFlags.isEmpty { return Grid.defaultGrid }
         let kind = try workload.map { try Grid.workload($0) } ?? .gemm
+        if kind.isNetwork { return [try networkGrid(kind)] }
+        for (flag, value) in [("accuracy-images", accuracyImages), ("hardware-images", hardwareImages)] {
+            if let value { throw SweepUsageError(flag: flag, value: "'\(value)'", allowed: "only with --workload lenet5 or mlp") }
+        }
         return [SubGrid(
             dataflow: try dataflow.map { try Grid.dataflowList($0, workload: kind) } ?? Grid.dataflows(for: kind),
             rows: try rows.map { try Grid.intList($0, flag: "rows", range: Systolic.sizes) } ?? [8],
@@ -91,6 +98,37 @@ struct SweepCommand: ParsableCommand {
             workload: kind,
             lfsrStep: try lfsrStep.map { try Grid.lfsrStep($0) } ?? .leap,
             format: try format.map { try Grid.formatList($0) })]
+    }
+
+    /// `--workload lenet5|mlp`: the bits come from the formats, so the bit flags are refused.
+    func networkGrid(_ kind: WorkloadKind) throws -> SubGrid {
+        for (flag, value) in [("input-bits", inputBits), ("output-bits", outputBits)] {
+            if let value {
+                throw SweepUsageError(flag: flag, value: "'\(value)'", allowed: "only with --workload gemm or conv (with --workload \(kind.rawValue) the bits come from --format: fixed<N>, binary, ...)")
+            }
+        }
+        let formats = try format.map { try Grid.formatList($0) }
+        if let format, formats?.contains(.fixed(bits: nil)) == true {
+            throw SweepUsageError(flag: "format", value: "'\(format)'", allowed: NetworkWorkload.allowedFormats + " with --workload \(kind.rawValue)")
+        }
+        func count(_ text: String?, _ flag: String, _ range: ClosedRange<Int>) throws -> Int? {
+            guard let text else { return nil }
+            guard let n = Int(text), range.contains(n) else {
+                throw SweepUsageError(flag: flag, value: "'\(text)'", allowed: "an integer in \(range.lowerBound)...\(range.upperBound)")
+            }
+            return n
+        }
+        return SubGrid(
+            dataflow: try dataflow.map { try Grid.dataflowList($0, workload: kind) } ?? Grid.dataflows(for: kind),
+            rows: try rows.map { try Grid.intList($0, flag: "rows", range: Systolic.sizes) } ?? [16],
+            cols: try cols.map { try Grid.intList($0, flag: "cols", range: Systolic.sizes) },
+            inputBits: [8],
+            rounding: try rounding.map { try Grid.roundingList($0) } ?? [.stochastic],
+            workload: kind,
+            lfsrStep: try lfsrStep.map { try Grid.lfsrStep($0) } ?? .leap,
+            format: formats,
+            accuracyImages: try count(accuracyImages, "accuracy-images", NetworkWorkload.accuracyImagesRange),
+            hardwareImages: try count(hardwareImages, "hardware-images", NetworkWorkload.hardwareImagesRange))
     }
 
     /// The plan of the grid: its points, after a note on stderr for each combination of
@@ -208,6 +246,18 @@ struct SweepCommand: ParsableCommand {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             let entries = points.map { Entry(index: $0.index, key: $0.key, workload: $0.workload.rawValue, dataflow: $0.dataflow.rawValue, config: $0.config) }
             print(String(decoding: try encoder.encode(entries), as: UTF8.self))
+            return
+        }
+        if points.allSatisfy({ $0.workload.isNetwork }) {
+            // A network's arrays follow from its quantized layers: the scheme says it all.
+            print(table(["index", "key", "workload", "rows", "cols", "scheme", "rounding", "lfsr", "accuracy images", "HW images", "weights"],
+                        points.map { p in
+                            let c = p.config
+                            return [String(p.index), p.key, p.workload.rawValue, String(c.rows), String(c.cols), p.schemeName, c.rounding.rawValue,
+                                    c.rounding == .stochastic ? c.lfsrStep.rawValue : "-", String(p.network?.accuracyImages ?? 0),
+                                    String(p.network?.hardwareImages ?? 0), p.network?.weights ?? "-"]
+                        }))
+            print("\(points.count) points")
             return
         }
         // With number formats: the format, and A and B apart (a coded B has its own format).
@@ -452,14 +502,30 @@ struct SweepCommand: ParsableCommand {
         print(table(["index", "key", "status", "cycles", "util", "RMSE", "bias", "SQNR dB", "cells", "LUTs", "pJ/MAC", "time"],
                     results.map { r in
                         let sim = r.simulated
+                        let errors = sim && r.network == nil
                         return [String(r.point.index), r.point.key, r.status.rawValue, sim ? String(r.cycles) : "-",
-                         sim ? String(format: "%.1f%%", r.utilization * 100) : "-", sim ? String(format: "%.4g", r.rmse) : "-",
-                         sim ? String(format: "%+.3g", r.bias) : "-",
+                         sim ? String(format: "%.1f%%", r.utilization * 100) : "-", errors ? String(format: "%.4g", r.rmse) : "-",
+                         errors ? String(format: "%+.3g", r.bias) : "-",
                          r.sqnrDB.map { String(format: "%.1f", $0) } ?? "-",
                          r.synthesis.map { String($0.genericCells) } ?? "-", r.synthesis.map { String($0.luts) } ?? "-",
                          r.energy.map { String(format: "%.3g", $0.picojoulesPerMAC) } ?? "-",
                          duration(wallSeconds(r))]
                     }))
+        let networks = results.filter { $0.network != nil }
+        if !networks.isEmpty {
+            print("\nnetworks:")
+            print(table(["index", "key", "status", "accuracy", "loss pts", "images", "HW images", "LUTs", "nJ/image", "cycles/image"],
+                        networks.map { r in
+                            let n = r.network!
+                            let hw = n.hardwareImages > 0
+                            return [String(r.point.index), r.point.key, r.status.rawValue, String(format: "%.2f%%", 100 * n.accuracy),
+                                    String(format: "%.2f", n.accuracyLossPoints), String(n.accuracyImages),
+                                    hw ? "\(n.hardwareImages) (\(r.mismatches) mismatches)" : "-",
+                                    r.synthesis.map { String($0.luts) } ?? "-",
+                                    hw ? String(format: "%.1f", n.energyPerImagePJ / 1000) : "-",
+                                    hw ? String(format: "%.0f", n.cyclesPerImage) : "-"]
+                        }))
+        }
         for r in results where r.status != .pass {
             print("\npoint \(r.point.index) \(r.point.key) \(r.status.rawValue.uppercased()): \(r.message ?? "?")")
         }
@@ -505,13 +571,15 @@ func duration(_ s: Double) -> String {
 /// The time this point took when it ran (a cached synthesis costs nothing).
 func wallSeconds(_ r: PointResult) -> Double {
     r.generateSeconds + r.buildSeconds + r.simulateSeconds + (r.synthesis.map { $0.cached == true ? 0 : $0.seconds } ?? 0)
+        + (r.network.map { $0.quantizeSeconds + $0.accuracySeconds } ?? 0)
 }
 
 func describe(_ r: PointResult) -> String {
     var s = "point \(r.point.index) \(r.point.key): \(r.status.rawValue)"
     let total = wallSeconds(r)
     if total > 0 {
-        s += " in \(duration(total)) (generate \(String(format: "%.1f", r.generateSeconds)), build \(String(format: "%.1f", r.buildSeconds)), simulate \(String(format: "%.1f", r.simulateSeconds))"
+        if let n = r.network { s += String(format: " (accuracy %.2f%%)", 100 * n.accuracy) }
+        s += " in \(duration(total)) (\(r.network.map { String(format: "quantize %.1f, accuracy %.1f, ", $0.quantizeSeconds, $0.accuracySeconds) } ?? "")generate \(String(format: "%.1f", r.generateSeconds)), build \(String(format: "%.1f", r.buildSeconds)), simulate \(String(format: "%.1f", r.simulateSeconds))"
         if let synth = r.synthesis { s += synth.cached == true ? ", synth cached" : ", synth \(String(format: "%.1f", synth.seconds))" }
         s += ")"
     }

@@ -243,6 +243,8 @@ struct SweepEngineTests {
         "flip_flops", "dsp48", "bram", "logic_depth", "round_unit_luts", "round_unit_flip_flops", "energy_pj_per_mac",
         "energy_total_pj", "generate_s", "build_s", "simulate_s", "synth_s", "synth_cached", "message",
         "workload", "performed_macs", "gated_macs", "counts_agree", "lfsr_step", "format", "pe_luts", "pe_flip_flops", "pe_dsp48", "pe_mac_pj",
+        "scheme", "accuracy", "float_accuracy", "accuracy_loss_points", "accuracy_images", "hardware_images", "hardware_accuracy",
+        "energy_per_image_pj", "cycles_per_image", "arrays", "pool_luts", "pool_flip_flops", "fine_tuned",
     ]
 
     @Test("the table's columns are the documented schema, in the order of docs/SWEEP.md's table")
