@@ -51,9 +51,7 @@ struct ArrayArithmeticTests {
     }
 }
 
-@Suite("SGD in the array's arithmetic on Fashion-MNIST",
-       .enabled(if: FileManager.default.fileExists(atPath: FashionMNIST.defaultDirectory + "/t10k-labels-idx1-ubyte.gz"),
-                "dataset-fashion-mnist is not installed (make deps)"))
+@Suite("SGD in the array's arithmetic on Fashion-MNIST")
 struct ArrayTrainingTests {
     static let train = Result { try FashionMNIST.load(.train) }
     static let test = Result { try FashionMNIST.load(.test) }

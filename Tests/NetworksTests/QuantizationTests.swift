@@ -119,7 +119,7 @@ struct QuantizationTests {
 }
 
 /// The shipped networks through quantization and the integer evaluator.
-@Suite("quantized shipped networks", .enabled(if: DatasetTests.installed, "dataset-fashion-mnist is not installed (make deps)"))
+@Suite("quantized shipped networks")
 struct ShippedQuantizationTests {
     static let test = TrainingTests.test
     static let calibration = Result { try TrainingTests.train.get().prefix(Quantizer.calibrationImages) }

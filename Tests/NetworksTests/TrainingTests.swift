@@ -4,7 +4,7 @@ import Model
 import Testing
 
 /// Training on small subsets: it must learn, and the same seed must give the same bits.
-@Suite("training", .enabled(if: DatasetTests.installed, "dataset-fashion-mnist is not installed (make deps)"))
+@Suite("training")
 struct TrainingTests {
     static let train = Result { try FashionMNIST.load(.train) }
     static let test = Result { try FashionMNIST.load(.test) }
