@@ -168,43 +168,15 @@ public struct ArrayArithmetic: Sendable {
 
 /// Exact products of integer-valued `Double` matrices whose sums stay below 2^53.
 public enum ExactGEMM {
-    /// C = A·B, row-major. Four rows of A share each row of B; a k where all four are zero
-    /// (ReLU outputs, masked errors, blank pixels) costs nothing. Every partial sum is an
-    /// integer below 2^53, so the result does not depend on the order.
+    /// C = A·B, row-major, by training's kernel (`gemm` in Kernels.swift): a k where four rows
+    /// of A are all zero (ReLU outputs, masked errors, blank pixels) costs nothing. Every
+    /// partial sum is an integer below 2^53, so the result does not depend on the order.
     public static func multiply(_ a: [Double], _ b: [Double], m: Int, k: Int, n: Int) -> [Double] {
         var c = [Double](repeating: 0, count: m * n)
         a.withUnsafeBufferPointer { pa in
             b.withUnsafeBufferPointer { pb in
                 c.withUnsafeMutableBufferPointer { pc in
-                    let A = pa.baseAddress!, B = pb.baseAddress!, C = pc.baseAddress!
-                    var i = 0
-                    while i + 4 <= m {
-                        let c0 = C + i * n, c1 = c0 + n, c2 = c1 + n, c3 = c2 + n
-                        let a0 = A + i * k, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k
-                        for p in 0..<k {
-                            let x0 = a0[p], x1 = a1[p], x2 = a2[p], x3 = a3[p]
-                            if x0 == 0 && x1 == 0 && x2 == 0 && x3 == 0 { continue }
-                            let bp = B + p * n
-                            for j in 0..<n {
-                                let y = bp[j]
-                                c0[j] += x0 * y
-                                c1[j] += x1 * y
-                                c2[j] += x2 * y
-                                c3[j] += x3 * y
-                            }
-                        }
-                        i += 4
-                    }
-                    while i < m {
-                        let c0 = C + i * n, a0 = A + i * k
-                        for p in 0..<k {
-                            let x0 = a0[p]
-                            if x0 == 0 { continue }
-                            let bp = B + p * n
-                            for j in 0..<n { c0[j] += x0 * bp[j] }
-                        }
-                        i += 1
-                    }
+                    gemm(m, n, k, pa.baseAddress!, pb.baseAddress!, pc.baseAddress!, accumulate: true)
                 }
             }
         }
@@ -216,7 +188,7 @@ public enum ExactGEMM {
         var t = [Double](repeating: 0, count: rows * cols)
         x.withUnsafeBufferPointer { src in
             t.withUnsafeMutableBufferPointer { dst in
-                for r in 0..<rows { for c in 0..<cols { dst[c * rows + r] = src[r * cols + c] } }
+                Networks.transpose(rows, cols, src.baseAddress!, dst.baseAddress!)
             }
         }
         return t

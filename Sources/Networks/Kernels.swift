@@ -5,8 +5,12 @@
 /// products in ascending k (so the result does not depend on the blocking). The inner loop is
 /// an axpy over a row of b (it vectorizes without reassociating a reduction); four rows of c
 /// share each row of b, and columns go in blocks of 256 so a panel of b stays in cache.
-func gemm(_ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
-          _ c: UnsafeMutablePointer<Float>, accumulate: Bool) {
+/// Float for training; Double for the exact integer products of `ExactGEMM`. Specialized for
+/// both here: a debug build compiles file by file, and an unspecialized generic loop is slow.
+@_specialize(where T == Float)
+@_specialize(where T == Double)
+func gemm<T: BinaryFloatingPoint>(_ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>,
+                                  _ c: UnsafeMutablePointer<T>, accumulate: Bool) {
     if !accumulate { c.update(repeating: 0, count: m * n) }
     let block = 256
     var n0 = 0
@@ -46,7 +50,9 @@ func gemm(_ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<Float>, _ b: UnsafePo
 }
 
 /// `t[cols×rows] = x[rows×cols]ᵀ`.
-func transpose(_ rows: Int, _ cols: Int, _ x: UnsafePointer<Float>, _ t: UnsafeMutablePointer<Float>) {
+@_specialize(where T == Float)
+@_specialize(where T == Double)
+func transpose<T>(_ rows: Int, _ cols: Int, _ x: UnsafePointer<T>, _ t: UnsafeMutablePointer<T>) {
     for r in 0..<rows {
         let xr = x + r * cols
         for c in 0..<cols { t[c * rows + r] = xr[c] }
