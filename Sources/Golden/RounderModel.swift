@@ -1,6 +1,6 @@
 /// How far a ROUND unit's LFSR advances per valid input (docs/ARITHMETIC.md, LFSR): one step,
 /// or a leap of D steps (at least one) so that every draw of D bits is new.
-public enum LFSRDraw: String, Sendable, CaseIterable {
+public enum LFSRDraw: String, Codable, Sendable, CaseIterable {
     case one, leap
 }
 

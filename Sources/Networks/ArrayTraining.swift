@@ -37,6 +37,8 @@ public enum GEMMRole: Int, Codable, Sendable, CaseIterable, CustomStringConverti
 }
 
 public struct ArrayTrainingOptions: Codable, Hashable, Sendable {
+    /// The network preset: "mlp" (784-256-256-10) or "lenet5" (NetworkSpec.lenet5).
+    public var model = "mlp"
     public var arithmetic: TrainingArithmetic = .fixed
     public var wordLength = 16
     /// FL of weights, activations and errors.
@@ -53,6 +55,10 @@ public struct ArrayTrainingOptions: Codable, Hashable, Sendable {
     public var cols = 16
     /// At least each array's D (the gradient array drops more bits with `.rate`).
     public var lfsrWidth = 16
+    /// How far each ROUND unit's LFSR moves per draw: `.leap` (D steps, so every draw's D bits
+    /// are new: the decorrelated bits of docs/ARITHMETIC.md) or `.one` (one step, successive
+    /// draws share D − 1 bits: the unit as it was first built).
+    public var lfsrDraw: LFSRDraw = .leap
     public var batchMean: BatchMean = .error
     public var trainLimit: Int?
     public var testLimit: Int?
@@ -107,7 +113,7 @@ public struct ArrayTrainingOptions: Codable, Hashable, Sendable {
         let f = formats(role)
         let d = f.a.fracLength + f.b.fracLength - f.output.fracLength
         return ArrayArithmetic(rows: rows, cols: cols, a: f.a, b: f.b, output: f.output, mode: rounding,
-                               lfsrWidth: max(lfsrWidth, d), seed: lfsrSeed + UInt64(role.rawValue), draw: .leap)
+                               lfsrWidth: max(lfsrWidth, d), seed: lfsrSeed + UInt64(role.rawValue), draw: lfsrDraw)
     }
 
     /// Why these options cannot run: (flag, value, allowed), the CLI's refusal.
