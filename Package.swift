@@ -67,10 +67,11 @@ let package = Package(
         ]),
         // The system zlib (zlib1g-dev), to read the gzipped IDX files of Fashion-MNIST.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         // Float training of the network presets on Fashion-MNIST, and their quantization to
         // the integer networks the arrays run. Optimized in debug builds too: its tests train
         // small networks, which unoptimized Swift would take minutes over.
-        .target(name: "Networks", dependencies: ["CZlib", "Golden", "Model"],
+        .target(name: "Networks", dependencies: ["CMalloc", "CZlib", "Golden", "Model"],
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .executableTarget(name: "train", dependencies: [
             "Networks", "Model", "CLIOptions", "Cores", "Golden", "Verification",

@@ -9,9 +9,10 @@ import Golden
 /// It is bit-identical to `Golden.SystolicModel` with the same configuration (the tests check
 /// it), and like it carries each column's LFSR state from GEMM to GEMM. What makes it fast:
 /// - the products of two 16-bit integers are below 2^30 in magnitude and a reduction of at
-///   most `maxK` = 4096 of them below 2^42, so the sum is exact in a `Double` in any order (all
-///   partial sums are integers below 2^53), and the default accumulator (`2·WL + 12` bits)
-///   never wraps;
+///   most `maxK` (4096 by default, 2^22 at most: the weight gradients of a convolution reduce
+///   over every output position of the batch) of them below 2^52, so the sum is exact in a
+///   `Double` in any order (all partial sums are integers below 2^53), and the accumulator
+///   (`2·WL + ceil(log2 maxK)` bits) never wraps;
 /// - an LFSR leap of `D` steps is linear over GF(2) on the nonzero states, so it is four table
 ///   lookups XORed instead of `D` single steps (a nonzero seed never reaches the zero state).
 public struct ArrayArithmetic: Sendable {
@@ -28,16 +29,21 @@ public struct ArrayArithmetic: Sendable {
     public let accBits: Int
     /// D = FLa + FLb - FLout: the bits each ROUND unit drops.
     public let dropBits: Int
-    /// Longest reduction the accumulator holds without wrapping (the array's default maxK).
-    public static let maxK = 4096
+    /// Longest reduction the accumulator holds without wrapping (the array's `maxK`).
+    public let maxK: Int
+    /// The generated array's default maxK.
+    public static let defaultMaxK = 4096
+    /// The longest reduction whose sums stay exact in a Double (products below 2^30).
+    public static let largestMaxK = 1 << 22
 
     /// The LFSR state each column's ROUND unit draws from next.
     public private(set) var states: [UInt64]
     private let leapTable: [UInt64]
 
     public init(rows: Int, cols: Int, a: FixedFormat, b: FixedFormat, output: FixedFormat, mode: RoundingMode,
-                lfsrWidth: Int, seed: UInt64, draw: LFSRDraw = .leap) {
+                lfsrWidth: Int, seed: UInt64, draw: LFSRDraw = .leap, maxK: Int = ArrayArithmetic.defaultMaxK) {
         precondition(rows >= 1 && cols >= 1, "array \(rows)x\(cols) must be at least 1x1")
+        precondition((1...Self.largestMaxK).contains(maxK), "maxK \(maxK) is outside 1...\(Self.largestMaxK)")
         precondition(a.wordLength <= 16 && b.wordLength <= 16 && a.isSigned && b.isSigned,
                      "operands must be signed and at most 16 bits (exact in Double)")
         precondition(output.wordLength <= 32, "output \(output) is wider than 32 bits")
@@ -50,7 +56,8 @@ public struct ArrayArithmetic: Sendable {
         self.lfsrWidth = lfsrWidth
         self.seed = seed
         self.draw = draw
-        accBits = SystolicModel.defaultAccBits(a: a, b: b, maxK: Self.maxK)
+        self.maxK = maxK
+        accBits = SystolicModel.defaultAccBits(a: a, b: b, maxK: maxK)
         dropBits = a.fracLength + b.fracLength - output.fracLength
         precondition(dropBits >= 0 && dropBits < accBits, "D = \(dropBits) bits cannot be dropped from \(accBits)")
         if mode == .stochastic {
@@ -85,8 +92,18 @@ public struct ArrayArithmetic: Sendable {
     /// it; returns C (integers of `output`) and how many results saturated.
     public mutating func gemm(_ a: [Double], _ b: [Double], m: Int, k: Int, n: Int) -> (c: [Double], saturated: Int) {
         precondition(a.count == m * k && b.count == k * n, "operand sizes do not match \(m)x\(k) by \(k)x\(n)")
-        precondition(k >= 1 && k <= Self.maxK, "K = \(k) is outside 1...\(Self.maxK)")
+        precondition(k >= 1 && k <= maxK, "K = \(k) is outside 1...\(maxK)")
         var c = ExactGEMM.multiply(a, b, m: m, k: k, n: n)
+        let saturated = round(&c, m: m, n: n)
+        return (c, saturated)
+    }
+
+    /// C = Aᵀ·B for A given as its transpose `at` (k×m row-major): the weight gradient
+    /// `[X | 1]ᵀ·δ` without transposing the patches (12 MB a batch for LeNet-5's first layer).
+    public mutating func gemm(transposed at: [Double], _ b: [Double], m: Int, k: Int, n: Int) -> (c: [Double], saturated: Int) {
+        precondition(at.count == m * k && b.count == k * n, "operand sizes do not match \(m)x\(k) by \(k)x\(n)")
+        precondition(k >= 1 && k <= maxK, "K = \(k) is outside 1...\(maxK)")
+        var c = ExactGEMM.multiply(transposed: at, b, m: m, k: k, n: n)
         let saturated = round(&c, m: m, n: n)
         return (c, saturated)
     }
@@ -181,6 +198,29 @@ public enum ExactGEMM {
             }
         }
         return c
+    }
+
+    /// C = Aᵀ·B with `at` = A (k×m) row-major. Row p of A and of B give the rank-one update
+    /// `Cᵀ[j] += B[p][j]·A[p]`, skipped where B[p][j] is zero: errors behind ReLU and max
+    /// pooling mostly are.
+    public static func multiply(transposed at: [Double], _ b: [Double], m: Int, k: Int, n: Int) -> [Double] {
+        var ct = [Double](repeating: 0, count: n * m)
+        at.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                ct.withUnsafeMutableBufferPointer { pc in
+                    for p in 0..<k {
+                        let row = pa.baseAddress! + p * m
+                        for j in 0..<n {
+                            let y = pb[p * n + j]
+                            if y == 0 { continue }
+                            let c = pc.baseAddress! + j * m
+                            for i in 0..<m { c[i] += row[i] * y }
+                        }
+                    }
+                }
+            }
+        }
+        return transpose(ct, rows: n, cols: m)
     }
 
     /// `t[cols×rows] = x[rows×cols]ᵀ`.

@@ -1,11 +1,12 @@
+import CMalloc
 import Foundation
 import Golden
 import Model
 
-/// Training a dense network (the MLP preset, 784-256-256-10) with plain minibatch SGD where
-/// every matrix product, of the forward pass, of the backward pass (errors and weight
-/// gradients) and of the weight update, is computed in a generated systolic array's
-/// arithmetic (`ArrayArithmetic`, bit-identical to `Golden.SystolicModel`); or, for the
+/// Training a network (the MLP preset 784-256-256-10, or LeNet-5: convolutions as im2col GEMMs,
+/// ReLU, max pooling) with plain minibatch SGD where every matrix product, of the forward pass,
+/// of the backward pass (errors and weight gradients) and of the weight update, is computed in
+/// a generated systolic array's arithmetic (`ArrayArithmetic`, bit-identical to `Golden.SystolicModel`); or, for the
 /// comparison, the same algorithm in Double (`.float`). docs/TRAINING.md gives the formats.
 ///
 /// The experiment is Gupta et al., "Deep learning with limited numerical precision", ICML 2015:
@@ -37,8 +38,14 @@ public enum GEMMRole: Int, Codable, Sendable, CaseIterable, CustomStringConverti
 }
 
 public struct ArrayTrainingOptions: Codable, Hashable, Sendable {
-    /// The network preset: "mlp" (784-256-256-10) or "lenet5" (NetworkSpec.lenet5).
-    public var model = "mlp"
+    /// The network: a preset (`model`) or any spec `TrainingLayer.layers` accepts.
+    public var network: NetworkSpec = .mlp
+    /// The network preset by name: "mlp" or "lenet5" (another name leaves no layers, which
+    /// `problem()` refuses naming --model).
+    public var model: String {
+        get { network.name }
+        set { network = NetworkSpec.preset(newValue) ?? NetworkSpec(name: newValue, input: network.input, layers: []) }
+    }
     public var arithmetic: TrainingArithmetic = .fixed
     public var wordLength = 16
     /// FL of weights, activations and errors.
@@ -62,8 +69,6 @@ public struct ArrayTrainingOptions: Codable, Hashable, Sendable {
     public var batchMean: BatchMean = .error
     public var trainLimit: Int?
     public var testLimit: Int?
-    /// Units per layer, input first.
-    public var layers: [Int] = [784, 256, 256, 10]
 
     public init() {}
 
@@ -108,21 +113,46 @@ public struct ArrayTrainingOptions: Codable, Hashable, Sendable {
         }
     }
 
+    /// The network's weight layers (empty when the network cannot be trained this way).
+    public var layers: [TrainingLayer] { (try? TrainingLayer.layers(of: network).get()) ?? [] }
+
+    /// The longest reduction array `role` meets in the network: a forward GEMM reduces over
+    /// fanIn + 1, a backward one over M (dense) or kh·kw·M (convolution), a gradient one over
+    /// the batch's output positions, an update over 2M. The array's maxK is this or the
+    /// default 4096, whichever is larger (a convolution's gradient needs B·P: 57,600 for LeNet-5).
+    public func longestReduction(_ role: GEMMRole) -> Int {
+        let layers = self.layers
+        switch role {
+        case .forward: return layers.map(\.rows).max() ?? 1
+        case .backward:
+            return layers.dropFirst().map { $0.positions == 1 ? $0.outputs : $0.kernelHeight * $0.kernelWidth * $0.outputs }.max() ?? 1
+        case .gradient: return batchSize * (layers.map(\.positions).max() ?? 1)
+        case .update: return 2 * (layers.map(\.outputs).max() ?? 1)
+        }
+    }
+
     /// Array `role` of the run, from reset.
     public func array(_ role: GEMMRole) -> ArrayArithmetic {
         let f = formats(role)
         let d = f.a.fracLength + f.b.fracLength - f.output.fracLength
         return ArrayArithmetic(rows: rows, cols: cols, a: f.a, b: f.b, output: f.output, mode: rounding,
-                               lfsrWidth: max(lfsrWidth, d), seed: lfsrSeed + UInt64(role.rawValue), draw: lfsrDraw)
+                               lfsrWidth: max(lfsrWidth, d), seed: lfsrSeed + UInt64(role.rawValue), draw: lfsrDraw,
+                               maxK: max(ArrayArithmetic.defaultMaxK, longestReduction(role)))
     }
 
     /// Why these options cannot run: (flag, value, allowed), the CLI's refusal.
     public func problem() -> (flag: String, value: String, allowed: String)? {
+        if case .failure(let why) = TrainingLayer.layers(of: network) {
+            return ("model", network.name, "\(NetworkSpec.presets.map(\.name).joined(separator: ", ")) (\(why))")
+        }
         if !Self.wordLengthRange.contains(wordLength) { return ("word-length", "\(wordLength)", "4...16") }
         if !Self.fracRange(wordLength).contains(fracLength) {
             return ("frac", "\(fracLength)", "0...\(wordLength - 2) (1.0, the bias input, must be representable in <\(wordLength), FL>)")
         }
-        if !(1...ArrayArithmetic.maxK).contains(batchSize) { return ("batch-size", "\(batchSize)", "1...\(ArrayArithmetic.maxK)") }
+        if !(1...ArrayArithmetic.defaultMaxK).contains(batchSize) { return ("batch-size", "\(batchSize)", "1...\(ArrayArithmetic.defaultMaxK)") }
+        if longestReduction(.gradient) > ArrayArithmetic.largestMaxK {
+            return ("batch-size", "\(batchSize)", "at most \(ArrayArithmetic.largestMaxK / (layers.map(\.positions).max() ?? 1)) for \(network.name) (a gradient sums over every output position of the batch)")
+        }
         if !(1...1000).contains(epochs) { return ("epochs", "\(epochs)", "1...1000") }
         if !(learningRate > 0 && learningRate <= 10) { return ("learning-rate", "\(learningRate)", "0 < LR <= 10") }
         if !(1...256).contains(rows) { return ("rows", "\(rows)", "1...256") }
@@ -226,7 +256,9 @@ public struct ArrayTrainingCheckpoint: Codable, Sendable {
 
 public final class ArrayTrainer {
     public let options: ArrayTrainingOptions
-    public private(set) var weights: [[Double]]
+    /// The network's weight layers, input first.
+    public let layers: [TrainingLayer]
+    public internal(set) var weights: [[Double]]
     public private(set) var arrays: [ArrayArithmetic]
     public private(set) var epochsDone = 0
     public private(set) var history: [ArrayEpochReport] = []
@@ -243,7 +275,9 @@ public final class ArrayTrainer {
 
     public init(options: ArrayTrainingOptions) throws {
         if let p = options.problem() { throw NetworkError("invalid value \(p.value) for --\(p.flag): allowed \(p.allowed)") }
+        Self.keepFreedMemory
         self.options = options
+        layers = options.layers
         fixed = options.arithmetic == .fixed
         arrays = GEMMRole.allCases.map { options.array($0) }
         let act = options.activation
@@ -253,14 +287,15 @@ public final class ArrayTrainer {
         pixelTable = (0..<256).map { v in
             options.arithmetic == .fixed ? Double(act.quantize(Double(v) / 255, mode: .nearest)) : Double(v) / 255
         }
-        // He uniform, drawn like FloatParameters.random, then quantized to the weight format.
+        // He uniform over each layer's fan-in, drawn output-major like FloatParameters.random,
+        // then quantized to the weight format; biases 0.
         var rng = SplitMix64(seed: options.seed)
         weights = []
-        for l in 0..<(options.layers.count - 1) {
-            let fanIn = options.layers[l], fanOut = options.layers[l + 1]
+        for layer in layers {
+            let fanIn = layer.fanIn, fanOut = layer.outputs
             let bound = (6.0 / Double(fanIn)).squareRoot()
-            var w = [Double](repeating: 0, count: (fanIn + 1) * fanOut)
-            for o in 0..<fanOut {  // MCRS order of the float presets: output-major
+            var w = [Double](repeating: 0, count: layer.rows * fanOut)
+            for o in 0..<fanOut {
                 for i in 0..<fanIn {
                     let u = Double(rng.next() >> 40) * 0x1p-24
                     let v = (2 * u - 1) * bound
@@ -297,6 +332,15 @@ public final class ArrayTrainer {
         if !history.isEmpty { change(&history[history.count - 1]) }
     }
 
+    /// Every batch allocates and frees the same large buffers (LeNet-5's patches are 12 MB);
+    /// glibc maps such blocks fresh from the kernel and unmaps them on free, so each batch
+    /// paid for zeroed pages again (a fifth of the time). Keeping them in the heap made an
+    /// epoch 1.5 times faster. Process-wide, once.
+    static let keepFreedMemory: Void = {
+        mallopt(M_MMAP_THRESHOLD, 1 << 30)
+        mallopt(M_TRIM_THRESHOLD, Int32.max)
+    }()
+
     // MARK: - Arithmetic
 
     struct Counters {
@@ -308,45 +352,72 @@ public final class ArrayTrainer {
         }
     }
 
-    /// A GEMM on array `role`, or in Double for `.float`.
+    /// Hands a GEMM of the first batch to the co-simulation: (role, layer, A, B, C, m, k, n).
+    typealias Recorder = (GEMMRole, Int, [Double], [Double], [Double], Int, Int, Int) -> Void
+
+    /// A GEMM on array `role`, or in Double for `.float`. With `record`, the array is reset
+    /// first and the GEMM handed over, to be replayed from reset on the generated array.
     func gemm(_ role: GEMMRole, _ a: [Double], _ b: [Double], m: Int, k: Int, n: Int, tensor: String,
-              counters: inout Counters, arrays: inout [ArrayArithmetic]) -> [Double] {
+              counters: inout Counters, arrays: inout [ArrayArithmetic], record: Recorder? = nil, layer: Int = 0) -> [Double] {
         guard fixed else { return ExactGEMM.multiply(a, b, m: m, k: k, n: n) }
+        if record != nil { arrays[role.rawValue].reset() }
         let (c, s) = arrays[role.rawValue].gemm(a, b, m: m, k: k, n: n)
         counters.add(tensor, saturated: s, produced: m * n)
+        record?(role, layer, a, b, c, m, k, n)
         return c
     }
 
-    /// `[x | 1]` for each of the `batch` rows of x (b × n).
-    func withOnes(_ x: [Double], batch: Int, n: Int) -> [Double] {
-        var y = [Double](repeating: one, count: batch * (n + 1))
-        for b in 0..<batch { for i in 0..<n { y[b * (n + 1) + i] = x[b * n + i] } }
-        return y
+    /// The weight gradient `[X | 1]ᵀ·δ` on the gradient array, from the patches as the
+    /// forward pass kept them (k×m), without transposing them except to hand the GEMM over.
+    func gradient(_ patches: [Double], _ e: [Double], m: Int, k: Int, n: Int, counters: inout Counters,
+                  arrays: inout [ArrayArithmetic], record: Recorder?, layer: Int) -> [Double] {
+        guard fixed else { return ExactGEMM.multiply(transposed: patches, e, m: m, k: k, n: n) }
+        let role = GEMMRole.gradient.rawValue
+        if record != nil { arrays[role].reset() }
+        let (c, s) = arrays[role].gemm(transposed: patches, e, m: m, k: k, n: n)
+        counters.add("gradients", saturated: s, produced: m * n)
+        record?(.gradient, layer, ExactGEMM.transpose(patches, rows: k, cols: m), e, c, m, k, n)
+        return c
     }
 
-    /// The forward pass: inputs `[X_l | 1]` of every layer and pre-activations Z_l.
+    /// What the forward pass keeps for the backward one, per layer: the forward GEMM's left
+    /// operand (patches and the ones column), its result Z (pre-ReLU), and where each pooled
+    /// value came from.
+    struct Forward {
+        var patches: [[Double]] = []
+        var z: [[Double]] = []
+        var poolFrom: [[Int32]] = []
+        var logits: [Double] { z.last! }
+    }
+
+    /// The forward pass of a batch (`x0`: batch × pixels, HWC). With `record`, layer 1's GEMM
+    /// is handed over.
     func forward(_ x0: [Double], batch: Int, counters: inout Counters, arrays: inout [ArrayArithmetic],
-                 sample: ((GEMMRole, Int, [Double], [Double], [Double], Int, Int, Int) -> Void)? = nil)
-        -> (inputs: [[Double]], z: [[Double]]) {
-        let L = weights.count
-        var inputs: [[Double]] = [withOnes(x0, batch: batch, n: options.layers[0])]
-        var zs: [[Double]] = []
-        for l in 0..<L {
-            let k = options.layers[l] + 1, n = options.layers[l + 1]
-            let sampled = sample != nil && l == 0
-            if sampled { arrays[GEMMRole.forward.rawValue].reset() }
-            let z = gemm(.forward, inputs[l], weights[l], m: batch, k: k, n: n, tensor: l == L - 1 ? "logits" : "activations",
-                         counters: &counters, arrays: &arrays)
-            if sampled { sample?(.forward, l, inputs[l], weights[l], z, batch, k, n) }
-            zs.append(z)
-            if l < L - 1 { inputs.append(withOnes(z.map { max($0, 0) }, batch: batch, n: n)) }
+                 record: Recorder? = nil) -> Forward {
+        var f = Forward()
+        var x = x0
+        for (l, layer) in layers.enumerated() {
+            let a = layer.patches(x, batch: batch, one: one)
+            let z = gemm(.forward, a, weights[l], m: batch * layer.positions, k: layer.rows, n: layer.outputs,
+                         tensor: l == layers.count - 1 ? "logits" : "activations", counters: &counters, arrays: &arrays,
+                         record: l == 0 ? record : nil, layer: l)
+            f.patches.append(a)
+            f.z.append(z)
+            x = layer.relu ? z.map { max($0, 0) } : z
+            if layer.pool > 1 {
+                let (pooled, from) = layer.maxPool(x, batch: batch)
+                x = pooled
+                f.poolFrom.append(from)
+            } else {
+                f.poolFrom.append([])
+            }
         }
-        return (inputs, zs)
+        return f
     }
 
     /// Softmax cross-entropy of logits (integers of the activation format, or reals).
     func softmax(_ z: [Double], batch: Int, labels: [Int]) -> (probabilities: [Double], loss: Double) {
-        let classes = options.layers.last!
+        let classes = layers.last!.outputs
         let scale = fixed ? pow(2, -Double(options.fracLength)) : 1
         var p = [Double](repeating: 0, count: z.count), loss = 0.0
         for b in 0..<batch {
@@ -368,22 +439,24 @@ public final class ArrayTrainer {
     /// derivative of saturation.
     @inline(__always) func atRail(_ z: Double) -> Bool { fixed && (z >= railHigh || z <= railLow) }
 
-    /// One SGD step on a batch; returns the summed loss.
+    /// One SGD step on a batch; returns the summed loss. With `sample`, the batch's forward GEMM
+    /// of layer 1, gradient of layer 2, backward GEMM from layer 2 into layer 1 and update of the
+    /// last layer are each run just after a reset of their array and handed over.
     func step(_ x0: [Double], labels: [Int], batch: Int, counters: inout Counters, updates: inout Int, changed: inout Int,
               sample: ((SampledGEMM) -> Void)?) -> Double {
-        let L = weights.count
+        let L = layers.count
         var arrays = self.arrays
         defer { self.arrays = arrays }
-        let record: ((GEMMRole, Int, [Double], [Double], [Double], Int, Int, Int) -> Void)? = sample.map { emit in
+        let record: Recorder? = sample.map { emit in
             { role, layer, a, b, c, m, k, n in
-                let array = self.options.array(role)
                 func matrix(_ v: [Double], _ r: Int, _ cc: Int) -> Matrix<Int128> { Matrix(rows: r, cols: cc, elements: v.map { Int128($0) }) }
-                emit(SampledGEMM(label: "\(role)-layer\(layer + 1)", role: role, array: array, a: matrix(a, m, k), b: matrix(b, k, n), c: matrix(c, m, n)))
+                emit(SampledGEMM(label: "\(role)-layer\(layer + 1)", role: role, array: self.options.array(role),
+                                 a: matrix(a, m, k), b: matrix(b, k, n), c: matrix(c, m, n)))
             }
         }
-        let (inputs, zs) = forward(x0, batch: batch, counters: &counters, arrays: &arrays, sample: record)
-        let classes = options.layers.last!
-        let (p, loss) = softmax(zs[L - 1], batch: batch, labels: labels)
+        let f = forward(x0, batch: batch, counters: &counters, arrays: &arrays, record: record)
+        let classes = layers.last!.outputs
+        let (p, loss) = softmax(f.logits, batch: batch, labels: labels)
         // δ = (p − onehot)/B or (p − onehot), zero at a saturated logit, rounded to the error format.
         let mean = options.batchMean == .error ? 1 / Double(batch) : 1
         var delta = [Double](repeating: 0, count: batch * classes)
@@ -391,7 +464,7 @@ public final class ArrayTrainer {
         var sat = 0
         for i in 0..<delta.count {
             let v = (p[i] - (labels[i / classes] == i % classes ? 1 : 0)) * mean
-            if atRail(zs[L - 1][i]) { continue }
+            if atRail(f.logits[i]) { continue }
             if fixed {
                 let u = options.rounding == .stochastic ? Double(errorRNG.next() >> 11) * 0x1p-53 : 0
                 let scaled = v * pow(2, Double(ef.fracLength))
@@ -406,30 +479,28 @@ public final class ArrayTrainer {
         var grads = [[Double]](repeating: [], count: L)
         var e = delta
         for l in stride(from: L - 1, through: 0, by: -1) {
-            let k = options.layers[l] + 1, n = options.layers[l + 1]
-            let xt = ExactGEMM.transpose(inputs[l], rows: batch, cols: k)
-            let sampleGradient = record != nil && l == L - 2
-            if sampleGradient { arrays[GEMMRole.gradient.rawValue].reset() }
-            grads[l] = gemm(.gradient, xt, e, m: k, k: batch, n: n, tensor: "gradients", counters: &counters, arrays: &arrays)
-            if sampleGradient { record?(.gradient, l, xt, e, grads[l], k, batch, n) }
-            if l > 0 {
-                // Wᵀ without the bias row: n × (k − 1).
-                let wt = ExactGEMM.transpose(Array(weights[l][0..<((k - 1) * n)]), rows: k - 1, cols: n)
-                let sampleBackward = record != nil && l == 1
-                if sampleBackward { arrays[GEMMRole.backward.rawValue].reset() }
-                var prev = gemm(.backward, e, wt, m: batch, k: n, n: k - 1, tensor: "errors", counters: &counters, arrays: &arrays)
-                if sampleBackward { record?(.backward, l, e, wt, prev, batch, n, k - 1) }
-                let z = zs[l - 1]
-                for i in 0..<prev.count where z[i] <= 0 || atRail(z[i]) { prev[i] = 0 }  // ReLU' and saturation'
-                e = prev
+            let layer = layers[l], rowsP = batch * layer.positions
+            grads[l] = gradient(f.patches[l], e, m: layer.rows, k: rowsP, n: layer.outputs, counters: &counters, arrays: &arrays,
+                                record: l == min(1, L - 1) ? record : nil, layer: l)
+            guard l > 0 else { break }
+            // The error of layer l's input, which is layer l − 1's (pooled, ReLU'd) output.
+            let op = layer.backwardOperands(e, weights: weights[l], batch: batch)
+            let dx = gemm(.backward, op.a, op.b, m: op.m, k: op.k, n: op.n, tensor: "errors", counters: &counters,
+                          arrays: &arrays, record: l == 1 ? record : nil, layer: l)
+            let below = layers[l - 1], z = f.z[l - 1]
+            var dz: [Double]
+            if below.pool > 1 {
+                dz = [Double](repeating: 0, count: z.count)
+                for (i, from) in f.poolFrom[l - 1].enumerated() { dz[Int(from)] = dx[i] }
+            } else {
+                dz = dx
             }
+            for i in 0..<dz.count where (below.relu && z[i] <= 0) || atRail(z[i]) { dz[i] = 0 }  // ReLU' and saturation'
+            e = dz
         }
         for l in 0..<L {
-            let n = options.layers[l + 1]
-            let sampleUpdate = record != nil && l == L - 1
-            if sampleUpdate { arrays[GEMMRole.update.rawValue].reset() }
-            let new = update(weights[l], grads[l], rows: options.layers[l] + 1, n: n, counters: &counters, arrays: &arrays,
-                             record: sampleUpdate ? record : nil, layer: l)
+            let new = update(weights[l], grads[l], rows: layers[l].rows, n: layers[l].outputs, counters: &counters, arrays: &arrays,
+                             record: l == L - 1 ? record : nil, layer: l)
             updates += new.count
             for i in new.indices where new[i] != weights[l][i] { changed += 1 }
             weights[l] = new
@@ -441,7 +512,7 @@ public final class ArrayTrainer {
     /// w·1 + g·(−c) accumulated exactly, then one ROUND to the weight format), computed
     /// element by element without the zero products.
     func update(_ w: [Double], _ g: [Double], rows: Int, n: Int, counters: inout Counters, arrays: inout [ArrayArithmetic],
-                record: ((GEMMRole, Int, [Double], [Double], [Double], Int, Int, Int) -> Void)?, layer: Int) -> [Double] {
+                record: Recorder?, layer: Int) -> [Double] {
         guard fixed else {
             let c = options.learningRate / (options.batchMean == .rate ? Double(options.batchSize) : 1)
             return zip(w, g).map { $0 - c * $1 }
@@ -449,6 +520,7 @@ public final class ArrayTrainer {
         let oneB = Double(options.coefficient.quantize(1, mode: .nearest)), c = Double(options.updateCode)
         var acc = [Double](repeating: 0, count: w.count)
         for i in acc.indices { acc[i] = w[i] * oneB - g[i] * c }
+        if record != nil { arrays[GEMMRole.update.rawValue].reset() }
         let s = arrays[GEMMRole.update.rawValue].round(&acc, m: rows, n: n)
         counters.add("weights", saturated: s, produced: acc.count)
         if let record {
@@ -476,13 +548,13 @@ public final class ArrayTrainer {
         var arrays = self.arrays
         arrays[GEMMRole.forward.rawValue].reset()
         var counters = Counters()
-        let classes = options.layers.last!
+        let classes = layers.last!.outputs
         var wrong = 0, loss = 0.0, start = 0
         let indices = Array(0..<data.count)
         while start < data.count {
             let b = min(100, data.count - start)
             let x = pixels(data, indices: indices[start..<(start + b)])
-            let z = forward(x, batch: b, counters: &counters, arrays: &arrays).z.last!
+            let z = forward(x, batch: b, counters: &counters, arrays: &arrays).logits
             let labels = Array(data.labels[start..<(start + b)])
             loss += softmax(z, batch: b, labels: labels).loss
             for i in 0..<b {
@@ -496,8 +568,8 @@ public final class ArrayTrainer {
     }
 
     /// Trains one epoch (the next one) and evaluates on `test`. With `sample`, the first batch's
-    /// sampled GEMMs (forward layer 1, backward into layer 1, gradient of layer 2, update of
-    /// the last layer) each run on their array just after a reset and are handed over.
+    /// sampled GEMMs (forward layer 1, gradient of layer 2, backward into layer 1, update of the
+    /// last layer) each run on their array just after a reset and are handed over.
     @discardableResult
     public func trainEpoch(data: LabeledImages, test: LabeledImages, sample: ((SampledGEMM) -> Void)? = nil) -> ArrayEpochReport {
         let clock = ContinuousClock.now

@@ -24,6 +24,7 @@ extension TrainCommand {
         o.lfsrSeed = lfsrSeed
         o.rows = rows
         o.cols = cols
+        o.model = model
         o.trainLimit = trainLimit
         o.testLimit = testLimit
         return o
@@ -35,7 +36,6 @@ extension TrainCommand {
         guard let arithmetic, TrainingArithmetic(rawValue: arithmetic) != nil else {
             throw ValidationError("invalid value \(arithmetic!) for --arithmetic: allowed \(TrainingArithmetic.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        guard model == "mlp" else { throw ValidationError("invalid value \(model) for --model: allowed mlp with --arithmetic (LeNet-5 is not built yet)") }
         guard RoundingMode(rawValue: rounding) != nil else {
             throw ValidationError("invalid value \(rounding) for --rounding: allowed \(RoundingMode.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -89,8 +89,8 @@ extension TrainCommand {
         let arithmeticText = fixed
             ? "fixed <\(options.wordLength), \(options.fracLength)>, \(options.rounding) rounding, \(options.rows)x\(options.cols) arrays, LFSR seeds \(options.lfsrSeed)...\(options.lfsrSeed + 3)"
             : "float (Double)"
-        say(String(format: "train: mlp %@, SGD learning rate %g (applied: %.6g), batch %d, 1/B in the %@, %d training and %d test images, %d epochs, seed %llu",
-                   arithmeticText, options.learningRate, options.effectiveLearningRate, options.batchSize, options.batchMean.rawValue,
+        say(String(format: "train: %@ %@, SGD learning rate %g (applied: %.6g), batch %d, 1/B in the %@, %d training and %d test images, %d epochs, seed %llu",
+                   options.model, arithmeticText, options.learningRate, options.effectiveLearningRate, options.batchSize, options.batchMean.rawValue,
                    min(options.trainLimit ?? train.count, train.count), min(options.testLimit ?? test.count, test.count), options.epochs, options.seed))
         if fixed {
             for role in GEMMRole.allCases {
@@ -127,7 +127,7 @@ extension TrainCommand {
     func replay(_ s: SampledGEMM, checks: inout [ArrayConfig: GEMMCheck]) throws -> (Int, String?) {
         let a = s.array
         func point(_ f: FixedFormat) -> FixedPoint { FixedPoint(bits: f.wordLength, frac: f.fracLength, signed: f.isSigned) }
-        let config = ArrayConfig(rows: a.rows, cols: a.cols, a: point(a.formatA), b: point(a.formatB), maxK: ArrayArithmetic.maxK,
+        let config = ArrayConfig(rows: a.rows, cols: a.cols, a: point(a.formatA), b: point(a.formatB), maxK: a.maxK,
                                  output: point(a.output), rounding: OutputRounding(rawValue: a.mode.rawValue)!, lfsrWidth: a.lfsrWidth,
                                  seed: a.seed, lfsrStep: a.draw == .leap ? .leap : .one)
         try config.validate(sides: 1...256)
