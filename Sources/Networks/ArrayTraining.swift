@@ -439,21 +439,23 @@ public final class ArrayTrainer {
     /// derivative of saturation.
     @inline(__always) func atRail(_ z: Double) -> Bool { fixed && (z >= railHigh || z <= railLow) }
 
-    /// One SGD step on a batch; returns the summed loss. With `sample`, the batch's forward GEMM
-    /// of layer 1, gradient of layer 2, backward GEMM from layer 2 into layer 1 and update of the
-    /// last layer are each run just after a reset of their array and handed over.
+    /// One SGD step on a batch; returns the summed loss. In an epoch's first batch (`first`) the
+    /// forward GEMM of layer 1, the gradient of layer 2, the backward GEMM from layer 2 into
+    /// layer 1 and the update of the last layer each run just after a reset of their array, and
+    /// are handed to `sample` if given; the resets happen either way, so co-simulating does not
+    /// change the run.
     func step(_ x0: [Double], labels: [Int], batch: Int, counters: inout Counters, updates: inout Int, changed: inout Int,
-              sample: ((SampledGEMM) -> Void)?) -> Double {
+              first: Bool = false, sample: ((SampledGEMM) -> Void)? = nil) -> Double {
         let L = layers.count
         var arrays = self.arrays
         defer { self.arrays = arrays }
-        let record: Recorder? = sample.map { emit in
+        let record: Recorder? = !first ? nil : sample.map { emit in
             { role, layer, a, b, c, m, k, n in
                 func matrix(_ v: [Double], _ r: Int, _ cc: Int) -> Matrix<Int128> { Matrix(rows: r, cols: cc, elements: v.map { Int128($0) }) }
                 emit(SampledGEMM(label: "\(role)-layer\(layer + 1)", role: role, array: self.options.array(role),
                                  a: matrix(a, m, k), b: matrix(b, k, n), c: matrix(c, m, n)))
             }
-        }
+        } ?? { _, _, _, _, _, _, _, _ in }
         let f = forward(x0, batch: batch, counters: &counters, arrays: &arrays, record: record)
         let classes = layers.last!.outputs
         let (p, loss) = softmax(f.logits, batch: batch, labels: labels)
@@ -584,7 +586,7 @@ public final class ArrayTrainer {
             let x = pixels(data, indices: slice)
             let labels = slice.map { data.labels[$0] }
             loss += step(x, labels: labels, batch: b, counters: &counters, updates: &updates, changed: &changed,
-                         sample: start == 0 ? sample : nil)
+                         first: start == 0, sample: sample)
             start += b
         }
         let trained = ContinuousClock.now - clock

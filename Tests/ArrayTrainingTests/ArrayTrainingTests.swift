@@ -221,6 +221,23 @@ struct ArrayTrainingTests {
         }
     }
 
+    /// Handing the sampled GEMMs over (to Verilator) must not change the training: the arrays
+    /// are reset at the sample points either way.
+    @Test("a run that hands its sampled GEMMs over equals one that does not")
+    func samplingDoesNotChangeTheRun() throws {
+        let o = Self.options(.stochastic, lr: 0.1, images: 300, network: Self.dense([784, 16, 10]))
+        let data = try Self.train.get(), test = try Self.test.get()
+        let plain = try ArrayTrainer(options: o), sampled = try ArrayTrainer(options: o)
+        var count = 0
+        for _ in 0..<2 {
+            plain.trainEpoch(data: data, test: test)
+            sampled.trainEpoch(data: data, test: test) { _ in count += 1 }
+        }
+        #expect(count == 8)
+        #expect(plain.weights == sampled.weights)
+        #expect(plain.arrays.map(\.states) == sampled.arrays.map(\.states))
+    }
+
     /// A run stopped after an epoch and resumed from its checkpoint ends bit for bit where an
     /// uninterrupted run ends.
     @Test("a resumed run equals an uninterrupted one")
