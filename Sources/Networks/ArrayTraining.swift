@@ -24,6 +24,15 @@ public enum BatchMean: String, Codable, Sendable, CaseIterable {
     case rate
 }
 
+/// What the backward pass takes as the derivative of saturation where a forward result sits at
+/// a rail of its format.
+public enum SaturationDerivative: String, Codable, Sendable, CaseIterable {
+    /// Zero (the true derivative of a clip): no error flows back through a saturated value.
+    case zero
+    /// One (straight through): the error flows back as if nothing had saturated.
+    case one
+}
+
 /// The four arrays a training step uses, one per kind of product (each has its own formats).
 public enum GEMMRole: Int, Codable, Sendable, CaseIterable, CustomStringConvertible {
     /// Z = [X | 1]·W: activations × weights → activations (pre-ReLU).
@@ -67,6 +76,7 @@ public struct ArrayTrainingOptions: Codable, Hashable, Sendable {
     /// draws share D − 1 bits: the unit as it was first built).
     public var lfsrDraw: LFSRDraw = .leap
     public var batchMean: BatchMean = .error
+    public var saturationDerivative: SaturationDerivative = .zero
     public var trainLimit: Int?
     public var testLimit: Int?
 
@@ -272,6 +282,8 @@ public final class ArrayTrainer {
     let pixelTable: [Double]
     /// The activation format's rails.
     let railLow: Double, railHigh: Double
+    /// Fixed point with the true derivative of saturation.
+    let masksRails: Bool
 
     public init(options: ArrayTrainingOptions) throws {
         if let p = options.problem() { throw NetworkError("invalid value \(p.value) for --\(p.flag): allowed \(p.allowed)") }
@@ -279,6 +291,7 @@ public final class ArrayTrainer {
         self.options = options
         layers = options.layers
         fixed = options.arithmetic == .fixed
+        masksRails = fixed && options.saturationDerivative == .zero
         arrays = GEMMRole.allCases.map { options.array($0) }
         let act = options.activation
         railLow = Double(act.minInt)
@@ -435,9 +448,9 @@ public final class ArrayTrainer {
         return (p, loss)
     }
 
-    /// Is `z` (a forward result) at a rail of its format? The error there is zero: the
-    /// derivative of saturation.
-    @inline(__always) func atRail(_ z: Double) -> Bool { fixed && (z >= railHigh || z <= railLow) }
+    /// Is `z` (a forward result) at a rail of its format, so that its error is zero (the
+    /// derivative of saturation, unless `saturationDerivative` is `.one`)?
+    @inline(__always) func atRail(_ z: Double) -> Bool { masksRails && (z >= railHigh || z <= railLow) }
 
     /// One SGD step on a batch; returns the summed loss. In an epoch's first batch (`first`) the
     /// forward GEMM of layer 1, the gradient of layer 2, the backward GEMM from layer 2 into
