@@ -16,16 +16,19 @@ struct TrainCommand: ParsableCommand {
             With --quantize: quantizes the weights in --weights (default Models/<model>.weights) with each scheme, \
             fine-tuning where the scheme needs it (cached under ACCELGEN_MODEL_CACHE), and prints the test accuracy of \
             the integer network (training-side evaluator, round half up).
-            With --arithmetic fixed|float: plain SGD of the MLP where every matrix product (forward, backward, \
+            With --arithmetic fixed|float: plain SGD of the network where every matrix product (forward, backward, \
             weight gradients, weight update) runs in the generated systolic array's arithmetic (<WL, FL>, exact \
             products, the ROUND unit of --rounding, saturation), or in Double for float; each epoch a forward, a \
             backward, a gradient and an update GEMM are replayed in Verilator and must match bit for bit. \
             The run checkpoints to --out after every epoch and resumes from there (docs/TRAINING.md).
+            With --figure: every configuration of the training figure's plan (Gupta et al. 2015, Figure 2: float and \
+            <16, FL> with round-to-nearest and stochastic rounding) as such a run in --out/<name>/, --jobs at a time, \
+            then --out/figure.csv, figure.json and the plots figure-<model>.svg (docs/TRAINING.md).
             """)
 
-    @Option(help: "Network preset: lenet5 or mlp.") var model: String
+    @Option(help: "Network preset: lenet5 or mlp.") var model: String?
     @Option(help: "Training epochs, 1...100.") var epochs: Int?
-    @Option(help: "Seed of the initial weights and the image order, 0...2^64-1.") var seed: UInt64 = 1
+    @Option(help: "Seed of the initial weights and the image order, 0...2^64-1 (default 1).") var seed: UInt64?
     @Option(help: "Folder for <model>.weights.") var out: String?
     @Option(help: "Images per minibatch, 1...4096 (default 64, or 100 with --arithmetic).") var batchSize: Int?
     @Option(help: "Adam's step size in the first epoch (cosine schedule after; default: the preset's), or with --arithmetic the SGD learning rate (default 0.1), 0.00001...1.") var learningRate: Float?
@@ -34,17 +37,26 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Quantization schemes (comma-separated): \(QuantizationScheme.names.joined(separator: ", ")).") var quantize: String?
     @Option(help: "Float weights to quantize (default Models/<model>.weights).") var weights: String?
     @Option(help: "SGD in the array's arithmetic: fixed or float (the same SGD in Double).") var arithmetic: String?
-    @Option(help: "Word length WL of every tensor with --arithmetic fixed, 4...16.") var wordLength = 16
-    @Option(help: "Fractional length FL of weights, activations and errors, 0...WL-2.") var frac = 8
-    @Option(help: "ROUND unit mode with --arithmetic fixed: truncate, nearest or stochastic.") var rounding = "stochastic"
-    @Option(help: "Where 1/B of the minibatch mean goes with --arithmetic: error or rate.") var batchMean = "error"
-    @Option(help: "Array rows with --arithmetic fixed, 1...256.") var rows = 16
-    @Option(help: "Array columns with --arithmetic fixed, 1...256.") var cols = 16
-    @Option(help: "Base LFSR seed of the four arrays (they take seed...seed+3), 1...65532.") var lfsrSeed: UInt64 = 1
+    // Optional rather than defaulted, so that --figure can tell them given and refuse them.
+    @Option(help: "Word length WL of every tensor with --arithmetic fixed, 4...16 (default 16).") var wordLength: Int?
+    @Option(help: "Fractional length FL of weights, activations and errors, 0...WL-2 (default 8).") var frac: Int?
+    @Option(help: "ROUND unit mode with --arithmetic fixed: truncate, nearest or stochastic (default stochastic).") var rounding: String?
+    @Option(help: "Where 1/B of the minibatch mean goes with --arithmetic: error or rate (default error).") var batchMean: String?
+    @Option(help: "Array rows with --arithmetic fixed, 1...256 (default 16).") var rows: Int?
+    @Option(help: "Array columns with --arithmetic fixed, 1...256 (default 16).") var cols: Int?
+    @Option(help: "Base LFSR seed of the four arrays (they take seed...seed+3), 1...65532 (default 1).") var lfsrSeed: UInt64?
     @Option(help: "Evaluate on the first N test images only, 1...10000.") var testLimit: Int?
-    @Flag(inversion: .prefixedNo, help: "Replay sampled GEMMs in Verilator each epoch (--arithmetic fixed).") var cosim = true
+    @Flag(inversion: .prefixedNo, help: "Replay sampled GEMMs in Verilator each epoch (--arithmetic fixed, --figure).") var cosim = true
+    @Flag(help: "Run the training figure's plan into --out (Gupta et al. 2015, Figure 2), resuming each configuration.") var figure = false
+    @Option(help: "Configurations trained at once with --figure, 1...64 (default 2).") var jobs: Int?
+    @Option(help: "The figure's models with --figure (comma-separated; default all): \(TrainingFigure.gupta2015.models.joined(separator: ", ")).") var models: String?
 
     func validate() throws {
+        if figure { return try validateFigure() }
+        for (flag, given) in [("jobs", jobs.map { "\($0)" }), ("models", models)] {
+            if let given { throw ValidationError("invalid value \(given) for --\(flag): allowed only with --figure") }
+        }
+        guard let model else { throw ValidationError("missing --model: give network preset: lenet5 or mlp") }
         guard NetworkSpec.preset(model) != nil else {
             throw ValidationError("invalid value \(model) for --model: allowed \(NetworkSpec.presets.map(\.name).joined(separator: ", "))")
         }
@@ -69,6 +81,8 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        if figure { return try runFigure() }
+        let model = model!
         let spec = NetworkSpec.preset(model)!
         if let quantize { return try report(spec, schemes: quantize.split(separator: ",").map { QuantizationScheme(String($0))! }) }
         if arithmetic != nil { return try trainInArrayArithmetic() }
@@ -78,13 +92,13 @@ struct TrainCommand: ParsableCommand {
         }
         var options = TrainingOptions.preset(model)
         if let epochs { options.epochs = epochs }
-        options.seed = seed
+        options.seed = seed ?? 1
         if let batchSize { options.batchSize = batchSize }
         if let learningRate { options.learningRate = learningRate }
         options.trainLimit = trainLimit
         let train = try FashionMNIST.load(.train, directory: dataset)
         let test = try FashionMNIST.load(.test, directory: dataset)
-        say("train: \(model) on \(options.trainLimit ?? train.count) Fashion-MNIST images, \(options.epochs) epochs, batch \(options.batchSize), Adam \(options.learningRate) (cosine), seed \(seed)")
+        say("train: \(model) on \(options.trainLimit ?? train.count) Fashion-MNIST images, \(options.epochs) epochs, batch \(options.batchSize), Adam \(options.learningRate) (cosine), seed \(options.seed)")
         let parameters = try Training.train(spec, data: train, test: test, options: options) { report in
             say(report.description)
         }
