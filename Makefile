@@ -19,10 +19,12 @@ FUZZ_FLAGS ?=
 
 NETWORKS_OUT ?= sweep-networks
 NETWORKS_FLAGS ?= --workload lenet5 --format fixed16,fixed8,fixed6,fixed4,binary,bwn,ternary,pow2,codebook4 --rounding nearest,stochastic --rows 16
+FIGURE_OUT ?= results/figure
+FIGURE_FLAGS ?=
 FORMATS_OUT ?= sweep-formats
 FORMATS_FLAGS ?= --format fixed8,fixed4,binary,bwn,ternary,pow2,codebook4 --rows 8,16
 
-.PHONY: all deps build release rtl check-rtl sim sweep formats networks test lint bench fuzz models clean
+.PHONY: all deps build release rtl check-rtl sim sweep formats networks figure test lint bench fuzz models clean
 
 all: build
 
@@ -122,6 +124,15 @@ formats: deps build
 networks: deps release
 	@$(RELEASE)/sweep --out $(NETWORKS_OUT) $(NETWORKS_FLAGS); status=$$?; \
 	  cat $(NETWORKS_OUT)/networks.md 2>/dev/null; exit $$status
+
+## figure: the training figure of docs/TRAINING.md (Gupta et al. 2015, Figure 2): every configuration
+##         of Sources/Networks/TrainingFigure.swift trained in the array's arithmetic (release build),
+##         two at a time, in $(FIGURE_OUT)/<name>/, then figure.csv, figure.json and the plots
+##         figure-<model>.svg there; finished epochs are kept, so a rerun resumes. FIGURE_FLAGS adds
+##         flags (--jobs, --models, --epochs, --no-cosim).
+figure: deps
+	$(SWIFT) build -c release --product train
+	$(RELEASE)/train --figure --out $(FIGURE_OUT) $(FIGURE_FLAGS)
 
 ## test: the whole suite (installs Verilator and yosys first when missing)
 test: deps build check-rtl
