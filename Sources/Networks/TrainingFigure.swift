@@ -19,11 +19,13 @@ public struct TrainingFigure: Sendable {
             self.name = name ?? Self.name(of: options)
         }
 
-        /// Model, arithmetic (WL when not 16, FL, rounding, `one` for one-step LFSR draws), seed.
+        /// Model, arithmetic (WL when not 16, FL, rounding, `one` for one-step LFSR draws,
+        /// `satone` for the straight-through derivative of saturation), seed.
         public static func name(of o: ArrayTrainingOptions) -> String {
             guard o.arithmetic == .fixed else { return "\(o.model)-float-s\(o.seed)" }
             let wl = o.wordLength == 16 ? "" : "-wl\(o.wordLength)"
-            return "\(o.model)\(wl)-fl\(o.fracLength)-\(o.rounding)\(o.lfsrDraw == .one ? "-one" : "")-s\(o.seed)"
+            let sat = o.saturationDerivative == .one ? "-satone" : ""
+            return "\(o.model)\(wl)-fl\(o.fracLength)-\(o.rounding)\(o.lfsrDraw == .one ? "-one" : "")\(sat)-s\(o.seed)"
         }
     }
 
@@ -261,14 +263,14 @@ public struct TrainingFigure: Sendable {
     /// One row per configuration per finished epoch. Fields that a float run does not have
     /// (word length, FL, rounding, LFSR draw and seed, array size) are empty.
     public static func csv(_ results: [Result]) -> String {
-        var s = "model,configuration,arithmetic,word_length,frac_length,rounding,lfsr_draw,seed,lfsr_seed,learning_rate,learning_rate_applied,"
+        var s = "model,configuration,arithmetic,word_length,frac_length,rounding,lfsr_draw,saturation_derivative,seed,lfsr_seed,learning_rate,learning_rate_applied,"
             + "batch_size,batch_mean,rows,cols,train_limit,test_limit,epoch,loss,test_error,test_loss,seconds,images_per_second,updates,changed,"
             + ArrayEpochReport.tensors.map { "saturated_\($0),produced_\($0)" }.joined(separator: ",") + ",cosimulated,mismatches\n"
         for r in results {
             let o = r.configuration.options, fixed = o.arithmetic == .fixed
             func f(_ v: Any) -> String { fixed ? "\(v)" : "" }
             let config = [o.model, r.configuration.name, o.arithmetic.rawValue, f(o.wordLength), f(o.fracLength), f(o.rounding.rawValue),
-                          f(o.lfsrDraw.rawValue), "\(o.seed)", f(o.lfsrSeed), "\(o.learningRate)", "\(o.effectiveLearningRate)",
+                          f(o.lfsrDraw.rawValue), f(o.saturationDerivative.rawValue), "\(o.seed)", f(o.lfsrSeed), "\(o.learningRate)", "\(o.effectiveLearningRate)",
                           "\(o.batchSize)", o.batchMean.rawValue, f(o.rows), f(o.cols), o.trainLimit.map(String.init) ?? "",
                           o.testLimit.map(String.init) ?? ""].joined(separator: ",")
             for e in r.history {
@@ -409,16 +411,16 @@ public struct TrainingFigure: Sendable {
         "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
 
-    /// A curve: test error (%) per epoch, its line type, dashed or not, its title.
+    /// A curve: test error (%) per epoch, its line type, dash type (nil: solid), its title.
     struct Series {
         var title: String
         var lineType: Int
-        var dashed: Bool
+        var dash: Int?
         var points: [(epoch: Int, error: Double)]
     }
 
-    static func series(_ r: Result, title: String, lineType: Int, dashed: Bool) -> Series {
-        Series(title: title, lineType: lineType, dashed: dashed, points: r.history.map { ($0.epoch, 100 * $0.testError) })
+    static func series(_ r: Result, title: String, lineType: Int, dash: Int?) -> Series {
+        Series(title: title, lineType: lineType, dash: dash, points: r.history.map { ($0.epoch, 100 * $0.testError) })
     }
 
     /// Line type per FL: float is black (8), FLs take the palette in order, skipping black.
@@ -429,7 +431,9 @@ public struct TrainingFigure: Sendable {
     }
 
     static func curveTitle(_ o: ArrayTrainingOptions) -> String {
-        o.arithmetic == .float ? "float" : (o.wordLength == 16 ? "FL \(o.fracLength)" : "WL \(o.wordLength), FL \(o.fracLength)")
+        guard o.arithmetic == .fixed else { return "float" }
+        let format = o.wordLength == 16 ? "FL \(o.fracLength)" : "WL \(o.wordLength), FL \(o.fracLength)"
+        return format + (o.saturationDerivative == .one ? ", straight-through saturation" : "")
     }
 
     /// Data blocks and a `plot` command for one panel; the data are inline so the script
@@ -442,7 +446,7 @@ public struct TrainingFigure: Sendable {
             s += "EOD\n"
         }
         let plots = series.enumerated().map { i, ser in
-            "$\(tag)\(i) using 1:2 with linespoints lt \(ser.lineType)\(ser.dashed ? " dt 2 pt 6" : "") ps 0.9 title \(quoted(ser.title))"
+            "$\(tag)\(i) using 1:2 with linespoints lt \(ser.lineType)\(ser.dash.map { " dt \($0) pt 6" } ?? "") ps 0.9 title \(quoted(ser.title))"
         }
         // An empty panel still takes its place in the layout.
         s += "plot " + (plots.isEmpty ? "NaN notitle" : plots.joined(separator: ", \\\n     ")) + "\n"
@@ -461,7 +465,8 @@ public struct TrainingFigure: Sendable {
     }
 
     /// Figure 2's layout: (a) round-to-nearest and (b) stochastic rounding side by side, each
-    /// with the float curve and one curve per FL; the first seed solid, other seeds dashed.
+    /// with the float curve and one curve per FL; the first seed solid, other seeds dashed,
+    /// straight-through saturation dotted.
     /// Runs with one-step LFSR draws are in `drawPlot` instead.
     static func figurePlot(_ model: String, _ results: [Result]) -> Plot? {
         let main = results.filter { $0.configuration.options.lfsrDraw == .leap || $0.configuration.options.arithmetic == .float }
@@ -480,7 +485,8 @@ public struct TrainingFigure: Sendable {
             return chosen.map { r in
                 let o = r.configuration.options
                 let seed = o.seed == firstSeed ? "" : " (seed \(o.seed))"
-                return series(r, title: curveTitle(o) + seed, lineType: o.arithmetic == .float ? 8 : types[o.fracLength]!, dashed: o.seed != firstSeed)
+                let dash = o.seed != firstSeed ? 2 : o.arithmetic == .fixed && o.saturationDerivative == .one ? 3 : nil
+                return series(r, title: curveTitle(o) + seed, lineType: o.arithmetic == .float ? 8 : types[o.fracLength]!, dash: dash)
             }
         }
         let nearest = curves(.nearest), stochastic = curves(.stochastic)
@@ -506,8 +512,8 @@ public struct TrainingFigure: Sendable {
             guard let leap = results.first(where: { $0.configuration.options == twin }) else { continue }
             let o = one.configuration.options
             let title = "\(curveTitle(o)), \(o.rounding)"
-            series.append(Self.series(leap, title: "\(title), leap (D steps per draw)", lineType: types[o.fracLength]!, dashed: false))
-            series.append(Self.series(one, title: "\(title), one step per draw", lineType: types[o.fracLength]!, dashed: true))
+            series.append(Self.series(leap, title: "\(title), leap (D steps per draw)", lineType: types[o.fracLength]!, dash: nil))
+            series.append(Self.series(one, title: "\(title), one step per draw", lineType: types[o.fracLength]!, dash: 2))
         }
         guard !series.isEmpty else { return nil }
         let file = "lfsr-draw-\(model).svg"

@@ -18,6 +18,7 @@ extension TrainCommand {
         o.fracLength = frac ?? o.fracLength
         o.rounding = rounding.flatMap(RoundingMode.init(rawValue:)) ?? .stochastic
         o.batchMean = batchMean.flatMap(BatchMean.init(rawValue:)) ?? .error
+        o.saturationDerivative = saturationDerivative.flatMap(SaturationDerivative.init(rawValue:)) ?? .zero
         if let learningRate { o.learningRate = Double(learningRate) }
         if let batchSize { o.batchSize = batchSize }
         if let epochs { o.epochs = epochs }
@@ -41,6 +42,9 @@ extension TrainCommand {
         }
         if let batchMean, BatchMean(rawValue: batchMean) == nil {
             throw ValidationError("invalid value \(batchMean) for --batch-mean: allowed \(BatchMean.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if let saturationDerivative, SaturationDerivative(rawValue: saturationDerivative) == nil {
+            throw ValidationError("invalid value \(saturationDerivative) for --saturation-derivative: allowed \(SaturationDerivative.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         if let testLimit, !(1...10000).contains(testLimit) { throw ValidationError("invalid value \(testLimit) for --test-limit: allowed 1...10000") }
         if quantize != nil { throw ValidationError("invalid value \(quantize!) for --quantize: allowed only without --arithmetic") }

@@ -23,7 +23,7 @@ extension TrainCommand {
             ("model", model), ("arithmetic", arithmetic), ("word-length", wordLength.map { "\($0)" }), ("frac", frac.map { "\($0)" }),
             ("rounding", rounding), ("batch-mean", batchMean), ("rows", rows.map { "\($0)" }), ("cols", cols.map { "\($0)" }),
             ("lfsr-seed", lfsrSeed.map { "\($0)" }), ("seed", seed.map { "\($0)" }), ("learning-rate", learningRate.map { "\($0)" }),
-            ("batch-size", batchSize.map { "\($0)" }),
+            ("batch-size", batchSize.map { "\($0)" }), ("saturation-derivative", saturationDerivative),
         ]
         for (flag, value) in planned {
             if let value {

@@ -42,6 +42,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Fractional length FL of weights, activations and errors, 0...WL-2 (default 8).") var frac: Int?
     @Option(help: "ROUND unit mode with --arithmetic fixed: truncate, nearest or stochastic (default stochastic).") var rounding: String?
     @Option(help: "Where 1/B of the minibatch mean goes with --arithmetic: error or rate (default error).") var batchMean: String?
+    @Option(help: "Derivative of saturation in the backward pass with --arithmetic fixed: zero or one (straight through; default zero).") var saturationDerivative: String?
     @Option(help: "Array rows with --arithmetic fixed, 1...256 (default 16).") var rows: Int?
     @Option(help: "Array columns with --arithmetic fixed, 1...256 (default 16).") var cols: Int?
     @Option(help: "Base LFSR seed of the four arrays (they take seed...seed+3), 1...65532 (default 1).") var lfsrSeed: UInt64?

@@ -1,5 +1,6 @@
 import Foundation
 import Golden
+import Model
 @testable import Networks
 import Testing
 
@@ -10,14 +11,18 @@ struct FigureTests {
     static let train = Result { try FashionMNIST.load(.train) }
     static let test = Result { try FashionMNIST.load(.test) }
 
-    /// Small layers, 200 training and 100 test images: a fraction of a second per epoch.
+    /// A small MLP (784-24-20-10) named `mlp`, so the configurations are named as the plan's.
+    static let smallMLP = NetworkSpec(name: "mlp", input: TensorShape(channels: 1, height: 28, width: 28),
+                                      layers: [.flatten, .dense(outputs: 24), .relu, .dense(outputs: 20), .relu, .dense(outputs: 10)])
+
+    /// The small MLP, 200 training and 100 test images: a fraction of a second per epoch.
     static func options(_ arithmetic: TrainingArithmetic, draw: LFSRDraw = .leap) -> ArrayTrainingOptions {
         var o = TrainingFigure.base("mlp")
         o.arithmetic = arithmetic
         o.fracLength = 10
         o.rounding = .stochastic
         o.lfsrDraw = draw
-        o.layers = [784, 24, 20, 10]
+        o.network = smallMLP
         return o
     }
 
@@ -207,6 +212,12 @@ struct FigureTests {
             #expect(names.contains(name), "\(name)")
         }
         #expect(plan.models == ["mlp", "lenet5"])
+        // Options that change the curve change the name (its folder).
+        var o = TrainingFigure.base("mlp")
+        o.fracLength = 14
+        o.saturationDerivative = .one
+        o.lfsrDraw = .one
+        #expect(TrainingFigure.Configuration(o).name == "mlp-fl14-stochastic-one-satone-s1")
         #expect(plan.only(models: ["lenet5"]).configurations.allSatisfy { $0.options.model == "lenet5" })
         for c in plan.configurations {
             #expect(c.options.problem() == nil, "\(c.name)")
@@ -243,6 +254,8 @@ struct FigureTests {
         (["--figure", "--epochs", "0"], "invalid value 0 for --epochs: allowed 1...100"),
         (["--figure", "--test-limit", "20000"], "invalid value 20000 for --test-limit: allowed 1...10000"),
         (["--model", "mlp", "--jobs", "2"], "invalid value 2 for --jobs: allowed only with --figure"),
+        (["--figure", "--saturation-derivative", "one"], "invalid value one for --saturation-derivative: allowed only without --figure"),
+        (["--model", "mlp", "--arithmetic", "fixed", "--saturation-derivative", "two"], "invalid value two for --saturation-derivative: allowed zero, one"),
     ])
     func refusals(arguments: [String], message: String) throws {
         let parent = try Self.folder()
