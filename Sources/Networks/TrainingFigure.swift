@@ -64,7 +64,7 @@ public struct TrainingFigure: Sendable {
         var list: [ArrayTrainingOptions] = []
         /// `fl` nil: the same SGD in Double.
         func add(_ model: String, fl: Int?, _ rounding: RoundingMode = .stochastic, seed: UInt64 = 1, lfsrSeed: UInt64 = 1,
-                 draw: LFSRDraw = .leap) {
+                 draw: LFSRDraw = .leap, saturation: SaturationDerivative = .zero) {
             var o = base(model)
             o.arithmetic = fl == nil ? .float : .fixed
             o.fracLength = fl ?? o.fracLength
@@ -72,6 +72,7 @@ public struct TrainingFigure: Sendable {
             o.seed = seed
             o.lfsrSeed = lfsrSeed
             o.lfsrDraw = draw
+            o.saturationDerivative = saturation
             list.append(o)
         }
         let roundings: [RoundingMode] = [.nearest, .stochastic]
@@ -83,6 +84,9 @@ public struct TrainingFigure: Sendable {
         for fl in [8, 10] { for r in roundings { add("mlp", fl: fl, r, seed: 2, lfsrSeed: 5) } }
         // One-step LFSR draws (successive draws share D − 1 bits, the ROUND unit as first built).
         for fl in [8, 10] { add("mlp", fl: fl, .stochastic, draw: .one) }
+        // FL 14 spans [−2, 2): with errors passed straight through the rails, as a backward pass
+        // that ignores saturation would, against the true derivative of the clip above.
+        add("mlp", fl: 14, .stochastic, saturation: .one)
         // LeNet-5, seed 1.
         add("lenet5", fl: nil)
         for fl in [8, 10] { for r in roundings { add("lenet5", fl: fl, r) } }
