@@ -20,12 +20,13 @@ public struct TrainingFigure: Sendable {
         }
 
         /// Model, arithmetic (WL when not 16, FL, rounding, `one` for one-step LFSR draws,
-        /// `satone` for the straight-through derivative of saturation), seed.
+        /// `satone` for the straight-through derivative of saturation, `rate` for 1/B in the learning rate), seed.
         public static func name(of o: ArrayTrainingOptions) -> String {
             guard o.arithmetic == .fixed else { return "\(o.model)-float-s\(o.seed)" }
             let wl = o.wordLength == 16 ? "" : "-wl\(o.wordLength)"
             let sat = o.saturationDerivative == .one ? "-satone" : ""
-            return "\(o.model)\(wl)-fl\(o.fracLength)-\(o.rounding)\(o.lfsrDraw == .one ? "-one" : "")\(sat)-s\(o.seed)"
+            let rate = o.batchMean == .rate ? "-rate" : ""
+            return "\(o.model)\(wl)-fl\(o.fracLength)-\(o.rounding)\(o.lfsrDraw == .one ? "-one" : "")\(sat)\(rate)-s\(o.seed)"
         }
     }
 
@@ -64,7 +65,7 @@ public struct TrainingFigure: Sendable {
         var list: [ArrayTrainingOptions] = []
         /// `fl` nil: the same SGD in Double.
         func add(_ model: String, fl: Int?, _ rounding: RoundingMode = .stochastic, seed: UInt64 = 1, lfsrSeed: UInt64 = 1,
-                 draw: LFSRDraw = .leap, saturation: SaturationDerivative = .zero) {
+                 draw: LFSRDraw = .leap, saturation: SaturationDerivative = .zero, mean: BatchMean = .error) {
             var o = base(model)
             o.arithmetic = fl == nil ? .float : .fixed
             o.fracLength = fl ?? o.fracLength
@@ -73,6 +74,7 @@ public struct TrainingFigure: Sendable {
             o.lfsrSeed = lfsrSeed
             o.lfsrDraw = draw
             o.saturationDerivative = saturation
+            o.batchMean = mean
             list.append(o)
         }
         let roundings: [RoundingMode] = [.nearest, .stochastic]
@@ -87,6 +89,9 @@ public struct TrainingFigure: Sendable {
         // FL 14 spans [−2, 2): with errors passed straight through the rails, as a backward pass
         // that ignores saturation would, against the true derivative of the clip above.
         add("mlp", fl: 14, .stochastic, saturation: .one)
+        // FL 8 with 1/B in the learning rate: errors p − onehot (not /B) are 100 times larger, so
+        // fewer of them round away; gradients are sums in <16, 1>.
+        for r in roundings { add("mlp", fl: 8, r, mean: .rate) }
         // LeNet-5, seed 1.
         add("lenet5", fl: nil)
         for fl in [8, 10] { for r in roundings { add("lenet5", fl: fl, r) } }
@@ -383,14 +388,16 @@ public struct TrainingFigure: Sendable {
 
     /// The sweep report's style (Sweep/Report.swift `header`), which this target cannot import:
     /// terminal, font, grid, border and the colour-blind-safe line types. The key goes under the
-    /// x label, where it hides no curve, placed by hand: `set key below` overlaps the label.
-    static func header(width: Int, height: Int) -> String {
-        """
-        set terminal svg size \(width),\(height) font "Helvetica,13" noenhanced background rgb "white"
+    /// x label, where it hides no curve, placed by hand (`set key below` overlaps the label), its
+    /// top as high as its `keyRows` rows need.
+    static func header(width: Int, height: Int, keyRows: Int) -> String {
+        let keyTop = 1.5 + 1.3 * Double(keyRows)
+        return """
+        set terminal svg size \(width),\(height + 20 * keyRows) font "Helvetica,13" noenhanced background rgb "white"
         set encoding utf8
         set grid back lc rgb "#dddddd"
-        set key at graph 0.5, character 5 center top horizontal box opaque
-        set bmargin 9
+        set key at graph 0.5, character \(num(keyTop)) center top horizontal box opaque
+        set bmargin \(Int((keyTop + 4).rounded(.up)))
         set border 3
         set tics nomirror
         set linetype 1 lc rgb "#0072B2" lw 2 pt 7
@@ -427,17 +434,29 @@ public struct TrainingFigure: Sendable {
         Series(title: title, lineType: lineType, dash: dash, points: r.history.map { ($0.epoch, 100 * $0.testError) })
     }
 
-    /// Line type per FL: float is black (8), FLs take the palette in order, skipping black.
-    static func lineTypes(_ results: [Result]) -> [Int: Int] {
-        let fls = Set(results.filter { $0.configuration.options.arithmetic == .fixed }.map(\.configuration.options.fracLength)).sorted()
+    /// What takes its own colour: the FL, and where 1/B goes.
+    struct ColourKey: Hashable, Comparable {
+        var frac: Int
+        var rate: Bool
+        init(_ o: ArrayTrainingOptions) {
+            frac = o.fracLength
+            rate = o.batchMean == .rate
+        }
+        static func < (a: Self, b: Self) -> Bool { (a.rate ? 1 : 0, a.frac) < (b.rate ? 1 : 0, b.frac) }
+    }
+
+    /// Line type per FL (and batch mean): float is black (8), the others take the palette in
+    /// order, skipping black.
+    static func lineTypes(_ results: [Result]) -> [ColourKey: Int] {
+        let keys = Set(results.filter { $0.configuration.options.arithmetic == .fixed }.map { ColourKey($0.configuration.options) }).sorted()
         let palette = [1, 2, 3, 4, 5, 6, 7, 9]
-        return Dictionary(uniqueKeysWithValues: fls.enumerated().map { ($1, palette[$0 % palette.count]) })
+        return Dictionary(uniqueKeysWithValues: keys.enumerated().map { ($1, palette[$0 % palette.count]) })
     }
 
     static func curveTitle(_ o: ArrayTrainingOptions) -> String {
         guard o.arithmetic == .fixed else { return "float" }
         let format = o.wordLength == 16 ? "FL \(o.fracLength)" : "WL \(o.wordLength), FL \(o.fracLength)"
-        return format + (o.saturationDerivative == .one ? ", straight-through saturation" : "")
+        return format + (o.batchMean == .rate ? ", 1/B in the rate" : "") + (o.saturationDerivative == .one ? ", straight-through saturation" : "")
     }
 
     /// Data blocks and a `plot` command for one panel; the data are inline so the script
@@ -490,12 +509,12 @@ public struct TrainingFigure: Sendable {
                 let o = r.configuration.options
                 let seed = o.seed == firstSeed ? "" : " (seed \(o.seed))"
                 let dash = o.seed != firstSeed ? 2 : o.arithmetic == .fixed && o.saturationDerivative == .one ? 3 : nil
-                return series(r, title: curveTitle(o) + seed, lineType: o.arithmetic == .float ? 8 : types[o.fracLength]!, dash: dash)
+                return series(r, title: curveTitle(o) + seed, lineType: o.arithmetic == .float ? 8 : types[ColourKey(o)]!, dash: dash)
             }
         }
         let nearest = curves(.nearest), stochastic = curves(.stochastic)
         let file = "figure-\(model).svg"
-        var s = header(width: 1200, height: 560)
+        var s = header(width: 1200, height: 500, keyRows: (max(nearest.count, stochastic.count) + 1) / 2)
         s += "set output \(quoted(file))\n"
         s += axes(nearest + stochastic)
         s += "set multiplot layout 1,2 title \(quoted("\(displayName(model)) on Fashion-MNIST: <16, FL> fixed point in the array's arithmetic against float (after Gupta et al. 2015, Figure 2)"))\n"
@@ -516,12 +535,12 @@ public struct TrainingFigure: Sendable {
             guard let leap = results.first(where: { $0.configuration.options == twin }) else { continue }
             let o = one.configuration.options
             let title = "\(curveTitle(o)), \(o.rounding)"
-            series.append(Self.series(leap, title: "\(title), leap (D steps per draw)", lineType: types[o.fracLength]!, dash: nil))
-            series.append(Self.series(one, title: "\(title), one step per draw", lineType: types[o.fracLength]!, dash: 2))
+            series.append(Self.series(leap, title: "\(title), leap (D steps per draw)", lineType: types[ColourKey(o)]!, dash: nil))
+            series.append(Self.series(one, title: "\(title), one step per draw", lineType: types[ColourKey(o)]!, dash: 2))
         }
         guard !series.isEmpty else { return nil }
         let file = "lfsr-draw-\(model).svg"
-        var s = header(width: 760, height: 540)
+        var s = header(width: 760, height: 480, keyRows: (series.count + 1) / 2)
         s += "set output \(quoted(file))\n"
         s += "set title \(quoted("\(displayName(model)): stochastic rounding with decorrelated (leap) and one-step LFSR draws"))\n"
         s += axes(series)
