@@ -459,6 +459,12 @@ public struct TrainingFigure: Sendable {
         return format + (o.batchMean == .rate ? ", 1/B in the rate" : "") + (o.saturationDerivative == .one ? ", straight-through saturation" : "")
     }
 
+    /// Rows of a panel's key: two columns fit under a panel while the titles are short
+    /// ("FL 8, 1/B in the rate"); a longer one ("FL 14, straight-through saturation") takes one.
+    static func keyRows(_ series: [Series]) -> Int {
+        series.contains { $0.title.count > 24 } ? series.count : (series.count + 1) / 2
+    }
+
     /// Data blocks and a `plot` command for one panel; the data are inline so the script
     /// redraws alone.
     static func panel(_ series: [Series], tag: String) -> String {
@@ -514,7 +520,7 @@ public struct TrainingFigure: Sendable {
         }
         let nearest = curves(.nearest), stochastic = curves(.stochastic)
         let file = "figure-\(model).svg"
-        var s = header(width: 1200, height: 500, keyRows: (max(nearest.count, stochastic.count) + 1) / 2)
+        var s = header(width: 1200, height: 500, keyRows: max(keyRows(nearest), keyRows(stochastic)))
         s += "set output \(quoted(file))\n"
         s += axes(nearest + stochastic)
         s += "set multiplot layout 1,2 title \(quoted("\(displayName(model)) on Fashion-MNIST: <16, FL> fixed point in the array's arithmetic against float (after Gupta et al. 2015, Figure 2)"))\n"
@@ -540,7 +546,7 @@ public struct TrainingFigure: Sendable {
         }
         guard !series.isEmpty else { return nil }
         let file = "lfsr-draw-\(model).svg"
-        var s = header(width: 760, height: 480, keyRows: (series.count + 1) / 2)
+        var s = header(width: 760, height: 480, keyRows: keyRows(series))
         s += "set output \(quoted(file))\n"
         s += "set title \(quoted("\(displayName(model)): stochastic rounding with decorrelated (leap) and one-step LFSR draws"))\n"
         s += axes(series)
