@@ -43,7 +43,7 @@ let package = Package(
         // Performance figures (`simulate bench`, `make bench`).
         .target(name: "Benchmarks", dependencies: ["Conv", "Cores", "Cosim", "Dataflows", "Golden", "HDL", "Model", "Networks", "Runtime", "Verification", "Verilog"]),
         // Design-space sweeps: grid, per-point runs, synthesis metrics, energy, reports.
-        .target(name: "Sweep", dependencies: ["Conv", "Cores", "Cosim", "Dataflows", "Golden", "HDL", "Model", "Networks", "Runtime", "Verification", "Verilog"]),
+        .target(name: "Sweep", dependencies: ["Conv", "Cores", "Cosim", "Dataflows", "Golden", "HDL", "Model", "Networks", "Plotting", "Runtime", "Verification", "Verilog"]),
         .executableTarget(name: "sweep", dependencies: [
             "Sweep", "Cores", "CLIOptions",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -68,10 +68,11 @@ let package = Package(
         // The system zlib (zlib1g-dev), to read the gzipped IDX files of Fashion-MNIST.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
+        .target(name: "Plotting"),
         // Float training of the network presets on Fashion-MNIST, and their quantization to
         // the integer networks the arrays run. Optimized in debug builds too: its tests train
         // small networks, which unoptimized Swift would take minutes over.
-        .target(name: "Networks", dependencies: ["CMalloc", "CZlib", "Golden", "Model"],
+        .target(name: "Networks", dependencies: ["CMalloc", "CZlib", "Golden", "Model", "Plotting"],
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .executableTarget(name: "train", dependencies: [
             "Networks", "Model", "CLIOptions", "Cores", "Golden", "Verification",

@@ -1,5 +1,6 @@
 import Foundation
 import Golden
+import Plotting
 
 /// `train --figure`: Gupta et al., "Deep learning with limited numerical precision", ICML 2015,
 /// Figure 2 (test error against epochs, float and `<16, FL>` fixed point with round-to-nearest
@@ -386,10 +387,9 @@ public struct TrainingFigure: Sendable {
         return written
     }
 
-    /// The sweep report's style (Sweep/Report.swift `header`), which this target cannot import:
-    /// terminal, font, grid, border and the colour-blind-safe line types. The key goes under the
-    /// x label, where it hides no curve, placed by hand (`set key below` overlaps the label), its
-    /// top as high as its `keyRows` rows need.
+    /// The sweep report's style (Sweep/Report.swift `header`): terminal, font, grid, border and
+    /// the shared line types. The key goes under the x label, where it hides no curve, placed by
+    /// hand (`set key below` overlaps the label), its top as high as its `keyRows` rows need.
     static func header(width: Int, height: Int, keyRows: Int) -> String {
         let keyTop = 1.5 + 1.3 * Double(keyRows)
         return """
@@ -400,27 +400,16 @@ public struct TrainingFigure: Sendable {
         set bmargin \(Int((keyTop + 4).rounded(.up)))
         set border 3
         set tics nomirror
-        set linetype 1 lc rgb "#0072B2" lw 2 pt 7
-        set linetype 2 lc rgb "#D55E00" lw 2 pt 5
-        set linetype 3 lc rgb "#009E73" lw 2 pt 9
-        set linetype 4 lc rgb "#CC79A7" lw 2 pt 11
-        set linetype 5 lc rgb "#E69F00" lw 2 pt 13
-        set linetype 6 lc rgb "#56B4E9" lw 2 pt 7
-        set linetype 7 lc rgb "#F0E442" lw 2 pt 5
-        set linetype 8 lc rgb "#000000" lw 2 pt 9
-        set linetype 9 lc rgb "#999999" lw 2 pt 11
-        set linetype cycle 9
+        \(Gnuplot.lineTypes)
 
         """
     }
 
     static func displayName(_ model: String) -> String { ["mlp": "MLP", "lenet5": "LeNet-5"][model] ?? model }
 
-    static func num(_ v: Double) -> String { String(format: "%.6g", v) }
+    static func num(_ v: Double) -> String { Gnuplot.number(v) }
 
-    static func quoted(_ s: String) -> String {
-        "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
-    }
+    static func quoted(_ s: String) -> String { Gnuplot.quoted(s) }
 
     /// A curve: test error (%) per epoch, its line type, dash type (nil: solid), its title.
     struct Series {

@@ -1,6 +1,7 @@
 import Cores
 import Cosim
 import Foundation
+import Plotting
 
 /// A sweep's report: SVG plots drawn with gnuplot (`plots/*.svg`, each next to the `.gp`
 /// script that drew it, data inline, so a reader can redraw or restyle it) and `report.md`,
@@ -469,11 +470,9 @@ public enum Report {
 
     // MARK: - gnuplot
 
-    static func num(_ v: Double) -> String { String(format: "%.6g", v) }
+    static func num(_ v: Double) -> String { Gnuplot.number(v) }
 
-    static func quoted(_ s: String) -> String {
-        "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
-    }
+    static func quoted(_ s: String) -> String { Gnuplot.quoted(s) }
 
     static let header = """
         set terminal svg size 760,480 font "Helvetica,13" noenhanced background rgb "white"
@@ -482,16 +481,7 @@ public enum Report {
         set key top left box opaque
         set border 3
         set tics nomirror
-        set linetype 1 lc rgb "#0072B2" lw 2 pt 7
-        set linetype 2 lc rgb "#D55E00" lw 2 pt 5
-        set linetype 3 lc rgb "#009E73" lw 2 pt 9
-        set linetype 4 lc rgb "#CC79A7" lw 2 pt 11
-        set linetype 5 lc rgb "#E69F00" lw 2 pt 13
-        set linetype 6 lc rgb "#56B4E9" lw 2 pt 7
-        set linetype 7 lc rgb "#F0E442" lw 2 pt 5
-        set linetype 8 lc rgb "#000000" lw 2 pt 9
-        set linetype 9 lc rgb "#999999" lw 2 pt 11
-        set linetype cycle 9
+        \(Gnuplot.lineTypes)
 
         """
 
