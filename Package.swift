@@ -79,7 +79,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "NetworksTests", dependencies: ["CZlib", "Networks", "Model", "train"]),
-        .testTarget(name: "ArrayTrainingTests", dependencies: ["Cores", "Golden", "Model", "Networks", "Runtime", "Verification", "train"]),
+        .testTarget(name: "ArrayTrainingTests", dependencies: ["Cores", "Golden", "Model", "Networks", "Runtime", "Verification"]),
         .testTarget(name: "FuzzTests", dependencies: ["Cosim", "Fuzz", "HDL", "Verilog"]),
         .testTarget(name: "HDLTests", dependencies: ["HDL"]),
         .testTarget(name: "VerilogTests", dependencies: ["Cosim", "HDL", "Runtime", "Verilog"]),
