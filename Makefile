@@ -16,6 +16,9 @@ SWEEP_OUT  ?= sweep-results
 SWEEP_FLAGS ?=
 FUZZ_CIRCUITS ?= 100000
 FUZZ_FLAGS ?=
+# Python tools the tests use (reference tools from PyPI), in a project-local virtual environment.
+VENV       := .venv
+PY_REQS    := scripts/requirements.txt
 
 NETWORKS_OUT ?= sweep-networks
 NETWORKS_FLAGS ?= --workload lenet5 --format fixed16,fixed8,fixed6,fixed4,binary,bwn,ternary,pow2,codebook4 --rounding nearest,stochastic --rows 16
@@ -30,6 +33,7 @@ all: build
 
 ## deps: install Verilator, yosys, Icarus Verilog and gnuplot, Slurm (slurmctld, slurmd, slurm-client, munge)
 ##       and Fashion-MNIST (dataset-fashion-mnist, zlib1g-dev) from the distribution's packages when missing
+##       and the Python tools of scripts/requirements.txt into the project-local .venv (pip)
 deps:
 	@missing=""; for t in verilator yosys iverilog gnuplot; do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
 	if [ -n "$$missing" ]; then \
@@ -57,7 +61,14 @@ deps:
 	    || { echo "make deps: apt-get could not install $(DATA_PKGS)" >&2; exit 1; }; \
 	fi; \
 	command -v swift >/dev/null 2>&1 || { echo "make deps: Swift 6 is required (https://swift.org/install)" >&2; exit 1; }; \
-	echo "deps: $$(verilator --version | head -1); $$(yosys -V); $$(iverilog -V 2>&1 | head -1); $$(sbatch --version)"
+	if [ ! -x $(VENV)/bin/python ] || [ $(PY_REQS) -nt $(VENV)/.installed ]; then \
+	  echo "make deps: installing $(PY_REQS) into $(VENV) (pip)"; \
+	  { [ -x $(VENV)/bin/python ] || python3 -m venv $(VENV); } \
+	    && $(VENV)/bin/pip install -q --disable-pip-version-check -r $(PY_REQS) \
+	    && touch $(VENV)/.installed \
+	    || { echo "make deps: pip could not install $(PY_REQS) into $(VENV)" >&2; exit 1; }; \
+	fi; \
+	echo "deps: $$(verilator --version | head -1); $$(yosys -V); $$(iverilog -V 2>&1 | head -1); $$(slurmctld -V)"
 
 build:
 	$(SWIFT) build
