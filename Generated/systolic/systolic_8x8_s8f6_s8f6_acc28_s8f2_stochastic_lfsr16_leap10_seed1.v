@@ -14,691 +14,691 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
     output wire [63:0] c_data,
     output wire c_last
 );
-    reg  [4:0] since_last_q;  // Cores/Systolic.swift:175
-    reg  [7:0] promised_q;  // Cores/Systolic.swift:177
-    wire _accept_T;  // Cores/Systolic.swift:180
-    wire _accept_T_1;  // Cores/Systolic.swift:180
-    wire _accept_T_2;  // Cores/Systolic.swift:180
-    wire _accept_T_3;  // Cores/Systolic.swift:180
-    wire _accept_T_4;  // Cores/Systolic.swift:180
-    wire _accept_T_5;  // Cores/Systolic.swift:180
-    wire accept;  // Cores/Systolic.swift:180
-    wire _fire_T;  // Cores/Systolic.swift:181
-    wire fire;  // Cores/Systolic.swift:181
-    wire last_fire;  // Cores/Systolic.swift:182
-    wire _since_last_q_T;  // Cores/Systolic.swift:175
-    wire [4:0] _since_last_q_T_1;  // Cores/Systolic.swift:175
-    wire [4:0] _since_last_q_T_2;  // Cores/Systolic.swift:175
-    wire [4:0] _since_last_q_T_3;  // Cores/Systolic.swift:175
-    wire _a_ready_T;  // Cores/Systolic.swift:184
-    wire _b_ready_T;  // Cores/Systolic.swift:185
-    reg  in_last_q;  // Cores/Systolic.swift:188
-    wire [63:0] _in_a_q_T;  // Cores/Systolic.swift:189
-    reg  [63:0] in_a_q;  // Cores/Systolic.swift:189
-    wire [63:0] _in_b_q_T;  // Cores/Systolic.swift:190
-    reg  [63:0] in_b_q;  // Cores/Systolic.swift:190
-    reg  [14:0] skew_last_q;  // Cores/Systolic.swift:209
-    wire [14:0] _skew_last_q_T;  // Cores/Systolic.swift:209
-    reg  [14:0] flushed_q;  // Cores/Systolic.swift:219
-    wire [14:0] _flushed_q_T;  // Cores/Systolic.swift:219
-    wire [14:0] _restart_T;  // Cores/Systolic.swift:222
-    wire [14:0] _restart_T_1;  // Cores/Systolic.swift:222
-    wire [14:0] restart;  // Cores/Systolic.swift:222
-    reg  [63:0] skew_a_0;  // Cores/Systolic.swift:229
-    reg  [63:0] skew_a_1;  // Cores/Systolic.swift:229
-    reg  [63:0] skew_a_2;  // Cores/Systolic.swift:229
-    reg  [63:0] skew_a_3;  // Cores/Systolic.swift:229
-    reg  [63:0] skew_a_4;  // Cores/Systolic.swift:229
-    reg  [63:0] skew_a_5;  // Cores/Systolic.swift:229
-    reg  [63:0] skew_a_6;  // Cores/Systolic.swift:229
-    reg  [63:0] skew_b_0;  // Cores/Systolic.swift:235
-    reg  [63:0] skew_b_1;  // Cores/Systolic.swift:235
-    reg  [63:0] skew_b_2;  // Cores/Systolic.swift:235
-    reg  [63:0] skew_b_3;  // Cores/Systolic.swift:235
-    reg  [63:0] skew_b_4;  // Cores/Systolic.swift:235
-    reg  [63:0] skew_b_5;  // Cores/Systolic.swift:235
-    reg  [63:0] skew_b_6;  // Cores/Systolic.swift:235
-    wire [7:0] pe_0_0_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_0_0_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_0_0_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_0_1_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_0_1_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_0_1_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_0_2_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_0_2_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_0_2_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_0_3_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_0_3_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_0_3_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_0_4_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_0_4_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_0_4_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_0_5_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_0_5_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_0_5_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_0_6_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_0_6_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_0_6_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_0_7_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_0_7_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_0_7_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_1_0_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_1_0_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_1_0_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_1_1_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_1_1_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_1_1_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_1_2_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_1_2_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_1_2_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_1_3_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_1_3_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_1_3_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_1_4_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_1_4_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_1_4_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_1_5_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_1_5_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_1_5_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_1_6_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_1_6_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_1_6_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_1_7_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_1_7_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_1_7_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_2_0_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_2_0_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_2_0_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_2_1_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_2_1_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_2_1_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_2_2_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_2_2_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_2_2_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_2_3_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_2_3_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_2_3_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_2_4_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_2_4_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_2_4_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_2_5_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_2_5_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_2_5_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_2_6_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_2_6_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_2_6_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_2_7_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_2_7_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_2_7_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_3_0_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_3_0_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_3_0_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_3_1_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_3_1_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_3_1_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_3_2_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_3_2_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_3_2_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_3_3_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_3_3_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_3_3_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_3_4_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_3_4_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_3_4_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_3_5_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_3_5_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_3_5_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_3_6_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_3_6_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_3_6_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_3_7_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_3_7_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_3_7_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_4_0_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_4_0_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_4_0_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_4_1_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_4_1_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_4_1_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_4_2_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_4_2_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_4_2_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_4_3_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_4_3_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_4_3_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_4_4_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_4_4_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_4_4_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_4_5_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_4_5_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_4_5_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_4_6_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_4_6_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_4_6_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_4_7_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_4_7_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_4_7_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_5_0_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_5_0_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_5_0_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_5_1_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_5_1_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_5_1_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_5_2_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_5_2_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_5_2_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_5_3_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_5_3_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_5_3_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_5_4_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_5_4_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_5_4_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_5_5_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_5_5_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_5_5_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_5_6_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_5_6_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_5_6_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_5_7_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_5_7_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_5_7_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_6_0_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_6_0_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_6_0_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_6_1_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_6_1_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_6_1_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_6_2_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_6_2_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_6_2_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_6_3_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_6_3_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_6_3_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_6_4_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_6_4_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_6_4_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_6_5_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_6_5_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_6_5_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_6_6_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_6_6_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_6_6_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_6_7_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_6_7_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_6_7_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_7_0_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_7_0_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_7_0_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_7_1_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_7_1_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_7_1_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_7_2_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_7_2_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_7_2_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_7_3_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_7_3_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_7_3_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_7_4_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_7_4_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_7_4_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_7_5_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_7_5_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_7_5_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_7_6_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_7_6_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_7_6_res_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_7_7_a_out;  // Cores/Systolic.swift:242
-    wire [7:0] pe_7_7_b_out;  // Cores/Systolic.swift:242
-    wire [27:0] pe_7_7_res_out;  // Cores/Systolic.swift:242
-    reg  [3:0] pending_0;  // Cores/Systolic.swift:261
-    wire _round_0_in_valid_T;  // Cores/Systolic.swift:294
-    wire [3:0] _pending_0_T;  // Cores/Systolic.swift:261
-    wire [3:0] _pending_0_T_1;  // Cores/Systolic.swift:261
-    wire [3:0] _pending_0_T_2;  // Cores/Systolic.swift:261
-    wire _row_0_T;  // Cores/Systolic.swift:268
-    reg  [2:0] row_0;  // Cores/Systolic.swift:268
-    wire [2:0] _row_0_T_1;  // Cores/Systolic.swift:268
-    wire [2:0] _row_0_T_2;  // Cores/Systolic.swift:268
-    wire [27:0] _out_0_T;  // Cores/Systolic.swift:272
-    wire [27:0] _out_0_T_1;  // Cores/Systolic.swift:272
-    wire [27:0] _out_0_T_2;  // Cores/Systolic.swift:272
-    wire [27:0] _out_0_T_3;  // Cores/Systolic.swift:272
-    wire [27:0] _out_0_T_4;  // Cores/Systolic.swift:272
-    wire [27:0] _out_0_T_5;  // Cores/Systolic.swift:272
-    wire [27:0] _out_0_T_6;  // Cores/Systolic.swift:272
-    wire [27:0] _out_0_T_7;  // Cores/Systolic.swift:272
-    wire _out_0_T_8;  // Cores/Systolic.swift:272
-    reg  [27:0] out_0;  // Cores/Systolic.swift:272
-    reg  [3:0] pending_1;  // Cores/Systolic.swift:261
-    wire _round_1_in_valid_T;  // Cores/Systolic.swift:294
-    wire [3:0] _pending_1_T;  // Cores/Systolic.swift:261
-    wire [3:0] _pending_1_T_1;  // Cores/Systolic.swift:261
-    wire [3:0] _pending_1_T_2;  // Cores/Systolic.swift:261
-    wire _row_1_T;  // Cores/Systolic.swift:268
-    reg  [2:0] row_1;  // Cores/Systolic.swift:268
-    wire [2:0] _row_1_T_1;  // Cores/Systolic.swift:268
-    wire [2:0] _row_1_T_2;  // Cores/Systolic.swift:268
-    wire [27:0] _out_1_T;  // Cores/Systolic.swift:272
-    wire [27:0] _out_1_T_1;  // Cores/Systolic.swift:272
-    wire [27:0] _out_1_T_2;  // Cores/Systolic.swift:272
-    wire [27:0] _out_1_T_3;  // Cores/Systolic.swift:272
-    wire [27:0] _out_1_T_4;  // Cores/Systolic.swift:272
-    wire [27:0] _out_1_T_5;  // Cores/Systolic.swift:272
-    wire [27:0] _out_1_T_6;  // Cores/Systolic.swift:272
-    wire [27:0] _out_1_T_7;  // Cores/Systolic.swift:272
-    wire _out_1_T_8;  // Cores/Systolic.swift:272
-    reg  [27:0] out_1;  // Cores/Systolic.swift:272
-    reg  [3:0] pending_2;  // Cores/Systolic.swift:261
-    wire _round_2_in_valid_T;  // Cores/Systolic.swift:294
-    wire [3:0] _pending_2_T;  // Cores/Systolic.swift:261
-    wire [3:0] _pending_2_T_1;  // Cores/Systolic.swift:261
-    wire [3:0] _pending_2_T_2;  // Cores/Systolic.swift:261
-    wire _row_2_T;  // Cores/Systolic.swift:268
-    reg  [2:0] row_2;  // Cores/Systolic.swift:268
-    wire [2:0] _row_2_T_1;  // Cores/Systolic.swift:268
-    wire [2:0] _row_2_T_2;  // Cores/Systolic.swift:268
-    wire [27:0] _out_2_T;  // Cores/Systolic.swift:272
-    wire [27:0] _out_2_T_1;  // Cores/Systolic.swift:272
-    wire [27:0] _out_2_T_2;  // Cores/Systolic.swift:272
-    wire [27:0] _out_2_T_3;  // Cores/Systolic.swift:272
-    wire [27:0] _out_2_T_4;  // Cores/Systolic.swift:272
-    wire [27:0] _out_2_T_5;  // Cores/Systolic.swift:272
-    wire [27:0] _out_2_T_6;  // Cores/Systolic.swift:272
-    wire [27:0] _out_2_T_7;  // Cores/Systolic.swift:272
-    wire _out_2_T_8;  // Cores/Systolic.swift:272
-    reg  [27:0] out_2;  // Cores/Systolic.swift:272
-    reg  [3:0] pending_3;  // Cores/Systolic.swift:261
-    wire _round_3_in_valid_T;  // Cores/Systolic.swift:294
-    wire [3:0] _pending_3_T;  // Cores/Systolic.swift:261
-    wire [3:0] _pending_3_T_1;  // Cores/Systolic.swift:261
-    wire [3:0] _pending_3_T_2;  // Cores/Systolic.swift:261
-    wire _row_3_T;  // Cores/Systolic.swift:268
-    reg  [2:0] row_3;  // Cores/Systolic.swift:268
-    wire [2:0] _row_3_T_1;  // Cores/Systolic.swift:268
-    wire [2:0] _row_3_T_2;  // Cores/Systolic.swift:268
-    wire [27:0] _out_3_T;  // Cores/Systolic.swift:272
-    wire [27:0] _out_3_T_1;  // Cores/Systolic.swift:272
-    wire [27:0] _out_3_T_2;  // Cores/Systolic.swift:272
-    wire [27:0] _out_3_T_3;  // Cores/Systolic.swift:272
-    wire [27:0] _out_3_T_4;  // Cores/Systolic.swift:272
-    wire [27:0] _out_3_T_5;  // Cores/Systolic.swift:272
-    wire [27:0] _out_3_T_6;  // Cores/Systolic.swift:272
-    wire [27:0] _out_3_T_7;  // Cores/Systolic.swift:272
-    wire _out_3_T_8;  // Cores/Systolic.swift:272
-    reg  [27:0] out_3;  // Cores/Systolic.swift:272
-    reg  [3:0] pending_4;  // Cores/Systolic.swift:261
-    wire _round_4_in_valid_T;  // Cores/Systolic.swift:294
-    wire [3:0] _pending_4_T;  // Cores/Systolic.swift:261
-    wire [3:0] _pending_4_T_1;  // Cores/Systolic.swift:261
-    wire [3:0] _pending_4_T_2;  // Cores/Systolic.swift:261
-    wire _row_4_T;  // Cores/Systolic.swift:268
-    reg  [2:0] row_4;  // Cores/Systolic.swift:268
-    wire [2:0] _row_4_T_1;  // Cores/Systolic.swift:268
-    wire [2:0] _row_4_T_2;  // Cores/Systolic.swift:268
-    wire [27:0] _out_4_T;  // Cores/Systolic.swift:272
-    wire [27:0] _out_4_T_1;  // Cores/Systolic.swift:272
-    wire [27:0] _out_4_T_2;  // Cores/Systolic.swift:272
-    wire [27:0] _out_4_T_3;  // Cores/Systolic.swift:272
-    wire [27:0] _out_4_T_4;  // Cores/Systolic.swift:272
-    wire [27:0] _out_4_T_5;  // Cores/Systolic.swift:272
-    wire [27:0] _out_4_T_6;  // Cores/Systolic.swift:272
-    wire [27:0] _out_4_T_7;  // Cores/Systolic.swift:272
-    wire _out_4_T_8;  // Cores/Systolic.swift:272
-    reg  [27:0] out_4;  // Cores/Systolic.swift:272
-    reg  [3:0] pending_5;  // Cores/Systolic.swift:261
-    wire _round_5_in_valid_T;  // Cores/Systolic.swift:294
-    wire [3:0] _pending_5_T;  // Cores/Systolic.swift:261
-    wire [3:0] _pending_5_T_1;  // Cores/Systolic.swift:261
-    wire [3:0] _pending_5_T_2;  // Cores/Systolic.swift:261
-    wire _row_5_T;  // Cores/Systolic.swift:268
-    reg  [2:0] row_5;  // Cores/Systolic.swift:268
-    wire [2:0] _row_5_T_1;  // Cores/Systolic.swift:268
-    wire [2:0] _row_5_T_2;  // Cores/Systolic.swift:268
-    wire [27:0] _out_5_T;  // Cores/Systolic.swift:272
-    wire [27:0] _out_5_T_1;  // Cores/Systolic.swift:272
-    wire [27:0] _out_5_T_2;  // Cores/Systolic.swift:272
-    wire [27:0] _out_5_T_3;  // Cores/Systolic.swift:272
-    wire [27:0] _out_5_T_4;  // Cores/Systolic.swift:272
-    wire [27:0] _out_5_T_5;  // Cores/Systolic.swift:272
-    wire [27:0] _out_5_T_6;  // Cores/Systolic.swift:272
-    wire [27:0] _out_5_T_7;  // Cores/Systolic.swift:272
-    wire _out_5_T_8;  // Cores/Systolic.swift:272
-    reg  [27:0] out_5;  // Cores/Systolic.swift:272
-    reg  [3:0] pending_6;  // Cores/Systolic.swift:261
-    wire _round_6_in_valid_T;  // Cores/Systolic.swift:294
-    wire [3:0] _pending_6_T;  // Cores/Systolic.swift:261
-    wire [3:0] _pending_6_T_1;  // Cores/Systolic.swift:261
-    wire [3:0] _pending_6_T_2;  // Cores/Systolic.swift:261
-    wire _row_6_T;  // Cores/Systolic.swift:268
-    reg  [2:0] row_6;  // Cores/Systolic.swift:268
-    wire [2:0] _row_6_T_1;  // Cores/Systolic.swift:268
-    wire [2:0] _row_6_T_2;  // Cores/Systolic.swift:268
-    wire [27:0] _out_6_T;  // Cores/Systolic.swift:272
-    wire [27:0] _out_6_T_1;  // Cores/Systolic.swift:272
-    wire [27:0] _out_6_T_2;  // Cores/Systolic.swift:272
-    wire [27:0] _out_6_T_3;  // Cores/Systolic.swift:272
-    wire [27:0] _out_6_T_4;  // Cores/Systolic.swift:272
-    wire [27:0] _out_6_T_5;  // Cores/Systolic.swift:272
-    wire [27:0] _out_6_T_6;  // Cores/Systolic.swift:272
-    wire [27:0] _out_6_T_7;  // Cores/Systolic.swift:272
-    wire _out_6_T_8;  // Cores/Systolic.swift:272
-    reg  [27:0] out_6;  // Cores/Systolic.swift:272
-    reg  [3:0] pending_7;  // Cores/Systolic.swift:261
-    wire _round_7_in_valid_T;  // Cores/Systolic.swift:294
-    wire [3:0] _pending_7_T;  // Cores/Systolic.swift:261
-    wire [3:0] _pending_7_T_1;  // Cores/Systolic.swift:261
-    wire [3:0] _pending_7_T_2;  // Cores/Systolic.swift:261
-    wire _row_7_T;  // Cores/Systolic.swift:268
-    reg  [2:0] row_7;  // Cores/Systolic.swift:268
-    wire [2:0] _row_7_T_1;  // Cores/Systolic.swift:268
-    wire [2:0] _row_7_T_2;  // Cores/Systolic.swift:268
-    wire [27:0] _out_7_T;  // Cores/Systolic.swift:272
-    wire [27:0] _out_7_T_1;  // Cores/Systolic.swift:272
-    wire [27:0] _out_7_T_2;  // Cores/Systolic.swift:272
-    wire [27:0] _out_7_T_3;  // Cores/Systolic.swift:272
-    wire [27:0] _out_7_T_4;  // Cores/Systolic.swift:272
-    wire [27:0] _out_7_T_5;  // Cores/Systolic.swift:272
-    wire [27:0] _out_7_T_6;  // Cores/Systolic.swift:272
-    wire [27:0] _out_7_T_7;  // Cores/Systolic.swift:272
-    wire _out_7_T_8;  // Cores/Systolic.swift:272
-    reg  [27:0] out_7;  // Cores/Systolic.swift:272
-    wire round_0_out_valid;  // Cores/Systolic.swift:294
-    wire [7:0] round_0_y;  // Cores/Systolic.swift:294
-    reg  [7:0] deskew0_0;  // Cores/Systolic.swift:296
-    reg  [7:0] deskew0_1;  // Cores/Systolic.swift:296
-    reg  [7:0] deskew0_2;  // Cores/Systolic.swift:296
-    reg  [7:0] deskew0_3;  // Cores/Systolic.swift:296
-    reg  [7:0] deskew0_4;  // Cores/Systolic.swift:296
-    reg  [7:0] deskew0_5;  // Cores/Systolic.swift:296
-    reg  [7:0] deskew0_6;  // Cores/Systolic.swift:296
-    wire round_1_out_valid;  // Cores/Systolic.swift:294
-    wire [7:0] round_1_y;  // Cores/Systolic.swift:294
-    reg  [7:0] deskew1_0;  // Cores/Systolic.swift:296
-    reg  [7:0] deskew1_1;  // Cores/Systolic.swift:296
-    reg  [7:0] deskew1_2;  // Cores/Systolic.swift:296
-    reg  [7:0] deskew1_3;  // Cores/Systolic.swift:296
-    reg  [7:0] deskew1_4;  // Cores/Systolic.swift:296
-    reg  [7:0] deskew1_5;  // Cores/Systolic.swift:296
-    wire round_2_out_valid;  // Cores/Systolic.swift:294
-    wire [7:0] round_2_y;  // Cores/Systolic.swift:294
-    reg  [7:0] deskew2_0;  // Cores/Systolic.swift:296
-    reg  [7:0] deskew2_1;  // Cores/Systolic.swift:296
-    reg  [7:0] deskew2_2;  // Cores/Systolic.swift:296
-    reg  [7:0] deskew2_3;  // Cores/Systolic.swift:296
-    reg  [7:0] deskew2_4;  // Cores/Systolic.swift:296
-    wire round_3_out_valid;  // Cores/Systolic.swift:294
-    wire [7:0] round_3_y;  // Cores/Systolic.swift:294
-    reg  [7:0] deskew3_0;  // Cores/Systolic.swift:296
-    reg  [7:0] deskew3_1;  // Cores/Systolic.swift:296
-    reg  [7:0] deskew3_2;  // Cores/Systolic.swift:296
-    reg  [7:0] deskew3_3;  // Cores/Systolic.swift:296
-    wire round_4_out_valid;  // Cores/Systolic.swift:294
-    wire [7:0] round_4_y;  // Cores/Systolic.swift:294
-    reg  [7:0] deskew4_0;  // Cores/Systolic.swift:296
-    reg  [7:0] deskew4_1;  // Cores/Systolic.swift:296
-    reg  [7:0] deskew4_2;  // Cores/Systolic.swift:296
-    wire round_5_out_valid;  // Cores/Systolic.swift:294
-    wire [7:0] round_5_y;  // Cores/Systolic.swift:294
-    reg  [7:0] deskew5_0;  // Cores/Systolic.swift:296
-    reg  [7:0] deskew5_1;  // Cores/Systolic.swift:296
-    wire round_6_out_valid;  // Cores/Systolic.swift:294
-    wire [7:0] round_6_y;  // Cores/Systolic.swift:294
-    reg  [7:0] deskew6_0;  // Cores/Systolic.swift:296
-    wire round_7_out_valid;  // Cores/Systolic.swift:294
-    wire [7:0] round_7_y;  // Cores/Systolic.swift:294
-    reg  [2:0] row_index_q;  // Cores/Systolic.swift:299
-    wire _row_index_q_T;  // Cores/Systolic.swift:299
-    wire [2:0] _row_index_q_T_1;  // Cores/Systolic.swift:299
-    wire [2:0] _row_index_q_T_2;  // Cores/Systolic.swift:299
-    wire [64:0] _out_fifo_in_data_T;  // Cores/Systolic.swift:302
-    wire out_fifo_in_ready;  // Cores/Systolic.swift:302
-    wire out_fifo_out_valid;  // Cores/Systolic.swift:302
-    wire [64:0] out_fifo_out_data;  // Cores/Systolic.swift:302
-    wire _promised_q_T;  // Cores/Systolic.swift:177
-    wire [7:0] _promised_q_T_1;  // Cores/Systolic.swift:177
-    wire [7:0] _promised_q_T_2;  // Cores/Systolic.swift:177
-    wire [7:0] _promised_q_T_3;  // Cores/Systolic.swift:177
-    wire [7:0] _promised_q_T_4;  // Cores/Systolic.swift:177
-    always @(posedge clk) since_last_q <= rst ? 5'h8 : _since_last_q_T_3;  // Cores/Systolic.swift:183
-    always @(posedge clk) promised_q <= rst ? 8'h0 : _promised_q_T_4;  // Cores/Systolic.swift:313
-    assign _accept_T = 5'h8 <= since_last_q;  // Cores/Systolic.swift:180
-    assign _accept_T_1 = promised_q <= 8'h38;  // Cores/Systolic.swift:180
-    assign _accept_T_2 = _accept_T & _accept_T_1;  // Cores/Systolic.swift:180
-    assign _accept_T_3 = ~rst;  // Cores/Systolic.swift:180
-    assign _accept_T_4 = ~a_last;  // Cores/Systolic.swift:180
-    assign _accept_T_5 = _accept_T_4 | _accept_T_2;  // Cores/Systolic.swift:180
-    assign accept = _accept_T_3 & _accept_T_5;  // Cores/Systolic.swift:180
-    assign _fire_T = a_valid & b_valid;  // Cores/Systolic.swift:181
-    assign fire = _fire_T & accept;  // Cores/Systolic.swift:181
-    assign last_fire = fire & a_last;  // Cores/Systolic.swift:182
-    assign _since_last_q_T = 5'h8 <= since_last_q;  // Cores/Systolic.swift:175
-    assign _since_last_q_T_1 = since_last_q + 5'h1;  // Cores/Systolic.swift:175
-    assign _since_last_q_T_2 = _since_last_q_T ? since_last_q : _since_last_q_T_1;  // Cores/Systolic.swift:175
-    assign _since_last_q_T_3 = last_fire ? 5'h1 : _since_last_q_T_2;  // Cores/Systolic.swift:175
-    assign _a_ready_T = b_valid & accept;  // Cores/Systolic.swift:184
-    assign _b_ready_T = a_valid & accept;  // Cores/Systolic.swift:185
-    always @(posedge clk) in_last_q <= rst ? 1'h0 : last_fire;  // Cores/Systolic.swift:188
-    assign _in_a_q_T = fire ? a_data : 64'h0;  // Cores/Systolic.swift:189
-    always @(posedge clk) in_a_q <= _in_a_q_T;  // Cores/Systolic.swift:189
-    assign _in_b_q_T = fire ? b_data : 64'h0;  // Cores/Systolic.swift:190
-    always @(posedge clk) in_b_q <= _in_b_q_T;  // Cores/Systolic.swift:190
-    always @(posedge clk) skew_last_q <= rst ? 15'h0 : _skew_last_q_T;  // Cores/Systolic.swift:210
-    assign _skew_last_q_T = {skew_last_q[13:0], in_last_q};  // Cores/Systolic.swift:209
-    always @(posedge clk) flushed_q <= rst ? 15'h0 : _flushed_q_T;  // Cores/Systolic.swift:220
-    assign _flushed_q_T = {flushed_q[13:0], 1'h1};  // Cores/Systolic.swift:219
-    assign _restart_T = {skew_last_q[13:0], in_last_q};  // Cores/Systolic.swift:222
-    assign _restart_T_1 = ~flushed_q;  // Cores/Systolic.swift:222
-    assign restart = _restart_T | _restart_T_1;  // Cores/Systolic.swift:222
-    always @(posedge clk) skew_a_0 <= in_a_q;  // Cores/Systolic.swift:229
-    always @(posedge clk) skew_a_1 <= skew_a_0;  // Cores/Systolic.swift:229
-    always @(posedge clk) skew_a_2 <= skew_a_1;  // Cores/Systolic.swift:229
-    always @(posedge clk) skew_a_3 <= skew_a_2;  // Cores/Systolic.swift:229
-    always @(posedge clk) skew_a_4 <= skew_a_3;  // Cores/Systolic.swift:229
-    always @(posedge clk) skew_a_5 <= skew_a_4;  // Cores/Systolic.swift:229
-    always @(posedge clk) skew_a_6 <= skew_a_5;  // Cores/Systolic.swift:229
-    always @(posedge clk) skew_b_0 <= in_b_q;  // Cores/Systolic.swift:235
-    always @(posedge clk) skew_b_1 <= skew_b_0;  // Cores/Systolic.swift:235
-    always @(posedge clk) skew_b_2 <= skew_b_1;  // Cores/Systolic.swift:235
-    always @(posedge clk) skew_b_3 <= skew_b_2;  // Cores/Systolic.swift:235
-    always @(posedge clk) skew_b_4 <= skew_b_3;  // Cores/Systolic.swift:235
-    always @(posedge clk) skew_b_5 <= skew_b_4;  // Cores/Systolic.swift:235
-    always @(posedge clk) skew_b_6 <= skew_b_5;  // Cores/Systolic.swift:235
-    always @(posedge clk) pending_0 <= rst ? 4'h0 : _pending_0_T_2;  // Cores/Systolic.swift:263
-    assign _round_0_in_valid_T = pending_0 != 4'h0;  // Cores/Systolic.swift:294
-    assign _pending_0_T = pending_0 - 4'h1;  // Cores/Systolic.swift:261
-    assign _pending_0_T_1 = _round_0_in_valid_T ? _pending_0_T : 4'h0;  // Cores/Systolic.swift:261
-    assign _pending_0_T_2 = skew_last_q[7] ? 4'h8 : _pending_0_T_1;  // Cores/Systolic.swift:261
-    assign _row_0_T = skew_last_q[7] | _round_0_in_valid_T;  // Cores/Systolic.swift:268
-    always @(posedge clk) if (_row_0_T) row_0 <= _row_0_T_2;  // Cores/Systolic.swift:269
-    assign _row_0_T_1 = row_0 + 3'h1;  // Cores/Systolic.swift:268
-    assign _row_0_T_2 = skew_last_q[7] ? 3'h1 : _row_0_T_1;  // Cores/Systolic.swift:268
-    assign _out_0_T = row_0[0] ? pe_7_0_res_out : pe_6_0_res_out;  // Cores/Systolic.swift:272
-    assign _out_0_T_1 = row_0[0] ? pe_5_0_res_out : pe_4_0_res_out;  // Cores/Systolic.swift:272
-    assign _out_0_T_2 = row_0[1] ? _out_0_T : _out_0_T_1;  // Cores/Systolic.swift:272
-    assign _out_0_T_3 = row_0[0] ? pe_3_0_res_out : pe_2_0_res_out;  // Cores/Systolic.swift:272
-    assign _out_0_T_4 = row_0[0] ? pe_1_0_res_out : pe_0_0_res_out;  // Cores/Systolic.swift:272
-    assign _out_0_T_5 = row_0[1] ? _out_0_T_3 : _out_0_T_4;  // Cores/Systolic.swift:272
-    assign _out_0_T_6 = row_0[2] ? _out_0_T_2 : _out_0_T_5;  // Cores/Systolic.swift:272
-    assign _out_0_T_7 = skew_last_q[7] ? pe_0_0_res_out : _out_0_T_6;  // Cores/Systolic.swift:272
-    assign _out_0_T_8 = skew_last_q[7] | _round_0_in_valid_T;  // Cores/Systolic.swift:272
-    always @(posedge clk) if (_out_0_T_8) out_0 <= _out_0_T_7;  // Cores/Systolic.swift:272
-    always @(posedge clk) pending_1 <= rst ? 4'h0 : _pending_1_T_2;  // Cores/Systolic.swift:263
-    assign _round_1_in_valid_T = pending_1 != 4'h0;  // Cores/Systolic.swift:294
-    assign _pending_1_T = pending_1 - 4'h1;  // Cores/Systolic.swift:261
-    assign _pending_1_T_1 = _round_1_in_valid_T ? _pending_1_T : 4'h0;  // Cores/Systolic.swift:261
-    assign _pending_1_T_2 = skew_last_q[8] ? 4'h8 : _pending_1_T_1;  // Cores/Systolic.swift:261
-    assign _row_1_T = skew_last_q[8] | _round_1_in_valid_T;  // Cores/Systolic.swift:268
-    always @(posedge clk) if (_row_1_T) row_1 <= _row_1_T_2;  // Cores/Systolic.swift:269
-    assign _row_1_T_1 = row_1 + 3'h1;  // Cores/Systolic.swift:268
-    assign _row_1_T_2 = skew_last_q[8] ? 3'h1 : _row_1_T_1;  // Cores/Systolic.swift:268
-    assign _out_1_T = row_1[0] ? pe_7_1_res_out : pe_6_1_res_out;  // Cores/Systolic.swift:272
-    assign _out_1_T_1 = row_1[0] ? pe_5_1_res_out : pe_4_1_res_out;  // Cores/Systolic.swift:272
-    assign _out_1_T_2 = row_1[1] ? _out_1_T : _out_1_T_1;  // Cores/Systolic.swift:272
-    assign _out_1_T_3 = row_1[0] ? pe_3_1_res_out : pe_2_1_res_out;  // Cores/Systolic.swift:272
-    assign _out_1_T_4 = row_1[0] ? pe_1_1_res_out : pe_0_1_res_out;  // Cores/Systolic.swift:272
-    assign _out_1_T_5 = row_1[1] ? _out_1_T_3 : _out_1_T_4;  // Cores/Systolic.swift:272
-    assign _out_1_T_6 = row_1[2] ? _out_1_T_2 : _out_1_T_5;  // Cores/Systolic.swift:272
-    assign _out_1_T_7 = skew_last_q[8] ? pe_0_1_res_out : _out_1_T_6;  // Cores/Systolic.swift:272
-    assign _out_1_T_8 = skew_last_q[8] | _round_1_in_valid_T;  // Cores/Systolic.swift:272
-    always @(posedge clk) if (_out_1_T_8) out_1 <= _out_1_T_7;  // Cores/Systolic.swift:272
-    always @(posedge clk) pending_2 <= rst ? 4'h0 : _pending_2_T_2;  // Cores/Systolic.swift:263
-    assign _round_2_in_valid_T = pending_2 != 4'h0;  // Cores/Systolic.swift:294
-    assign _pending_2_T = pending_2 - 4'h1;  // Cores/Systolic.swift:261
-    assign _pending_2_T_1 = _round_2_in_valid_T ? _pending_2_T : 4'h0;  // Cores/Systolic.swift:261
-    assign _pending_2_T_2 = skew_last_q[9] ? 4'h8 : _pending_2_T_1;  // Cores/Systolic.swift:261
-    assign _row_2_T = skew_last_q[9] | _round_2_in_valid_T;  // Cores/Systolic.swift:268
-    always @(posedge clk) if (_row_2_T) row_2 <= _row_2_T_2;  // Cores/Systolic.swift:269
-    assign _row_2_T_1 = row_2 + 3'h1;  // Cores/Systolic.swift:268
-    assign _row_2_T_2 = skew_last_q[9] ? 3'h1 : _row_2_T_1;  // Cores/Systolic.swift:268
-    assign _out_2_T = row_2[0] ? pe_7_2_res_out : pe_6_2_res_out;  // Cores/Systolic.swift:272
-    assign _out_2_T_1 = row_2[0] ? pe_5_2_res_out : pe_4_2_res_out;  // Cores/Systolic.swift:272
-    assign _out_2_T_2 = row_2[1] ? _out_2_T : _out_2_T_1;  // Cores/Systolic.swift:272
-    assign _out_2_T_3 = row_2[0] ? pe_3_2_res_out : pe_2_2_res_out;  // Cores/Systolic.swift:272
-    assign _out_2_T_4 = row_2[0] ? pe_1_2_res_out : pe_0_2_res_out;  // Cores/Systolic.swift:272
-    assign _out_2_T_5 = row_2[1] ? _out_2_T_3 : _out_2_T_4;  // Cores/Systolic.swift:272
-    assign _out_2_T_6 = row_2[2] ? _out_2_T_2 : _out_2_T_5;  // Cores/Systolic.swift:272
-    assign _out_2_T_7 = skew_last_q[9] ? pe_0_2_res_out : _out_2_T_6;  // Cores/Systolic.swift:272
-    assign _out_2_T_8 = skew_last_q[9] | _round_2_in_valid_T;  // Cores/Systolic.swift:272
-    always @(posedge clk) if (_out_2_T_8) out_2 <= _out_2_T_7;  // Cores/Systolic.swift:272
-    always @(posedge clk) pending_3 <= rst ? 4'h0 : _pending_3_T_2;  // Cores/Systolic.swift:263
-    assign _round_3_in_valid_T = pending_3 != 4'h0;  // Cores/Systolic.swift:294
-    assign _pending_3_T = pending_3 - 4'h1;  // Cores/Systolic.swift:261
-    assign _pending_3_T_1 = _round_3_in_valid_T ? _pending_3_T : 4'h0;  // Cores/Systolic.swift:261
-    assign _pending_3_T_2 = skew_last_q[10] ? 4'h8 : _pending_3_T_1;  // Cores/Systolic.swift:261
-    assign _row_3_T = skew_last_q[10] | _round_3_in_valid_T;  // Cores/Systolic.swift:268
-    always @(posedge clk) if (_row_3_T) row_3 <= _row_3_T_2;  // Cores/Systolic.swift:269
-    assign _row_3_T_1 = row_3 + 3'h1;  // Cores/Systolic.swift:268
-    assign _row_3_T_2 = skew_last_q[10] ? 3'h1 : _row_3_T_1;  // Cores/Systolic.swift:268
-    assign _out_3_T = row_3[0] ? pe_7_3_res_out : pe_6_3_res_out;  // Cores/Systolic.swift:272
-    assign _out_3_T_1 = row_3[0] ? pe_5_3_res_out : pe_4_3_res_out;  // Cores/Systolic.swift:272
-    assign _out_3_T_2 = row_3[1] ? _out_3_T : _out_3_T_1;  // Cores/Systolic.swift:272
-    assign _out_3_T_3 = row_3[0] ? pe_3_3_res_out : pe_2_3_res_out;  // Cores/Systolic.swift:272
-    assign _out_3_T_4 = row_3[0] ? pe_1_3_res_out : pe_0_3_res_out;  // Cores/Systolic.swift:272
-    assign _out_3_T_5 = row_3[1] ? _out_3_T_3 : _out_3_T_4;  // Cores/Systolic.swift:272
-    assign _out_3_T_6 = row_3[2] ? _out_3_T_2 : _out_3_T_5;  // Cores/Systolic.swift:272
-    assign _out_3_T_7 = skew_last_q[10] ? pe_0_3_res_out : _out_3_T_6;  // Cores/Systolic.swift:272
-    assign _out_3_T_8 = skew_last_q[10] | _round_3_in_valid_T;  // Cores/Systolic.swift:272
-    always @(posedge clk) if (_out_3_T_8) out_3 <= _out_3_T_7;  // Cores/Systolic.swift:272
-    always @(posedge clk) pending_4 <= rst ? 4'h0 : _pending_4_T_2;  // Cores/Systolic.swift:263
-    assign _round_4_in_valid_T = pending_4 != 4'h0;  // Cores/Systolic.swift:294
-    assign _pending_4_T = pending_4 - 4'h1;  // Cores/Systolic.swift:261
-    assign _pending_4_T_1 = _round_4_in_valid_T ? _pending_4_T : 4'h0;  // Cores/Systolic.swift:261
-    assign _pending_4_T_2 = skew_last_q[11] ? 4'h8 : _pending_4_T_1;  // Cores/Systolic.swift:261
-    assign _row_4_T = skew_last_q[11] | _round_4_in_valid_T;  // Cores/Systolic.swift:268
-    always @(posedge clk) if (_row_4_T) row_4 <= _row_4_T_2;  // Cores/Systolic.swift:269
-    assign _row_4_T_1 = row_4 + 3'h1;  // Cores/Systolic.swift:268
-    assign _row_4_T_2 = skew_last_q[11] ? 3'h1 : _row_4_T_1;  // Cores/Systolic.swift:268
-    assign _out_4_T = row_4[0] ? pe_7_4_res_out : pe_6_4_res_out;  // Cores/Systolic.swift:272
-    assign _out_4_T_1 = row_4[0] ? pe_5_4_res_out : pe_4_4_res_out;  // Cores/Systolic.swift:272
-    assign _out_4_T_2 = row_4[1] ? _out_4_T : _out_4_T_1;  // Cores/Systolic.swift:272
-    assign _out_4_T_3 = row_4[0] ? pe_3_4_res_out : pe_2_4_res_out;  // Cores/Systolic.swift:272
-    assign _out_4_T_4 = row_4[0] ? pe_1_4_res_out : pe_0_4_res_out;  // Cores/Systolic.swift:272
-    assign _out_4_T_5 = row_4[1] ? _out_4_T_3 : _out_4_T_4;  // Cores/Systolic.swift:272
-    assign _out_4_T_6 = row_4[2] ? _out_4_T_2 : _out_4_T_5;  // Cores/Systolic.swift:272
-    assign _out_4_T_7 = skew_last_q[11] ? pe_0_4_res_out : _out_4_T_6;  // Cores/Systolic.swift:272
-    assign _out_4_T_8 = skew_last_q[11] | _round_4_in_valid_T;  // Cores/Systolic.swift:272
-    always @(posedge clk) if (_out_4_T_8) out_4 <= _out_4_T_7;  // Cores/Systolic.swift:272
-    always @(posedge clk) pending_5 <= rst ? 4'h0 : _pending_5_T_2;  // Cores/Systolic.swift:263
-    assign _round_5_in_valid_T = pending_5 != 4'h0;  // Cores/Systolic.swift:294
-    assign _pending_5_T = pending_5 - 4'h1;  // Cores/Systolic.swift:261
-    assign _pending_5_T_1 = _round_5_in_valid_T ? _pending_5_T : 4'h0;  // Cores/Systolic.swift:261
-    assign _pending_5_T_2 = skew_last_q[12] ? 4'h8 : _pending_5_T_1;  // Cores/Systolic.swift:261
-    assign _row_5_T = skew_last_q[12] | _round_5_in_valid_T;  // Cores/Systolic.swift:268
-    always @(posedge clk) if (_row_5_T) row_5 <= _row_5_T_2;  // Cores/Systolic.swift:269
-    assign _row_5_T_1 = row_5 + 3'h1;  // Cores/Systolic.swift:268
-    assign _row_5_T_2 = skew_last_q[12] ? 3'h1 : _row_5_T_1;  // Cores/Systolic.swift:268
-    assign _out_5_T = row_5[0] ? pe_7_5_res_out : pe_6_5_res_out;  // Cores/Systolic.swift:272
-    assign _out_5_T_1 = row_5[0] ? pe_5_5_res_out : pe_4_5_res_out;  // Cores/Systolic.swift:272
-    assign _out_5_T_2 = row_5[1] ? _out_5_T : _out_5_T_1;  // Cores/Systolic.swift:272
-    assign _out_5_T_3 = row_5[0] ? pe_3_5_res_out : pe_2_5_res_out;  // Cores/Systolic.swift:272
-    assign _out_5_T_4 = row_5[0] ? pe_1_5_res_out : pe_0_5_res_out;  // Cores/Systolic.swift:272
-    assign _out_5_T_5 = row_5[1] ? _out_5_T_3 : _out_5_T_4;  // Cores/Systolic.swift:272
-    assign _out_5_T_6 = row_5[2] ? _out_5_T_2 : _out_5_T_5;  // Cores/Systolic.swift:272
-    assign _out_5_T_7 = skew_last_q[12] ? pe_0_5_res_out : _out_5_T_6;  // Cores/Systolic.swift:272
-    assign _out_5_T_8 = skew_last_q[12] | _round_5_in_valid_T;  // Cores/Systolic.swift:272
-    always @(posedge clk) if (_out_5_T_8) out_5 <= _out_5_T_7;  // Cores/Systolic.swift:272
-    always @(posedge clk) pending_6 <= rst ? 4'h0 : _pending_6_T_2;  // Cores/Systolic.swift:263
-    assign _round_6_in_valid_T = pending_6 != 4'h0;  // Cores/Systolic.swift:294
-    assign _pending_6_T = pending_6 - 4'h1;  // Cores/Systolic.swift:261
-    assign _pending_6_T_1 = _round_6_in_valid_T ? _pending_6_T : 4'h0;  // Cores/Systolic.swift:261
-    assign _pending_6_T_2 = skew_last_q[13] ? 4'h8 : _pending_6_T_1;  // Cores/Systolic.swift:261
-    assign _row_6_T = skew_last_q[13] | _round_6_in_valid_T;  // Cores/Systolic.swift:268
-    always @(posedge clk) if (_row_6_T) row_6 <= _row_6_T_2;  // Cores/Systolic.swift:269
-    assign _row_6_T_1 = row_6 + 3'h1;  // Cores/Systolic.swift:268
-    assign _row_6_T_2 = skew_last_q[13] ? 3'h1 : _row_6_T_1;  // Cores/Systolic.swift:268
-    assign _out_6_T = row_6[0] ? pe_7_6_res_out : pe_6_6_res_out;  // Cores/Systolic.swift:272
-    assign _out_6_T_1 = row_6[0] ? pe_5_6_res_out : pe_4_6_res_out;  // Cores/Systolic.swift:272
-    assign _out_6_T_2 = row_6[1] ? _out_6_T : _out_6_T_1;  // Cores/Systolic.swift:272
-    assign _out_6_T_3 = row_6[0] ? pe_3_6_res_out : pe_2_6_res_out;  // Cores/Systolic.swift:272
-    assign _out_6_T_4 = row_6[0] ? pe_1_6_res_out : pe_0_6_res_out;  // Cores/Systolic.swift:272
-    assign _out_6_T_5 = row_6[1] ? _out_6_T_3 : _out_6_T_4;  // Cores/Systolic.swift:272
-    assign _out_6_T_6 = row_6[2] ? _out_6_T_2 : _out_6_T_5;  // Cores/Systolic.swift:272
-    assign _out_6_T_7 = skew_last_q[13] ? pe_0_6_res_out : _out_6_T_6;  // Cores/Systolic.swift:272
-    assign _out_6_T_8 = skew_last_q[13] | _round_6_in_valid_T;  // Cores/Systolic.swift:272
-    always @(posedge clk) if (_out_6_T_8) out_6 <= _out_6_T_7;  // Cores/Systolic.swift:272
-    always @(posedge clk) pending_7 <= rst ? 4'h0 : _pending_7_T_2;  // Cores/Systolic.swift:263
-    assign _round_7_in_valid_T = pending_7 != 4'h0;  // Cores/Systolic.swift:294
-    assign _pending_7_T = pending_7 - 4'h1;  // Cores/Systolic.swift:261
-    assign _pending_7_T_1 = _round_7_in_valid_T ? _pending_7_T : 4'h0;  // Cores/Systolic.swift:261
-    assign _pending_7_T_2 = skew_last_q[14] ? 4'h8 : _pending_7_T_1;  // Cores/Systolic.swift:261
-    assign _row_7_T = skew_last_q[14] | _round_7_in_valid_T;  // Cores/Systolic.swift:268
-    always @(posedge clk) if (_row_7_T) row_7 <= _row_7_T_2;  // Cores/Systolic.swift:269
-    assign _row_7_T_1 = row_7 + 3'h1;  // Cores/Systolic.swift:268
-    assign _row_7_T_2 = skew_last_q[14] ? 3'h1 : _row_7_T_1;  // Cores/Systolic.swift:268
-    assign _out_7_T = row_7[0] ? pe_7_7_res_out : pe_6_7_res_out;  // Cores/Systolic.swift:272
-    assign _out_7_T_1 = row_7[0] ? pe_5_7_res_out : pe_4_7_res_out;  // Cores/Systolic.swift:272
-    assign _out_7_T_2 = row_7[1] ? _out_7_T : _out_7_T_1;  // Cores/Systolic.swift:272
-    assign _out_7_T_3 = row_7[0] ? pe_3_7_res_out : pe_2_7_res_out;  // Cores/Systolic.swift:272
-    assign _out_7_T_4 = row_7[0] ? pe_1_7_res_out : pe_0_7_res_out;  // Cores/Systolic.swift:272
-    assign _out_7_T_5 = row_7[1] ? _out_7_T_3 : _out_7_T_4;  // Cores/Systolic.swift:272
-    assign _out_7_T_6 = row_7[2] ? _out_7_T_2 : _out_7_T_5;  // Cores/Systolic.swift:272
-    assign _out_7_T_7 = skew_last_q[14] ? pe_0_7_res_out : _out_7_T_6;  // Cores/Systolic.swift:272
-    assign _out_7_T_8 = skew_last_q[14] | _round_7_in_valid_T;  // Cores/Systolic.swift:272
-    always @(posedge clk) if (_out_7_T_8) out_7 <= _out_7_T_7;  // Cores/Systolic.swift:272
-    always @(posedge clk) deskew0_0 <= round_0_y;  // Cores/Systolic.swift:296
-    always @(posedge clk) deskew0_1 <= deskew0_0;  // Cores/Systolic.swift:296
-    always @(posedge clk) deskew0_2 <= deskew0_1;  // Cores/Systolic.swift:296
-    always @(posedge clk) deskew0_3 <= deskew0_2;  // Cores/Systolic.swift:296
-    always @(posedge clk) deskew0_4 <= deskew0_3;  // Cores/Systolic.swift:296
-    always @(posedge clk) deskew0_5 <= deskew0_4;  // Cores/Systolic.swift:296
-    always @(posedge clk) deskew0_6 <= deskew0_5;  // Cores/Systolic.swift:296
-    always @(posedge clk) deskew1_0 <= round_1_y;  // Cores/Systolic.swift:296
-    always @(posedge clk) deskew1_1 <= deskew1_0;  // Cores/Systolic.swift:296
-    always @(posedge clk) deskew1_2 <= deskew1_1;  // Cores/Systolic.swift:296
-    always @(posedge clk) deskew1_3 <= deskew1_2;  // Cores/Systolic.swift:296
-    always @(posedge clk) deskew1_4 <= deskew1_3;  // Cores/Systolic.swift:296
-    always @(posedge clk) deskew1_5 <= deskew1_4;  // Cores/Systolic.swift:296
-    always @(posedge clk) deskew2_0 <= round_2_y;  // Cores/Systolic.swift:296
-    always @(posedge clk) deskew2_1 <= deskew2_0;  // Cores/Systolic.swift:296
-    always @(posedge clk) deskew2_2 <= deskew2_1;  // Cores/Systolic.swift:296
-    always @(posedge clk) deskew2_3 <= deskew2_2;  // Cores/Systolic.swift:296
-    always @(posedge clk) deskew2_4 <= deskew2_3;  // Cores/Systolic.swift:296
-    always @(posedge clk) deskew3_0 <= round_3_y;  // Cores/Systolic.swift:296
-    always @(posedge clk) deskew3_1 <= deskew3_0;  // Cores/Systolic.swift:296
-    always @(posedge clk) deskew3_2 <= deskew3_1;  // Cores/Systolic.swift:296
-    always @(posedge clk) deskew3_3 <= deskew3_2;  // Cores/Systolic.swift:296
-    always @(posedge clk) deskew4_0 <= round_4_y;  // Cores/Systolic.swift:296
-    always @(posedge clk) deskew4_1 <= deskew4_0;  // Cores/Systolic.swift:296
-    always @(posedge clk) deskew4_2 <= deskew4_1;  // Cores/Systolic.swift:296
-    always @(posedge clk) deskew5_0 <= round_5_y;  // Cores/Systolic.swift:296
-    always @(posedge clk) deskew5_1 <= deskew5_0;  // Cores/Systolic.swift:296
-    always @(posedge clk) deskew6_0 <= round_6_y;  // Cores/Systolic.swift:296
-    always @(posedge clk) if (rst | round_7_out_valid) row_index_q <= rst ? 3'h0 : _row_index_q_T_2;  // Cores/Systolic.swift:301
-    assign _row_index_q_T = row_index_q == 3'h7;  // Cores/Systolic.swift:299
-    assign _row_index_q_T_1 = row_index_q + 3'h1;  // Cores/Systolic.swift:299
-    assign _row_index_q_T_2 = _row_index_q_T ? 3'h0 : _row_index_q_T_1;  // Cores/Systolic.swift:299
-    assign _out_fifo_in_data_T = {_row_index_q_T, round_7_y, deskew6_0, deskew5_1, deskew4_2, deskew3_3, deskew2_4, deskew1_5, deskew0_6};  // Cores/Systolic.swift:302
-    assign _promised_q_T = out_fifo_out_valid & c_ready;  // Cores/Systolic.swift:177
-    assign _promised_q_T_1 = last_fire ? 8'h8 : 8'h0;  // Cores/Systolic.swift:177
-    assign _promised_q_T_2 = promised_q + _promised_q_T_1;  // Cores/Systolic.swift:177
-    assign _promised_q_T_3 = {{7{1'b0}}, _promised_q_T};  // Cores/Systolic.swift:177
-    assign _promised_q_T_4 = _promised_q_T_2 - _promised_q_T_3;  // Cores/Systolic.swift:177
-    assign a_ready = _a_ready_T;  // Cores/Systolic.swift:184
-    assign b_ready = _b_ready_T;  // Cores/Systolic.swift:185
-    assign c_valid = out_fifo_out_valid;  // Cores/Systolic.swift:307
-    assign c_data = out_fifo_out_data[63:0];  // Cores/Systolic.swift:308
-    assign c_last = out_fifo_out_data[64];  // Cores/Systolic.swift:309
-    pe_s8f6_s8f6_acc28 pe_0_0 (  // Cores/Systolic.swift:242
+    reg  [4:0] since_last_q;  // Cores/Systolic.swift:172
+    reg  [7:0] promised_q;  // Cores/Systolic.swift:174
+    wire _accept_T;  // Cores/Systolic.swift:177
+    wire _accept_T_1;  // Cores/Systolic.swift:177
+    wire _accept_T_2;  // Cores/Systolic.swift:177
+    wire _accept_T_3;  // Cores/Systolic.swift:177
+    wire _accept_T_4;  // Cores/Systolic.swift:177
+    wire _accept_T_5;  // Cores/Systolic.swift:177
+    wire accept;  // Cores/Systolic.swift:177
+    wire _fire_T;  // Cores/Systolic.swift:178
+    wire fire;  // Cores/Systolic.swift:178
+    wire last_fire;  // Cores/Systolic.swift:179
+    wire _since_last_q_T;  // Cores/Systolic.swift:172
+    wire [4:0] _since_last_q_T_1;  // Cores/Systolic.swift:172
+    wire [4:0] _since_last_q_T_2;  // Cores/Systolic.swift:172
+    wire [4:0] _since_last_q_T_3;  // Cores/Systolic.swift:172
+    wire _a_ready_T;  // Cores/Systolic.swift:162
+    wire _b_ready_T;  // Cores/Systolic.swift:162
+    reg  in_last_q;  // Cores/Systolic.swift:185
+    wire [63:0] _in_a_q_T;  // Cores/Systolic.swift:186
+    reg  [63:0] in_a_q;  // Cores/Systolic.swift:186
+    wire [63:0] _in_b_q_T;  // Cores/Systolic.swift:187
+    reg  [63:0] in_b_q;  // Cores/Systolic.swift:187
+    reg  [14:0] skew_last_q;  // Cores/Systolic.swift:206
+    wire [14:0] _skew_last_q_T;  // Cores/Systolic.swift:206
+    reg  [14:0] flushed_q;  // Cores/Systolic.swift:216
+    wire [14:0] _flushed_q_T;  // Cores/Systolic.swift:216
+    wire [14:0] _restart_T;  // Cores/Systolic.swift:219
+    wire [14:0] _restart_T_1;  // Cores/Systolic.swift:219
+    wire [14:0] restart;  // Cores/Systolic.swift:219
+    reg  [63:0] skew_a_0;  // Cores/Systolic.swift:226
+    reg  [63:0] skew_a_1;  // Cores/Systolic.swift:226
+    reg  [63:0] skew_a_2;  // Cores/Systolic.swift:226
+    reg  [63:0] skew_a_3;  // Cores/Systolic.swift:226
+    reg  [63:0] skew_a_4;  // Cores/Systolic.swift:226
+    reg  [63:0] skew_a_5;  // Cores/Systolic.swift:226
+    reg  [63:0] skew_a_6;  // Cores/Systolic.swift:226
+    reg  [63:0] skew_b_0;  // Cores/Systolic.swift:232
+    reg  [63:0] skew_b_1;  // Cores/Systolic.swift:232
+    reg  [63:0] skew_b_2;  // Cores/Systolic.swift:232
+    reg  [63:0] skew_b_3;  // Cores/Systolic.swift:232
+    reg  [63:0] skew_b_4;  // Cores/Systolic.swift:232
+    reg  [63:0] skew_b_5;  // Cores/Systolic.swift:232
+    reg  [63:0] skew_b_6;  // Cores/Systolic.swift:232
+    wire [7:0] pe_0_0_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_0_0_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_0_0_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_0_1_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_0_1_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_0_1_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_0_2_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_0_2_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_0_2_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_0_3_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_0_3_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_0_3_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_0_4_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_0_4_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_0_4_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_0_5_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_0_5_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_0_5_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_0_6_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_0_6_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_0_6_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_0_7_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_0_7_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_0_7_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_1_0_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_1_0_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_1_0_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_1_1_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_1_1_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_1_1_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_1_2_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_1_2_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_1_2_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_1_3_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_1_3_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_1_3_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_1_4_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_1_4_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_1_4_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_1_5_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_1_5_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_1_5_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_1_6_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_1_6_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_1_6_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_1_7_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_1_7_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_1_7_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_2_0_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_2_0_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_2_0_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_2_1_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_2_1_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_2_1_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_2_2_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_2_2_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_2_2_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_2_3_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_2_3_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_2_3_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_2_4_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_2_4_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_2_4_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_2_5_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_2_5_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_2_5_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_2_6_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_2_6_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_2_6_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_2_7_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_2_7_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_2_7_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_3_0_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_3_0_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_3_0_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_3_1_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_3_1_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_3_1_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_3_2_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_3_2_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_3_2_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_3_3_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_3_3_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_3_3_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_3_4_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_3_4_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_3_4_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_3_5_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_3_5_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_3_5_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_3_6_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_3_6_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_3_6_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_3_7_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_3_7_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_3_7_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_4_0_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_4_0_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_4_0_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_4_1_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_4_1_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_4_1_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_4_2_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_4_2_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_4_2_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_4_3_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_4_3_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_4_3_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_4_4_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_4_4_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_4_4_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_4_5_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_4_5_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_4_5_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_4_6_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_4_6_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_4_6_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_4_7_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_4_7_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_4_7_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_5_0_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_5_0_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_5_0_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_5_1_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_5_1_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_5_1_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_5_2_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_5_2_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_5_2_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_5_3_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_5_3_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_5_3_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_5_4_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_5_4_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_5_4_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_5_5_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_5_5_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_5_5_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_5_6_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_5_6_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_5_6_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_5_7_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_5_7_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_5_7_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_6_0_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_6_0_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_6_0_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_6_1_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_6_1_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_6_1_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_6_2_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_6_2_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_6_2_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_6_3_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_6_3_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_6_3_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_6_4_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_6_4_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_6_4_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_6_5_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_6_5_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_6_5_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_6_6_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_6_6_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_6_6_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_6_7_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_6_7_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_6_7_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_7_0_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_7_0_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_7_0_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_7_1_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_7_1_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_7_1_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_7_2_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_7_2_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_7_2_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_7_3_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_7_3_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_7_3_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_7_4_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_7_4_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_7_4_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_7_5_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_7_5_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_7_5_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_7_6_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_7_6_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_7_6_res_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_7_7_a_out;  // Cores/Systolic.swift:239
+    wire [7:0] pe_7_7_b_out;  // Cores/Systolic.swift:239
+    wire [27:0] pe_7_7_res_out;  // Cores/Systolic.swift:239
+    reg  [3:0] pending_0;  // Cores/Systolic.swift:258
+    wire _round_0_in_valid_T;  // Cores/Systolic.swift:291
+    wire [3:0] _pending_0_T;  // Cores/Systolic.swift:258
+    wire [3:0] _pending_0_T_1;  // Cores/Systolic.swift:258
+    wire [3:0] _pending_0_T_2;  // Cores/Systolic.swift:258
+    wire _row_0_T;  // Cores/Systolic.swift:265
+    reg  [2:0] row_0;  // Cores/Systolic.swift:265
+    wire [2:0] _row_0_T_1;  // Cores/Systolic.swift:265
+    wire [2:0] _row_0_T_2;  // Cores/Systolic.swift:265
+    wire [27:0] _out_0_T;  // Cores/Systolic.swift:269
+    wire [27:0] _out_0_T_1;  // Cores/Systolic.swift:269
+    wire [27:0] _out_0_T_2;  // Cores/Systolic.swift:269
+    wire [27:0] _out_0_T_3;  // Cores/Systolic.swift:269
+    wire [27:0] _out_0_T_4;  // Cores/Systolic.swift:269
+    wire [27:0] _out_0_T_5;  // Cores/Systolic.swift:269
+    wire [27:0] _out_0_T_6;  // Cores/Systolic.swift:269
+    wire [27:0] _out_0_T_7;  // Cores/Systolic.swift:269
+    wire _out_0_T_8;  // Cores/Systolic.swift:269
+    reg  [27:0] out_0;  // Cores/Systolic.swift:269
+    reg  [3:0] pending_1;  // Cores/Systolic.swift:258
+    wire _round_1_in_valid_T;  // Cores/Systolic.swift:291
+    wire [3:0] _pending_1_T;  // Cores/Systolic.swift:258
+    wire [3:0] _pending_1_T_1;  // Cores/Systolic.swift:258
+    wire [3:0] _pending_1_T_2;  // Cores/Systolic.swift:258
+    wire _row_1_T;  // Cores/Systolic.swift:265
+    reg  [2:0] row_1;  // Cores/Systolic.swift:265
+    wire [2:0] _row_1_T_1;  // Cores/Systolic.swift:265
+    wire [2:0] _row_1_T_2;  // Cores/Systolic.swift:265
+    wire [27:0] _out_1_T;  // Cores/Systolic.swift:269
+    wire [27:0] _out_1_T_1;  // Cores/Systolic.swift:269
+    wire [27:0] _out_1_T_2;  // Cores/Systolic.swift:269
+    wire [27:0] _out_1_T_3;  // Cores/Systolic.swift:269
+    wire [27:0] _out_1_T_4;  // Cores/Systolic.swift:269
+    wire [27:0] _out_1_T_5;  // Cores/Systolic.swift:269
+    wire [27:0] _out_1_T_6;  // Cores/Systolic.swift:269
+    wire [27:0] _out_1_T_7;  // Cores/Systolic.swift:269
+    wire _out_1_T_8;  // Cores/Systolic.swift:269
+    reg  [27:0] out_1;  // Cores/Systolic.swift:269
+    reg  [3:0] pending_2;  // Cores/Systolic.swift:258
+    wire _round_2_in_valid_T;  // Cores/Systolic.swift:291
+    wire [3:0] _pending_2_T;  // Cores/Systolic.swift:258
+    wire [3:0] _pending_2_T_1;  // Cores/Systolic.swift:258
+    wire [3:0] _pending_2_T_2;  // Cores/Systolic.swift:258
+    wire _row_2_T;  // Cores/Systolic.swift:265
+    reg  [2:0] row_2;  // Cores/Systolic.swift:265
+    wire [2:0] _row_2_T_1;  // Cores/Systolic.swift:265
+    wire [2:0] _row_2_T_2;  // Cores/Systolic.swift:265
+    wire [27:0] _out_2_T;  // Cores/Systolic.swift:269
+    wire [27:0] _out_2_T_1;  // Cores/Systolic.swift:269
+    wire [27:0] _out_2_T_2;  // Cores/Systolic.swift:269
+    wire [27:0] _out_2_T_3;  // Cores/Systolic.swift:269
+    wire [27:0] _out_2_T_4;  // Cores/Systolic.swift:269
+    wire [27:0] _out_2_T_5;  // Cores/Systolic.swift:269
+    wire [27:0] _out_2_T_6;  // Cores/Systolic.swift:269
+    wire [27:0] _out_2_T_7;  // Cores/Systolic.swift:269
+    wire _out_2_T_8;  // Cores/Systolic.swift:269
+    reg  [27:0] out_2;  // Cores/Systolic.swift:269
+    reg  [3:0] pending_3;  // Cores/Systolic.swift:258
+    wire _round_3_in_valid_T;  // Cores/Systolic.swift:291
+    wire [3:0] _pending_3_T;  // Cores/Systolic.swift:258
+    wire [3:0] _pending_3_T_1;  // Cores/Systolic.swift:258
+    wire [3:0] _pending_3_T_2;  // Cores/Systolic.swift:258
+    wire _row_3_T;  // Cores/Systolic.swift:265
+    reg  [2:0] row_3;  // Cores/Systolic.swift:265
+    wire [2:0] _row_3_T_1;  // Cores/Systolic.swift:265
+    wire [2:0] _row_3_T_2;  // Cores/Systolic.swift:265
+    wire [27:0] _out_3_T;  // Cores/Systolic.swift:269
+    wire [27:0] _out_3_T_1;  // Cores/Systolic.swift:269
+    wire [27:0] _out_3_T_2;  // Cores/Systolic.swift:269
+    wire [27:0] _out_3_T_3;  // Cores/Systolic.swift:269
+    wire [27:0] _out_3_T_4;  // Cores/Systolic.swift:269
+    wire [27:0] _out_3_T_5;  // Cores/Systolic.swift:269
+    wire [27:0] _out_3_T_6;  // Cores/Systolic.swift:269
+    wire [27:0] _out_3_T_7;  // Cores/Systolic.swift:269
+    wire _out_3_T_8;  // Cores/Systolic.swift:269
+    reg  [27:0] out_3;  // Cores/Systolic.swift:269
+    reg  [3:0] pending_4;  // Cores/Systolic.swift:258
+    wire _round_4_in_valid_T;  // Cores/Systolic.swift:291
+    wire [3:0] _pending_4_T;  // Cores/Systolic.swift:258
+    wire [3:0] _pending_4_T_1;  // Cores/Systolic.swift:258
+    wire [3:0] _pending_4_T_2;  // Cores/Systolic.swift:258
+    wire _row_4_T;  // Cores/Systolic.swift:265
+    reg  [2:0] row_4;  // Cores/Systolic.swift:265
+    wire [2:0] _row_4_T_1;  // Cores/Systolic.swift:265
+    wire [2:0] _row_4_T_2;  // Cores/Systolic.swift:265
+    wire [27:0] _out_4_T;  // Cores/Systolic.swift:269
+    wire [27:0] _out_4_T_1;  // Cores/Systolic.swift:269
+    wire [27:0] _out_4_T_2;  // Cores/Systolic.swift:269
+    wire [27:0] _out_4_T_3;  // Cores/Systolic.swift:269
+    wire [27:0] _out_4_T_4;  // Cores/Systolic.swift:269
+    wire [27:0] _out_4_T_5;  // Cores/Systolic.swift:269
+    wire [27:0] _out_4_T_6;  // Cores/Systolic.swift:269
+    wire [27:0] _out_4_T_7;  // Cores/Systolic.swift:269
+    wire _out_4_T_8;  // Cores/Systolic.swift:269
+    reg  [27:0] out_4;  // Cores/Systolic.swift:269
+    reg  [3:0] pending_5;  // Cores/Systolic.swift:258
+    wire _round_5_in_valid_T;  // Cores/Systolic.swift:291
+    wire [3:0] _pending_5_T;  // Cores/Systolic.swift:258
+    wire [3:0] _pending_5_T_1;  // Cores/Systolic.swift:258
+    wire [3:0] _pending_5_T_2;  // Cores/Systolic.swift:258
+    wire _row_5_T;  // Cores/Systolic.swift:265
+    reg  [2:0] row_5;  // Cores/Systolic.swift:265
+    wire [2:0] _row_5_T_1;  // Cores/Systolic.swift:265
+    wire [2:0] _row_5_T_2;  // Cores/Systolic.swift:265
+    wire [27:0] _out_5_T;  // Cores/Systolic.swift:269
+    wire [27:0] _out_5_T_1;  // Cores/Systolic.swift:269
+    wire [27:0] _out_5_T_2;  // Cores/Systolic.swift:269
+    wire [27:0] _out_5_T_3;  // Cores/Systolic.swift:269
+    wire [27:0] _out_5_T_4;  // Cores/Systolic.swift:269
+    wire [27:0] _out_5_T_5;  // Cores/Systolic.swift:269
+    wire [27:0] _out_5_T_6;  // Cores/Systolic.swift:269
+    wire [27:0] _out_5_T_7;  // Cores/Systolic.swift:269
+    wire _out_5_T_8;  // Cores/Systolic.swift:269
+    reg  [27:0] out_5;  // Cores/Systolic.swift:269
+    reg  [3:0] pending_6;  // Cores/Systolic.swift:258
+    wire _round_6_in_valid_T;  // Cores/Systolic.swift:291
+    wire [3:0] _pending_6_T;  // Cores/Systolic.swift:258
+    wire [3:0] _pending_6_T_1;  // Cores/Systolic.swift:258
+    wire [3:0] _pending_6_T_2;  // Cores/Systolic.swift:258
+    wire _row_6_T;  // Cores/Systolic.swift:265
+    reg  [2:0] row_6;  // Cores/Systolic.swift:265
+    wire [2:0] _row_6_T_1;  // Cores/Systolic.swift:265
+    wire [2:0] _row_6_T_2;  // Cores/Systolic.swift:265
+    wire [27:0] _out_6_T;  // Cores/Systolic.swift:269
+    wire [27:0] _out_6_T_1;  // Cores/Systolic.swift:269
+    wire [27:0] _out_6_T_2;  // Cores/Systolic.swift:269
+    wire [27:0] _out_6_T_3;  // Cores/Systolic.swift:269
+    wire [27:0] _out_6_T_4;  // Cores/Systolic.swift:269
+    wire [27:0] _out_6_T_5;  // Cores/Systolic.swift:269
+    wire [27:0] _out_6_T_6;  // Cores/Systolic.swift:269
+    wire [27:0] _out_6_T_7;  // Cores/Systolic.swift:269
+    wire _out_6_T_8;  // Cores/Systolic.swift:269
+    reg  [27:0] out_6;  // Cores/Systolic.swift:269
+    reg  [3:0] pending_7;  // Cores/Systolic.swift:258
+    wire _round_7_in_valid_T;  // Cores/Systolic.swift:291
+    wire [3:0] _pending_7_T;  // Cores/Systolic.swift:258
+    wire [3:0] _pending_7_T_1;  // Cores/Systolic.swift:258
+    wire [3:0] _pending_7_T_2;  // Cores/Systolic.swift:258
+    wire _row_7_T;  // Cores/Systolic.swift:265
+    reg  [2:0] row_7;  // Cores/Systolic.swift:265
+    wire [2:0] _row_7_T_1;  // Cores/Systolic.swift:265
+    wire [2:0] _row_7_T_2;  // Cores/Systolic.swift:265
+    wire [27:0] _out_7_T;  // Cores/Systolic.swift:269
+    wire [27:0] _out_7_T_1;  // Cores/Systolic.swift:269
+    wire [27:0] _out_7_T_2;  // Cores/Systolic.swift:269
+    wire [27:0] _out_7_T_3;  // Cores/Systolic.swift:269
+    wire [27:0] _out_7_T_4;  // Cores/Systolic.swift:269
+    wire [27:0] _out_7_T_5;  // Cores/Systolic.swift:269
+    wire [27:0] _out_7_T_6;  // Cores/Systolic.swift:269
+    wire [27:0] _out_7_T_7;  // Cores/Systolic.swift:269
+    wire _out_7_T_8;  // Cores/Systolic.swift:269
+    reg  [27:0] out_7;  // Cores/Systolic.swift:269
+    wire round_0_out_valid;  // Cores/Systolic.swift:291
+    wire [7:0] round_0_y;  // Cores/Systolic.swift:291
+    reg  [7:0] deskew0_0;  // Cores/Systolic.swift:293
+    reg  [7:0] deskew0_1;  // Cores/Systolic.swift:293
+    reg  [7:0] deskew0_2;  // Cores/Systolic.swift:293
+    reg  [7:0] deskew0_3;  // Cores/Systolic.swift:293
+    reg  [7:0] deskew0_4;  // Cores/Systolic.swift:293
+    reg  [7:0] deskew0_5;  // Cores/Systolic.swift:293
+    reg  [7:0] deskew0_6;  // Cores/Systolic.swift:293
+    wire round_1_out_valid;  // Cores/Systolic.swift:291
+    wire [7:0] round_1_y;  // Cores/Systolic.swift:291
+    reg  [7:0] deskew1_0;  // Cores/Systolic.swift:293
+    reg  [7:0] deskew1_1;  // Cores/Systolic.swift:293
+    reg  [7:0] deskew1_2;  // Cores/Systolic.swift:293
+    reg  [7:0] deskew1_3;  // Cores/Systolic.swift:293
+    reg  [7:0] deskew1_4;  // Cores/Systolic.swift:293
+    reg  [7:0] deskew1_5;  // Cores/Systolic.swift:293
+    wire round_2_out_valid;  // Cores/Systolic.swift:291
+    wire [7:0] round_2_y;  // Cores/Systolic.swift:291
+    reg  [7:0] deskew2_0;  // Cores/Systolic.swift:293
+    reg  [7:0] deskew2_1;  // Cores/Systolic.swift:293
+    reg  [7:0] deskew2_2;  // Cores/Systolic.swift:293
+    reg  [7:0] deskew2_3;  // Cores/Systolic.swift:293
+    reg  [7:0] deskew2_4;  // Cores/Systolic.swift:293
+    wire round_3_out_valid;  // Cores/Systolic.swift:291
+    wire [7:0] round_3_y;  // Cores/Systolic.swift:291
+    reg  [7:0] deskew3_0;  // Cores/Systolic.swift:293
+    reg  [7:0] deskew3_1;  // Cores/Systolic.swift:293
+    reg  [7:0] deskew3_2;  // Cores/Systolic.swift:293
+    reg  [7:0] deskew3_3;  // Cores/Systolic.swift:293
+    wire round_4_out_valid;  // Cores/Systolic.swift:291
+    wire [7:0] round_4_y;  // Cores/Systolic.swift:291
+    reg  [7:0] deskew4_0;  // Cores/Systolic.swift:293
+    reg  [7:0] deskew4_1;  // Cores/Systolic.swift:293
+    reg  [7:0] deskew4_2;  // Cores/Systolic.swift:293
+    wire round_5_out_valid;  // Cores/Systolic.swift:291
+    wire [7:0] round_5_y;  // Cores/Systolic.swift:291
+    reg  [7:0] deskew5_0;  // Cores/Systolic.swift:293
+    reg  [7:0] deskew5_1;  // Cores/Systolic.swift:293
+    wire round_6_out_valid;  // Cores/Systolic.swift:291
+    wire [7:0] round_6_y;  // Cores/Systolic.swift:291
+    reg  [7:0] deskew6_0;  // Cores/Systolic.swift:293
+    wire round_7_out_valid;  // Cores/Systolic.swift:291
+    wire [7:0] round_7_y;  // Cores/Systolic.swift:291
+    reg  [2:0] row_index_q;  // Cores/Systolic.swift:296
+    wire _row_index_q_T;  // Cores/Systolic.swift:296
+    wire [2:0] _row_index_q_T_1;  // Cores/Systolic.swift:296
+    wire [2:0] _row_index_q_T_2;  // Cores/Systolic.swift:296
+    wire [64:0] _out_fifo_in_data_T;  // Cores/Systolic.swift:299
+    wire out_fifo_in_ready;  // Cores/Systolic.swift:299
+    wire out_fifo_out_valid;  // Cores/Systolic.swift:299
+    wire [64:0] out_fifo_out_data;  // Cores/Systolic.swift:299
+    wire _promised_q_T;  // Cores/Systolic.swift:174
+    wire [7:0] _promised_q_T_1;  // Cores/Systolic.swift:174
+    wire [7:0] _promised_q_T_2;  // Cores/Systolic.swift:174
+    wire [7:0] _promised_q_T_3;  // Cores/Systolic.swift:174
+    wire [7:0] _promised_q_T_4;  // Cores/Systolic.swift:174
+    assign a_ready = _a_ready_T;  // Cores/Systolic.swift:181
+    assign b_ready = _b_ready_T;  // Cores/Systolic.swift:182
+    assign c_valid = out_fifo_out_valid;  // Cores/Systolic.swift:304
+    assign c_data = out_fifo_out_data[63:0];  // Cores/Systolic.swift:305
+    assign c_last = out_fifo_out_data[64];  // Cores/Systolic.swift:306
+    always @(posedge clk) since_last_q <= rst ? 5'h8 : _since_last_q_T_3;  // Cores/Systolic.swift:180
+    always @(posedge clk) promised_q <= rst ? 8'h0 : _promised_q_T_4;  // Cores/Systolic.swift:310
+    assign _accept_T = 5'h8 <= since_last_q;  // Cores/Systolic.swift:177
+    assign _accept_T_1 = promised_q <= 8'h38;  // Cores/Systolic.swift:177
+    assign _accept_T_2 = _accept_T & _accept_T_1;  // Cores/Systolic.swift:177
+    assign _accept_T_3 = ~rst;  // Cores/Systolic.swift:177
+    assign _accept_T_4 = ~a_last;  // Cores/Systolic.swift:177
+    assign _accept_T_5 = _accept_T_4 | _accept_T_2;  // Cores/Systolic.swift:177
+    assign accept = _accept_T_3 & _accept_T_5;  // Cores/Systolic.swift:177
+    assign _fire_T = a_valid & b_valid;  // Cores/Systolic.swift:178
+    assign fire = _fire_T & accept;  // Cores/Systolic.swift:178
+    assign last_fire = fire & a_last;  // Cores/Systolic.swift:179
+    assign _since_last_q_T = 5'h8 <= since_last_q;  // Cores/Systolic.swift:172
+    assign _since_last_q_T_1 = since_last_q + 5'h1;  // Cores/Systolic.swift:172
+    assign _since_last_q_T_2 = _since_last_q_T ? since_last_q : _since_last_q_T_1;  // Cores/Systolic.swift:172
+    assign _since_last_q_T_3 = last_fire ? 5'h1 : _since_last_q_T_2;  // Cores/Systolic.swift:172
+    assign _a_ready_T = b_valid & accept;  // Cores/Systolic.swift:162
+    assign _b_ready_T = a_valid & accept;  // Cores/Systolic.swift:162
+    always @(posedge clk) in_last_q <= rst ? 1'h0 : last_fire;  // Cores/Systolic.swift:185
+    assign _in_a_q_T = fire ? a_data : 64'h0;  // Cores/Systolic.swift:186
+    always @(posedge clk) in_a_q <= _in_a_q_T;  // Cores/Systolic.swift:186
+    assign _in_b_q_T = fire ? b_data : 64'h0;  // Cores/Systolic.swift:187
+    always @(posedge clk) in_b_q <= _in_b_q_T;  // Cores/Systolic.swift:187
+    always @(posedge clk) skew_last_q <= rst ? 15'h0 : _skew_last_q_T;  // Cores/Systolic.swift:207
+    assign _skew_last_q_T = {skew_last_q[13:0], in_last_q};  // Cores/Systolic.swift:206
+    always @(posedge clk) flushed_q <= rst ? 15'h0 : _flushed_q_T;  // Cores/Systolic.swift:217
+    assign _flushed_q_T = {flushed_q[13:0], 1'h1};  // Cores/Systolic.swift:216
+    assign _restart_T = {skew_last_q[13:0], in_last_q};  // Cores/Systolic.swift:219
+    assign _restart_T_1 = ~flushed_q;  // Cores/Systolic.swift:219
+    assign restart = _restart_T | _restart_T_1;  // Cores/Systolic.swift:219
+    always @(posedge clk) skew_a_0 <= in_a_q;  // Cores/Systolic.swift:226
+    always @(posedge clk) skew_a_1 <= skew_a_0;  // Cores/Systolic.swift:226
+    always @(posedge clk) skew_a_2 <= skew_a_1;  // Cores/Systolic.swift:226
+    always @(posedge clk) skew_a_3 <= skew_a_2;  // Cores/Systolic.swift:226
+    always @(posedge clk) skew_a_4 <= skew_a_3;  // Cores/Systolic.swift:226
+    always @(posedge clk) skew_a_5 <= skew_a_4;  // Cores/Systolic.swift:226
+    always @(posedge clk) skew_a_6 <= skew_a_5;  // Cores/Systolic.swift:226
+    always @(posedge clk) skew_b_0 <= in_b_q;  // Cores/Systolic.swift:232
+    always @(posedge clk) skew_b_1 <= skew_b_0;  // Cores/Systolic.swift:232
+    always @(posedge clk) skew_b_2 <= skew_b_1;  // Cores/Systolic.swift:232
+    always @(posedge clk) skew_b_3 <= skew_b_2;  // Cores/Systolic.swift:232
+    always @(posedge clk) skew_b_4 <= skew_b_3;  // Cores/Systolic.swift:232
+    always @(posedge clk) skew_b_5 <= skew_b_4;  // Cores/Systolic.swift:232
+    always @(posedge clk) skew_b_6 <= skew_b_5;  // Cores/Systolic.swift:232
+    always @(posedge clk) pending_0 <= rst ? 4'h0 : _pending_0_T_2;  // Cores/Systolic.swift:260
+    assign _round_0_in_valid_T = pending_0 != 4'h0;  // Cores/Systolic.swift:291
+    assign _pending_0_T = pending_0 - 4'h1;  // Cores/Systolic.swift:258
+    assign _pending_0_T_1 = _round_0_in_valid_T ? _pending_0_T : 4'h0;  // Cores/Systolic.swift:258
+    assign _pending_0_T_2 = skew_last_q[7] ? 4'h8 : _pending_0_T_1;  // Cores/Systolic.swift:258
+    assign _row_0_T = skew_last_q[7] | _round_0_in_valid_T;  // Cores/Systolic.swift:265
+    always @(posedge clk) if (_row_0_T) row_0 <= _row_0_T_2;  // Cores/Systolic.swift:266
+    assign _row_0_T_1 = row_0 + 3'h1;  // Cores/Systolic.swift:265
+    assign _row_0_T_2 = skew_last_q[7] ? 3'h1 : _row_0_T_1;  // Cores/Systolic.swift:265
+    assign _out_0_T = row_0[0] ? pe_7_0_res_out : pe_6_0_res_out;  // Cores/Systolic.swift:269
+    assign _out_0_T_1 = row_0[0] ? pe_5_0_res_out : pe_4_0_res_out;  // Cores/Systolic.swift:269
+    assign _out_0_T_2 = row_0[1] ? _out_0_T : _out_0_T_1;  // Cores/Systolic.swift:269
+    assign _out_0_T_3 = row_0[0] ? pe_3_0_res_out : pe_2_0_res_out;  // Cores/Systolic.swift:269
+    assign _out_0_T_4 = row_0[0] ? pe_1_0_res_out : pe_0_0_res_out;  // Cores/Systolic.swift:269
+    assign _out_0_T_5 = row_0[1] ? _out_0_T_3 : _out_0_T_4;  // Cores/Systolic.swift:269
+    assign _out_0_T_6 = row_0[2] ? _out_0_T_2 : _out_0_T_5;  // Cores/Systolic.swift:269
+    assign _out_0_T_7 = skew_last_q[7] ? pe_0_0_res_out : _out_0_T_6;  // Cores/Systolic.swift:269
+    assign _out_0_T_8 = skew_last_q[7] | _round_0_in_valid_T;  // Cores/Systolic.swift:269
+    always @(posedge clk) if (_out_0_T_8) out_0 <= _out_0_T_7;  // Cores/Systolic.swift:269
+    always @(posedge clk) pending_1 <= rst ? 4'h0 : _pending_1_T_2;  // Cores/Systolic.swift:260
+    assign _round_1_in_valid_T = pending_1 != 4'h0;  // Cores/Systolic.swift:291
+    assign _pending_1_T = pending_1 - 4'h1;  // Cores/Systolic.swift:258
+    assign _pending_1_T_1 = _round_1_in_valid_T ? _pending_1_T : 4'h0;  // Cores/Systolic.swift:258
+    assign _pending_1_T_2 = skew_last_q[8] ? 4'h8 : _pending_1_T_1;  // Cores/Systolic.swift:258
+    assign _row_1_T = skew_last_q[8] | _round_1_in_valid_T;  // Cores/Systolic.swift:265
+    always @(posedge clk) if (_row_1_T) row_1 <= _row_1_T_2;  // Cores/Systolic.swift:266
+    assign _row_1_T_1 = row_1 + 3'h1;  // Cores/Systolic.swift:265
+    assign _row_1_T_2 = skew_last_q[8] ? 3'h1 : _row_1_T_1;  // Cores/Systolic.swift:265
+    assign _out_1_T = row_1[0] ? pe_7_1_res_out : pe_6_1_res_out;  // Cores/Systolic.swift:269
+    assign _out_1_T_1 = row_1[0] ? pe_5_1_res_out : pe_4_1_res_out;  // Cores/Systolic.swift:269
+    assign _out_1_T_2 = row_1[1] ? _out_1_T : _out_1_T_1;  // Cores/Systolic.swift:269
+    assign _out_1_T_3 = row_1[0] ? pe_3_1_res_out : pe_2_1_res_out;  // Cores/Systolic.swift:269
+    assign _out_1_T_4 = row_1[0] ? pe_1_1_res_out : pe_0_1_res_out;  // Cores/Systolic.swift:269
+    assign _out_1_T_5 = row_1[1] ? _out_1_T_3 : _out_1_T_4;  // Cores/Systolic.swift:269
+    assign _out_1_T_6 = row_1[2] ? _out_1_T_2 : _out_1_T_5;  // Cores/Systolic.swift:269
+    assign _out_1_T_7 = skew_last_q[8] ? pe_0_1_res_out : _out_1_T_6;  // Cores/Systolic.swift:269
+    assign _out_1_T_8 = skew_last_q[8] | _round_1_in_valid_T;  // Cores/Systolic.swift:269
+    always @(posedge clk) if (_out_1_T_8) out_1 <= _out_1_T_7;  // Cores/Systolic.swift:269
+    always @(posedge clk) pending_2 <= rst ? 4'h0 : _pending_2_T_2;  // Cores/Systolic.swift:260
+    assign _round_2_in_valid_T = pending_2 != 4'h0;  // Cores/Systolic.swift:291
+    assign _pending_2_T = pending_2 - 4'h1;  // Cores/Systolic.swift:258
+    assign _pending_2_T_1 = _round_2_in_valid_T ? _pending_2_T : 4'h0;  // Cores/Systolic.swift:258
+    assign _pending_2_T_2 = skew_last_q[9] ? 4'h8 : _pending_2_T_1;  // Cores/Systolic.swift:258
+    assign _row_2_T = skew_last_q[9] | _round_2_in_valid_T;  // Cores/Systolic.swift:265
+    always @(posedge clk) if (_row_2_T) row_2 <= _row_2_T_2;  // Cores/Systolic.swift:266
+    assign _row_2_T_1 = row_2 + 3'h1;  // Cores/Systolic.swift:265
+    assign _row_2_T_2 = skew_last_q[9] ? 3'h1 : _row_2_T_1;  // Cores/Systolic.swift:265
+    assign _out_2_T = row_2[0] ? pe_7_2_res_out : pe_6_2_res_out;  // Cores/Systolic.swift:269
+    assign _out_2_T_1 = row_2[0] ? pe_5_2_res_out : pe_4_2_res_out;  // Cores/Systolic.swift:269
+    assign _out_2_T_2 = row_2[1] ? _out_2_T : _out_2_T_1;  // Cores/Systolic.swift:269
+    assign _out_2_T_3 = row_2[0] ? pe_3_2_res_out : pe_2_2_res_out;  // Cores/Systolic.swift:269
+    assign _out_2_T_4 = row_2[0] ? pe_1_2_res_out : pe_0_2_res_out;  // Cores/Systolic.swift:269
+    assign _out_2_T_5 = row_2[1] ? _out_2_T_3 : _out_2_T_4;  // Cores/Systolic.swift:269
+    assign _out_2_T_6 = row_2[2] ? _out_2_T_2 : _out_2_T_5;  // Cores/Systolic.swift:269
+    assign _out_2_T_7 = skew_last_q[9] ? pe_0_2_res_out : _out_2_T_6;  // Cores/Systolic.swift:269
+    assign _out_2_T_8 = skew_last_q[9] | _round_2_in_valid_T;  // Cores/Systolic.swift:269
+    always @(posedge clk) if (_out_2_T_8) out_2 <= _out_2_T_7;  // Cores/Systolic.swift:269
+    always @(posedge clk) pending_3 <= rst ? 4'h0 : _pending_3_T_2;  // Cores/Systolic.swift:260
+    assign _round_3_in_valid_T = pending_3 != 4'h0;  // Cores/Systolic.swift:291
+    assign _pending_3_T = pending_3 - 4'h1;  // Cores/Systolic.swift:258
+    assign _pending_3_T_1 = _round_3_in_valid_T ? _pending_3_T : 4'h0;  // Cores/Systolic.swift:258
+    assign _pending_3_T_2 = skew_last_q[10] ? 4'h8 : _pending_3_T_1;  // Cores/Systolic.swift:258
+    assign _row_3_T = skew_last_q[10] | _round_3_in_valid_T;  // Cores/Systolic.swift:265
+    always @(posedge clk) if (_row_3_T) row_3 <= _row_3_T_2;  // Cores/Systolic.swift:266
+    assign _row_3_T_1 = row_3 + 3'h1;  // Cores/Systolic.swift:265
+    assign _row_3_T_2 = skew_last_q[10] ? 3'h1 : _row_3_T_1;  // Cores/Systolic.swift:265
+    assign _out_3_T = row_3[0] ? pe_7_3_res_out : pe_6_3_res_out;  // Cores/Systolic.swift:269
+    assign _out_3_T_1 = row_3[0] ? pe_5_3_res_out : pe_4_3_res_out;  // Cores/Systolic.swift:269
+    assign _out_3_T_2 = row_3[1] ? _out_3_T : _out_3_T_1;  // Cores/Systolic.swift:269
+    assign _out_3_T_3 = row_3[0] ? pe_3_3_res_out : pe_2_3_res_out;  // Cores/Systolic.swift:269
+    assign _out_3_T_4 = row_3[0] ? pe_1_3_res_out : pe_0_3_res_out;  // Cores/Systolic.swift:269
+    assign _out_3_T_5 = row_3[1] ? _out_3_T_3 : _out_3_T_4;  // Cores/Systolic.swift:269
+    assign _out_3_T_6 = row_3[2] ? _out_3_T_2 : _out_3_T_5;  // Cores/Systolic.swift:269
+    assign _out_3_T_7 = skew_last_q[10] ? pe_0_3_res_out : _out_3_T_6;  // Cores/Systolic.swift:269
+    assign _out_3_T_8 = skew_last_q[10] | _round_3_in_valid_T;  // Cores/Systolic.swift:269
+    always @(posedge clk) if (_out_3_T_8) out_3 <= _out_3_T_7;  // Cores/Systolic.swift:269
+    always @(posedge clk) pending_4 <= rst ? 4'h0 : _pending_4_T_2;  // Cores/Systolic.swift:260
+    assign _round_4_in_valid_T = pending_4 != 4'h0;  // Cores/Systolic.swift:291
+    assign _pending_4_T = pending_4 - 4'h1;  // Cores/Systolic.swift:258
+    assign _pending_4_T_1 = _round_4_in_valid_T ? _pending_4_T : 4'h0;  // Cores/Systolic.swift:258
+    assign _pending_4_T_2 = skew_last_q[11] ? 4'h8 : _pending_4_T_1;  // Cores/Systolic.swift:258
+    assign _row_4_T = skew_last_q[11] | _round_4_in_valid_T;  // Cores/Systolic.swift:265
+    always @(posedge clk) if (_row_4_T) row_4 <= _row_4_T_2;  // Cores/Systolic.swift:266
+    assign _row_4_T_1 = row_4 + 3'h1;  // Cores/Systolic.swift:265
+    assign _row_4_T_2 = skew_last_q[11] ? 3'h1 : _row_4_T_1;  // Cores/Systolic.swift:265
+    assign _out_4_T = row_4[0] ? pe_7_4_res_out : pe_6_4_res_out;  // Cores/Systolic.swift:269
+    assign _out_4_T_1 = row_4[0] ? pe_5_4_res_out : pe_4_4_res_out;  // Cores/Systolic.swift:269
+    assign _out_4_T_2 = row_4[1] ? _out_4_T : _out_4_T_1;  // Cores/Systolic.swift:269
+    assign _out_4_T_3 = row_4[0] ? pe_3_4_res_out : pe_2_4_res_out;  // Cores/Systolic.swift:269
+    assign _out_4_T_4 = row_4[0] ? pe_1_4_res_out : pe_0_4_res_out;  // Cores/Systolic.swift:269
+    assign _out_4_T_5 = row_4[1] ? _out_4_T_3 : _out_4_T_4;  // Cores/Systolic.swift:269
+    assign _out_4_T_6 = row_4[2] ? _out_4_T_2 : _out_4_T_5;  // Cores/Systolic.swift:269
+    assign _out_4_T_7 = skew_last_q[11] ? pe_0_4_res_out : _out_4_T_6;  // Cores/Systolic.swift:269
+    assign _out_4_T_8 = skew_last_q[11] | _round_4_in_valid_T;  // Cores/Systolic.swift:269
+    always @(posedge clk) if (_out_4_T_8) out_4 <= _out_4_T_7;  // Cores/Systolic.swift:269
+    always @(posedge clk) pending_5 <= rst ? 4'h0 : _pending_5_T_2;  // Cores/Systolic.swift:260
+    assign _round_5_in_valid_T = pending_5 != 4'h0;  // Cores/Systolic.swift:291
+    assign _pending_5_T = pending_5 - 4'h1;  // Cores/Systolic.swift:258
+    assign _pending_5_T_1 = _round_5_in_valid_T ? _pending_5_T : 4'h0;  // Cores/Systolic.swift:258
+    assign _pending_5_T_2 = skew_last_q[12] ? 4'h8 : _pending_5_T_1;  // Cores/Systolic.swift:258
+    assign _row_5_T = skew_last_q[12] | _round_5_in_valid_T;  // Cores/Systolic.swift:265
+    always @(posedge clk) if (_row_5_T) row_5 <= _row_5_T_2;  // Cores/Systolic.swift:266
+    assign _row_5_T_1 = row_5 + 3'h1;  // Cores/Systolic.swift:265
+    assign _row_5_T_2 = skew_last_q[12] ? 3'h1 : _row_5_T_1;  // Cores/Systolic.swift:265
+    assign _out_5_T = row_5[0] ? pe_7_5_res_out : pe_6_5_res_out;  // Cores/Systolic.swift:269
+    assign _out_5_T_1 = row_5[0] ? pe_5_5_res_out : pe_4_5_res_out;  // Cores/Systolic.swift:269
+    assign _out_5_T_2 = row_5[1] ? _out_5_T : _out_5_T_1;  // Cores/Systolic.swift:269
+    assign _out_5_T_3 = row_5[0] ? pe_3_5_res_out : pe_2_5_res_out;  // Cores/Systolic.swift:269
+    assign _out_5_T_4 = row_5[0] ? pe_1_5_res_out : pe_0_5_res_out;  // Cores/Systolic.swift:269
+    assign _out_5_T_5 = row_5[1] ? _out_5_T_3 : _out_5_T_4;  // Cores/Systolic.swift:269
+    assign _out_5_T_6 = row_5[2] ? _out_5_T_2 : _out_5_T_5;  // Cores/Systolic.swift:269
+    assign _out_5_T_7 = skew_last_q[12] ? pe_0_5_res_out : _out_5_T_6;  // Cores/Systolic.swift:269
+    assign _out_5_T_8 = skew_last_q[12] | _round_5_in_valid_T;  // Cores/Systolic.swift:269
+    always @(posedge clk) if (_out_5_T_8) out_5 <= _out_5_T_7;  // Cores/Systolic.swift:269
+    always @(posedge clk) pending_6 <= rst ? 4'h0 : _pending_6_T_2;  // Cores/Systolic.swift:260
+    assign _round_6_in_valid_T = pending_6 != 4'h0;  // Cores/Systolic.swift:291
+    assign _pending_6_T = pending_6 - 4'h1;  // Cores/Systolic.swift:258
+    assign _pending_6_T_1 = _round_6_in_valid_T ? _pending_6_T : 4'h0;  // Cores/Systolic.swift:258
+    assign _pending_6_T_2 = skew_last_q[13] ? 4'h8 : _pending_6_T_1;  // Cores/Systolic.swift:258
+    assign _row_6_T = skew_last_q[13] | _round_6_in_valid_T;  // Cores/Systolic.swift:265
+    always @(posedge clk) if (_row_6_T) row_6 <= _row_6_T_2;  // Cores/Systolic.swift:266
+    assign _row_6_T_1 = row_6 + 3'h1;  // Cores/Systolic.swift:265
+    assign _row_6_T_2 = skew_last_q[13] ? 3'h1 : _row_6_T_1;  // Cores/Systolic.swift:265
+    assign _out_6_T = row_6[0] ? pe_7_6_res_out : pe_6_6_res_out;  // Cores/Systolic.swift:269
+    assign _out_6_T_1 = row_6[0] ? pe_5_6_res_out : pe_4_6_res_out;  // Cores/Systolic.swift:269
+    assign _out_6_T_2 = row_6[1] ? _out_6_T : _out_6_T_1;  // Cores/Systolic.swift:269
+    assign _out_6_T_3 = row_6[0] ? pe_3_6_res_out : pe_2_6_res_out;  // Cores/Systolic.swift:269
+    assign _out_6_T_4 = row_6[0] ? pe_1_6_res_out : pe_0_6_res_out;  // Cores/Systolic.swift:269
+    assign _out_6_T_5 = row_6[1] ? _out_6_T_3 : _out_6_T_4;  // Cores/Systolic.swift:269
+    assign _out_6_T_6 = row_6[2] ? _out_6_T_2 : _out_6_T_5;  // Cores/Systolic.swift:269
+    assign _out_6_T_7 = skew_last_q[13] ? pe_0_6_res_out : _out_6_T_6;  // Cores/Systolic.swift:269
+    assign _out_6_T_8 = skew_last_q[13] | _round_6_in_valid_T;  // Cores/Systolic.swift:269
+    always @(posedge clk) if (_out_6_T_8) out_6 <= _out_6_T_7;  // Cores/Systolic.swift:269
+    always @(posedge clk) pending_7 <= rst ? 4'h0 : _pending_7_T_2;  // Cores/Systolic.swift:260
+    assign _round_7_in_valid_T = pending_7 != 4'h0;  // Cores/Systolic.swift:291
+    assign _pending_7_T = pending_7 - 4'h1;  // Cores/Systolic.swift:258
+    assign _pending_7_T_1 = _round_7_in_valid_T ? _pending_7_T : 4'h0;  // Cores/Systolic.swift:258
+    assign _pending_7_T_2 = skew_last_q[14] ? 4'h8 : _pending_7_T_1;  // Cores/Systolic.swift:258
+    assign _row_7_T = skew_last_q[14] | _round_7_in_valid_T;  // Cores/Systolic.swift:265
+    always @(posedge clk) if (_row_7_T) row_7 <= _row_7_T_2;  // Cores/Systolic.swift:266
+    assign _row_7_T_1 = row_7 + 3'h1;  // Cores/Systolic.swift:265
+    assign _row_7_T_2 = skew_last_q[14] ? 3'h1 : _row_7_T_1;  // Cores/Systolic.swift:265
+    assign _out_7_T = row_7[0] ? pe_7_7_res_out : pe_6_7_res_out;  // Cores/Systolic.swift:269
+    assign _out_7_T_1 = row_7[0] ? pe_5_7_res_out : pe_4_7_res_out;  // Cores/Systolic.swift:269
+    assign _out_7_T_2 = row_7[1] ? _out_7_T : _out_7_T_1;  // Cores/Systolic.swift:269
+    assign _out_7_T_3 = row_7[0] ? pe_3_7_res_out : pe_2_7_res_out;  // Cores/Systolic.swift:269
+    assign _out_7_T_4 = row_7[0] ? pe_1_7_res_out : pe_0_7_res_out;  // Cores/Systolic.swift:269
+    assign _out_7_T_5 = row_7[1] ? _out_7_T_3 : _out_7_T_4;  // Cores/Systolic.swift:269
+    assign _out_7_T_6 = row_7[2] ? _out_7_T_2 : _out_7_T_5;  // Cores/Systolic.swift:269
+    assign _out_7_T_7 = skew_last_q[14] ? pe_0_7_res_out : _out_7_T_6;  // Cores/Systolic.swift:269
+    assign _out_7_T_8 = skew_last_q[14] | _round_7_in_valid_T;  // Cores/Systolic.swift:269
+    always @(posedge clk) if (_out_7_T_8) out_7 <= _out_7_T_7;  // Cores/Systolic.swift:269
+    always @(posedge clk) deskew0_0 <= round_0_y;  // Cores/Systolic.swift:293
+    always @(posedge clk) deskew0_1 <= deskew0_0;  // Cores/Systolic.swift:293
+    always @(posedge clk) deskew0_2 <= deskew0_1;  // Cores/Systolic.swift:293
+    always @(posedge clk) deskew0_3 <= deskew0_2;  // Cores/Systolic.swift:293
+    always @(posedge clk) deskew0_4 <= deskew0_3;  // Cores/Systolic.swift:293
+    always @(posedge clk) deskew0_5 <= deskew0_4;  // Cores/Systolic.swift:293
+    always @(posedge clk) deskew0_6 <= deskew0_5;  // Cores/Systolic.swift:293
+    always @(posedge clk) deskew1_0 <= round_1_y;  // Cores/Systolic.swift:293
+    always @(posedge clk) deskew1_1 <= deskew1_0;  // Cores/Systolic.swift:293
+    always @(posedge clk) deskew1_2 <= deskew1_1;  // Cores/Systolic.swift:293
+    always @(posedge clk) deskew1_3 <= deskew1_2;  // Cores/Systolic.swift:293
+    always @(posedge clk) deskew1_4 <= deskew1_3;  // Cores/Systolic.swift:293
+    always @(posedge clk) deskew1_5 <= deskew1_4;  // Cores/Systolic.swift:293
+    always @(posedge clk) deskew2_0 <= round_2_y;  // Cores/Systolic.swift:293
+    always @(posedge clk) deskew2_1 <= deskew2_0;  // Cores/Systolic.swift:293
+    always @(posedge clk) deskew2_2 <= deskew2_1;  // Cores/Systolic.swift:293
+    always @(posedge clk) deskew2_3 <= deskew2_2;  // Cores/Systolic.swift:293
+    always @(posedge clk) deskew2_4 <= deskew2_3;  // Cores/Systolic.swift:293
+    always @(posedge clk) deskew3_0 <= round_3_y;  // Cores/Systolic.swift:293
+    always @(posedge clk) deskew3_1 <= deskew3_0;  // Cores/Systolic.swift:293
+    always @(posedge clk) deskew3_2 <= deskew3_1;  // Cores/Systolic.swift:293
+    always @(posedge clk) deskew3_3 <= deskew3_2;  // Cores/Systolic.swift:293
+    always @(posedge clk) deskew4_0 <= round_4_y;  // Cores/Systolic.swift:293
+    always @(posedge clk) deskew4_1 <= deskew4_0;  // Cores/Systolic.swift:293
+    always @(posedge clk) deskew4_2 <= deskew4_1;  // Cores/Systolic.swift:293
+    always @(posedge clk) deskew5_0 <= round_5_y;  // Cores/Systolic.swift:293
+    always @(posedge clk) deskew5_1 <= deskew5_0;  // Cores/Systolic.swift:293
+    always @(posedge clk) deskew6_0 <= round_6_y;  // Cores/Systolic.swift:293
+    always @(posedge clk) if (rst | round_7_out_valid) row_index_q <= rst ? 3'h0 : _row_index_q_T_2;  // Cores/Systolic.swift:298
+    assign _row_index_q_T = row_index_q == 3'h7;  // Cores/Systolic.swift:296
+    assign _row_index_q_T_1 = row_index_q + 3'h1;  // Cores/Systolic.swift:296
+    assign _row_index_q_T_2 = _row_index_q_T ? 3'h0 : _row_index_q_T_1;  // Cores/Systolic.swift:296
+    assign _out_fifo_in_data_T = {_row_index_q_T, round_7_y, deskew6_0, deskew5_1, deskew4_2, deskew3_3, deskew2_4, deskew1_5, deskew0_6};  // Cores/Systolic.swift:299
+    assign _promised_q_T = out_fifo_out_valid & c_ready;  // Cores/Systolic.swift:174
+    assign _promised_q_T_1 = last_fire ? 8'h8 : 8'h0;  // Cores/Systolic.swift:174
+    assign _promised_q_T_2 = promised_q + _promised_q_T_1;  // Cores/Systolic.swift:174
+    assign _promised_q_T_3 = {{7{1'b0}}, _promised_q_T};  // Cores/Systolic.swift:174
+    assign _promised_q_T_4 = _promised_q_T_2 - _promised_q_T_3;  // Cores/Systolic.swift:174
+    pe_s8f6_s8f6_acc28 pe_0_0 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(in_a_q[7:0]),
         .b_in(in_b_q[7:0]),
@@ -707,7 +707,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_0_0_b_out),
         .res_out(pe_0_0_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_0_1 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_0_1 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_0_0_a_out),
         .b_in(skew_b_0[15:8]),
@@ -716,7 +716,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_0_1_b_out),
         .res_out(pe_0_1_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_0_2 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_0_2 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_0_1_a_out),
         .b_in(skew_b_1[23:16]),
@@ -725,7 +725,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_0_2_b_out),
         .res_out(pe_0_2_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_0_3 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_0_3 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_0_2_a_out),
         .b_in(skew_b_2[31:24]),
@@ -734,7 +734,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_0_3_b_out),
         .res_out(pe_0_3_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_0_4 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_0_4 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_0_3_a_out),
         .b_in(skew_b_3[39:32]),
@@ -743,7 +743,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_0_4_b_out),
         .res_out(pe_0_4_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_0_5 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_0_5 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_0_4_a_out),
         .b_in(skew_b_4[47:40]),
@@ -752,7 +752,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_0_5_b_out),
         .res_out(pe_0_5_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_0_6 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_0_6 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_0_5_a_out),
         .b_in(skew_b_5[55:48]),
@@ -761,7 +761,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_0_6_b_out),
         .res_out(pe_0_6_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_0_7 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_0_7 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_0_6_a_out),
         .b_in(skew_b_6[63:56]),
@@ -770,7 +770,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_0_7_b_out),
         .res_out(pe_0_7_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_1_0 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_1_0 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(skew_a_0[15:8]),
         .b_in(pe_0_0_b_out),
@@ -779,7 +779,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_1_0_b_out),
         .res_out(pe_1_0_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_1_1 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_1_1 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_1_0_a_out),
         .b_in(pe_0_1_b_out),
@@ -788,7 +788,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_1_1_b_out),
         .res_out(pe_1_1_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_1_2 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_1_2 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_1_1_a_out),
         .b_in(pe_0_2_b_out),
@@ -797,7 +797,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_1_2_b_out),
         .res_out(pe_1_2_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_1_3 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_1_3 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_1_2_a_out),
         .b_in(pe_0_3_b_out),
@@ -806,7 +806,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_1_3_b_out),
         .res_out(pe_1_3_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_1_4 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_1_4 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_1_3_a_out),
         .b_in(pe_0_4_b_out),
@@ -815,7 +815,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_1_4_b_out),
         .res_out(pe_1_4_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_1_5 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_1_5 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_1_4_a_out),
         .b_in(pe_0_5_b_out),
@@ -824,7 +824,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_1_5_b_out),
         .res_out(pe_1_5_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_1_6 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_1_6 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_1_5_a_out),
         .b_in(pe_0_6_b_out),
@@ -833,7 +833,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_1_6_b_out),
         .res_out(pe_1_6_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_1_7 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_1_7 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_1_6_a_out),
         .b_in(pe_0_7_b_out),
@@ -842,7 +842,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_1_7_b_out),
         .res_out(pe_1_7_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_2_0 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_2_0 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(skew_a_1[23:16]),
         .b_in(pe_1_0_b_out),
@@ -851,7 +851,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_2_0_b_out),
         .res_out(pe_2_0_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_2_1 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_2_1 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_2_0_a_out),
         .b_in(pe_1_1_b_out),
@@ -860,7 +860,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_2_1_b_out),
         .res_out(pe_2_1_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_2_2 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_2_2 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_2_1_a_out),
         .b_in(pe_1_2_b_out),
@@ -869,7 +869,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_2_2_b_out),
         .res_out(pe_2_2_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_2_3 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_2_3 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_2_2_a_out),
         .b_in(pe_1_3_b_out),
@@ -878,7 +878,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_2_3_b_out),
         .res_out(pe_2_3_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_2_4 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_2_4 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_2_3_a_out),
         .b_in(pe_1_4_b_out),
@@ -887,7 +887,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_2_4_b_out),
         .res_out(pe_2_4_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_2_5 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_2_5 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_2_4_a_out),
         .b_in(pe_1_5_b_out),
@@ -896,7 +896,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_2_5_b_out),
         .res_out(pe_2_5_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_2_6 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_2_6 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_2_5_a_out),
         .b_in(pe_1_6_b_out),
@@ -905,7 +905,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_2_6_b_out),
         .res_out(pe_2_6_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_2_7 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_2_7 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_2_6_a_out),
         .b_in(pe_1_7_b_out),
@@ -914,7 +914,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_2_7_b_out),
         .res_out(pe_2_7_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_3_0 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_3_0 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(skew_a_2[31:24]),
         .b_in(pe_2_0_b_out),
@@ -923,7 +923,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_3_0_b_out),
         .res_out(pe_3_0_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_3_1 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_3_1 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_3_0_a_out),
         .b_in(pe_2_1_b_out),
@@ -932,7 +932,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_3_1_b_out),
         .res_out(pe_3_1_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_3_2 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_3_2 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_3_1_a_out),
         .b_in(pe_2_2_b_out),
@@ -941,7 +941,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_3_2_b_out),
         .res_out(pe_3_2_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_3_3 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_3_3 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_3_2_a_out),
         .b_in(pe_2_3_b_out),
@@ -950,7 +950,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_3_3_b_out),
         .res_out(pe_3_3_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_3_4 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_3_4 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_3_3_a_out),
         .b_in(pe_2_4_b_out),
@@ -959,7 +959,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_3_4_b_out),
         .res_out(pe_3_4_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_3_5 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_3_5 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_3_4_a_out),
         .b_in(pe_2_5_b_out),
@@ -968,7 +968,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_3_5_b_out),
         .res_out(pe_3_5_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_3_6 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_3_6 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_3_5_a_out),
         .b_in(pe_2_6_b_out),
@@ -977,7 +977,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_3_6_b_out),
         .res_out(pe_3_6_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_3_7 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_3_7 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_3_6_a_out),
         .b_in(pe_2_7_b_out),
@@ -986,7 +986,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_3_7_b_out),
         .res_out(pe_3_7_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_4_0 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_4_0 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(skew_a_3[39:32]),
         .b_in(pe_3_0_b_out),
@@ -995,7 +995,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_4_0_b_out),
         .res_out(pe_4_0_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_4_1 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_4_1 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_4_0_a_out),
         .b_in(pe_3_1_b_out),
@@ -1004,7 +1004,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_4_1_b_out),
         .res_out(pe_4_1_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_4_2 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_4_2 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_4_1_a_out),
         .b_in(pe_3_2_b_out),
@@ -1013,7 +1013,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_4_2_b_out),
         .res_out(pe_4_2_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_4_3 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_4_3 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_4_2_a_out),
         .b_in(pe_3_3_b_out),
@@ -1022,7 +1022,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_4_3_b_out),
         .res_out(pe_4_3_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_4_4 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_4_4 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_4_3_a_out),
         .b_in(pe_3_4_b_out),
@@ -1031,7 +1031,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_4_4_b_out),
         .res_out(pe_4_4_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_4_5 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_4_5 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_4_4_a_out),
         .b_in(pe_3_5_b_out),
@@ -1040,7 +1040,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_4_5_b_out),
         .res_out(pe_4_5_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_4_6 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_4_6 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_4_5_a_out),
         .b_in(pe_3_6_b_out),
@@ -1049,7 +1049,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_4_6_b_out),
         .res_out(pe_4_6_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_4_7 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_4_7 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_4_6_a_out),
         .b_in(pe_3_7_b_out),
@@ -1058,7 +1058,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_4_7_b_out),
         .res_out(pe_4_7_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_5_0 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_5_0 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(skew_a_4[47:40]),
         .b_in(pe_4_0_b_out),
@@ -1067,7 +1067,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_5_0_b_out),
         .res_out(pe_5_0_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_5_1 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_5_1 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_5_0_a_out),
         .b_in(pe_4_1_b_out),
@@ -1076,7 +1076,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_5_1_b_out),
         .res_out(pe_5_1_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_5_2 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_5_2 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_5_1_a_out),
         .b_in(pe_4_2_b_out),
@@ -1085,7 +1085,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_5_2_b_out),
         .res_out(pe_5_2_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_5_3 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_5_3 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_5_2_a_out),
         .b_in(pe_4_3_b_out),
@@ -1094,7 +1094,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_5_3_b_out),
         .res_out(pe_5_3_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_5_4 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_5_4 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_5_3_a_out),
         .b_in(pe_4_4_b_out),
@@ -1103,7 +1103,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_5_4_b_out),
         .res_out(pe_5_4_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_5_5 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_5_5 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_5_4_a_out),
         .b_in(pe_4_5_b_out),
@@ -1112,7 +1112,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_5_5_b_out),
         .res_out(pe_5_5_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_5_6 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_5_6 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_5_5_a_out),
         .b_in(pe_4_6_b_out),
@@ -1121,7 +1121,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_5_6_b_out),
         .res_out(pe_5_6_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_5_7 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_5_7 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_5_6_a_out),
         .b_in(pe_4_7_b_out),
@@ -1130,7 +1130,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_5_7_b_out),
         .res_out(pe_5_7_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_6_0 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_6_0 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(skew_a_5[55:48]),
         .b_in(pe_5_0_b_out),
@@ -1139,7 +1139,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_6_0_b_out),
         .res_out(pe_6_0_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_6_1 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_6_1 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_6_0_a_out),
         .b_in(pe_5_1_b_out),
@@ -1148,7 +1148,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_6_1_b_out),
         .res_out(pe_6_1_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_6_2 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_6_2 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_6_1_a_out),
         .b_in(pe_5_2_b_out),
@@ -1157,7 +1157,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_6_2_b_out),
         .res_out(pe_6_2_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_6_3 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_6_3 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_6_2_a_out),
         .b_in(pe_5_3_b_out),
@@ -1166,7 +1166,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_6_3_b_out),
         .res_out(pe_6_3_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_6_4 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_6_4 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_6_3_a_out),
         .b_in(pe_5_4_b_out),
@@ -1175,7 +1175,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_6_4_b_out),
         .res_out(pe_6_4_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_6_5 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_6_5 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_6_4_a_out),
         .b_in(pe_5_5_b_out),
@@ -1184,7 +1184,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_6_5_b_out),
         .res_out(pe_6_5_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_6_6 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_6_6 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_6_5_a_out),
         .b_in(pe_5_6_b_out),
@@ -1193,7 +1193,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_6_6_b_out),
         .res_out(pe_6_6_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_6_7 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_6_7 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_6_6_a_out),
         .b_in(pe_5_7_b_out),
@@ -1202,7 +1202,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_6_7_b_out),
         .res_out(pe_6_7_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_7_0 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_7_0 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(skew_a_6[63:56]),
         .b_in(pe_6_0_b_out),
@@ -1211,7 +1211,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_7_0_b_out),
         .res_out(pe_7_0_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_7_1 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_7_1 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_7_0_a_out),
         .b_in(pe_6_1_b_out),
@@ -1220,7 +1220,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_7_1_b_out),
         .res_out(pe_7_1_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_7_2 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_7_2 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_7_1_a_out),
         .b_in(pe_6_2_b_out),
@@ -1229,7 +1229,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_7_2_b_out),
         .res_out(pe_7_2_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_7_3 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_7_3 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_7_2_a_out),
         .b_in(pe_6_3_b_out),
@@ -1238,7 +1238,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_7_3_b_out),
         .res_out(pe_7_3_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_7_4 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_7_4 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_7_3_a_out),
         .b_in(pe_6_4_b_out),
@@ -1247,7 +1247,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_7_4_b_out),
         .res_out(pe_7_4_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_7_5 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_7_5 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_7_4_a_out),
         .b_in(pe_6_5_b_out),
@@ -1256,7 +1256,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_7_5_b_out),
         .res_out(pe_7_5_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_7_6 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_7_6 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_7_5_a_out),
         .b_in(pe_6_6_b_out),
@@ -1265,7 +1265,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_7_6_b_out),
         .res_out(pe_7_6_res_out)
     );
-    pe_s8f6_s8f6_acc28 pe_7_7 (  // Cores/Systolic.swift:242
+    pe_s8f6_s8f6_acc28 pe_7_7 (  // Cores/Systolic.swift:239
         .clk(clk),
         .a_in(pe_7_6_a_out),
         .b_in(pe_6_7_b_out),
@@ -1274,7 +1274,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .b_out(pe_7_7_b_out),
         .res_out(pe_7_7_res_out)
     );
-    round_s28f12_to_s8f2_stochastic_lfsr16_leap10 #(.SEED(16'h1)) round_0 (  // Cores/Systolic.swift:294
+    round_s28f12_to_s8f2_stochastic_lfsr16_leap10 #(.SEED(16'h1)) round_0 (  // Cores/Systolic.swift:291
         .clk(clk),
         .rst(rst),
         .in_valid(_round_0_in_valid_T),
@@ -1282,7 +1282,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .out_valid(round_0_out_valid),
         .y(round_0_y)
     );
-    round_s28f12_to_s8f2_stochastic_lfsr16_leap10 #(.SEED(16'h1ef0)) round_1 (  // Cores/Systolic.swift:294
+    round_s28f12_to_s8f2_stochastic_lfsr16_leap10 #(.SEED(16'h1ef0)) round_1 (  // Cores/Systolic.swift:291
         .clk(clk),
         .rst(rst),
         .in_valid(_round_1_in_valid_T),
@@ -1290,7 +1290,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .out_valid(round_1_out_valid),
         .y(round_1_y)
     );
-    round_s28f12_to_s8f2_stochastic_lfsr16_leap10 #(.SEED(16'h3ddf)) round_2 (  // Cores/Systolic.swift:294
+    round_s28f12_to_s8f2_stochastic_lfsr16_leap10 #(.SEED(16'h3ddf)) round_2 (  // Cores/Systolic.swift:291
         .clk(clk),
         .rst(rst),
         .in_valid(_round_2_in_valid_T),
@@ -1298,7 +1298,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .out_valid(round_2_out_valid),
         .y(round_2_y)
     );
-    round_s28f12_to_s8f2_stochastic_lfsr16_leap10 #(.SEED(16'h5cce)) round_3 (  // Cores/Systolic.swift:294
+    round_s28f12_to_s8f2_stochastic_lfsr16_leap10 #(.SEED(16'h5cce)) round_3 (  // Cores/Systolic.swift:291
         .clk(clk),
         .rst(rst),
         .in_valid(_round_3_in_valid_T),
@@ -1306,7 +1306,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .out_valid(round_3_out_valid),
         .y(round_3_y)
     );
-    round_s28f12_to_s8f2_stochastic_lfsr16_leap10 #(.SEED(16'h7bbd)) round_4 (  // Cores/Systolic.swift:294
+    round_s28f12_to_s8f2_stochastic_lfsr16_leap10 #(.SEED(16'h7bbd)) round_4 (  // Cores/Systolic.swift:291
         .clk(clk),
         .rst(rst),
         .in_valid(_round_4_in_valid_T),
@@ -1314,7 +1314,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .out_valid(round_4_out_valid),
         .y(round_4_y)
     );
-    round_s28f12_to_s8f2_stochastic_lfsr16_leap10 #(.SEED(16'h9aac)) round_5 (  // Cores/Systolic.swift:294
+    round_s28f12_to_s8f2_stochastic_lfsr16_leap10 #(.SEED(16'h9aac)) round_5 (  // Cores/Systolic.swift:291
         .clk(clk),
         .rst(rst),
         .in_valid(_round_5_in_valid_T),
@@ -1322,7 +1322,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .out_valid(round_5_out_valid),
         .y(round_5_y)
     );
-    round_s28f12_to_s8f2_stochastic_lfsr16_leap10 #(.SEED(16'hb99b)) round_6 (  // Cores/Systolic.swift:294
+    round_s28f12_to_s8f2_stochastic_lfsr16_leap10 #(.SEED(16'hb99b)) round_6 (  // Cores/Systolic.swift:291
         .clk(clk),
         .rst(rst),
         .in_valid(_round_6_in_valid_T),
@@ -1330,7 +1330,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .out_valid(round_6_out_valid),
         .y(round_6_y)
     );
-    round_s28f12_to_s8f2_stochastic_lfsr16_leap10 #(.SEED(16'hd88a)) round_7 (  // Cores/Systolic.swift:294
+    round_s28f12_to_s8f2_stochastic_lfsr16_leap10 #(.SEED(16'hd88a)) round_7 (  // Cores/Systolic.swift:291
         .clk(clk),
         .rst(rst),
         .in_valid(_round_7_in_valid_T),
@@ -1338,7 +1338,7 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
         .out_valid(round_7_out_valid),
         .y(round_7_y)
     );
-    fifo_w65_d64 out_fifo (  // Cores/Systolic.swift:302
+    fifo_w65_d64 out_fifo (  // Cores/Systolic.swift:299
         .clk(clk),
         .rst(rst),
         .in_valid(round_7_out_valid),

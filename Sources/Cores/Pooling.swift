@@ -128,20 +128,26 @@ public struct PoolingConfig: Hashable, Sendable, Codable {
 public enum Pooling {
     /// The pooling core's ports, declared once for the generator and its drivers.
     public struct Interface: Sendable {
-        public let inValid, x: Port
+        /// Values in, one per valid cycle, without backpressure: `in_valid`, `x`.
+        public let input: StreamPorts
         /// Not in a binary core (`relu` not in a sign core either).
         public let bias, relu: Port?
         /// Only with pooling.
         public let width, height: Port?
-        public let outValid, y: Port
+        /// Results out, without backpressure: `out_valid`, `y`.
+        public let output: StreamPorts
         public init(_ c: PoolingConfig) {
-            (inValid, x) = (.input("in_valid", .bit), .input("x", c.inputShape))
+            input = StreamPorts(valid: "in_valid", ready: nil, payload: [("data", "x", c.inputShape)], direction: .input)
             bias = c.binary ? nil : .input("bias", c.biasShape)
             relu = c.binary || c.sign ? nil : .input("relu", .bit)
             width = c.pooling ? .input("width", .unsigned(c.widthPortBits)) : nil
             height = c.pooling ? .input("height", .unsigned(c.heightPortBits)) : nil
-            (outValid, y) = (.output("out_valid", .bit), .output("y", c.resultShape))
+            output = StreamPorts(valid: "out_valid", ready: nil, payload: [("data", "y", c.resultShape)], direction: .output)
         }
+        public var inValid: Port { input.valid }
+        public var x: Port { input.data! }
+        public var outValid: Port { output.valid }
+        public var y: Port { output.data! }
         /// The inputs besides `rst`, in declaration order.
         public var inputs: [Port] { [inValid, x] + [bias, relu, width, height].compactMap { $0 } }
     }
@@ -152,8 +158,8 @@ public enum Pooling {
         try c.validate()
         let p = Interface(c)
         return try ModuleDefinition.define(c.moduleName) { m in
-            let valid = m.input(p.inValid)
-            let x = m.input(p.x)
+            let input = m.stream(p.input), output = m.stream(p.output)
+            let (valid, x) = (input.valid, input.data)
             // Step 3: bias, saturate, ReLU, saturate.
             let value: Signal
             if let biasPort = p.bias {
@@ -170,8 +176,8 @@ public enum Pooling {
                 value = x
             }
             guard c.pooling, let widthPort = p.width, let heightPort = p.height else {
-                m.output(p.outValid, m.delay(valid, name: "valid_q"))
-                m.output(p.y, m.delay(value, name: "y_q", enable: valid))
+                output.valid.assign(m.delay(valid, name: "valid_q"))
+                output.data.assign(m.delay(value, name: "y_q", enable: valid))
                 return
             }
             let width = m.input(widthPort)
@@ -226,8 +232,8 @@ public enum Pooling {
             } else {
                 result = combined
             }
-            m.output(p.outValid, m.delay(complete, name: "valid_q"))
-            m.output(p.y, m.delay(result, name: "y_q", enable: complete))
+            output.valid.assign(m.delay(complete, name: "valid_q"))
+            output.data.assign(m.delay(result, name: "y_q", enable: complete))
         }
     }
 }

@@ -63,13 +63,15 @@ public enum Systolic {
     public static let sizes = 1...128
 
     /// The array's ports, declared once for the generator and the host-side driver
-    /// (`SystolicHarness`): A and B stream in with valid/ready, C streams out.
+    /// (`SystolicHarness`): A and B stream in with valid/ready (a beat is taken when both are
+    /// valid, `a_last` marks a tile's last beat), C streams out (`c_last` marks a tile's last row).
     public struct Interface: Sendable {
-        public let aValid, aData, aLast: Port
-        public let bValid, bData: Port
-        public let cReady: Port
-        public let aReady, bReady: Port
-        public let cValid, cData, cLast: Port
+        /// `a_valid`, `a_ready`, `a_data` (row i's code in bits i·wa...), `a_last`.
+        public let a: StreamPorts
+        /// `b_valid`, `b_ready`, `b_data` (column j's code in bits j·wb...).
+        public let b: StreamPorts
+        /// `c_valid`, `c_ready`, `c_data` (column j's output in bits j·wo...), `c_last`.
+        public let c: StreamPorts
         /// With a codebook format: the layer's weight table, held while its tiles run.
         public let codebook: Port?
         /// With thresholds: column j's `{flip, T}` (`thresholdBits` each), taken with a tile's
@@ -82,14 +84,12 @@ public enum Systolic {
         public let counters: [EventCounter]
 
         public init(_ c: ArrayConfig) {
-            (aValid, aData, aLast) = (.input("a_valid", .bit), .input("a_data", .unsigned(c.rows * c.aCode.width)), .input("a_last", .bit))
-            (bValid, bData) = (.input("b_valid", .bit), .input("b_data", .unsigned(c.cols * c.bCode.width)))
+            a = .stream("a", data: .unsigned(c.rows * c.aCode.width), last: true, direction: .input)
+            b = .stream("b", data: .unsigned(c.cols * c.bCode.width), direction: .input)
+            self.c = .stream("c", data: .unsigned(c.cols * c.outputCode.width), last: true, direction: .output)
             codebook = ArrayKit.codebookPort(c)
             tData = c.thresholds ? .input("t_data", .unsigned(c.cols * c.thresholdBits)) : nil
             shift = Rounder.Interface(c.rounder(column: 0)).shift
-            cReady = .input("c_ready", .bit)
-            (aReady, bReady) = (.output("a_ready", .bit), .output("b_ready", .bit))
-            (cValid, cData, cLast) = (.output("c_valid", .bit), .output("c_data", .unsigned(c.cols * c.outputCode.width)), .output("c_last", .bit))
             counters = c.counters ? [.macs, .gated, .peToPE, .bufferReads, .bufferWrites] : []
         }
     }
@@ -159,12 +159,9 @@ public enum Systolic {
         let wa = c.aCode.width, wb = c.bCode.width, wo = c.outputCode.width
 
         return try ModuleDefinition.define(c.moduleName) { m in
-            let aValid = m.input(io.aValid)
-            let aData = m.input(io.aData)
-            let aLast = m.input(io.aLast)
-            let bValid = m.input(io.bValid)
-            let bData = m.input(io.bData)
-            let cReady = m.input(io.cReady)
+            let a = m.stream(io.a), b = m.stream(io.b), cOut = m.stream(io.c)
+            let (aValid, aData, aLast) = (a.valid, a.data, a.last!)
+            let (bValid, bData, cReady) = (b.valid, b.data, cOut.ready!)
             let codebook = io.codebook.map { m.input($0) }
             let tData = io.tData.map { m.input($0) }
             let shift = io.shift.map { m.input($0) }
@@ -181,8 +178,8 @@ public enum Systolic {
             let fire = (aValid & bValid & accept).named("fire")
             let lastFire = (fire & aLast).named("last_fire")
             sinceLast.assign(mux(lastFire, m.constant(1, sinceLast.shape), mux(sinceLast .>= R, sinceLast, sinceLast &+ 1)))
-            m.output(io.aReady, bValid & accept)
-            m.output(io.bReady, aValid & accept)
+            a.ready!.assign(bValid & accept)
+            b.ready!.assign(aValid & accept)
 
             // Input registers: an accepted beat, or zeros (which add nothing) when idle.
             let inLast = m.delay(lastFire, name: "in_last_q")
@@ -304,9 +301,9 @@ public enum Systolic {
             ])
             let out = fifo[queue.outData]
             let pop = fifo[queue.outValid] & cReady
-            m.output(io.cValid, fifo[queue.outValid])
-            m.output(io.cData, out.bits(C * wo - 1, 0))
-            m.output(io.cLast, out.bit(C * wo))
+            cOut.valid.assign(fifo[queue.outValid])
+            cOut.data.assign(out.bits(C * wo - 1, 0))
+            cOut.last!.assign(out.bit(C * wo))
 
             // Rows promised to the FIFO: R per admitted tile, returned as rows leave.
             let promise = mux(lastFire, m.constant(Int128(R), .unsigned(fifoBits)), m.constant(0, .unsigned(fifoBits)))

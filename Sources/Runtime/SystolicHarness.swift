@@ -154,9 +154,10 @@ public final class SystolicHarness {
             count = o
         }
         let tiles = tilesM * tilesN
-        let input = StreamInput(valid: [io.aValid.name, io.bValid.name], ready: [io.aReady.name, io.bReady.name],
-                                data: [io.aData.name, io.aLast.name, io.bData.name] + (io.tData.map { [$0.name] } ?? []), beats: beats)
-        let output = StreamOutput(valid: io.cValid.name, ready: io.cReady.name, data: [io.cData.name, io.cLast.name], readyPattern: ready)
+        // A and B are one joined stream to the simulator: a beat is A's payload then B's.
+        let input = StreamInput(valid: [io.a.valid.name, io.b.valid.name], ready: [io.a.ready!.name, io.b.ready!.name],
+                                data: (io.a.payload + io.b.payload).map(\.port.name) + (io.tData.map { [$0.name] } ?? []), beats: beats)
+        let output = StreamOutput(valid: io.c.valid.name, ready: io.c.ready!.name, data: io.c.payload.map(\.port.name), readyPattern: ready)
         let result = try sim.stream(inputs: [input], output: output, expectBeats: tiles * R,
                                     maxCycles: maxCycles ?? 4 * config.expectedCycles(m: m, n: n, k: k) + 10_000, hold: [Port.reset.name: 0])
         var problems: [String] = []

@@ -380,7 +380,8 @@ struct ModuleWriter {
                 out += "    end\n"
             }
         }
-        for (port, s) in d.outputs where ref(s) != port {
+        for (port, s) in d.outputs {
+            guard ref(s) != port else { use(s); continue }  // declared by shape: the port itself, read by the parent
             out += "    assign \(port) = \(operand(s));\(comment(d.outputLocations[port] ?? location(of: s)))\n"
         }
         for inst in d.instances {
