@@ -27,7 +27,7 @@ FIGURE_FLAGS ?=
 FORMATS_OUT ?= sweep-formats
 FORMATS_FLAGS ?= --format fixed8,fixed4,binary,bwn,ternary,pow2,codebook4 --rows 8,16
 
-.PHONY: all deps build release rtl check-rtl sim sweep formats networks figure test lint bench fuzz models clean
+.PHONY: all deps build release rtl check-rtl sim sweep formats networks figure test test-fast lint bench fuzz models clean
 
 all: build
 
@@ -148,6 +148,12 @@ figure: deps
 ## test: the whole suite (installs Verilator and yosys first when missing)
 test: deps build check-rtl
 	$(SWIFT) test
+
+## test-fast: the fast lane: every test without a tag of Sources/TestTags (no Verilator, Icarus, yosys,
+##            Slurm, dataset or training), about a minute on a warm build
+test-fast: build
+	$(SWIFT) build --build-tests
+	eval $(SWIFT) test --skip-build $$(scripts/fast-lane-skips.sh)
 
 ## bench: performance figures (release build)
 bench: deps release

@@ -69,6 +69,9 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         .target(name: "Plotting"),
+        // The swift-testing tags every test target shares (what a test needs: Verilator, Icarus,
+        // yosys, Slurm, the dataset, training); `make test-fast` skips the tagged ones.
+        .target(name: "TestTags"),
         // Float training of the network presets on Fashion-MNIST, and their quantization to
         // the integer networks the arrays run. Optimized in debug builds too: its tests train
         // small networks, which unoptimized Swift would take minutes over.
@@ -78,20 +81,20 @@ let package = Package(
             "Networks", "Model", "CLIOptions", "Cores", "Golden", "Verification",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "NetworksTests", dependencies: ["CZlib", "Networks", "Model", "train"]),
-        .testTarget(name: "ArrayTrainingTests", dependencies: ["Cores", "Golden", "Model", "Networks", "Runtime", "Verification"]),
-        .testTarget(name: "FuzzTests", dependencies: ["Cosim", "Fuzz", "HDL", "Verilog"]),
-        .testTarget(name: "HDLTests", dependencies: ["HDL"]),
-        .testTarget(name: "VerilogTests", dependencies: ["Cosim", "HDL", "Runtime", "Verilog"]),
-        .testTarget(name: "GoldenTests", dependencies: ["Golden", "Runtime"]),
-        .testTarget(name: "CosimTests", dependencies: ["Cosim", "Runtime"]),
-        .testTarget(name: "CoresTests", dependencies: ["Cores", "Cosim", "Golden", "HDL", "Model", "Runtime", "Verification", "Verilog"]),
-        .testTarget(name: "ConvTests", dependencies: ["Conv", "Cores", "Dataflows", "Golden", "Model"]),
-        .testTarget(name: "PEArrayTests", dependencies: ["Conv", "Cores", "Cosim", "Dataflows", "Golden", "HDL", "Model", "Runtime", "Verification", "Verilog"]),
-        .testTarget(name: "ModelTests", dependencies: ["Model"]),
-        .testTarget(name: "NetworkHardwareTests", dependencies: ["Conv", "Cores", "Cosim", "Dataflows", "Golden", "Model", "Networks", "Runtime", "Verification"]),
-        .testTarget(name: "SweepTests", dependencies: ["Cores", "Cosim", "HDL", "Model", "Sweep", "Verilog"]),
+        .testTarget(name: "NetworksTests", dependencies: ["TestTags", "CZlib", "Networks", "Model", "train"]),
+        .testTarget(name: "ArrayTrainingTests", dependencies: ["TestTags", "Cores", "Golden", "Model", "Networks", "Runtime", "Verification"]),
+        .testTarget(name: "FuzzTests", dependencies: ["TestTags", "Cosim", "Fuzz", "HDL", "Verilog"]),
+        .testTarget(name: "HDLTests", dependencies: ["TestTags", "HDL"]),
+        .testTarget(name: "VerilogTests", dependencies: ["TestTags", "Cosim", "HDL", "Runtime", "Verilog"]),
+        .testTarget(name: "GoldenTests", dependencies: ["TestTags", "Golden", "Runtime"]),
+        .testTarget(name: "CosimTests", dependencies: ["TestTags", "Cosim", "Runtime"]),
+        .testTarget(name: "CoresTests", dependencies: ["TestTags", "Cores", "Cosim", "Golden", "HDL", "Model", "Runtime", "Verification", "Verilog"]),
+        .testTarget(name: "ConvTests", dependencies: ["TestTags", "Conv", "Cores", "Dataflows", "Golden", "Model"]),
+        .testTarget(name: "PEArrayTests", dependencies: ["TestTags", "Conv", "Cores", "Cosim", "Dataflows", "Golden", "HDL", "Model", "Runtime", "Verification", "Verilog"]),
+        .testTarget(name: "ModelTests", dependencies: ["TestTags", "Model"]),
+        .testTarget(name: "NetworkHardwareTests", dependencies: ["TestTags", "Conv", "Cores", "Cosim", "Dataflows", "Golden", "Model", "Networks", "Runtime", "Verification"]),
+        .testTarget(name: "SweepTests", dependencies: ["TestTags", "Cores", "Cosim", "HDL", "Model", "Sweep", "Verilog"]),
         // The executables are dependencies so that they are built before the tests run them.
-        .testTarget(name: "CLITests", dependencies: ["Cosim", "generate-rtl", "simulate", "sweep"]),
+        .testTarget(name: "CLITests", dependencies: ["TestTags", "Cosim", "generate-rtl", "simulate", "sweep"]),
     ]
 )

@@ -6,9 +6,10 @@ import Model
 import Runtime
 import Testing
 import Verification
+import TestTags
 
 /// Training in the systolic array's arithmetic (Networks/ArrayTraining.swift, docs/TRAINING.md).
-@Suite("training in the array's arithmetic")
+@Suite("training in the array's arithmetic", .tags(.training, .verilator))
 struct ArrayArithmeticTests {
     /// Random integers of `f`, a quarter of them at its rails (so sums saturate).
     static func operands(_ count: Int, _ f: FixedFormat, _ g: inout SplitMix64) -> [Double] {
@@ -51,7 +52,7 @@ struct ArrayArithmeticTests {
     }
 }
 
-@Suite("SGD in the array's arithmetic on Fashion-MNIST")
+@Suite("SGD in the array's arithmetic on Fashion-MNIST", .tags(.verilator, .dataset, .training))
 struct ArrayTrainingTests {
     static let train = Result { try FashionMNIST.load(.train) }
     static let test = Result { try FashionMNIST.load(.test) }

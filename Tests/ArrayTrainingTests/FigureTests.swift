@@ -3,10 +3,11 @@ import Golden
 import Model
 @testable import Networks
 import Testing
+import TestTags
 
 /// `train --figure` (Networks/TrainingFigure.swift, Networks/ArrayTrainingRun.swift,
 /// train/Figure.swift): a tiny plan end to end, resuming, and the refusals.
-@Suite("train --figure")
+@Suite("train --figure", .tags(.verilator, .dataset, .training))
 struct FigureTests {
     static let train = Result { try FashionMNIST.load(.train) }
     static let test = Result { try FashionMNIST.load(.test) }

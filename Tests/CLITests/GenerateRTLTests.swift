@@ -1,9 +1,10 @@
 import Cosim
 import Foundation
 import Testing
+import TestTags
 
 /// `generate-rtl` as a user runs it: the built binary, its exit status, its output files.
-@Suite("generate-rtl command")
+@Suite("generate-rtl command", .tags(.verilator, .synthesis))
 struct GenerateRTLTests {
     /// The executables sit beside the test bundle in the build folder.
     static func binary(_ name: String) throws -> URL {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestTags
 
 /// Every refused input, as a new user types it: one line on stderr that names the flag, the
 /// value and what is allowed; exit status 2; nothing written.
@@ -120,7 +121,7 @@ struct RefusalTests {
     }
 }
 
-@Suite("simulate --json")
+@Suite("simulate --json", .tags(.verilator))
 struct SimulateJSONTests {
     /// The top-level error block covers every run, not the last one.
     @Test func errorIsAggregatedOverRuns() throws {

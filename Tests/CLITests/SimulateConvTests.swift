@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestTags
 
 /// `simulate conv` as a user runs it: exit status, one-line errors, JSON that parses.
-@Suite("simulate conv command")
+@Suite("simulate conv command", .tags(.verilator))
 struct SimulateConvTests {
     static func run(_ arguments: [String]) throws -> GenerateRTLTests.Run {
         try GenerateRTLTests.run(["conv"] + arguments, tool: "simulate")

@@ -3,10 +3,11 @@ import Golden
 import Runtime
 import Testing
 import Verification
+import TestTags
 
 /// Each core in Verilator against the golden model: corner cases plus at least 10,000 random
 /// cycles, every output compared on every cycle.
-@Suite("Cores against the golden model")
+@Suite("Cores against the golden model", .tags(.verilator))
 struct CoreCosimTests {
     static let macs: [MACConfig] = [
         MACConfig(),                                                              // s8 x s8, K = 1024
@@ -69,7 +70,7 @@ struct CoreCosimTests {
 }
 
 /// Stochastic rounding is unbiased in hardware; truncation is not.
-@Suite("Rounding statistics in hardware")
+@Suite("Rounding statistics in hardware", .tags(.verilator))
 struct RoundingStatisticsTests {
     /// Mean of (rounded - exact) in output LSBs over random inputs that never saturate.
     static func meanError(_ mode: OutputRounding, samples: Int) throws -> Double {

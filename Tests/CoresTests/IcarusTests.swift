@@ -2,10 +2,11 @@ import Cores
 import HDL
 import Testing
 import Verification
+import TestTags
 
 /// The default designs in Icarus Verilog (four-state: every register powers up X): after a
 /// one-cycle reset, and after another in the middle of the run, no output bit is ever X or Z.
-@Suite("Icarus: no X after reset")
+@Suite("Icarus: no X after reset", .tags(.verilator, .icarus))
 struct IcarusTests {
     @Test("default systolic array, MAC, LFSR and every ROUND unit", arguments: [
         "systolic", "mac", "lfsr", "lfsr-leap", "rounder-truncate", "rounder-nearest", "rounder-stochastic",

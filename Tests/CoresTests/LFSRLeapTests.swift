@@ -6,10 +6,11 @@ import Runtime
 import Testing
 import Verification
 import Verilog
+import TestTags
 
 /// The leaping LFSR: its XOR network against single steps of the golden model, in process and
 /// in Verilator, from the zero state too.
-@Suite("LFSR leap")
+@Suite("LFSR leap", .tags(.verilator))
 struct LFSRLeapTests {
     /// The generated LFSR, in process, from `seed` (reset, then enabled): its states after
     /// each of `clocks` clocks.
@@ -99,7 +100,7 @@ struct LFSRLeapTests {
 /// -0.3 or +0.7 LSB; independent draws give no correlation between neighbours and a sum of 64
 /// errors with 64 times the variance of one. One LFSR step per output shares 9 of the 10 bits
 /// between neighbours, and fails both.
-@Suite("Stochastic rounding draws fresh bits in hardware")
+@Suite("Stochastic rounding draws fresh bits in hardware", .tags(.verilator))
 struct FreshBitsTests {
     struct Figures: CustomStringConvertible {
         var mean: Double

@@ -4,10 +4,11 @@ import HDL
 import Testing
 import Verification
 import Verilog
+import TestTags
 
 /// Every core, in a spread of configurations, passes `verilator --lint-only -Wall` with no
 /// warnings and synthesizes with yosys.
-@Suite("Cores lint and synthesize")
+@Suite("Cores lint and synthesize", .tags(.verilator, .synthesis))
 struct LintSynthTests {
     static let designs: [(String, @Sendable () throws -> ModuleDefinition)] = [
         ("mac s8 x s8", { try MAC.module(MACConfig()) }),
@@ -64,7 +65,7 @@ struct LintSynthTests {
     }
 }
 
-@Suite("Systolic array lints and synthesizes")
+@Suite("Systolic array lints and synthesizes", .tags(.verilator, .synthesis))
 struct SystolicLintTests {
     @Test("lint -Wall clean and yosys synth", arguments: [
         ArrayConfig(rows: 2, cols: 3, rounding: .stochastic),

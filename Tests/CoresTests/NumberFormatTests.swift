@@ -5,11 +5,12 @@ import Runtime
 import Testing
 import Verification
 import Verilog
+import TestTags
 
 /// The number formats of docs/FORMATS.md on the output-stationary systolic array: the golden
 /// decoding against hand-written values, then every format co-simulated bit for bit from a
 /// random power-up state, linted, compiled in Icarus and synthesized.
-@Suite("Number formats")
+@Suite("Number formats", .tags(.verilator, .icarus, .synthesis))
 struct NumberFormatTests {
     static let formats: [NumberFormat] = [.binary, .binaryWeights, .ternary, .powerOfTwo(exponentBits: 2), .powerOfTwo(exponentBits: 3),
                                           .codebook(indexBits: 2), .codebook(indexBits: 4)]

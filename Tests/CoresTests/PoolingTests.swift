@@ -8,11 +8,12 @@ import Runtime
 import Testing
 import Verification
 import Verilog
+import TestTags
 
 /// The pooling core (steps 3 and 4 of the stage contract in `QuantizedNetwork`): the golden
 /// model by hand, the core against it in Verilator from random power-up states, lint, Icarus,
 /// yosys, and the runner's harness on whole tensors.
-@Suite("Pooling core")
+@Suite("Pooling core", .tags(.verilator, .icarus, .synthesis))
 struct PoolingTests {
     // MARK: Golden model by hand
 

@@ -5,10 +5,11 @@ import Golden
 import Runtime
 import Testing
 import Verification
+import TestTags
 
 /// The reset contract (docs/SYSTOLIC.md, Reset): a one-cycle synchronous reset, from any
 /// power-up state and at any cycle of a run, leaves the array as good as new.
-@Suite("Reset from any state")
+@Suite("Reset from any state", .tags(.verilator))
 struct ResetTests {
     static let seeds: [InitialState] = [.random(seed: 1), .random(seed: 2), .random(seed: 3), .random(seed: 4), .zero]
 

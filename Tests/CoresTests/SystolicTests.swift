@@ -4,9 +4,10 @@ import Golden
 import Runtime
 import Testing
 import Verification
+import TestTags
 
 /// The systolic array in Verilator against the golden GEMM model (docs/SYSTOLIC.md).
-@Suite("Systolic array")
+@Suite("Systolic array", .tags(.verilator))
 struct SystolicTests {
     /// Array shapes (R ≠ C, 1×N, N×1, 1×1) across every rounding mode and signedness mix.
     static let designs: [ArrayConfig] = [

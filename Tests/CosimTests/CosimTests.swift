@@ -2,6 +2,7 @@
 import Foundation
 import Runtime
 import Testing
+import TestTags
 
 // These tests need Verilator. They never skip: without it they fail with
 // "`verilator` was not found on PATH: run `make deps` ...".
@@ -9,7 +10,7 @@ import Testing
 // have no reset, so they start from zero (`initialState: .zero`); generated designs are
 // checked from random power-up states everywhere else (`InitialState.default`).
 
-@Suite struct CounterTests {
+@Suite(.tags(.verilator)) struct CounterTests {
     @Test func pokeStepPeek() throws {
         let sim = try Simulation(TestDesigns.counter, initialState: .zero)
         defer { sim.close() }
@@ -149,7 +150,7 @@ import Testing
     }
 }
 
-@Suite struct InitialStateTests {
+@Suite(.tags(.verilator)) struct InitialStateTests {
     /// acc100 has no reset: what it holds before the first edge is the power-up state.
     func powerUp(_ state: InitialState) throws -> [UInt64] {
         let sim = try Simulation(TestDesigns.mix, initialState: state)
@@ -177,7 +178,7 @@ import Testing
     }
 }
 
-@Suite struct WidthTests {
+@Suite(.tags(.verilator)) struct WidthTests {
     @Test func everyWidthClass() throws {
         let sim = try Simulation(TestDesigns.mix, initialState: .zero)
         defer { sim.close() }
@@ -253,7 +254,7 @@ import Testing
     }
 }
 
-@Suite struct ErrorTests {
+@Suite(.tags(.verilator)) struct ErrorTests {
     @Test func unknownPort() throws {
         let sim = try Simulation(TestDesigns.counter, initialState: .zero)
         defer { sim.close() }
@@ -331,7 +332,7 @@ import Testing
     }
 }
 
-@Suite struct BuildLogicTests {
+@Suite(.tags(.verilator)) struct BuildLogicTests {
     func trigger(_ t: String) -> String {
         #"VL_DBG_MSGF("         'act' region trigger index 0 is active: \#(t)\n");"#
     }

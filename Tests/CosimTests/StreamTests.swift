@@ -2,6 +2,7 @@
 import Foundation
 import Runtime
 import Testing
+import TestTags
 
 // Stream mode (valid/ready handshakes inside the driver). These tests need
 // Verilator. They never skip: without it they fail with
@@ -125,7 +126,7 @@ enum StreamDesigns {
     }
 }
 
-@Suite struct StreamTests {
+@Suite(.tags(.verilator)) struct StreamTests {
     func fifoIn(_ beats: [UInt64]) -> StreamInput {
         StreamInput(valid: "in_valid", ready: "in_ready", data: ["in_data"], beats: beats)
     }

@@ -4,12 +4,13 @@ import HDL
 import Verilog
 import Cosim
 @testable import Fuzz
+import TestTags
 
 // The suite's share of `make fuzz`: a few hundred random circuits with a fixed seed against
 // both tools, a deliberately wrong simulator that must be caught and shrunk, and the bugs the
 // fuzzer found. Verilator and Icarus must be installed (`make deps`); nothing here is skipped.
 
-@Suite(.serialized) struct DifferentialTests {
+@Suite(.serialized, .tags(.verilator, .icarus)) struct DifferentialTests {
     @Test func fixedSeedCircuitsMatchVerilatorAndIcarus() throws {
         var campaign = Campaign()
         campaign.seed = 2024

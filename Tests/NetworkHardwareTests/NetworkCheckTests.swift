@@ -9,11 +9,12 @@ import Runtime
 import Foundation
 import Testing
 @testable import Verification
+import TestTags
 
 /// Whole networks on the generated arrays and pooling cores, every output of every stage
 /// compared with the golden network. Random weights (RandomNetworks) reach saturation, ties,
 /// every code and threshold; small arrays and a small network keep the builds quick.
-@Suite("networks on the hardware")
+@Suite("networks on the hardware", .tags(.verilator))
 struct NetworkCheckTests {
     /// conv 3×3 (4) + ReLU + max pool, conv 2×2 (8) + ReLU + average pool, dense 10: the
     /// layer kinds of LeNet-5 on a 12×12 image.
@@ -108,7 +109,7 @@ struct NetworkCheckTests {
 
 /// The shipped LeNet-5, quantized without training (fixed8 and ternary weights), on real test
 /// images in each dataflow: small arrays and a few images, every stage compared.
-@Suite("LeNet-5 on the hardware")
+@Suite("LeNet-5 on the hardware", .tags(.verilator, .dataset, .training))
 struct LeNetOnHardwareTests {
     static let test = Result { try FashionMNIST.load(.test).prefix(4) }
     static let calibration = Result { try FashionMNIST.load(.train).prefix(200) }

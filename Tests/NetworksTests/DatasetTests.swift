@@ -2,10 +2,11 @@ import CZlib
 import Foundation
 @testable import Networks
 import Testing
+import TestTags
 
 /// Reading Fashion-MNIST: the real files (installed by `make deps`; a missing file fails with the
 /// one-line error naming the package), and small broken ones written to a temporary folder.
-@Suite("Fashion-MNIST IDX files")
+@Suite("Fashion-MNIST IDX files", .tags(.dataset))
 struct DatasetTests {
     @Test("the installed test split: 10,000 images of 28x28, first labels 9, 2, 1, 1 (ankle boot, pullover, trouser, trouser)")
     func realTestSplit() throws {

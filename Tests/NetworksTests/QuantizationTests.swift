@@ -2,6 +2,7 @@ import Foundation
 import Model
 @testable import Networks
 import Testing
+import TestTags
 
 @Suite("quantization")
 struct QuantizationTests {
@@ -119,7 +120,7 @@ struct QuantizationTests {
 }
 
 /// The shipped networks through quantization and the integer evaluator.
-@Suite("quantized shipped networks")
+@Suite("quantized shipped networks", .tags(.verilator, .training))
 struct ShippedQuantizationTests {
     static let test = TrainingTests.test
     static let calibration = Result { try TrainingTests.train.get().prefix(Quantizer.calibrationImages) }

@@ -2,9 +2,10 @@ import Foundation
 import Model
 @testable import Networks
 import Testing
+import TestTags
 
 /// Training on small subsets: it must learn, and the same seed must give the same bits.
-@Suite("training")
+@Suite("training", .tags(.dataset, .training))
 struct TrainingTests {
     static let train = Result { try FashionMNIST.load(.train) }
     static let test = Result { try FashionMNIST.load(.test) }
@@ -80,7 +81,7 @@ struct TrainingTests {
 }
 
 /// `train` refuses bad flags in one line with status 2, before reading data or writing files.
-@Suite("train command")
+@Suite("train command", .tags(.dataset, .training))
 struct TrainCommandTests {
     static func run(_ arguments: [String]) throws -> (status: Int32, stderr: String) {
         let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()

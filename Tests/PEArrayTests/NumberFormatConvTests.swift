@@ -6,11 +6,12 @@ import Model
 import Runtime
 import Testing
 import Verification
+import TestTags
 
 /// Convolution layers in every number format (docs/FORMATS.md) on the output-stationary and
 /// weight-stationary arrays: every output bit-exact against the golden convolution of the
 /// decoded codes, and the hardware counters equal to the mapper's.
-@Suite struct NumberFormatConvTests {
+@Suite(.tags(.verilator)) struct NumberFormatConvTests {
     static let formats: [NumberFormat] = [.binary, .binaryWeights, .ternary, .powerOfTwo(exponentBits: 3), .codebook(indexBits: 3)]
 
     static func array(_ f: NumberFormat) -> ArrayConfig {

@@ -9,11 +9,12 @@ import Runtime
 import Testing
 import Verification
 import Verilog
+import TestTags
 
 /// Output stationary co-simulated: each design runs several layers (one Verilator build per
 /// design); every output is compared with ConvModel + RounderModel, the array's counters with
 /// the mapper's, and the measured cycles with the mapper's formula.
-@Suite(.serialized) struct OutputStationaryTests {
+@Suite(.serialized, .tags(.verilator, .synthesis)) struct OutputStationaryTests {
     struct Case: CustomTestStringConvertible, Sendable {
         let label: String
         let config: ArrayConfig

@@ -6,10 +6,11 @@ import Model
 import Runtime
 import Testing
 import Verification
+import TestTags
 
 /// A convolution layer abandoned part-way and reset for one cycle leaves every dataflow's
 /// array as good as new: the next layer is exact and its counters start from zero.
-@Suite("PE arrays: reset in the middle of a layer")
+@Suite("PE arrays: reset in the middle of a layer", .tags(.verilator))
 struct PEArrayResetTests {
     static let shape = ConvShape(channels: 2, filters: 3, height: 5, width: 5, filterHeight: 3, filterWidth: 3, padding: 1)
 

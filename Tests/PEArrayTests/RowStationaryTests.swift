@@ -10,11 +10,12 @@ import Runtime
 import Testing
 import Verification
 import Verilog
+import TestTags
 
 /// The row-stationary array (docs/dataflows/RS.md) co-simulated against the golden model:
 /// every output bit-exact, hardware counters equal to the mapper's analytic counts, measured
 /// cycles equal to the mapper's formula.
-@Suite("Row-stationary array")
+@Suite("Row-stationary array", .tags(.verilator, .synthesis))
 struct RowStationaryTests {
     /// Stochastic rounding with zero gating on a square array, the same with gating off, a wide
     /// array with truncation and ReLU, and a tall one with nearest rounding and small RFs (so

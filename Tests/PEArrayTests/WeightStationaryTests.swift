@@ -10,11 +10,12 @@ import Runtime
 import Testing
 import Verification
 import Verilog
+import TestTags
 
 /// The weight-stationary array (docs/dataflows/WS.md) co-simulated against the golden model:
 /// every output bit-exact, the hardware event counters equal to the mapper's closed forms and
 /// the hardware cycles equal to the mapper's formula, on every run.
-@Suite("Weight-stationary array")
+@Suite("Weight-stationary array", .tags(.verilator, .synthesis))
 struct WeightStationaryTests {
     /// 3×3 by default so that neither C·R·S nor M of the layers is a multiple of the array.
     static func config(rows: Int = 3, cols: Int = 3, rounding: OutputRounding = .stochastic, relu: Bool = false,

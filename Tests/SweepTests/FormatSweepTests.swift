@@ -5,11 +5,12 @@ import Model
 @testable import Sweep
 import Testing
 import Verilog
+import TestTags
 
 /// `sweep --format` (docs/SWEEP.md, "Number formats"): parsing, the designs it makes, a small
 /// format sweep through the binary, and the PEs' synthesis (docs/FORMATS.md, "Area and energy
 /// per format").
-@Suite("sweep --format")
+@Suite("sweep --format", .tags(.verilator, .synthesis))
 struct FormatSweepTests {
     @Test("format lists parse: fixed, fixed<N>, binary, bwn, ternary, pow2, pow2e<E>, codebook, codebook<n>")
     func parse() throws {

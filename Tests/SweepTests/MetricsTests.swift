@@ -6,6 +6,7 @@ import Model
 @testable import Sweep
 import Testing
 import Verilog
+import TestTags
 
 // Synthesis metrics, hardware-quality checks, the energy model and the report
 // (docs/ENERGY.md). The synthesis tests run yosys (installed by `make deps`); the report tests
@@ -91,7 +92,7 @@ struct SynthesisParsingTests {
 
 // MARK: - Hardware quality (yosys)
 
-@Suite("Hardware quality under synth_xilinx", .serialized)
+@Suite("Hardware quality under synth_xilinx", .serialized, .tags(.synthesis))
 struct HardwareQualityTests {
     static let macs: [(a: Int, b: Int, maxK: Int)] = [(8, 8, 1024), (16, 16, 1024), (18, 25, 32), (25, 18, 32), (25, 18, 1024)]
 
@@ -316,7 +317,7 @@ struct EnergyTests {
 
 // MARK: - Report
 
-@Suite("Report")
+@Suite("Report", .tags(.verilator, .synthesis))
 struct ReportTests {
     static func synthetic() -> [PointResult] {
         var results: [PointResult] = []

@@ -2,11 +2,12 @@ import Cores
 import Foundation
 @testable import Sweep
 import Testing
+import TestTags
 
 /// `sweep --workload lenet5|mlp` (docs/SWEEP.md, "Networks"): the Pareto front, the plan and
 /// its resume key, refusals, and one small network point through the binary (the shipped
 /// LeNet-5 weights at fixed8, which needs no fine-tuning, on a 4×4 array).
-@Suite("sweep --workload lenet5")
+@Suite("sweep --workload lenet5", .tags(.verilator, .synthesis, .dataset))
 struct NetworkSweepTests {
     @Test("the Pareto front: highest accuracy for the cost, dominated and duplicate points left out")
     func pareto() {

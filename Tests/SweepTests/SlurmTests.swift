@@ -3,10 +3,11 @@ import Sweep
 import Testing
 #if canImport(Glibc)
 import Glibc
+import TestTags
 #endif
 
 /// `sweep --slurm` against a real single-node Slurm (scripts/slurm-up.sh), and its flags.
-@Suite("sweep on Slurm", .serialized)
+@Suite("sweep on Slurm", .serialized, .tags(.verilator, .synthesis, .slurm))
 struct SlurmTests {
     typealias E = SweepEngineTests
 

@@ -5,12 +5,13 @@ import Sweep
 import Testing
 #if canImport(Glibc)
 import Glibc
+import TestTags
 #endif
 
 /// The `sweep` command as a user runs it: the built binary (beside the test bundle), its exit
 /// status, its point files and merged tables. Tiny grids of 2×2 and 2×3 arrays; synthesis only
 /// where it is the point.
-@Suite("sweep engine", .serialized)
+@Suite("sweep engine", .serialized, .tags(.verilator, .synthesis))
 struct SweepEngineTests {
     // MARK: - Support
 

@@ -3,6 +3,7 @@ import HDL
 import Verilog
 import Cosim
 import Runtime
+import TestTags
 
 // Operator semantics in Verilator. The gallery (Gallery.swift) puts every operator on mixed
 // shapes; the emitted Verilog is simulated on many input vectors and every output is compared
@@ -43,7 +44,7 @@ private func cosimDesign(_ top: ModuleDefinition, clock: String) throws -> Cosim
                 clock: clock)
 }
 
-@Suite("Operator semantics in Verilator", .serialized)
+@Suite("Operator semantics in Verilator", .serialized, .tags(.verilator))
 struct CosimSemanticsTests {
     /// The gallery under a wrapper with a `tick` input, so that bulk `run` (which clocks once per
     /// row) can drive it: every row sets all inputs, evaluates and samples before the edge.

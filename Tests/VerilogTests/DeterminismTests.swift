@@ -2,6 +2,7 @@ import Testing
 import HDL
 import Verilog
 import Cosim
+import TestTags
 
 /// A generated design: `count` chained operations picked by a seeded sequence, with colliding
 /// names, registers, a memory and two instances of one child.
@@ -49,7 +50,7 @@ private func chained(_ count: Int, seed: UInt64) throws -> ModuleDefinition {
 
 private func gallerySources() throws -> [String: String] { try sources(try Gallery.system()) }
 
-@Suite("Determinism")
+@Suite("Determinism", .tags(.verilator))
 struct DeterminismTests {
     @Test func sameDesignTwiceGivesIdenticalText() throws {
         let first = try gallerySources()

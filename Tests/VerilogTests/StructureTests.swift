@@ -2,8 +2,9 @@ import Testing
 import HDL
 import Verilog
 import Cosim
+import TestTags
 
-@Suite("Emitted structure")
+@Suite("Emitted structure", .tags(.verilator))
 struct StructureTests {
     @Test func oneAssignPerCombinationalNode() throws {
         // Two nodes (an add and a xor; equal widths need no extension) and one output.

@@ -2,11 +2,12 @@ import Testing
 import HDL
 import Verilog
 import Cosim
+import TestTags
 
 // Verilator lint (-Wall, zero warnings) and yosys synthesis of designs that use every feature.
 // These never skip: a missing tool throws ToolError.missing and fails the test.
 
-@Suite("Lint and synthesis")
+@Suite("Lint and synthesis", .tags(.verilator, .synthesis))
 struct ToolTests {
     @Test func combinationalGalleryLints() throws {
         try lint(try Gallery.combinational())
