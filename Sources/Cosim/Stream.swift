@@ -91,6 +91,12 @@ public struct StreamResult: Hashable, Sendable {
     /// output beats was delivered (false: the run hit `maxCycles`).
     public let complete: Bool
 
+    public init(beats: [UInt64], wordsPerBeat: Int, deliveryCycles: [Int], acceptCycles: [[Int]], cycles: Int,
+                startCycle: Int, complete: Bool) {
+        (self.beats, self.wordsPerBeat, self.deliveryCycles, self.acceptCycles) = (beats, wordsPerBeat, deliveryCycles, acceptCycles)
+        (self.cycles, self.startCycle, self.complete) = (cycles, startCycle, complete)
+    }
+
     /// Number of delivered output beats.
     public var deliveredBeats: Int { deliveryCycles.count }
     /// Number of accepted beats per input stream.

@@ -18,8 +18,15 @@ public protocol DataflowDesign: Sendable, Encodable {
     var manifestFigures: [String: Int] { get }
     /// Counts and cycles of a layer, analytically.
     func mapper() -> any DataflowMapper
-    /// Runs layers on the generated array in Verilator, every output checked.
-    func engine(initialState: InitialState) throws -> any ConvEngine
+    /// Runs layers on the generated array (in Verilator, or in process), every output checked.
+    func engine(initialState: InitialState, backend: SimulatorBackend) throws -> any ConvEngine
+}
+
+extension DataflowDesign {
+    /// The engine on Verilator.
+    public func engine(initialState: InitialState) throws -> any ConvEngine {
+        try engine(initialState: initialState, backend: .verilator)
+    }
 }
 
 /// Register-file entries per PE, as the front ends offer them (`--weight-registers`,

@@ -154,6 +154,27 @@ public final class CircuitSimulator {
         return i
     }
 
+    // MARK: State
+
+    /// Sets every register, synchronous read and memory word to random bits from `generator`,
+    /// as real silicon (and Verilator's `+verilator+rand+reset+2`) may start: designs are
+    /// checked from any state, not only from zero.
+    public func randomizeState<G: RandomNumberGenerator>(using generator: inout G) {
+        for node in registers.map(\.node) + syncReads.map(\.node) {
+            let n = Words.count(widths[node])
+            for j in 0..<n { values[offsets[node] + j] = generator.next() }
+            values[offsets[node] + n - 1] &= Words.topMask(widths[node])
+        }
+        for m in memories {
+            let n = Words.count(m.width)
+            for word in 0..<m.depth {
+                for j in 0..<n { memoryWords[m.offset + word * n + j] = generator.next() }
+                memoryWords[m.offset + word * n + n - 1] &= Words.topMask(m.width)
+            }
+        }
+        dirty = true
+    }
+
     // MARK: Time
 
     /// Settles the combinational logic after pokes (peek and step do it when needed).

@@ -64,7 +64,7 @@ public protocol ResettingConvEngine: ConvEngine {
 extension ResettingConvEngine {
     /// One cycle of reset, then `rows` of stimulus on `inputs` in one bulk run, sampling
     /// `outputs`; with `abandonAfter`, only that many rows and nil (the layer left in flight).
-    public func resetAndFeed(_ sim: Simulation, inputs: [HDL.Port], outputs: [HDL.Port], rows: [[UInt64]], abandonAfter: Int?) throws -> [[UInt64]]? {
+    public func resetAndFeed(_ sim: any CycleSimulator, inputs: [HDL.Port], outputs: [HDL.Port], rows: [[UInt64]], abandonAfter: Int?) throws -> [[UInt64]]? {
         try sim.poke(HDL.Port.reset.name, 1)
         try sim.step(1)
         try sim.poke(HDL.Port.reset.name, 0)

@@ -20,7 +20,7 @@ extension EventCounter {
 extension DataMovement {
     /// The array's event counters as they stand in `sim`: `counters` are the ones the array has
     /// (every one by default); the others, and DRAM traffic (the host's), stay zero.
-    public init(reading counters: [EventCounter] = EventCounter.allCases, from sim: Simulation) throws {
+    public init(reading counters: [EventCounter] = EventCounter.allCases, from sim: any CycleSimulator) throws {
         self.init()
         for counter in counters { self[keyPath: counter.field] = Int(try sim.peekUnsigned(counter.port.name)) }
     }

@@ -9,17 +9,18 @@ import Model
 /// running; each `run` streams a whole C×H×W tensor in one bulk round trip.
 public final class PoolingHarness {
     public let config: PoolingConfig
-    public let sim: Simulation
+    public let sim: any CycleSimulator
     let io: Pooling.Interface
     let inputs: [String]
     let outputs: [String]
 
-    public init(_ config: PoolingConfig, initialState: InitialState = .default) throws {
+    /// `backend` runs the core in Verilator (the default) or in process (fast tests).
+    public init(_ config: PoolingConfig, initialState: InitialState = .default, backend: SimulatorBackend = .verilator) throws {
         self.config = config
         io = Pooling.Interface(config)
         let top = try Pooling.module(config)
         // No recording: a runner calls this tens of thousands of times.
-        sim = try Simulation(try cosimDesign(top), record: false, initialState: initialState)
+        sim = try backend.start(top, record: false, initialState: initialState)
         inputs = [Port.reset, io.inValid, io.x].map(\.name) + (io.bias.map { [$0.name] } ?? [])
         outputs = [io.outValid.name, io.y.name]
     }

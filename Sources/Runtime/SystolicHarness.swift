@@ -9,15 +9,17 @@ import HDL
 /// the golden model is Verification's `GEMMCheck`.
 public final class SystolicHarness {
     public let config: ArrayConfig
-    public let sim: Simulation
+    public let sim: any CycleSimulator
     let io: Systolic.Interface
     let fa: FixedFormat, fb: FixedFormat
 
-    public init(_ config: ArrayConfig, record: Bool = true, initialState: InitialState = .default) throws {
+    /// `backend` runs the array in Verilator (the default) or in process (small arrays, fast tests).
+    public init(_ config: ArrayConfig, record: Bool = true, initialState: InitialState = .default,
+                backend: SimulatorBackend = .verilator) throws {
         self.config = config
         io = Systolic.Interface(config)
         let top = try Systolic.module(config)
-        sim = try Simulation(try cosimDesign(top), record: record, initialState: initialState)
+        sim = try backend.start(top, record: record, initialState: initialState)
         fa = config.a.golden
         fb = config.b.golden
         try reset()
@@ -30,9 +32,9 @@ public final class SystolicHarness {
     /// Holds `rst` for `cycles` edges, at any point of a run: the array starts over
     /// (accumulators, FIFO, and the LFSRs from their seeds).
     public func reset(cycles: Int = 1) throws {
-        try sim.poke(Port.reset.name, 1)
+        sim[Port.reset] = 1
         try sim.step(cycles)
-        try sim.poke(Port.reset.name, 0)
+        sim[Port.reset] = 0
     }
 
     /// Starts C = A·B and abandons it after `cycles` cycles, operands and results still in
@@ -89,7 +91,7 @@ public final class SystolicHarness {
     /// Sets a dynamic-shift array's ROUND shift (0...dropBits) for the GEMMs that follow.
     public func load(shift: Int) throws {
         guard let port = io.shift else { preconditionFailure("the array has no dynamic shift") }
-        try sim.poke(port.name, Int128(shift))
+        try sim.poke(port, Int128(shift))
     }
 
     /// Loads a codebook array's weight table (integers of the weight format, entry 0 first) on

@@ -73,9 +73,10 @@ public final class GEMMCheck {
     public private(set) var shift: Int?
 
     /// A codebook array runs with `codebook` as its table (default: `config.defaultCodebook`),
-    /// loaded once.
-    public init(_ config: ArrayConfig, codebook: [Int128]? = nil, record: Bool = true, initialState: InitialState = .default) throws {
-        harness = try SystolicHarness(config, record: record, initialState: initialState)
+    /// loaded once. `backend` runs the array in Verilator or in process.
+    public init(_ config: ArrayConfig, codebook: [Int128]? = nil, record: Bool = true, initialState: InitialState = .default,
+                backend: SimulatorBackend = .verilator) throws {
+        harness = try SystolicHarness(config, record: record, initialState: initialState, backend: backend)
         let table = codebook ?? config.defaultCodebook
         codes = config.operandCodes(codebook: table)
         if let table { try harness.load(codebook: table) }

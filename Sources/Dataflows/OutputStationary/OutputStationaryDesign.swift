@@ -39,8 +39,8 @@ extension OutputStationaryDesign: DataflowDesign {
     }
     public var manifestFigures: [String: Int] { array.manifestFigures }
     public func mapper() -> any DataflowMapper { OutputStationaryMapper(config: array) }
-    public func engine(initialState: InitialState) throws -> any ConvEngine {
-        try OutputStationaryEngine(config: array, initialState: initialState)
+    public func engine(initialState: InitialState, backend: SimulatorBackend) throws -> any ConvEngine {
+        try OutputStationaryEngine(config: array, initialState: initialState, backend: backend)
     }
 }
 

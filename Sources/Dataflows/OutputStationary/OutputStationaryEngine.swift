@@ -18,11 +18,11 @@ public struct OutputStationaryEngine: ConvEngine {
     public var array: ArrayConfig { config }
     public var analytic: any DataflowMapper { mapper }
 
-    public init(config: ArrayConfig, initialState: InitialState = .default) throws {
+    public init(config: ArrayConfig, initialState: InitialState = .default, backend: SimulatorBackend = .verilator) throws {
         mapper = OutputStationaryMapper(config: config)
         self.config = mapper.config
         try mapper.validateDesign()
-        harness = try SystolicHarness(mapper.config, initialState: initialState)
+        harness = try SystolicHarness(mapper.config, initialState: initialState, backend: backend)
         if let table = config.defaultCodebook { try harness.load(codebook: table) }
         rounded = RoundCount(columns: config.cols)
     }

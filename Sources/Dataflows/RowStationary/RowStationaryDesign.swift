@@ -45,8 +45,8 @@ extension RowStationaryConfig: DataflowDesign {
     public func module() throws -> ModuleDefinition { try RowStationary.module(self) }
     public var manifestFigures: [String: Int] { ["accBits": array.accBits] }
     public func mapper() -> any DataflowMapper { RowStationaryMapper(config: self) }
-    public func engine(initialState: InitialState) throws -> any ConvEngine {
-        try RowStationaryEngine(config: self, initialState: initialState)
+    public func engine(initialState: InitialState, backend: SimulatorBackend) throws -> any ConvEngine {
+        try RowStationaryEngine(config: self, initialState: initialState, backend: backend)
     }
 }
 

@@ -16,16 +16,16 @@ public struct RowStationaryEngine: ResettingConvEngine {
     let mapper: RowStationaryMapper
     public var array: ArrayConfig { config.array }
     public var analytic: any DataflowMapper { mapper }
-    let sim: Simulation
+    let sim: any CycleSimulator
     let top: ModuleDefinition
     let io: RowStationary.Interface
 
-    public init(config: RowStationaryConfig, initialState: InitialState = .default) throws {
+    public init(config: RowStationaryConfig, initialState: InitialState = .default, backend: SimulatorBackend = .verilator) throws {
         self.config = config
         mapper = RowStationaryMapper(config: config)
         io = RowStationary.Interface(config)
         top = try RowStationary.module(config)
-        sim = try Simulation(try cosimDesign(top), initialState: initialState)
+        sim = try backend.start(top, initialState: initialState)
     }
 
     /// One cycle's command; fields not set are idle.

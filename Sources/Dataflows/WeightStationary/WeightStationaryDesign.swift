@@ -44,8 +44,8 @@ extension WeightStationaryConfig: DataflowDesign {
     public func module() throws -> ModuleDefinition { try WeightStationary.module(self) }
     public var manifestFigures: [String: Int] { ["accBits": array.accBits] }
     public func mapper() -> any DataflowMapper { WeightStationaryMapper(config: self) }
-    public func engine(initialState: InitialState) throws -> any ConvEngine {
-        try WeightStationaryEngine(config: self, initialState: initialState)
+    public func engine(initialState: InitialState, backend: SimulatorBackend) throws -> any ConvEngine {
+        try WeightStationaryEngine(config: self, initialState: initialState, backend: backend)
     }
 }
 

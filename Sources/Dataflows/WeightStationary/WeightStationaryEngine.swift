@@ -15,15 +15,16 @@ public struct WeightStationaryEngine: ResettingConvEngine {
     let mapper: WeightStationaryMapper
     public var array: ArrayConfig { config.array }
     public var analytic: any DataflowMapper { mapper }
-    let sim: Simulation
+    let sim: any CycleSimulator
     let io: WeightStationary.Interface
 
-    public init(config: WeightStationaryConfig, initialState: InitialState = .default) throws {
+    public init(config: WeightStationaryConfig, initialState: InitialState = .default, backend: SimulatorBackend = .verilator) throws {
         self.config = config
         io = WeightStationary.Interface(config)
-        design = try cosimDesign(try WeightStationary.module(config))
+        let top = try WeightStationary.module(config)
+        design = try cosimDesign(top)
         mapper = WeightStationaryMapper(config: config)
-        sim = try Simulation(design, initialState: initialState)
+        sim = try backend.start(top, initialState: initialState)
         if let port = io.codebook, let table = config.array.defaultCodebook {
             var words: [UInt64] = []
             SystolicHarness.pack(table, width: config.b.bits, into: &words)
