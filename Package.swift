@@ -18,15 +18,18 @@ let package = Package(
         .target(name: "HDL"),
         // Circuit -> synthesizable Verilog text.
         .target(name: "Verilog", dependencies: ["HDL"]),
+        // The one vocabulary of arithmetic: number formats, fixed-point formats, rounding modes,
+        // LFSR draws; every "allowed" list and help text derives from it.
+        .target(name: "Arithmetic"),
         // Hardware generators: MAC, LFSR, rounding unit, arrays.
-        .target(name: "Cores", dependencies: ["HDL"]),
+        .target(name: "Cores", dependencies: ["Arithmetic", "HDL"]),
         // Layer shapes and presets, event records, the cost table and the one energy model:
         // plain values shared by GEMM and convolution.
-        .target(name: "Model"),
+        .target(name: "Model", dependencies: ["Arithmetic"]),
         // Reference models in plain Swift integers, independent of the generators. Optimized in
         // debug builds too: a network's golden model over thousands of images is ten times
         // faster so (`make sim`, the tests); overflow and precondition checks stay on.
-        .target(name: "Golden", dependencies: ["Model"],
+        .target(name: "Golden", dependencies: ["Arithmetic", "Model"],
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // Verilator build cache and simulation driver.
         .target(name: "Cosim"),

@@ -20,10 +20,10 @@ public struct ArithmeticOptions: ParsableArguments {
     @Option(help: "Bits of outputs, 2...32.") public var outputBits = 8
     @Option(help: "Fractional bits of outputs; input-frac + weight-frac - output-frac bits are dropped by rounding (default 2, at most input-frac + weight-frac).") public var outputFrac: Int?
     @Flag(help: "Outputs are unsigned: negative results saturate to 0 (default signed).") public var outputUnsigned = false
-    @Option(help: "truncate | nearest | stochastic.") public var rounding: OutputRounding = .stochastic
+    @Option(help: "truncate | nearest | stochastic.") public var rounding: RoundingMode = .stochastic
     @Option(help: "Bits of each rounding unit's LFSR, 3...32, at least the dropped bits.") public var lfsrWidth = 16
     @Option(help: "Base LFSR seed, 1...2^lfsr-width-1; output column j uses 1 + (seed - 1 + 7919 j) mod (2^lfsr-width - 1).") public var lfsrSeed: UInt64 = 1
-    @Option(help: "How far each rounding unit's LFSR advances per output: one step, or a leap of as many steps as bits are dropped, so that every output draws fresh random bits.") public var lfsrStep: LFSRStep = .leap
+    @Option(help: "How far each rounding unit's LFSR advances per output: one step, or a leap of as many steps as bits are dropped, so that every output draws fresh random bits.") public var lfsrStep: LFSRDraw = .leap
 
     public init() {}
 
@@ -38,8 +38,8 @@ public struct ArithmeticOptions: ParsableArguments {
     }
 }
 
-extension OutputRounding: ExpressibleByArgument {}
-extension LFSRStep: ExpressibleByArgument {}
+extension RoundingMode: ExpressibleByArgument {}
+extension LFSRDraw: ExpressibleByArgument {}
 extension PoolMode: ExpressibleByArgument {}
 
 extension NumberFormat: ExpressibleByArgument {

@@ -10,32 +10,9 @@ extension Datapath {
         // idle beat from a -1 by it); every other code as it is.
         let aArray = c.format == .binary ? c.aCode.width + 1 : c.aCode.width
         self.init(aBits: c.a.bits, bBits: c.b.bits, accBits: c.accBits, outputBits: c.output.bits,
-                  droppedBits: c.dropBits, rounding: Rounding(c.rounding), lfsrBits: c.lfsrWidth,
-                  format: Format(c.format), aWordBits: c.aCode.width, bWordBits: c.bCode.width,
+                  droppedBits: c.dropBits, rounding: c.rounding, lfsrBits: c.lfsrWidth,
+                  format: c.format, aWordBits: c.aCode.width, bWordBits: c.bCode.width,
                   aArrayBits: aArray, bArrayBits: c.peWeight.width,
                   gatesZeroWeights: c.zeroGating && c.format.codesZeroWeight)
-    }
-}
-
-extension Datapath.Format {
-    public init(_ f: NumberFormat) {
-        switch f {
-        case .fixed: self = .fixed
-        case .binary: self = .binary
-        case .binaryWeights: self = .binaryWeights
-        case .ternary: self = .ternary
-        case .powerOfTwo(let e): self = .powerOfTwo(exponentBits: e)
-        case .codebook(let n): self = .codebook(indexBits: n)
-        }
-    }
-}
-
-extension Datapath.Rounding {
-    public init(_ r: OutputRounding) {
-        switch r {
-        case .truncate: self = .truncate
-        case .nearest: self = .nearest
-        case .stochastic: self = .stochastic
-        }
     }
 }

@@ -20,13 +20,13 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
     public var maxK: Int
     public var accBitsOverride: Int?
     public var output: FixedPoint
-    public var rounding: OutputRounding
+    public var rounding: RoundingMode
     public var lfsrWidth: Int
     /// Base seed; column j's LFSR starts at `columnSeed(j)`.
     public var seed: UInt64
     /// How far each ROUND unit's LFSR advances per output: a leap of the dropped bits (the
     /// default: fresh bits for every output) or one step (docs/ARITHMETIC.md).
-    public var lfsrStep: LFSRStep = .leap
+    public var lfsrStep: LFSRDraw = .leap
     /// Opt-in extras for convolution (docs/CONV.md); all off by default, which leaves the
     /// generated array exactly as docs/SYSTOLIC.md describes it.
     /// A PE whose A operand is zero holds its accumulator instead of adding a zero product.
@@ -52,7 +52,7 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
     /// C `s8.2`, so rounding drops 10 bits.
     public init(rows: Int = 8, cols: Int = 8, a: FixedPoint = FixedPoint(bits: 8, frac: 6), b: FixedPoint? = nil,
                 maxK: Int = 4096, accBits: Int? = nil, output: FixedPoint = FixedPoint(bits: 8, frac: 2),
-                rounding: OutputRounding = .stochastic, lfsrWidth: Int = 16, seed: UInt64 = 1, lfsrStep: LFSRStep = .leap,
+                rounding: RoundingMode = .stochastic, lfsrWidth: Int = 16, seed: UInt64 = 1, lfsrStep: LFSRDraw = .leap,
                 zeroGating: Bool = false, counters: Bool = false, relu: Bool = false, format: NumberFormat = .fixed, thresholds: Bool = false,
                 dynamicShift: Bool = false) {
         self.rows = rows
@@ -86,9 +86,9 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
         self.init(rows: try c.decode(Int.self, forKey: .rows), cols: try c.decode(Int.self, forKey: .cols),
                   a: try c.decode(FixedPoint.self, forKey: .a), b: try c.decode(FixedPoint.self, forKey: .b),
                   maxK: try c.decode(Int.self, forKey: .maxK), accBits: try c.decodeIfPresent(Int.self, forKey: .accBitsOverride),
-                  output: try c.decode(FixedPoint.self, forKey: .output), rounding: try c.decode(OutputRounding.self, forKey: .rounding),
+                  output: try c.decode(FixedPoint.self, forKey: .output), rounding: try c.decode(RoundingMode.self, forKey: .rounding),
                   lfsrWidth: try c.decode(Int.self, forKey: .lfsrWidth), seed: try c.decode(UInt64.self, forKey: .seed),
-                  lfsrStep: try c.decodeIfPresent(LFSRStep.self, forKey: .lfsrStep) ?? .leap,
+                  lfsrStep: try c.decodeIfPresent(LFSRDraw.self, forKey: .lfsrStep) ?? .leap,
                   zeroGating: try c.decodeIfPresent(Bool.self, forKey: .zeroGating) ?? false,
                   counters: try c.decodeIfPresent(Bool.self, forKey: .counters) ?? false,
                   relu: try c.decodeIfPresent(Bool.self, forKey: .relu) ?? false,

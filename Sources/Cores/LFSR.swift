@@ -1,16 +1,5 @@
 import HDL
 
-/// How far a ROUND unit's LFSR advances per rounded output (docs/ARITHMETIC.md, LFSR).
-public enum LFSRStep: String, Hashable, Sendable, Codable, CaseIterable {
-    /// One step per output: consecutive draws of D bits share D - 1 of them (the older form).
-    case one
-    /// D steps per output (at least 1): every draw's D bits are new.
-    case leap
-
-    /// LFSR steps per output when each output draws `dropBits` bits.
-    public func steps(dropBits: Int) -> Int { self == .leap ? max(dropBits, 1) : 1 }
-}
-
 /// A maximal-length Fibonacci LFSR (docs/ARITHMETIC.md): shifts left, feedback is the XOR of the
 /// tap bits, period 2^width - 1. With `steps` > 1 it leaps: one enabled clock advances it
 /// `steps` single steps at once.

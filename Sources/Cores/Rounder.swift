@@ -9,19 +9,19 @@ public struct RounderConfig: Hashable, Sendable, Codable {
 
     public var input: FixedPoint
     public var output: FixedPoint
-    public var rounding: OutputRounding
+    public var rounding: RoundingMode
     /// The LFSR's width and seed; how far it steps per output is `lfsrStep` (see `randomSource`).
     public var lfsr: LFSRConfig
     /// `.leap` (the default): the LFSR advances D steps per output, so every output draws D
     /// new bits; `.one`: one step, so consecutive draws share D - 1 bits.
-    public var lfsrStep: LFSRStep
+    public var lfsrStep: LFSRDraw
     /// Dynamic fixed point (Ristretto): the shift is a run-time input (`shift`, 0...D, held
     /// while a layer runs; larger values act as D), so each layer picks its own output
     /// fractional length. The LFSR still advances as for D, the widest shift.
     public var dynamicShift: Bool
 
     public init(input: FixedPoint = FixedPoint(bits: 24, frac: 8), output: FixedPoint = FixedPoint(bits: 8, frac: 0),
-                rounding: OutputRounding = .stochastic, lfsr: LFSRConfig = LFSRConfig(), lfsrStep: LFSRStep = .leap,
+                rounding: RoundingMode = .stochastic, lfsr: LFSRConfig = LFSRConfig(), lfsrStep: LFSRDraw = .leap,
                 dynamicShift: Bool = false) {
         self.input = input
         self.output = output
@@ -67,8 +67,8 @@ public struct RounderConfig: Hashable, Sendable, Codable {
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(input: try c.decode(FixedPoint.self, forKey: .input), output: try c.decode(FixedPoint.self, forKey: .output),
-                  rounding: try c.decode(OutputRounding.self, forKey: .rounding), lfsr: try c.decode(LFSRConfig.self, forKey: .lfsr),
-                  lfsrStep: try c.decodeIfPresent(LFSRStep.self, forKey: .lfsrStep) ?? .leap,
+                  rounding: try c.decode(RoundingMode.self, forKey: .rounding), lfsr: try c.decode(LFSRConfig.self, forKey: .lfsr),
+                  lfsrStep: try c.decodeIfPresent(LFSRDraw.self, forKey: .lfsrStep) ?? .leap,
                   dynamicShift: try c.decodeIfPresent(Bool.self, forKey: .dynamicShift) ?? false)
     }
 

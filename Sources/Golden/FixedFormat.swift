@@ -1,15 +1,5 @@
 import Foundation
 
-/// How low bits are dropped when a value is narrowed (docs/ARITHMETIC.md, "Rounding a right shift").
-public enum RoundingMode: String, CaseIterable, Sendable, Codable {
-    /// Floor. Free in hardware, but biased by about -1/2 LSB.
-    case truncate
-    /// Round to nearest, ties to even. Unbiased on ties without a random source.
-    case nearest
-    /// Round up with probability equal to the dropped fraction, so the expected error is zero.
-    case stochastic
-}
-
 /// A fixed-point format `<WL, FL>`: a WL-bit integer `q` standing for `q / 2^FL`.
 ///
 /// Values are carried as `Int128` so that every format of up to 127 bits, signed or

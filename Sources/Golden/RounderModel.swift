@@ -1,9 +1,3 @@
-/// How far a ROUND unit's LFSR advances per valid input (docs/ARITHMETIC.md, LFSR): one step,
-/// or a leap of D steps (at least one) so that every draw of D bits is new.
-public enum LFSRDraw: String, Codable, Sendable, CaseIterable {
-    case one, leap
-}
-
 /// The rounding unit (ROUND): narrows `<accBits, FLin>` to `<WLout, FLout>` by dropping
 /// `D = FLin - FLout` bits, rounds, saturates, and registers the result.
 public struct RounderModel: Sendable {

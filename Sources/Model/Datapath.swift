@@ -2,30 +2,6 @@
 /// Plain numbers, so that Model knows no generator: each caller builds one from its config
 /// (`Datapath(ArrayConfig)` in Conv).
 public struct Datapath: Hashable, Sendable, Codable {
-    /// What the ROUND unit does to a result besides saturating it.
-    public enum Rounding: String, Hashable, Sendable, Codable {
-        case truncate, nearest, stochastic
-    }
-
-    /// How A and B are coded and what the PE does instead of a multiply (docs/ENERGY.md,
-    /// "Number formats"); Model's own copy of the generators' number formats.
-    public enum Format: Hashable, Sendable, Codable {
-        /// A fixed-point multiplier.
-        case fixed
-        /// A and B one bit each (±1): an XNOR, and the ±1 added into the accumulator.
-        case binary
-        /// B ±1: a conditional negate of A.
-        case binaryWeights
-        /// B in {-1, 0, +1}: a conditional negate and a zero select.
-        case ternary
-        /// B zero or ±2^k, `[sign, e]` with an `exponentBits`-bit exponent: a shift of A, a
-        /// zero select and a conditional negate.
-        case powerOfTwo(exponentBits: Int)
-        /// B an `indexBits`-bit index into a table of fixed-point weights, read where weights
-        /// enter the array; the PE is a fixed-point multiplier.
-        case codebook(indexBits: Int)
-    }
-
     /// Operand widths: A (activations, the left matrix) and B (weights, the right matrix), of
     /// the fixed-point *values* the PEs accumulate.
     public var aBits: Int
@@ -36,11 +12,11 @@ public struct Datapath: Hashable, Sendable, Codable {
     public var outputBits: Int
     /// Fraction bits the ROUND unit drops (accumulator fraction − output fraction).
     public var droppedBits: Int
-    public var rounding: Rounding
+    public var rounding: RoundingMode
     /// Width of the stochastic rounding's LFSR.
     public var lfsrBits: Int
     /// The number format (`.fixed` unless given).
-    public var format: Format
+    public var format: NumberFormat
     /// Bits of an A and a B word as they are stored and fetched (buffer, DRAM): their codes.
     public var aWordBits: Int
     public var bWordBits: Int
@@ -53,8 +29,8 @@ public struct Datapath: Hashable, Sendable, Codable {
     public var gatesZeroWeights: Bool
 
     /// Word widths default to the value widths, as in fixed point.
-    public init(aBits: Int, bBits: Int, accBits: Int, outputBits: Int, droppedBits: Int, rounding: Rounding, lfsrBits: Int,
-                format: Format = .fixed, aWordBits: Int? = nil, bWordBits: Int? = nil, aArrayBits: Int? = nil, bArrayBits: Int? = nil,
+    public init(aBits: Int, bBits: Int, accBits: Int, outputBits: Int, droppedBits: Int, rounding: RoundingMode, lfsrBits: Int,
+                format: NumberFormat = .fixed, aWordBits: Int? = nil, bWordBits: Int? = nil, aArrayBits: Int? = nil, bArrayBits: Int? = nil,
                 gatesZeroWeights: Bool = false) {
         self.aBits = aBits
         self.bBits = bBits

@@ -6,7 +6,7 @@ extension ColumnOutputModel {
     /// rounding, LFSR and ReLU.
     public init(_ c: ArrayConfig) {
         self.init(columns: c.cols, accumulator: c.accumulator.golden, output: c.output.golden,
-                  mode: RoundingMode(rawValue: c.rounding.rawValue)!, lfsrWidth: c.lfsrWidth, seed: c.seed,
-                  draw: LFSRDraw(rawValue: c.lfsrStep.rawValue)!, relu: c.relu)
+                  mode: c.rounding, lfsrWidth: c.lfsrWidth, seed: c.seed,
+                  draw: c.lfsrStep, relu: c.relu)
     }
 }

@@ -72,11 +72,11 @@ public struct SubGrid: Hashable, Sendable, Codable {
     public var cols: [Int]?
     public var inputBits: [Int]
     public var outputBits: [Int]?
-    public var rounding: [OutputRounding]
+    public var rounding: [RoundingMode]
     public var inputFrac: [Int]?
     public var outputFrac: [Int]?
     public var workload: WorkloadKind
-    public var lfsrStep: LFSRStep
+    public var lfsrStep: LFSRDraw
     public var format: [SweepFormat]?
     /// Network workloads only: test images the golden network classifies for the accuracy
     /// (nil: all 10,000) and images the hardware co-simulates (nil: 32).
@@ -84,8 +84,8 @@ public struct SubGrid: Hashable, Sendable, Codable {
     public var hardwareImages: Int?
 
     public init(dataflow: [Dataflow] = [.os], rows: [Int], cols: [Int]? = nil, inputBits: [Int], outputBits: [Int]? = nil,
-                rounding: [OutputRounding], inputFrac: [Int]? = nil, outputFrac: [Int]? = nil, workload: WorkloadKind = .gemm,
-                lfsrStep: LFSRStep = .leap, format: [SweepFormat]? = nil, accuracyImages: Int? = nil, hardwareImages: Int? = nil) {
+                rounding: [RoundingMode], inputFrac: [Int]? = nil, outputFrac: [Int]? = nil, workload: WorkloadKind = .gemm,
+                lfsrStep: LFSRDraw = .leap, format: [SweepFormat]? = nil, accuracyImages: Int? = nil, hardwareImages: Int? = nil) {
         self.accuracyImages = accuracyImages
         self.hardwareImages = hardwareImages
         self.workload = workload
@@ -147,8 +147,8 @@ public enum Grid {
     /// {-1, 0, +1} fraction 0, powers of two up to 2^(2^E-2) fraction 2^E - 2 (so the largest is
     /// 1), a codebook's entries A's format. C follows the rule with the accumulator's fraction
     /// (A's plus B's) in place of `2·inputFrac`.
-    public static func config(rows: Int, cols: Int, inputBits: Int, outputBits: Int? = nil, rounding: OutputRounding,
-                              inputFrac: Int? = nil, outputFrac: Int? = nil, lfsrStep: LFSRStep = .leap,
+    public static func config(rows: Int, cols: Int, inputBits: Int, outputBits: Int? = nil, rounding: RoundingMode,
+                              inputFrac: Int? = nil, outputFrac: Int? = nil, lfsrStep: LFSRDraw = .leap,
                               format: SweepFormat = .fixed(bits: nil)) -> ArrayConfig {
         let number: NumberFormat
         switch format {
@@ -271,19 +271,19 @@ public enum Grid {
         }
     }
 
-    public static func roundingList(_ text: String, flag: String = "rounding") throws -> [OutputRounding] {
-        let allowed = "comma-separated " + OutputRounding.allCases.map(\.rawValue).joined(separator: ", ")
+    public static func roundingList(_ text: String, flag: String = "rounding") throws -> [RoundingMode] {
+        let allowed = "comma-separated " + RoundingMode.allCases.map(\.rawValue).joined(separator: ", ")
         return try text.split(separator: ",", omittingEmptySubsequences: false).map { item in
-            guard let r = OutputRounding(rawValue: item.trimmingCharacters(in: .whitespaces)) else {
+            guard let r = RoundingMode(rawValue: item.trimmingCharacters(in: .whitespaces)) else {
                 throw SweepUsageError(flag: flag, value: "'\(text)'", allowed: allowed)
             }
             return r
         }
     }
 
-    public static func lfsrStep(_ text: String, flag: String = "lfsr-step") throws -> LFSRStep {
-        guard let s = LFSRStep(rawValue: text.trimmingCharacters(in: .whitespaces)) else {
-            throw SweepUsageError(flag: flag, value: "'\(text)'", allowed: LFSRStep.allCases.map(\.rawValue).joined(separator: ", "))
+    public static func lfsrStep(_ text: String, flag: String = "lfsr-step") throws -> LFSRDraw {
+        guard let s = LFSRDraw(rawValue: text.trimmingCharacters(in: .whitespaces)) else {
+            throw SweepUsageError(flag: flag, value: "'\(text)'", allowed: LFSRDraw.allCases.map(\.rawValue).joined(separator: ", "))
         }
         return s
     }
@@ -411,7 +411,7 @@ public enum Grid {
             return value
         }
         let workload = try one("workload", WorkloadKind.gemm)
-        let lfsrStep = try one("lfsrStep", LFSRStep.leap)
+        let lfsrStep = try one("lfsrStep", LFSRDraw.leap)
         if workload.isNetwork {
             if let key = networkRefusedKeys.first(where: { o[$0] != nil }) {
                 throw SweepUsageError("invalid key '\(key)' in \(place) with workload \(workload.rawValue): allowed rows, cols, rounding, lfsrStep, format, dataflow, accuracyImages, hardwareImages (a network's bits come from its format)")
@@ -434,8 +434,8 @@ public enum Grid {
                 rows: try required("rows", try ints("rows", Systolic.sizes)),
                 cols: try ints("cols", Systolic.sizes),
                 inputBits: [8],
-                rounding: try required("rounding", try strings("rounding", OutputRounding.allCases.map(\.rawValue)))
-                    .map { OutputRounding(rawValue: $0)! },
+                rounding: try required("rounding", try strings("rounding", RoundingMode.allCases.map(\.rawValue)))
+                    .map { RoundingMode(rawValue: $0)! },
                 workload: workload, lfsrStep: lfsrStep, format: formats,
                 accuracyImages: try count("accuracyImages", NetworkWorkload.accuracyImagesRange),
                 hardwareImages: try count("hardwareImages", NetworkWorkload.hardwareImagesRange))
@@ -451,8 +451,8 @@ public enum Grid {
             cols: try ints("cols", Systolic.sizes),
             inputBits: try required("inputBits", try ints("inputBits", ArrayConfig.operandBits)),
             outputBits: try ints("outputBits", ArrayConfig.outputBits),
-            rounding: try required("rounding", try strings("rounding", OutputRounding.allCases.map(\.rawValue)))
-                .map { OutputRounding(rawValue: $0)! },
+            rounding: try required("rounding", try strings("rounding", RoundingMode.allCases.map(\.rawValue)))
+                .map { RoundingMode(rawValue: $0)! },
             inputFrac: try ints("inputFrac", fracs),
             outputFrac: try ints("outputFrac", fracs),
             workload: workload, lfsrStep: lfsrStep,

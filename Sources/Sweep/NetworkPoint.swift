@@ -39,7 +39,7 @@ public enum NetworkWorkload {
     /// A network point's design fields: the array size, rounding and LFSR; the format; A at
     /// the scheme's activation bits (`fixed<N>`: N, the others 8). The arrays the network
     /// needs are derived from the quantized network when the point runs.
-    public static func config(rows: Int, cols: Int, rounding: OutputRounding, lfsrStep: LFSRStep, format: SweepFormat,
+    public static func config(rows: Int, cols: Int, rounding: RoundingMode, lfsrStep: LFSRDraw, format: SweepFormat,
                               fixedBits: Int) -> ArrayConfig {
         switch format {
         case .fixed(let bits):

@@ -101,8 +101,8 @@ public enum Report {
 
     /// The rounding mode the area, throughput and energy lines use: the one most points have
     /// (ties: stochastic, nearest, truncate), so each line compares like with like.
-    static func mainRounding(_ results: [PointResult]) -> OutputRounding? {
-        let order: [OutputRounding] = [.stochastic, .nearest, .truncate]
+    static func mainRounding(_ results: [PointResult]) -> RoundingMode? {
+        let order: [RoundingMode] = [.stochastic, .nearest, .truncate]
         let counts = order.map { mode in results.filter { $0.point.config.rounding == mode }.count }
         guard let best = counts.max(), best > 0 else { return nil }
         return order[counts.firstIndex(of: best)!]
@@ -402,7 +402,7 @@ public enum Report {
         var sqnr: [Series] = []
         let ranks = formatRanks(all)
         for (format, rank) in ranks.sorted(by: { $0.value < $1.value }) {
-            for rounding in OutputRounding.allCases {
+            for rounding in RoundingMode.allCases {
                 var byBits: [Int: [Double]] = [:]
                 for r in all where r.point.config.rounding == rounding && r.point.config.format == format && r.status == .pass {
                     if let db = r.sqnrDB { byBits[r.point.config.a.bits, default: []].append(db) }

@@ -74,9 +74,9 @@ public enum RounderCheck {
             let x = r % 4 == 0 ? fin.random(using: &g) : Int128.random(in: lo...hi, using: &g)
             rows.append([r < 2 ? 1 : 0, r < 800 ? 1 : 0, x])
         }
-        let mode = RoundingMode(rawValue: c.rounding.rawValue)!
+        let mode = c.rounding
         var model = RounderModel(input: fin, output: fout, mode: mode, lfsrWidth: c.lfsr.width, seed: c.lfsr.seed,
-                                 draw: LFSRDraw(rawValue: c.lfsrStep.rawValue)!)
+                                 draw: c.lfsrStep)
         let io = Rounder.Interface(c)
         let harness = BulkComparison(design: try cosimDesign(top), top: top,
                                      inputs: [Port.reset, io.inValid, io.x].map(\.name), outputs: [io.outValid, io.y].map(\.name))

@@ -92,8 +92,8 @@ public final class GEMMCheck {
 
     static func model(_ c: ArrayConfig) -> SystolicModel {
         SystolicModel(rows: c.rows, cols: c.cols, a: c.a.golden, b: c.b.golden, accBits: c.accBits, output: c.output.golden,
-                      mode: RoundingMode(rawValue: c.rounding.rawValue)!, lfsrWidth: c.lfsrWidth, seed: c.seed,
-                      draw: LFSRDraw(rawValue: c.lfsrStep.rawValue)!)
+                      mode: c.rounding, lfsrWidth: c.lfsrWidth, seed: c.seed,
+                      draw: c.lfsrStep)
     }
 
     /// Holds `rst` for `cycles` edges, at any point of a run: the array and its golden model

@@ -10,15 +10,15 @@ import Runtime
 public struct NetworkHardware: Hashable, Sendable, Codable {
     public var rows: Int
     public var cols: Int
-    public var rounding: OutputRounding
-    public var lfsrStep: LFSRStep
+    public var rounding: RoundingMode
+    public var lfsrStep: LFSRDraw
     public var seed: UInt64
     /// Images per batch: a stage of a batch of n images is one GEMM with n times the rows. The
     /// arrays and the golden model reset at the start of every batch, so a batch's results
     /// depend only on its images (and a failing batch can be replayed alone).
     public var batch: Int
 
-    public init(rows: Int = 16, cols: Int = 16, rounding: OutputRounding = .stochastic, lfsrStep: LFSRStep = .leap,
+    public init(rows: Int = 16, cols: Int = 16, rounding: RoundingMode = .stochastic, lfsrStep: LFSRDraw = .leap,
                 seed: UInt64 = 1, batch: Int = 16) {
         self.rows = rows
         self.cols = cols

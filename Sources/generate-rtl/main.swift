@@ -97,10 +97,10 @@ struct RounderCommand: ParsableCommand {
     @Option(help: "Output bits, 2...32.") var outputBits = 8
     @Option(help: "Fractional bits of the output, at most --input-frac.") var outputFrac = 0
     @Flag(help: "Output is unsigned: negative values saturate to 0 (default signed).") var outputUnsigned = false
-    @Option(help: "truncate | nearest | stochastic.") var rounding: OutputRounding = .stochastic
+    @Option(help: "truncate | nearest | stochastic.") var rounding: RoundingMode = .stochastic
     @Option(help: "LFSR bits for stochastic rounding, 3...32 and at least the dropped bits.") var lfsrWidth = 16
     @Option(help: "LFSR seed, 1...2^lfsr-width-1.") var seed: UInt64 = 1
-    @Option(help: "How far the LFSR advances per output: one step, or a leap of as many steps as bits are dropped, so that every output draws fresh random bits.") var lfsrStep: LFSRStep = .leap
+    @Option(help: "How far the LFSR advances per output: one step, or a leap of as many steps as bits are dropped, so that every output draws fresh random bits.") var lfsrStep: LFSRDraw = .leap
     @OptionGroup var output: OutputOptions
 
     func run() throws {

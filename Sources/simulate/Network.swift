@@ -18,7 +18,7 @@ struct NetworkCommand: ParsableCommand {
     @Option(help: "lenet5 | mlp.") var model = "lenet5"
     @Option(help: "fixed<2..16> (dynamic fixed point, activations and weights) | bwn | ternary | pow2 | pow2e<1..4> | codebook | codebook<1..8> | binary (BNN).")
     var format = "fixed8"
-    @Option(help: "truncate | nearest | stochastic.") var rounding: OutputRounding = .stochastic
+    @Option(help: "truncate | nearest | stochastic.") var rounding: RoundingMode = .stochastic
     @Option(help: "os | ws | rs (ws and rs: fixed point and ternary, bwn and pow2 weights on ws; codebooks and BNN thresholds run on os).")
     var dataflow = "os"
     @Option(help: "Array rows, 1...128.") var rows = 16
@@ -32,7 +32,7 @@ struct NetworkCommand: ParsableCommand {
     struct Report: Encodable {
         let model: String
         let format: String
-        let rounding: OutputRounding
+        let rounding: RoundingMode
         let dataflow: String
         let run: NetworkRun
         let hardwareAccuracy: Double

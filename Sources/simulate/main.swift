@@ -157,7 +157,7 @@ struct CoresCommand: ParsableCommand {
         reports.append(try MACCheck.run(MACConfig(), randomCycles: cycles, seed: seed))
         reports.append(try MACCheck.run(MACConfig(a: FixedPoint(bits: 8, signed: true), b: FixedPoint(bits: 8, signed: false)), randomCycles: cycles, seed: seed))
         reports.append(try LFSRCheck.run(LFSRConfig(), cycles: cycles, seed: seed))
-        for mode in OutputRounding.allCases {
+        for mode in RoundingMode.allCases {
             reports.append(try RounderCheck.run(RounderConfig(rounding: mode), randomCycles: cycles, seed: seed))
         }
         reports.append(try PoolingCheck.run(PoolingConfig(), randomCycles: cycles, seed: seed))

@@ -94,7 +94,7 @@ extension TrainCommand {
         let a = s.array
         func point(_ f: FixedFormat) -> FixedPoint { FixedPoint(bits: f.wordLength, frac: f.fracLength, signed: f.isSigned) }
         let config = ArrayConfig(rows: a.rows, cols: a.cols, a: point(a.formatA), b: point(a.formatB), maxK: a.maxK,
-                                 output: point(a.output), rounding: OutputRounding(rawValue: a.mode.rawValue)!, lfsrWidth: a.lfsrWidth,
+                                 output: point(a.output), rounding: a.mode, lfsrWidth: a.lfsrWidth,
                                  seed: a.seed, lfsrStep: a.draw == .leap ? .leap : .one)
         try config.validate(sides: 1...256)
         precondition(config.accBits == a.accBits, "accumulator widths differ")

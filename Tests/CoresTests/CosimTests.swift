@@ -25,7 +25,7 @@ struct CoreCosimTests {
         #expect(r.passed, "\(r)")
     }
 
-    static let rounders: [RounderConfig] = OutputRounding.allCases.map { RounderConfig(rounding: $0) } + [
+    static let rounders: [RounderConfig] = RoundingMode.allCases.map { RounderConfig(rounding: $0) } + [
         RounderConfig(input: FixedPoint(bits: 10, frac: 1), output: FixedPoint(bits: 6, frac: 0), rounding: .nearest),  // D = 1: every odd input is a tie
         RounderConfig(input: FixedPoint(bits: 12, frac: 4), output: FixedPoint(bits: 8, frac: 4), rounding: .stochastic, lfsr: LFSRConfig(width: 3, seed: 1)),  // D = 0
         RounderConfig(output: FixedPoint(bits: 8, signed: false), rounding: .truncate),   // signed into unsigned
@@ -73,7 +73,7 @@ struct CoreCosimTests {
 @Suite("Rounding statistics in hardware", .tags(.verilator))
 struct RoundingStatisticsTests {
     /// Mean of (rounded - exact) in output LSBs over random inputs that never saturate.
-    static func meanError(_ mode: OutputRounding, samples: Int) throws -> Double {
+    static func meanError(_ mode: RoundingMode, samples: Int) throws -> Double {
         let c = RounderConfig(input: FixedPoint(bits: 24, frac: 8), output: FixedPoint(bits: 16, frac: 0), rounding: mode)
         var g = SplitMix64(seed: 99)
         let xs = (0..<samples).map { _ in Int128.random(in: -(1 << 20)...(1 << 20), using: &g) }

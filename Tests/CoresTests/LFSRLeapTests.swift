@@ -128,7 +128,7 @@ struct FreshBitsTests {
 
     /// The hardware's rounding errors in output LSBs, after checking every output against
     /// `RounderModel`.
-    static func hardwareErrors(_ step: LFSRStep, outputs count: Int = 100_000) throws -> [Double] {
+    static func hardwareErrors(_ step: LFSRDraw, outputs count: Int = 100_000) throws -> [Double] {
         let c = ArrayConfig(lfsrStep: step).rounder(column: 0)
         #expect(c.dropBits == 10 && c.lfsr.width == 16 && c.lfsr.seed == 1 && c.output == FixedPoint(bits: 8, frac: 2))
         var g = SplitMix64(seed: 42)

@@ -15,7 +15,7 @@ struct NumberFormatTests {
     static let formats: [NumberFormat] = [.binary, .binaryWeights, .ternary, .powerOfTwo(exponentBits: 2), .powerOfTwo(exponentBits: 3),
                                           .codebook(indexBits: 2), .codebook(indexBits: 4)]
 
-    static func config(_ f: NumberFormat, rows: Int = 3, cols: Int = 4, rounding: OutputRounding = .stochastic) -> ArrayConfig {
+    static func config(_ f: NumberFormat, rows: Int = 3, cols: Int = 4, rounding: RoundingMode = .stochastic) -> ArrayConfig {
         // Coded weights are small integers (scale 2^0); binary activations too.
         let coded = f.codesWeightValues
         return ArrayConfig(rows: rows, cols: cols, a: FixedPoint(bits: 6, frac: f == .binary ? 0 : 3),
@@ -126,8 +126,8 @@ struct NumberFormatTests {
         #expect(Threshold(gamma: 0, beta: 1, mean: 0, sigma: 1, range: -10...10).activation(-10) == 1)
     }
 
-    @Test("dynamic fixed point: the shift changes between GEMMs, the LFSRs carry on", arguments: [OutputRounding.stochastic, .nearest])
-    func dynamicShift(_ rounding: OutputRounding) throws {
+    @Test("dynamic fixed point: the shift changes between GEMMs, the LFSRs carry on", arguments: [RoundingMode.stochastic, .nearest])
+    func dynamicShift(_ rounding: RoundingMode) throws {
         let c = ArrayConfig(rows: 3, cols: 2, a: FixedPoint(bits: 6, frac: 4), maxK: 64, output: FixedPoint(bits: 6, frac: 1),
                             rounding: rounding, seed: 0x1D, dynamicShift: true)
         #expect(c.dropBits == 7)

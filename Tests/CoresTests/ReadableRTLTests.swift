@@ -9,8 +9,8 @@ import Verilog
 @Suite struct ReadableRTLTests {
     /// The LFSR leaps the 10 dropped bits per output (`lfsr16_leap10`); with `.one` it is the
     /// one-step `lfsr16`, and the ROUND module's name says which.
-    @Test(arguments: [(LFSRStep.leap, "lfsr16_leap10"), (.one, "lfsr16")])
-    func oneLFSRAndOneRoundModuleServeEveryColumn(step: LFSRStep, lfsr: String) throws {
+    @Test(arguments: [(LFSRDraw.leap, "lfsr16_leap10"), (.one, "lfsr16")])
+    func oneLFSRAndOneRoundModuleServeEveryColumn(step: LFSRDraw, lfsr: String) throws {
         let c = ArrayConfig(lfsrStep: step)
         let files = try VerilogEmitter.emit(try Systolic.module(c))
         #expect(files.filter { $0.module.hasPrefix("lfsr") }.map(\.module) == [lfsr])

@@ -55,7 +55,7 @@ struct ResetTests {
         var reports = [try MACCheck.run(MACConfig(), randomCycles: 3000, initialState: state),
                        try LFSRCheck.run(LFSRConfig(), cycles: 3000, initialState: state),
                        try LFSRCheck.run(LFSRConfig(steps: 10), cycles: 3000, initialState: state)]
-        for mode in OutputRounding.allCases {
+        for mode in RoundingMode.allCases {
             reports.append(try RounderCheck.run(RounderConfig(rounding: mode), randomCycles: 3000, initialState: state))
         }
         reports.append(try RounderCheck.run(RounderConfig(lfsrStep: .one), randomCycles: 3000, initialState: state))

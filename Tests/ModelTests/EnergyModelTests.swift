@@ -64,7 +64,7 @@ struct FormatEnergyTests {
     /// 0.05 pJ · w/16.
     static func add(_ w: Double) -> Double { w <= 16 ? 0.03 * pow(w / 8, log(0.05 / 0.03) / log(2)) : 0.05 * w / 16 }
 
-    static func datapath(_ format: Datapath.Format, a: Int, b: Int, acc: Int, words: (Int, Int)? = nil, gated: Bool = false) -> Datapath {
+    static func datapath(_ format: NumberFormat, a: Int, b: Int, acc: Int, words: (Int, Int)? = nil, gated: Bool = false) -> Datapath {
         Datapath(aBits: a, bBits: b, accBits: acc, outputBits: 8, droppedBits: 6, rounding: .truncate, lfsrBits: 16,
                  format: format, aWordBits: words?.0, bWordBits: words?.1, gatesZeroWeights: gated)
     }

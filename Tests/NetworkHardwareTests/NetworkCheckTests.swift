@@ -73,8 +73,8 @@ struct NetworkCheckTests {
     }
 
     @Test("weight and row stationary: each stage a layer on the dataflow's array, generated for its shift",
-          arguments: [("ws", OutputRounding.stochastic), ("rs", .stochastic), ("ws", .nearest)])
-    func otherDataflows(dataflow: String, rounding: OutputRounding) throws {
+          arguments: [("ws", RoundingMode.stochastic), ("rs", .stochastic), ("ws", .nearest)])
+    func otherDataflows(dataflow: String, rounding: RoundingMode) throws {
         let net = RandomNetworks.network(Self.tiny, format: "fixed", seed: 13)
         let hw = NetworkHardware(rows: 4, cols: 4, rounding: rounding, batch: 2)
         let images = RandomNetworks.images(3, pixels: 144, seed: 7)

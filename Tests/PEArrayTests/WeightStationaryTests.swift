@@ -18,7 +18,7 @@ import TestTags
 @Suite("Weight-stationary array", .tags(.verilator, .synthesis))
 struct WeightStationaryTests {
     /// 3×3 by default so that neither C·R·S nor M of the layers is a multiple of the array.
-    static func config(rows: Int = 3, cols: Int = 3, rounding: OutputRounding = .stochastic, relu: Bool = false,
+    static func config(rows: Int = 3, cols: Int = 3, rounding: RoundingMode = .stochastic, relu: Bool = false,
                        zeroGating: Bool = true, psum: Int = 16) -> WeightStationaryConfig {
         WeightStationaryConfig(ArrayConfig(rows: rows, cols: cols, maxK: 512, rounding: rounding, seed: 0x2B, zeroGating: zeroGating, relu: relu), psumRegisters: psum)
     }
@@ -57,9 +57,9 @@ struct WeightStationaryTests {
     }
 
     @Test("every rounding mode, on array shapes 4x2 (short position blocks), 1x2 and 2x1", arguments: [
-        (OutputRounding.stochastic, 4, 2, 5), (.truncate, 1, 2, 16), (.nearest, 2, 1, 3),
+        (RoundingMode.stochastic, 4, 2, 5), (.truncate, 1, 2, 16), (.nearest, 2, 1, 3),
     ])
-    func roundingAndShapes(_ mode: OutputRounding, _ rows: Int, _ cols: Int, _ psum: Int) throws {
+    func roundingAndShapes(_ mode: RoundingMode, _ rows: Int, _ cols: Int, _ psum: Int) throws {
         // Blocks of 5 (or 3) positions: P is not a multiple, and the last block is shorter than
         // the array, so the next fold waits for the weight load (fold period max(L, rows, cols)).
         let config = Self.config(rows: rows, cols: cols, rounding: mode, psum: psum)

@@ -131,12 +131,12 @@ struct HardwareQualityTests {
     /// nearest 23 / 9, stochastic 44 / 25 (16 of them the LFSR, which leaps 8 steps per output).
     @Test("rounding unit cost: stochastic costs more than truncate, all in a plausible range")
     func rounderCost() throws {
-        var figures: [OutputRounding: SynthesisMetrics] = [:]
-        for mode in OutputRounding.allCases {
+        var figures: [RoundingMode: SynthesisMetrics] = [:]
+        for mode in RoundingMode.allCases {
             figures[mode] = try SynthesisRunner.metrics(for: try Rounder.module(RounderConfig(rounding: mode)), options: noCache)
         }
         let t = figures[.truncate]!, n = figures[.nearest]!, s = figures[.stochastic]!
-        for mode in OutputRounding.allCases {
+        for mode in RoundingMode.allCases {
             let m = figures[mode]!
             print("ROUND unit s24.8 -> s8.0, \(mode): \(m.luts) LUT, \(m.flipFlops) FF, \(m.genericCells) generic cells, depth \(m.logicDepth)")
         }
@@ -288,7 +288,7 @@ struct EnergyTests {
     @Test("pJ/MAC rises with bitwidth")
     func bitwidth() {
         for size in [4, 8, 32] {
-            for rounding in OutputRounding.allCases {
+            for rounding in RoundingMode.allCases {
                 let perMAC = [4, 8, 12, 16].map { bits in
                     EnergyModel.systolic(Grid.config(rows: size, cols: size, inputBits: bits, rounding: rounding), m: 100, n: 37, k: 300).picojoulesPerMAC
                 }
@@ -299,7 +299,7 @@ struct EnergyTests {
 
     @Test("stochastic rounding costs more than nearest, nearest more than truncate")
     func roundingCost() {
-        let e = OutputRounding.allCases.map { r in
+        let e = RoundingMode.allCases.map { r in
             EnergyModel.systolic(ArrayConfig(rounding: r), m: 64, n: 64, k: 64).breakdown["round"]!
         }
         #expect(e[0] < e[1] && e[1] < e[2])
@@ -322,7 +322,7 @@ struct ReportTests {
     static func synthetic() -> [PointResult] {
         var results: [PointResult] = []
         var index = 0
-        func add(_ size: Int, _ bits: Int, _ rounding: OutputRounding, status: PointResult.Status = .pass) {
+        func add(_ size: Int, _ bits: Int, _ rounding: RoundingMode, status: PointResult.Status = .pass) {
             let c = Grid.config(rows: size, cols: size, inputBits: bits, rounding: rounding)
             let pes = Double(size * size)
             let syn = SynthesisMetrics(genericCells: Int(pes * Double(bits * bits) * 12) + 500, luts: Int(pes) * bits * 3 + 200,

@@ -117,7 +117,7 @@ struct SweepEngineTests {
         #expect(Set(points.map(\.key)).count == 21)
         #expect(Set(points.map(\.config.rows)) == [2, 4, 8, 16, 32])
         #expect(Set(points.map(\.config.a.bits)) == [4, 8, 16])
-        #expect(Set(points.filter { $0.config.rows == 8 }.map(\.config.rounding)) == Set(OutputRounding.allCases))
+        #expect(Set(points.filter { $0.config.rows == 8 }.map(\.config.rounding)) == Set(RoundingMode.allCases))
         for p in points {
             try p.config.validate()
             let c = p.config
