@@ -26,9 +26,35 @@ public enum NumberFormat: Hashable, Sendable, CustomStringConvertible {
 
     public static let exponentBitsRange = 2...4
     public static let indexBitsRange = 1...6
+    /// Widths a `fixed<N>` spelling takes where a format also fixes the operand bits (sweeps,
+    /// network quantization schemes): A and B N bits.
+    public static let fixedBitsRange = 2...16
+
+    /// The one table every command-line list, help text and refusal derives from: each family's
+    /// spelling, its short spellings, and what it means.
+    public static let families: [(spelling: String, shorthand: String?, meaning: String)] = [
+        ("fixed", nil, "two's-complement fixed point"),
+        ("binary", nil, "A and B ±1, XNOR-popcount"),
+        ("bwn", nil, "B ±1"),
+        ("ternary", nil, "B in {-1, 0, +1}"),
+        ("pow2e<\(exponentBitsRange.lowerBound)..\(exponentBitsRange.upperBound)>", "pow2 (pow2e3)", "B zero or ±2^k, with that many exponent bits"),
+        ("codebook<\(indexBitsRange.lowerBound)..\(indexBitsRange.upperBound)>", "codebook (codebook4)", "B an index into a table of 2^n weights"),
+    ]
 
     /// The command-line spellings, one per family (`pow2e3`, `codebook4` set their parameter).
-    public static let names = ["fixed", "binary", "bwn", "ternary", "pow2e<2..4>", "codebook<1..6>"]
+    public static var names: [String] { families.map(\.spelling) }
+
+    /// Every spelling, shorthands included: `fixed, binary, bwn, ternary, pow2 (pow2e3),
+    /// pow2e<2..4>, codebook (codebook4), codebook<1..6>`; `except` leaves families out.
+    public static func allowed(except: Set<String> = []) -> String {
+        families.filter { !except.contains($0.spelling) }
+            .flatMap { [$0.shorthand, $0.spelling].compactMap { $0 } }.joined(separator: ", ")
+    }
+
+    /// Each family with its meaning, for help texts: `fixed (two's-complement fixed point), ...`.
+    public static var help: String {
+        families.map { "\($0.spelling) (\($0.meaning)\($0.shorthand.map { "; " + $0 } ?? ""))" }.joined(separator: ", ")
+    }
 
     public var description: String {
         switch self {

@@ -4,7 +4,7 @@ import Cores
 /// Number formats and output rounding: the flags every array front end shares, so a design is
 /// described the same way for GEMMs, layers and RTL generation.
 public struct ArithmeticOptions: ParsableArguments {
-    @Option(help: "How A and B are coded and multiplied: fixed, binary (A and B ±1, XNOR-popcount), bwn (B ±1), ternary (B in {-1, 0, +1}), pow2e<2..4> (B zero or ±2^k, exponent bits; pow2: pow2e3), codebook<1..6> (B an index into a table of --weight-bits entries; codebook: codebook4).")
+    @Option(help: ArgumentHelp("How A and B are coded and multiplied: \(NumberFormat.help).", valueName: "format"))
     public var format: NumberFormat = .fixed
     @Flag(help: "With --format binary or bwn: each output is one bit, (sum >= T) xor flip, with T and flip per output column (batch norm and sign folded) sent on t_data with each tile.")
     public var thresholdOutput = false
@@ -45,5 +45,5 @@ extension PoolMode: ExpressibleByArgument {}
 extension NumberFormat: ExpressibleByArgument {
     public init?(argument: String) { self.init(argument) }
     /// What a refusal lists: the families, `pow2` and `codebook` alone meaning pow2e3 and codebook4.
-    public static var allValueStrings: [String] { ["fixed", "binary", "bwn", "ternary", "pow2", "pow2e<2..4>", "codebook", "codebook<1..6>"] }
+    public static var allValueStrings: [String] { NumberFormat.families.flatMap { [$0.shorthand?.components(separatedBy: " ").first, $0.spelling].compactMap { $0 } } }
 }

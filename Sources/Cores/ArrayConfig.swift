@@ -188,7 +188,7 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
             try require(false, "relu", true, "off with --threshold-output (the output is already a sign)")
         }
         if format == .binary, zeroGating {
-            try require(false, "format", format, "fixed, bwn, ternary, pow2e<2..4> or codebook<1..6> with zero gating (a binary 0 bit codes -1, not zero)")
+            try require(false, "format", format, "\(NumberFormat.allowed(except: ["binary"])) with zero gating (a binary 0 bit codes -1, not zero)")
         }
         // The accumulator must keep at least one bit above those rounding drops. Blame the
         // accumulator width only when it was chosen, not derived.

@@ -151,9 +151,8 @@ public struct QuantizedNetwork: Hashable, Sendable, Codable {
     public struct Stage: Hashable, Sendable, Codable {
         /// The layer on the array, batch 1: a dense layer is a 1×1 convolution of a C×1×1 input.
         public var layer: ConvShape
-        /// The array's number format by name (`NumberFormat` names: fixed, binary, bwn,
-        /// ternary, pow2e<E>, codebook<n>).
-        public var format: String
+        /// The array's number format (coded as its name, `NumberFormat.names`).
+        public var format: NumberFormat
         /// Input codes' width and fractional length; for coded formats the code's value format.
         public var activation: Width
         /// Weight value format (for coded weights, the fixed-point format their values live in).
@@ -170,7 +169,7 @@ public struct QuantizedNetwork: Hashable, Sendable, Codable {
         public var resultBits: Int
         public var pool: Pool?
 
-        public init(layer: ConvShape, format: String, activation: Width, weight: Width, weights: [Int], codebook: [Int]? = nil,
+        public init(layer: ConvShape, format: NumberFormat, activation: Width, weight: Width, weights: [Int], codebook: [Int]? = nil,
                     shift: Int, outputBits: Int, thresholds: [ThresholdValue]? = nil, bias: [Int], relu: Bool,
                     resultBits: Int, pool: Pool?) {
             self.layer = layer

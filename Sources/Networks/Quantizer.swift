@@ -34,36 +34,40 @@ public enum QuantizationScheme: Hashable, Sendable, CustomStringConvertible {
     }
     public var description: String { name }
 
-    /// `fixed<2...16>`, `bwn`, `ternary`, `pow2e<1...4>` (`pow2` is pow2e3), `codebook<1...8>`
-    /// (`codebook` is codebook4), `binary`.
+
+    /// `fixed<N>` (N in `fixedBits`), or any other number format's name (`NumberFormat.names`:
+    /// `pow2` is pow2e3, `codebook` is codebook4), so the schemes take exactly the formats the
+    /// arrays build.
     public init?(_ name: String) {
-        func number(after prefix: String, in range: ClosedRange<Int>) -> Int? {
-            guard name.hasPrefix(prefix), let n = Int(name.dropFirst(prefix.count)), range.contains(n) else { return nil }
-            return n
+        if name.hasPrefix("fixed"), let b = Int(name.dropFirst(5)), NumberFormat.fixedBitsRange.contains(b), name == "fixed\(b)" {
+            self = .fixed(bits: b)
+            return
         }
-        switch name {
-        case "bwn": self = .bwn
-        case "ternary": self = .ternary
-        case "binary": self = .binary
-        case "pow2": self = .powerOfTwo(exponentBits: 3)
-        case "codebook": self = .codebook(indexBits: 4)
-        default:
-            if let b = number(after: "fixed", in: 2...16) { self = .fixed(bits: b) }
-            else if let e = number(after: "pow2e", in: 1...4) { self = .powerOfTwo(exponentBits: e) }
-            else if let n = number(after: "codebook", in: 1...8) { self = .codebook(indexBits: n) }
-            else { return nil }
+        switch NumberFormat(name) {
+        case .binaryWeights?: self = .bwn
+        case .ternary?: self = .ternary
+        case .binary?: self = .binary
+        case .powerOfTwo(let e)?: self = .powerOfTwo(exponentBits: e)
+        case .codebook(let n)?: self = .codebook(indexBits: n)
+        case .fixed?, nil: return nil
         }
     }
 
-    /// The array's format name (`QuantizedNetwork.Stage.format`) for the hidden stages.
-    public var format: String {
+    /// The allowed spellings, for help texts and refusals.
+    public static var allowedNames: String {
+        let bits = NumberFormat.fixedBitsRange
+        return "fixed<\(bits.lowerBound)..\(bits.upperBound)> (activations and weights N bits, dynamic fixed point), " + NumberFormat.allowed(except: ["fixed"])
+    }
+
+    /// The array's number format (`QuantizedNetwork.Stage.format`) for the hidden stages.
+    public var format: NumberFormat {
         switch self {
-        case .fixed: "fixed"
-        case .bwn: "bwn"
-        case .ternary: "ternary"
-        case .powerOfTwo(let e): "pow2e\(e)"
-        case .codebook(let n): "codebook\(n)"
-        case .binary: "binary"
+        case .fixed: .fixed
+        case .bwn: .binaryWeights
+        case .ternary: .ternary
+        case .powerOfTwo(let e): .powerOfTwo(exponentBits: e)
+        case .codebook(let n): .codebook(indexBits: n)
+        case .binary: .binary
         }
     }
 
@@ -263,7 +267,7 @@ public enum Quantizer {
                 codebook = entries
             }
             // The BNN's first stage multiplies 8-bit pixels by ±1 weights: that is `bwn`.
-            if scheme == .binary && i == 0 { format = "bwn" }
+            if scheme == .binary && i == 0 { format = .binaryWeights }
             let accFrac = activation.frac + weight.frac
             if sp.batchNormSign {
                 guard let bn = p.batchNorm else { throw NetworkError("\(spec.name): stage \(i) of a BNN has no batch norm (train it with fineTune)") }

@@ -23,19 +23,17 @@ public enum TrainingSideEvaluator {
 
     /// The value of a weight code in `stage`'s format (docs/FORMATS.md).
     static func weightValue(_ stage: QuantizedNetwork.Stage, _ code: Int) -> Int {
-        let format = stage.format
-        switch format {
-        case "fixed": return code
-        case "binary", "bwn": return code == 1 ? 1 : -1
-        case "ternary": return code >> 1 == 0 ? 0 : (code & 1 == 1 ? -1 : 1)
-        default:
-            if format.hasPrefix("pow2e"), let e = Int(format.dropFirst(5)) {
-                let exponent = code & ((1 << e) - 1)
-                if exponent == 0 { return 0 }
-                return code >> e == 1 ? -(1 << (exponent - 1)) : 1 << (exponent - 1)
-            }
-            if format.hasPrefix("codebook"), let entries = stage.codebook { return entries[code] }
-            preconditionFailure("unknown format \(format)")
+        switch stage.format {
+        case .fixed: return code
+        case .binary, .binaryWeights: return code == 1 ? 1 : -1
+        case .ternary: return code >> 1 == 0 ? 0 : (code & 1 == 1 ? -1 : 1)
+        case .powerOfTwo(let e):
+            let exponent = code & ((1 << e) - 1)
+            if exponent == 0 { return 0 }
+            return code >> e == 1 ? -(1 << (exponent - 1)) : 1 << (exponent - 1)
+        case .codebook:
+            guard let entries = stage.codebook else { preconditionFailure("a codebook stage without its entries") }
+            return entries[code]
         }
     }
 
@@ -53,7 +51,7 @@ public enum TrainingSideEvaluator {
     /// `weights` are the decoded values (`weightValues`), decoded here when not given.
     public static func run(_ stage: QuantizedNetwork.Stage, _ input: [Int], weights: [Int]? = nil) -> [Int] {
         let s = stage.layer
-        let binaryInput = stage.format == "binary"
+        let binaryInput = stage.format == .binary
         let x = binaryInput ? input.map { $0 == 1 ? 1 : -1 } : input
         let w = weights ?? stage.weights.map { weightValue(stage, $0) }
         let k = s.channels * s.filterHeight * s.filterWidth

@@ -22,13 +22,13 @@ public enum SweepFormat: Hashable, Sendable, Codable, CustomStringConvertible {
     case coded(NumberFormat)
 
     /// What `--format` accepts, for refusals.
-    public static let allowed = "comma-separated fixed, fixed<2..16>, binary, bwn, ternary, pow2 (pow2e3), pow2e<2..4>, codebook (codebook4), codebook<1..6>"
+    public static let allowed = "comma-separated fixed, fixed<\(NumberFormat.fixedBitsRange.lowerBound)..\(NumberFormat.fixedBitsRange.upperBound)>, " + NumberFormat.allowed(except: ["fixed"])
 
     public init?(_ text: String) {
         if text == "fixed" {
             self = .fixed(bits: nil)
         } else if text.hasPrefix("fixed") {
-            guard let n = Int(text.dropFirst(5)), String(n) == text.dropFirst(5), ArrayConfig.operandBits.contains(n) else { return nil }
+            guard let n = Int(text.dropFirst(5)), String(n) == text.dropFirst(5), NumberFormat.fixedBitsRange.contains(n) else { return nil }
             self = .fixed(bits: n)
         } else if let f = NumberFormat(text), f != .fixed {
             self = .coded(f)

@@ -26,7 +26,7 @@ public enum NetworkWorkload {
     public static let batch = 16
 
     /// What `--format` accepts with a network workload, for refusals.
-    public static let allowedFormats = "comma-separated fixed<2..16> (activations and weights N bits, dynamic fixed point), binary (BNN), bwn, ternary, pow2 (pow2e3), pow2e<2..4>, codebook (codebook4, 16 entries), codebook<1..6>"
+    public static let allowedFormats = "comma-separated " + QuantizationScheme.allowedNames
 
     /// The quantization of a network point.
     public static func scheme(_ p: SweepPoint) throws -> QuantizationScheme {

@@ -36,13 +36,10 @@ public struct NetworkHardware: Hashable, Sendable, Codable {
     /// drops bits), counters, no ReLU (the post-processing core applies it after the bias),
     /// and accumulators sized for its longest reduction.
     public func arrays(for network: QuantizedNetwork) throws -> (configs: [ArrayConfig], arrayOfStage: [Int]) {
-        struct Key: Hashable { var format: String, a: Int, b: Int, out: Int, thresholds: Bool }
+        struct Key: Hashable { var format: NumberFormat, a: Int, b: Int, out: Int, thresholds: Bool }
         var keys: [Key] = []
         var arrayOfStage: [Int] = []
         for (s, stage) in network.stages.enumerated() {
-            guard NumberFormat(stage.format) != nil else {
-                throw CosimError.usage("stage \(s): number format '\(stage.format)' is not one of \(NumberFormat.names.joined(separator: ", "))")
-            }
             if (stage.thresholds != nil || stage.resultBits == 1) && stage.pool?.kind == .average {
                 throw CosimError.usage("stage \(s): its results are bits (thresholds or a sign), which pool by max (an OR), not average")
             }
@@ -65,7 +62,7 @@ public struct NetworkHardware: Hashable, Sendable, Codable {
             return ArrayConfig(rows: rows, cols: cols, a: FixedPoint(bits: max(key.a, 2), frac: 0), b: FixedPoint(bits: key.b, frac: 0),
                                maxK: k, output: FixedPoint(bits: key.out, frac: -d), rounding: rounding, lfsrWidth: min(32, max(16, d)),
                                seed: seed, lfsrStep: lfsrStep,
-                               counters: true, format: NumberFormat(key.format)!, thresholds: key.thresholds, dynamicShift: !key.thresholds)
+                               counters: true, format: key.format, thresholds: key.thresholds, dynamicShift: !key.thresholds)
         }
         return (configs, arrayOfStage)
     }

@@ -16,7 +16,7 @@ struct NetworkCommand: ParsableCommand {
         abstract: "A whole network on Fashion-MNIST test images: every layer of every image runs on the generated array and pooling core in Verilator, every output checked against the golden network.")
 
     @Option(help: "lenet5 | mlp.") var model = "lenet5"
-    @Option(help: "fixed<2..16> (dynamic fixed point, activations and weights) | bwn | ternary | pow2 | pow2e<1..4> | codebook | codebook<1..8> | binary (BNN).")
+    @Option(help: ArgumentHelp(QuantizationScheme.allowedNames + ".", valueName: "format"))
     var format = "fixed8"
     @Option(help: "truncate | nearest | stochastic.") var rounding: RoundingMode = .stochastic
     @Option(help: "os | ws | rs (ws and rs: fixed point and ternary, bwn and pow2 weights on ws; codebooks and BNN thresholds run on os).")
@@ -50,7 +50,7 @@ struct NetworkCommand: ParsableCommand {
             throw ParameterError("model", model, allowed: NetworkSpec.presets.map(\.name).joined(separator: ", "))
         }
         guard QuantizationScheme(format) != nil else {
-            throw ParameterError("format", format, allowed: "fixed<2..16>, bwn, ternary, pow2, pow2e<1..4>, codebook, codebook<1..8>, binary")
+            throw ParameterError("format", format, allowed: QuantizationScheme.allowedNames)
         }
         guard Dataflows.entry(Dataflow(rawValue: dataflow)) != nil else { throw ParameterError("dataflow", dataflow, allowed: Dataflows.names) }
         guard (1...128).contains(rows) else { throw ParameterError("rows", rows, allowed: "1...128") }

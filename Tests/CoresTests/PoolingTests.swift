@@ -188,7 +188,7 @@ struct PoolingTests {
     @Test("harness: a stage's core from QuantizedNetwork.Stage; per-call time on LeNet's first stage")
     func harnessSpeed() throws {
         let layer = ConvShape(channels: 1, filters: 6, height: 28, width: 28, filterHeight: 5, filterWidth: 5)
-        let stage = QuantizedNetwork.Stage(layer: layer, format: "fixed", activation: .init(bits: 8, frac: 4), weight: .init(bits: 8, frac: 6),
+        let stage = QuantizedNetwork.Stage(layer: layer, format: .fixed, activation: .init(bits: 8, frac: 4), weight: .init(bits: 8, frac: 6),
                                            weights: [], shift: 6, outputBits: 8, bias: Array(repeating: 3, count: 6), relu: true,
                                            resultBits: 8, pool: .init(.max, size: 2))
         let c = PoolingConfig(stage: stage)

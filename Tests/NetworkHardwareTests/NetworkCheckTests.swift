@@ -29,7 +29,7 @@ struct NetworkCheckTests {
     @Test("fixed point, stochastic rounding, random power-up state: every stage bit-exact, a short last batch",
           arguments: [InitialState.random(seed: 3), .random(seed: 4)])
     func fixedStochastic(state: InitialState) throws {
-        let net = RandomNetworks.network(Self.tiny, format: "fixed", seed: 11)
+        let net = RandomNetworks.network(Self.tiny, format: .fixed, seed: 11)
         let hw = NetworkHardware(rows: 4, cols: 4, rounding: .stochastic, batch: 3)
         let images = RandomNetworks.images(7, pixels: 144, seed: 5)
         let run = try NetworkCheck(net, hardware: hw, initialState: state).run(images: images, labels: Self.labels(7))
@@ -44,7 +44,7 @@ struct NetworkCheckTests {
 
     @Test("16-bit fixed point, stochastic: shifts past 16 bits get an LFSR as wide as the bits they drop")
     func wideShifts() throws {
-        let net = RandomNetworks.network(Self.tiny, format: "fixed", bits: 16, seed: 14)
+        let net = RandomNetworks.network(Self.tiny, format: .fixed, bits: 16, seed: 14)
         let hw = NetworkHardware(rows: 4, cols: 4, rounding: .stochastic, batch: 2)
         #expect(net.stages.contains { $0.shift > 16 })
         let (configs, _) = try hw.arrays(for: net)
@@ -57,7 +57,7 @@ struct NetworkCheckTests {
     @Test("number formats on the systolic array: BNN (thresholds, sign), ternary, powers of two, codebooks",
           arguments: ["binary", "ternary", "pow2e3", "codebook4", "bwn"])
     func formats(format: String) throws {
-        let net = RandomNetworks.network(Self.tiny, format: format, seed: 12)
+        let net = RandomNetworks.network(Self.tiny, format: NumberFormat(format)!, seed: 12)
         let hw = NetworkHardware(rows: 4, cols: 4, rounding: .nearest, batch: 2)
         let images = RandomNetworks.images(4, pixels: 144, seed: 6)
         let run = try NetworkCheck(net, hardware: hw, initialState: .random(seed: 9)).run(images: images, labels: Self.labels(4))
@@ -75,7 +75,7 @@ struct NetworkCheckTests {
     @Test("weight and row stationary: each stage a layer on the dataflow's array, generated for its shift",
           arguments: [("ws", RoundingMode.stochastic), ("rs", .stochastic), ("ws", .nearest)])
     func otherDataflows(dataflow: String, rounding: RoundingMode) throws {
-        let net = RandomNetworks.network(Self.tiny, format: "fixed", seed: 13)
+        let net = RandomNetworks.network(Self.tiny, format: .fixed, seed: 13)
         let hw = NetworkHardware(rows: 4, cols: 4, rounding: rounding, batch: 2)
         let images = RandomNetworks.images(3, pixels: 144, seed: 7)
         let check = try NetworkCheck(net, hardware: hw, initialState: .random(seed: 10)) { config in
@@ -91,7 +91,7 @@ struct NetworkCheckTests {
 
     @Test("a golden network that disagrees is caught: the first mismatch names stage, image, output and cycle, with a waveform")
     func disagreementCaught() throws {
-        let net = RandomNetworks.network(Self.tiny, format: "fixed", seed: 11)
+        let net = RandomNetworks.network(Self.tiny, format: .fixed, seed: 11)
         let hw = NetworkHardware(rows: 4, cols: 4, rounding: .stochastic, batch: 2)
         let check = try NetworkCheck(net, hardware: hw)
         // The golden side rounds with other LFSR seeds than the arrays.

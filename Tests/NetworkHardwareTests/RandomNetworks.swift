@@ -6,30 +6,29 @@ import Runtime
 /// Networks; these exercise saturation, ties and every code).
 enum RandomNetworks {
     /// The code range of a weight format (Golden's `OperandCode` definitions).
-    static func weightCodes(_ format: String, bits: Int) -> ClosedRange<Int> {
+    static func weightCodes(_ format: NumberFormat, bits: Int) -> ClosedRange<Int> {
         switch format {
-        case "fixed": -(1 << (bits - 1))...((1 << (bits - 1)) - 1)
-        case "bwn", "binary": 0...1
-        case "ternary": 0...3
-        case let f where f.hasPrefix("pow2e"): 0...((1 << (Int(f.dropFirst(5))! + 1)) - 1)
-        case let f where f.hasPrefix("codebook"): 0...((1 << Int(f.dropFirst(8))!) - 1)
-        default: fatalError("no codes for \(format)")
+        case .fixed: -(1 << (bits - 1))...((1 << (bits - 1)) - 1)
+        case .binaryWeights, .binary: 0...1
+        case .ternary: 0...3
+        case .powerOfTwo(let e): 0...((1 << (e + 1)) - 1)
+        case .codebook(let n): 0...((1 << n) - 1)
         }
     }
 
     /// The weight value format's width for a coded format (what the array's B is).
-    static func weightBits(_ format: String, fixedBits: Int) -> Int {
+    static func weightBits(_ format: NumberFormat, fixedBits: Int) -> Int {
         switch format {
-        case "bwn", "binary", "ternary": 2
-        case let f where f.hasPrefix("pow2e"): 1 << Int(f.dropFirst(5))!
-        default: fixedBits
+        case .binaryWeights, .binary, .ternary: 2
+        case .powerOfTwo(let e): 1 << e
+        case .fixed, .codebook: fixedBits
         }
     }
 
     /// `spec`'s layers as stages: conv and dense each start a stage that absorbs the ReLU and
     /// pooling after it. Activations are `bits` wide; weights are `format`; outputs 16 bits.
     /// With `binary`, the hidden stages are binary with thresholds and the first and last `bwn`.
-    static func network(_ spec: NetworkSpec, format: String, bits: Int = 8, seed: UInt64) -> QuantizedNetwork {
+    static func network(_ spec: NetworkSpec, format: NumberFormat, bits: Int = 8, seed: UInt64) -> QuantizedNetwork {
         var g = SplitMix64(seed: seed)
         var stages: [QuantizedNetwork.Stage] = []
         var shape = spec.input
@@ -60,14 +59,16 @@ enum RandomNetworks {
             }
             let index = stages.count
             let last = index == weighted - 1
-            let hiddenBinary = format == "binary" && index > 0 && !last
-            let stageFormat = format == "binary" ? (hiddenBinary ? "binary" : "bwn") : format
-            let inputBinary = format == "binary" && index > 0
+            let hiddenBinary = format == .binary && index > 0 && !last
+            let stageFormat: NumberFormat = format == .binary ? (hiddenBinary ? .binary : .binaryWeights) : format
+            let inputBinary = format == .binary && index > 0
             let k = conv.channels * conv.filterHeight * conv.filterWidth
             let codes = weightCodes(stageFormat, bits: bits)
             let weights = (0..<conv.weightCount).map { _ in Int.random(in: codes, using: &g) }
             let wBits = weightBits(stageFormat, fixedBits: bits)
-            let codebook = stageFormat.hasPrefix("codebook")
+            var isCodebook = false
+            if case .codebook = stageFormat { isCodebook = true }
+            let codebook = isCodebook
                 ? (0..<(codes.count)).map { _ in Int.random(in: -(1 << (bits - 1))...((1 << (bits - 1)) - 1), using: &g) } : nil
             // A shift that leaves the typical sum a few bits above the output's range, so some
             // outputs saturate and most do not.
@@ -76,7 +77,7 @@ enum RandomNetworks {
             let thresholds = hiddenBinary
                 ? (0..<conv.filters).map { _ in QuantizedNetwork.ThresholdValue(value: Int.random(in: -k / 4...k / 4, using: &g), flip: Bool.random(using: &g)) }
                 : nil
-            let resultBits = format == "binary" && !last ? 1 : last ? 16 : bits
+            let resultBits = format == .binary && !last ? 1 : last ? 16 : bits
             if resultBits == 1, let p = pool { pool = .init(.max, size: p.size) }  // bits pool by OR
             stages.append(QuantizedNetwork.Stage(
                 layer: conv, format: stageFormat,

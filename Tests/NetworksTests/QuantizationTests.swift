@@ -10,7 +10,7 @@ struct QuantizationTests {
 
     static func dense(_ weights: [[Int]], shift: Int, bias: [Int], outputBits: Int = 8, resultBits: Int = 6, relu: Bool = true) -> Stage {
         Stage(layer: ConvShape(channels: weights[0].count, filters: weights.count, height: 1, width: 1, filterHeight: 1, filterWidth: 1),
-              format: "fixed", activation: .init(bits: 8, frac: 0), weight: .init(bits: 8, frac: 0), weights: weights.flatMap { $0 },
+              format: .fixed, activation: .init(bits: 8, frac: 0), weight: .init(bits: 8, frac: 0), weights: weights.flatMap { $0 },
               shift: shift, outputBits: outputBits, bias: bias, relu: relu, resultBits: resultBits, pool: nil)
     }
 
@@ -30,7 +30,7 @@ struct QuantizationTests {
     @Test("average pooling rounds half up; max pooling takes the largest")
     func pooling() {
         var stage = Stage(layer: ConvShape(channels: 1, filters: 1, height: 2, width: 4, filterHeight: 1, filterWidth: 1),
-                          format: "fixed", activation: .init(bits: 8, frac: 0), weight: .init(bits: 8, frac: 0), weights: [1],
+                          format: .fixed, activation: .init(bits: 8, frac: 0), weight: .init(bits: 8, frac: 0), weights: [1],
                           shift: 0, outputBits: 16, bias: [0], relu: false, resultBits: 8, pool: .init(.average, size: 2))
         let x = [1, 2, 1, 3,
                  2, 2, 1, 1]
@@ -55,12 +55,12 @@ struct QuantizationTests {
     func codesRoundTrip(quantizer: WeightQuantizer) {
         var rng = SplitMix64(seed: 11)
         let w = (0..<500).map { _ in (2 * uniform(&rng) - 1) * 0.9 }
-        let format: String = switch quantizer {
-        case .fixed: "fixed"
-        case .binary: "bwn"
-        case .ternary: "ternary"
-        case .powerOfTwo: "pow2e3"
-        default: "codebook3"
+        let format: NumberFormat = switch quantizer {
+        case .fixed: .fixed
+        case .binary: .binaryWeights
+        case .ternary: .ternary
+        case .powerOfTwo: .powerOfTwo(exponentBits: 3)
+        default: .codebook(indexBits: 3)
         }
         var entries: [Int]?
         if case .codebook(_, let e) = quantizer { entries = e }
@@ -140,7 +140,7 @@ struct ShippedQuantizationTests {
         // The network follows the contract: 8-bit results, 16-bit logits, shifts >= 0.
         #expect(network.stages.map(\.resultBits) == [8, 8, 8, 8, 16])
         #expect(network.stages.map(\.relu) == [true, true, true, true, false])
-        #expect(network.stages.allSatisfy { $0.shift >= 0 && $0.outputBits == 16 && $0.format == "fixed" })
+        #expect(network.stages.allSatisfy { $0.shift >= 0 && $0.outputBits == 16 && $0.format == .fixed })
         #expect(network.stages[0].pool == .init(.max, size: 2) && network.stages[2].pool == nil)
         for (a, b) in zip(network.stages, network.stages.dropFirst()) { #expect(b.activation.frac == a.outputFrac) }
         #expect(network.stages.allSatisfy { s in s.weights.allSatisfy { (-128...127).contains($0) } })
@@ -164,7 +164,7 @@ struct ShippedQuantizationTests {
         let network = try Quantizer.fineTune(spec: .mlp, parameters: file.parameters, scheme: .ternary, calibration: try Self.calibration.get(),
                                              data: try TrainingTests.train.get(),
                                              options: TrainingOptions(epochs: 1, learningRate: 5e-4, seed: 7, trainLimit: 2000))
-        #expect(network.stages.allSatisfy { $0.format == "ternary" && $0.weights.allSatisfy { [0, 1, 2, 3].contains($0) } })
+        #expect(network.stages.allSatisfy { $0.format == .ternary && $0.weights.allSatisfy { [0, 1, 2, 3].contains($0) } })
         #expect(network.stages.map(\.weight.bits) == [2, 2, 2])
         let accuracy = TrainingSideEvaluator.accuracy(network, images: images)
         #expect(accuracy > 0.80, "ternary MLP \(accuracy)")
