@@ -12,6 +12,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // The construction language: signals, operators, registers, memories, modules, checks.
@@ -78,6 +79,12 @@ let package = Package(
             "Networks", "Model", "CLIOptions", "Cores", "Golden", "Verification",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // ONNX models: reading them (onnx.proto through SwiftProtobuf's runtime), the pre-flight
+        // check, a float reference interpreter and the import to a network description.
+        // Proto/onnx.pb.swift is generated once from Proto/onnx.proto (scripts/generate-onnx-proto.sh).
+        .target(name: "ONNX", dependencies: ["Model", "Networks", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                exclude: ["Proto/onnx.proto"]),
+        .testTarget(name: "ONNXTests", dependencies: ["Model", "Networks", "ONNX"]),
         .testTarget(name: "NetworksTests", dependencies: ["CZlib", "Networks", "Model", "train"]),
         .testTarget(name: "ArrayTrainingTests", dependencies: ["Cores", "Golden", "Model", "Networks", "Runtime", "Verification"]),
         .testTarget(name: "FuzzTests", dependencies: ["Cosim", "Fuzz", "HDL", "Verilog"]),
