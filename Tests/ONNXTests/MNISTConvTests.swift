@@ -63,9 +63,7 @@ struct MNISTConvTests {
     @Test("it imports as conv-relu-maxpool ×2, flatten, dense; the Reshape of an initializer and the shape constants fold away")
     func imports() throws {
         let (model, _, _) = try Self.load()
-        let start = Date()
         let net = try Importer.network(model, name: "mnist-conv")
-        print("mnist-conv: import took \(Date().timeIntervalSince(start)) s (debug build)")
         #expect(net.spec.input == TensorShape(channels: 1, height: 28, width: 28))
         #expect(net.spec.layers == [
             .conv(filters: 8, size: 5, stride: 1, padding: 2), .relu, .maxPool(size: 2),
