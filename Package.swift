@@ -84,7 +84,7 @@ let package = Package(
         // Proto/onnx.pb.swift is generated once from Proto/onnx.proto (scripts/generate-onnx-proto.sh).
         .target(name: "ONNX", dependencies: ["Model", "Networks", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 exclude: ["Proto/onnx.proto"]),
-        .testTarget(name: "ONNXTests", dependencies: ["Model", "Networks", "ONNX", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        .testTarget(name: "ONNXTests", dependencies: ["Model", "Networks", "ONNX"]),
         .testTarget(name: "NetworksTests", dependencies: ["CZlib", "Networks", "Model", "train"]),
         .testTarget(name: "ArrayTrainingTests", dependencies: ["Cores", "Golden", "Model", "Networks", "Runtime", "Verification"]),
         .testTarget(name: "FuzzTests", dependencies: ["Cosim", "Fuzz", "HDL", "Verilog"]),
