@@ -99,18 +99,18 @@ struct ONNXImportTests {
         #expect(!MNISTConvTests.close(wrong, reference))
     }
 
-    @Test("GlobalAveragePool imports as pooling over the whole map; the interpreter averages (1…16 → 8.5)")
+    @Test("GlobalAveragePool imports as pooling over the whole map, Gemm without transB as dense; the interpreter averages (1…16 → 8.5)")
     func globalAveragePool() throws {
         var b = ProtoBuilder()
         var rng: UInt64 = 11
         b.inputs = [ProtoBuilder.valueInfo("x", [1, 3, 4, 4])]
         b.outputs = [ProtoBuilder.valueInfo("y", [1, 2])]
         b.weight("w", [5, 3, 1, 1], rng: &rng)
-        b.weight("g", [2, 5], rng: &rng)
+        b.weight("g", [5, 2], rng: &rng)
         b.node("Conv", ["x", "w"], ["c"])
         b.node("GlobalAveragePool", ["c"], ["a"])
         b.node("Flatten", ["a"], ["f"])
-        b.node("Gemm", ["f", "g"], ["y"], ["transB": .i(1)])
+        b.node("Gemm", ["f", "g"], ["y"])
         let net = try Self.agree(b, shape: [1, 3, 4, 4], value: "y")
         #expect(net.spec.layers == [.conv(filters: 5, size: 1), .avgPool(size: 4), .flatten, .dense(outputs: 2)])
         let mean = try Operators.globalAveragePool(Tensor(shape: [1, 1, 4, 4], floats: (1...16).map { Float($0) }))
