@@ -60,6 +60,10 @@ public enum Preflight {
                 problems.append("graph input '\(v.name)': shape \(v.shape.map { "\($0.map { $0.map(String.init) ?? "?" })" } ?? "missing") is not static")
             }
         }
+        // Element types flow from the inputs and initializers through the supported operators,
+        // so that a float-only operator on integers is listed here, not met while running.
+        var types: [String: ElementType] = model.initializers.mapValues(\.element)
+        for v in model.inputs { types[v.name] = v.element }
         for node in model.nodes {
             let domain = node.domain.isEmpty ? "ai.onnx" : node.domain
             let at = "\(domain) \(node.opType), opset \(model.opset), node '\(node.label)'"
@@ -79,8 +83,46 @@ public enum Preflight {
                 }
             }
             problems += formProblems(node, model: model).map { "\(at): \($0)" }
+            let (outputType, problem) = elementType(node, inputs: node.inputs.map { $0.isEmpty ? nil : types[$0] })
+            if let problem { problems.append("\(at): \(problem)") }
+            for name in node.outputs where !name.isEmpty { types[name] = outputType }
         }
         return problems
+    }
+
+    /// The operators that compute in float only (their first input).
+    static let floatOnly: Set<String> = ["Conv", "Gemm", "MatMul", "Relu", "MaxPool", "AveragePool", "GlobalAveragePool",
+                                         "BatchNormalization", "Softmax", "QuantizeLinear"]
+
+    /// A node's output element type from its inputs' (nil where unknown), and what is wrong
+    /// with the inputs' types, if anything.
+    static func elementType(_ node: Node, inputs: [ElementType?]) -> (ElementType?, String?) {
+        let first = inputs.first ?? nil
+        let a = node.attributes
+        switch node.opType {
+        case _ where floatOnly.contains(node.opType):
+            if let t = first, t != .float { return (nil, "input of element type \(t): only float is supported") }
+            if node.opType == "QuantizeLinear" {
+                return (inputs.count > 2 ? inputs[2] : (a["output_dtype"]?.int == 3 ? .int8 : .uint8), nil)
+            }
+            return (.float, nil)
+        case "DequantizeLinear":
+            if let t = first, ![.int8, .uint8, .int32].contains(t) { return (.float, "input of element type \(t): int8, uint8 or int32 is required") }
+            return (.float, nil)
+        case "Cast":
+            let to = a["to"]?.int ?? 0
+            if let t = first, t.rawValue != to {
+                return (ElementType(rawValue: to), "a Cast from \(t) to \(ElementType.name(to)): only a Cast to the type the tensor has is supported")
+            }
+            return (first, nil)
+        case "Shape": return (.int64, nil)
+        case "Constant":
+            if case .tensor(let t)? = a["value"] { return (t.element, nil) }
+            return (a["value_float"] != nil || a["value_floats"] != nil ? .float : .int64, nil)
+        default:
+            // Layout operators, Add, Clip, Identity, Dropout: the first input's type.
+            return (first, nil)
+        }
     }
 
     /// Checks of a node's form beyond single attributes: extra outputs that only training or

@@ -15,7 +15,7 @@ struct NodeTests {
         "test_maxpool_1d_default": "kernel_shape = [2]: only 2-D",
         "test_maxpool_3d_default": "kernel_shape = [2, 2, 2]: only 2-D",
         "test_maxpool_2d_dilations": "dilations = [2, 2]: only 1",
-        "test_maxpool_2d_uint8": "element type uint8: only float",
+        "test_maxpool_2d_uint8": "MaxPool, opset 12, node '(unnamed MaxPool)': input of element type uint8: only float",
         "test_maxpool_with_argmax_2d_precomputed_pads": "output Indices not supported",
         "test_maxpool_with_argmax_2d_precomputed_strides": "output Indices not supported",
         "test_batchnorm_epsilon_training_mode": "training_mode = 1",

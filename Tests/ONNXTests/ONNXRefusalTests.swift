@@ -47,6 +47,20 @@ struct ONNXRefusalTests {
             """)
     }
 
+    @Test("element types are checked in the same pass: a Cast to another type, a float-only operator on integers")
+    func elementTypes() throws {
+        var b = ProtoBuilder()
+        b.inputs = [ProtoBuilder.valueInfo("x", [1, 4])]
+        b.outputs = [ProtoBuilder.valueInfo("y", [1, 4], element: 7)]
+        b.node("Cast", ["x"], ["c"], name: "cast", ["to": .i(7)])
+        b.node("Relu", ["c"], ["y"], name: "relu")
+        #expect(Self.error { _ = try Interpreter(try b.model()) } == """
+            2 unsupported items in the model (nothing was run or imported):
+              ai.onnx Cast, opset 13, node 'cast': a Cast from float to int64: only a Cast to the type the tensor has is supported
+              ai.onnx Relu, opset 13, node 'relu': input of element type int64: only float is supported
+            """)
+    }
+
     @Test("an opset older than 7 is refused with a pointer to onnx.version_converter, a newer one than 23 too")
     func oldOpset() throws {
         #expect(Self.error { _ = try Self.relu(opset: 6).model() } == "opset 6 is older than the supported 7...23: convert the model first, e.g. onnx.version_converter.convert_version(model, 13)")
