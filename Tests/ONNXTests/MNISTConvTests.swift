@@ -9,9 +9,10 @@ import Testing
 /// a model nobody here wrote. Its outputs are logits of magnitude up to about 10^3.
 @Suite("mnist-conv from the qonnx wheel")
 struct MNISTConvTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
     /// qonnx/data/onnx/mnist-conv in the project's .venv; a missing one fails the test.
     static func folder() throws -> String {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
         let python = "\(root)/.venv/bin/python"
         guard FileManager.default.isExecutableFile(atPath: python) else {
             throw ONNXError("\(python) is missing: run make deps (it installs qonnx from scripts/requirements.txt)")
@@ -95,5 +96,35 @@ struct MNISTConvTests {
             #expect(Self.close(got, reference), "image \(i): forward pass \(got), interpreter \(reference)")
         }
         print("mnist-conv: float forward pass against the interpreter on 21 inputs, largest difference relative to the largest logit \(worst)")
+    }
+
+    @Test("onnxruntime (scripts/onnxruntime-run.py) gives the interpreter's output on 20 Fashion-MNIST test images (within 1e-5 of the largest logit)")
+    func onnxruntimeAgrees() throws {
+        let (model, _, _) = try Self.load()
+        let interpreter = try Interpreter(model)
+        let test = try FashionMNIST.load(.test).prefix(20)
+        let pixels = test.bytes.prefix(20 * 784).map { Float($0) }
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("accelgen-onnx-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let inputs = scratch.appendingPathComponent("inputs.f32"), outputs = scratch.appendingPathComponent("outputs.f32")
+        try pixels.withUnsafeBytes { Data($0) }.write(to: inputs)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "\(Self.root)/.venv/bin/python")
+        process.arguments = ["\(Self.root)/scripts/onnxruntime-run.py", "\(try Self.folder())/model.onnx", inputs.path, "20", outputs.path]
+        try process.run()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "onnxruntime-run.py failed: run make deps (onnxruntime in .venv)")
+        let data = try Data(contentsOf: outputs)
+        let runtime = data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        try #require(runtime.count == 200)
+        var worst = 0.0
+        for i in 0..<20 {
+            let reference = try interpreter.run([model.inputs[0].name: Tensor(shape: [1, 1, 28, 28], floats: Array(pixels[i * 784..<(i + 1) * 784]))])[0].floats
+            let theirs = Array(runtime[i * 10..<(i + 1) * 10])
+            worst = max(worst, Self.difference(reference, theirs))
+            #expect(Self.close(reference, theirs), "image \(i): interpreter \(reference), onnxruntime \(theirs)")
+        }
+        print("mnist-conv: interpreter against onnxruntime on 20 inputs, largest difference relative to the largest logit \(worst)")
     }
 }
