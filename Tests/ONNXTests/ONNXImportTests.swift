@@ -117,6 +117,35 @@ struct ONNXImportTests {
         #expect(mean == Tensor(shape: [1, 1, 1, 1], floats: [8.5]))
     }
 
+    @Test("PyTorch's flatten (Shape, Gather, Unsqueeze, Concat, Reshape) folds to a flatten; Constant weights, Identity, Dropout and a Cast to float pass")
+    func staticShapeChain() throws {
+        var b = ProtoBuilder()
+        var rng: UInt64 = 13
+        b.inputs = [ProtoBuilder.valueInfo("x", [1, 2, 6, 6])]
+        b.outputs = [ProtoBuilder.valueInfo("y", [1, 4])]
+        b.weight("w", [3, 2, 3, 3], rng: &rng)
+        b.weight("g", [4, 48], rng: &rng)
+        let g = b.initializers.removeLast()
+        b.initializers += [ProtoBuilder.ints("zero", [], [0]), ProtoBuilder.ints("axes", [1], [0]), ProtoBuilder.ints("rest", [1], [-1])]
+        b.node("Constant", [], ["g"], name: "weights", ["value": .t(g)])
+        b.node("Conv", ["x", "w"], ["c"])
+        b.node("Identity", ["c"], ["i"])
+        b.node("Dropout", ["i"], ["d"], ["seed": .i(1)])
+        b.node("Cast", ["d"], ["f"], ["to": .i(1)])
+        b.node("Shape", ["f"], ["s"], name: "shape")
+        b.node("Gather", ["s", "zero"], ["n"], name: "gather", ["axis": .i(0)])
+        b.node("Unsqueeze", ["n", "axes"], ["u"], name: "unsqueeze")
+        b.node("Concat", ["u", "rest"], ["dims"], name: "concat", ["axis": .i(0)])
+        b.node("Reshape", ["f", "dims"], ["flat"], name: "reshape")
+        b.node("Gemm", ["flat", "g"], ["y"], ["transB": .i(1)])
+        let net = try Self.agree(b, shape: [1, 2, 6, 6], value: "y")
+        #expect(net.spec.layers == [.conv(filters: 3, size: 3), .flatten, .dense(outputs: 4)])
+        #expect(net.mapping[0] == "weights (Constant): folded (constant)")
+        #expect(Array(net.mapping[5...9]) == ["shape (Shape): folded (constant)", "gather (Gather): folded (constant)",
+                                              "unsqueeze (Unsqueeze): folded (constant)", "concat (Concat): folded (constant)",
+                                              "reshape (Reshape): flatten (C, H, W order)"])
+    }
+
     @Test("import refuses a branch, asymmetric padding and quantized activations, naming the node")
     func refusals() throws {
         var branch = ProtoBuilder()

@@ -18,6 +18,15 @@ struct ProtoBuilder {
         return t
     }
 
+    static func ints(_ name: String, _ dims: [Int], _ values: [Int]) -> Onnx_TensorProto {
+        var t = Onnx_TensorProto()
+        t.name = name
+        t.dims = dims.map { Int64($0) }
+        t.dataType = 7
+        t.int64Data = values.map { Int64($0) }
+        return t
+    }
+
     static func valueInfo(_ name: String, _ dims: [Int], element: Int32 = 1) -> Onnx_ValueInfoProto {
         var v = Onnx_ValueInfoProto()
         v.name = name
@@ -34,7 +43,7 @@ struct ProtoBuilder {
         return v
     }
 
-    enum A { case i(Int), f(Float), s(String), ints([Int]) }
+    enum A { case i(Int), f(Float), s(String), ints([Int]), t(Onnx_TensorProto) }
 
     mutating func node(_ op: String, _ inputs: [String], _ outputs: [String], name: String = "", domain: String = "", _ attributes: [String: A] = [:]) {
         var n = Onnx_NodeProto()
@@ -51,6 +60,7 @@ struct ProtoBuilder {
             case .f(let v): a.type = .float; a.f = v
             case .s(let v): a.type = .string; a.s = Data(v.utf8)
             case .ints(let v): a.type = .ints; a.ints = v.map { Int64($0) }
+            case .t(let v): a.type = .tensor; a.t = v
             }
             return a
         }
