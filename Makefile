@@ -12,6 +12,9 @@ SLURM_PKGS := slurmctld slurmd slurm-client munge
 # they read its gzip files with (Sources/CZlib).
 DATA_PKGS  := dataset-fashion-mnist zlib1g-dev
 DATA_FILE  := /usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz
+# onnx's single-operator test cases, the float ONNX interpreter's reference (Tests/ONNXTests).
+ONNX_PKGS  := libonnx-testdata
+ONNX_FILE  := /usr/share/libonnx-testdata/data/node/test_conv_with_autopad_same/model.onnx
 SWEEP_OUT  ?= sweep-results
 SWEEP_FLAGS ?=
 FUZZ_CIRCUITS ?= 100000
@@ -32,7 +35,8 @@ FORMATS_FLAGS ?= --format fixed8,fixed4,binary,bwn,ternary,pow2,codebook4 --rows
 all: build
 
 ## deps: install Verilator, yosys, Icarus Verilog and gnuplot, Slurm (slurmctld, slurmd, slurm-client, munge)
-##       and Fashion-MNIST (dataset-fashion-mnist, zlib1g-dev) from the distribution's packages when missing
+##       and Fashion-MNIST (dataset-fashion-mnist, zlib1g-dev) and onnx's operator tests (libonnx-testdata)
+##       from the distribution's packages when missing
 ##       and the Python tools of scripts/requirements.txt into the project-local .venv (pip)
 deps:
 	@missing=""; for t in verilator yosys iverilog gnuplot; do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
@@ -59,6 +63,14 @@ deps:
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(DATA_PKGS) >/dev/null \
 	    || { $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(DATA_PKGS) >/dev/null; } \
 	    || { echo "make deps: apt-get could not install $(DATA_PKGS)" >&2; exit 1; }; \
+	fi; \
+	if [ ! -f $(ONNX_FILE) ]; then \
+	  echo "make deps: installing $(ONNX_PKGS) (apt-get, onnx's operator test cases for the ONNX tests)"; \
+	  if ! command -v apt-get >/dev/null 2>&1; then echo "make deps: no apt-get here; install $(ONNX_PKGS) with your package manager" >&2; exit 1; fi; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo"; \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(ONNX_PKGS) >/dev/null \
+	    || { $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(ONNX_PKGS) >/dev/null; } \
+	    || { echo "make deps: apt-get could not install $(ONNX_PKGS)" >&2; exit 1; }; \
 	fi; \
 	command -v swift >/dev/null 2>&1 || { echo "make deps: Swift 6 is required (https://swift.org/install)" >&2; exit 1; }; \
 	if [ ! -x $(VENV)/bin/python ] || [ $(PY_REQS) -nt $(VENV)/.installed ]; then \
@@ -149,7 +161,7 @@ figure: deps
 test: deps build check-rtl
 	$(SWIFT) test
 
-## test-fast: the fast lane: every test without a tag of Sources/TestTags (no Verilator, Icarus, yosys,
+## test-fast: the fast lane: every test without a tag of Sources/TestTags (no Verilator, Icarus, yosys, Python,
 ##            Slurm, dataset or training), about a minute on a warm build
 test-fast: build
 	$(SWIFT) build --build-tests

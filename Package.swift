@@ -12,6 +12,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // The construction language: signals, operators, registers, memories, modules, checks.
@@ -44,7 +45,7 @@ let package = Package(
         // Comparison against the golden models: core checks, GEMM checks, error statistics.
         .target(name: "Verification", dependencies: ["Conv", "Cores", "Cosim", "Golden", "HDL", "Model", "Runtime", "Verilog"]),
         // Performance figures (`simulate bench`, `make bench`).
-        .target(name: "Benchmarks", dependencies: ["Conv", "Cores", "Cosim", "Dataflows", "Golden", "HDL", "Model", "Networks", "Runtime", "Verification", "Verilog"]),
+        .target(name: "Benchmarks", dependencies: ["Conv", "Cores", "Cosim", "Dataflows", "Golden", "HDL", "Model", "Networks", "ONNX", "Runtime", "Verification", "Verilog"]),
         // Design-space sweeps: grid, per-point runs, synthesis metrics, energy, reports.
         .target(name: "Sweep", dependencies: ["Conv", "Cores", "Cosim", "Dataflows", "Golden", "HDL", "Model", "Networks", "Plotting", "Runtime", "Verification", "Verilog"]),
         .executableTarget(name: "sweep", dependencies: [
@@ -84,6 +85,12 @@ let package = Package(
             "Networks", "Model", "CLIOptions", "Cores", "Golden", "Verification",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // ONNX models: reading them (onnx.proto through SwiftProtobuf's runtime), the pre-flight
+        // check, a float reference interpreter and the import to a network description.
+        // Proto/onnx.pb.swift is generated once from Proto/onnx.proto (scripts/generate-onnx-proto.sh).
+        .target(name: "ONNX", dependencies: ["Model", "Networks", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                exclude: ["Proto/onnx.proto"]),
+        .testTarget(name: "ONNXTests", dependencies: ["TestTags", "Model", "Networks", "ONNX"]),
         .testTarget(name: "NetworksTests", dependencies: ["TestTags", "CZlib", "Networks", "Model", "train"]),
         .testTarget(name: "ArrayTrainingTests", dependencies: ["TestTags", "Cores", "Golden", "Model", "Networks", "Runtime", "Verification"]),
         .testTarget(name: "FuzzTests", dependencies: ["TestTags", "Cosim", "Fuzz", "HDL", "Verilog"]),

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prints `--skip REGEX` arguments for `swift test` that leave out every test tagged with one of
-# the tags in Sources/TestTags (Verilator, Icarus, yosys, Slurm, the dataset, training): the
+# the tags in Sources/TestTags (Verilator, Icarus, yosys, Slurm, data packages, training, Python tools): the
 # fast lane (`make test-fast`). swift test 6.3 cannot filter by tag itself, so the tags are read
 # from the sources: a tagged `@Suite` skips its whole struct, a tagged `@Test` its function.
 set -euo pipefail

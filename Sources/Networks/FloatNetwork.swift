@@ -87,9 +87,10 @@ final class Engine {
     var resultOp: [Int] = []
     private var probabilities: [Float] = []
 
-    init(spec: NetworkSpec, parameters: FloatParameters, plan: ForwardPlan, normalization: (mean: Float, std: Float)? = nil) throws {
+    init(spec: NetworkSpec, parameters: FloatParameters, plan: ForwardPlan, normalization: (mean: Float, std: Float)? = nil,
+         inference: Bool = false) throws {
         self.spec = spec
-        layout = try StageLayout.stages(of: spec)
+        layout = try StageLayout.stages(of: spec, inference: inference)
         guard parameters.layers.count == layout.count, plan.stages.count == layout.count else {
             throw NetworkError("\(spec.name): \(parameters.layers.count) parameter layers for \(layout.count) stages")
         }
@@ -179,6 +180,19 @@ final class Engine {
         let first = ops.firstIndex { $0 is WeightLayer }!
         for op in ops[first...].reversed() { g = op.backward(g, batch: batch) }
         return loss
+    }
+}
+
+/// The float forward pass on its own, for networks made elsewhere (imported ONNX models): it
+/// also takes what training does not (`StageLayout.stages(of:inference:)`).
+public enum FloatInference {
+    /// The outputs of the last layer for `batch` inputs of `spec.input.count` values each.
+    public static func logits(_ spec: NetworkSpec, parameters: FloatParameters, input: [Float], batch: Int = 1) throws -> [Float] {
+        guard input.count == batch * spec.input.count else {
+            throw NetworkError("\(spec.name): \(input.count) input values for \(batch) inputs of \(spec.input)")
+        }
+        let engine = try Engine(spec: spec, parameters: parameters, plan: .float(parameters.layers.count), inference: true)
+        return Array(engine.forward(input, batch: batch, training: false).prefix(batch * engine.ops.last!.outCount))
     }
 }
 

@@ -59,20 +59,32 @@ func transpose<T>(_ rows: Int, _ cols: Int, _ x: UnsafePointer<T>, _ t: UnsafeMu
     }
 }
 
-/// Unfolds one C×H×W image for a k×k convolution (stride u, no padding) into the matrix
-/// `cols[(c·k + r)·k + s][e·F + f] = x[c][e·u + r][f·u + s]`, so the convolution is one GEMM
-/// with the M×(C·k·k) weights (MCRS order).
-func im2col(_ x: UnsafePointer<Float>, channels: Int, height: Int, width: Int, size k: Int, stride u: Int,
+/// Unfolds one C×H×W image for a k×k convolution (stride u, zero padding p on every side) into
+/// the matrix `cols[(c·k + r)·k + s][e·F + f] = x[c][e·u + r − p][f·u + s − p]` (zero outside
+/// the image), so the convolution is one GEMM with the M×(C·k·k) weights (MCRS order).
+func im2col(_ x: UnsafePointer<Float>, channels: Int, height: Int, width: Int, size k: Int, stride u: Int, padding p: Int = 0,
             _ cols: UnsafeMutablePointer<Float>) {
-    let e = (height - k) / u + 1, f = (width - k) / u + 1
+    let e = (height + 2 * p - k) / u + 1, f = (width + 2 * p - k) / u + 1
     var row = cols
     for c in 0..<channels {
         for r in 0..<k {
             for s in 0..<k {
                 for y in 0..<e {
-                    let src = x + (c * height + y * u + r) * width + s
                     let dst = row + y * f
-                    for xx in 0..<f { dst[xx] = src[xx * u] }
+                    let iy = y * u + r - p
+                    if iy < 0 || iy >= height {
+                        dst.update(repeating: 0, count: f)
+                        continue
+                    }
+                    let src = x + (c * height + iy) * width
+                    if p == 0 {
+                        for xx in 0..<f { dst[xx] = src[xx * u + s] }
+                    } else {
+                        for xx in 0..<f {
+                            let ix = xx * u + s - p
+                            dst[xx] = ix >= 0 && ix < width ? src[ix] : 0
+                        }
+                    }
                 }
                 row += e * f
             }
@@ -80,19 +92,26 @@ func im2col(_ x: UnsafePointer<Float>, channels: Int, height: Int, width: Int, s
     }
 }
 
-/// The adjoint of `im2col`: adds each column entry back to the pixel it came from.
-func col2im(_ cols: UnsafePointer<Float>, channels: Int, height: Int, width: Int, size k: Int, stride u: Int,
+/// The adjoint of `im2col`: adds each column entry back to the pixel it came from (entries of
+/// the padding go nowhere).
+func col2im(_ cols: UnsafePointer<Float>, channels: Int, height: Int, width: Int, size k: Int, stride u: Int, padding p: Int = 0,
             _ x: UnsafeMutablePointer<Float>) {
-    let e = (height - k) / u + 1, f = (width - k) / u + 1
+    let e = (height + 2 * p - k) / u + 1, f = (width + 2 * p - k) / u + 1
     x.update(repeating: 0, count: channels * height * width)
     var row = cols
     for c in 0..<channels {
         for r in 0..<k {
             for s in 0..<k {
                 for y in 0..<e {
-                    let dst = x + (c * height + y * u + r) * width + s
-                    let src = row + y * f
-                    for xx in 0..<f { dst[xx * u] += src[xx] }
+                    let iy = y * u + r - p
+                    if iy >= 0 && iy < height {
+                        let dst = x + (c * height + iy) * width
+                        let src = row + y * f
+                        for xx in 0..<f {
+                            let ix = xx * u + s - p
+                            if ix >= 0 && ix < width { dst[ix] += src[xx] }
+                        }
+                    }
                 }
                 row += e * f
             }

@@ -96,7 +96,7 @@ final class WeightLayer: LayerOp {
                             for b in 0..<batch {
                                 let c = cb.baseAddress! + b * k * p
                                 im2col(xb.baseAddress! + b * inCount, channels: shape.channels, height: shape.height, width: shape.width,
-                                       size: shape.filterHeight, stride: shape.stride, c)
+                                       size: shape.filterHeight, stride: shape.stride, padding: shape.padding, c)
                                 gemm(m, p, k, wb.baseAddress!, c, ob.baseAddress! + b * m * p, accumulate: false)
                             }
                         }
@@ -172,7 +172,7 @@ final class WeightLayer: LayerOp {
                             for b in 0..<batch {
                                 gemm(k, p, m, wT, db.baseAddress! + b * m * p, dcols.baseAddress!, accumulate: false)
                                 col2im(dcols.baseAddress!, channels: shape.channels, height: shape.height, width: shape.width,
-                                       size: shape.filterHeight, stride: shape.stride, dxb.baseAddress! + b * inCount)
+                                       size: shape.filterHeight, stride: shape.stride, padding: shape.padding, dxb.baseAddress! + b * inCount)
                             }
                         }
                     }

@@ -27,21 +27,25 @@ public struct StageLayout: Hashable, Sendable {
     /// The stages of `spec`: each conv/dense layer, then optionally ReLU, then optionally one
     /// pooling layer; flatten only renames the CHW tensor as a vector. Anything else (pooling
     /// before ReLU, two poolings, a layer before the first conv/dense other than flatten) is
-    /// refused, as a stage could not compute it.
-    public static func stages(of spec: NetworkSpec) throws -> [StageLayout] {
+    /// refused, as a stage could not compute it. With `inference`, padded convolutions and
+    /// pooling windows that leave an edge (the floor of size / window, as ONNX's MaxPool) are
+    /// accepted too: the float forward pass computes them (imported ONNX models); training and
+    /// the integer network do not take them yet.
+    public static func stages(of spec: NetworkSpec, inference: Bool = false) throws -> [StageLayout] {
         var stages: [StageLayout] = []
         var shape = spec.input
         for (i, layer) in spec.layers.enumerated() {
             let next = spec.shapes[i]
             switch layer {
             case .conv(let m, let k, let u, let p):
-                guard p == 0 else { throw NetworkError("\(spec.name): layer \(i) pads (\(p)); training supports padding 0 only") }
-                guard shape.height >= k, shape.width >= k, (shape.height - k) % u == 0, (shape.width - k) % u == 0 else {
+                guard p == 0 || inference else { throw NetworkError("\(spec.name): layer \(i) pads (\(p)); training supports padding 0 only") }
+                let h = shape.height + 2 * p, w = shape.width + 2 * p
+                guard h >= k, w >= k, (h - k) % u == 0, (w - k) % u == 0 else {
                     throw NetworkError("\(spec.name): layer \(i): a \(k)×\(k) stride-\(u) convolution does not tile \(shape)")
                 }
                 stages.append(StageLayout(layerIndex: i, isConv: true, shape: ConvShape(
                     channels: shape.channels, filters: m, height: shape.height, width: shape.width,
-                    filterHeight: k, filterWidth: k, stride: u, padding: 0), relu: false, pool: nil))
+                    filterHeight: k, filterWidth: k, stride: u, padding: p), relu: false, pool: nil))
             case .dense(let n):
                 stages.append(StageLayout(layerIndex: i, isConv: false, shape: ConvShape(
                     channels: shape.count, filters: n, height: 1, width: 1, filterHeight: 1, filterWidth: 1),
@@ -55,7 +59,7 @@ public struct StageLayout: Hashable, Sendable {
                 guard let last = stages.indices.last, stages[last].pool == nil else {
                     throw NetworkError("\(spec.name): layer \(i): pooling must follow a conv layer (and its ReLU), once")
                 }
-                guard shape.height % k == 0, shape.width % k == 0 else {
+                guard shape.height >= k, shape.width >= k, inference || (shape.height % k == 0 && shape.width % k == 0) else {
                     throw NetworkError("\(spec.name): layer \(i): \(k)×\(k) pooling does not tile \(shape)")
                 }
                 if case .maxPool = layer { stages[last].pool = .init(.max, size: k) } else { stages[last].pool = .init(.average, size: k) }

@@ -11,8 +11,10 @@ extension Tag {
     @Tag public static var synthesis: Self
     /// Starts a Slurm cluster.
     @Tag public static var slurm: Self
-    /// Reads Fashion-MNIST from Debian's dataset package.
+    /// Reads a Debian data package: Fashion-MNIST, onnx's operator test cases.
     @Tag public static var dataset: Self
+    /// Runs a Python tool of the project's .venv or reads its files (onnxruntime, qonnx).
+    @Tag public static var python: Self
     /// Trains a network (seconds to minutes of arithmetic).
     @Tag public static var training: Self
 }

@@ -174,8 +174,14 @@ struct BenchCommand: ParsableCommand {
     var reference = false
     @Flag(help: "Only LeNet-5 on all 10,000 test images on a 16x16 output-stationary array, every layer co-simulated.")
     var network = false
+    @Flag(help: "Only the import of the ONNX model zoo's MNIST CNN (qonnx's copy in .venv).")
+    var onnxImport = false
 
     func run() throws {
+        if onnxImport {
+            for figure in try Benchmarks.onnxImport() { print(figure) }
+            return
+        }
         if reference {
             for figure in try Benchmarks.reference() { print(figure) }
             return
@@ -184,7 +190,7 @@ struct BenchCommand: ParsableCommand {
             for figure in try Benchmarks.network() { print(figure) }
             return
         }
-        for figure in try Benchmarks.all() { print(figure) }
+        for figure in try Benchmarks.all() + Benchmarks.onnxImport() { print(figure) }
     }
 }
 

@@ -73,6 +73,13 @@ struct GradientTests {
         Self.check(op, inCount: op.inCount, batch: 2, parameters: op.parameters, eps: 1e-2, abs: 2e-3, rel: 1e-3, seed: 2)
     }
 
+    @Test("padded convolution (padding 1 and 2, stride 1 and 2): weights, bias and input", arguments: [(1, 1), (2, 2)])
+    func paddedConvolution(padding: Int, stride: Int) {
+        let shape = ConvShape(channels: 2, filters: 3, height: 5, width: 5, filterHeight: 3, filterWidth: 3, stride: stride, padding: padding)
+        let op = Self.layer(shape, conv: true, seed: 5)
+        Self.check(op, inCount: op.inCount, batch: 2, parameters: op.parameters, eps: 1e-2, abs: 2e-3, rel: 1e-3, seed: 6)
+    }
+
     @Test("dense: weights, bias and input")
     func dense() {
         let shape = ConvShape(channels: 7, filters: 5, height: 1, width: 1, filterHeight: 1, filterWidth: 1)
