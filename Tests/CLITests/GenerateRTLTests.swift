@@ -21,10 +21,11 @@ struct GenerateRTLTests {
         let stderr: String
     }
 
-    static func run(_ arguments: [String], tool: String = "generate-rtl") throws -> Run {
+    static func run(_ arguments: [String], tool: String = "generate-rtl", environment: [String: String] = [:]) throws -> Run {
         let p = Process()
         p.executableURL = try binary(tool)
         p.arguments = arguments
+        if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
