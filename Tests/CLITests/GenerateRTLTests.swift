@@ -133,6 +133,31 @@ struct GenerateRTLTests {
         #expect(try Self.run(["mac"]).status == 2)
     }
 
+    /// A threshold design has no ROUND path: its manifest and top name describe none, and
+    /// `c_data` is one bit per column. A design with ROUND units names its LFSR step.
+    @Test("a threshold design's manifest and name describe what is built")
+    func thresholdManifest() throws {
+        let dir = Self.freshDirectory()
+        let r = try Self.run(["systolic", "--rows", "4", "--cols", "3", "--format", "binary", "--threshold-output", "--out", dir.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("manifest.json"))) as! [String: Any]
+        let top = manifest["top"] as! String
+        #expect(!top.contains("stochastic") && !top.contains("lfsr") && !top.contains("seed") && top.hasSuffix("_thr"), "\(top)")
+        let parameters = manifest["parameters"] as! [String: Any]
+        for key in ["output", "rounding", "lfsrWidth", "seed", "lfsrStep"] {
+            #expect(parameters[key] == nil, "\(key) describes a ROUND path that is not there")
+        }
+        #expect(parameters["thresholds"] as? Bool == true && parameters["format"] as? String == "binary")
+        let ports = manifest["ports"] as! [[String: Any]]
+        #expect(ports.first { $0["name"] as? String == "c_data" }?["width"] as? Int == 3)
+        #expect(try Self.sources(in: dir).keys.allSatisfy { !$0.hasPrefix("round_") && !$0.hasPrefix("lfsr") })
+
+        let plain = Self.freshDirectory()
+        #expect(try Self.run(["systolic", "--rows", "2", "--cols", "2", "--lfsr-step", "leap", "--out", plain.path]).status == 0)
+        let p = try JSONSerialization.jsonObject(with: Data(contentsOf: plain.appendingPathComponent("manifest.json"))) as! [String: Any]
+        #expect((p["parameters"] as! [String: Any])["lfsrStep"] as? String == "leap")
+    }
+
     @Test("the same command writes the same bytes")
     func deterministic() throws {
         let a = Self.freshDirectory(), b = Self.freshDirectory()
