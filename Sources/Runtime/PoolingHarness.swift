@@ -14,12 +14,13 @@ public final class PoolingHarness {
     let inputs: [String]
     let outputs: [String]
 
-    public init(_ config: PoolingConfig, initialState: InitialState = .default) throws {
+    /// `record`: keep the stimulus so a waveform can be written (a runner calls `run` tens of
+    /// thousands of times, so only a replay of a failure records).
+    public init(_ config: PoolingConfig, record: Bool = false, initialState: InitialState = .default) throws {
         self.config = config
         io = Pooling.Interface(config)
         let top = try Pooling.module(config)
-        // No recording: a runner calls this tens of thousands of times.
-        sim = try Simulation(try cosimDesign(top), record: false, initialState: initialState)
+        sim = try Simulation(try cosimDesign(top), record: record, initialState: initialState)
         inputs = [Port.reset, io.inValid, io.x].map(\.name) + (io.bias.map { [$0.name] } ?? [])
         outputs = [io.outValid.name, io.y.name]
     }
