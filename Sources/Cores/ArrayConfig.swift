@@ -89,8 +89,8 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
     }
 
     // The opt-in fields are written only when on and read as off when absent, so the JSON of
-    // a plain array (reports, sweep stores) is what it was before they existed. `lfsrStep` is
-    // always written with the ROUND path (docs/FORMATS.md, the manifest).
+    // a plain array (reports, sweep stores) is what it was before they existed; `lfsrStep`
+    // likewise only when it is not the default, `.leap`, except in a manifest (docs/FORMATS.md).
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -127,7 +127,11 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
             try c.encode(rounding, forKey: .rounding)
             try c.encode(lfsrWidth, forKey: .lfsrWidth)
             try c.encode(seed, forKey: .seed)
-            try c.encode(lfsrStep, forKey: .lfsrStep)
+            // Stores (sweep points, reports) keep their JSON as before `lfsrStep` existed; a
+            // manifest (DesignWriter sets "manifest") always names it.
+            if lfsrStep != .leap || encoder.userInfo[CodingUserInfoKey(rawValue: "manifest")!] as? Bool == true {
+                try c.encode(lfsrStep, forKey: .lfsrStep)
+            }
         }
         if zeroGating { try c.encode(true, forKey: .zeroGating) }
         if counters { try c.encode(true, forKey: .counters) }
