@@ -158,6 +158,26 @@ struct GenerateRTLTests {
         #expect((p["parameters"] as! [String: Any])["lfsrStep"] as? String == "leap")
     }
 
+    /// The manifest keys an outside testbench needs beyond the widths are documented where the
+    /// formats are (docs/FORMATS.md, "The manifest").
+    @Test("format, thresholds, dynamicShift and lfsrStep are written and documented")
+    func manifestKeysDocumented() throws {
+        let doc = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("docs/FORMATS.md"), encoding: .utf8)
+        var written: Set<String> = []
+        for flags in [["--format", "ternary", "--dynamic-shift"], ["--format", "binary", "--threshold-output"]] {
+            let dir = Self.freshDirectory()
+            let r = try Self.run(["systolic", "--rows", "2", "--cols", "2"] + flags + ["--out", dir.path])
+            #expect(r.status == 0, "\(r.stderr)")
+            let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("manifest.json"))) as! [String: Any]
+            written.formUnion((manifest["parameters"] as! [String: Any]).keys)
+        }
+        for key in ["format", "thresholds", "dynamicShift", "lfsrStep"] {
+            #expect(written.contains(key), "\(key) is not written")
+            #expect(doc.contains("| `\(key)` |"), "\(key) is not in docs/FORMATS.md's manifest table")
+        }
+    }
+
     @Test("the same command writes the same bytes")
     func deterministic() throws {
         let a = Self.freshDirectory(), b = Self.freshDirectory()
