@@ -37,7 +37,7 @@ let package = Package(
         // Convolution layers on PE arrays: shape validation, mappers, analytic counts, energy.
         .target(name: "Conv", dependencies: ["Cores", "Model"]),
         // Host-side drivers that run GEMMs and layers on a generated design: streaming, word
-        // packing, stimulus, the PE-array engines, and the one random generator (SplitMix64).
+        // packing, stimulus, the PE-array engines (the one random generator, SplitMix64, is in Model).
         .target(name: "Runtime", dependencies: ["Conv", "Cores", "Cosim", "Golden", "HDL", "Model", "Verilog"]),
         // One folder per dataflow (its design, generator, mapper and engine) and the registry
         // every front end iterates over.
@@ -103,7 +103,8 @@ let package = Package(
         .testTarget(name: "PEArrayTests", dependencies: ["TestTags", "Conv", "Cores", "Cosim", "Dataflows", "Golden", "HDL", "Model", "Runtime", "Verification", "Verilog"]),
         .testTarget(name: "ModelTests", dependencies: ["TestTags", "Model"]),
         .testTarget(name: "NetworkHardwareTests", dependencies: ["TestTags", "Conv", "Cores", "Cosim", "Dataflows", "Golden", "Model", "Networks", "Runtime", "Verification"]),
-        .testTarget(name: "SweepTests", dependencies: ["TestTags", "Cores", "Cosim", "HDL", "Model", "Sweep", "Verilog"]),
+        // `sweep` is a dependency so that it is built before the tests run it.
+        .testTarget(name: "SweepTests", dependencies: ["TestTags", "Cores", "Cosim", "HDL", "Model", "Sweep", "Verilog", "sweep"]),
         // The executables are dependencies so that they are built before the tests run them.
         .testTarget(name: "CLITests", dependencies: ["TestTags", "Cosim", "generate-rtl", "simulate", "sweep"]),
     ]

@@ -1,24 +1,35 @@
 #!/bin/bash
-# Starts a single-node Slurm cluster on 127.0.0.1 from Debian's packages (slurmctld, slurmd,
-# slurm-client, munge), for trying and testing `sweep --slurm` (docs/SWEEP.md).
+# Starts a private single-node Slurm cluster on 127.0.0.1 from Debian's packages (slurmctld,
+# slurmd, slurm-client, munge), for trying and testing `sweep --slurm` (docs/SWEEP.md).
 #
-#   scripts/slurm-up.sh      install when missing, configure, start, wait until `srun true` works
-#   scripts/slurm-down.sh    stop the daemons (by the PIDs this script recorded)
+#   scripts/slurm-up.sh DIR     install when missing, configure, start, wait until `srun true` works
+#   scripts/slurm-down.sh DIR   stop the daemons (by the PIDs this script recorded)
 #
-# Idempotent: when the cluster is already up with the same configuration it only checks that
-# `srun true` works. A changed configuration (plugins need a restart) restarts the daemons.
-# Needs root (it writes /etc/slurm/slurm.conf and runs the daemons) and no systemd: munged and
-# the Slurm daemons are started by hand. It refuses to overwrite a slurm.conf it did not write.
+# Everything lives in DIR: slurm.conf, state, spool, logs, pid files, and a munged of its own
+# (key, socket, seed, log). Nothing in /etc is read or written, so a machine's own Slurm and
+# munge are left alone. The cluster listens on two free ports picked at start, and clients reach
+# it through the configuration:
+#
+#   export SLURM_CONF=DIR/slurm.conf
+#
+# Idempotent: when DIR's cluster is already up it only checks that `srun true` works. Needs root
+# (the Slurm daemons run as root, as SlurmUser) and no systemd.
 #
 # Prints "slurm-up: started" or "slurm-up: already up" as its last line; exit status 0 when
 # `srun true` works, 1 otherwise (with the daemons' log tails).
 set -euo pipefail
 
-RUN=/run/accelgen-slurm
-STATE=/var/spool/accelgen-slurm
-LOGS=/var/log/accelgen-slurm
-CONF=/etc/slurm/slurm.conf
-MARK="# written by accelgen scripts/slurm-up.sh"
+say() { echo "slurm-up: $*"; }
+die() { echo "slurm-up: error: $*" >&2; exit 1; }
+
+[ $# = 1 ] && [ -n "$1" ] || die "usage: scripts/slurm-up.sh DIR (the cluster's private folder)"
+mkdir -p "$1"
+DIR=$(cd "$1" && pwd)
+RUN=$DIR/run
+STATE=$DIR/state
+LOGS=$DIR/log
+MUNGE=$DIR/munge
+CONF=$DIR/slurm.conf
 # Memory per CPU a job gets when it asks for none: without it a job takes the whole node.
 DEF_MEM_PER_CPU=${SLURM_UP_DEF_MEM_PER_CPU:-1024}
 
@@ -30,17 +41,14 @@ for fd in /proc/$$/fd/*; do
     case $fd in 0|1|2|255) ;; *) eval "exec $fd>&-" 2>/dev/null || true ;; esac
 done
 
-say() { echo "slurm-up: $*"; }
-die() { echo "slurm-up: error: $*" >&2; exit 1; }
-
-[ "$(id -u)" = 0 ] || die "run as root (it configures /etc/slurm and starts daemons)"
+[ "$(id -u)" = 0 ] || die "run as root (the Slurm daemons run as root)"
 
 # /dev/null must be writable by everyone (munged and slurmd run commands with it).
 if [ "$(stat -c %a /dev/null)" != 666 ]; then chmod 666 /dev/null; fi
 
 # 1. Packages.
 missing=""
-for t in slurmctld slurmd sbatch munged; do command -v "$t" >/dev/null 2>&1 || missing=1; done
+for t in slurmctld slurmd sbatch munged mungekey; do command -v "$t" >/dev/null 2>&1 || missing=1; done
 if [ -n "$missing" ]; then
     command -v apt-get >/dev/null 2>&1 || die "Slurm is not installed and there is no apt-get: install slurmctld slurmd slurm-client munge"
     say "installing slurmctld slurmd slurm-client munge (apt-get)"
@@ -49,50 +57,60 @@ if [ -n "$missing" ]; then
         || die "apt-get could not install slurmctld slurmd slurm-client munge"
 fi
 
-mkdir -p "$RUN" "$STATE/ctld" "$STATE/d" "$LOGS"
+mkdir -p "$RUN" "$STATE/ctld" "$STATE/d" "$LOGS" "$MUNGE"
+chmod 0700 "$MUNGE"
 
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
-# 2. munge: a key owned by munge, mode 0400; /run/munge; munged as the munge user.
-getent passwd munge >/dev/null || die "no munge user (is the munge package installed?)"
-mkdir -p /etc/munge /run/munge /var/lib/munge /var/log/munge
-if [ ! -s /etc/munge/munge.key ]; then
-    if command -v mungekey >/dev/null 2>&1; then mungekey --create --keyfile /etc/munge/munge.key --force >/dev/null
-    else dd if=/dev/urandom of=/etc/munge/munge.key bs=1 count=1024 status=none; fi
-fi
-chown munge:munge /etc/munge /etc/munge/munge.key /run/munge /var/lib/munge /var/log/munge
-chmod 0700 /etc/munge; chmod 0400 /etc/munge/munge.key; chmod 0755 /run/munge
-if ! alive /run/munge/munged.pid; then
-    rm -f /run/munge/munged.pid /run/munge/munge.socket.2 /run/munge/munge.socket.2.lock
+# 2. munge: DIR's own key, socket and daemon (munged runs as root here, hence --force).
+SOCKET=$MUNGE/munge.socket
+if [ ! -s "$MUNGE/munge.key" ]; then mungekey --create --keyfile "$MUNGE/munge.key" --force >/dev/null; fi
+chmod 0400 "$MUNGE/munge.key"
+if ! alive "$MUNGE/munged.pid"; then
+    rm -f "$MUNGE/munged.pid" "$SOCKET" "$SOCKET.lock"
     # Daemons get no stdio of ours: a caller reading our output would wait for them forever.
-    runuser -u munge -- /usr/sbin/munged </dev/null >/dev/null 2>&1
-    echo started >"$RUN/munged.ours"
+    /usr/sbin/munged --force --socket="$SOCKET" --key-file="$MUNGE/munge.key" --pid-file="$MUNGE/munged.pid" \
+        --seed-file="$MUNGE/munged.seed" --log-file="$MUNGE/munged.log" </dev/null >/dev/null 2>&1
 fi
-for _ in $(seq 50); do munge -n </dev/null 2>/dev/null | unmunge >/dev/null 2>&1 && break; sleep 0.1; done
-munge -n </dev/null | unmunge >/dev/null || die "munge does not work (see /var/log/munge/munged.log)"
+for _ in $(seq 50); do munge -n -S "$SOCKET" </dev/null 2>/dev/null | unmunge -S "$SOCKET" >/dev/null 2>&1 && break; sleep 0.1; done
+munge -n -S "$SOCKET" </dev/null | unmunge -S "$SOCKET" >/dev/null || die "munge does not work (see $MUNGE/munged.log)"
 
-# 3. slurm.conf: this machine's topology from `slurmd -C`, everything on 127.0.0.1.
+# 3. slurm.conf: this machine's topology from `slurmd -C`, everything on 127.0.0.1, two free
+# ports (kept when DIR's cluster was configured before).
 host=$(hostname -s)
 node=$(slurmd -C | head -1)
 case "$node" in NodeName=*) ;; *) die "slurmd -C printed no NodeName line: $node" ;; esac
 node_name=$(echo "$node" | sed 's/^NodeName=\([^ ]*\).*/\1/')
-conf=$(cat <<EOF
-$MARK
-# A single-node cluster on 127.0.0.1. Delete this file (after scripts/slurm-down.sh) to undo.
+if [ -f "$CONF" ]; then
+    ctld_port=$(sed -n 's/^SlurmctldPort=//p' "$CONF")
+    d_port=$(sed -n 's/^SlurmdPort=//p' "$CONF")
+fi
+if [ -z "${ctld_port:-}" ] || [ -z "${d_port:-}" ]; then
+    # Ports nothing listens on now: bound by the kernel's choice, then released.
+    read -r ctld_port d_port < <(python3 -c '
+import socket
+s = [socket.socket() for _ in range(2)]
+for x in s: x.bind(("127.0.0.1", 0))
+print(*[x.getsockname()[1] for x in s])')
+fi
+cat >"$CONF.tmp" <<EOF
+# A private single-node cluster on 127.0.0.1 (scripts/slurm-up.sh); clients: SLURM_CONF=$CONF
 ClusterName=accelgen
 SlurmctldHost=$host(127.0.0.1)
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
 CredType=cred/munge
-SlurmctldPort=6817
-SlurmdPort=6818
+AuthInfo=socket=$SOCKET
+SlurmctldPort=$ctld_port
+SlurmdPort=$d_port
 StateSaveLocation=$STATE/ctld
 SlurmdSpoolDir=$STATE/d
 SlurmctldPidFile=$RUN/slurmctld.pid
 SlurmdPidFile=$RUN/slurmd.pid
 SlurmctldLogFile=$LOGS/slurmctld.log
 SlurmdLogFile=$LOGS/slurmd.log
+PlugStackConfig=$DIR/plugstack.conf
 # No systemd, no cgroups here: track processes through /proc, no task binding.
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
@@ -112,15 +130,9 @@ MailProg=/bin/true
 $node NodeAddr=127.0.0.1 NodeHostname=$host State=UNKNOWN
 PartitionName=debug Nodes=$node_name Default=YES MaxTime=INFINITE State=UP
 EOF
-)
-if [ -f "$CONF" ] && ! head -1 "$CONF" | grep -qF "$MARK"; then
-    die "$CONF exists and was not written by this script; not touching it"
-fi
+: >"$DIR/plugstack.conf"
 changed=""
-if [ ! -f "$CONF" ] || [ "$(cat "$CONF")" != "$conf" ]; then
-    printf '%s\n' "$conf" >"$CONF.tmp" && mv "$CONF.tmp" "$CONF"
-    changed=1
-fi
+if ! cmp -s "$CONF.tmp" "$CONF"; then mv "$CONF.tmp" "$CONF"; changed=1; else rm -f "$CONF.tmp"; fi
 export SLURM_CONF=$CONF
 
 works() { timeout 20 srun --quiet -N1 -n1 --mem=16M -t 1 true </dev/null >/dev/null 2>&1; }
@@ -131,11 +143,11 @@ works() { timeout 20 srun --quiet -N1 -n1 --mem=16M -t 1 true </dev/null >/dev/n
 node_state() { sinfo -h -N -n "$node_name" -o %T 2>/dev/null | head -1; }
 if [ -z "$changed" ] && alive "$RUN/slurmctld.pid" && alive "$RUN/slurmd.pid" && scontrol ping 2>/dev/null | grep -q UP; then
     case "$(node_state)" in
-        idle*) works && { say "already up (node $node_name on 127.0.0.1; $CONF)"; exit 0; } ;;
-        allocated*|mixed*|completing*) say "already up (node $node_name on 127.0.0.1, busy; $CONF)"; exit 0 ;;
+        idle*) works && { say "already up (node $node_name on 127.0.0.1; SLURM_CONF=$CONF)"; exit 0; } ;;
+        allocated*|mixed*|completing*) say "already up (node $node_name on 127.0.0.1, busy; SLURM_CONF=$CONF)"; exit 0 ;;
         down*|drain*|fail*)
             scontrol update NodeName="$node_name" State=RESUME >/dev/null 2>&1 || true
-            for _ in $(seq 20); do works && { say "already up (node $node_name resumed; $CONF)"; exit 0; }; sleep 1; done ;;
+            for _ in $(seq 20); do works && { say "already up (node $node_name resumed; SLURM_CONF=$CONF)"; exit 0; }; sleep 1; done ;;
     esac
 fi
 
@@ -154,7 +166,7 @@ for _ in $(seq 100); do scontrol ping >/dev/null 2>&1 && break; sleep 0.1; done
 
 # Ready when a job step runs, not when sinfo first answers.
 for i in $(seq 60); do
-    if works; then say "started (node $node_name on 127.0.0.1; $CONF; logs in $LOGS)"; exit 0; fi
+    if works; then say "started (node $node_name on 127.0.0.1, ports $ctld_port and $d_port; SLURM_CONF=$CONF)"; exit 0; fi
     # A node left down or drained by an earlier run comes back here.
     if [ "$i" = 5 ] || [ "$i" = 20 ]; then scontrol update NodeName="$node_name" State=RESUME >/dev/null 2>&1 || true; fi
     sleep 1

@@ -18,10 +18,16 @@ public struct CommandLineFront<Root: ParsableCommand> {
     /// How many leading arguments name subcommands.
     let subcommandArguments: Int
     let options: [String: OptionInfo]
+    /// What the tool calls its subcommands in refusals ("core" for generate-rtl).
+    let subcommandNoun: String
+    /// The subcommands where one was expected and the arguments named none: the refusal's list.
+    let expectedSubcommands: [String]?
 
-    public init(_ root: Root.Type, tool: String, arguments: [String] = Array(CommandLine.arguments.dropFirst())) {
+    public init(_ root: Root.Type, tool: String, subcommandNoun: String = "subcommand",
+                arguments: [String] = Array(CommandLine.arguments.dropFirst())) {
         self.tool = tool
         self.arguments = arguments
+        self.subcommandNoun = subcommandNoun
         let info = Self.toolInfo()
         var node = info
         var path = [tool]
@@ -30,6 +36,16 @@ public struct CommandLineFront<Root: ParsableCommand> {
             node = sub
             path.append(next)
             rest = rest.dropFirst()
+        }
+        // Arguments that stop where a subcommand must come: a word that names none (`generate-rtl
+        // bogus`, `simulate bogus`), or an option before any (`generate-rtl --out D`).
+        let subcommands = (node?.subcommands ?? []).map(\.commandName).filter { $0 != "help" }
+        let hasDefault = path.count == 1 && Root.configuration.defaultSubcommand != nil
+        if let next = rest.first, !subcommands.isEmpty, !["--help", "-h", "help", "--version", "--experimental-dump-help"].contains(next),
+           hasDefault ? !next.hasPrefix("-") : true {
+            expectedSubcommands = subcommands
+        } else {
+            expectedSubcommands = nil
         }
         // A root with a default subcommand takes that subcommand's options when none is named.
         if path.count == 1, let name = Root.configuration.defaultSubcommand?._commandName,
@@ -97,6 +113,14 @@ public struct CommandLineFront<Root: ParsableCommand> {
     // MARK: - Checks ArgumentParser does not make
 
     func precheck() -> String? {
+        if let expected = expectedSubcommands, let word = arguments.dropFirst(subcommandArguments).first {
+            let noun = subcommandNoun
+            let parent = commandPath.prefix(subcommandArguments + 1).joined(separator: " ")
+            if word.hasPrefix("-") {
+                return "\(word) before any \(noun): give \(parent) one of \(expected.joined(separator: ", ")) first"
+            }
+            return "unknown \(noun) '\(word)' for \(parent): allowed \(expected.joined(separator: ", "))"
+        }
         var seen: [String: String] = [:]
         var i = subcommandArguments
         let help = "see \(commandPath.joined(separator: " ")) --help"

@@ -72,6 +72,16 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
         self.relu = relu
         self.thresholds = thresholds
         self.dynamicShift = dynamicShift
+        if thresholds {
+            // No ROUND path is built: its fields take neutral values (nothing dropped, no LFSR),
+            // so that equal threshold designs compare equal and their JSON, which leaves the
+            // fields out, reads back the same.
+            self.output = FixedPoint(bits: 8, frac: self.a.frac + self.b.frac)
+            self.rounding = .truncate
+            self.lfsrWidth = 16
+            self.seed = 1
+            self.lfsrStep = .leap
+        }
     }
 
     enum CodingKeys: String, CodingKey {
@@ -80,14 +90,19 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
 
     // The opt-in fields are written only when on and read as off when absent, so the JSON of
     // a plain array (reports, sweep stores) is what it was before they existed; `lfsrStep`
-    // likewise only when it is not the default, `.leap`.
+    // likewise only when it is not the default, `.leap`, except in a manifest (docs/FORMATS.md).
+
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(rows: try c.decode(Int.self, forKey: .rows), cols: try c.decode(Int.self, forKey: .cols),
                   a: try c.decode(FixedPoint.self, forKey: .a), b: try c.decode(FixedPoint.self, forKey: .b),
                   maxK: try c.decode(Int.self, forKey: .maxK), accBits: try c.decodeIfPresent(Int.self, forKey: .accBitsOverride),
-                  output: try c.decode(FixedPoint.self, forKey: .output), rounding: try c.decode(RoundingMode.self, forKey: .rounding),
-                  lfsrWidth: try c.decode(Int.self, forKey: .lfsrWidth), seed: try c.decode(UInt64.self, forKey: .seed),
+                  // A threshold design has no ROUND path, so no output format, rounding or LFSR
+                  // (the initializer sets them for it).
+                  output: try c.decodeIfPresent(FixedPoint.self, forKey: .output) ?? FixedPoint(bits: 8, frac: 0),
+                  rounding: try c.decodeIfPresent(RoundingMode.self, forKey: .rounding) ?? .truncate,
+                  lfsrWidth: try c.decodeIfPresent(Int.self, forKey: .lfsrWidth) ?? 16,
+                  seed: try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? 1,
                   lfsrStep: try c.decodeIfPresent(LFSRDraw.self, forKey: .lfsrStep) ?? .leap,
                   zeroGating: try c.decodeIfPresent(Bool.self, forKey: .zeroGating) ?? false,
                   counters: try c.decodeIfPresent(Bool.self, forKey: .counters) ?? false,
@@ -105,11 +120,19 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
         try c.encode(b, forKey: .b)
         try c.encode(maxK, forKey: .maxK)
         try c.encodeIfPresent(accBitsOverride, forKey: .accBitsOverride)
-        try c.encode(output, forKey: .output)
-        try c.encode(rounding, forKey: .rounding)
-        try c.encode(lfsrWidth, forKey: .lfsrWidth)
-        try c.encode(seed, forKey: .seed)
-        if lfsrStep != .leap { try c.encode(lfsrStep, forKey: .lfsrStep) }
+        // The ROUND path's parameters, which a threshold design does not have (its outputs are
+        // one bit per column, `c_data`).
+        if !thresholds {
+            try c.encode(output, forKey: .output)
+            try c.encode(rounding, forKey: .rounding)
+            try c.encode(lfsrWidth, forKey: .lfsrWidth)
+            try c.encode(seed, forKey: .seed)
+            // Stores (sweep points, reports) keep their JSON as before `lfsrStep` existed; a
+            // manifest (DesignWriter sets "manifest") always names it.
+            if lfsrStep != .leap || encoder.userInfo[CodingUserInfoKey(rawValue: "manifest")!] as? Bool == true {
+                try c.encode(lfsrStep, forKey: .lfsrStep)
+            }
+        }
         if zeroGating { try c.encode(true, forKey: .zeroGating) }
         if counters { try c.encode(true, forKey: .counters) }
         if relu { try c.encode(true, forKey: .relu) }

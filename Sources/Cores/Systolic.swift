@@ -27,8 +27,8 @@ extension ArrayConfig {
     }
 
     public var moduleName: String {
-        var name = "systolic_\(rows)x\(cols)_\(a.tag)_\(b.tag)_acc\(accBits)_\(output.tag)_\(rounding)"
-        if rounding == .stochastic { name += "_\(lfsrTag)_seed\(String(seed, radix: 16))" }
+        var name = "systolic_\(rows)x\(cols)_\(a.tag)_\(b.tag)_acc\(accBits)" + (thresholds ? "" : "_\(output.tag)_\(rounding)")
+        if !thresholds, rounding == .stochastic { name += "_\(lfsrTag)_seed\(String(seed, radix: 16))" }  // thresholds: no ROUND path
         if zeroGating { name += "_zg" }
         if relu { name += "_relu" }
         if counters { name += "_cnt" }

@@ -14,13 +14,15 @@ public final class PoolingHarness {
     let inputs: [String]
     let outputs: [String]
 
-    /// `backend` runs the core in Verilator (the default) or in process (fast tests).
-    public init(_ config: PoolingConfig, initialState: InitialState = .default, backend: SimulatorBackend = .verilator) throws {
+    /// `record`: keep the stimulus so a waveform can be written (a runner calls `run` tens of
+    /// thousands of times, so only a replay of a failure records). `backend` runs the core in
+    /// Verilator (the default) or in process (fast tests).
+    public init(_ config: PoolingConfig, record: Bool = false, initialState: InitialState = .default,
+                backend: SimulatorBackend = .verilator) throws {
         self.config = config
         io = Pooling.Interface(config)
         let top = try Pooling.module(config)
-        // No recording: a runner calls this tens of thousands of times.
-        sim = try backend.start(top, record: false, initialState: initialState)
+        sim = try backend.start(top, record: record, initialState: initialState)
         inputs = [Port.reset, io.inValid, io.x].map(\.name) + (io.bias.map { [$0.name] } ?? [])
         outputs = [io.outValid.name, io.y.name]
     }

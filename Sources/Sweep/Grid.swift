@@ -37,6 +37,14 @@ public enum SweepFormat: Hashable, Sendable, Codable, CustomStringConvertible {
         }
     }
 
+    /// Whether A takes the grid's input bits: not for `fixed<N>` (its own bits) nor binary (±1).
+    public var usesInputBits: Bool {
+        switch self {
+        case .fixed(let bits): bits == nil
+        case .coded(let f): f != .binary
+        }
+    }
+
     public var description: String {
         switch self {
         case .fixed(let bits): "fixed" + (bits.map(String.init) ?? "")
@@ -266,7 +274,7 @@ public enum Grid {
         let items = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         guard !items.isEmpty else { throw SweepUsageError(flag: flag, value: "'\(text)'", allowed: allowed) }
         return try items.map { item in
-            guard let v = Int(item), range.contains(v) else { throw SweepUsageError(flag: flag, value: "'\(text)'", allowed: allowed) }
+            guard let v = Int(item), range.contains(v) else { throw SweepUsageError(flag: flag, value: "'\(item)'", allowed: allowed) }
             return v
         }
     }
@@ -275,7 +283,7 @@ public enum Grid {
         let allowed = "comma-separated " + RoundingMode.allCases.map(\.rawValue).joined(separator: ", ")
         return try text.split(separator: ",", omittingEmptySubsequences: false).map { item in
             guard let r = RoundingMode(rawValue: item.trimmingCharacters(in: .whitespaces)) else {
-                throw SweepUsageError(flag: flag, value: "'\(text)'", allowed: allowed)
+                throw SweepUsageError(flag: flag, value: "'\(item)'", allowed: allowed)
             }
             return r
         }
@@ -292,7 +300,7 @@ public enum Grid {
         try text.split(separator: ",", omittingEmptySubsequences: false).map { item in
             let d = Dataflow(rawValue: item.trimmingCharacters(in: .whitespaces))
             guard dataflows(for: workload).contains(d) else {
-                throw SweepUsageError(flag: flag, value: "'\(text)'", allowed: allowedDataflows(workload))
+                throw SweepUsageError(flag: flag, value: "'\(item)'", allowed: allowedDataflows(workload))
             }
             return d
         }
@@ -302,7 +310,7 @@ public enum Grid {
     public static func formatList(_ text: String, flag: String = "format") throws -> [SweepFormat] {
         try text.split(separator: ",", omittingEmptySubsequences: false).map { item in
             guard let f = SweepFormat(item.trimmingCharacters(in: .whitespaces)) else {
-                throw SweepUsageError(flag: flag, value: "'\(text)'", allowed: SweepFormat.allowed)
+                throw SweepUsageError(flag: flag, value: "'\(item)'", allowed: SweepFormat.allowed)
             }
             return f
         }

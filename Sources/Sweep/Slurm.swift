@@ -306,7 +306,8 @@ public enum Slurm {
         return nil
     }
 
-    /// Runs a command; returns its status, stdout and stderr.
+    /// Runs a command with this process's environment (so Slurm's clients find the cluster
+    /// `SLURM_CONF` names); returns its status, stdout and stderr.
     public static func run(_ tool: String, _ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
         guard let path = tool.hasPrefix("/") ? tool : which(tool) else {
             throw StoreError("\(tool) not found on PATH")

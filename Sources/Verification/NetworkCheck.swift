@@ -157,6 +157,7 @@ public final class NetworkCheck {
     let record: Bool
     let engineFactory: EngineFactory?
     var engines: [ArrayConfig: any ConvEngine] = [:]
+    let initialState: InitialState
 
     public init(_ network: QuantizedNetwork, hardware: NetworkHardware, record: Bool = false, initialState: InitialState = .default,
                 engines engineFactory: EngineFactory? = nil) throws {
@@ -164,6 +165,7 @@ public final class NetworkCheck {
         self.engineFactory = engineFactory
         self.hardware = hardware
         self.record = record
+        self.initialState = initialState
         (configs, arrayOfStage) = try hardware.arrays(for: network)
         if engineFactory != nil, let s = network.stages.firstIndex(where: { $0.thresholds != nil || $0.codebook != nil }) {
             throw CosimError.usage("stage \(s) uses thresholds or a codebook, which only the output-stationary systolic array runs in a network")
@@ -207,7 +209,9 @@ public final class NetworkCheck {
             } catch let m as Mismatch {
                 run.mismatches += 1
                 run.firstMismatch = m.text
-                run.waveform = m.waveform ?? (try? waveform(Array(pixels[first..<first + n]), first: first, upTo: m.stage))
+                // Only the systolic arrays are replayed here; an engine's or a pooling core's
+                // mismatch brings the failing design's own waveform.
+                run.waveform = m.waveform ?? (engineFactory != nil ? nil : try? waveform(Array(pixels[first..<first + n]), first: first, upTo: m.stage))
                 break
             }
             first += n
@@ -248,14 +252,16 @@ public final class NetworkCheck {
             // The post-processing core, fed the array's outputs: the batch's maps are n·M planes.
             let maps = TensorShape(channels: n * shape.filters, height: shape.outHeight, width: shape.outWidth)
             let binary = stage.thresholds != nil
-            let post = try pools[poolOfStage[s]].run(outputs, shape: maps,
-                                                     bias: binary ? Array(repeating: 0, count: maps.channels) : Array((0..<n).map { _ in stage.bias }.joined()),
-                                                     relu: !binary && stage.relu)
+            let bias = binary ? Array(repeating: 0, count: maps.channels) : Array((0..<n).map { _ in stage.bias }.joined())
+            let post = try pools[poolOfStage[s]].run(outputs, shape: maps, bias: bias, relu: !binary && stage.relu)
             let results = post.results
             let want = engineFactory == nil ? expected.results : golden.post(s, outputs: outputs, images: n)
             for (i, (got, want)) in zip(results, want).enumerated() where got != want {
                 let per = results.count / n
-                throw Mismatch(text: "stage \(s) (\(Self.stageName(stage, s))) pooling core, image \(first + i / per), result \(i % per): expected \(want), got \(got)", stage: s)
+                // The failing design is the pooling core: its waveform, fed what it was fed.
+                let wave = try? poolWaveform(s, outputs, shape: maps, bias: bias, relu: !binary && stage.relu, first: first)
+                throw Mismatch(text: "stage \(s) (\(Self.stageName(stage, s))) pooling core, image \(first + i / per), result \(i % per): expected \(want), got \(got)",
+                               stage: s, waveform: wave)
             }
             compared += outputs.count + results.count
             stats[s].macs += shape.macs
@@ -327,8 +333,15 @@ public final class NetworkCheck {
         return d
     }
 
+    /// Replays stage `s`'s post-processing on a recording pooling core and writes its waveform.
+    func poolWaveform(_ s: Int, _ values: [Int], shape: TensorShape, bias: [Int], relu: Bool, first: Int) throws -> String {
+        let replay = try PoolingHarness(pools[poolOfStage[s]].config, record: true, initialState: initialState)
+        _ = try replay.run(values, shape: shape, bias: bias, relu: relu)
+        return try replay.sim.dumpWaveform(to: waveformURL("\(network.model)-\(network.label)-images\(first)-stage\(s)-pool")).path
+    }
+
     /// Replays a failing batch from reset on recording simulations up to the failing stage and
-    /// writes the arrays' waveform.
+    /// writes the systolic array's waveform (a mismatch elsewhere brings its own).
     func waveform(_ pixels: [[UInt8]], first: Int, upTo stage: Int) throws -> String {
         let replay = record ? self : try NetworkCheck(network, hardware: hardware, record: true)
         var stats = network.stages.indices.map { _ in StageStats(name: "") }

@@ -68,6 +68,9 @@ public enum DesignWriter {
         let files = try VerilogEmitter.emit(top)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        // Parameters may write fields into a manifest that their stored JSON leaves out at the
+        // default (ArrayConfig's lfsrStep): an outside reader should not need to know defaults.
+        encoder.userInfo[CodingUserInfoKey(rawValue: "manifest")!] = true
         let manifest = try encoder.encode(Manifest(core: core, top: top, files: files, parameters: parameters, derived: derived))
         var contents: [(String, Data)] = files.map { ($0.fileName, Data($0.text.utf8)) }
         contents.append(("manifest.json", manifest + Data("\n".utf8)))

@@ -142,7 +142,7 @@ func emit<C: Encodable>(core: String, _ config: C, derived: [String: Int] = [:],
     print("wrote \(files.count) files to \(out) (top \(top.name), \(ms) ms)")
 }
 
-let front = CommandLineFront(GenerateRTL.self, tool: "generate-rtl")
+let front = CommandLineFront(GenerateRTL.self, tool: "generate-rtl", subcommandNoun: "core")
 var command = front.parse()
 front.run {
     do {

@@ -19,7 +19,7 @@ struct NetworkCommand: ParsableCommand {
     @Option(help: ArgumentHelp(QuantizationScheme.allowedNames + ".", valueName: "format"))
     var format = "fixed8"
     @Option(help: "truncate | nearest | stochastic.") var rounding: RoundingMode = .stochastic
-    @Option(help: "os | ws | rs (ws and rs: fixed point and ternary, bwn and pow2 weights on ws; codebooks and BNN thresholds run on os).")
+    @Option(help: "os | ws | rs (os: every format; ws: fixed point, bwn, ternary and pow2; rs: fixed point only).")
     var dataflow = "os"
     @Option(help: "Array rows, 1...128.") var rows = 16
     @Option(help: "Array columns, 1...128.") var cols = 16
@@ -49,12 +49,23 @@ struct NetworkCommand: ParsableCommand {
         guard NetworkSpec.preset(model) != nil else {
             throw ParameterError("model", model, allowed: NetworkSpec.presets.map(\.name).joined(separator: ", "))
         }
-        guard QuantizationScheme(format) != nil else {
+        // Every refusal comes before any work: quantizing may fine-tune and write the model cache.
+        guard let scheme = QuantizationScheme(format) else {
             throw ParameterError("format", format, allowed: QuantizationScheme.allowedNames)
         }
-        guard Dataflows.entry(Dataflow(rawValue: dataflow)) != nil else { throw ParameterError("dataflow", dataflow, allowed: Dataflows.names) }
+        let flow = Dataflow(rawValue: dataflow)
+        guard Dataflows.entry(flow) != nil else { throw ParameterError("dataflow", dataflow, allowed: Dataflows.names) }
         guard (1...128).contains(rows) else { throw ParameterError("rows", rows, allowed: "1...128") }
         guard (1...128).contains(cols) else { throw ParameterError("cols", cols, allowed: "1...128") }
+        if flow != .os {
+            switch scheme {
+            case .codebook, .binary:
+                throw ParameterError("format", format, allowed: "fixed<2..16>, bwn, ternary or pow2 with --dataflow \(dataflow) (codebooks and BNN thresholds run on os)")
+            default:
+                // What the dataflow's own generator builds (rs: fixed point only; its sides).
+                try Dataflows.design(flow, ArrayConfig(rows: rows, cols: cols, format: scheme.format))!.validate()
+            }
+        }
         guard (1...10_000).contains(images) else { throw ParameterError("images", images, allowed: "1...10000") }
         guard (1...256).contains(batch) else { throw ParameterError("batch", batch, allowed: "1...256") }
         guard (0...10_000).contains(goldenImages) else { throw ParameterError("golden-images", goldenImages, allowed: "0...10000") }

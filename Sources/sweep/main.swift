@@ -88,6 +88,12 @@ struct SweepCommand: ParsableCommand {
         for (flag, value) in [("accuracy-images", accuracyImages), ("hardware-images", hardwareImages)] {
             if let value { throw SweepUsageError(flag: flag, value: "'\(value)'", allowed: "only with --workload lenet5 or mlp") }
         }
+        let formats = try format.map { try Grid.formatList($0) }
+        // Input bits no format of the list uses (binary A is ±1, fixed<N> brings its own) contradict it.
+        if let inputBits, let format, let formats, formats.allSatisfy({ !$0.usesInputBits }) {
+            throw SweepUsageError(flag: "input-bits", value: "'\(inputBits)'",
+                                  allowed: "only with a format that takes A at the input bits (fixed, bwn, ternary, pow2, codebook), not with --format \(format)")
+        }
         return [SubGrid(
             dataflow: try dataflow.map { try Grid.dataflowList($0, workload: kind) } ?? Grid.dataflows(for: kind),
             rows: try rows.map { try Grid.intList($0, flag: "rows", range: Systolic.sizes) } ?? [8],
@@ -97,7 +103,7 @@ struct SweepCommand: ParsableCommand {
             rounding: try rounding.map { try Grid.roundingList($0) } ?? [.stochastic],
             workload: kind,
             lfsrStep: try lfsrStep.map { try Grid.lfsrStep($0) } ?? .leap,
-            format: try format.map { try Grid.formatList($0) })]
+            format: formats)]
     }
 
     /// `--workload lenet5|mlp`: the bits come from the formats, so the bit flags are refused.
@@ -108,8 +114,8 @@ struct SweepCommand: ParsableCommand {
             }
         }
         let formats = try format.map { try Grid.formatList($0) }
-        if let format, formats?.contains(.fixed(bits: nil)) == true {
-            throw SweepUsageError(flag: "format", value: "'\(format)'", allowed: NetworkWorkload.allowedFormats + " with --workload \(kind.rawValue)")
+        if formats?.contains(.fixed(bits: nil)) == true {
+            throw SweepUsageError(flag: "format", value: "'fixed'", allowed: NetworkWorkload.allowedFormats + " with --workload \(kind.rawValue)")
         }
         func count(_ text: String?, _ flag: String, _ range: ClosedRange<Int>) throws -> Int? {
             guard let text else { return nil }

@@ -147,7 +147,7 @@ struct ArrayTrainingTests {
             func point(_ f: FixedFormat) -> FixedPoint { FixedPoint(bits: f.wordLength, frac: f.fracLength, signed: true) }
             let a = s.array
             let config = ArrayConfig(rows: a.rows, cols: a.cols, a: point(a.formatA), b: point(a.formatB), maxK: a.maxK,
-                                     output: point(a.output), rounding: RoundingMode(rawValue: a.mode.rawValue)!,
+                                     output: point(a.output), rounding: a.mode,
                                      lfsrWidth: a.lfsrWidth, seed: a.seed)
             let check = try GEMMCheck(config, record: false)
             let report = try check.run(label: s.label, a: s.a, b: s.b)

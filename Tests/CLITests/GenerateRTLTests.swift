@@ -22,10 +22,11 @@ struct GenerateRTLTests {
         let stderr: String
     }
 
-    static func run(_ arguments: [String], tool: String = "generate-rtl") throws -> Run {
+    static func run(_ arguments: [String], tool: String = "generate-rtl", environment: [String: String] = [:]) throws -> Run {
         let p = Process()
         p.executableURL = try binary(tool)
         p.arguments = arguments
+        if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
@@ -131,6 +132,51 @@ struct GenerateRTLTests {
     func usageErrors() throws {
         #expect(try Self.run(["fft", "--out", Self.freshDirectory().path]).status == 2)
         #expect(try Self.run(["mac"]).status == 2)
+    }
+
+    /// A threshold design has no ROUND path: its manifest and top name describe none, and
+    /// `c_data` is one bit per column. A design with ROUND units names its LFSR step.
+    @Test("a threshold design's manifest and name describe what is built")
+    func thresholdManifest() throws {
+        let dir = Self.freshDirectory()
+        let r = try Self.run(["systolic", "--rows", "4", "--cols", "3", "--format", "binary", "--threshold-output", "--out", dir.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("manifest.json"))) as! [String: Any]
+        let top = manifest["top"] as! String
+        #expect(!top.contains("stochastic") && !top.contains("lfsr") && !top.contains("seed") && top.hasSuffix("_thr"), "\(top)")
+        let parameters = manifest["parameters"] as! [String: Any]
+        for key in ["output", "rounding", "lfsrWidth", "seed", "lfsrStep"] {
+            #expect(parameters[key] == nil, "\(key) describes a ROUND path that is not there")
+        }
+        #expect(parameters["thresholds"] as? Bool == true && parameters["format"] as? String == "binary")
+        let ports = manifest["ports"] as! [[String: Any]]
+        #expect(ports.first { $0["name"] as? String == "c_data" }?["width"] as? Int == 3)
+        #expect(try Self.sources(in: dir).keys.allSatisfy { !$0.hasPrefix("round_") && !$0.hasPrefix("lfsr") })
+
+        let plain = Self.freshDirectory()
+        #expect(try Self.run(["systolic", "--rows", "2", "--cols", "2", "--lfsr-step", "leap", "--out", plain.path]).status == 0)
+        let p = try JSONSerialization.jsonObject(with: Data(contentsOf: plain.appendingPathComponent("manifest.json"))) as! [String: Any]
+        #expect((p["parameters"] as! [String: Any])["lfsrStep"] as? String == "leap")
+    }
+
+    /// The manifest keys an outside testbench needs beyond the widths are documented where the
+    /// formats are (docs/FORMATS.md, "The manifest").
+    @Test("format, thresholds, dynamicShift and lfsrStep are written and documented")
+    func manifestKeysDocumented() throws {
+        let doc = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("docs/FORMATS.md"), encoding: .utf8)
+        var written: Set<String> = []
+        for flags in [["--format", "ternary", "--dynamic-shift"], ["--format", "binary", "--threshold-output"]] {
+            let dir = Self.freshDirectory()
+            let r = try Self.run(["systolic", "--rows", "2", "--cols", "2"] + flags + ["--out", dir.path])
+            #expect(r.status == 0, "\(r.stderr)")
+            let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("manifest.json"))) as! [String: Any]
+            written.formUnion((manifest["parameters"] as! [String: Any]).keys)
+        }
+        for key in ["format", "thresholds", "dynamicShift", "lfsrStep"] {
+            #expect(written.contains(key), "\(key) is not written")
+            #expect(doc.contains("| `\(key)` |"), "\(key) is not in docs/FORMATS.md's manifest table")
+        }
     }
 
     @Test("the same command writes the same bytes")

@@ -39,6 +39,39 @@ struct RefusalTests {
         #expect(!FileManager.default.fileExists(atPath: dir.path), "files were written for a refused input")
     }
 
+    /// Flags the format or the threshold output fixes: the format's widths used to win silently.
+    static let contradictions: [([String], [String])] = [
+        (["--format", "ternary", "--weight-bits", "8"], ["--weight-bits", "8", "--format ternary"]),
+        (["--format", "binary", "--input-bits", "4"], ["--input-bits", "4", "--format binary"]),
+        (["--format", "binary", "--weight-unsigned"], ["--weight-unsigned", "--format binary"]),
+        (["--format", "binary", "--threshold-output", "--output-bits", "4"], ["--output-bits", "4", "--threshold-output"]),
+        (["--format", "pow2e2", "--weight-bits", "4"], ["--weight-bits", "4", "--format pow2e2"]),
+    ]
+
+    @Test("generate-rtl systolic and pe-array refuse flags their format fixes, naming both", arguments: Self.contradictions)
+    func contradictoryDesignFlags(_ arguments: [String], _ words: [String]) throws {
+        for core in [["systolic"], ["pe-array", "--dataflow", "os"]] {
+            let dir = CLI.freshDirectory()
+            try Self.refusedOnce(try CLI.run(core + arguments + ["--out", dir.path]), words)
+            #expect(!FileManager.default.fileExists(atPath: dir.path), "files were written for a refused input")
+        }
+    }
+
+    @Test("simulate and sweep refuse the same contradictions")
+    func contradictoryDesignFlagsElsewhere() throws {
+        for (arguments, words) in Self.contradictions {
+            try Self.refusedOnce(try CLI.run(["gemm"] + arguments, tool: "simulate"), words)
+        }
+        let dir = CLI.freshDirectory()
+        try Self.refusedOnce(try CLI.run(["--format", "binary", "--input-bits", "4", "--out", dir.path], tool: "sweep"),
+                             ["--input-bits", "4", "--format binary"])
+        try Self.refusedOnce(try CLI.run(["--format", "fixed8,binary", "--input-bits", "4", "--out", dir.path], tool: "sweep"),
+                             ["--input-bits", "4", "--format fixed8,binary"])
+        #expect(!FileManager.default.fileExists(atPath: dir.path))
+        // A list with a format that takes the input bits is a grid, not a contradiction.
+        #expect(try CLI.run(["--format", "fixed,binary", "--input-bits", "4", "--plan"], tool: "sweep").status == 0)
+    }
+
     static func refusedOnce(_ r: GenerateRTLTests.Run, _ words: [String]) throws {
         #expect(r.status == 2, "\(r.stderr)")
         #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
@@ -101,6 +134,19 @@ struct RefusalTests {
         }
     }
 
+    /// A word where a core or subcommand goes names the word and the ones there are.
+    @Test("an unknown core or subcommand is named, with the list of those there are")
+    func unknownSubcommand() throws {
+        let cores = "systolic, pe-array, mac, lfsr, rounder, pool"
+        let dir = CLI.freshDirectory()
+        try Self.refusedOnce(try CLI.run(["accelerator", "--out", dir.path]), ["unknown core 'accelerator' for generate-rtl: allowed \(cores)"])
+        try Self.refusedOnce(try CLI.run(["bogus"]), ["unknown core 'bogus' for generate-rtl: allowed \(cores)"])
+        try Self.refusedOnce(try CLI.run(["--out", dir.path]), ["--out", "before any core", cores])
+        #expect(!FileManager.default.fileExists(atPath: dir.path))
+        try Self.refusedOnce(try CLI.run(["bogus"], tool: "simulate"),
+                             ["unknown subcommand 'bogus' for simulate: allowed gemm, cores, bench, conv, network"])
+    }
+
     @Test("sweep refuses the same way")
     func sweep() throws {
         try Self.refusedOnce(try CLI.run(["--rows", "4", "--rows", "5", "--plan"], tool: "sweep"), ["--rows", "twice", "4", "5"])
@@ -118,6 +164,33 @@ struct RefusalTests {
         // A default that conflicts with what was given is named as the default.
         try Self.refusedOnce(try CLI.run(["gemm", "--input-frac", "10", "--input-bits", "12"], tool: "simulate"),
                              ["--lfsr-width", "16", "its default", "allowed 18...32"])
+    }
+
+    /// Formats training knows but the arrays do not build, and formats a dataflow does not run:
+    /// refused before quantizing, which would fine-tune for minutes and write the model cache.
+    @Test("simulate network refuses a format the hardware does not run before any work, writing nothing", arguments: [
+        (["--format", "pow2e1"], ["--format", "pow2e1", "pow2e<2..4>"]),
+        (["--format", "codebook7"], ["--format", "codebook7", "codebook<1..6>"]),
+        (["--format", "codebook8"], ["--format", "codebook8", "codebook<1..6>"]),
+        (["--format", "codebook4", "--dataflow", "ws"], ["--format", "codebook4", "--dataflow ws"]),
+        (["--format", "binary", "--dataflow", "ws"], ["--format", "binary", "--dataflow ws"]),
+        (["--format", "ternary", "--dataflow", "rs"], ["--format", "ternary", "--dataflow rs"]),
+    ])
+    func simulateNetworkFormat(_ arguments: [String], _ words: [String]) throws {
+        let cache = CLI.freshDirectory()
+        let r = try CLI.run(["network", "--model", "lenet5", "--images", "1"] + arguments, tool: "simulate",
+                            environment: ["ACCELGEN_MODEL_CACHE": cache.path])
+        try Self.refusedOnce(r, words)
+        #expect(!FileManager.default.fileExists(atPath: cache.path), "the model cache was written for a refused input")
+    }
+
+    /// The help says which formats each dataflow runs, and a format it lists runs (the ones it
+    /// leaves out are refused above).
+    @Test func simulateNetworkHelp() throws {
+        let help = try CLI.run(["network", "--help"], tool: "simulate").stdout.replacingOccurrences(of: "\n", with: " ")
+            .replacingOccurrences(of: #" +"#, with: " ", options: .regularExpression)
+        #expect(help.contains("rs: fixed point only"), "\(help)")
+        #expect(!help.contains("pow2e<1..4>") && !help.contains("codebook<1..8>"), "\(help)")
     }
 }
 

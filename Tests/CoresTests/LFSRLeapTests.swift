@@ -137,7 +137,7 @@ struct FreshBitsTests {
         let ys = try RounderCheck.outputs(c, for: xs)
         #expect(ys.count == count)
         var model = RounderModel(input: c.input.golden, output: c.output.golden, mode: .stochastic, lfsrWidth: 16, seed: 1,
-                                 draw: LFSRDraw(rawValue: step.rawValue)!)
+                                 draw: step)
         var mismatches = 0
         for (x, y) in zip(xs, ys) {
             model.clock(valid: true, x: x)

@@ -10,43 +10,53 @@ import TestTags
 /// warnings and synthesizes with yosys.
 @Suite("Cores lint and synthesize", .tags(.verilator, .synthesis))
 struct LintSynthTests {
-    static let designs: [(String, @Sendable () throws -> ModuleDefinition)] = [
-        ("mac s8 x s8", { try MAC.module(MACConfig()) }),
-        ("mac u8 x u8", { try MAC.module(MACConfig(a: FixedPoint(bits: 8, signed: false))) }),
-        ("mac s8 x u4", { try MAC.module(MACConfig(a: FixedPoint(bits: 8), b: FixedPoint(bits: 4, signed: false))) }),
-        ("mac s2 x s2", { try MAC.module(MACConfig(a: FixedPoint(bits: 2))) }),
-        ("mac s32 x s32, 80-bit acc", { try MAC.module(MACConfig(a: FixedPoint(bits: 32, frac: 16), maxK: 65536)) }),
-        ("mac s16 x s16, narrow acc", { try MAC.module(MACConfig(a: FixedPoint(bits: 16, frac: 8), accBits: 20)) }),
-        ("lfsr 3", { try LFSR.module(LFSRConfig(width: 3, seed: 5)) }),
-        ("lfsr 16", { try LFSR.module(LFSRConfig()) }),
-        ("lfsr 32", { try LFSR.module(LFSRConfig(width: 32, seed: 0xDEAD_BEEF)) }),
-        ("lfsr 16, leap 10", { try LFSR.module(LFSRConfig(steps: 10)) }),
-        ("lfsr 3, leap 3", { try LFSR.module(LFSRConfig(width: 3, seed: 5, steps: 3)) }),
-        ("lfsr 32, leap 32", { try LFSR.module(LFSRConfig(width: 32, seed: 0xDEAD_BEEF, steps: 32)) }),
-        ("rounder truncate", { try Rounder.module(RounderConfig(rounding: .truncate)) }),
-        ("rounder nearest", { try Rounder.module(RounderConfig(rounding: .nearest)) }),
-        ("rounder stochastic", { try Rounder.module(RounderConfig(rounding: .stochastic)) }),
-        ("rounder stochastic, one LFSR step", { try Rounder.module(RounderConfig(rounding: .stochastic, lfsrStep: .one)) }),
-        ("rounder stochastic, default array's (D = 10)", { try Rounder.module(ArrayConfig().rounder(column: 0)) }),
-        ("rounder D=0", { try Rounder.module(RounderConfig(input: FixedPoint(bits: 12, frac: 4), output: FixedPoint(bits: 8, frac: 4), rounding: .nearest)) }),
-        ("rounder signed to unsigned", { try Rounder.module(RounderConfig(output: FixedPoint(bits: 8, signed: false), rounding: .nearest)) }),
-        ("rounder 100-bit input", { try Rounder.module(RounderConfig(input: FixedPoint(bits: 100, frac: 30), output: FixedPoint(bits: 32, frac: 8), rounding: .stochastic, lfsr: LFSRConfig(width: 24, seed: 3))) }),
+    /// Each design with its flip-flops, counted by hand from the cores' contracts: a MAC's
+    /// accumulator (a + b bits plus ceil(log2 maxK)), an LFSR's state, a ROUND unit's output
+    /// register and valid bit plus its LFSR when stochastic.
+    static let designs: [(String, Int, @Sendable () throws -> ModuleDefinition)] = [
+        ("mac s8 x s8", 26, { try MAC.module(MACConfig()) }),
+        ("mac u8 x u8", 26, { try MAC.module(MACConfig(a: FixedPoint(bits: 8, signed: false))) }),
+        ("mac s8 x u4", 22, { try MAC.module(MACConfig(a: FixedPoint(bits: 8), b: FixedPoint(bits: 4, signed: false))) }),
+        ("mac s2 x s2", 14, { try MAC.module(MACConfig(a: FixedPoint(bits: 2))) }),
+        ("mac s32 x s32, 80-bit acc", 80, { try MAC.module(MACConfig(a: FixedPoint(bits: 32, frac: 16), maxK: 65536)) }),
+        ("mac s16 x s16, narrow acc", 20, { try MAC.module(MACConfig(a: FixedPoint(bits: 16, frac: 8), accBits: 20)) }),
+        ("lfsr 3", 3, { try LFSR.module(LFSRConfig(width: 3, seed: 5)) }),
+        ("lfsr 16", 16, { try LFSR.module(LFSRConfig()) }),
+        ("lfsr 32", 32, { try LFSR.module(LFSRConfig(width: 32, seed: 0xDEAD_BEEF)) }),
+        ("lfsr 16, leap 10", 16, { try LFSR.module(LFSRConfig(steps: 10)) }),
+        ("lfsr 3, leap 3", 3, { try LFSR.module(LFSRConfig(width: 3, seed: 5, steps: 3)) }),
+        ("lfsr 32, leap 32", 32, { try LFSR.module(LFSRConfig(width: 32, seed: 0xDEAD_BEEF, steps: 32)) }),
+        ("rounder truncate", 9, { try Rounder.module(RounderConfig(rounding: .truncate)) }),
+        ("rounder nearest", 9, { try Rounder.module(RounderConfig(rounding: .nearest)) }),
+        ("rounder stochastic", 25, { try Rounder.module(RounderConfig(rounding: .stochastic)) }),
+        ("rounder stochastic, one LFSR step", 25, { try Rounder.module(RounderConfig(rounding: .stochastic, lfsrStep: .one)) }),
+        ("rounder stochastic, default array's (D = 10)", 25, { try Rounder.module(ArrayConfig().rounder(column: 0)) }),
+        ("rounder D=0", 9, { try Rounder.module(RounderConfig(input: FixedPoint(bits: 12, frac: 4), output: FixedPoint(bits: 8, frac: 4), rounding: .nearest)) }),
+        ("rounder signed to unsigned", 9, { try Rounder.module(RounderConfig(output: FixedPoint(bits: 8, signed: false), rounding: .nearest)) }),
+        ("rounder 100-bit input", 57, { try Rounder.module(RounderConfig(input: FixedPoint(bits: 100, frac: 30), output: FixedPoint(bits: 32, frac: 8), rounding: .stochastic, lfsr: LFSRConfig(width: 24, seed: 3))) }),
     ]
 
     @Test("lint -Wall clean and yosys synth", arguments: designs.indices)
     func lintAndSynth(_ i: Int) throws {
-        let (label, make) = Self.designs[i]
+        let (label, flops, make) = Self.designs[i]
         let top = try make()
         let files = try VerilogEmitter.emit(top)
         let sources = Dictionary(uniqueKeysWithValues: files.map { ($0.fileName, $0.text) })
-        try Lint.verilator(sources: sources, top: top.name)
+        try Lint.verilator(sources: sources, top: top.name)  // throws on any warning
         let report = try Synthesis.yosys(sources: sources, top: top.name)
-        #expect(report.totalCells > 0, "\(label): yosys produced no cells")
+        // Synthesis keeps every register bit of the contract and adds none.
+        #expect(Self.flipFlops(report) == flops, "\(label): \(report.cells)")
+        #expect(report.totalCells > flops, "\(label): no logic beside the registers")
+    }
+
+    /// Flip-flops of a generic `synth`: its `$_DFF…`, `$_SDFF…` and `$_DFFE…` cells.
+    static func flipFlops(_ report: SynthesisReport) -> Int {
+        report.cells.filter { $0.key.contains("DFF") }.values.reduce(0, +)
     }
 
     @Test("the same configuration emits the same bytes")
     func deterministic() throws {
-        for (_, make) in Self.designs {
+        for (_, _, make) in Self.designs {
             let a = try VerilogEmitter.emit(try make())
             let b = try VerilogEmitter.emit(try make())
             #expect(a == b)
@@ -75,7 +85,13 @@ struct SystolicLintTests {
     func lintAndSynth(_ c: ArrayConfig) throws {
         let top = try Systolic.module(c)
         let sources = Dictionary(uniqueKeysWithValues: try VerilogEmitter.emit(top).map { ($0.fileName, $0.text) })
-        try Lint.verilator(sources: sources, top: top.name)
-        #expect(try Synthesis.yosys(sources: sources, top: top.name).totalCells > 0)
+        try Lint.verilator(sources: sources, top: top.name)  // throws on any warning
+        // The elaborated design (before yosys maps anything): one multiplier per PE, no other.
+        let elaborated = try Synthesis.yosys(sources: sources, top: top.name, script: "synth -run begin:coarse")
+        #expect(elaborated.cells["$mul"] == c.rows * c.cols, "\(elaborated.cells)")
+        // Every PE holds its running sum and the sum it captured on a tile's last beat (double
+        // buffering): at least those flip-flops survive synthesis.
+        let full = try Synthesis.yosys(sources: sources, top: top.name)
+        #expect(LintSynthTests.flipFlops(full) >= c.rows * c.cols * 2 * c.accBits, "\(full.cells)")
     }
 }

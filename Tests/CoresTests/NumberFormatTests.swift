@@ -1,3 +1,4 @@
+import Foundation
 import Cores
 import Cosim
 import Golden
@@ -190,5 +191,20 @@ struct NumberFormatTests {
             let icarus = try IcarusCheck.run(top, cycles: 120, resets: [60])
             #expect(icarus.undefinedCycles == 0, "\(top.name): \(icarus.first ?? "")")
         }
+    }
+
+    /// A threshold design builds no ROUND path, so the fields of one do not tell two threshold
+    /// designs apart, and its JSON (the manifest) leaves them out and reads back the same.
+    @Test("a threshold design's ROUND fields are neutral and its JSON round-trips")
+    func thresholdConfigCoding() throws {
+        let a = ArrayConfig(rows: 4, cols: 4, a: FixedPoint(bits: 8, frac: 0), output: FixedPoint(bits: 16, frac: -3),
+                            rounding: .stochastic, lfsrWidth: 20, seed: 5, format: .binary, thresholds: true)
+        let b = ArrayConfig(rows: 4, cols: 4, a: FixedPoint(bits: 8, frac: 0), rounding: .nearest, format: .binary, thresholds: true)
+        #expect(a == b && a.moduleName == b.moduleName && a.dropBits == 0)
+        try a.validate()
+        let json = try JSONEncoder().encode(a)
+        let text = String(decoding: json, as: UTF8.self)
+        for key in ["output", "rounding", "lfsrWidth", "seed", "lfsrStep"] { #expect(!text.contains("\"\(key)\""), "\(text)") }
+        #expect(try JSONDecoder().decode(ArrayConfig.self, from: json) == a)
     }
 }

@@ -105,6 +105,29 @@ struct NetworkCheckTests {
         #expect(text.contains("stage 0") && text.contains("image 0") && text.contains("cycle"), "\(text)")
         #expect(run.waveform.map { FileManager.default.fileExists(atPath: $0) } == true)
     }
+
+    /// On ws and rs a pooling-core mismatch used to be replayed on output-stationary arrays, so
+    /// its waveform showed a design that had not run. It must be the pooling core's.
+    @Test("a pooling-core mismatch on ws or rs gives the pooling core's waveform", arguments: ["ws", "rs"])
+    func poolingMismatchWaveform(dataflow: String) throws {
+        let net = RandomNetworks.network(Self.tiny, format: .fixed, seed: 13)
+        let hw = NetworkHardware(rows: 4, cols: 4, rounding: .nearest, batch: 2)
+        let check = try NetworkCheck(net, hardware: hw) { config in
+            try Dataflows.design(Dataflow(rawValue: dataflow), config)!.engine(initialState: .default)
+        }
+        // The golden side adds other biases after stage 0: the arrays agree, the pooling core does not.
+        var other = net
+        other.stages[0].bias = other.stages[0].bias.map { $0 + 5 }
+        check.golden = try hw.golden(other)
+        let run = try check.run(images: RandomNetworks.images(2, pixels: 144, seed: 7), labels: Self.labels(2))
+        #expect(run.mismatches == 1)
+        #expect(run.firstMismatch?.contains("stage 0") == true && run.firstMismatch?.contains("pooling core") == true, "\(run.firstMismatch ?? "")")
+        let path = try #require(run.waveform)
+        let vcd = try String(contentsOfFile: path, encoding: .utf8)
+        let pool = try Pooling.module(PoolingConfig(stage: net.stages[0])).name
+        #expect(vcd.contains(pool), "the waveform \(path) does not show the pooling core \(pool)")
+        #expect(!vcd.contains("systolic_"), "the waveform \(path) shows a systolic array")
+    }
 }
 
 /// The shipped LeNet-5, quantized without training (fixed8 and ternary weights), on real test

@@ -22,8 +22,13 @@ struct FormatSweepTests {
         for bad in ["fixed1", "fixed17", "fixed08", "fixedx", "pow2e5", "codebook7", "xnor", "", "bwn,"] {
             #expect(throws: SweepUsageError.self, "\(bad)") { try Grid.formatList(bad) }
         }
+        // The refusal names the item that is wrong, not the whole list.
         let e = try #require(throws: SweepUsageError.self) { try Grid.formatList("bwn,pow2e9") }
-        #expect(e.message == "invalid value 'bwn,pow2e9' for --format: allowed \(SweepFormat.allowed)")
+        #expect(e.message == "invalid value 'pow2e9' for --format: allowed \(SweepFormat.allowed)")
+        let bogus = try #require(throws: SweepUsageError.self) { try Grid.formatList("fixed8,bogus") }
+        #expect(bogus.message == "invalid value 'bogus' for --format: allowed \(SweepFormat.allowed)")
+        let rows = try #require(throws: SweepUsageError.self) { try Grid.intList("4,x,8", flag: "rows", range: 1...128) }
+        #expect(rows.message.hasPrefix("invalid value 'x' for --rows"))
     }
 
     @Test("without --format the plan is the fixed-point plan it was: same keys, same configs, no format in the JSON")

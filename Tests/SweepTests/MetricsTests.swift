@@ -230,7 +230,7 @@ struct HardwareQualityTests {
     }
 }
 
-@Suite("Energy model")
+@Suite("Energy of a systolic design (GEMM events and its datapath)")
 struct EnergyTests {
     /// 2×2 array, s8.6 operands (28-bit accumulator), s8.2 outputs (10 bits dropped),
     /// stochastic rounding with a 16-bit LFSR, on a 2×2×2 GEMM: one tile of two beats.

@@ -58,12 +58,13 @@ struct NetworkSweepTests {
               (["--workload", "lenet5", "--input-bits", "4"], "invalid value '4' for --input-bits: allowed only with --workload gemm or conv"),
               (["--workload", "lenet5", "--output-bits", "16"], "invalid value '16' for --output-bits: allowed only with --workload gemm or conv"),
               (["--workload", "mlp", "--dataflow", "ws"], "invalid value 'ws' for --dataflow: allowed os with --workload mlp"),
-              (["--workload", "lenet5", "--format", "fixed,bwn"], "invalid value 'fixed,bwn' for --format: allowed comma-separated fixed<2..16>"),
+              (["--workload", "lenet5", "--format", "fixed,bwn"], "invalid value 'fixed' for --format: allowed comma-separated fixed<2..16>"),
               (["--workload", "gemm", "--accuracy-images", "100"], "invalid value '100' for --accuracy-images: allowed only with --workload lenet5 or mlp"),
               (["--rows", "4", "--hardware-images", "8"], "invalid value '8' for --hardware-images: allowed only with --workload lenet5 or mlp"),
               (["--workload", "lenet5", "--accuracy-images", "0"], "invalid value '0' for --accuracy-images: allowed an integer in 1...10000"),
               (["--workload", "lenet5", "--hardware-images", "x"], "invalid value 'x' for --hardware-images: allowed an integer in 1...10000"),
               (["--workload", "resnet"], "invalid value 'resnet' for --workload: allowed gemm, conv, lenet5, mlp"),
+              (["--format", "fixed8,bogus"], "invalid value 'bogus' for --format: allowed comma-separated"),
           ])
     func refusals(arguments: [String], prefix: String) throws {
         let dir = SweepEngineTests.freshDirectory()

@@ -141,15 +141,54 @@ struct SlurmTests {
 
     @Test("a small grid through sweep --slurm on a single-node Slurm equals a local run; a task cancelled mid-run leaves no point, --resume completes it")
     func cluster() throws {
-        let up = try Self.shell("bash \(Self.packageRoot.path)/scripts/slurm-up.sh")
+        // A private cluster: configuration, state, logs, pid files and munge under a temporary
+        // folder, on ports of its own; the machine's /etc and any Slurm of its own are untouched.
+        let etc = "/etc/slurm/slurm.conf"
+        let etcBefore = FileManager.default.contents(atPath: etc)
+        let dir = URL(fileURLWithPath: "/tmp/accelgen-slurm-\(UUID().uuidString.prefix(8))")
+        let scripts = Self.packageRoot.appendingPathComponent("scripts").path
+        var pids: [pid_t] = []
+        var base: URL?
+        var stopped = false
+        func tearDown() {
+            guard !stopped else { return }
+            stopped = true
+            pids = ["run/slurmctld.pid", "run/slurmd.pid", "munge/munged.pid"].compactMap {
+                (try? String(contentsOf: dir.appendingPathComponent($0), encoding: .utf8)).flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            }
+            _ = try? Self.shell("bash \(shellQuote(scripts + "/slurm-down.sh")) \(shellQuote(dir.path))")
+            unsetenv("SLURM_CONF")
+            try? FileManager.default.removeItem(at: dir)
+            if let base { try? FileManager.default.removeItem(at: base) }
+        }
+        defer { tearDown() }
+        let up = try Self.shell("bash \(shellQuote(scripts + "/slurm-up.sh")) \(shellQuote(dir.path))")
         try #require(up.status == 0, """
             scripts/slurm-up.sh could not start a single-node Slurm (make deps installs slurmctld slurmd slurm-client munge; \
             it needs root): \(up.output)
             """)
-        let startedHere = up.output.contains("slurm-up: started")
-        defer { if startedHere { _ = try? Self.shell("bash \(Self.packageRoot.path)/scripts/slurm-down.sh") } }
+        // sbatch, squeue and scancel, here and in sweep, find the cluster through this.
+        setenv("SLURM_CONF", dir.appendingPathComponent("slurm.conf").path, 1)
+        try body(base: { base = $0 })
 
+        tearDown()
+        #expect(pids.count == 3, "pid files: \(pids)")
+        for pid in pids { #expect(!Self.running(pid), "daemon \(pid) still runs after slurm-down.sh") }
+        #expect(!FileManager.default.fileExists(atPath: dir.path))
+        #expect(FileManager.default.contents(atPath: etc) == etcBefore, "\(etc) was written")
+    }
+
+    /// Whether `pid` runs: it exists and is not a zombie (exited, not yet reaped by its parent).
+    static func running(_ pid: pid_t) -> Bool {
+        guard kill(pid, 0) == 0, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first != "Z"
+    }
+
+    /// The cluster test proper, on the cluster `SLURM_CONF` names; `base` receives its folder.
+    func body(base record: (URL) -> Void) throws {
         let base = E.freshDirectory()
+        record(base)
         let grid = ["--rows", "2", "--cols", "2,3,4", "--input-bits", "4", "--rounding", "truncate", "--no-synth"]
         let resources = ["--cpus-per-task", "1", "--mem", "1G", "--time", "15", "--max-parallel", "2"]
 
