@@ -42,8 +42,10 @@ let package = Package(
         .target(name: "Verification", dependencies: ["Conv", "Cores", "Cosim", "Golden", "HDL", "Model", "Runtime", "Verilog"]),
         // Performance figures (`simulate bench`, `make bench`).
         .target(name: "Benchmarks", dependencies: ["Conv", "Cores", "Cosim", "Dataflows", "Golden", "HDL", "Model", "Networks", "Runtime", "Verification", "Verilog"]),
+        // Place and route (yosys synth_ecp5, nextpnr-ecp5): Fmax, critical path, utilization.
+        .target(name: "Timing", dependencies: ["Cosim", "HDL", "Verilog"]),
         // Design-space sweeps: grid, per-point runs, synthesis metrics, energy, reports.
-        .target(name: "Sweep", dependencies: ["Conv", "Cores", "Cosim", "Dataflows", "Golden", "HDL", "Model", "Networks", "Plotting", "Runtime", "Verification", "Verilog"]),
+        .target(name: "Sweep", dependencies: ["Conv", "Cores", "Cosim", "Dataflows", "Golden", "HDL", "Model", "Networks", "Plotting", "Runtime", "Timing", "Verification", "Verilog"]),
         .executableTarget(name: "sweep", dependencies: [
             "Sweep", "Cores", "CLIOptions",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -53,7 +55,7 @@ let package = Package(
             "Conv", "Cores", "Dataflows", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "generate-rtl", dependencies: [
-            "Cores", "Dataflows", "Verilog", "HDL", "CLIOptions",
+            "Cores", "Dataflows", "Verilog", "HDL", "CLIOptions", "Timing",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "simulate", dependencies: [
@@ -90,6 +92,7 @@ let package = Package(
         .testTarget(name: "PEArrayTests", dependencies: ["Conv", "Cores", "Cosim", "Dataflows", "Golden", "HDL", "Model", "Runtime", "Verification", "Verilog"]),
         .testTarget(name: "ModelTests", dependencies: ["Model"]),
         .testTarget(name: "NetworkHardwareTests", dependencies: ["Conv", "Cores", "Cosim", "Dataflows", "Golden", "Model", "Networks", "Runtime", "Verification"]),
+        .testTarget(name: "TimingTests", dependencies: ["Cores", "Cosim", "HDL", "Timing", "Verilog"], exclude: ["Fixtures"]),
         .testTarget(name: "SweepTests", dependencies: ["Cores", "Cosim", "HDL", "Model", "Sweep", "Verilog"]),
         // The executables are dependencies so that they are built before the tests run them.
         .testTarget(name: "CLITests", dependencies: ["Cosim", "generate-rtl", "simulate", "sweep"]),
