@@ -3,6 +3,7 @@ import CLIOptions
 import Cores
 import Foundation
 import Sweep
+import Timing
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -38,6 +39,7 @@ struct SweepCommand: ParsableCommand {
     @Option(name: .customLong("out"), help: ArgumentHelp("Output folder (default sweep-results).", valueName: "dir")) var outText: String?
     @Option(name: .customLong("jobs"), help: ArgumentHelp("Points run in parallel, 1...64 (default 2).", valueName: "n")) var jobsText: String?
     @Flag(name: .customLong("no-synth"), help: "Skip synthesis (yosys).") var noSynth = false
+    @Option(name: .customLong("pnr"), help: ArgumentHelp("Also place and route every design on this device: " + Device.allowed + "; yosys synth_ecp5 and nextpnr-ecp5 out of context, three placement seeds: Fmax, critical path, utilization, GOPS (docs/TIMING.md). GEMM and convolution workloads.", valueName: "device")) var pnrText: String?
     @Flag(help: "Rerun points even when DIR/points holds a result for them.") var force = false
     @Flag(help: "List the points (index, key, parameters) and exit.") var plan = false
     @Flag(help: "With --plan: print the plan as JSON.") var json = false
@@ -61,6 +63,8 @@ struct SweepCommand: ParsableCommand {
     var jobs: Int { jobsText.flatMap { Int($0) } ?? 2 }
     var point: Int? { pointText.flatMap { Int($0) } }
     var out: String { resumeText ?? outText ?? "sweep-results" }
+    /// `--pnr`'s device (checked in `validate`).
+    var pnr: Device? { pnrText.flatMap(Device.parse) }
 
     /// The Slurm-only flags that were given, with their values.
     var slurmFlags: [(String, String)] {
@@ -141,6 +145,9 @@ struct SweepCommand: ParsableCommand {
             throw SweepUsageError(flag: flag, value: "'\(format ?? config ?? "")'",
                                   allowed: "a format the grid's dataflows build (none is left: \(first))")
         }
+        if let pnrText, points.contains(where: { $0.workload.isNetwork }) {
+            throw SweepUsageError(flag: "pnr", value: "'\(pnrText)'", allowed: "only with --workload gemm or conv (a network point builds several arrays)")
+        }
         // A worker recomputes the plan: only the parent says what was left out.
         if !skipped.isEmpty && ProcessInfo.processInfo.environment[WorkerPool.parentVariable] == nil {
             for line in skipped { warn("note: left out \(line)") }
@@ -156,6 +163,7 @@ struct SweepCommand: ParsableCommand {
         for (flag, value) in gridFlags { args += ["--\(flag)", value] }
         args += ["--out", URL(fileURLWithPath: out).standardizedFileURL.path]
         if noSynth { args.append("--no-synth") }
+        if let pnr { args += ["--pnr", pnr.flagValue] }
         if force { args.append("--force") }
         return args
     }
@@ -172,6 +180,9 @@ struct SweepCommand: ParsableCommand {
             throw SweepUsageError("invalid combination \(modes.joined(separator: " ")): allowed at most one of --plan, --point I, --merge")
         }
         if json && !plan { throw SweepUsageError("invalid flag --json without --plan: allowed only with --plan") }
+        if let text = pnrText, Device.parse(text) == nil {
+            throw SweepUsageError(flag: "pnr", value: "'\(text)'", allowed: Device.allowed)
+        }
         try validateSlurm()
     }
 
@@ -180,7 +191,7 @@ struct SweepCommand: ParsableCommand {
             let others = gridFlags.map { "--\($0.0)" } + slurmFlags.map { "--\($0.0)" }
                 + [config.map { _ in "--config" }, outText.map { _ in "--out" }, plan ? "--plan" : nil, pointText.map { _ in "--point" },
                    merge ? "--merge" : nil, slurm ? "--slurm" : nil, resumeText.map { _ in "--resume" }, jobsText.map { _ in "--jobs" },
-                   noSynth ? "--no-synth" : nil, force ? "--force" : nil, fromPlan ? "--from-plan" : nil].compactMap { $0 }
+                   noSynth ? "--no-synth" : nil, pnrText.map { _ in "--pnr" }, force ? "--force" : nil, fromPlan ? "--from-plan" : nil].compactMap { $0 }
             if let other = others.first {
                 throw SweepUsageError(flag: "status", value: "'\(dir)'", allowed: "alone (not with \(other)): sweep --status DIR")
             }
@@ -198,7 +209,7 @@ struct SweepCommand: ParsableCommand {
         }
         if let dir = resumeText {
             let other = gridFlags.map { "--\($0.0)" } + [config.map { _ in "--config" }, outText.map { _ in "--out" },
-                        noSynth ? "--no-synth" : nil, force ? "--force" : nil].compactMap { $0 }
+                        noSynth ? "--no-synth" : nil, pnrText.map { _ in "--pnr" }, force ? "--force" : nil].compactMap { $0 }
             if let o = other.first {
                 throw SweepUsageError(flag: "resume", value: "'\(dir)'", allowed: "without \(o): the grid and options come from the folder (plan.json, slurm/run.json)")
             }
@@ -289,7 +300,7 @@ struct SweepCommand: ParsableCommand {
             FileHandle.standardOutput.write(Data("point \(p.index) \(p.key): held by ACCELGEN_SWEEP_HOLD\n".utf8))
             sleep(600)
         }
-        let r = Runner.run(p, options: RunOptions(synthesize: !noSynth))
+        let r = Runner.run(p, options: RunOptions(synthesize: !noSynth, pnr: pnr))
         try store.write(r)
         print(describe(r))
         if let m = r.message, r.status != .pass { print(m) }
@@ -361,6 +372,11 @@ struct SweepCommand: ParsableCommand {
             return v.hasPrefix("$") ? v : URL(fileURLWithPath: v).standardizedFileURL.path
         }
         var o = base ?? SlurmOptions(noSynth: noSynth, verilatorCache: cache("ACCELGEN_CACHE"), synthCache: cache("ACCELGEN_SYNTH_CACHE"))
+        if base == nil, let pnr {
+            o.pnr = pnr.flagValue
+            o.pnrCache = cache("ACCELGEN_PNR_CACHE")
+            o.nextpnr = URL(fileURLWithPath: PlaceAndRoute.tool).standardizedFileURL.path
+        }
         if let t = partitionText { o.partition = try SlurmOptions.partition(t) }
         if let t = timeText { o.time = try SlurmOptions.time(t) }
         if let t = memText { o.mem = try SlurmOptions.memory(t) }
@@ -499,17 +515,24 @@ struct SweepCommand: ParsableCommand {
     /// Writes the tables and the report, prints the summary.
     func finish(_ results: [PointResult], store: SweepStore) throws {
         let report = try store.writeOutputs(results)
-        print(table(["index", "key", "status", "cycles", "util", "RMSE", "bias", "SQNR dB", "cells", "LUTs", "pJ/MAC", "time"],
+        let timing = results.contains { $0.pnr != nil }
+        print(table(["index", "key", "status", "cycles", "util", "RMSE", "bias", "SQNR dB", "cells", "LUTs", "pJ/MAC"] + (timing ? ["Fmax MHz", "GOPS"] : []) + ["time"],
                     results.map { r in
                         let sim = r.simulated
                         let errors = sim && r.network == nil
-                        return [String(r.point.index), r.point.key, r.status.rawValue, sim ? String(r.cycles) : "-",
+                        var row: [String] = [String(r.point.index), r.point.key, r.status.rawValue, sim ? String(r.cycles) : "-",
                          sim ? String(format: "%.1f%%", r.utilization * 100) : "-", errors ? String(format: "%.4g", r.rmse) : "-",
                          errors ? String(format: "%+.3g", r.bias) : "-",
                          r.sqnrDB.map { String(format: "%.1f", $0) } ?? "-",
                          r.synthesis.map { String($0.genericCells) } ?? "-", r.synthesis.map { String($0.luts) } ?? "-",
-                         r.energy.map { String(format: "%.3g", $0.picojoulesPerMAC) } ?? "-",
-                         duration(wallSeconds(r))]
+                         r.energy.map { String(format: "%.3g", $0.picojoulesPerMAC) } ?? "-"]
+                        if timing {
+                            let fmax: String = r.pnr.map { p in p.fmaxMHz.map { String(format: "%.1f", $0) } ?? "n/a" } ?? "-"
+                            let gops: String = r.gops.map { String(format: "%.2f", $0) } ?? "-"
+                            row += [fmax, gops]
+                        }
+                        row.append(duration(wallSeconds(r)))
+                        return row
                     }))
         let networks = results.filter { $0.network != nil }
         if !networks.isEmpty {
@@ -572,6 +595,7 @@ func duration(_ s: Double) -> String {
 func wallSeconds(_ r: PointResult) -> Double {
     r.generateSeconds + r.buildSeconds + r.simulateSeconds + (r.synthesis.map { $0.cached == true ? 0 : $0.seconds } ?? 0)
         + (r.network.map { $0.quantizeSeconds + $0.accuracySeconds } ?? 0)
+        + (r.pnr.map { $0.cached == true ? 0 : $0.synthSeconds + $0.pnrSeconds } ?? 0)
 }
 
 func describe(_ r: PointResult) -> String {
@@ -581,6 +605,10 @@ func describe(_ r: PointResult) -> String {
         if let n = r.network { s += String(format: " (accuracy %.2f%%)", 100 * n.accuracy) }
         s += " in \(duration(total)) (\(r.network.map { String(format: "quantize %.1f, accuracy %.1f, ", $0.quantizeSeconds, $0.accuracySeconds) } ?? "")generate \(String(format: "%.1f", r.generateSeconds)), build \(String(format: "%.1f", r.buildSeconds)), simulate \(String(format: "%.1f", r.simulateSeconds))"
         if let synth = r.synthesis { s += synth.cached == true ? ", synth cached" : ", synth \(String(format: "%.1f", synth.seconds))" }
+        if let p = r.pnr {
+            s += p.cached == true ? ", pnr cached" : ", pnr \(String(format: "%.1f", p.synthSeconds + p.pnrSeconds))"
+            s += p.fmaxMHz.map { String(format: "; %.1f MHz", $0) } ?? "; Fmax n/a"
+        }
         s += ")"
     }
     if r.status != .pass, let m = r.message { s += ": " + (m.split(separator: "\n").first.map(String.init) ?? m) }
