@@ -70,7 +70,7 @@ public enum Report {
     }
 
     /// Every plot file a report may draw.
-    static let allPlotFiles = ["area-luts.svg", "area-cells.svg", "sqnr.svg", "throughput-area.svg", "energy.svg", "energy-breakdown.svg",
+    static let allPlotFiles = ["area-luts.svg", "area-cells.svg", "sqnr.svg", "throughput-area.svg", "gops-area.svg", "energy.svg", "energy-breakdown.svg",
                                "conv-energy.svg", "conv-utilization.svg", "format-area.svg", "format-energy.svg", "conv-format-area.svg",
                                "conv-format-energy.svg", "format-mac.svg"]
         + WorkloadKind.allCases.filter(\.isNetwork).flatMap { networkPlotFiles($0.rawValue) }
@@ -441,6 +441,26 @@ public enum Report {
                                          caption: "Useful MACs per cycle on the fixed workload (MACs / simulated cycles) against LUTs, one line per bitwidth, labelled with the array size, \(modeText)."),
                               script: script(file: "throughput-area.svg", title: "Throughput against area, \(modeText)", xlabel: "LUTs",
                                              ylabel: "MACs per cycle", logX: true, logY: true, xtics: nil, series: thr, labels: labels, yBase: 2)))
+        }
+
+        // `--pnr`: operations per second at the placed Fmax against the placed logic cells.
+        var gops: [Series] = []
+        var gopsLabels: [(x: Double, y: Double, text: String)] = []
+        for b in Set(main.map(line)).sorted() {
+            var pts: [(x: Double, y: Double)] = []
+            for r in main where line(r) == b {
+                guard let g = r.gops, let cells = r.pnr?.logicCells else { continue }
+                pts.append((Double(cells), g))
+                gopsLabels.append((Double(cells), g, size(r.point.config)))
+            }
+            pts.sort { ($0.x, $0.y) < ($1.x, $1.y) }
+            if !pts.isEmpty { gops.append(Series(title: lineTitle(mainRanks, b), points: pts)) }
+        }
+        if !gops.isEmpty {
+            specs.append(Spec(plot: Plot(file: "gops-area.svg", title: "GOPS against area (place and route)",
+                                         caption: "2 × measured MACs per cycle × Fmax (median of three nextpnr-ecp5 seeds, out of context; docs/TIMING.md) against placed logic cells (TRELLIS_COMB), one line per bitwidth, labelled with the array size, \(modeText)."),
+                              script: script(file: "gops-area.svg", title: "GOPS against ECP5 logic cells, \(modeText)", xlabel: "logic cells (TRELLIS_COMB)",
+                                             ylabel: "GOPS", logX: true, logY: true, xtics: nil, series: gops, labels: gopsLabels, yBase: 2)))
         }
 
         let energy = perBits(main) { $0.energy?.picojoulesPerMAC }

@@ -33,6 +33,8 @@ struct TimingSweepTests {
         #expect(abs(try #require(Double(row["gops_per_dsp"] ?? "")) - gops / 4) < 1e-9 * gops)
         let report = try String(contentsOf: out.appendingPathComponent("report.md"), encoding: .utf8)
         #expect(report.contains("## Timing") && report.contains(row["critical_path"]!))
+        #expect(report.contains("GOPS against area"))
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("plots/gops-area.svg").path))
 
         // The same point through --point and --merge: the placement comes from the cache.
         let split = dir.appendingPathComponent("split")
