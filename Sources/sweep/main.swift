@@ -286,7 +286,7 @@ struct SweepCommand: ParsableCommand {
 
     func runOne(_ p: SweepPoint, store: SweepStore) throws {
         try store.prepare()
-        if !force, let done = try store.finished(in: [p])[p.key] {
+        if !force, let done = try store.finished(in: [p])[p.key], hasTiming(done, pnr) {
             if !FileManager.default.fileExists(atPath: store.url(for: p).path) { try store.write(done) }
             print("point \(p.index) \(p.key): already done (\(done.status.rawValue)) in \(store.url(for: p).path); --force reruns it")
             if done.status != .pass { throw ExitCode(1) }
@@ -323,7 +323,7 @@ struct SweepCommand: ParsableCommand {
         try store.prepare()
         store.removeDebris()
         try store.writePlan(points)
-        var done = force ? [:] : try store.finished(in: points)
+        var done = force ? [:] : try store.finished(in: points).filter { hasTiming($0.value, pnr) }
         // Results stored under another index (an earlier grid) move to this plan's file name.
         for (key, r) in done where !FileManager.default.fileExists(atPath: store.url(for: r.point).path) {
             try store.write(r)
@@ -431,7 +431,7 @@ struct SweepCommand: ParsableCommand {
         try store.prepare()
         store.removeDebris()
         if !resume { try store.writePlan(points) }
-        var done = try store.finished(in: points)
+        var done = try store.finished(in: points).filter { hasTiming($0.value, options.pnr.flatMap(Device.parse)) }
         for (key, r) in done where !FileManager.default.fileExists(atPath: store.url(for: r.point).path) {
             try store.write(r)
             done[key] = r
@@ -589,6 +589,13 @@ func duration(_ s: Double) -> String {
     if s < 60 { return String(format: "%.1f s", s) }
     let t = Int(s.rounded())
     return t < 3600 ? "\(t / 60)m\(String(format: "%02d", t % 60))s" : "\(t / 3600)h\(String(format: "%02d", t % 3600 / 60))m"
+}
+
+/// Whether a stored result has what this run asks for: with `--pnr`, a passing point stored
+/// without place and route on that device is run again (a failed one stays done, as always).
+func hasTiming(_ r: PointResult, _ device: Device?) -> Bool {
+    guard let device, r.status == .pass else { return true }
+    return r.pnr?.device == device.description
 }
 
 /// The time this point took when it ran (a cached synthesis costs nothing).

@@ -50,6 +50,23 @@ struct TimingSweepTests {
         #expect(again["pnr_cached"] == "true")
     }
 
+    @Test("a folder swept without --pnr: --pnr runs its passing points again, with timing")
+    func addTiming() throws {
+        let dir = Engine.freshDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let env = ["ACCELGEN_PNR_CACHE": dir.appendingPathComponent("pnr-cache").path]
+        let grid = ["--rows", "2", "--input-bits", "4", "--rounding", "nearest", "--no-synth", "--out", dir.appendingPathComponent("out").path]
+        let first = try Engine.run(grid, environment: env)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(try Engine.csvRows(dir.appendingPathComponent("out")).first?["fmax_mhz"] == "")
+        let timed = try Engine.run(grid + ["--pnr", "ecp5"], environment: env)
+        #expect(timed.status == 0, "\(timed.stderr)")
+        #expect(timed.stderr.contains("0 already done, 1 to run"), "\(timed.stderr)")
+        #expect(try Engine.csvRows(dir.appendingPathComponent("out")).first?["fmax_mhz"] != "")
+        let again = try Engine.run(grid + ["--pnr", "ecp5"], environment: env)
+        #expect(again.stderr.contains("1 already done, 0 to run"), "\(again.stderr)")
+    }
+
     @Test("a missing nextpnr makes the point an error that names it")
     func missingTool() throws {
         let dir = Engine.freshDirectory()
