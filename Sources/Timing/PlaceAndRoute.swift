@@ -65,7 +65,7 @@ public enum PlaceAndRoute {
         public var cache: Bool
         /// Overrides `cacheRoot`.
         public var cacheDirectory: URL?
-        /// Run the seeds' placements as processes at once.
+        /// Run the seeds' placements as processes all at once.
         public var parallel: Bool
         /// Overrides `tool` (the nextpnr-ecp5 executable).
         public var tool: String?
@@ -233,7 +233,15 @@ public enum PlaceAndRoute {
             })
         }
         if parallel {
-            DispatchQueue.concurrentPerform(iterations: seeds.count, execute: work)
+            // One thread per seed, all at once (not one per core): three single-threaded runs
+            // on two cores finish sooner together than two and then one.
+            let group = DispatchGroup()
+            for i in seeds.indices {
+                group.enter()
+                let t = Thread { work(i); group.leave() }
+                t.start()
+            }
+            group.wait()
         } else {
             for i in seeds.indices { work(i) }
         }
