@@ -23,7 +23,7 @@ public struct Device: Hashable, Sendable, Codable, CustomStringConvertible {
     /// "LFE5U-85F-6 CABGA381".
     public var description: String { "LFE5U-\(size)F-\(speed) \(package)" }
 
-    /// MULT18X18D blocks of the part (Lattice, ECP5 and ECP5-5G family data sheet, table 1.1).
+    /// MULT18X18D blocks of the part (as nextpnr-ecp5 counts them in its utilisation report).
     public var multipliers: Int {
         switch size {
         case 25: 28
