@@ -30,7 +30,7 @@ FIGURE_FLAGS ?=
 FORMATS_OUT ?= sweep-formats
 FORMATS_FLAGS ?= --format fixed8,fixed4,binary,bwn,ternary,pow2,codebook4 --rows 8,16
 
-.PHONY: all deps build release rtl check-rtl sim sweep formats networks figure test test-fast lint bench fuzz models clean
+.PHONY: all deps build release rtl check-rtl sim sweep formats networks figure timing test test-fast lint bench fuzz models clean
 
 all: build
 
@@ -156,6 +156,19 @@ networks: deps release
 figure: deps
 	$(SWIFT) build -c release --product train
 	$(RELEASE)/train --figure --out $(FIGURE_OUT) $(FIGURE_FLAGS)
+
+## timing: the table of docs/TIMING.md: the default systolic array, MAC, rounding unit and pooling
+##         core placed and routed on an LFE5U-85F (speed 6, out of context) with yosys synth_ecp5 and
+##         nextpnr-ecp5, three placement seeds each; results in $(TIMING_OUT), cached by content
+##         (ACCELGEN_PNR_CACHE), so a rerun only prints
+TIMING_OUT  ?= .build/timing
+TIMING_CORES := systolic mac rounder pool
+timing: deps build
+	@for core in $(TIMING_CORES); do \
+	  echo "place and route: $$core" >&2; \
+	  $(GEN) $$core --out $(TIMING_OUT)/$$core --pnr ecp5 >/dev/null || exit 1; \
+	done
+	@python3 scripts/timing-table.py $(addprefix $(TIMING_OUT)/,$(TIMING_CORES))
 
 ## test: the whole suite (installs Verilator and yosys first when missing)
 test: deps build check-rtl

@@ -46,10 +46,12 @@ let package = Package(
         .target(name: "Verification", dependencies: ["Conv", "Cores", "Cosim", "Golden", "HDL", "Model", "Runtime", "Verilog"]),
         // Performance figures (`simulate bench`, `make bench`).
         .target(name: "Benchmarks", dependencies: ["Conv", "Cores", "Cosim", "Dataflows", "Golden", "HDL", "Model", "Networks", "ONNX", "Runtime", "Verification", "Verilog"]),
+        // Place and route (yosys synth_ecp5, nextpnr-ecp5): Fmax, critical path, utilization.
+        .target(name: "Timing", dependencies: ["Cosim", "HDL", "Verilog"]),
         // Design-space sweeps: grid, per-point runs, synthesis metrics, energy, reports.
-        .target(name: "Sweep", dependencies: ["Conv", "Cores", "Cosim", "Dataflows", "Golden", "HDL", "Model", "Networks", "Plotting", "Runtime", "Verification", "Verilog"]),
+        .target(name: "Sweep", dependencies: ["Conv", "Cores", "Cosim", "Dataflows", "Golden", "HDL", "Model", "Networks", "Plotting", "Runtime", "Timing", "Verification", "Verilog"]),
         .executableTarget(name: "sweep", dependencies: [
-            "Sweep", "Cores", "CLIOptions",
+            "Sweep", "Cores", "CLIOptions", "Timing",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Command-line flags shared by the front ends.
@@ -57,7 +59,7 @@ let package = Package(
             "Conv", "Cores", "Dataflows", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "generate-rtl", dependencies: [
-            "Cores", "Dataflows", "Verilog", "HDL", "CLIOptions",
+            "Cores", "Dataflows", "Verilog", "HDL", "CLIOptions", "Timing",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "simulate", dependencies: [
@@ -103,6 +105,7 @@ let package = Package(
         .testTarget(name: "PEArrayTests", dependencies: ["TestTags", "Conv", "Cores", "Cosim", "Dataflows", "Golden", "HDL", "Model", "Runtime", "Verification", "Verilog"]),
         .testTarget(name: "ModelTests", dependencies: ["TestTags", "Model"]),
         .testTarget(name: "NetworkHardwareTests", dependencies: ["TestTags", "Conv", "Cores", "Cosim", "Dataflows", "Golden", "Model", "Networks", "Runtime", "Verification"]),
+        .testTarget(name: "TimingTests", dependencies: ["TestTags", "Cores", "HDL", "Timing", "Verilog"], exclude: ["Fixtures"]),
         // `sweep` is a dependency so that it is built before the tests run it.
         .testTarget(name: "SweepTests", dependencies: ["TestTags", "Cores", "Cosim", "HDL", "Model", "Sweep", "Verilog", "sweep"]),
         // The executables are dependencies so that they are built before the tests run them.

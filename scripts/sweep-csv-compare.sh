@@ -1,6 +1,7 @@
 #!/bin/bash
 # Compares two sweep.csv files apart from the columns that depend on timing or on what the
-# caches held (generate_s, build_s, simulate_s, synth_s, simulated_macs_per_s, synth_cached):
+# caches held (generate_s, build_s, simulate_s, synth_s, simulated_macs_per_s, synth_cached,
+# pnr_seconds, pnr_cached):
 #
 #   scripts/sweep-csv-compare.sh local/sweep.csv slurm/sweep.csv
 #
@@ -12,7 +13,7 @@ for f in "$1" "$2"; do [ -r "$f" ] || { echo "$0: cannot read $f" >&2; exit 2; }
 
 strip() {
     # POSIX awk (mawk has no FPAT): split each line on commas outside double quotes.
-    awk -v skip="generate_s build_s simulate_s synth_s simulated_macs_per_s synth_cached" '
+    awk -v skip="generate_s build_s simulate_s synth_s simulated_macs_per_s synth_cached pnr_seconds pnr_cached" '
         function split_csv(line, out,    n, i, c, q, f) {
             n = 0; f = ""; q = 0
             for (i = 1; i <= length(line); i++) {

@@ -23,6 +23,8 @@ public func runTool(_ tool: String, _ arguments: [String], in directory: URL? = 
 }
 
 public func findExecutable(_ name: String) -> String? {
+    // A path (absolute or relative) is taken as it is, not looked up on PATH.
+    if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
     let paths = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
     for dir in paths {
         let candidate = "\(dir)/\(name)"

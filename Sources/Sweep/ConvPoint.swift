@@ -90,6 +90,7 @@ extension Runner {
             r.synthesis = try SynthesisRunner.metrics(for: top, options: .init(unit: contains(top, module: unit) ? unit : nil,
                                                                                 pe: peModule(of: top, c, excluding: unit)))
         }
+        try placeAndRoute(top, options, &r, &stage)
     }
 
     static func contains(_ top: ModuleDefinition, module name: String) -> Bool {

@@ -3,6 +3,7 @@ import Cores
 import Dataflows
 import Foundation
 import Model
+import Timing
 
 /// What every point of a sub-grid runs: the fixed GEMM workload on the systolic array, the
 /// fixed convolution workload on a PE array of the point's dataflow, or a whole network
@@ -177,6 +178,8 @@ public struct PointResult: Hashable, Sendable, Codable {
     /// Network points only (nil otherwise): accuracy, energy and cycles per image, the arrays'
     /// code widths (docs/SWEEP.md, "Networks").
     public var network: NetworkMetrics?
+    /// `--pnr`: place and route of the point's design (docs/TIMING.md); nil without it.
+    public var pnr: PlaceAndRouteMetrics?
 
     public init(point: SweepPoint, status: Status, message: String? = nil, mismatches: Int = 0, cycles: Int = 0,
                 macs: Int = 0, utilization: Double = 0, simulatedMACsPerSecond: Double = 0, rmse: Double = 0,

@@ -70,7 +70,7 @@ public enum Report {
     }
 
     /// Every plot file a report may draw.
-    static let allPlotFiles = ["area-luts.svg", "area-cells.svg", "sqnr.svg", "throughput-area.svg", "energy.svg", "energy-breakdown.svg",
+    static let allPlotFiles = ["area-luts.svg", "area-cells.svg", "sqnr.svg", "throughput-area.svg", "gops-area.svg", "energy.svg", "energy-breakdown.svg",
                                "conv-energy.svg", "conv-utilization.svg", "format-area.svg", "format-energy.svg", "conv-format-area.svg",
                                "conv-format-energy.svg", "format-mac.svg"]
         + WorkloadKind.allCases.filter(\.isNetwork).flatMap { networkPlotFiles($0.rawValue) }
@@ -443,6 +443,26 @@ public enum Report {
                                              ylabel: "MACs per cycle", logX: true, logY: true, xtics: nil, series: thr, labels: labels, yBase: 2)))
         }
 
+        // `--pnr`: operations per second at the placed Fmax against the placed logic cells.
+        var gops: [Series] = []
+        var gopsLabels: [(x: Double, y: Double, text: String)] = []
+        for b in Set(main.map(line)).sorted() {
+            var pts: [(x: Double, y: Double)] = []
+            for r in main where line(r) == b {
+                guard let g = r.gops, let cells = r.pnr?.logicCells else { continue }
+                pts.append((Double(cells), g))
+                gopsLabels.append((Double(cells), g, size(r.point.config)))
+            }
+            pts.sort { ($0.x, $0.y) < ($1.x, $1.y) }
+            if !pts.isEmpty { gops.append(Series(title: lineTitle(mainRanks, b), points: pts)) }
+        }
+        if !gops.isEmpty {
+            specs.append(Spec(plot: Plot(file: "gops-area.svg", title: "GOPS against area (place and route)",
+                                         caption: "2 × measured MACs per cycle × Fmax (median of three nextpnr-ecp5 seeds, out of context; docs/TIMING.md) against placed logic cells (TRELLIS_COMB), one line per bitwidth, labelled with the array size, \(modeText)."),
+                              script: script(file: "gops-area.svg", title: "GOPS against ECP5 logic cells, \(modeText)", xlabel: "logic cells (TRELLIS_COMB)",
+                                             ylabel: "GOPS", logX: true, logY: true, xtics: nil, series: gops, labels: gopsLabels, yBase: 2)))
+        }
+
         let energy = perBits(main) { $0.energy?.picojoulesPerMAC }
         if !energy.isEmpty {
             specs.append(Spec(plot: Plot(file: "energy.svg", title: "Energy per MAC against array size",
@@ -544,6 +564,30 @@ public enum Report {
 
     // MARK: - Markdown
 
+    /// Place and route (docs/TIMING.md): one row per point that has it.
+    public static func timingTable(_ results: [PointResult]) -> String {
+        func opt(_ v: Int?) -> String { v.map(String.init) ?? "–" }
+        func num(_ v: Double?, _ format: String) -> String { v.map { String(format: format, $0) } ?? "–" }
+        let placed = results.filter { $0.pnr != nil }
+        let device = Set(placed.map { $0.pnr!.device }).sorted().joined(separator: ", ")
+        var s = "yosys `synth_ecp5`, nextpnr-ecp5 out of context on the \(device): Fmax is the median of three placement seeds (the spread in brackets), "
+        s += "register to register inside the design (no I/O timing); logic cells are TRELLIS_COMB (a LUT4 or half a CCU2C carry); "
+        s += "GOPS = 2 × measured MACs per cycle × Fmax.\n\n"
+        s += "| # | design | Fmax MHz | seeds | critical path | ns | logic cells | FFs | MULT18 | DP16KD | GOPS | GOPS/kLUT | GOPS/MULT18 |\n"
+        s += "|---:|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+        for r in placed {
+            let p = r.pnr!
+            let spread = p.seedFmaxMHz.isEmpty ? "–" : p.seedFmaxMHz.map { String(format: "%.1f", $0) }.joined(separator: ", ")
+            let fmax = p.notApplicable.map { "n/a (\($0))" } ?? num(p.fmaxMHz, "%.1f")
+            let gops = r.gops
+            let perK = gops.flatMap { g in p.logicCells.flatMap { $0 > 0 ? 1000 * g / Double($0) : nil } }
+            let perDSP = gops.flatMap { g in p.mult18 > 0 ? g / Double(p.mult18) : nil }
+            s += "| \(r.point.index) | `\(r.point.key)` | \(fmax) | \(spread) | \(p.criticalPath.map { "`\($0)`" } ?? "–") | \(num(p.criticalPathNs, "%.2f")) | "
+            s += "\(opt(p.logicCells)) | \(opt(p.flipFlops)) | \(p.mult18) | \(opt(p.bram)) | \(num(gops, "%.2f")) | \(num(perK, "%.3f")) | \(num(perDSP, "%.3f")) |\n"
+        }
+        return s
+    }
+
     static func markdown(_ results: [PointResult], plots: [Plot], plotsMissing: Bool) -> String {
         var s = "# Sweep report\n\n"
         let pass = results.filter { $0.status == .pass }.count
@@ -565,6 +609,9 @@ public enum Report {
             s += "## Number formats\n\n"
             s += "Per format: the PE synthesized alone and the whole array (synth_xilinx LUTs, flip-flops, DSP48E1, block RAMs); the PE's arithmetic per MAC and the workload's pJ per useful MAC (docs/ENERGY.md, \"Number formats\"); SQNR and RMSE of the rounded outputs against the exact result (main rounding mode; also in `formats.md`).\n\n"
             s += formatTables(arrays) + "\n"
+        }
+        if results.contains(where: { $0.pnr != nil }) {
+            s += "## Timing\n\n" + timingTable(results) + "\n"
         }
         s += "## Points\n\n"
         s += "Area from yosys (docs/ENERGY.md): LUTs, flip-flops, DSP48E1 and block RAMs after `synth_xilinx`; cells after the generic `synth`; depth is the longest combinational path in gates. "

@@ -6,6 +6,7 @@ import Golden
 import HDL
 import Model
 import Runtime
+import Timing
 import Verification
 import Verilog
 #if canImport(Glibc)
@@ -40,8 +41,11 @@ public struct RunOptions: Sendable {
     public var workload: Workload
     /// What convolution points run (`SweepPoint.workload == .conv`).
     public var convWorkload: ConvWorkload
-    public init(synthesize: Bool = true, workload: Workload = .standard, convWorkload: ConvWorkload = .standard) {
+    /// Place and route every design on this device (`--pnr`; GEMM and convolution points).
+    public var pnr: Device?
+    public init(synthesize: Bool = true, workload: Workload = .standard, convWorkload: ConvWorkload = .standard, pnr: Device? = nil) {
         self.synthesize = synthesize
+        self.pnr = pnr
         self.workload = workload
         self.convWorkload = convWorkload
     }
@@ -95,6 +99,16 @@ public enum Runner {
             let unit = c.rounder(column: 0).moduleName
             r.synthesis = try SynthesisRunner.metrics(for: top, options: .init(unit: unit, pe: peModule(of: top, c, excluding: unit)))
         }
+        try placeAndRoute(top, options, &r, &stage)
+    }
+
+    /// `--pnr`: a failure (the tool missing, the design not fitting) becomes the point's error
+    /// through `run`; a design with more multipliers than the device is placed not at all and
+    /// says why in `pnr.notApplicable`.
+    static func placeAndRoute(_ top: ModuleDefinition, _ options: RunOptions, _ r: inout PointResult, _ stage: inout String) throws {
+        guard let device = options.pnr else { return }
+        stage = "place and route"
+        r.pnr = try PlaceAndRoute.metrics(for: top, options: .init(device: device))
     }
 
     /// The name of an array top's PE module: the module it instantiates rows × cols times

@@ -32,6 +32,11 @@ public struct SlurmOptions: Codable, Equatable, Sendable {
     public var cacheDir: String?
     public var verilatorCache: String?
     public var synthCache: String?
+    /// `--pnr`: the device's flag value, the P&R cache (`ACCELGEN_PNR_CACHE` when submitting)
+    /// and the nextpnr-ecp5 executable the tasks run (`ACCELGEN_NEXTPNR_ECP5`).
+    public var pnr: String?
+    public var pnrCache: String?
+    public var nextpnr: String?
 
     public static let defaultTime = "01:00:00"
     public static let defaultMem = "4G"
@@ -153,15 +158,19 @@ public struct SlurmOptions: Codable, Equatable, Sendable {
 
     /// Shell lines exporting the caches (see `cacheDir`).
     func cacheExports() -> [String] {
+        var pnrLines: [String] = []
+        if let tool = nextpnr { pnrLines.append("export ACCELGEN_NEXTPNR_ECP5=\(shellQuote(tool))") }
         if let dir = cacheDir {
-            return ["export ACCELGEN_CACHE=\"\(dir)/verilator\"", "export ACCELGEN_SYNTH_CACHE=\"\(dir)/yosys\""]
+            if pnr != nil { pnrLines.append("export ACCELGEN_PNR_CACHE=\"\(dir)/nextpnr\"") }
+            return ["export ACCELGEN_CACHE=\"\(dir)/verilator\"", "export ACCELGEN_SYNTH_CACHE=\"\(dir)/yosys\""] + pnrLines
         }
         var lines: [String] = []
         func value(_ v: String) -> String { v.hasPrefix("$") && (try? Self.cacheDirectory(v)) != nil ? "\"\(v)\"" : shellQuote(v) }
         if let v = verilatorCache { lines.append("export ACCELGEN_CACHE=\(value(v))") }
         if let s = synthCache { lines.append("export ACCELGEN_SYNTH_CACHE=\(value(s))") }
+        if let p = pnrCache, pnr != nil { lines.append("export ACCELGEN_PNR_CACHE=\(value(p))") }
         if lines.isEmpty { lines.append("# caches: each node's ~/.cache/accelgen (ACCELGEN_CACHE, ACCELGEN_SYNTH_CACHE unset when submitted)") }
-        return lines
+        return lines + pnrLines
     }
 }
 
@@ -246,6 +255,7 @@ public struct SlurmFolder: Sendable {
     public func taskScriptText(_ o: SlurmOptions, force: Bool) -> String {
         var args = [shellQuote(binary.path), "--from-plan", "--out", shellQuote(store.directory.path), "--point", "\"$SLURM_ARRAY_TASK_ID\""]
         if o.noSynth { args.append("--no-synth") }
+        if let pnr = o.pnr { args += ["--pnr", shellQuote(pnr)] }
         if force { args.append("--force") }
         return script(o.taskOptions(folder: self), o, comment: """
             # One point of the sweep in \(store.directory.path): the array index is the point's index

@@ -1,6 +1,7 @@
 import Conv
 import Foundation
 import Model
+import Timing
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -264,6 +265,21 @@ public enum Table {
         int("pool_luts") { $0.network?.poolLUTs },
         int("pool_flip_flops") { $0.network?.poolFlipFlops },
         bool("fine_tuned") { $0.network?.fineTuned },
+        // Place and route (`--pnr`, docs/TIMING.md): Fmax is the median of three placement seeds.
+        string("pnr_device") { $0.pnr?.device },
+        double("fmax_mhz") { $0.pnr?.fmaxMHz },
+        string("critical_path") { $0.pnr?.criticalPath },
+        double("critical_path_ns") { $0.pnr?.criticalPathNs },
+        int("pnr_luts") { $0.pnr?.logicCells },
+        int("pnr_ffs") { $0.pnr?.flipFlops },
+        int("mult18") { $0.pnr?.mult18 },
+        int("pnr_bram") { $0.pnr?.bram },
+        double("pnr_seconds") { $0.pnr.map { $0.synthSeconds + $0.pnrSeconds } },
+        bool("pnr_cached") { $0.pnr.map { $0.cached ?? false } },
+        string("pnr_note") { $0.pnr?.notApplicable.map { "n/a: \($0)" } },
+        double("gops") { $0.gops },
+        double("gops_per_klut") { r in r.gops.flatMap { g in r.pnr?.logicCells.flatMap { $0 > 0 ? 1000 * g / Double($0) : nil } } },
+        double("gops_per_dsp") { r in r.gops.flatMap { g in r.pnr.flatMap { $0.mult18 > 0 ? g / Double($0.mult18) : nil } } },
     ]
 
     public static var columnNames: [String] { columns.map(\.name) }
@@ -333,6 +349,13 @@ extension PointResult {
     /// Whether the point got through simulation (a finished workload has at least one cycle);
     /// the simulation columns are empty (null) when it did not.
     public var simulated: Bool { cycles > 0 }
+
+    /// Useful operations per second at the placed Fmax, in G: 2 (multiply and add) × the
+    /// workload's measured MACs per cycle × Fmax. nil without a simulation or an Fmax.
+    public var gops: Double? {
+        guard simulated, let fmax = pnr?.fmaxMHz else { return nil }
+        return 2 * Double(macs) / Double(cycles) * fmax / 1000
+    }
 
     /// The energy model's price of one MAC in the point's PE (its multiply, or what replaces
     /// it, and its accumulate; docs/ENERGY.md), pJ; nil when the point has no energy estimate.

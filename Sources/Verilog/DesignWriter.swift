@@ -55,6 +55,10 @@ public struct OutputFolderError: Error, CustomStringConvertible, Equatable {
 }
 
 public enum DesignWriter {
+    /// Files `generate-rtl` writes beside the manifest after it (`--pnr`: timing.json), which a
+    /// rewrite replaces with the rest.
+    public static let companions = ["timing.json"]
+
     /// Emits `top` and its hierarchy, and writes the `.v` files plus `manifest.json` into `directory`.
     ///
     /// The folder ends up holding exactly the manifest's files: a folder written before by
@@ -105,7 +109,7 @@ public enum DesignWriter {
                     throw refuse("the folder holds files generate-rtl did not write (\(present.sorted().prefix(3).joined(separator: ", ")))"
                                  + "; give a new or empty folder, or one written by generate-rtl")
                 }
-                let foreign = present.subtracting(listed).subtracting(["manifest.json"])
+                let foreign = present.subtracting(listed).subtracting(["manifest.json"] + companions)
                 if !foreign.isEmpty {
                     throw refuse("the folder holds files its manifest does not list (\(foreign.sorted().prefix(3).joined(separator: ", ")))"
                                  + "; give a new or empty folder, or one written by generate-rtl")

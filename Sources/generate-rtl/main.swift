@@ -4,12 +4,24 @@ import Cores
 import Dataflows
 import Foundation
 import HDL
+import Timing
 import Verilog
 
 /// Options every core shares.
 struct OutputOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Folder for the .v files and manifest.json: new, empty, or written by generate-rtl before (then replaced whole).", valueName: "dir"))
     var out: String
+
+    @Option(help: ArgumentHelp("Also place and route on this device: " + Device.allowed + "; yosys synth_ecp5, then nextpnr-ecp5 out of context with three placement seeds; prints Fmax (the median), the critical path and the utilization, and writes them to timing.json in the output folder (docs/TIMING.md).", valueName: "device"))
+    var pnr: String?
+
+    /// The `--pnr` device, refused before anything is written.
+    func device() throws -> Device? {
+        try pnr.map { text in
+            guard let d = Device.parse(text) else { throw ParameterError("pnr", "'\(text)'", allowed: Device.allowed) }
+            return d
+        }
+    }
 }
 
 struct GenerateRTL: ParsableCommand {
@@ -33,7 +45,7 @@ struct SystolicCommand: ParsableCommand {
 
     func run() throws {
         let c = design.config
-        try emit(core: "systolic", c, derived: c.manifestFigures, to: output.out) { try Systolic.module($0) }
+        try emit(core: "systolic", c, derived: c.manifestFigures, to: output) { try Systolic.module($0) }
     }
 }
 
@@ -48,7 +60,7 @@ struct PEArrayCommand: ParsableCommand {
     func run() throws {
         let d = design.design
         try d.validate()
-        try emit(core: design.entry.core, d, derived: d.manifestFigures, to: output.out) { _ in try d.module() }
+        try emit(core: design.entry.core, d, derived: d.manifestFigures, to: output) { _ in try d.module() }
     }
 }
 
@@ -72,7 +84,7 @@ struct MACCommand: ParsableCommand {
     }
 
     func run() throws {
-        try emit(core: "mac", config, to: output.out) { try MAC.module($0) }
+        try emit(core: "mac", config, to: output) { try MAC.module($0) }
     }
 }
 
@@ -84,7 +96,7 @@ struct LFSRCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        try emit(core: "lfsr", LFSRConfig(width: width, seed: seed), to: output.out) { try LFSR.module($0) }
+        try emit(core: "lfsr", LFSRConfig(width: width, seed: seed), to: output) { try LFSR.module($0) }
     }
 }
 
@@ -107,7 +119,7 @@ struct RounderCommand: ParsableCommand {
         let c = RounderConfig(input: FixedPoint(bits: inputBits, frac: inputFrac, signed: !inputUnsigned),
                               output: FixedPoint(bits: outputBits, frac: outputFrac, signed: !outputUnsigned),
                               rounding: rounding, lfsr: LFSRConfig(width: lfsrWidth, seed: seed), lfsrStep: lfsrStep)
-        try emit(core: "rounder", c, derived: ["latencyCycles": 1], to: output.out) { try Rounder.module($0) }
+        try emit(core: "rounder", c, derived: ["latencyCycles": 1], to: output) { try Rounder.module($0) }
     }
 }
 
@@ -128,18 +140,39 @@ struct PoolCommand: ParsableCommand {
     func run() throws {
         let c = PoolingConfig(inputBits: inputBits, resultBits: resultBits, binary: binary, pool: pool, size: size,
                               maxWidth: maxWidth, maxHeight: maxHeight)
-        try emit(core: "pool", c, derived: ["latencyCycles": 1], to: output.out) { try Pooling.module($0) }
+        try emit(core: "pool", c, derived: ["latencyCycles": 1], to: output) { try Pooling.module($0) }
     }
 }
 
 /// Validates, elaborates, emits, then writes: errors before the write leave nothing behind.
-func emit<C: Encodable>(core: String, _ config: C, derived: [String: Int] = [:], to out: String,
+func emit<C: Encodable>(core: String, _ config: C, derived: [String: Int] = [:], to output: OutputOptions,
                         _ build: (C) throws -> ModuleDefinition) throws {
+    let device = try output.device()
     let start = Date()
+    let out = output.out
     let top = try build(config)
     let files = try DesignWriter.write(core: core, top: top, parameters: config, derived: derived, to: URL(fileURLWithPath: out))
     let ms = Int(Date().timeIntervalSince(start) * 1000)
     print("wrote \(files.count) files to \(out) (top \(top.name), \(ms) ms)")
+    if let device { try placeAndRoute(top, device: device, out: out) }
+}
+
+/// `--pnr`: the figures on standard output and in DIR/timing.json; a failure exits 1 with its reason.
+func placeAndRoute(_ top: ModuleDefinition, device: Device, out: String) throws {
+    let m: PlaceAndRouteMetrics
+    do {
+        m = try PlaceAndRoute.metrics(for: top, options: .init(device: device))
+    } catch {
+        FileHandle.standardError.write(Data("generate-rtl: place and route failed: \(error)\n".utf8))
+        throw ExitCode(1)
+    }
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    var stored = m
+    stored.cached = nil
+    try (encoder.encode(stored) + Data("\n".utf8)).write(to: URL(fileURLWithPath: out).appendingPathComponent("timing.json"))
+    print(PlaceAndRoute.summary(m))
+    if m.notApplicable != nil { throw ExitCode(1) }
 }
 
 let front = CommandLineFront(GenerateRTL.self, tool: "generate-rtl", subcommandNoun: "core")

@@ -3,6 +3,7 @@ import CLIOptions
 import Cores
 import Foundation
 import Sweep
+import Timing
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -38,6 +39,7 @@ struct SweepCommand: ParsableCommand {
     @Option(name: .customLong("out"), help: ArgumentHelp("Output folder (default sweep-results).", valueName: "dir")) var outText: String?
     @Option(name: .customLong("jobs"), help: ArgumentHelp("Points run in parallel, 1...64 (default 2).", valueName: "n")) var jobsText: String?
     @Flag(name: .customLong("no-synth"), help: "Skip synthesis (yosys).") var noSynth = false
+    @Option(name: .customLong("pnr"), help: ArgumentHelp("Also place and route every design on this device: " + Device.allowed + "; yosys synth_ecp5 and nextpnr-ecp5 out of context, three placement seeds: Fmax, critical path, utilization, GOPS (docs/TIMING.md). GEMM and convolution workloads.", valueName: "device")) var pnrText: String?
     @Flag(help: "Rerun points even when DIR/points holds a result for them.") var force = false
     @Flag(help: "List the points (index, key, parameters) and exit.") var plan = false
     @Flag(help: "With --plan: print the plan as JSON.") var json = false
@@ -61,6 +63,8 @@ struct SweepCommand: ParsableCommand {
     var jobs: Int { jobsText.flatMap { Int($0) } ?? 2 }
     var point: Int? { pointText.flatMap { Int($0) } }
     var out: String { resumeText ?? outText ?? "sweep-results" }
+    /// `--pnr`'s device (checked in `validate`).
+    var pnr: Device? { pnrText.flatMap(Device.parse) }
 
     /// The Slurm-only flags that were given, with their values.
     var slurmFlags: [(String, String)] {
@@ -147,6 +151,9 @@ struct SweepCommand: ParsableCommand {
             throw SweepUsageError(flag: flag, value: "'\(format ?? config ?? "")'",
                                   allowed: "a format the grid's dataflows build (none is left: \(first))")
         }
+        if let pnrText, points.contains(where: { $0.workload.isNetwork }) {
+            throw SweepUsageError(flag: "pnr", value: "'\(pnrText)'", allowed: "only with --workload gemm or conv (a network point builds several arrays)")
+        }
         // A worker recomputes the plan: only the parent says what was left out.
         if !skipped.isEmpty && ProcessInfo.processInfo.environment[WorkerPool.parentVariable] == nil {
             for line in skipped { warn("note: left out \(line)") }
@@ -162,6 +169,7 @@ struct SweepCommand: ParsableCommand {
         for (flag, value) in gridFlags { args += ["--\(flag)", value] }
         args += ["--out", URL(fileURLWithPath: out).standardizedFileURL.path]
         if noSynth { args.append("--no-synth") }
+        if let pnr { args += ["--pnr", pnr.flagValue] }
         if force { args.append("--force") }
         return args
     }
@@ -178,6 +186,9 @@ struct SweepCommand: ParsableCommand {
             throw SweepUsageError("invalid combination \(modes.joined(separator: " ")): allowed at most one of --plan, --point I, --merge")
         }
         if json && !plan { throw SweepUsageError("invalid flag --json without --plan: allowed only with --plan") }
+        if let text = pnrText, Device.parse(text) == nil {
+            throw SweepUsageError(flag: "pnr", value: "'\(text)'", allowed: Device.allowed)
+        }
         try validateSlurm()
     }
 
@@ -186,7 +197,7 @@ struct SweepCommand: ParsableCommand {
             let others = gridFlags.map { "--\($0.0)" } + slurmFlags.map { "--\($0.0)" }
                 + [config.map { _ in "--config" }, outText.map { _ in "--out" }, plan ? "--plan" : nil, pointText.map { _ in "--point" },
                    merge ? "--merge" : nil, slurm ? "--slurm" : nil, resumeText.map { _ in "--resume" }, jobsText.map { _ in "--jobs" },
-                   noSynth ? "--no-synth" : nil, force ? "--force" : nil, fromPlan ? "--from-plan" : nil].compactMap { $0 }
+                   noSynth ? "--no-synth" : nil, pnrText.map { _ in "--pnr" }, force ? "--force" : nil, fromPlan ? "--from-plan" : nil].compactMap { $0 }
             if let other = others.first {
                 throw SweepUsageError(flag: "status", value: "'\(dir)'", allowed: "alone (not with \(other)): sweep --status DIR")
             }
@@ -204,7 +215,7 @@ struct SweepCommand: ParsableCommand {
         }
         if let dir = resumeText {
             let other = gridFlags.map { "--\($0.0)" } + [config.map { _ in "--config" }, outText.map { _ in "--out" },
-                        noSynth ? "--no-synth" : nil, force ? "--force" : nil].compactMap { $0 }
+                        noSynth ? "--no-synth" : nil, pnrText.map { _ in "--pnr" }, force ? "--force" : nil].compactMap { $0 }
             if let o = other.first {
                 throw SweepUsageError(flag: "resume", value: "'\(dir)'", allowed: "without \(o): the grid and options come from the folder (plan.json, slurm/run.json)")
             }
@@ -281,7 +292,7 @@ struct SweepCommand: ParsableCommand {
 
     func runOne(_ p: SweepPoint, store: SweepStore) throws {
         try store.prepare()
-        if !force, let done = try store.finished(in: [p])[p.key] {
+        if !force, let done = try store.finished(in: [p])[p.key], hasTiming(done, pnr) {
             if !FileManager.default.fileExists(atPath: store.url(for: p).path) { try store.write(done) }
             print("point \(p.index) \(p.key): already done (\(done.status.rawValue)) in \(store.url(for: p).path); --force reruns it")
             if done.status != .pass { throw ExitCode(1) }
@@ -295,7 +306,7 @@ struct SweepCommand: ParsableCommand {
             FileHandle.standardOutput.write(Data("point \(p.index) \(p.key): held by ACCELGEN_SWEEP_HOLD\n".utf8))
             sleep(600)
         }
-        let r = Runner.run(p, options: RunOptions(synthesize: !noSynth))
+        let r = Runner.run(p, options: RunOptions(synthesize: !noSynth, pnr: pnr))
         try store.write(r)
         print(describe(r))
         if let m = r.message, r.status != .pass { print(m) }
@@ -318,7 +329,7 @@ struct SweepCommand: ParsableCommand {
         try store.prepare()
         store.removeDebris()
         try store.writePlan(points)
-        var done = force ? [:] : try store.finished(in: points)
+        var done = force ? [:] : try store.finished(in: points).filter { hasTiming($0.value, pnr) }
         // Results stored under another index (an earlier grid) move to this plan's file name.
         for (key, r) in done where !FileManager.default.fileExists(atPath: store.url(for: r.point).path) {
             try store.write(r)
@@ -367,6 +378,11 @@ struct SweepCommand: ParsableCommand {
             return v.hasPrefix("$") ? v : URL(fileURLWithPath: v).standardizedFileURL.path
         }
         var o = base ?? SlurmOptions(noSynth: noSynth, verilatorCache: cache("ACCELGEN_CACHE"), synthCache: cache("ACCELGEN_SYNTH_CACHE"))
+        if base == nil, let pnr {
+            o.pnr = pnr.flagValue
+            o.pnrCache = cache("ACCELGEN_PNR_CACHE")
+            o.nextpnr = URL(fileURLWithPath: PlaceAndRoute.tool).standardizedFileURL.path
+        }
         if let t = partitionText { o.partition = try SlurmOptions.partition(t) }
         if let t = timeText { o.time = try SlurmOptions.time(t) }
         if let t = memText { o.mem = try SlurmOptions.memory(t) }
@@ -421,7 +437,7 @@ struct SweepCommand: ParsableCommand {
         try store.prepare()
         store.removeDebris()
         if !resume { try store.writePlan(points) }
-        var done = try store.finished(in: points)
+        var done = try store.finished(in: points).filter { hasTiming($0.value, options.pnr.flatMap(Device.parse)) }
         for (key, r) in done where !FileManager.default.fileExists(atPath: store.url(for: r.point).path) {
             try store.write(r)
             done[key] = r
@@ -505,17 +521,24 @@ struct SweepCommand: ParsableCommand {
     /// Writes the tables and the report, prints the summary.
     func finish(_ results: [PointResult], store: SweepStore) throws {
         let report = try store.writeOutputs(results)
-        print(table(["index", "key", "status", "cycles", "util", "RMSE", "bias", "SQNR dB", "cells", "LUTs", "pJ/MAC", "time"],
+        let timing = results.contains { $0.pnr != nil }
+        print(table(["index", "key", "status", "cycles", "util", "RMSE", "bias", "SQNR dB", "cells", "LUTs", "pJ/MAC"] + (timing ? ["Fmax MHz", "GOPS"] : []) + ["time"],
                     results.map { r in
                         let sim = r.simulated
                         let errors = sim && r.network == nil
-                        return [String(r.point.index), r.point.key, r.status.rawValue, sim ? String(r.cycles) : "-",
+                        var row: [String] = [String(r.point.index), r.point.key, r.status.rawValue, sim ? String(r.cycles) : "-",
                          sim ? String(format: "%.1f%%", r.utilization * 100) : "-", errors ? String(format: "%.4g", r.rmse) : "-",
                          errors ? String(format: "%+.3g", r.bias) : "-",
                          r.sqnrDB.map { String(format: "%.1f", $0) } ?? "-",
                          r.synthesis.map { String($0.genericCells) } ?? "-", r.synthesis.map { String($0.luts) } ?? "-",
-                         r.energy.map { String(format: "%.3g", $0.picojoulesPerMAC) } ?? "-",
-                         duration(wallSeconds(r))]
+                         r.energy.map { String(format: "%.3g", $0.picojoulesPerMAC) } ?? "-"]
+                        if timing {
+                            let fmax: String = r.pnr.map { p in p.fmaxMHz.map { String(format: "%.1f", $0) } ?? "n/a" } ?? "-"
+                            let gops: String = r.gops.map { String(format: "%.2f", $0) } ?? "-"
+                            row += [fmax, gops]
+                        }
+                        row.append(duration(wallSeconds(r)))
+                        return row
                     }))
         let networks = results.filter { $0.network != nil }
         if !networks.isEmpty {
@@ -574,10 +597,18 @@ func duration(_ s: Double) -> String {
     return t < 3600 ? "\(t / 60)m\(String(format: "%02d", t % 60))s" : "\(t / 3600)h\(String(format: "%02d", t % 3600 / 60))m"
 }
 
+/// Whether a stored result has what this run asks for: with `--pnr`, a passing point stored
+/// without place and route on that device is run again (a failed one stays done, as always).
+func hasTiming(_ r: PointResult, _ device: Device?) -> Bool {
+    guard let device, r.status == .pass else { return true }
+    return r.pnr?.device == device.description
+}
+
 /// The time this point took when it ran (a cached synthesis costs nothing).
 func wallSeconds(_ r: PointResult) -> Double {
     r.generateSeconds + r.buildSeconds + r.simulateSeconds + (r.synthesis.map { $0.cached == true ? 0 : $0.seconds } ?? 0)
         + (r.network.map { $0.quantizeSeconds + $0.accuracySeconds } ?? 0)
+        + (r.pnr.map { $0.cached == true ? 0 : $0.synthSeconds + $0.pnrSeconds } ?? 0)
 }
 
 func describe(_ r: PointResult) -> String {
@@ -587,6 +618,10 @@ func describe(_ r: PointResult) -> String {
         if let n = r.network { s += String(format: " (accuracy %.2f%%)", 100 * n.accuracy) }
         s += " in \(duration(total)) (\(r.network.map { String(format: "quantize %.1f, accuracy %.1f, ", $0.quantizeSeconds, $0.accuracySeconds) } ?? "")generate \(String(format: "%.1f", r.generateSeconds)), build \(String(format: "%.1f", r.buildSeconds)), simulate \(String(format: "%.1f", r.simulateSeconds))"
         if let synth = r.synthesis { s += synth.cached == true ? ", synth cached" : ", synth \(String(format: "%.1f", synth.seconds))" }
+        if let p = r.pnr {
+            s += p.cached == true ? ", pnr cached" : ", pnr \(String(format: "%.1f", p.synthSeconds + p.pnrSeconds))"
+            s += p.fmaxMHz.map { String(format: "; %.1f MHz", $0) } ?? "; Fmax n/a"
+        }
         s += ")"
     }
     if r.status != .pass, let m = r.message { s += ": " + (m.split(separator: "\n").first.map(String.init) ?? m) }

@@ -15,7 +15,7 @@ struct SlurmTests {
         .deletingLastPathComponent().deletingLastPathComponent()
 
     /// Columns that depend on the run's timing or on what the caches held, not on the design.
-    static let timingColumns: Set<String> = ["generate_s", "build_s", "simulate_s", "synth_s", "simulated_macs_per_s", "synth_cached"]
+    static let timingColumns: Set<String> = ["generate_s", "build_s", "simulate_s", "synth_s", "simulated_macs_per_s", "synth_cached", "pnr_seconds", "pnr_cached"]
 
     /// Runs a shell command with its output in a file (not a pipe: a daemon it starts may keep
     /// the output open, and reading a pipe to its end would wait for the daemon).
