@@ -181,16 +181,16 @@ struct SweepEngineTests {
         }
     }
 
-    @Test("bad flags: one line naming the flag, the value and what is allowed; status 2; nothing written", arguments: [
+    @Test("bad flags: one line naming the flag, the value (a list's bad item) and what is allowed; status 2; nothing written", arguments: [
         (["--rows", "0"], "--rows", "0"),
-        (["--rows", "2,x"], "--rows", "2,x"),
+        (["--rows", "2,x"], "--rows", "'x'"),
         (["--cols", "200"], "--cols", "200"),
         (["--input-bits", "40"], "--input-bits", "40"),
         (["--output-bits", "1"], "--output-bits", "1"),
         (["--rounding", "ceiling"], "--rounding", "ceiling"),
         (["--dataflow", "ws"], "--dataflow", "ws"),
-        (["--workload", "gemm", "--dataflow", "os,rs"], "--dataflow", "os,rs"),
-        (["--workload", "conv", "--dataflow", "os,xs"], "--dataflow", "os,xs"),
+        (["--workload", "gemm", "--dataflow", "os,rs"], "--dataflow", "'rs'"),
+        (["--workload", "conv", "--dataflow", "os,xs"], "--dataflow", "'xs'"),
         (["--workload", "dense"], "--workload", "dense"),
         (["--jobs", "0"], "--jobs", "0"),
         (["--jobs", "many"], "--jobs", "many"),
@@ -198,7 +198,7 @@ struct SweepEngineTests {
         (["--config", "/nonexistent/grid.json"], "--config", "/nonexistent/grid.json"),
         (["--lfsr-step", "two"], "--lfsr-step", "two"),
         (["--format", "pow2e9"], "--format", "pow2e9"),
-        (["--format", "bwn,fixed17"], "--format", "bwn,fixed17"),
+        (["--format", "bwn,fixed17"], "--format", "'fixed17'"),
         (["--format", "fixed,"], "--format", "fixed,"),
         (["--workload", "conv", "--dataflow", "rs", "--format", "bwn,ternary"], "--format", "bwn,ternary"),
     ])
