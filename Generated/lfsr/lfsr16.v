@@ -8,18 +8,7 @@ module lfsr16 #(
     output wire [15:0] state
 );
     reg  [15:0] state_q;  // Cores/LFSR.swift:93
-    wire [15:0] _fresh_0_T;  // Cores/LFSR.swift:108
-    wire fresh_0;  // Cores/LFSR.swift:108
-    wire [15:0] _state_q_T;  // Cores/LFSR.swift:93
-    wire _state_q_T_1;  // Cores/LFSR.swift:93
-    wire [15:0] _state_q_T_2;  // Cores/LFSR.swift:93
-    wire [15:0] _state_q_T_3;  // Cores/LFSR.swift:93
-    always @(posedge clk) if (rst | en) state_q <= rst ? SEED : _state_q_T_3;  // Cores/LFSR.swift:119
-    assign _fresh_0_T = state_q & 16'hd008;  // Cores/LFSR.swift:108
-    assign fresh_0 = ^_fresh_0_T;  // Cores/LFSR.swift:108
-    assign _state_q_T = {state_q[14:0], fresh_0};  // Cores/LFSR.swift:93
-    assign _state_q_T_1 = state_q == 16'h0;  // Cores/LFSR.swift:93
-    assign _state_q_T_2 = _state_q_T_1 ? 16'h1 : 16'h0;  // Cores/LFSR.swift:93
-    assign _state_q_T_3 = _state_q_T | _state_q_T_2;  // Cores/LFSR.swift:93
+    wire fresh_0 = ^(state_q & 16'hd008);  // Cores/LFSR.swift:108
+    always @(posedge clk) if (rst | en) state_q <= rst ? SEED : ({state_q[14:0], fresh_0} | ((state_q == 16'h0) ? 16'h1 : 16'h0));  // Cores/LFSR.swift:119
     assign state = state_q;  // Cores/LFSR.swift:120
 endmodule

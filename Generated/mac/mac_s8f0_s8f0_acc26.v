@@ -9,24 +9,11 @@ module mac_s8f0_s8f0_acc26 (
     output wire [25:0] acc
 );
     reg  [25:0] acc_q;  // Cores/MAC.swift:76
-    wire [7:0] _product_T;  // Cores/MAC.swift:80
-    wire [15:0] _product_T_1;  // Cores/MAC.swift:80
-    wire [15:0] _product_T_2;  // Cores/MAC.swift:80
-    wire [15:0] product;  // Cores/MAC.swift:80
-    wire [25:0] _sum_T;  // Cores/MAC.swift:83
-    wire [25:0] _sum_T_1;  // Cores/MAC.swift:83
-    wire [25:0] sum;  // Cores/MAC.swift:83
-    wire _acc_q_T;  // Cores/MAC.swift:76
-    wire [25:0] _acc_q_T_1;  // Cores/MAC.swift:76
-    always @(posedge clk) acc_q <= rst ? 26'h0 : _acc_q_T_1;  // Cores/MAC.swift:84
-    assign _product_T = en ? a : 8'h0;  // Cores/MAC.swift:80
-    assign _product_T_1 = $signed({_product_T, {8{1'b0}}}) >>> 8;  // Cores/MAC.swift:80
-    assign _product_T_2 = $signed({b, {8{1'b0}}}) >>> 8;  // Cores/MAC.swift:80
-    assign product = $signed(_product_T_1) * $signed(_product_T_2);  // Cores/MAC.swift:80
-    assign _sum_T = $signed({product, {10{1'b0}}}) >>> 10;  // Cores/MAC.swift:83
-    assign _sum_T_1 = clear ? 26'h0 : acc_q;  // Cores/MAC.swift:83
-    assign sum = _sum_T_1 + _sum_T;  // Cores/MAC.swift:83
-    assign _acc_q_T = en | clear;  // Cores/MAC.swift:76
-    assign _acc_q_T_1 = _acc_q_T ? sum : acc_q;  // Cores/MAC.swift:76
+    wire [15:0] _product_T = $signed({(en ? a : 8'h0), {8{1'b0}}}) >>> 8;  // Cores/MAC.swift:80
+    wire [15:0] _product_T_1 = $signed({b, {8{1'b0}}}) >>> 8;  // Cores/MAC.swift:80
+    wire [15:0] product = $signed(_product_T) * $signed(_product_T_1);  // Cores/MAC.swift:80
+    wire [25:0] _sum_T = $signed({product, {10{1'b0}}}) >>> 10;  // Cores/MAC.swift:83
+    wire [25:0] sum = (clear ? 26'h0 : acc_q) + _sum_T;  // Cores/MAC.swift:83
+    always @(posedge clk) acc_q <= rst ? 26'h0 : ((en | clear) ? sum : acc_q);  // Cores/MAC.swift:84
     assign acc = acc_q;  // Cores/MAC.swift:85
 endmodule

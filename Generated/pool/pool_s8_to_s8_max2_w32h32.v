@@ -11,216 +11,72 @@ module pool_s8_to_s8_max2_w32h32 (
     output wire out_valid,
     output wire [7:0] y
 );
-    wire [9:0] _biased_T;  // Cores/Pooling.swift:167
-    wire [9:0] _biased_T_1;  // Cores/Pooling.swift:167
-    wire [9:0] _biased_T_2;  // Cores/Pooling.swift:167
-    wire _biased_T_3;  // Cores/Pooling.swift:167
-    wire [7:0] _biased_T_4;  // Cores/Pooling.swift:167
-    wire _biased_T_5;  // Cores/Pooling.swift:167
-    wire [7:0] biased;  // Cores/Pooling.swift:167
-    wire _rectified_T;  // Cores/Pooling.swift:170
-    wire [7:0] rectified;  // Cores/Pooling.swift:170
     reg  [4:0] col_q;  // Cores/Pooling.swift:188
     reg  [4:0] row_q;  // Cores/Pooling.swift:189
-    wire [5:0] _col_last_T;  // Cores/Pooling.swift:190
-    wire [5:0] _col_last_T_1;  // Cores/Pooling.swift:190
-    wire col_last;  // Cores/Pooling.swift:190
-    wire [5:0] _row_last_T;  // Cores/Pooling.swift:191
-    wire [5:0] _row_last_T_1;  // Cores/Pooling.swift:191
-    wire row_last;  // Cores/Pooling.swift:191
-    wire [4:0] _col_q_T;  // Cores/Pooling.swift:188
-    wire [4:0] _col_q_T_1;  // Cores/Pooling.swift:188
-    wire [4:0] _row_q_T;  // Cores/Pooling.swift:189
-    wire [4:0] _row_q_T_1;  // Cores/Pooling.swift:189
-    wire [4:0] _row_q_T_2;  // Cores/Pooling.swift:189
-    wire col_phase;  // Cores/Pooling.swift:194
-    wire row_phase;  // Cores/Pooling.swift:195
-    wire [3:0] window;  // Cores/Pooling.swift:196
-    wire window_end;  // Cores/Pooling.swift:197
-    wire row_first;  // Cores/Pooling.swift:198
-    wire row_end;  // Cores/Pooling.swift:199
     reg  [7:0] row_partial_q;  // Cores/Pooling.swift:212
-    wire _row_partial_q_T;  // Cores/Pooling.swift:212
-    wire _row_partial_q_T_1;  // Cores/Pooling.swift:212
-    wire [7:0] _row_partial_q_T_2;  // Cores/Pooling.swift:212
-    wire [7:0] _row_partial_q_T_3;  // Cores/Pooling.swift:212
-    wire _row_result_T;  // Cores/Pooling.swift:215
-    wire [7:0] row_result;  // Cores/Pooling.swift:215
-    wire line_write;  // Cores/Pooling.swift:217
-    wire _line_0_q_T;  // Cores/Pooling.swift:219
-    wire _line_0_q_T_1;  // Cores/Pooling.swift:219
     reg  [7:0] line_0_q;  // Cores/Pooling.swift:219
-    wire _line_1_q_T;  // Cores/Pooling.swift:219
-    wire _line_1_q_T_1;  // Cores/Pooling.swift:219
     reg  [7:0] line_1_q;  // Cores/Pooling.swift:219
-    wire _line_2_q_T;  // Cores/Pooling.swift:219
-    wire _line_2_q_T_1;  // Cores/Pooling.swift:219
     reg  [7:0] line_2_q;  // Cores/Pooling.swift:219
-    wire _line_3_q_T;  // Cores/Pooling.swift:219
-    wire _line_3_q_T_1;  // Cores/Pooling.swift:219
     reg  [7:0] line_3_q;  // Cores/Pooling.swift:219
-    wire _line_4_q_T;  // Cores/Pooling.swift:219
-    wire _line_4_q_T_1;  // Cores/Pooling.swift:219
     reg  [7:0] line_4_q;  // Cores/Pooling.swift:219
-    wire _line_5_q_T;  // Cores/Pooling.swift:219
-    wire _line_5_q_T_1;  // Cores/Pooling.swift:219
     reg  [7:0] line_5_q;  // Cores/Pooling.swift:219
-    wire _line_6_q_T;  // Cores/Pooling.swift:219
-    wire _line_6_q_T_1;  // Cores/Pooling.swift:219
     reg  [7:0] line_6_q;  // Cores/Pooling.swift:219
-    wire _line_7_q_T;  // Cores/Pooling.swift:219
-    wire _line_7_q_T_1;  // Cores/Pooling.swift:219
     reg  [7:0] line_7_q;  // Cores/Pooling.swift:219
-    wire _line_8_q_T;  // Cores/Pooling.swift:219
-    wire _line_8_q_T_1;  // Cores/Pooling.swift:219
     reg  [7:0] line_8_q;  // Cores/Pooling.swift:219
-    wire _line_9_q_T;  // Cores/Pooling.swift:219
-    wire _line_9_q_T_1;  // Cores/Pooling.swift:219
     reg  [7:0] line_9_q;  // Cores/Pooling.swift:219
-    wire _line_10_q_T;  // Cores/Pooling.swift:219
-    wire _line_10_q_T_1;  // Cores/Pooling.swift:219
     reg  [7:0] line_10_q;  // Cores/Pooling.swift:219
-    wire _line_11_q_T;  // Cores/Pooling.swift:219
-    wire _line_11_q_T_1;  // Cores/Pooling.swift:219
     reg  [7:0] line_11_q;  // Cores/Pooling.swift:219
-    wire _line_12_q_T;  // Cores/Pooling.swift:219
-    wire _line_12_q_T_1;  // Cores/Pooling.swift:219
     reg  [7:0] line_12_q;  // Cores/Pooling.swift:219
-    wire _line_13_q_T;  // Cores/Pooling.swift:219
-    wire _line_13_q_T_1;  // Cores/Pooling.swift:219
     reg  [7:0] line_13_q;  // Cores/Pooling.swift:219
-    wire _line_14_q_T;  // Cores/Pooling.swift:219
-    wire _line_14_q_T_1;  // Cores/Pooling.swift:219
     reg  [7:0] line_14_q;  // Cores/Pooling.swift:219
-    wire _line_15_q_T;  // Cores/Pooling.swift:219
-    wire _line_15_q_T_1;  // Cores/Pooling.swift:219
     reg  [7:0] line_15_q;  // Cores/Pooling.swift:219
-    wire [7:0] _line_read_T;  // Cores/Pooling.swift:221
-    wire [7:0] _line_read_T_1;  // Cores/Pooling.swift:221
-    wire [7:0] _line_read_T_2;  // Cores/Pooling.swift:221
-    wire [7:0] _line_read_T_3;  // Cores/Pooling.swift:221
-    wire [7:0] _line_read_T_4;  // Cores/Pooling.swift:221
-    wire [7:0] _line_read_T_5;  // Cores/Pooling.swift:221
-    wire [7:0] _line_read_T_6;  // Cores/Pooling.swift:221
-    wire [7:0] _line_read_T_7;  // Cores/Pooling.swift:221
-    wire [7:0] _line_read_T_8;  // Cores/Pooling.swift:221
-    wire [7:0] _line_read_T_9;  // Cores/Pooling.swift:221
-    wire [7:0] _line_read_T_10;  // Cores/Pooling.swift:221
-    wire [7:0] _line_read_T_11;  // Cores/Pooling.swift:221
-    wire [7:0] _line_read_T_12;  // Cores/Pooling.swift:221
-    wire [7:0] _line_read_T_13;  // Cores/Pooling.swift:221
-    wire [7:0] line_read;  // Cores/Pooling.swift:221
-    wire _window_result_T;  // Cores/Pooling.swift:223
-    wire [7:0] window_result;  // Cores/Pooling.swift:223
-    wire [7:0] _line_0_q_T_2;  // Cores/Pooling.swift:219
-    wire complete;  // Cores/Pooling.swift:227
     reg  valid_q;  // Cores/Pooling.swift:235
     reg  [7:0] y_q;  // Cores/Pooling.swift:236
     assign out_valid = valid_q;  // Cores/Pooling.swift:235
     assign y = y_q;  // Cores/Pooling.swift:236
-    assign _biased_T = $signed({x, {2{1'b0}}}) >>> 2;  // Cores/Pooling.swift:167
-    assign _biased_T_1 = $signed({bias, {1{1'b0}}}) >>> 1;  // Cores/Pooling.swift:167
-    assign _biased_T_2 = _biased_T + _biased_T_1;  // Cores/Pooling.swift:167
-    assign _biased_T_3 = $signed(_biased_T_2) < $signed(10'h380);  // Cores/Pooling.swift:167
-    assign _biased_T_4 = _biased_T_3 ? 8'h80 : _biased_T_2[7:0];  // Cores/Pooling.swift:167
-    assign _biased_T_5 = $signed(10'h7f) < $signed(_biased_T_2);  // Cores/Pooling.swift:167
-    assign biased = _biased_T_5 ? 8'h7f : _biased_T_4;  // Cores/Pooling.swift:167
-    assign _rectified_T = relu & biased[7];  // Cores/Pooling.swift:170
-    assign rectified = _rectified_T ? 8'h0 : biased;  // Cores/Pooling.swift:170
-    always @(posedge clk) if (rst | in_valid) col_q <= rst ? 5'h0 : _col_q_T_1;  // Cores/Pooling.swift:192
-    always @(posedge clk) if (rst | in_valid) row_q <= rst ? 5'h0 : _row_q_T_2;  // Cores/Pooling.swift:193
-    assign _col_last_T = width - 6'h1;  // Cores/Pooling.swift:190
-    assign _col_last_T_1 = {{1{1'b0}}, col_q};  // Cores/Pooling.swift:190
-    assign col_last = _col_last_T_1 == _col_last_T;  // Cores/Pooling.swift:190
-    assign _row_last_T = height - 6'h1;  // Cores/Pooling.swift:191
-    assign _row_last_T_1 = {{1{1'b0}}, row_q};  // Cores/Pooling.swift:191
-    assign row_last = _row_last_T_1 == _row_last_T;  // Cores/Pooling.swift:191
-    assign _col_q_T = col_q + 5'h1;  // Cores/Pooling.swift:188
-    assign _col_q_T_1 = col_last ? 5'h0 : _col_q_T;  // Cores/Pooling.swift:188
-    assign _row_q_T = row_q + 5'h1;  // Cores/Pooling.swift:189
-    assign _row_q_T_1 = row_last ? 5'h0 : _row_q_T;  // Cores/Pooling.swift:189
-    assign _row_q_T_2 = col_last ? _row_q_T_1 : row_q;  // Cores/Pooling.swift:189
-    assign col_phase = col_q[0];  // Cores/Pooling.swift:194
-    assign row_phase = row_q[0];  // Cores/Pooling.swift:195
-    assign window = col_q[4:1];  // Cores/Pooling.swift:196
-    assign window_end = &col_phase;  // Cores/Pooling.swift:197
-    assign row_first = row_phase == 1'h0;  // Cores/Pooling.swift:198
-    assign row_end = &row_phase;  // Cores/Pooling.swift:199
-    always @(posedge clk) if (rst | in_valid) row_partial_q <= rst ? 8'h0 : _row_partial_q_T_3;  // Cores/Pooling.swift:214
-    assign _row_partial_q_T = col_phase == 1'h0;  // Cores/Pooling.swift:212
-    assign _row_partial_q_T_1 = $signed(rectified) < $signed(row_partial_q);  // Cores/Pooling.swift:212
-    assign _row_partial_q_T_2 = _row_partial_q_T_1 ? row_partial_q : rectified;  // Cores/Pooling.swift:212
-    assign _row_partial_q_T_3 = _row_partial_q_T ? rectified : _row_partial_q_T_2;  // Cores/Pooling.swift:212
-    assign _row_result_T = $signed(rectified) < $signed(row_partial_q);  // Cores/Pooling.swift:215
-    assign row_result = _row_result_T ? row_partial_q : rectified;  // Cores/Pooling.swift:215
-    assign line_write = in_valid & window_end;  // Cores/Pooling.swift:217
-    assign _line_0_q_T = window == 4'h0;  // Cores/Pooling.swift:219
-    assign _line_0_q_T_1 = line_write & _line_0_q_T;  // Cores/Pooling.swift:219
-    always @(posedge clk) if (rst | _line_0_q_T_1) line_0_q <= rst ? 8'h0 : _line_0_q_T_2;  // Cores/Pooling.swift:225
-    assign _line_1_q_T = window == 4'h1;  // Cores/Pooling.swift:219
-    assign _line_1_q_T_1 = line_write & _line_1_q_T;  // Cores/Pooling.swift:219
-    always @(posedge clk) if (rst | _line_1_q_T_1) line_1_q <= rst ? 8'h0 : _line_0_q_T_2;  // Cores/Pooling.swift:225
-    assign _line_2_q_T = window == 4'h2;  // Cores/Pooling.swift:219
-    assign _line_2_q_T_1 = line_write & _line_2_q_T;  // Cores/Pooling.swift:219
-    always @(posedge clk) if (rst | _line_2_q_T_1) line_2_q <= rst ? 8'h0 : _line_0_q_T_2;  // Cores/Pooling.swift:225
-    assign _line_3_q_T = window == 4'h3;  // Cores/Pooling.swift:219
-    assign _line_3_q_T_1 = line_write & _line_3_q_T;  // Cores/Pooling.swift:219
-    always @(posedge clk) if (rst | _line_3_q_T_1) line_3_q <= rst ? 8'h0 : _line_0_q_T_2;  // Cores/Pooling.swift:225
-    assign _line_4_q_T = window == 4'h4;  // Cores/Pooling.swift:219
-    assign _line_4_q_T_1 = line_write & _line_4_q_T;  // Cores/Pooling.swift:219
-    always @(posedge clk) if (rst | _line_4_q_T_1) line_4_q <= rst ? 8'h0 : _line_0_q_T_2;  // Cores/Pooling.swift:225
-    assign _line_5_q_T = window == 4'h5;  // Cores/Pooling.swift:219
-    assign _line_5_q_T_1 = line_write & _line_5_q_T;  // Cores/Pooling.swift:219
-    always @(posedge clk) if (rst | _line_5_q_T_1) line_5_q <= rst ? 8'h0 : _line_0_q_T_2;  // Cores/Pooling.swift:225
-    assign _line_6_q_T = window == 4'h6;  // Cores/Pooling.swift:219
-    assign _line_6_q_T_1 = line_write & _line_6_q_T;  // Cores/Pooling.swift:219
-    always @(posedge clk) if (rst | _line_6_q_T_1) line_6_q <= rst ? 8'h0 : _line_0_q_T_2;  // Cores/Pooling.swift:225
-    assign _line_7_q_T = window == 4'h7;  // Cores/Pooling.swift:219
-    assign _line_7_q_T_1 = line_write & _line_7_q_T;  // Cores/Pooling.swift:219
-    always @(posedge clk) if (rst | _line_7_q_T_1) line_7_q <= rst ? 8'h0 : _line_0_q_T_2;  // Cores/Pooling.swift:225
-    assign _line_8_q_T = window == 4'h8;  // Cores/Pooling.swift:219
-    assign _line_8_q_T_1 = line_write & _line_8_q_T;  // Cores/Pooling.swift:219
-    always @(posedge clk) if (rst | _line_8_q_T_1) line_8_q <= rst ? 8'h0 : _line_0_q_T_2;  // Cores/Pooling.swift:225
-    assign _line_9_q_T = window == 4'h9;  // Cores/Pooling.swift:219
-    assign _line_9_q_T_1 = line_write & _line_9_q_T;  // Cores/Pooling.swift:219
-    always @(posedge clk) if (rst | _line_9_q_T_1) line_9_q <= rst ? 8'h0 : _line_0_q_T_2;  // Cores/Pooling.swift:225
-    assign _line_10_q_T = window == 4'ha;  // Cores/Pooling.swift:219
-    assign _line_10_q_T_1 = line_write & _line_10_q_T;  // Cores/Pooling.swift:219
-    always @(posedge clk) if (rst | _line_10_q_T_1) line_10_q <= rst ? 8'h0 : _line_0_q_T_2;  // Cores/Pooling.swift:225
-    assign _line_11_q_T = window == 4'hb;  // Cores/Pooling.swift:219
-    assign _line_11_q_T_1 = line_write & _line_11_q_T;  // Cores/Pooling.swift:219
-    always @(posedge clk) if (rst | _line_11_q_T_1) line_11_q <= rst ? 8'h0 : _line_0_q_T_2;  // Cores/Pooling.swift:225
-    assign _line_12_q_T = window == 4'hc;  // Cores/Pooling.swift:219
-    assign _line_12_q_T_1 = line_write & _line_12_q_T;  // Cores/Pooling.swift:219
-    always @(posedge clk) if (rst | _line_12_q_T_1) line_12_q <= rst ? 8'h0 : _line_0_q_T_2;  // Cores/Pooling.swift:225
-    assign _line_13_q_T = window == 4'hd;  // Cores/Pooling.swift:219
-    assign _line_13_q_T_1 = line_write & _line_13_q_T;  // Cores/Pooling.swift:219
-    always @(posedge clk) if (rst | _line_13_q_T_1) line_13_q <= rst ? 8'h0 : _line_0_q_T_2;  // Cores/Pooling.swift:225
-    assign _line_14_q_T = window == 4'he;  // Cores/Pooling.swift:219
-    assign _line_14_q_T_1 = line_write & _line_14_q_T;  // Cores/Pooling.swift:219
-    always @(posedge clk) if (rst | _line_14_q_T_1) line_14_q <= rst ? 8'h0 : _line_0_q_T_2;  // Cores/Pooling.swift:225
-    assign _line_15_q_T = window == 4'hf;  // Cores/Pooling.swift:219
-    assign _line_15_q_T_1 = line_write & _line_15_q_T;  // Cores/Pooling.swift:219
-    always @(posedge clk) if (rst | _line_15_q_T_1) line_15_q <= rst ? 8'h0 : _line_0_q_T_2;  // Cores/Pooling.swift:225
-    assign _line_read_T = window[0] ? line_1_q : line_0_q;  // Cores/Pooling.swift:221
-    assign _line_read_T_1 = window[0] ? line_3_q : line_2_q;  // Cores/Pooling.swift:221
-    assign _line_read_T_2 = window[0] ? line_5_q : line_4_q;  // Cores/Pooling.swift:221
-    assign _line_read_T_3 = window[0] ? line_7_q : line_6_q;  // Cores/Pooling.swift:221
-    assign _line_read_T_4 = window[0] ? line_9_q : line_8_q;  // Cores/Pooling.swift:221
-    assign _line_read_T_5 = window[0] ? line_11_q : line_10_q;  // Cores/Pooling.swift:221
-    assign _line_read_T_6 = window[0] ? line_13_q : line_12_q;  // Cores/Pooling.swift:221
-    assign _line_read_T_7 = window[0] ? line_15_q : line_14_q;  // Cores/Pooling.swift:221
-    assign _line_read_T_8 = window[1] ? _line_read_T_1 : _line_read_T;  // Cores/Pooling.swift:221
-    assign _line_read_T_9 = window[1] ? _line_read_T_3 : _line_read_T_2;  // Cores/Pooling.swift:221
-    assign _line_read_T_10 = window[1] ? _line_read_T_5 : _line_read_T_4;  // Cores/Pooling.swift:221
-    assign _line_read_T_11 = window[1] ? _line_read_T_7 : _line_read_T_6;  // Cores/Pooling.swift:221
-    assign _line_read_T_12 = window[2] ? _line_read_T_9 : _line_read_T_8;  // Cores/Pooling.swift:221
-    assign _line_read_T_13 = window[2] ? _line_read_T_11 : _line_read_T_10;  // Cores/Pooling.swift:221
-    assign line_read = window[3] ? _line_read_T_13 : _line_read_T_12;  // Cores/Pooling.swift:221
-    assign _window_result_T = $signed(row_result) < $signed(line_read);  // Cores/Pooling.swift:223
-    assign window_result = _window_result_T ? line_read : row_result;  // Cores/Pooling.swift:223
-    assign _line_0_q_T_2 = row_first ? row_result : window_result;  // Cores/Pooling.swift:219
-    assign complete = line_write & row_end;  // Cores/Pooling.swift:227
+    wire [9:0] _biased_T = $signed({x, {2{1'b0}}}) >>> 2;  // Cores/Pooling.swift:167
+    wire [9:0] _biased_T_1 = $signed({bias, {1{1'b0}}}) >>> 1;  // Cores/Pooling.swift:167
+    wire [9:0] _biased_T_2 = _biased_T + _biased_T_1;  // Cores/Pooling.swift:167
+    wire [7:0] biased = ($signed(10'h7f) < $signed(_biased_T_2)) ? 8'h7f : (($signed(_biased_T_2) < $signed(10'h380)) ? 8'h80 : _biased_T_2[7:0]);  // Cores/Pooling.swift:167
+    wire [7:0] rectified = (relu & biased[7]) ? 8'h0 : biased;  // Cores/Pooling.swift:170
+    wire [7:0] value = rectified[7:0];  // Cores/Pooling.swift:171
+    wire col_last = {{1{1'b0}}, col_q} == (width - 6'h1);  // Cores/Pooling.swift:190
+    wire row_last = {{1{1'b0}}, row_q} == (height - 6'h1);  // Cores/Pooling.swift:191
+    wire col_phase = col_q[0];  // Cores/Pooling.swift:194
+    wire row_phase = row_q[0];  // Cores/Pooling.swift:195
+    wire [3:0] window = col_q[4:1];  // Cores/Pooling.swift:196
+    wire window_end = &col_phase;  // Cores/Pooling.swift:197
+    wire row_first = row_phase == 1'h0;  // Cores/Pooling.swift:198
+    wire row_end = &row_phase;  // Cores/Pooling.swift:199
+    wire [7:0] row_result = ($signed(value) < $signed(row_partial_q)) ? row_partial_q : value;  // Cores/Pooling.swift:215
+    wire line_write = in_valid & window_end;  // Cores/Pooling.swift:217
+    wire [7:0] _line_read_T = window[1] ? (window[0] ? line_7_q : line_6_q) : (window[0] ? line_5_q : line_4_q);  // Cores/Pooling.swift:221
+    wire [7:0] _line_read_T_1 = window[1] ? (window[0] ? line_15_q : line_14_q) : (window[0] ? line_13_q : line_12_q);  // Cores/Pooling.swift:221
+    wire [7:0] _line_read_T_2 = window[2] ? _line_read_T : (window[1] ? (window[0] ? line_3_q : line_2_q) : (window[0] ? line_1_q : line_0_q));  // Cores/Pooling.swift:221
+    wire [7:0] _line_read_T_3 = window[2] ? _line_read_T_1 : (window[1] ? (window[0] ? line_11_q : line_10_q) : (window[0] ? line_9_q : line_8_q));  // Cores/Pooling.swift:221
+    wire [7:0] line_read = window[3] ? _line_read_T_3 : _line_read_T_2;  // Cores/Pooling.swift:221
+    wire [7:0] window_result = ($signed(row_result) < $signed(line_read)) ? line_read : row_result;  // Cores/Pooling.swift:223
+    wire [7:0] _line_0_q_T = row_first ? row_result : window_result;  // Cores/Pooling.swift:219
+    wire complete = line_write & row_end;  // Cores/Pooling.swift:227
+    always @(posedge clk) if (rst | in_valid) col_q <= rst ? 5'h0 : (col_last ? 5'h0 : (col_q + 5'h1));  // Cores/Pooling.swift:192
+    always @(posedge clk) if (rst | in_valid) row_q <= rst ? 5'h0 : (col_last ? (row_last ? 5'h0 : (row_q + 5'h1)) : row_q);  // Cores/Pooling.swift:193
+    always @(posedge clk) if (rst | in_valid) row_partial_q <= rst ? 8'h0 : ((col_phase == 1'h0) ? value : (($signed(value) < $signed(row_partial_q)) ? row_partial_q : value));  // Cores/Pooling.swift:214
+    always @(posedge clk) if (rst | (line_write & (window == 4'h0))) line_0_q <= rst ? 8'h0 : _line_0_q_T;  // Cores/Pooling.swift:225
+    always @(posedge clk) if (rst | (line_write & (window == 4'h1))) line_1_q <= rst ? 8'h0 : _line_0_q_T;  // Cores/Pooling.swift:225
+    always @(posedge clk) if (rst | (line_write & (window == 4'h2))) line_2_q <= rst ? 8'h0 : _line_0_q_T;  // Cores/Pooling.swift:225
+    always @(posedge clk) if (rst | (line_write & (window == 4'h3))) line_3_q <= rst ? 8'h0 : _line_0_q_T;  // Cores/Pooling.swift:225
+    always @(posedge clk) if (rst | (line_write & (window == 4'h4))) line_4_q <= rst ? 8'h0 : _line_0_q_T;  // Cores/Pooling.swift:225
+    always @(posedge clk) if (rst | (line_write & (window == 4'h5))) line_5_q <= rst ? 8'h0 : _line_0_q_T;  // Cores/Pooling.swift:225
+    always @(posedge clk) if (rst | (line_write & (window == 4'h6))) line_6_q <= rst ? 8'h0 : _line_0_q_T;  // Cores/Pooling.swift:225
+    always @(posedge clk) if (rst | (line_write & (window == 4'h7))) line_7_q <= rst ? 8'h0 : _line_0_q_T;  // Cores/Pooling.swift:225
+    always @(posedge clk) if (rst | (line_write & (window == 4'h8))) line_8_q <= rst ? 8'h0 : _line_0_q_T;  // Cores/Pooling.swift:225
+    always @(posedge clk) if (rst | (line_write & (window == 4'h9))) line_9_q <= rst ? 8'h0 : _line_0_q_T;  // Cores/Pooling.swift:225
+    always @(posedge clk) if (rst | (line_write & (window == 4'ha))) line_10_q <= rst ? 8'h0 : _line_0_q_T;  // Cores/Pooling.swift:225
+    always @(posedge clk) if (rst | (line_write & (window == 4'hb))) line_11_q <= rst ? 8'h0 : _line_0_q_T;  // Cores/Pooling.swift:225
+    always @(posedge clk) if (rst | (line_write & (window == 4'hc))) line_12_q <= rst ? 8'h0 : _line_0_q_T;  // Cores/Pooling.swift:225
+    always @(posedge clk) if (rst | (line_write & (window == 4'hd))) line_13_q <= rst ? 8'h0 : _line_0_q_T;  // Cores/Pooling.swift:225
+    always @(posedge clk) if (rst | (line_write & (window == 4'he))) line_14_q <= rst ? 8'h0 : _line_0_q_T;  // Cores/Pooling.swift:225
+    always @(posedge clk) if (rst | (line_write & (window == 4'hf))) line_15_q <= rst ? 8'h0 : _line_0_q_T;  // Cores/Pooling.swift:225
     always @(posedge clk) valid_q <= rst ? 1'h0 : complete;  // Cores/Pooling.swift:235
     always @(posedge clk) if (rst | complete) y_q <= rst ? 8'h0 : window_result;  // Cores/Pooling.swift:236
 endmodule

@@ -8,46 +8,14 @@ module lfsr16_leap8 #(
     output wire [15:0] state
 );
     reg  [15:0] state_q;  // Cores/LFSR.swift:93
-    wire [15:0] _fresh_0_T;  // Cores/LFSR.swift:108
-    wire fresh_0;  // Cores/LFSR.swift:108
-    wire [15:0] _fresh_1_T;  // Cores/LFSR.swift:108
-    wire fresh_1;  // Cores/LFSR.swift:108
-    wire [15:0] _fresh_2_T;  // Cores/LFSR.swift:108
-    wire fresh_2;  // Cores/LFSR.swift:108
-    wire [15:0] _fresh_3_T;  // Cores/LFSR.swift:108
-    wire fresh_3;  // Cores/LFSR.swift:108
-    wire [15:0] _fresh_4_T;  // Cores/LFSR.swift:108
-    wire fresh_4;  // Cores/LFSR.swift:108
-    wire [15:0] _fresh_5_T;  // Cores/LFSR.swift:108
-    wire fresh_5;  // Cores/LFSR.swift:108
-    wire [15:0] _fresh_6_T;  // Cores/LFSR.swift:108
-    wire fresh_6;  // Cores/LFSR.swift:108
-    wire [15:0] _fresh_7_T;  // Cores/LFSR.swift:108
-    wire fresh_7;  // Cores/LFSR.swift:108
-    wire [15:0] _state_q_T;  // Cores/LFSR.swift:93
-    wire _state_q_T_1;  // Cores/LFSR.swift:93
-    wire [15:0] _state_q_T_2;  // Cores/LFSR.swift:93
-    wire [15:0] _state_q_T_3;  // Cores/LFSR.swift:93
-    always @(posedge clk) if (rst | en) state_q <= rst ? SEED : _state_q_T_3;  // Cores/LFSR.swift:119
-    assign _fresh_0_T = state_q & 16'h1ba1;  // Cores/LFSR.swift:108
-    assign fresh_0 = ^_fresh_0_T;  // Cores/LFSR.swift:108
-    assign _fresh_1_T = state_q & 16'h3742;  // Cores/LFSR.swift:108
-    assign fresh_1 = ^_fresh_1_T;  // Cores/LFSR.swift:108
-    assign _fresh_2_T = state_q & 16'h6e84;  // Cores/LFSR.swift:108
-    assign fresh_2 = ^_fresh_2_T;  // Cores/LFSR.swift:108
-    assign _fresh_3_T = state_q & 16'hdd08;  // Cores/LFSR.swift:108
-    assign fresh_3 = ^_fresh_3_T;  // Cores/LFSR.swift:108
-    assign _fresh_4_T = state_q & 16'h1a01;  // Cores/LFSR.swift:108
-    assign fresh_4 = ^_fresh_4_T;  // Cores/LFSR.swift:108
-    assign _fresh_5_T = state_q & 16'h3402;  // Cores/LFSR.swift:108
-    assign fresh_5 = ^_fresh_5_T;  // Cores/LFSR.swift:108
-    assign _fresh_6_T = state_q & 16'h6804;  // Cores/LFSR.swift:108
-    assign fresh_6 = ^_fresh_6_T;  // Cores/LFSR.swift:108
-    assign _fresh_7_T = state_q & 16'hd008;  // Cores/LFSR.swift:108
-    assign fresh_7 = ^_fresh_7_T;  // Cores/LFSR.swift:108
-    assign _state_q_T = {state_q[7:0], fresh_7, fresh_6, fresh_5, fresh_4, fresh_3, fresh_2, fresh_1, fresh_0};  // Cores/LFSR.swift:93
-    assign _state_q_T_1 = state_q == 16'h0;  // Cores/LFSR.swift:93
-    assign _state_q_T_2 = _state_q_T_1 ? 16'h88 : 16'h0;  // Cores/LFSR.swift:93
-    assign _state_q_T_3 = _state_q_T | _state_q_T_2;  // Cores/LFSR.swift:93
+    wire fresh_0 = ^(state_q & 16'h1ba1);  // Cores/LFSR.swift:108
+    wire fresh_1 = ^(state_q & 16'h3742);  // Cores/LFSR.swift:108
+    wire fresh_2 = ^(state_q & 16'h6e84);  // Cores/LFSR.swift:108
+    wire fresh_3 = ^(state_q & 16'hdd08);  // Cores/LFSR.swift:108
+    wire fresh_4 = ^(state_q & 16'h1a01);  // Cores/LFSR.swift:108
+    wire fresh_5 = ^(state_q & 16'h3402);  // Cores/LFSR.swift:108
+    wire fresh_6 = ^(state_q & 16'h6804);  // Cores/LFSR.swift:108
+    wire fresh_7 = ^(state_q & 16'hd008);  // Cores/LFSR.swift:108
+    always @(posedge clk) if (rst | en) state_q <= rst ? SEED : ({state_q[7:0], fresh_7, fresh_6, fresh_5, fresh_4, fresh_3, fresh_2, fresh_1, fresh_0} | ((state_q == 16'h0) ? 16'h88 : 16'h0));  // Cores/LFSR.swift:119
     assign state = state_q;  // Cores/LFSR.swift:120
 endmodule

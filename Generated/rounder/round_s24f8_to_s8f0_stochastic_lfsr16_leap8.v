@@ -11,30 +11,16 @@ module round_s24f8_to_s8f0_stochastic_lfsr16_leap8 #(
 );
     wire [15:0] rng_state;  // Cores/Rounder.swift:126
     reg  [7:0] y_q;  // Cores/Rounder.swift:129
-    wire [24:0] _y_q_T;  // Cores/Rounder.swift:138
-    wire [24:0] _y_q_T_1;  // Cores/Rounder.swift:138
-    wire [24:0] _y_q_T_2;  // Cores/Rounder.swift:138
-    wire _y_q_T_3;  // Cores/Rounder.swift:129
-    wire [7:0] _y_q_T_4;  // Cores/Rounder.swift:129
-    wire _y_q_T_5;  // Cores/Rounder.swift:129
-    wire [7:0] _y_q_T_6;  // Cores/Rounder.swift:129
     reg  valid_q;  // Cores/Rounder.swift:141
-    always @(posedge clk) if (rst | in_valid) y_q <= rst ? 8'h0 : _y_q_T_6;  // Cores/Rounder.swift:139
-    assign _y_q_T = {{17{1'b0}}, rng_state[7:0]};  // Cores/Rounder.swift:138
-    assign _y_q_T_1 = $signed({x, {1{1'b0}}}) >>> 1;  // Cores/Rounder.swift:138
-    assign _y_q_T_2 = _y_q_T_1 + _y_q_T;  // Cores/Rounder.swift:138
-    assign _y_q_T_3 = $signed(_y_q_T_2[24:8]) < $signed(17'h1ff80);  // Cores/Rounder.swift:129
-    assign _y_q_T_4 = _y_q_T_3 ? 8'h80 : _y_q_T_2[15:8];  // Cores/Rounder.swift:129
-    assign _y_q_T_5 = $signed(17'h7f) < $signed(_y_q_T_2[24:8]);  // Cores/Rounder.swift:129
-    assign _y_q_T_6 = _y_q_T_5 ? 8'h7f : _y_q_T_4;  // Cores/Rounder.swift:129
+    wire [24:0] _rounded_T = $signed({x, {1{1'b0}}}) >>> 1;  // Cores/Rounder.swift:138
+    wire [24:0] _rounded_T_1 = _rounded_T + {{17{1'b0}}, rng_state[7:0]};  // Cores/Rounder.swift:138
+    wire [16:0] rounded = _rounded_T_1[24:8];  // Cores/Rounder.swift:138
+    always @(posedge clk) if (rst | in_valid) y_q <= rst ? 8'h0 : (($signed(17'h7f) < $signed(rounded)) ? 8'h7f : (($signed(rounded) < $signed(17'h1ff80)) ? 8'h80 : rounded[7:0]));  // Cores/Rounder.swift:139
     always @(posedge clk) valid_q <= rst ? 1'h0 : in_valid;  // Cores/Rounder.swift:141
     assign out_valid = valid_q;  // Cores/Rounder.swift:141
     assign y = y_q;  // Cores/Rounder.swift:142
     lfsr16_leap8 #(.SEED(SEED)) rng (  // Cores/Rounder.swift:126
-        .clk(clk),
-        .rst(rst),
-        .en(in_valid),
-        .state(rng_state)
+        .clk(clk), .rst(rst), .en(in_valid), .state(rng_state)
     );
-    wire _unused_ok = &{1'b0, _y_q_T_2[7:0], rng_state[15:8], 1'b0};
+    wire _unused_ok = &{1'b0, _rounded_T_1[7:0], rng_state[15:8], 1'b0};
 endmodule

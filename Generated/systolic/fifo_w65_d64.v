@@ -11,41 +11,16 @@ module fifo_w65_d64 (
 );
     reg  [6:0] wr_ptr;  // Cores/FIFO.swift:44
     reg  [6:0] rd_ptr;  // Cores/FIFO.swift:45
-    wire [6:0] used;  // Cores/FIFO.swift:46
-    wire _in_ready_T;  // Cores/FIFO.swift:55
-    wire _out_valid_T;  // Cores/FIFO.swift:56
-    wire _push_T;  // Cores/FIFO.swift:49
-    wire push;  // Cores/FIFO.swift:49
-    wire _pop_T;  // Cores/FIFO.swift:50
-    wire pop;  // Cores/FIFO.swift:50
-    wire [6:0] _wr_ptr_T;  // Cores/FIFO.swift:44
-    wire [6:0] _wr_ptr_T_1;  // Cores/FIFO.swift:44
-    wire [6:0] _rd_ptr_T;  // Cores/FIFO.swift:45
-    wire [6:0] _rd_ptr_T_1;  // Cores/FIFO.swift:45
-    wire _in_ready_T_1;  // Cores/FIFO.swift:55
-    wire _out_valid_T_1;  // Cores/FIFO.swift:56
-    wire [64:0] _out_data_T;  // Cores/FIFO.swift:59
-    wire [64:0] _out_data_T_1;  // Cores/FIFO.swift:59
     reg  [64:0] entries [0:63];  // Cores/FIFO.swift:51
-    always @(posedge clk) wr_ptr <= rst ? 7'h0 : _wr_ptr_T_1;  // Cores/FIFO.swift:53
-    always @(posedge clk) rd_ptr <= rst ? 7'h0 : _rd_ptr_T_1;  // Cores/FIFO.swift:54
-    assign used = wr_ptr - rd_ptr;  // Cores/FIFO.swift:46
-    assign _in_ready_T = used == 7'h40;  // Cores/FIFO.swift:55
-    assign _out_valid_T = wr_ptr == rd_ptr;  // Cores/FIFO.swift:56
-    assign _push_T = ~_in_ready_T;  // Cores/FIFO.swift:49
-    assign push = in_valid & _push_T;  // Cores/FIFO.swift:49
-    assign _pop_T = ~_out_valid_T;  // Cores/FIFO.swift:50
-    assign pop = _pop_T & out_ready;  // Cores/FIFO.swift:50
-    assign _wr_ptr_T = {{6{1'b0}}, push};  // Cores/FIFO.swift:44
-    assign _wr_ptr_T_1 = wr_ptr + _wr_ptr_T;  // Cores/FIFO.swift:44
-    assign _rd_ptr_T = {{6{1'b0}}, pop};  // Cores/FIFO.swift:45
-    assign _rd_ptr_T_1 = rd_ptr + _rd_ptr_T;  // Cores/FIFO.swift:45
-    assign _in_ready_T_1 = ~_in_ready_T;  // Cores/FIFO.swift:55
-    assign _out_valid_T_1 = ~_out_valid_T;  // Cores/FIFO.swift:56
-    assign _out_data_T = entries[rd_ptr[5:0]];  // Cores/FIFO.swift:59
-    assign _out_data_T_1 = _out_valid_T ? 65'h0 : _out_data_T;  // Cores/FIFO.swift:59
+    wire [6:0] used = wr_ptr - rd_ptr;  // Cores/FIFO.swift:46
+    wire _in_ready_T = used == 7'h40;  // Cores/FIFO.swift:55
+    wire _out_valid_T = wr_ptr == rd_ptr;  // Cores/FIFO.swift:56
+    wire push = in_valid & (~_in_ready_T);  // Cores/FIFO.swift:49
+    wire pop = (~_out_valid_T) & out_ready;  // Cores/FIFO.swift:50
+    always @(posedge clk) wr_ptr <= rst ? 7'h0 : (wr_ptr + {{6{1'b0}}, push});  // Cores/FIFO.swift:53
+    always @(posedge clk) rd_ptr <= rst ? 7'h0 : (rd_ptr + {{6{1'b0}}, pop});  // Cores/FIFO.swift:54
     always @(posedge clk) if (push) entries[wr_ptr[5:0]] <= in_data;  // Cores/FIFO.swift:51
-    assign in_ready = _in_ready_T_1;  // Cores/FIFO.swift:55
-    assign out_valid = _out_valid_T_1;  // Cores/FIFO.swift:56
-    assign out_data = _out_data_T_1;  // Cores/FIFO.swift:59
+    assign in_ready = ~_in_ready_T;  // Cores/FIFO.swift:55
+    assign out_valid = ~_out_valid_T;  // Cores/FIFO.swift:56
+    assign out_data = _out_valid_T ? 65'h0 : entries[rd_ptr[5:0]];  // Cores/FIFO.swift:59
 endmodule

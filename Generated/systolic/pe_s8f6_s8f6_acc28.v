@@ -9,20 +9,14 @@ module pe_s8f6_s8f6_acc28 (
     output wire [27:0] res_out
 );
     reg  [27:0] acc_q;  // Cores/Systolic.swift:130
-    wire [31:0] _product_T;  // Cores/Systolic.swift:137
-    wire [31:0] _product_T_1;  // Cores/Systolic.swift:137
-    wire [31:0] product;  // Cores/Systolic.swift:137
-    wire [27:0] sum;  // Cores/Systolic.swift:138
-    wire [27:0] _acc_q_T;  // Cores/Systolic.swift:130
     reg  [7:0] a_q;  // Cores/Systolic.swift:141
     reg  [7:0] b_q;  // Cores/Systolic.swift:142
     reg  [27:0] res_q;  // Cores/Systolic.swift:143
-    always @(posedge clk) acc_q <= _acc_q_T;  // Cores/Systolic.swift:139
-    assign _product_T = $signed({a_in, {24{1'b0}}}) >>> 24;  // Cores/Systolic.swift:137
-    assign _product_T_1 = $signed({b_in, {24{1'b0}}}) >>> 24;  // Cores/Systolic.swift:137
-    assign product = $signed(_product_T) * $signed(_product_T_1);  // Cores/Systolic.swift:137
-    assign sum = acc_q + product[27:0];  // Cores/Systolic.swift:138
-    assign _acc_q_T = restart ? 28'h0 : sum;  // Cores/Systolic.swift:130
+    wire [31:0] _product_T = $signed({a_in, {24{1'b0}}}) >>> 24;  // Cores/Systolic.swift:137
+    wire [31:0] _product_T_1 = $signed({b_in, {24{1'b0}}}) >>> 24;  // Cores/Systolic.swift:137
+    wire [31:0] product = $signed(_product_T) * $signed(_product_T_1);  // Cores/Systolic.swift:137
+    wire [27:0] sum = acc_q + product[27:0];  // Cores/Systolic.swift:138
+    always @(posedge clk) acc_q <= restart ? 28'h0 : sum;  // Cores/Systolic.swift:139
     always @(posedge clk) a_q <= a_in;  // Cores/Systolic.swift:141
     always @(posedge clk) b_q <= b_in;  // Cores/Systolic.swift:142
     always @(posedge clk) if (restart) res_q <= sum;  // Cores/Systolic.swift:143

@@ -16,34 +16,11 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
 );
     reg  [4:0] since_last_q;  // Cores/Systolic.swift:172
     reg  [7:0] promised_q;  // Cores/Systolic.swift:174
-    wire _accept_T;  // Cores/Systolic.swift:177
-    wire _accept_T_1;  // Cores/Systolic.swift:177
-    wire _accept_T_2;  // Cores/Systolic.swift:177
-    wire _accept_T_3;  // Cores/Systolic.swift:177
-    wire _accept_T_4;  // Cores/Systolic.swift:177
-    wire _accept_T_5;  // Cores/Systolic.swift:177
-    wire accept;  // Cores/Systolic.swift:177
-    wire _fire_T;  // Cores/Systolic.swift:178
-    wire fire;  // Cores/Systolic.swift:178
-    wire last_fire;  // Cores/Systolic.swift:179
-    wire _since_last_q_T;  // Cores/Systolic.swift:172
-    wire [4:0] _since_last_q_T_1;  // Cores/Systolic.swift:172
-    wire [4:0] _since_last_q_T_2;  // Cores/Systolic.swift:172
-    wire [4:0] _since_last_q_T_3;  // Cores/Systolic.swift:172
-    wire _a_ready_T;  // Cores/Systolic.swift:162
-    wire _b_ready_T;  // Cores/Systolic.swift:162
     reg  in_last_q;  // Cores/Systolic.swift:185
-    wire [63:0] _in_a_q_T;  // Cores/Systolic.swift:186
     reg  [63:0] in_a_q;  // Cores/Systolic.swift:186
-    wire [63:0] _in_b_q_T;  // Cores/Systolic.swift:187
     reg  [63:0] in_b_q;  // Cores/Systolic.swift:187
     reg  [14:0] skew_last_q;  // Cores/Systolic.swift:206
-    wire [14:0] _skew_last_q_T;  // Cores/Systolic.swift:206
     reg  [14:0] flushed_q;  // Cores/Systolic.swift:216
-    wire [14:0] _flushed_q_T;  // Cores/Systolic.swift:216
-    wire [14:0] _restart_T;  // Cores/Systolic.swift:219
-    wire [14:0] _restart_T_1;  // Cores/Systolic.swift:219
-    wire [14:0] restart;  // Cores/Systolic.swift:219
     reg  [63:0] skew_a_0;  // Cores/Systolic.swift:226
     reg  [63:0] skew_a_1;  // Cores/Systolic.swift:226
     reg  [63:0] skew_a_2;  // Cores/Systolic.swift:226
@@ -251,156 +228,28 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
     wire [7:0] pe_7_7_b_out;  // Cores/Systolic.swift:239
     wire [27:0] pe_7_7_res_out;  // Cores/Systolic.swift:239
     reg  [3:0] pending_0;  // Cores/Systolic.swift:258
-    wire _round_0_in_valid_T;  // Cores/Systolic.swift:291
-    wire [3:0] _pending_0_T;  // Cores/Systolic.swift:258
-    wire [3:0] _pending_0_T_1;  // Cores/Systolic.swift:258
-    wire [3:0] _pending_0_T_2;  // Cores/Systolic.swift:258
-    wire _row_0_T;  // Cores/Systolic.swift:265
     reg  [2:0] row_0;  // Cores/Systolic.swift:265
-    wire [2:0] _row_0_T_1;  // Cores/Systolic.swift:265
-    wire [2:0] _row_0_T_2;  // Cores/Systolic.swift:265
-    wire [27:0] _out_0_T;  // Cores/Systolic.swift:269
-    wire [27:0] _out_0_T_1;  // Cores/Systolic.swift:269
-    wire [27:0] _out_0_T_2;  // Cores/Systolic.swift:269
-    wire [27:0] _out_0_T_3;  // Cores/Systolic.swift:269
-    wire [27:0] _out_0_T_4;  // Cores/Systolic.swift:269
-    wire [27:0] _out_0_T_5;  // Cores/Systolic.swift:269
-    wire [27:0] _out_0_T_6;  // Cores/Systolic.swift:269
-    wire [27:0] _out_0_T_7;  // Cores/Systolic.swift:269
-    wire _out_0_T_8;  // Cores/Systolic.swift:269
     reg  [27:0] out_0;  // Cores/Systolic.swift:269
     reg  [3:0] pending_1;  // Cores/Systolic.swift:258
-    wire _round_1_in_valid_T;  // Cores/Systolic.swift:291
-    wire [3:0] _pending_1_T;  // Cores/Systolic.swift:258
-    wire [3:0] _pending_1_T_1;  // Cores/Systolic.swift:258
-    wire [3:0] _pending_1_T_2;  // Cores/Systolic.swift:258
-    wire _row_1_T;  // Cores/Systolic.swift:265
     reg  [2:0] row_1;  // Cores/Systolic.swift:265
-    wire [2:0] _row_1_T_1;  // Cores/Systolic.swift:265
-    wire [2:0] _row_1_T_2;  // Cores/Systolic.swift:265
-    wire [27:0] _out_1_T;  // Cores/Systolic.swift:269
-    wire [27:0] _out_1_T_1;  // Cores/Systolic.swift:269
-    wire [27:0] _out_1_T_2;  // Cores/Systolic.swift:269
-    wire [27:0] _out_1_T_3;  // Cores/Systolic.swift:269
-    wire [27:0] _out_1_T_4;  // Cores/Systolic.swift:269
-    wire [27:0] _out_1_T_5;  // Cores/Systolic.swift:269
-    wire [27:0] _out_1_T_6;  // Cores/Systolic.swift:269
-    wire [27:0] _out_1_T_7;  // Cores/Systolic.swift:269
-    wire _out_1_T_8;  // Cores/Systolic.swift:269
     reg  [27:0] out_1;  // Cores/Systolic.swift:269
     reg  [3:0] pending_2;  // Cores/Systolic.swift:258
-    wire _round_2_in_valid_T;  // Cores/Systolic.swift:291
-    wire [3:0] _pending_2_T;  // Cores/Systolic.swift:258
-    wire [3:0] _pending_2_T_1;  // Cores/Systolic.swift:258
-    wire [3:0] _pending_2_T_2;  // Cores/Systolic.swift:258
-    wire _row_2_T;  // Cores/Systolic.swift:265
     reg  [2:0] row_2;  // Cores/Systolic.swift:265
-    wire [2:0] _row_2_T_1;  // Cores/Systolic.swift:265
-    wire [2:0] _row_2_T_2;  // Cores/Systolic.swift:265
-    wire [27:0] _out_2_T;  // Cores/Systolic.swift:269
-    wire [27:0] _out_2_T_1;  // Cores/Systolic.swift:269
-    wire [27:0] _out_2_T_2;  // Cores/Systolic.swift:269
-    wire [27:0] _out_2_T_3;  // Cores/Systolic.swift:269
-    wire [27:0] _out_2_T_4;  // Cores/Systolic.swift:269
-    wire [27:0] _out_2_T_5;  // Cores/Systolic.swift:269
-    wire [27:0] _out_2_T_6;  // Cores/Systolic.swift:269
-    wire [27:0] _out_2_T_7;  // Cores/Systolic.swift:269
-    wire _out_2_T_8;  // Cores/Systolic.swift:269
     reg  [27:0] out_2;  // Cores/Systolic.swift:269
     reg  [3:0] pending_3;  // Cores/Systolic.swift:258
-    wire _round_3_in_valid_T;  // Cores/Systolic.swift:291
-    wire [3:0] _pending_3_T;  // Cores/Systolic.swift:258
-    wire [3:0] _pending_3_T_1;  // Cores/Systolic.swift:258
-    wire [3:0] _pending_3_T_2;  // Cores/Systolic.swift:258
-    wire _row_3_T;  // Cores/Systolic.swift:265
     reg  [2:0] row_3;  // Cores/Systolic.swift:265
-    wire [2:0] _row_3_T_1;  // Cores/Systolic.swift:265
-    wire [2:0] _row_3_T_2;  // Cores/Systolic.swift:265
-    wire [27:0] _out_3_T;  // Cores/Systolic.swift:269
-    wire [27:0] _out_3_T_1;  // Cores/Systolic.swift:269
-    wire [27:0] _out_3_T_2;  // Cores/Systolic.swift:269
-    wire [27:0] _out_3_T_3;  // Cores/Systolic.swift:269
-    wire [27:0] _out_3_T_4;  // Cores/Systolic.swift:269
-    wire [27:0] _out_3_T_5;  // Cores/Systolic.swift:269
-    wire [27:0] _out_3_T_6;  // Cores/Systolic.swift:269
-    wire [27:0] _out_3_T_7;  // Cores/Systolic.swift:269
-    wire _out_3_T_8;  // Cores/Systolic.swift:269
     reg  [27:0] out_3;  // Cores/Systolic.swift:269
     reg  [3:0] pending_4;  // Cores/Systolic.swift:258
-    wire _round_4_in_valid_T;  // Cores/Systolic.swift:291
-    wire [3:0] _pending_4_T;  // Cores/Systolic.swift:258
-    wire [3:0] _pending_4_T_1;  // Cores/Systolic.swift:258
-    wire [3:0] _pending_4_T_2;  // Cores/Systolic.swift:258
-    wire _row_4_T;  // Cores/Systolic.swift:265
     reg  [2:0] row_4;  // Cores/Systolic.swift:265
-    wire [2:0] _row_4_T_1;  // Cores/Systolic.swift:265
-    wire [2:0] _row_4_T_2;  // Cores/Systolic.swift:265
-    wire [27:0] _out_4_T;  // Cores/Systolic.swift:269
-    wire [27:0] _out_4_T_1;  // Cores/Systolic.swift:269
-    wire [27:0] _out_4_T_2;  // Cores/Systolic.swift:269
-    wire [27:0] _out_4_T_3;  // Cores/Systolic.swift:269
-    wire [27:0] _out_4_T_4;  // Cores/Systolic.swift:269
-    wire [27:0] _out_4_T_5;  // Cores/Systolic.swift:269
-    wire [27:0] _out_4_T_6;  // Cores/Systolic.swift:269
-    wire [27:0] _out_4_T_7;  // Cores/Systolic.swift:269
-    wire _out_4_T_8;  // Cores/Systolic.swift:269
     reg  [27:0] out_4;  // Cores/Systolic.swift:269
     reg  [3:0] pending_5;  // Cores/Systolic.swift:258
-    wire _round_5_in_valid_T;  // Cores/Systolic.swift:291
-    wire [3:0] _pending_5_T;  // Cores/Systolic.swift:258
-    wire [3:0] _pending_5_T_1;  // Cores/Systolic.swift:258
-    wire [3:0] _pending_5_T_2;  // Cores/Systolic.swift:258
-    wire _row_5_T;  // Cores/Systolic.swift:265
     reg  [2:0] row_5;  // Cores/Systolic.swift:265
-    wire [2:0] _row_5_T_1;  // Cores/Systolic.swift:265
-    wire [2:0] _row_5_T_2;  // Cores/Systolic.swift:265
-    wire [27:0] _out_5_T;  // Cores/Systolic.swift:269
-    wire [27:0] _out_5_T_1;  // Cores/Systolic.swift:269
-    wire [27:0] _out_5_T_2;  // Cores/Systolic.swift:269
-    wire [27:0] _out_5_T_3;  // Cores/Systolic.swift:269
-    wire [27:0] _out_5_T_4;  // Cores/Systolic.swift:269
-    wire [27:0] _out_5_T_5;  // Cores/Systolic.swift:269
-    wire [27:0] _out_5_T_6;  // Cores/Systolic.swift:269
-    wire [27:0] _out_5_T_7;  // Cores/Systolic.swift:269
-    wire _out_5_T_8;  // Cores/Systolic.swift:269
     reg  [27:0] out_5;  // Cores/Systolic.swift:269
     reg  [3:0] pending_6;  // Cores/Systolic.swift:258
-    wire _round_6_in_valid_T;  // Cores/Systolic.swift:291
-    wire [3:0] _pending_6_T;  // Cores/Systolic.swift:258
-    wire [3:0] _pending_6_T_1;  // Cores/Systolic.swift:258
-    wire [3:0] _pending_6_T_2;  // Cores/Systolic.swift:258
-    wire _row_6_T;  // Cores/Systolic.swift:265
     reg  [2:0] row_6;  // Cores/Systolic.swift:265
-    wire [2:0] _row_6_T_1;  // Cores/Systolic.swift:265
-    wire [2:0] _row_6_T_2;  // Cores/Systolic.swift:265
-    wire [27:0] _out_6_T;  // Cores/Systolic.swift:269
-    wire [27:0] _out_6_T_1;  // Cores/Systolic.swift:269
-    wire [27:0] _out_6_T_2;  // Cores/Systolic.swift:269
-    wire [27:0] _out_6_T_3;  // Cores/Systolic.swift:269
-    wire [27:0] _out_6_T_4;  // Cores/Systolic.swift:269
-    wire [27:0] _out_6_T_5;  // Cores/Systolic.swift:269
-    wire [27:0] _out_6_T_6;  // Cores/Systolic.swift:269
-    wire [27:0] _out_6_T_7;  // Cores/Systolic.swift:269
-    wire _out_6_T_8;  // Cores/Systolic.swift:269
     reg  [27:0] out_6;  // Cores/Systolic.swift:269
     reg  [3:0] pending_7;  // Cores/Systolic.swift:258
-    wire _round_7_in_valid_T;  // Cores/Systolic.swift:291
-    wire [3:0] _pending_7_T;  // Cores/Systolic.swift:258
-    wire [3:0] _pending_7_T_1;  // Cores/Systolic.swift:258
-    wire [3:0] _pending_7_T_2;  // Cores/Systolic.swift:258
-    wire _row_7_T;  // Cores/Systolic.swift:265
     reg  [2:0] row_7;  // Cores/Systolic.swift:265
-    wire [2:0] _row_7_T_1;  // Cores/Systolic.swift:265
-    wire [2:0] _row_7_T_2;  // Cores/Systolic.swift:265
-    wire [27:0] _out_7_T;  // Cores/Systolic.swift:269
-    wire [27:0] _out_7_T_1;  // Cores/Systolic.swift:269
-    wire [27:0] _out_7_T_2;  // Cores/Systolic.swift:269
-    wire [27:0] _out_7_T_3;  // Cores/Systolic.swift:269
-    wire [27:0] _out_7_T_4;  // Cores/Systolic.swift:269
-    wire [27:0] _out_7_T_5;  // Cores/Systolic.swift:269
-    wire [27:0] _out_7_T_6;  // Cores/Systolic.swift:269
-    wire [27:0] _out_7_T_7;  // Cores/Systolic.swift:269
-    wire _out_7_T_8;  // Cores/Systolic.swift:269
     reg  [27:0] out_7;  // Cores/Systolic.swift:269
     wire round_0_out_valid;  // Cores/Systolic.swift:291
     wire [7:0] round_0_y;  // Cores/Systolic.swift:291
@@ -447,53 +296,52 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
     wire round_7_out_valid;  // Cores/Systolic.swift:291
     wire [7:0] round_7_y;  // Cores/Systolic.swift:291
     reg  [2:0] row_index_q;  // Cores/Systolic.swift:296
-    wire _row_index_q_T;  // Cores/Systolic.swift:296
-    wire [2:0] _row_index_q_T_1;  // Cores/Systolic.swift:296
-    wire [2:0] _row_index_q_T_2;  // Cores/Systolic.swift:296
-    wire [64:0] _out_fifo_in_data_T;  // Cores/Systolic.swift:299
     wire out_fifo_in_ready;  // Cores/Systolic.swift:299
     wire out_fifo_out_valid;  // Cores/Systolic.swift:299
     wire [64:0] out_fifo_out_data;  // Cores/Systolic.swift:299
-    wire _promised_q_T;  // Cores/Systolic.swift:174
-    wire [7:0] _promised_q_T_1;  // Cores/Systolic.swift:174
-    wire [7:0] _promised_q_T_2;  // Cores/Systolic.swift:174
-    wire [7:0] _promised_q_T_3;  // Cores/Systolic.swift:174
-    wire [7:0] _promised_q_T_4;  // Cores/Systolic.swift:174
-    assign a_ready = _a_ready_T;  // Cores/Systolic.swift:181
-    assign b_ready = _b_ready_T;  // Cores/Systolic.swift:182
+    wire _accept_T = (5'h8 <= since_last_q) & (promised_q <= 8'h38);  // Cores/Systolic.swift:177
+    wire accept = (~rst) & ((~a_last) | _accept_T);  // Cores/Systolic.swift:177
+    assign a_ready = b_valid & accept;  // Cores/Systolic.swift:181
+    assign b_ready = a_valid & accept;  // Cores/Systolic.swift:182
     assign c_valid = out_fifo_out_valid;  // Cores/Systolic.swift:304
     assign c_data = out_fifo_out_data[63:0];  // Cores/Systolic.swift:305
     assign c_last = out_fifo_out_data[64];  // Cores/Systolic.swift:306
-    always @(posedge clk) since_last_q <= rst ? 5'h8 : _since_last_q_T_3;  // Cores/Systolic.swift:180
-    always @(posedge clk) promised_q <= rst ? 8'h0 : _promised_q_T_4;  // Cores/Systolic.swift:310
-    assign _accept_T = 5'h8 <= since_last_q;  // Cores/Systolic.swift:177
-    assign _accept_T_1 = promised_q <= 8'h38;  // Cores/Systolic.swift:177
-    assign _accept_T_2 = _accept_T & _accept_T_1;  // Cores/Systolic.swift:177
-    assign _accept_T_3 = ~rst;  // Cores/Systolic.swift:177
-    assign _accept_T_4 = ~a_last;  // Cores/Systolic.swift:177
-    assign _accept_T_5 = _accept_T_4 | _accept_T_2;  // Cores/Systolic.swift:177
-    assign accept = _accept_T_3 & _accept_T_5;  // Cores/Systolic.swift:177
-    assign _fire_T = a_valid & b_valid;  // Cores/Systolic.swift:178
-    assign fire = _fire_T & accept;  // Cores/Systolic.swift:178
-    assign last_fire = fire & a_last;  // Cores/Systolic.swift:179
-    assign _since_last_q_T = 5'h8 <= since_last_q;  // Cores/Systolic.swift:172
-    assign _since_last_q_T_1 = since_last_q + 5'h1;  // Cores/Systolic.swift:172
-    assign _since_last_q_T_2 = _since_last_q_T ? since_last_q : _since_last_q_T_1;  // Cores/Systolic.swift:172
-    assign _since_last_q_T_3 = last_fire ? 5'h1 : _since_last_q_T_2;  // Cores/Systolic.swift:172
-    assign _a_ready_T = b_valid & accept;  // Cores/Systolic.swift:162
-    assign _b_ready_T = a_valid & accept;  // Cores/Systolic.swift:162
+    wire fire = (a_valid & b_valid) & accept;  // Cores/Systolic.swift:178
+    wire last_fire = fire & a_last;  // Cores/Systolic.swift:179
+    wire [14:0] restart = {skew_last_q[13:0], in_last_q} | (~flushed_q);  // Cores/Systolic.swift:219
+    wire _round_0_in_valid_T = pending_0 != 4'h0;  // Cores/Systolic.swift:291
+    wire [27:0] _out_0_T = row_0[1] ? (row_0[0] ? pe_7_0_res_out : pe_6_0_res_out) : (row_0[0] ? pe_5_0_res_out : pe_4_0_res_out);  // Cores/Systolic.swift:269
+    wire [27:0] _out_0_T_1 = row_0[2] ? _out_0_T : (row_0[1] ? (row_0[0] ? pe_3_0_res_out : pe_2_0_res_out) : (row_0[0] ? pe_1_0_res_out : pe_0_0_res_out));  // Cores/Systolic.swift:269
+    wire _round_1_in_valid_T = pending_1 != 4'h0;  // Cores/Systolic.swift:291
+    wire [27:0] _out_1_T = row_1[1] ? (row_1[0] ? pe_7_1_res_out : pe_6_1_res_out) : (row_1[0] ? pe_5_1_res_out : pe_4_1_res_out);  // Cores/Systolic.swift:269
+    wire [27:0] _out_1_T_1 = row_1[2] ? _out_1_T : (row_1[1] ? (row_1[0] ? pe_3_1_res_out : pe_2_1_res_out) : (row_1[0] ? pe_1_1_res_out : pe_0_1_res_out));  // Cores/Systolic.swift:269
+    wire _round_2_in_valid_T = pending_2 != 4'h0;  // Cores/Systolic.swift:291
+    wire [27:0] _out_2_T = row_2[1] ? (row_2[0] ? pe_7_2_res_out : pe_6_2_res_out) : (row_2[0] ? pe_5_2_res_out : pe_4_2_res_out);  // Cores/Systolic.swift:269
+    wire [27:0] _out_2_T_1 = row_2[2] ? _out_2_T : (row_2[1] ? (row_2[0] ? pe_3_2_res_out : pe_2_2_res_out) : (row_2[0] ? pe_1_2_res_out : pe_0_2_res_out));  // Cores/Systolic.swift:269
+    wire _round_3_in_valid_T = pending_3 != 4'h0;  // Cores/Systolic.swift:291
+    wire [27:0] _out_3_T = row_3[1] ? (row_3[0] ? pe_7_3_res_out : pe_6_3_res_out) : (row_3[0] ? pe_5_3_res_out : pe_4_3_res_out);  // Cores/Systolic.swift:269
+    wire [27:0] _out_3_T_1 = row_3[2] ? _out_3_T : (row_3[1] ? (row_3[0] ? pe_3_3_res_out : pe_2_3_res_out) : (row_3[0] ? pe_1_3_res_out : pe_0_3_res_out));  // Cores/Systolic.swift:269
+    wire _round_4_in_valid_T = pending_4 != 4'h0;  // Cores/Systolic.swift:291
+    wire [27:0] _out_4_T = row_4[1] ? (row_4[0] ? pe_7_4_res_out : pe_6_4_res_out) : (row_4[0] ? pe_5_4_res_out : pe_4_4_res_out);  // Cores/Systolic.swift:269
+    wire [27:0] _out_4_T_1 = row_4[2] ? _out_4_T : (row_4[1] ? (row_4[0] ? pe_3_4_res_out : pe_2_4_res_out) : (row_4[0] ? pe_1_4_res_out : pe_0_4_res_out));  // Cores/Systolic.swift:269
+    wire _round_5_in_valid_T = pending_5 != 4'h0;  // Cores/Systolic.swift:291
+    wire [27:0] _out_5_T = row_5[1] ? (row_5[0] ? pe_7_5_res_out : pe_6_5_res_out) : (row_5[0] ? pe_5_5_res_out : pe_4_5_res_out);  // Cores/Systolic.swift:269
+    wire [27:0] _out_5_T_1 = row_5[2] ? _out_5_T : (row_5[1] ? (row_5[0] ? pe_3_5_res_out : pe_2_5_res_out) : (row_5[0] ? pe_1_5_res_out : pe_0_5_res_out));  // Cores/Systolic.swift:269
+    wire _round_6_in_valid_T = pending_6 != 4'h0;  // Cores/Systolic.swift:291
+    wire [27:0] _out_6_T = row_6[1] ? (row_6[0] ? pe_7_6_res_out : pe_6_6_res_out) : (row_6[0] ? pe_5_6_res_out : pe_4_6_res_out);  // Cores/Systolic.swift:269
+    wire [27:0] _out_6_T_1 = row_6[2] ? _out_6_T : (row_6[1] ? (row_6[0] ? pe_3_6_res_out : pe_2_6_res_out) : (row_6[0] ? pe_1_6_res_out : pe_0_6_res_out));  // Cores/Systolic.swift:269
+    wire _round_7_in_valid_T = pending_7 != 4'h0;  // Cores/Systolic.swift:291
+    wire [27:0] _out_7_T = row_7[1] ? (row_7[0] ? pe_7_7_res_out : pe_6_7_res_out) : (row_7[0] ? pe_5_7_res_out : pe_4_7_res_out);  // Cores/Systolic.swift:269
+    wire [27:0] _out_7_T_1 = row_7[2] ? _out_7_T : (row_7[1] ? (row_7[0] ? pe_3_7_res_out : pe_2_7_res_out) : (row_7[0] ? pe_1_7_res_out : pe_0_7_res_out));  // Cores/Systolic.swift:269
+    wire _row_index_q_T = row_index_q == 3'h7;  // Cores/Systolic.swift:296
+    wire [7:0] _promised_q_T = promised_q + (last_fire ? 8'h8 : 8'h0);  // Cores/Systolic.swift:174
+    always @(posedge clk) since_last_q <= rst ? 5'h8 : (last_fire ? 5'h1 : ((5'h8 <= since_last_q) ? since_last_q : (since_last_q + 5'h1)));  // Cores/Systolic.swift:180
+    always @(posedge clk) promised_q <= rst ? 8'h0 : (_promised_q_T - {{7{1'b0}}, (out_fifo_out_valid & c_ready)});  // Cores/Systolic.swift:310
     always @(posedge clk) in_last_q <= rst ? 1'h0 : last_fire;  // Cores/Systolic.swift:185
-    assign _in_a_q_T = fire ? a_data : 64'h0;  // Cores/Systolic.swift:186
-    always @(posedge clk) in_a_q <= _in_a_q_T;  // Cores/Systolic.swift:186
-    assign _in_b_q_T = fire ? b_data : 64'h0;  // Cores/Systolic.swift:187
-    always @(posedge clk) in_b_q <= _in_b_q_T;  // Cores/Systolic.swift:187
-    always @(posedge clk) skew_last_q <= rst ? 15'h0 : _skew_last_q_T;  // Cores/Systolic.swift:207
-    assign _skew_last_q_T = {skew_last_q[13:0], in_last_q};  // Cores/Systolic.swift:206
-    always @(posedge clk) flushed_q <= rst ? 15'h0 : _flushed_q_T;  // Cores/Systolic.swift:217
-    assign _flushed_q_T = {flushed_q[13:0], 1'h1};  // Cores/Systolic.swift:216
-    assign _restart_T = {skew_last_q[13:0], in_last_q};  // Cores/Systolic.swift:219
-    assign _restart_T_1 = ~flushed_q;  // Cores/Systolic.swift:219
-    assign restart = _restart_T | _restart_T_1;  // Cores/Systolic.swift:219
+    always @(posedge clk) in_a_q <= fire ? a_data : 64'h0;  // Cores/Systolic.swift:186
+    always @(posedge clk) in_b_q <= fire ? b_data : 64'h0;  // Cores/Systolic.swift:187
+    always @(posedge clk) skew_last_q <= rst ? 15'h0 : {skew_last_q[13:0], in_last_q};  // Cores/Systolic.swift:207
+    always @(posedge clk) flushed_q <= rst ? 15'h0 : {flushed_q[13:0], 1'h1};  // Cores/Systolic.swift:217
     always @(posedge clk) skew_a_0 <= in_a_q;  // Cores/Systolic.swift:226
     always @(posedge clk) skew_a_1 <= skew_a_0;  // Cores/Systolic.swift:226
     always @(posedge clk) skew_a_2 <= skew_a_1;  // Cores/Systolic.swift:226
@@ -508,158 +356,30 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
     always @(posedge clk) skew_b_4 <= skew_b_3;  // Cores/Systolic.swift:232
     always @(posedge clk) skew_b_5 <= skew_b_4;  // Cores/Systolic.swift:232
     always @(posedge clk) skew_b_6 <= skew_b_5;  // Cores/Systolic.swift:232
-    always @(posedge clk) pending_0 <= rst ? 4'h0 : _pending_0_T_2;  // Cores/Systolic.swift:260
-    assign _round_0_in_valid_T = pending_0 != 4'h0;  // Cores/Systolic.swift:291
-    assign _pending_0_T = pending_0 - 4'h1;  // Cores/Systolic.swift:258
-    assign _pending_0_T_1 = _round_0_in_valid_T ? _pending_0_T : 4'h0;  // Cores/Systolic.swift:258
-    assign _pending_0_T_2 = skew_last_q[7] ? 4'h8 : _pending_0_T_1;  // Cores/Systolic.swift:258
-    assign _row_0_T = skew_last_q[7] | _round_0_in_valid_T;  // Cores/Systolic.swift:265
-    always @(posedge clk) if (_row_0_T) row_0 <= _row_0_T_2;  // Cores/Systolic.swift:266
-    assign _row_0_T_1 = row_0 + 3'h1;  // Cores/Systolic.swift:265
-    assign _row_0_T_2 = skew_last_q[7] ? 3'h1 : _row_0_T_1;  // Cores/Systolic.swift:265
-    assign _out_0_T = row_0[0] ? pe_7_0_res_out : pe_6_0_res_out;  // Cores/Systolic.swift:269
-    assign _out_0_T_1 = row_0[0] ? pe_5_0_res_out : pe_4_0_res_out;  // Cores/Systolic.swift:269
-    assign _out_0_T_2 = row_0[1] ? _out_0_T : _out_0_T_1;  // Cores/Systolic.swift:269
-    assign _out_0_T_3 = row_0[0] ? pe_3_0_res_out : pe_2_0_res_out;  // Cores/Systolic.swift:269
-    assign _out_0_T_4 = row_0[0] ? pe_1_0_res_out : pe_0_0_res_out;  // Cores/Systolic.swift:269
-    assign _out_0_T_5 = row_0[1] ? _out_0_T_3 : _out_0_T_4;  // Cores/Systolic.swift:269
-    assign _out_0_T_6 = row_0[2] ? _out_0_T_2 : _out_0_T_5;  // Cores/Systolic.swift:269
-    assign _out_0_T_7 = skew_last_q[7] ? pe_0_0_res_out : _out_0_T_6;  // Cores/Systolic.swift:269
-    assign _out_0_T_8 = skew_last_q[7] | _round_0_in_valid_T;  // Cores/Systolic.swift:269
-    always @(posedge clk) if (_out_0_T_8) out_0 <= _out_0_T_7;  // Cores/Systolic.swift:269
-    always @(posedge clk) pending_1 <= rst ? 4'h0 : _pending_1_T_2;  // Cores/Systolic.swift:260
-    assign _round_1_in_valid_T = pending_1 != 4'h0;  // Cores/Systolic.swift:291
-    assign _pending_1_T = pending_1 - 4'h1;  // Cores/Systolic.swift:258
-    assign _pending_1_T_1 = _round_1_in_valid_T ? _pending_1_T : 4'h0;  // Cores/Systolic.swift:258
-    assign _pending_1_T_2 = skew_last_q[8] ? 4'h8 : _pending_1_T_1;  // Cores/Systolic.swift:258
-    assign _row_1_T = skew_last_q[8] | _round_1_in_valid_T;  // Cores/Systolic.swift:265
-    always @(posedge clk) if (_row_1_T) row_1 <= _row_1_T_2;  // Cores/Systolic.swift:266
-    assign _row_1_T_1 = row_1 + 3'h1;  // Cores/Systolic.swift:265
-    assign _row_1_T_2 = skew_last_q[8] ? 3'h1 : _row_1_T_1;  // Cores/Systolic.swift:265
-    assign _out_1_T = row_1[0] ? pe_7_1_res_out : pe_6_1_res_out;  // Cores/Systolic.swift:269
-    assign _out_1_T_1 = row_1[0] ? pe_5_1_res_out : pe_4_1_res_out;  // Cores/Systolic.swift:269
-    assign _out_1_T_2 = row_1[1] ? _out_1_T : _out_1_T_1;  // Cores/Systolic.swift:269
-    assign _out_1_T_3 = row_1[0] ? pe_3_1_res_out : pe_2_1_res_out;  // Cores/Systolic.swift:269
-    assign _out_1_T_4 = row_1[0] ? pe_1_1_res_out : pe_0_1_res_out;  // Cores/Systolic.swift:269
-    assign _out_1_T_5 = row_1[1] ? _out_1_T_3 : _out_1_T_4;  // Cores/Systolic.swift:269
-    assign _out_1_T_6 = row_1[2] ? _out_1_T_2 : _out_1_T_5;  // Cores/Systolic.swift:269
-    assign _out_1_T_7 = skew_last_q[8] ? pe_0_1_res_out : _out_1_T_6;  // Cores/Systolic.swift:269
-    assign _out_1_T_8 = skew_last_q[8] | _round_1_in_valid_T;  // Cores/Systolic.swift:269
-    always @(posedge clk) if (_out_1_T_8) out_1 <= _out_1_T_7;  // Cores/Systolic.swift:269
-    always @(posedge clk) pending_2 <= rst ? 4'h0 : _pending_2_T_2;  // Cores/Systolic.swift:260
-    assign _round_2_in_valid_T = pending_2 != 4'h0;  // Cores/Systolic.swift:291
-    assign _pending_2_T = pending_2 - 4'h1;  // Cores/Systolic.swift:258
-    assign _pending_2_T_1 = _round_2_in_valid_T ? _pending_2_T : 4'h0;  // Cores/Systolic.swift:258
-    assign _pending_2_T_2 = skew_last_q[9] ? 4'h8 : _pending_2_T_1;  // Cores/Systolic.swift:258
-    assign _row_2_T = skew_last_q[9] | _round_2_in_valid_T;  // Cores/Systolic.swift:265
-    always @(posedge clk) if (_row_2_T) row_2 <= _row_2_T_2;  // Cores/Systolic.swift:266
-    assign _row_2_T_1 = row_2 + 3'h1;  // Cores/Systolic.swift:265
-    assign _row_2_T_2 = skew_last_q[9] ? 3'h1 : _row_2_T_1;  // Cores/Systolic.swift:265
-    assign _out_2_T = row_2[0] ? pe_7_2_res_out : pe_6_2_res_out;  // Cores/Systolic.swift:269
-    assign _out_2_T_1 = row_2[0] ? pe_5_2_res_out : pe_4_2_res_out;  // Cores/Systolic.swift:269
-    assign _out_2_T_2 = row_2[1] ? _out_2_T : _out_2_T_1;  // Cores/Systolic.swift:269
-    assign _out_2_T_3 = row_2[0] ? pe_3_2_res_out : pe_2_2_res_out;  // Cores/Systolic.swift:269
-    assign _out_2_T_4 = row_2[0] ? pe_1_2_res_out : pe_0_2_res_out;  // Cores/Systolic.swift:269
-    assign _out_2_T_5 = row_2[1] ? _out_2_T_3 : _out_2_T_4;  // Cores/Systolic.swift:269
-    assign _out_2_T_6 = row_2[2] ? _out_2_T_2 : _out_2_T_5;  // Cores/Systolic.swift:269
-    assign _out_2_T_7 = skew_last_q[9] ? pe_0_2_res_out : _out_2_T_6;  // Cores/Systolic.swift:269
-    assign _out_2_T_8 = skew_last_q[9] | _round_2_in_valid_T;  // Cores/Systolic.swift:269
-    always @(posedge clk) if (_out_2_T_8) out_2 <= _out_2_T_7;  // Cores/Systolic.swift:269
-    always @(posedge clk) pending_3 <= rst ? 4'h0 : _pending_3_T_2;  // Cores/Systolic.swift:260
-    assign _round_3_in_valid_T = pending_3 != 4'h0;  // Cores/Systolic.swift:291
-    assign _pending_3_T = pending_3 - 4'h1;  // Cores/Systolic.swift:258
-    assign _pending_3_T_1 = _round_3_in_valid_T ? _pending_3_T : 4'h0;  // Cores/Systolic.swift:258
-    assign _pending_3_T_2 = skew_last_q[10] ? 4'h8 : _pending_3_T_1;  // Cores/Systolic.swift:258
-    assign _row_3_T = skew_last_q[10] | _round_3_in_valid_T;  // Cores/Systolic.swift:265
-    always @(posedge clk) if (_row_3_T) row_3 <= _row_3_T_2;  // Cores/Systolic.swift:266
-    assign _row_3_T_1 = row_3 + 3'h1;  // Cores/Systolic.swift:265
-    assign _row_3_T_2 = skew_last_q[10] ? 3'h1 : _row_3_T_1;  // Cores/Systolic.swift:265
-    assign _out_3_T = row_3[0] ? pe_7_3_res_out : pe_6_3_res_out;  // Cores/Systolic.swift:269
-    assign _out_3_T_1 = row_3[0] ? pe_5_3_res_out : pe_4_3_res_out;  // Cores/Systolic.swift:269
-    assign _out_3_T_2 = row_3[1] ? _out_3_T : _out_3_T_1;  // Cores/Systolic.swift:269
-    assign _out_3_T_3 = row_3[0] ? pe_3_3_res_out : pe_2_3_res_out;  // Cores/Systolic.swift:269
-    assign _out_3_T_4 = row_3[0] ? pe_1_3_res_out : pe_0_3_res_out;  // Cores/Systolic.swift:269
-    assign _out_3_T_5 = row_3[1] ? _out_3_T_3 : _out_3_T_4;  // Cores/Systolic.swift:269
-    assign _out_3_T_6 = row_3[2] ? _out_3_T_2 : _out_3_T_5;  // Cores/Systolic.swift:269
-    assign _out_3_T_7 = skew_last_q[10] ? pe_0_3_res_out : _out_3_T_6;  // Cores/Systolic.swift:269
-    assign _out_3_T_8 = skew_last_q[10] | _round_3_in_valid_T;  // Cores/Systolic.swift:269
-    always @(posedge clk) if (_out_3_T_8) out_3 <= _out_3_T_7;  // Cores/Systolic.swift:269
-    always @(posedge clk) pending_4 <= rst ? 4'h0 : _pending_4_T_2;  // Cores/Systolic.swift:260
-    assign _round_4_in_valid_T = pending_4 != 4'h0;  // Cores/Systolic.swift:291
-    assign _pending_4_T = pending_4 - 4'h1;  // Cores/Systolic.swift:258
-    assign _pending_4_T_1 = _round_4_in_valid_T ? _pending_4_T : 4'h0;  // Cores/Systolic.swift:258
-    assign _pending_4_T_2 = skew_last_q[11] ? 4'h8 : _pending_4_T_1;  // Cores/Systolic.swift:258
-    assign _row_4_T = skew_last_q[11] | _round_4_in_valid_T;  // Cores/Systolic.swift:265
-    always @(posedge clk) if (_row_4_T) row_4 <= _row_4_T_2;  // Cores/Systolic.swift:266
-    assign _row_4_T_1 = row_4 + 3'h1;  // Cores/Systolic.swift:265
-    assign _row_4_T_2 = skew_last_q[11] ? 3'h1 : _row_4_T_1;  // Cores/Systolic.swift:265
-    assign _out_4_T = row_4[0] ? pe_7_4_res_out : pe_6_4_res_out;  // Cores/Systolic.swift:269
-    assign _out_4_T_1 = row_4[0] ? pe_5_4_res_out : pe_4_4_res_out;  // Cores/Systolic.swift:269
-    assign _out_4_T_2 = row_4[1] ? _out_4_T : _out_4_T_1;  // Cores/Systolic.swift:269
-    assign _out_4_T_3 = row_4[0] ? pe_3_4_res_out : pe_2_4_res_out;  // Cores/Systolic.swift:269
-    assign _out_4_T_4 = row_4[0] ? pe_1_4_res_out : pe_0_4_res_out;  // Cores/Systolic.swift:269
-    assign _out_4_T_5 = row_4[1] ? _out_4_T_3 : _out_4_T_4;  // Cores/Systolic.swift:269
-    assign _out_4_T_6 = row_4[2] ? _out_4_T_2 : _out_4_T_5;  // Cores/Systolic.swift:269
-    assign _out_4_T_7 = skew_last_q[11] ? pe_0_4_res_out : _out_4_T_6;  // Cores/Systolic.swift:269
-    assign _out_4_T_8 = skew_last_q[11] | _round_4_in_valid_T;  // Cores/Systolic.swift:269
-    always @(posedge clk) if (_out_4_T_8) out_4 <= _out_4_T_7;  // Cores/Systolic.swift:269
-    always @(posedge clk) pending_5 <= rst ? 4'h0 : _pending_5_T_2;  // Cores/Systolic.swift:260
-    assign _round_5_in_valid_T = pending_5 != 4'h0;  // Cores/Systolic.swift:291
-    assign _pending_5_T = pending_5 - 4'h1;  // Cores/Systolic.swift:258
-    assign _pending_5_T_1 = _round_5_in_valid_T ? _pending_5_T : 4'h0;  // Cores/Systolic.swift:258
-    assign _pending_5_T_2 = skew_last_q[12] ? 4'h8 : _pending_5_T_1;  // Cores/Systolic.swift:258
-    assign _row_5_T = skew_last_q[12] | _round_5_in_valid_T;  // Cores/Systolic.swift:265
-    always @(posedge clk) if (_row_5_T) row_5 <= _row_5_T_2;  // Cores/Systolic.swift:266
-    assign _row_5_T_1 = row_5 + 3'h1;  // Cores/Systolic.swift:265
-    assign _row_5_T_2 = skew_last_q[12] ? 3'h1 : _row_5_T_1;  // Cores/Systolic.swift:265
-    assign _out_5_T = row_5[0] ? pe_7_5_res_out : pe_6_5_res_out;  // Cores/Systolic.swift:269
-    assign _out_5_T_1 = row_5[0] ? pe_5_5_res_out : pe_4_5_res_out;  // Cores/Systolic.swift:269
-    assign _out_5_T_2 = row_5[1] ? _out_5_T : _out_5_T_1;  // Cores/Systolic.swift:269
-    assign _out_5_T_3 = row_5[0] ? pe_3_5_res_out : pe_2_5_res_out;  // Cores/Systolic.swift:269
-    assign _out_5_T_4 = row_5[0] ? pe_1_5_res_out : pe_0_5_res_out;  // Cores/Systolic.swift:269
-    assign _out_5_T_5 = row_5[1] ? _out_5_T_3 : _out_5_T_4;  // Cores/Systolic.swift:269
-    assign _out_5_T_6 = row_5[2] ? _out_5_T_2 : _out_5_T_5;  // Cores/Systolic.swift:269
-    assign _out_5_T_7 = skew_last_q[12] ? pe_0_5_res_out : _out_5_T_6;  // Cores/Systolic.swift:269
-    assign _out_5_T_8 = skew_last_q[12] | _round_5_in_valid_T;  // Cores/Systolic.swift:269
-    always @(posedge clk) if (_out_5_T_8) out_5 <= _out_5_T_7;  // Cores/Systolic.swift:269
-    always @(posedge clk) pending_6 <= rst ? 4'h0 : _pending_6_T_2;  // Cores/Systolic.swift:260
-    assign _round_6_in_valid_T = pending_6 != 4'h0;  // Cores/Systolic.swift:291
-    assign _pending_6_T = pending_6 - 4'h1;  // Cores/Systolic.swift:258
-    assign _pending_6_T_1 = _round_6_in_valid_T ? _pending_6_T : 4'h0;  // Cores/Systolic.swift:258
-    assign _pending_6_T_2 = skew_last_q[13] ? 4'h8 : _pending_6_T_1;  // Cores/Systolic.swift:258
-    assign _row_6_T = skew_last_q[13] | _round_6_in_valid_T;  // Cores/Systolic.swift:265
-    always @(posedge clk) if (_row_6_T) row_6 <= _row_6_T_2;  // Cores/Systolic.swift:266
-    assign _row_6_T_1 = row_6 + 3'h1;  // Cores/Systolic.swift:265
-    assign _row_6_T_2 = skew_last_q[13] ? 3'h1 : _row_6_T_1;  // Cores/Systolic.swift:265
-    assign _out_6_T = row_6[0] ? pe_7_6_res_out : pe_6_6_res_out;  // Cores/Systolic.swift:269
-    assign _out_6_T_1 = row_6[0] ? pe_5_6_res_out : pe_4_6_res_out;  // Cores/Systolic.swift:269
-    assign _out_6_T_2 = row_6[1] ? _out_6_T : _out_6_T_1;  // Cores/Systolic.swift:269
-    assign _out_6_T_3 = row_6[0] ? pe_3_6_res_out : pe_2_6_res_out;  // Cores/Systolic.swift:269
-    assign _out_6_T_4 = row_6[0] ? pe_1_6_res_out : pe_0_6_res_out;  // Cores/Systolic.swift:269
-    assign _out_6_T_5 = row_6[1] ? _out_6_T_3 : _out_6_T_4;  // Cores/Systolic.swift:269
-    assign _out_6_T_6 = row_6[2] ? _out_6_T_2 : _out_6_T_5;  // Cores/Systolic.swift:269
-    assign _out_6_T_7 = skew_last_q[13] ? pe_0_6_res_out : _out_6_T_6;  // Cores/Systolic.swift:269
-    assign _out_6_T_8 = skew_last_q[13] | _round_6_in_valid_T;  // Cores/Systolic.swift:269
-    always @(posedge clk) if (_out_6_T_8) out_6 <= _out_6_T_7;  // Cores/Systolic.swift:269
-    always @(posedge clk) pending_7 <= rst ? 4'h0 : _pending_7_T_2;  // Cores/Systolic.swift:260
-    assign _round_7_in_valid_T = pending_7 != 4'h0;  // Cores/Systolic.swift:291
-    assign _pending_7_T = pending_7 - 4'h1;  // Cores/Systolic.swift:258
-    assign _pending_7_T_1 = _round_7_in_valid_T ? _pending_7_T : 4'h0;  // Cores/Systolic.swift:258
-    assign _pending_7_T_2 = skew_last_q[14] ? 4'h8 : _pending_7_T_1;  // Cores/Systolic.swift:258
-    assign _row_7_T = skew_last_q[14] | _round_7_in_valid_T;  // Cores/Systolic.swift:265
-    always @(posedge clk) if (_row_7_T) row_7 <= _row_7_T_2;  // Cores/Systolic.swift:266
-    assign _row_7_T_1 = row_7 + 3'h1;  // Cores/Systolic.swift:265
-    assign _row_7_T_2 = skew_last_q[14] ? 3'h1 : _row_7_T_1;  // Cores/Systolic.swift:265
-    assign _out_7_T = row_7[0] ? pe_7_7_res_out : pe_6_7_res_out;  // Cores/Systolic.swift:269
-    assign _out_7_T_1 = row_7[0] ? pe_5_7_res_out : pe_4_7_res_out;  // Cores/Systolic.swift:269
-    assign _out_7_T_2 = row_7[1] ? _out_7_T : _out_7_T_1;  // Cores/Systolic.swift:269
-    assign _out_7_T_3 = row_7[0] ? pe_3_7_res_out : pe_2_7_res_out;  // Cores/Systolic.swift:269
-    assign _out_7_T_4 = row_7[0] ? pe_1_7_res_out : pe_0_7_res_out;  // Cores/Systolic.swift:269
-    assign _out_7_T_5 = row_7[1] ? _out_7_T_3 : _out_7_T_4;  // Cores/Systolic.swift:269
-    assign _out_7_T_6 = row_7[2] ? _out_7_T_2 : _out_7_T_5;  // Cores/Systolic.swift:269
-    assign _out_7_T_7 = skew_last_q[14] ? pe_0_7_res_out : _out_7_T_6;  // Cores/Systolic.swift:269
-    assign _out_7_T_8 = skew_last_q[14] | _round_7_in_valid_T;  // Cores/Systolic.swift:269
-    always @(posedge clk) if (_out_7_T_8) out_7 <= _out_7_T_7;  // Cores/Systolic.swift:269
+    always @(posedge clk) pending_0 <= rst ? 4'h0 : (skew_last_q[7] ? 4'h8 : (_round_0_in_valid_T ? (pending_0 - 4'h1) : 4'h0));  // Cores/Systolic.swift:260
+    always @(posedge clk) if (skew_last_q[7] | _round_0_in_valid_T) row_0 <= skew_last_q[7] ? 3'h1 : (row_0 + 3'h1);  // Cores/Systolic.swift:266
+    always @(posedge clk) if (skew_last_q[7] | _round_0_in_valid_T) out_0 <= skew_last_q[7] ? pe_0_0_res_out : _out_0_T_1;  // Cores/Systolic.swift:269
+    always @(posedge clk) pending_1 <= rst ? 4'h0 : (skew_last_q[8] ? 4'h8 : (_round_1_in_valid_T ? (pending_1 - 4'h1) : 4'h0));  // Cores/Systolic.swift:260
+    always @(posedge clk) if (skew_last_q[8] | _round_1_in_valid_T) row_1 <= skew_last_q[8] ? 3'h1 : (row_1 + 3'h1);  // Cores/Systolic.swift:266
+    always @(posedge clk) if (skew_last_q[8] | _round_1_in_valid_T) out_1 <= skew_last_q[8] ? pe_0_1_res_out : _out_1_T_1;  // Cores/Systolic.swift:269
+    always @(posedge clk) pending_2 <= rst ? 4'h0 : (skew_last_q[9] ? 4'h8 : (_round_2_in_valid_T ? (pending_2 - 4'h1) : 4'h0));  // Cores/Systolic.swift:260
+    always @(posedge clk) if (skew_last_q[9] | _round_2_in_valid_T) row_2 <= skew_last_q[9] ? 3'h1 : (row_2 + 3'h1);  // Cores/Systolic.swift:266
+    always @(posedge clk) if (skew_last_q[9] | _round_2_in_valid_T) out_2 <= skew_last_q[9] ? pe_0_2_res_out : _out_2_T_1;  // Cores/Systolic.swift:269
+    always @(posedge clk) pending_3 <= rst ? 4'h0 : (skew_last_q[10] ? 4'h8 : (_round_3_in_valid_T ? (pending_3 - 4'h1) : 4'h0));  // Cores/Systolic.swift:260
+    always @(posedge clk) if (skew_last_q[10] | _round_3_in_valid_T) row_3 <= skew_last_q[10] ? 3'h1 : (row_3 + 3'h1);  // Cores/Systolic.swift:266
+    always @(posedge clk) if (skew_last_q[10] | _round_3_in_valid_T) out_3 <= skew_last_q[10] ? pe_0_3_res_out : _out_3_T_1;  // Cores/Systolic.swift:269
+    always @(posedge clk) pending_4 <= rst ? 4'h0 : (skew_last_q[11] ? 4'h8 : (_round_4_in_valid_T ? (pending_4 - 4'h1) : 4'h0));  // Cores/Systolic.swift:260
+    always @(posedge clk) if (skew_last_q[11] | _round_4_in_valid_T) row_4 <= skew_last_q[11] ? 3'h1 : (row_4 + 3'h1);  // Cores/Systolic.swift:266
+    always @(posedge clk) if (skew_last_q[11] | _round_4_in_valid_T) out_4 <= skew_last_q[11] ? pe_0_4_res_out : _out_4_T_1;  // Cores/Systolic.swift:269
+    always @(posedge clk) pending_5 <= rst ? 4'h0 : (skew_last_q[12] ? 4'h8 : (_round_5_in_valid_T ? (pending_5 - 4'h1) : 4'h0));  // Cores/Systolic.swift:260
+    always @(posedge clk) if (skew_last_q[12] | _round_5_in_valid_T) row_5 <= skew_last_q[12] ? 3'h1 : (row_5 + 3'h1);  // Cores/Systolic.swift:266
+    always @(posedge clk) if (skew_last_q[12] | _round_5_in_valid_T) out_5 <= skew_last_q[12] ? pe_0_5_res_out : _out_5_T_1;  // Cores/Systolic.swift:269
+    always @(posedge clk) pending_6 <= rst ? 4'h0 : (skew_last_q[13] ? 4'h8 : (_round_6_in_valid_T ? (pending_6 - 4'h1) : 4'h0));  // Cores/Systolic.swift:260
+    always @(posedge clk) if (skew_last_q[13] | _round_6_in_valid_T) row_6 <= skew_last_q[13] ? 3'h1 : (row_6 + 3'h1);  // Cores/Systolic.swift:266
+    always @(posedge clk) if (skew_last_q[13] | _round_6_in_valid_T) out_6 <= skew_last_q[13] ? pe_0_6_res_out : _out_6_T_1;  // Cores/Systolic.swift:269
+    always @(posedge clk) pending_7 <= rst ? 4'h0 : (skew_last_q[14] ? 4'h8 : (_round_7_in_valid_T ? (pending_7 - 4'h1) : 4'h0));  // Cores/Systolic.swift:260
+    always @(posedge clk) if (skew_last_q[14] | _round_7_in_valid_T) row_7 <= skew_last_q[14] ? 3'h1 : (row_7 + 3'h1);  // Cores/Systolic.swift:266
+    always @(posedge clk) if (skew_last_q[14] | _round_7_in_valid_T) out_7 <= skew_last_q[14] ? pe_0_7_res_out : _out_7_T_1;  // Cores/Systolic.swift:269
     always @(posedge clk) deskew0_0 <= round_0_y;  // Cores/Systolic.swift:293
     always @(posedge clk) deskew0_1 <= deskew0_0;  // Cores/Systolic.swift:293
     always @(posedge clk) deskew0_2 <= deskew0_1;  // Cores/Systolic.swift:293
@@ -688,664 +408,299 @@ module systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1 (
     always @(posedge clk) deskew5_0 <= round_5_y;  // Cores/Systolic.swift:293
     always @(posedge clk) deskew5_1 <= deskew5_0;  // Cores/Systolic.swift:293
     always @(posedge clk) deskew6_0 <= round_6_y;  // Cores/Systolic.swift:293
-    always @(posedge clk) if (rst | round_7_out_valid) row_index_q <= rst ? 3'h0 : _row_index_q_T_2;  // Cores/Systolic.swift:298
-    assign _row_index_q_T = row_index_q == 3'h7;  // Cores/Systolic.swift:296
-    assign _row_index_q_T_1 = row_index_q + 3'h1;  // Cores/Systolic.swift:296
-    assign _row_index_q_T_2 = _row_index_q_T ? 3'h0 : _row_index_q_T_1;  // Cores/Systolic.swift:296
-    assign _out_fifo_in_data_T = {_row_index_q_T, round_7_y, deskew6_0, deskew5_1, deskew4_2, deskew3_3, deskew2_4, deskew1_5, deskew0_6};  // Cores/Systolic.swift:299
-    assign _promised_q_T = out_fifo_out_valid & c_ready;  // Cores/Systolic.swift:174
-    assign _promised_q_T_1 = last_fire ? 8'h8 : 8'h0;  // Cores/Systolic.swift:174
-    assign _promised_q_T_2 = promised_q + _promised_q_T_1;  // Cores/Systolic.swift:174
-    assign _promised_q_T_3 = {{7{1'b0}}, _promised_q_T};  // Cores/Systolic.swift:174
-    assign _promised_q_T_4 = _promised_q_T_2 - _promised_q_T_3;  // Cores/Systolic.swift:174
+    always @(posedge clk) if (rst | round_7_out_valid) row_index_q <= rst ? 3'h0 : (_row_index_q_T ? 3'h0 : (row_index_q + 3'h1));  // Cores/Systolic.swift:298
     pe_s8f6_s8f6_acc28 pe_0_0 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(in_a_q[7:0]),
-        .b_in(in_b_q[7:0]),
-        .restart(restart[0]),
-        .a_out(pe_0_0_a_out),
-        .b_out(pe_0_0_b_out),
-        .res_out(pe_0_0_res_out)
+        .clk(clk), .a_in(in_a_q[7:0]), .b_in(in_b_q[7:0]), .restart(restart[0]),
+        .a_out(pe_0_0_a_out), .b_out(pe_0_0_b_out), .res_out(pe_0_0_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_0_1 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_0_0_a_out),
-        .b_in(skew_b_0[15:8]),
-        .restart(restart[1]),
-        .a_out(pe_0_1_a_out),
-        .b_out(pe_0_1_b_out),
-        .res_out(pe_0_1_res_out)
+        .clk(clk), .a_in(pe_0_0_a_out), .b_in(skew_b_0[15:8]), .restart(restart[1]),
+        .a_out(pe_0_1_a_out), .b_out(pe_0_1_b_out), .res_out(pe_0_1_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_0_2 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_0_1_a_out),
-        .b_in(skew_b_1[23:16]),
-        .restart(restart[2]),
-        .a_out(pe_0_2_a_out),
-        .b_out(pe_0_2_b_out),
-        .res_out(pe_0_2_res_out)
+        .clk(clk), .a_in(pe_0_1_a_out), .b_in(skew_b_1[23:16]), .restart(restart[2]),
+        .a_out(pe_0_2_a_out), .b_out(pe_0_2_b_out), .res_out(pe_0_2_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_0_3 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_0_2_a_out),
-        .b_in(skew_b_2[31:24]),
-        .restart(restart[3]),
-        .a_out(pe_0_3_a_out),
-        .b_out(pe_0_3_b_out),
-        .res_out(pe_0_3_res_out)
+        .clk(clk), .a_in(pe_0_2_a_out), .b_in(skew_b_2[31:24]), .restart(restart[3]),
+        .a_out(pe_0_3_a_out), .b_out(pe_0_3_b_out), .res_out(pe_0_3_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_0_4 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_0_3_a_out),
-        .b_in(skew_b_3[39:32]),
-        .restart(restart[4]),
-        .a_out(pe_0_4_a_out),
-        .b_out(pe_0_4_b_out),
-        .res_out(pe_0_4_res_out)
+        .clk(clk), .a_in(pe_0_3_a_out), .b_in(skew_b_3[39:32]), .restart(restart[4]),
+        .a_out(pe_0_4_a_out), .b_out(pe_0_4_b_out), .res_out(pe_0_4_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_0_5 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_0_4_a_out),
-        .b_in(skew_b_4[47:40]),
-        .restart(restart[5]),
-        .a_out(pe_0_5_a_out),
-        .b_out(pe_0_5_b_out),
-        .res_out(pe_0_5_res_out)
+        .clk(clk), .a_in(pe_0_4_a_out), .b_in(skew_b_4[47:40]), .restart(restart[5]),
+        .a_out(pe_0_5_a_out), .b_out(pe_0_5_b_out), .res_out(pe_0_5_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_0_6 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_0_5_a_out),
-        .b_in(skew_b_5[55:48]),
-        .restart(restart[6]),
-        .a_out(pe_0_6_a_out),
-        .b_out(pe_0_6_b_out),
-        .res_out(pe_0_6_res_out)
+        .clk(clk), .a_in(pe_0_5_a_out), .b_in(skew_b_5[55:48]), .restart(restart[6]),
+        .a_out(pe_0_6_a_out), .b_out(pe_0_6_b_out), .res_out(pe_0_6_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_0_7 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_0_6_a_out),
-        .b_in(skew_b_6[63:56]),
-        .restart(restart[7]),
-        .a_out(pe_0_7_a_out),
-        .b_out(pe_0_7_b_out),
-        .res_out(pe_0_7_res_out)
+        .clk(clk), .a_in(pe_0_6_a_out), .b_in(skew_b_6[63:56]), .restart(restart[7]),
+        .a_out(pe_0_7_a_out), .b_out(pe_0_7_b_out), .res_out(pe_0_7_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_1_0 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(skew_a_0[15:8]),
-        .b_in(pe_0_0_b_out),
-        .restart(restart[1]),
-        .a_out(pe_1_0_a_out),
-        .b_out(pe_1_0_b_out),
-        .res_out(pe_1_0_res_out)
+        .clk(clk), .a_in(skew_a_0[15:8]), .b_in(pe_0_0_b_out), .restart(restart[1]),
+        .a_out(pe_1_0_a_out), .b_out(pe_1_0_b_out), .res_out(pe_1_0_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_1_1 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_1_0_a_out),
-        .b_in(pe_0_1_b_out),
-        .restart(restart[2]),
-        .a_out(pe_1_1_a_out),
-        .b_out(pe_1_1_b_out),
-        .res_out(pe_1_1_res_out)
+        .clk(clk), .a_in(pe_1_0_a_out), .b_in(pe_0_1_b_out), .restart(restart[2]),
+        .a_out(pe_1_1_a_out), .b_out(pe_1_1_b_out), .res_out(pe_1_1_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_1_2 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_1_1_a_out),
-        .b_in(pe_0_2_b_out),
-        .restart(restart[3]),
-        .a_out(pe_1_2_a_out),
-        .b_out(pe_1_2_b_out),
-        .res_out(pe_1_2_res_out)
+        .clk(clk), .a_in(pe_1_1_a_out), .b_in(pe_0_2_b_out), .restart(restart[3]),
+        .a_out(pe_1_2_a_out), .b_out(pe_1_2_b_out), .res_out(pe_1_2_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_1_3 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_1_2_a_out),
-        .b_in(pe_0_3_b_out),
-        .restart(restart[4]),
-        .a_out(pe_1_3_a_out),
-        .b_out(pe_1_3_b_out),
-        .res_out(pe_1_3_res_out)
+        .clk(clk), .a_in(pe_1_2_a_out), .b_in(pe_0_3_b_out), .restart(restart[4]),
+        .a_out(pe_1_3_a_out), .b_out(pe_1_3_b_out), .res_out(pe_1_3_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_1_4 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_1_3_a_out),
-        .b_in(pe_0_4_b_out),
-        .restart(restart[5]),
-        .a_out(pe_1_4_a_out),
-        .b_out(pe_1_4_b_out),
-        .res_out(pe_1_4_res_out)
+        .clk(clk), .a_in(pe_1_3_a_out), .b_in(pe_0_4_b_out), .restart(restart[5]),
+        .a_out(pe_1_4_a_out), .b_out(pe_1_4_b_out), .res_out(pe_1_4_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_1_5 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_1_4_a_out),
-        .b_in(pe_0_5_b_out),
-        .restart(restart[6]),
-        .a_out(pe_1_5_a_out),
-        .b_out(pe_1_5_b_out),
-        .res_out(pe_1_5_res_out)
+        .clk(clk), .a_in(pe_1_4_a_out), .b_in(pe_0_5_b_out), .restart(restart[6]),
+        .a_out(pe_1_5_a_out), .b_out(pe_1_5_b_out), .res_out(pe_1_5_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_1_6 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_1_5_a_out),
-        .b_in(pe_0_6_b_out),
-        .restart(restart[7]),
-        .a_out(pe_1_6_a_out),
-        .b_out(pe_1_6_b_out),
-        .res_out(pe_1_6_res_out)
+        .clk(clk), .a_in(pe_1_5_a_out), .b_in(pe_0_6_b_out), .restart(restart[7]),
+        .a_out(pe_1_6_a_out), .b_out(pe_1_6_b_out), .res_out(pe_1_6_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_1_7 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_1_6_a_out),
-        .b_in(pe_0_7_b_out),
-        .restart(restart[8]),
-        .a_out(pe_1_7_a_out),
-        .b_out(pe_1_7_b_out),
-        .res_out(pe_1_7_res_out)
+        .clk(clk), .a_in(pe_1_6_a_out), .b_in(pe_0_7_b_out), .restart(restart[8]),
+        .a_out(pe_1_7_a_out), .b_out(pe_1_7_b_out), .res_out(pe_1_7_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_2_0 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(skew_a_1[23:16]),
-        .b_in(pe_1_0_b_out),
-        .restart(restart[2]),
-        .a_out(pe_2_0_a_out),
-        .b_out(pe_2_0_b_out),
-        .res_out(pe_2_0_res_out)
+        .clk(clk), .a_in(skew_a_1[23:16]), .b_in(pe_1_0_b_out), .restart(restart[2]),
+        .a_out(pe_2_0_a_out), .b_out(pe_2_0_b_out), .res_out(pe_2_0_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_2_1 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_2_0_a_out),
-        .b_in(pe_1_1_b_out),
-        .restart(restart[3]),
-        .a_out(pe_2_1_a_out),
-        .b_out(pe_2_1_b_out),
-        .res_out(pe_2_1_res_out)
+        .clk(clk), .a_in(pe_2_0_a_out), .b_in(pe_1_1_b_out), .restart(restart[3]),
+        .a_out(pe_2_1_a_out), .b_out(pe_2_1_b_out), .res_out(pe_2_1_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_2_2 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_2_1_a_out),
-        .b_in(pe_1_2_b_out),
-        .restart(restart[4]),
-        .a_out(pe_2_2_a_out),
-        .b_out(pe_2_2_b_out),
-        .res_out(pe_2_2_res_out)
+        .clk(clk), .a_in(pe_2_1_a_out), .b_in(pe_1_2_b_out), .restart(restart[4]),
+        .a_out(pe_2_2_a_out), .b_out(pe_2_2_b_out), .res_out(pe_2_2_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_2_3 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_2_2_a_out),
-        .b_in(pe_1_3_b_out),
-        .restart(restart[5]),
-        .a_out(pe_2_3_a_out),
-        .b_out(pe_2_3_b_out),
-        .res_out(pe_2_3_res_out)
+        .clk(clk), .a_in(pe_2_2_a_out), .b_in(pe_1_3_b_out), .restart(restart[5]),
+        .a_out(pe_2_3_a_out), .b_out(pe_2_3_b_out), .res_out(pe_2_3_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_2_4 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_2_3_a_out),
-        .b_in(pe_1_4_b_out),
-        .restart(restart[6]),
-        .a_out(pe_2_4_a_out),
-        .b_out(pe_2_4_b_out),
-        .res_out(pe_2_4_res_out)
+        .clk(clk), .a_in(pe_2_3_a_out), .b_in(pe_1_4_b_out), .restart(restart[6]),
+        .a_out(pe_2_4_a_out), .b_out(pe_2_4_b_out), .res_out(pe_2_4_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_2_5 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_2_4_a_out),
-        .b_in(pe_1_5_b_out),
-        .restart(restart[7]),
-        .a_out(pe_2_5_a_out),
-        .b_out(pe_2_5_b_out),
-        .res_out(pe_2_5_res_out)
+        .clk(clk), .a_in(pe_2_4_a_out), .b_in(pe_1_5_b_out), .restart(restart[7]),
+        .a_out(pe_2_5_a_out), .b_out(pe_2_5_b_out), .res_out(pe_2_5_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_2_6 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_2_5_a_out),
-        .b_in(pe_1_6_b_out),
-        .restart(restart[8]),
-        .a_out(pe_2_6_a_out),
-        .b_out(pe_2_6_b_out),
-        .res_out(pe_2_6_res_out)
+        .clk(clk), .a_in(pe_2_5_a_out), .b_in(pe_1_6_b_out), .restart(restart[8]),
+        .a_out(pe_2_6_a_out), .b_out(pe_2_6_b_out), .res_out(pe_2_6_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_2_7 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_2_6_a_out),
-        .b_in(pe_1_7_b_out),
-        .restart(restart[9]),
-        .a_out(pe_2_7_a_out),
-        .b_out(pe_2_7_b_out),
-        .res_out(pe_2_7_res_out)
+        .clk(clk), .a_in(pe_2_6_a_out), .b_in(pe_1_7_b_out), .restart(restart[9]),
+        .a_out(pe_2_7_a_out), .b_out(pe_2_7_b_out), .res_out(pe_2_7_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_3_0 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(skew_a_2[31:24]),
-        .b_in(pe_2_0_b_out),
-        .restart(restart[3]),
-        .a_out(pe_3_0_a_out),
-        .b_out(pe_3_0_b_out),
-        .res_out(pe_3_0_res_out)
+        .clk(clk), .a_in(skew_a_2[31:24]), .b_in(pe_2_0_b_out), .restart(restart[3]),
+        .a_out(pe_3_0_a_out), .b_out(pe_3_0_b_out), .res_out(pe_3_0_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_3_1 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_3_0_a_out),
-        .b_in(pe_2_1_b_out),
-        .restart(restart[4]),
-        .a_out(pe_3_1_a_out),
-        .b_out(pe_3_1_b_out),
-        .res_out(pe_3_1_res_out)
+        .clk(clk), .a_in(pe_3_0_a_out), .b_in(pe_2_1_b_out), .restart(restart[4]),
+        .a_out(pe_3_1_a_out), .b_out(pe_3_1_b_out), .res_out(pe_3_1_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_3_2 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_3_1_a_out),
-        .b_in(pe_2_2_b_out),
-        .restart(restart[5]),
-        .a_out(pe_3_2_a_out),
-        .b_out(pe_3_2_b_out),
-        .res_out(pe_3_2_res_out)
+        .clk(clk), .a_in(pe_3_1_a_out), .b_in(pe_2_2_b_out), .restart(restart[5]),
+        .a_out(pe_3_2_a_out), .b_out(pe_3_2_b_out), .res_out(pe_3_2_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_3_3 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_3_2_a_out),
-        .b_in(pe_2_3_b_out),
-        .restart(restart[6]),
-        .a_out(pe_3_3_a_out),
-        .b_out(pe_3_3_b_out),
-        .res_out(pe_3_3_res_out)
+        .clk(clk), .a_in(pe_3_2_a_out), .b_in(pe_2_3_b_out), .restart(restart[6]),
+        .a_out(pe_3_3_a_out), .b_out(pe_3_3_b_out), .res_out(pe_3_3_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_3_4 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_3_3_a_out),
-        .b_in(pe_2_4_b_out),
-        .restart(restart[7]),
-        .a_out(pe_3_4_a_out),
-        .b_out(pe_3_4_b_out),
-        .res_out(pe_3_4_res_out)
+        .clk(clk), .a_in(pe_3_3_a_out), .b_in(pe_2_4_b_out), .restart(restart[7]),
+        .a_out(pe_3_4_a_out), .b_out(pe_3_4_b_out), .res_out(pe_3_4_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_3_5 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_3_4_a_out),
-        .b_in(pe_2_5_b_out),
-        .restart(restart[8]),
-        .a_out(pe_3_5_a_out),
-        .b_out(pe_3_5_b_out),
-        .res_out(pe_3_5_res_out)
+        .clk(clk), .a_in(pe_3_4_a_out), .b_in(pe_2_5_b_out), .restart(restart[8]),
+        .a_out(pe_3_5_a_out), .b_out(pe_3_5_b_out), .res_out(pe_3_5_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_3_6 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_3_5_a_out),
-        .b_in(pe_2_6_b_out),
-        .restart(restart[9]),
-        .a_out(pe_3_6_a_out),
-        .b_out(pe_3_6_b_out),
-        .res_out(pe_3_6_res_out)
+        .clk(clk), .a_in(pe_3_5_a_out), .b_in(pe_2_6_b_out), .restart(restart[9]),
+        .a_out(pe_3_6_a_out), .b_out(pe_3_6_b_out), .res_out(pe_3_6_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_3_7 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_3_6_a_out),
-        .b_in(pe_2_7_b_out),
-        .restart(restart[10]),
-        .a_out(pe_3_7_a_out),
-        .b_out(pe_3_7_b_out),
-        .res_out(pe_3_7_res_out)
+        .clk(clk), .a_in(pe_3_6_a_out), .b_in(pe_2_7_b_out), .restart(restart[10]),
+        .a_out(pe_3_7_a_out), .b_out(pe_3_7_b_out), .res_out(pe_3_7_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_4_0 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(skew_a_3[39:32]),
-        .b_in(pe_3_0_b_out),
-        .restart(restart[4]),
-        .a_out(pe_4_0_a_out),
-        .b_out(pe_4_0_b_out),
-        .res_out(pe_4_0_res_out)
+        .clk(clk), .a_in(skew_a_3[39:32]), .b_in(pe_3_0_b_out), .restart(restart[4]),
+        .a_out(pe_4_0_a_out), .b_out(pe_4_0_b_out), .res_out(pe_4_0_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_4_1 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_4_0_a_out),
-        .b_in(pe_3_1_b_out),
-        .restart(restart[5]),
-        .a_out(pe_4_1_a_out),
-        .b_out(pe_4_1_b_out),
-        .res_out(pe_4_1_res_out)
+        .clk(clk), .a_in(pe_4_0_a_out), .b_in(pe_3_1_b_out), .restart(restart[5]),
+        .a_out(pe_4_1_a_out), .b_out(pe_4_1_b_out), .res_out(pe_4_1_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_4_2 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_4_1_a_out),
-        .b_in(pe_3_2_b_out),
-        .restart(restart[6]),
-        .a_out(pe_4_2_a_out),
-        .b_out(pe_4_2_b_out),
-        .res_out(pe_4_2_res_out)
+        .clk(clk), .a_in(pe_4_1_a_out), .b_in(pe_3_2_b_out), .restart(restart[6]),
+        .a_out(pe_4_2_a_out), .b_out(pe_4_2_b_out), .res_out(pe_4_2_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_4_3 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_4_2_a_out),
-        .b_in(pe_3_3_b_out),
-        .restart(restart[7]),
-        .a_out(pe_4_3_a_out),
-        .b_out(pe_4_3_b_out),
-        .res_out(pe_4_3_res_out)
+        .clk(clk), .a_in(pe_4_2_a_out), .b_in(pe_3_3_b_out), .restart(restart[7]),
+        .a_out(pe_4_3_a_out), .b_out(pe_4_3_b_out), .res_out(pe_4_3_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_4_4 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_4_3_a_out),
-        .b_in(pe_3_4_b_out),
-        .restart(restart[8]),
-        .a_out(pe_4_4_a_out),
-        .b_out(pe_4_4_b_out),
-        .res_out(pe_4_4_res_out)
+        .clk(clk), .a_in(pe_4_3_a_out), .b_in(pe_3_4_b_out), .restart(restart[8]),
+        .a_out(pe_4_4_a_out), .b_out(pe_4_4_b_out), .res_out(pe_4_4_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_4_5 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_4_4_a_out),
-        .b_in(pe_3_5_b_out),
-        .restart(restart[9]),
-        .a_out(pe_4_5_a_out),
-        .b_out(pe_4_5_b_out),
-        .res_out(pe_4_5_res_out)
+        .clk(clk), .a_in(pe_4_4_a_out), .b_in(pe_3_5_b_out), .restart(restart[9]),
+        .a_out(pe_4_5_a_out), .b_out(pe_4_5_b_out), .res_out(pe_4_5_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_4_6 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_4_5_a_out),
-        .b_in(pe_3_6_b_out),
-        .restart(restart[10]),
-        .a_out(pe_4_6_a_out),
-        .b_out(pe_4_6_b_out),
-        .res_out(pe_4_6_res_out)
+        .clk(clk), .a_in(pe_4_5_a_out), .b_in(pe_3_6_b_out), .restart(restart[10]),
+        .a_out(pe_4_6_a_out), .b_out(pe_4_6_b_out), .res_out(pe_4_6_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_4_7 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_4_6_a_out),
-        .b_in(pe_3_7_b_out),
-        .restart(restart[11]),
-        .a_out(pe_4_7_a_out),
-        .b_out(pe_4_7_b_out),
-        .res_out(pe_4_7_res_out)
+        .clk(clk), .a_in(pe_4_6_a_out), .b_in(pe_3_7_b_out), .restart(restart[11]),
+        .a_out(pe_4_7_a_out), .b_out(pe_4_7_b_out), .res_out(pe_4_7_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_5_0 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(skew_a_4[47:40]),
-        .b_in(pe_4_0_b_out),
-        .restart(restart[5]),
-        .a_out(pe_5_0_a_out),
-        .b_out(pe_5_0_b_out),
-        .res_out(pe_5_0_res_out)
+        .clk(clk), .a_in(skew_a_4[47:40]), .b_in(pe_4_0_b_out), .restart(restart[5]),
+        .a_out(pe_5_0_a_out), .b_out(pe_5_0_b_out), .res_out(pe_5_0_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_5_1 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_5_0_a_out),
-        .b_in(pe_4_1_b_out),
-        .restart(restart[6]),
-        .a_out(pe_5_1_a_out),
-        .b_out(pe_5_1_b_out),
-        .res_out(pe_5_1_res_out)
+        .clk(clk), .a_in(pe_5_0_a_out), .b_in(pe_4_1_b_out), .restart(restart[6]),
+        .a_out(pe_5_1_a_out), .b_out(pe_5_1_b_out), .res_out(pe_5_1_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_5_2 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_5_1_a_out),
-        .b_in(pe_4_2_b_out),
-        .restart(restart[7]),
-        .a_out(pe_5_2_a_out),
-        .b_out(pe_5_2_b_out),
-        .res_out(pe_5_2_res_out)
+        .clk(clk), .a_in(pe_5_1_a_out), .b_in(pe_4_2_b_out), .restart(restart[7]),
+        .a_out(pe_5_2_a_out), .b_out(pe_5_2_b_out), .res_out(pe_5_2_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_5_3 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_5_2_a_out),
-        .b_in(pe_4_3_b_out),
-        .restart(restart[8]),
-        .a_out(pe_5_3_a_out),
-        .b_out(pe_5_3_b_out),
-        .res_out(pe_5_3_res_out)
+        .clk(clk), .a_in(pe_5_2_a_out), .b_in(pe_4_3_b_out), .restart(restart[8]),
+        .a_out(pe_5_3_a_out), .b_out(pe_5_3_b_out), .res_out(pe_5_3_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_5_4 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_5_3_a_out),
-        .b_in(pe_4_4_b_out),
-        .restart(restart[9]),
-        .a_out(pe_5_4_a_out),
-        .b_out(pe_5_4_b_out),
-        .res_out(pe_5_4_res_out)
+        .clk(clk), .a_in(pe_5_3_a_out), .b_in(pe_4_4_b_out), .restart(restart[9]),
+        .a_out(pe_5_4_a_out), .b_out(pe_5_4_b_out), .res_out(pe_5_4_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_5_5 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_5_4_a_out),
-        .b_in(pe_4_5_b_out),
-        .restart(restart[10]),
-        .a_out(pe_5_5_a_out),
-        .b_out(pe_5_5_b_out),
-        .res_out(pe_5_5_res_out)
+        .clk(clk), .a_in(pe_5_4_a_out), .b_in(pe_4_5_b_out), .restart(restart[10]),
+        .a_out(pe_5_5_a_out), .b_out(pe_5_5_b_out), .res_out(pe_5_5_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_5_6 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_5_5_a_out),
-        .b_in(pe_4_6_b_out),
-        .restart(restart[11]),
-        .a_out(pe_5_6_a_out),
-        .b_out(pe_5_6_b_out),
-        .res_out(pe_5_6_res_out)
+        .clk(clk), .a_in(pe_5_5_a_out), .b_in(pe_4_6_b_out), .restart(restart[11]),
+        .a_out(pe_5_6_a_out), .b_out(pe_5_6_b_out), .res_out(pe_5_6_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_5_7 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_5_6_a_out),
-        .b_in(pe_4_7_b_out),
-        .restart(restart[12]),
-        .a_out(pe_5_7_a_out),
-        .b_out(pe_5_7_b_out),
-        .res_out(pe_5_7_res_out)
+        .clk(clk), .a_in(pe_5_6_a_out), .b_in(pe_4_7_b_out), .restart(restart[12]),
+        .a_out(pe_5_7_a_out), .b_out(pe_5_7_b_out), .res_out(pe_5_7_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_6_0 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(skew_a_5[55:48]),
-        .b_in(pe_5_0_b_out),
-        .restart(restart[6]),
-        .a_out(pe_6_0_a_out),
-        .b_out(pe_6_0_b_out),
-        .res_out(pe_6_0_res_out)
+        .clk(clk), .a_in(skew_a_5[55:48]), .b_in(pe_5_0_b_out), .restart(restart[6]),
+        .a_out(pe_6_0_a_out), .b_out(pe_6_0_b_out), .res_out(pe_6_0_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_6_1 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_6_0_a_out),
-        .b_in(pe_5_1_b_out),
-        .restart(restart[7]),
-        .a_out(pe_6_1_a_out),
-        .b_out(pe_6_1_b_out),
-        .res_out(pe_6_1_res_out)
+        .clk(clk), .a_in(pe_6_0_a_out), .b_in(pe_5_1_b_out), .restart(restart[7]),
+        .a_out(pe_6_1_a_out), .b_out(pe_6_1_b_out), .res_out(pe_6_1_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_6_2 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_6_1_a_out),
-        .b_in(pe_5_2_b_out),
-        .restart(restart[8]),
-        .a_out(pe_6_2_a_out),
-        .b_out(pe_6_2_b_out),
-        .res_out(pe_6_2_res_out)
+        .clk(clk), .a_in(pe_6_1_a_out), .b_in(pe_5_2_b_out), .restart(restart[8]),
+        .a_out(pe_6_2_a_out), .b_out(pe_6_2_b_out), .res_out(pe_6_2_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_6_3 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_6_2_a_out),
-        .b_in(pe_5_3_b_out),
-        .restart(restart[9]),
-        .a_out(pe_6_3_a_out),
-        .b_out(pe_6_3_b_out),
-        .res_out(pe_6_3_res_out)
+        .clk(clk), .a_in(pe_6_2_a_out), .b_in(pe_5_3_b_out), .restart(restart[9]),
+        .a_out(pe_6_3_a_out), .b_out(pe_6_3_b_out), .res_out(pe_6_3_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_6_4 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_6_3_a_out),
-        .b_in(pe_5_4_b_out),
-        .restart(restart[10]),
-        .a_out(pe_6_4_a_out),
-        .b_out(pe_6_4_b_out),
-        .res_out(pe_6_4_res_out)
+        .clk(clk), .a_in(pe_6_3_a_out), .b_in(pe_5_4_b_out), .restart(restart[10]),
+        .a_out(pe_6_4_a_out), .b_out(pe_6_4_b_out), .res_out(pe_6_4_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_6_5 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_6_4_a_out),
-        .b_in(pe_5_5_b_out),
-        .restart(restart[11]),
-        .a_out(pe_6_5_a_out),
-        .b_out(pe_6_5_b_out),
-        .res_out(pe_6_5_res_out)
+        .clk(clk), .a_in(pe_6_4_a_out), .b_in(pe_5_5_b_out), .restart(restart[11]),
+        .a_out(pe_6_5_a_out), .b_out(pe_6_5_b_out), .res_out(pe_6_5_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_6_6 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_6_5_a_out),
-        .b_in(pe_5_6_b_out),
-        .restart(restart[12]),
-        .a_out(pe_6_6_a_out),
-        .b_out(pe_6_6_b_out),
-        .res_out(pe_6_6_res_out)
+        .clk(clk), .a_in(pe_6_5_a_out), .b_in(pe_5_6_b_out), .restart(restart[12]),
+        .a_out(pe_6_6_a_out), .b_out(pe_6_6_b_out), .res_out(pe_6_6_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_6_7 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_6_6_a_out),
-        .b_in(pe_5_7_b_out),
-        .restart(restart[13]),
-        .a_out(pe_6_7_a_out),
-        .b_out(pe_6_7_b_out),
-        .res_out(pe_6_7_res_out)
+        .clk(clk), .a_in(pe_6_6_a_out), .b_in(pe_5_7_b_out), .restart(restart[13]),
+        .a_out(pe_6_7_a_out), .b_out(pe_6_7_b_out), .res_out(pe_6_7_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_7_0 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(skew_a_6[63:56]),
-        .b_in(pe_6_0_b_out),
-        .restart(restart[7]),
-        .a_out(pe_7_0_a_out),
-        .b_out(pe_7_0_b_out),
-        .res_out(pe_7_0_res_out)
+        .clk(clk), .a_in(skew_a_6[63:56]), .b_in(pe_6_0_b_out), .restart(restart[7]),
+        .a_out(pe_7_0_a_out), .b_out(pe_7_0_b_out), .res_out(pe_7_0_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_7_1 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_7_0_a_out),
-        .b_in(pe_6_1_b_out),
-        .restart(restart[8]),
-        .a_out(pe_7_1_a_out),
-        .b_out(pe_7_1_b_out),
-        .res_out(pe_7_1_res_out)
+        .clk(clk), .a_in(pe_7_0_a_out), .b_in(pe_6_1_b_out), .restart(restart[8]),
+        .a_out(pe_7_1_a_out), .b_out(pe_7_1_b_out), .res_out(pe_7_1_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_7_2 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_7_1_a_out),
-        .b_in(pe_6_2_b_out),
-        .restart(restart[9]),
-        .a_out(pe_7_2_a_out),
-        .b_out(pe_7_2_b_out),
-        .res_out(pe_7_2_res_out)
+        .clk(clk), .a_in(pe_7_1_a_out), .b_in(pe_6_2_b_out), .restart(restart[9]),
+        .a_out(pe_7_2_a_out), .b_out(pe_7_2_b_out), .res_out(pe_7_2_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_7_3 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_7_2_a_out),
-        .b_in(pe_6_3_b_out),
-        .restart(restart[10]),
-        .a_out(pe_7_3_a_out),
-        .b_out(pe_7_3_b_out),
-        .res_out(pe_7_3_res_out)
+        .clk(clk), .a_in(pe_7_2_a_out), .b_in(pe_6_3_b_out), .restart(restart[10]),
+        .a_out(pe_7_3_a_out), .b_out(pe_7_3_b_out), .res_out(pe_7_3_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_7_4 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_7_3_a_out),
-        .b_in(pe_6_4_b_out),
-        .restart(restart[11]),
-        .a_out(pe_7_4_a_out),
-        .b_out(pe_7_4_b_out),
-        .res_out(pe_7_4_res_out)
+        .clk(clk), .a_in(pe_7_3_a_out), .b_in(pe_6_4_b_out), .restart(restart[11]),
+        .a_out(pe_7_4_a_out), .b_out(pe_7_4_b_out), .res_out(pe_7_4_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_7_5 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_7_4_a_out),
-        .b_in(pe_6_5_b_out),
-        .restart(restart[12]),
-        .a_out(pe_7_5_a_out),
-        .b_out(pe_7_5_b_out),
-        .res_out(pe_7_5_res_out)
+        .clk(clk), .a_in(pe_7_4_a_out), .b_in(pe_6_5_b_out), .restart(restart[12]),
+        .a_out(pe_7_5_a_out), .b_out(pe_7_5_b_out), .res_out(pe_7_5_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_7_6 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_7_5_a_out),
-        .b_in(pe_6_6_b_out),
-        .restart(restart[13]),
-        .a_out(pe_7_6_a_out),
-        .b_out(pe_7_6_b_out),
-        .res_out(pe_7_6_res_out)
+        .clk(clk), .a_in(pe_7_5_a_out), .b_in(pe_6_6_b_out), .restart(restart[13]),
+        .a_out(pe_7_6_a_out), .b_out(pe_7_6_b_out), .res_out(pe_7_6_res_out)
     );
     pe_s8f6_s8f6_acc28 pe_7_7 (  // Cores/Systolic.swift:239
-        .clk(clk),
-        .a_in(pe_7_6_a_out),
-        .b_in(pe_6_7_b_out),
-        .restart(restart[14]),
-        .a_out(pe_7_7_a_out),
-        .b_out(pe_7_7_b_out),
-        .res_out(pe_7_7_res_out)
+        .clk(clk), .a_in(pe_7_6_a_out), .b_in(pe_6_7_b_out), .restart(restart[14]),
+        .a_out(pe_7_7_a_out), .b_out(pe_7_7_b_out), .res_out(pe_7_7_res_out)
     );
     round_s28f12_to_s8f2_stochastic_lfsr16_leap10 #(.SEED(16'h1)) round_0 (  // Cores/Systolic.swift:291
-        .clk(clk),
-        .rst(rst),
-        .in_valid(_round_0_in_valid_T),
-        .x(out_0),
-        .out_valid(round_0_out_valid),
-        .y(round_0_y)
+        .clk(clk), .rst(rst), .in_valid(_round_0_in_valid_T), .x(out_0),
+        .out_valid(round_0_out_valid), .y(round_0_y)
     );
     round_s28f12_to_s8f2_stochastic_lfsr16_leap10 #(.SEED(16'h1ef0)) round_1 (  // Cores/Systolic.swift:291
-        .clk(clk),
-        .rst(rst),
-        .in_valid(_round_1_in_valid_T),
-        .x(out_1),
-        .out_valid(round_1_out_valid),
-        .y(round_1_y)
+        .clk(clk), .rst(rst), .in_valid(_round_1_in_valid_T), .x(out_1),
+        .out_valid(round_1_out_valid), .y(round_1_y)
     );
     round_s28f12_to_s8f2_stochastic_lfsr16_leap10 #(.SEED(16'h3ddf)) round_2 (  // Cores/Systolic.swift:291
-        .clk(clk),
-        .rst(rst),
-        .in_valid(_round_2_in_valid_T),
-        .x(out_2),
-        .out_valid(round_2_out_valid),
-        .y(round_2_y)
+        .clk(clk), .rst(rst), .in_valid(_round_2_in_valid_T), .x(out_2),
+        .out_valid(round_2_out_valid), .y(round_2_y)
     );
     round_s28f12_to_s8f2_stochastic_lfsr16_leap10 #(.SEED(16'h5cce)) round_3 (  // Cores/Systolic.swift:291
-        .clk(clk),
-        .rst(rst),
-        .in_valid(_round_3_in_valid_T),
-        .x(out_3),
-        .out_valid(round_3_out_valid),
-        .y(round_3_y)
+        .clk(clk), .rst(rst), .in_valid(_round_3_in_valid_T), .x(out_3),
+        .out_valid(round_3_out_valid), .y(round_3_y)
     );
     round_s28f12_to_s8f2_stochastic_lfsr16_leap10 #(.SEED(16'h7bbd)) round_4 (  // Cores/Systolic.swift:291
-        .clk(clk),
-        .rst(rst),
-        .in_valid(_round_4_in_valid_T),
-        .x(out_4),
-        .out_valid(round_4_out_valid),
-        .y(round_4_y)
+        .clk(clk), .rst(rst), .in_valid(_round_4_in_valid_T), .x(out_4),
+        .out_valid(round_4_out_valid), .y(round_4_y)
     );
     round_s28f12_to_s8f2_stochastic_lfsr16_leap10 #(.SEED(16'h9aac)) round_5 (  // Cores/Systolic.swift:291
-        .clk(clk),
-        .rst(rst),
-        .in_valid(_round_5_in_valid_T),
-        .x(out_5),
-        .out_valid(round_5_out_valid),
-        .y(round_5_y)
+        .clk(clk), .rst(rst), .in_valid(_round_5_in_valid_T), .x(out_5),
+        .out_valid(round_5_out_valid), .y(round_5_y)
     );
     round_s28f12_to_s8f2_stochastic_lfsr16_leap10 #(.SEED(16'hb99b)) round_6 (  // Cores/Systolic.swift:291
-        .clk(clk),
-        .rst(rst),
-        .in_valid(_round_6_in_valid_T),
-        .x(out_6),
-        .out_valid(round_6_out_valid),
-        .y(round_6_y)
+        .clk(clk), .rst(rst), .in_valid(_round_6_in_valid_T), .x(out_6),
+        .out_valid(round_6_out_valid), .y(round_6_y)
     );
     round_s28f12_to_s8f2_stochastic_lfsr16_leap10 #(.SEED(16'hd88a)) round_7 (  // Cores/Systolic.swift:291
-        .clk(clk),
-        .rst(rst),
-        .in_valid(_round_7_in_valid_T),
-        .x(out_7),
-        .out_valid(round_7_out_valid),
-        .y(round_7_y)
+        .clk(clk), .rst(rst), .in_valid(_round_7_in_valid_T), .x(out_7),
+        .out_valid(round_7_out_valid), .y(round_7_y)
     );
     fifo_w65_d64 out_fifo (  // Cores/Systolic.swift:299
-        .clk(clk),
-        .rst(rst),
-        .in_valid(round_7_out_valid),
-        .in_data(_out_fifo_in_data_T),
-        .out_ready(c_ready),
-        .in_ready(out_fifo_in_ready),
-        .out_valid(out_fifo_out_valid),
+        .clk(clk), .rst(rst), .in_valid(round_7_out_valid),
+        .in_data({_row_index_q_T, round_7_y, deskew6_0, deskew5_1, deskew4_2, deskew3_3, deskew2_4, deskew1_5, deskew0_6}),
+        .out_ready(c_ready), .in_ready(out_fifo_in_ready), .out_valid(out_fifo_out_valid),
         .out_data(out_fifo_out_data)
     );
     wire _unused_ok = &{1'b0, out_fifo_in_ready, round_6_out_valid, round_5_out_valid, round_4_out_valid, round_3_out_valid, round_2_out_valid, round_1_out_valid, round_0_out_valid, pe_7_7_b_out, pe_7_7_a_out, pe_7_6_b_out, pe_7_5_b_out, pe_7_4_b_out, pe_7_3_b_out, pe_7_2_b_out, pe_7_1_b_out, pe_7_0_b_out, pe_6_7_a_out, pe_5_7_a_out, pe_4_7_a_out, pe_3_7_a_out, pe_2_7_a_out, pe_1_7_a_out, pe_0_7_a_out, skew_b_6[55:0], skew_a_6[55:0], 1'b0};

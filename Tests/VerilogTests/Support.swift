@@ -28,14 +28,37 @@ func lines(_ text: String) -> [String] {
     }
 }
 
-/// The continuous assignments, as (left side, right side) without the trailing semicolon.
+/// The continuous assignments, as (left side, right side) without the trailing semicolon:
+/// `assign y = ...;` to a port and `wire [7:0] s = ...;`, a wire declared where it is assigned
+/// (the `_unused_ok` sink left out).
 func assigns(_ text: String) -> [(lhs: String, rhs: String)] {
     lines(text).compactMap { line in
-        guard line.hasPrefix("assign "), line.hasSuffix(";") else { return nil }
-        let body = line.dropFirst("assign ".count).dropLast()
+        guard line.hasSuffix(";") else { return nil }
+        var body: Substring
+        if line.hasPrefix("assign ") {
+            body = line.dropFirst("assign ".count).dropLast()
+        } else if line.hasPrefix("wire "), line.contains(" = "), !line.contains("_unused_ok") {
+            body = line.dropFirst("wire ".count).dropLast()
+            if body.hasPrefix("["), let close = body.firstIndex(of: "]") { body = body[body.index(after: close)...] }
+        } else {
+            return nil
+        }
         guard let eq = body.firstIndex(of: "=") else { return nil }
         return (body[..<eq].trimmingCharacters(in: .whitespaces), body[body.index(after: eq)...].trimmingCharacters(in: .whitespaces))
     }
+}
+
+/// The declared width of `name` (`wire [8:0] name` or `wire [8:0] name = ...`): 1 for a bit,
+/// nil when it is not declared.
+func declaredWidth(_ name: String, in text: String) -> Int? {
+    for line in lines(text) where line.hasPrefix("wire ") || line.hasPrefix("reg ") {
+        let words = line.replacingOccurrences(of: ";", with: " ").split(separator: " ")
+        guard words.count >= 2 else { continue }
+        if words[1] == Substring(name) { return 1 }
+        if words[1].hasPrefix("["), words.count >= 3, words[2] == Substring(name),
+           let hi = Int(words[1].dropFirst().prefix { $0 != ":" }) { return hi + 1 }
+    }
+    return nil
 }
 
 /// The right side assigned to `name` (nil when there is none).
