@@ -106,15 +106,12 @@ extension Runner {
         let engine = try d.engine(initialState: .default)
         var runs: [ConvRun] = []
         var reference: [Double] = [], actual: [Double] = []
-        let scale = pow(2.0, Double(-c.output.frac))
-        let codes = c.operandCodes()
         for (l, (input, weights)) in zip(w.layers, stimuli) {
             let run = try engine.run(l.shape, input: input, weights: weights)
             runs.append(run)
-            // The exact convolution of the values the codes stand for.
-            reference += ConvModel.real(l.shape, input: input.map { Int(codes.a.value(Int128($0))) }, inputFormat: c.a.golden,
-                                        weights: weights.map { Int(codes.b.value(Int128($0))) }, weightFormat: c.b.golden)
-            actual += run.got.map { Double($0) * scale }
+            let points = ConvCheck.errorPoints(l.shape, input: input, weights: weights, got: run.got, array: c)
+            reference += points.reference
+            actual += points.actual
         }
         let slots = c.rows * c.cols
         r.cycles = runs.reduce(0) { $0 + $1.cycles }

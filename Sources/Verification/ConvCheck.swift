@@ -27,6 +27,19 @@ public struct ConvRun: Sendable, Codable {
 /// The golden side of a layer run: exact sums (`ConvModel`), each rounded by its column's ROUND
 /// unit in the order the column took them (`ColumnOutputModel`), compared output by output.
 public enum ConvCheck {
+    /// A layer's error against exact arithmetic (docs/CONV.md), the one definition every front
+    /// end reports: the reference is the real convolution of the values the codes stand for,
+    /// through ReLU when the array applies it; the hardware's outputs are scaled by the output
+    /// format. Returns (reference, actual), in the outputs' order.
+    public static func errorPoints(_ shape: ConvShape, input: [Int], weights: [Int], got: [Int],
+                                   array c: ArrayConfig) -> (reference: [Double], actual: [Double]) {
+        let codes = c.operandCodes()
+        let real = ConvModel.real(shape, input: input.map { Int(codes.a.value(Int128($0))) }, inputFormat: c.a.golden,
+                                  weights: weights.map { Int(codes.b.value(Int128($0))) }, weightFormat: c.b.golden)
+        let scale = pow(2.0, Double(-c.output.frac))
+        return (c.relu ? real.map { max(0, $0) } : real, got.map { Double($0) * scale })
+    }
+
     /// Golden outputs in NMEF order for what `d` says the columns rounded, in that order;
     /// `input` and `weights` are codes of the array's number format.
     public static func expected(_ d: ConvDelivery, _ shape: ConvShape, input: [Int], weights: [Int], array: ArrayConfig) -> [Int] {

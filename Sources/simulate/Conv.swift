@@ -108,10 +108,8 @@ struct ConvCommand: ParsableCommand {
                 let codes = config.operandCodes()
                 let (input, weights) = ConvStimulus.random(s, codes: codes, sparsity: sparsity, seed: seed &+ UInt64(index))
                 let run = try engine.run(s, input: input, weights: weights)
-                let real = ConvModel.real(s, input: input.map { Int(codes.a.value(Int128($0))) }, inputFormat: config.a.golden,
-                                          weights: weights.map { Int(codes.b.value(Int128($0))) }, weightFormat: config.b.golden)
-                let scale = pow(2.0, Double(-config.output.frac))
-                let error = ErrorSummary(reference: config.relu ? real.map { max(0, $0) } : real, actual: run.got.map { Double($0) * scale })
+                let points = ConvCheck.errorPoints(s, input: input, weights: weights, got: run.got, array: config)
+                let error = ErrorSummary(reference: points.reference, actual: points.actual)
                 results.append(result(l, d, mode: "cosim", cycles: run.cycles, counts: run.hardwareCounts, analytic: run.analyticCounts,
                                       run: run, error: error, start: start))
             } else {

@@ -16,20 +16,6 @@ struct Simulate: ParsableCommand {
         defaultSubcommand: GEMMCommand.self)
 }
 
-/// Left-aligned first column, right-aligned numbers, a rule under the header.
-func table(_ header: [String], _ rows: [[String]]) -> String {
-    let widths = header.indices.map { i in ([header] + rows).map { $0[i].count }.max()! }
-    var lines: [String] = []
-    for (n, row) in ([header] + rows).enumerated() {
-        lines.append(row.enumerated().map { i, cell in
-            i == 0 ? cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
-                   : String(repeating: " ", count: widths[i] - cell.count) + cell
-        }.joined(separator: "  "))
-        if n == 0 { lines.append(String(repeating: "-", count: widths.reduce(0, +) + 2 * (widths.count - 1))) }
-    }
-    return lines.joined(separator: "\n")
-}
-
 func encodeJSON<T: Encodable>(_ value: T) throws -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -267,7 +267,7 @@ struct SweepCommand: ParsableCommand {
         }
         if points.allSatisfy({ $0.workload.isNetwork }) {
             // A network's arrays follow from its quantized layers: the scheme says it all.
-            print(table(["index", "key", "workload", "rows", "cols", "scheme", "rounding", "lfsr", "accuracy images", "HW images", "weights"],
+            print(sweepTable(["index", "key", "workload", "rows", "cols", "scheme", "rounding", "lfsr", "accuracy images", "HW images", "weights"],
                         points.map { p in
                             let c = p.config
                             return [String(p.index), p.key, p.workload.rawValue, String(c.rows), String(c.cols), p.schemeName, c.rounding.rawValue,
@@ -281,7 +281,7 @@ struct SweepCommand: ParsableCommand {
         let formats = points.contains { $0.config.format != .fixed }
         let header = formats ? ["index", "key", "dataflow", "rows", "cols", "format", "A", "B", "acc", "C", "rounding", "lfsr"]
                              : ["index", "key", "dataflow", "rows", "cols", "A/B", "acc", "C", "rounding", "lfsr"]
-        print(table(header, points.map { p in
+        print(sweepTable(header, points.map { p in
             let c = p.config
             let operands = formats ? [c.format.description, c.a.description, c.b.description] : [c.a.description]
             return [String(p.index), p.key, p.dataflow.rawValue, String(c.rows), String(c.cols)] + operands
@@ -504,7 +504,7 @@ struct SweepCommand: ParsableCommand {
         let (queue, note) = Slurm.queue(jobs: jobs)
         let status = try SweepStatus.compute(plan: points, store: store, submissions: submissions, queue: queue)
         // The detail (a message, a job) goes unpadded after the aligned columns.
-        let lines = table(["index", "key", "state"], status.entries.map { [String($0.point.index), $0.point.key, $0.state.rawValue] })
+        let lines = sweepTable(["index", "key", "state"], status.entries.map { [String($0.point.index), $0.point.key, $0.state.rawValue] })
             .split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         let details = ["detail", ""] + status.entries.map(\.detail)
         print(zip(lines, details).map { $1.isEmpty ? $0 : "\($0)  \($1)" }.joined(separator: "\n"))
@@ -522,7 +522,7 @@ struct SweepCommand: ParsableCommand {
     func finish(_ results: [PointResult], store: SweepStore) throws {
         let report = try store.writeOutputs(results)
         let timing = results.contains { $0.pnr != nil }
-        print(table(["index", "key", "status", "cycles", "util", "RMSE", "bias", "SQNR dB", "cells", "LUTs", "pJ/MAC"] + (timing ? ["Fmax MHz", "GOPS"] : []) + ["time"],
+        print(sweepTable(["index", "key", "status", "cycles", "util", "RMSE", "bias", "SQNR dB", "cells", "LUTs", "pJ/MAC"] + (timing ? ["Fmax MHz", "GOPS"] : []) + ["time"],
                     results.map { r in
                         let sim = r.simulated
                         let errors = sim && r.network == nil
@@ -543,7 +543,7 @@ struct SweepCommand: ParsableCommand {
         let networks = results.filter { $0.network != nil }
         if !networks.isEmpty {
             print("\nnetworks:")
-            print(table(["index", "key", "status", "accuracy", "loss pts", "images", "HW images", "LUTs", "nJ/image", "cycles/image"],
+            print(sweepTable(["index", "key", "status", "accuracy", "loss pts", "images", "HW images", "LUTs", "nJ/image", "cycles/image"],
                         networks.map { r in
                             let n = r.network!
                             let hw = n.hardwareImages > 0
@@ -628,20 +628,6 @@ func describe(_ r: PointResult) -> String {
     return s
 }
 
-/// Left-aligned first two columns, right-aligned numbers, a rule under the header.
-func table(_ header: [String], _ rows: [[String]]) -> String {
-    let widths = header.indices.map { i in ([header] + rows).map { $0[i].count }.max()! }
-    var lines: [String] = []
-    for (n, row) in ([header] + rows).enumerated() {
-        lines.append(row.enumerated().map { i, cell in
-            i == 1 ? cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
-                   : String(repeating: " ", count: widths[i] - cell.count) + cell
-        }.joined(separator: "  "))
-        if n == 0 { lines.append(String(repeating: "-", count: widths.reduce(0, +) + 2 * (widths.count - 1))) }
-    }
-    return lines.joined(separator: "\n")
-}
-
 /// One line on stderr, status 2, for anything the user got wrong; ArgumentParser's help as usual.
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("sweep: error: \(message)\n".utf8))
@@ -666,3 +652,6 @@ do {
     FileHandle.standardError.write(Data("sweep: error: \(error)\n".utf8))
     exit(1)
 }
+
+/// The sweep's tables: the key column (the second) left-aligned.
+func sweepTable(_ header: [String], _ rows: [[String]]) -> String { table(header, rows, leftAligned: [1]) }
