@@ -450,3 +450,102 @@ public struct SweepStatus: Sendable {
         return SweepStatus(entries: entries, merges: merges)
     }
 }
+
+/// `sweep --slurm` and `sweep --slurm --resume DIR` as a library call (the front end parses the
+/// flags and prints): sbatch judges the resources before anything is written; then the plan,
+/// the worker binary and the job scripts are written, the missing (and on resume the failed)
+/// points are submitted as one array job, and a merge job runs after it.
+public enum SlurmSubmitter {
+    /// A submission that could not be made (the folder is left as it was, or says what was done).
+    public struct Failure: Error, CustomStringConvertible {
+        public let message: String
+        public var description: String { message }
+    }
+
+    /// Submits `points` into `store`; returns the lines to print (the job ids). `isDone` says
+    /// whether a stored result counts as finished for this run; `warn` gets the notes for stderr.
+    public static func submit(points: [SweepPoint], store: SweepStore, options: SlurmOptions, resume: Bool, force: Bool,
+                              isDone: (PointResult) -> Bool, binary: URL, warn: (String) -> Void) throws -> [String] {
+        let folder = SlurmFolder(store: store)
+        guard Slurm.which("sbatch") != nil else {
+            throw SweepUsageError("invalid flag --slurm: allowed only where Slurm's sbatch is on PATH (it is not; scripts/slurm-up.sh starts a single-node cluster)")
+        }
+        // Let sbatch judge the resources before anything is written.
+        for (what, opts) in [("task", options.taskOptions(folder: folder)), ("merge", options.mergeOptions(folder: folder))] {
+            let check = try Slurm.run("sbatch", ["--test-only"] + opts + ["--wrap", "true"])
+            if check.status != 0 {
+                let line = check.err.split(separator: "\n").first(where: { $0.contains("error") }) ?? check.err.split(separator: "\n").first ?? "exit status \(check.status)"
+                throw SweepUsageError("invalid sbatch options for the \(what) jobs (\(opts.filter { !$0.hasPrefix("--chdir") && !$0.hasPrefix("--output") && !$0.hasPrefix("--job-name") }.joined(separator: " "))): \(line)")
+            }
+        }
+
+        // Jobs of earlier submissions still in the queue.
+        let earlier = folder.submissions()
+        let (queue, note) = Slurm.queue(jobs: Set(earlier.flatMap { [$0.arrayJob, $0.mergeJob].compactMap { $0 } }))
+        let status = try SweepStatus.compute(plan: points, store: store, submissions: earlier, queue: queue)
+        let queuedArrays = Set((queue ?? []).map(\.job)).intersection(earlier.compactMap(\.arrayJob)).sorted()
+        if !resume && !queuedArrays.isEmpty {
+            throw Failure(message: "tasks of an earlier submission are still queued in \(store.directory.path) (array job \(queuedArrays.joined(separator: ", "))): wait for them, or scancel them, or add to them with sweep --slurm --resume \(store.directory.path)")
+        }
+        if let note, !earlier.isEmpty { warn("warning: cannot see the queue (\(note)); submitting as if no task were queued") }
+
+        try store.prepare()
+        store.removeDebris()
+        if !resume { try store.writePlan(points) }
+        var done = try store.finished(in: points).filter { isDone($0.value) }
+        for (key, r) in done where !FileManager.default.fileExists(atPath: store.url(for: r.point).path) {
+            try store.write(r)
+            done[key] = r
+        }
+        let queued = Set(status.entries.filter { $0.state == .running || $0.state == .pending }.map(\.point.index))
+        var todo: [SweepPoint] = []
+        var replaced = 0
+        for p in points where !queued.contains(p.index) {
+            guard let r = done[p.key] else { todo.append(p); continue }
+            if force { todo.append(p) }
+            else if resume && r.status != .pass {
+                // Move the failed result aside (kept for inspection), so the task reruns it.
+                try FileManager.default.createDirectory(at: folder.replaced, withIntermediateDirectories: true)
+                let file = store.url(for: p)
+                let aside = folder.replaced.appendingPathComponent("\(Int(Date().timeIntervalSince1970))-\(file.lastPathComponent)")
+                try FileManager.default.moveItem(at: file, to: aside)
+                replaced += 1
+                todo.append(p)
+            }
+        }
+
+        try folder.install(binary: binary, testbench: SlurmFolder.testbenchSource)
+        try folder.writeOptions(options)
+        try folder.writeScripts(options, force: force)
+
+        var arrayJob: String?
+        if !todo.isEmpty {
+            let spec = Slurm.arraySpec(todo.map(\.index)) + (options.maxParallel.map { "%\($0)" } ?? "")
+            let r = try Slurm.run("sbatch", ["--parsable", "--array=\(spec)", folder.taskScript.path])
+            guard r.status == 0, let id = Slurm.parseJobID(r.out) else {
+                throw Failure(message: "sbatch could not submit the tasks: \(r.err.trimmingCharacters(in: .whitespacesAndNewlines))")
+            }
+            arrayJob = id
+        }
+        let after = ([arrayJob].compactMap { $0 } + queuedArrays)
+        var mergeArgs = ["--parsable"]
+        if !after.isEmpty { mergeArgs += ["--dependency=afterany:" + after.joined(separator: ":"), "--kill-on-invalid-dep=no"] }
+        let m = try Slurm.run("sbatch", mergeArgs + [folder.mergeScript.path])
+        let mergeJob = m.status == 0 ? Slurm.parseJobID(m.out) : nil
+        try folder.record(SlurmSubmission(arrayJob: arrayJob, mergeJob: mergeJob, points: todo.map(\.index),
+                                          submitted: ISO8601DateFormatter().string(from: Date())))
+        let skipped = points.count - todo.count - queued.count
+        warn("\(points.count) points: \(skipped) already done\(queued.isEmpty ? "" : ", \(queued.count) still queued")\(replaced > 0 ? ", \(replaced) failed moved to \(folder.replaced.path)" : ""), \(todo.count) submitted"
+             + "\(options.noSynth ? ", no synthesis" : ""); results in \(store.directory.path)")
+        var lines: [String] = []
+        if let arrayJob {
+            lines.append("submitted array job \(arrayJob) (points \(Slurm.arraySpec(todo.map(\.index)))\(options.maxParallel.map { ", at most \($0) at once" } ?? ""); logs in \(folder.logs.path))")
+        }
+        guard let mergeJob else {
+            for line in lines { warn(line) }
+            throw Failure(message: "sbatch could not submit the merge job: \(m.err.trimmingCharacters(in: .whitespacesAndNewlines)); run it by hand: sbatch \(folder.mergeScript.path)")
+        }
+        lines.append("submitted merge job \(mergeJob)\(after.isEmpty ? "" : " (after \(after.joined(separator: ", ")))")")
+        return lines
+    }
+}
