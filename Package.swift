@@ -61,7 +61,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "simulate", dependencies: [
-            "Benchmarks", "CLIOptions", "Conv", "Cores", "Cosim", "Dataflows", "Golden", "Model", "Networks", "Runtime", "Verification",
+            "Benchmarks", "CLIOptions", "Conv", "Cores", "Cosim", "Dataflows", "Golden", "Model", "Networks", "ONNX", "Runtime", "Verification",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Random circuits: the in-process simulator against Verilator and Icarus Verilog.
@@ -90,7 +90,7 @@ let package = Package(
         // Proto/onnx.pb.swift is generated once from Proto/onnx.proto (scripts/generate-onnx-proto.sh).
         .target(name: "ONNX", dependencies: ["Model", "Networks", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 exclude: ["Proto/onnx.proto"]),
-        .testTarget(name: "ONNXTests", dependencies: ["TestTags", "Model", "Networks", "ONNX"]),
+        .testTarget(name: "ONNXTests", dependencies: ["TestTags", "Cosim", "Golden", "Model", "Networks", "ONNX", "Verification"]),
         .testTarget(name: "NetworksTests", dependencies: ["TestTags", "CZlib", "Networks", "Model", "train"]),
         .testTarget(name: "ArrayTrainingTests", dependencies: ["TestTags", "Cores", "Golden", "Model", "Networks", "Runtime", "Verification"]),
         .testTarget(name: "FuzzTests", dependencies: ["TestTags", "Cosim", "Fuzz", "HDL", "Verilog"]),
