@@ -67,11 +67,11 @@ struct NetworkCommand: ParsableCommand {
             if scheme == .binary {
                 throw ParameterError("format", format, allowed: "every format but binary with --onnx (a BNN is trained with batch norm; an imported model is quantized after training)")
             }
+            _ = try Self.scale(inputScale)
             let imported = try Self.importONNX(onnx)
             if let problem = try Quantizer.postTrainingProblem(spec: imported.spec, scheme: scheme) {
                 throw ParameterError("onnx", onnx, allowed: "a model the integer network runs (\(problem))")
             }
-            _ = try Self.scale(inputScale)
             if let calibration {
                 do {
                     _ = try CalibrationImages.read(calibration, shape: imported.spec.input)
@@ -111,7 +111,9 @@ struct NetworkCommand: ParsableCommand {
             let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
             imported = try Importer.network(try ONNXModel(contentsOf: path), name: name)
         } catch {
-            throw ParameterError("onnx", path, allowed: "a float ONNX model the import takes; this one: \(error)")
+            // One line: the pre-flight check's list of unsupported items joined with "; ".
+            let reason = "\(error)".split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: "; ")
+            throw ParameterError("onnx", path, allowed: "a float ONNX model the import takes; this one: \(reason)")
         }
         guard imported.spec.input == FashionMNIST.shape else {
             throw ParameterError("onnx", path, allowed: "a model of input 1x1x28x28 (the test images are Fashion-MNIST's); this one takes \(imported.spec.input)")
