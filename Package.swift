@@ -82,7 +82,7 @@ let package = Package(
         .target(name: "Networks", dependencies: ["CMalloc", "CZlib", "Golden", "Model", "Plotting"],
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .executableTarget(name: "train", dependencies: [
-            "Networks", "Model", "CLIOptions", "Cores", "Golden", "Verification",
+            "Networks", "Model", "CLIOptions", "Cores", "Golden", "ONNX", "Verification",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // ONNX models: reading them (onnx.proto through SwiftProtobuf's runtime), the pre-flight
@@ -106,6 +106,6 @@ let package = Package(
         // `sweep` is a dependency so that it is built before the tests run it.
         .testTarget(name: "SweepTests", dependencies: ["TestTags", "Cores", "Cosim", "HDL", "Model", "Sweep", "Verilog", "sweep"]),
         // The executables are dependencies so that they are built before the tests run them.
-        .testTarget(name: "CLITests", dependencies: ["TestTags", "Cosim", "generate-rtl", "simulate", "sweep"]),
+        .testTarget(name: "CLITests", dependencies: ["TestTags", "Cosim", "generate-rtl", "simulate", "sweep", "train"]),
     ]
 )

@@ -16,7 +16,8 @@ extension ImportedNetwork {
     /// inputs `inputScale · p`.
     public func pixelParameters(inputScale: Float) -> FloatParameters {
         var p = parameters
-        let factor = 255 * inputScale
+        // In Double, so that a scale of Float(1/255) gives a factor of exactly 1.
+        let factor = Float(255 * Double(inputScale))
         p.layers[0].weights = p.layers[0].weights.map { $0 * factor }
         return p
     }

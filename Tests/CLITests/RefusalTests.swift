@@ -213,6 +213,25 @@ struct RefusalTests {
         try Self.refusedOnce(try CLI.run(["network", "--onnx", file.path], tool: "simulate"), ["--onnx", file.path, "a float ONNX model the import takes"])
     }
 
+    @Test("train --export-onnx writes the shipped float network as an ONNX file; refuses a missing folder and flags that train")
+    func trainExportONNX() throws {
+        let dir = CLI.freshDirectory()
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("lenet5.onnx")
+        let r = try CLI.run(["--model", "lenet5", "--export-onnx", file.path], tool: "train")
+        #expect(r.status == 0, "\(r.stderr)")
+        // LeNet-5's 44,426 float weights and biases, plus the graph.
+        let size = (try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0
+        #expect(size > 44_426 * 4 && size < 44_426 * 4 + 4_000, "\(size) bytes")
+        try Self.refusedOnce(try CLI.run(["--model", "lenet5", "--export-onnx", "/nonexistent/x.onnx"], tool: "train"),
+                             ["--export-onnx", "/nonexistent/x.onnx", "an existing folder"])
+        try Self.refusedOnce(try CLI.run(["--model", "lenet5", "--export-onnx", file.path, "--epochs", "2"], tool: "train"),
+                             ["--epochs", "2", "only without --export-onnx"])
+        try Self.refusedOnce(try CLI.run(["--model", "alexnet", "--export-onnx", file.path], tool: "train"),
+                             ["--model", "alexnet", "lenet5, mlp"])
+    }
+
     /// The help says which formats each dataflow runs, and a format it lists runs (the ones it
     /// leaves out are refused above).
     @Test func simulateNetworkHelp() throws {

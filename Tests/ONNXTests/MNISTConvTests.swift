@@ -131,8 +131,9 @@ struct MNISTConvTests {
         print("mnist-conv: interpreter against onnxruntime on 20 inputs, largest difference relative to the largest logit \(worst)")
     }
 
-    /// onnxruntime's outputs (scripts/onnxruntime-run.py in .venv) for `count` inputs back to back.
-    static func onnxruntime(_ inputs: [Float], count: Int) throws -> [Float] {
+    /// onnxruntime's outputs (scripts/onnxruntime-run.py in .venv) for `count` inputs back to
+    /// back, of `model` (mnist-conv by default).
+    static func onnxruntime(_ inputs: [Float], count: Int, model: String? = nil) throws -> [Float] {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("accelgen-onnx-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
@@ -140,7 +141,7 @@ struct MNISTConvTests {
         try inputs.withUnsafeBytes { Data($0) }.write(to: input)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "\(root)/.venv/bin/python")
-        process.arguments = ["\(root)/scripts/onnxruntime-run.py", "\(try folder())/model.onnx", input.path, String(count), output.path]
+        process.arguments = ["\(root)/scripts/onnxruntime-run.py", try model ?? "\(folder())/model.onnx", input.path, String(count), output.path]
         try process.run()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { throw ONNXError("onnxruntime-run.py failed: run make deps (onnxruntime in .venv)") }
