@@ -26,6 +26,52 @@ public enum QDQImporter {
         public var softmaxOnHost: Bool
     }
 
+    /// Whether `model` quantizes its activations (a QuantizeLinear of a value that is not a
+    /// constant): a QDQ model, for this import rather than the float one.
+    public static func isQDQ(_ model: ONNXModel) -> Bool {
+        var constant = Set(model.initializers.keys)
+        for node in model.nodes where node.opType == "Shape" || node.inputs.filter({ !$0.isEmpty }).allSatisfy(constant.contains) {
+            constant.formUnion(node.outputs.filter { !$0.isEmpty })
+        }
+        return model.nodes.contains { $0.opType == "QuantizeLinear" && !constant.contains($0.inputs.first ?? "") }
+    }
+
+    /// The model's own class for each byte image (input `inputScale · byte`), from the
+    /// interpreter (ONNX's QuantizeLinear semantics): the index of the largest output, the lowest
+    /// on a tie. Chunks of images run on all cores.
+    public static func referenceClasses(_ model: ONNXModel, bytes: [UInt8], inputScale: Float) throws -> [Int] {
+        guard let input = model.inputs.first, let shape = input.staticShape else { throw ONNXError("the model has no static input") }
+        let size = shape.reduce(1, *), count = bytes.count / size, chunk = 100
+        final class Results: @unchecked Sendable {
+            let lock = NSLock()
+            var classes: [[Int]]
+            var error: Error?
+            init(_ n: Int) { classes = Array(repeating: [], count: n) }
+        }
+        let results = Results((count + chunk - 1) / chunk)
+        DispatchQueue.concurrentPerform(iterations: results.classes.count) { c in
+            do {
+                let interpreter = try Interpreter(model)
+                let top = try (c * chunk..<min(count, (c + 1) * chunk)).map { i -> Int in
+                    let x = bytes[i * size..<(i + 1) * size].map { Float($0) * inputScale }
+                    let y = try interpreter.run([input.name: Tensor(shape: shape, floats: x)])[0].floats
+                    var best = 0
+                    for j in y.indices where y[j] > y[best] { best = j }
+                    return best
+                }
+                results.lock.lock()
+                results.classes[c] = top
+                results.lock.unlock()
+            } catch {
+                results.lock.lock()
+                results.error = error
+                results.lock.unlock()
+            }
+        }
+        if let e = results.error { throw e }
+        return results.classes.flatMap { $0 }
+    }
+
     /// `inputScale`: the model's input is `inputScale · byte`; its input Q must turn that into
     /// codes the project's input rule (round(p/255 · 2^f)) gives, so `255 · inputScale · 2^A`
     /// must be a power of two 2^f.

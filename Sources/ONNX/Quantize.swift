@@ -86,6 +86,21 @@ extension ImportedNetwork {
         lines += mapping.map { "  \($0)" }
         if softmaxOnHost { lines.append("  (the final Softmax runs on the host; the class is the largest value before it)") }
         lines += ["", "stages (\(network.label), post-training quantization on \(calibration); scales are powers of two, one per tensor):"]
+        lines += Self.stageLines(network, rounding: rounding)
+        lines += [
+            "",
+            "rounding against the model: the ONNX model is float32 and rounds nothing; here",
+            "  input codes round(p/255 · 2^\(network.inputFrac)) half up (the model's \(255 * inputScale)x folded into layer 0's weights),",
+            "  weights and biases round half up (ONNX's QuantizeLinear would round half to even), saturating;",
+            "  the array's ROUND unit \(rounding == .nearest ? "rounds to nearest, ties to even" : rounding == .stochastic ? "rounds stochastically (LFSR bits)" : "truncates (toward -inf)"), saturating to 16 bits;",
+            "  ReLU and max pooling are exact; an average pools as (sum + n/2) >> log2 n (half up).",
+        ]
+        return lines
+    }
+
+    /// Each stage's layer, formats, scales, shift and ROUND mode, three lines a stage.
+    public static func stageLines(_ network: QuantizedNetwork, rounding: RoundingMode) -> [String] {
+        var lines: [String] = []
         func fmt(_ bits: Int, _ frac: Int) -> String { "s\(bits), frac \(frac) (scale 2^\(-frac))" }
         for (s, stage) in network.stages.enumerated() {
             let l = stage.layer
@@ -101,14 +116,6 @@ extension ImportedNetwork {
             lines.append("     format \(stage.format); activations \(fmt(stage.activation.bits, stage.activation.frac)); weights \(fmt(stage.weight.bits, stage.weight.frac)), per tensor")
             lines.append("     array sums exact, ROUND drops \(stage.shift) bits (\(rounding)) to \(fmt(stage.outputBits, stage.outputFrac)); bias at that scale; results \(stage.resultBits == stage.outputBits ? "kept at 16 bits (the logits)" : fmt(stage.resultBits, stage.outputFrac))")
         }
-        lines += [
-            "",
-            "rounding against the model: the ONNX model is float32 and rounds nothing; here",
-            "  input codes round(p/255 · 2^\(network.inputFrac)) half up (the model's \(255 * inputScale)x folded into layer 0's weights),",
-            "  weights and biases round half up (ONNX's QuantizeLinear would round half to even), saturating;",
-            "  the array's ROUND unit \(rounding == .nearest ? "rounds to nearest, ties to even" : rounding == .stochastic ? "rounds stochastically (LFSR bits)" : "truncates (toward -inf)"), saturating to 16 bits;",
-            "  ReLU and max pooling are exact; an average pools as (sum + n/2) >> log2 n (half up).",
-        ]
         return lines
     }
 }
