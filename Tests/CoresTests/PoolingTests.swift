@@ -95,6 +95,7 @@ struct PoolingTests {
         PoolingConfig(inputBits: 16, resultBits: 8, pool: .max, size: 3, maxWidth: 16, maxHeight: 14), // mnist-conv's 3×3, counters
         PoolingConfig(binary: true, pool: .max, size: 3, maxWidth: 8, maxHeight: 7),
         PoolingConfig(inputBits: 6, resultBits: 4, pool: .max, size: 5, maxWidth: 16, maxHeight: 11),
+        PoolingConfig(inputBits: 10, resultBits: 8, pool: .average, size: 8, maxWidth: 16, maxHeight: 17), // 8×8 average
     ]
 
     @Test("matches PoolingModel cycle by cycle from a random power-up state", arguments: configs)
