@@ -57,6 +57,20 @@ struct NetworkCheckTests {
         #expect(run.classes == (try hw.goldenClasses(net, images: images)))
     }
 
+    @Test("padded layers and 3×3 pooling on weight and row stationary arrays", arguments: ["ws", "rs"])
+    func paddedOtherDataflows(dataflow: String) throws {
+        let net = RandomNetworks.network(PaddedNetworkTests.padded, format: .fixed, seed: 13)
+        let hw = NetworkHardware(rows: 4, cols: 4, rounding: .nearest, batch: 2)
+        let images = RandomNetworks.images(3, pixels: 169, seed: 8)
+        let check = try NetworkCheck(net, hardware: hw, initialState: .random(seed: 11)) { config in
+            try Dataflows.design(Dataflow(rawValue: dataflow), config)!.engine(initialState: .random(seed: 11))
+        }
+        let run = try check.run(images: images, labels: Self.labels(3))
+        #expect(run.mismatches == 0, "\(run.firstMismatch ?? "")")
+        #expect(run.images == 3)
+        #expect(run.classes == (try hw.goldenClasses(net, images: images)))
+    }
+
     @Test("16-bit fixed point, stochastic: shifts past 16 bits get an LFSR as wide as the bits they drop")
     func wideShifts() throws {
         let net = RandomNetworks.network(Self.tiny, format: .fixed, bits: 16, seed: 14)
