@@ -63,7 +63,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "simulate", dependencies: [
-            "Benchmarks", "CLIOptions", "Conv", "Cores", "Cosim", "Dataflows", "Golden", "Model", "Networks", "Runtime", "Verification",
+            "Benchmarks", "CLIOptions", "Conv", "Cores", "Cosim", "Dataflows", "Golden", "Model", "Networks", "ONNX", "Runtime", "Verification",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Random circuits: the in-process simulator against Verilator and Icarus Verilog.
@@ -84,7 +84,7 @@ let package = Package(
         .target(name: "Networks", dependencies: ["CMalloc", "CZlib", "Golden", "Model", "Plotting"],
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .executableTarget(name: "train", dependencies: [
-            "Networks", "Model", "CLIOptions", "Cores", "Golden", "Verification",
+            "Networks", "Model", "CLIOptions", "Cores", "Golden", "ONNX", "Verification",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // ONNX models: reading them (onnx.proto through SwiftProtobuf's runtime), the pre-flight
@@ -92,7 +92,7 @@ let package = Package(
         // Proto/onnx.pb.swift is generated once from Proto/onnx.proto (scripts/generate-onnx-proto.sh).
         .target(name: "ONNX", dependencies: ["Model", "Networks", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 exclude: ["Proto/onnx.proto"]),
-        .testTarget(name: "ONNXTests", dependencies: ["TestTags", "Model", "Networks", "ONNX"]),
+        .testTarget(name: "ONNXTests", dependencies: ["TestTags", "Cosim", "Golden", "Model", "Networks", "ONNX", "Verification"]),
         .testTarget(name: "NetworksTests", dependencies: ["TestTags", "CZlib", "Networks", "Model", "train"]),
         .testTarget(name: "ArrayTrainingTests", dependencies: ["TestTags", "Cores", "Golden", "Model", "Networks", "Runtime", "Verification"]),
         .testTarget(name: "FuzzTests", dependencies: ["TestTags", "Cosim", "Fuzz", "HDL", "Verilog"]),
@@ -109,6 +109,6 @@ let package = Package(
         // `sweep` is a dependency so that it is built before the tests run it.
         .testTarget(name: "SweepTests", dependencies: ["TestTags", "Cores", "Cosim", "HDL", "Model", "Sweep", "Verilog", "sweep"]),
         // The executables are dependencies so that they are built before the tests run them.
-        .testTarget(name: "CLITests", dependencies: ["TestTags", "Cosim", "generate-rtl", "simulate", "sweep"]),
+        .testTarget(name: "CLITests", dependencies: ["TestTags", "Cosim", "generate-rtl", "simulate", "sweep", "train"]),
     ]
 )

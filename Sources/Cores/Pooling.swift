@@ -16,8 +16,8 @@ public enum PoolMode: String, Hashable, Sendable, Codable, CaseIterable, CustomS
 ///
 /// Per value x (signed `inputBits`, the ROUND unit's output):
 /// `y = sat_inputBits(x + bias)`; with `relu`, `y = max(y, 0)`; `y = sat_resultBits(y)`
-/// (signed). Then, unless `pool` is `.none`, k×k windows with stride k (`size` = k, 2 or 4)
-/// are pooled: the maximum, or `(sum + k²/2) >> log2(k²)`.
+/// (signed). Then, unless `pool` is `.none`, k×k windows with stride k (`size` = k, 2...8;
+/// the average only for k a power of two) are pooled: the maximum, or `(sum + k²/2) >> log2(k²)`.
 ///
 /// A binary core (`binary`) takes the 0/1 outputs of threshold units (1 bit, unsigned): no
 /// bias, no ReLU (the contract skips step 3), and max pooling is an OR of the window.
@@ -35,7 +35,9 @@ public enum PoolMode: String, Hashable, Sendable, Codable, CaseIterable, CustomS
 /// Column and row counters follow the stream and start over after each plane, so no framing
 /// signal is needed; a one-cycle `rst` at any point (mid-plane too) starts a new plane.
 ///
-/// Pooling: within a row, a register combines the k values of the current window
+/// Pooling: where the value stands in its window (column and row phase, window index) is
+/// bits of the column and row counters when k is a power of two, and counters of their own
+/// otherwise (k = 3 for the ONNX model zoo's MNIST network). Within a row, a register combines the k values of the current window
 /// (horizontal part); at the window's last column that partial result goes into a line
 /// buffer of `maxWidth / k` entries (registers with reset, one per window of a row), written
 /// on a window's first row and combined on the others. At the window's last value (last row,
@@ -53,7 +55,7 @@ public enum PoolMode: String, Hashable, Sendable, Codable, CaseIterable, CustomS
 /// maximum, -2^inputBits or less every sum to the minimum), so a driver clamps wider biases.
 public struct PoolingConfig: Hashable, Sendable, Codable {
     public static let valueBits = 2...32
-    public static let sizes = [2, 4]
+    public static let sizes = 2...8
     public static let maxWidths = 2...1024
     public static let maxHeights = 1...4096
 
@@ -64,7 +66,7 @@ public struct PoolingConfig: Hashable, Sendable, Codable {
     /// 0/1 values from threshold units: no bias or ReLU, max pooling is an OR.
     public var binary: Bool
     public var pool: PoolMode
-    /// Window side k (= stride): 2 or 4.
+    /// Window side k (= stride): 2...8; a power of two for the average.
     public var size: Int
     /// Widest plane, a power of two, at least 2k (the line buffer has `maxWidth / k` entries).
     public var maxWidth: Int
@@ -91,8 +93,10 @@ public struct PoolingConfig: Hashable, Sendable, Codable {
     /// The `bias` port: `inputBits + 1` bits, enough for every distinct behaviour.
     public var biasShape: Shape { .signed(inputBits + 1) }
     public var pooling: Bool { pool != .none }
-    /// log2(k).
+    /// ceil(log2(k)).
     public var sizeBits: Int { ceilLog2(size) }
+    /// k is a power of two: the window phases are bits of the counters.
+    public var sizeIsPowerOfTwo: Bool { size & (size - 1) == 0 }
     /// Bits of the `width` port (holds `maxWidth`) and of the column counter (counts to
     /// `maxWidth - 1`).
     public var widthPortBits: Int { ceilLog2(maxWidth) + 1 }
@@ -117,7 +121,8 @@ public struct PoolingConfig: Hashable, Sendable, Codable {
         }
         try require(!((binary || sign) && pool == .average), "pool", pool, "max, none for a binary or sign core")
         guard pooling else { return }
-        try require(Self.sizes.contains(size), "size", size, Self.sizes.map(String.init).joined(separator: ", "))
+        try require(Self.sizes.contains(size), "size", size, "\(Self.sizes.lowerBound)...\(Self.sizes.upperBound)")
+        try require(pool == .max || sizeIsPowerOfTwo, "size", size, "2, 4 or 8 for the average (a power-of-two window divides by a shift)")
         try require(Self.maxWidths.contains(maxWidth) && maxWidth & (maxWidth - 1) == 0 && maxWidth >= 2 * size,
                     "max-width", maxWidth, "a power of two, \(2 * size)...\(Self.maxWidths.upperBound)")
         try require(Self.maxHeights.contains(maxHeight) && maxHeight >= size, "max-height", maxHeight,
@@ -191,12 +196,30 @@ public enum Pooling {
             let rowLast = (row .== (height &- 1)).named("row_last")
             col.assign(mux(colLast, m.constant(0, col.shape), col &+ 1))
             row.assign(mux(colLast, mux(rowLast, m.constant(0, row.shape), row &+ 1), row))
-            let colPhase = col.bits(kb - 1, 0).named("col_phase")
-            let rowPhase = row.bits(kb - 1, 0).named("row_phase")
-            let window = col.bits(c.columnBits - 1, kb).named("window")
-            let windowEnd = colPhase.andReduce().named("window_end")
-            let rowFirst = (rowPhase .== 0).named("row_first")
-            let rowEnd = rowPhase.andReduce().named("row_end")
+            let window: Signal, windowEnd: Signal, rowFirst: Signal, rowEnd: Signal, colFirst: Signal
+            if c.sizeIsPowerOfTwo {
+                let colPhase = col.bits(kb - 1, 0).named("col_phase")
+                let rowPhase = row.bits(kb - 1, 0).named("row_phase")
+                window = col.bits(c.columnBits - 1, kb).named("window")
+                windowEnd = colPhase.andReduce().named("window_end")
+                colFirst = colPhase .== 0
+                rowFirst = (rowPhase .== 0).named("row_first")
+                rowEnd = rowPhase.andReduce().named("row_end")
+            } else {
+                // Phases count 0...k-1 and start over at a window's end or the row's (plane's) end;
+                // the window index counts completed windows of the row.
+                let colPhase = m.register("col_phase_q", .unsigned(kb), enable: valid)
+                let rowPhase = m.register("row_phase_q", .unsigned(kb), enable: valid)
+                let windowIndex = m.register("window_q", .unsigned(max(1, ceilLog2(c.lineEntries + 1))), enable: valid)
+                windowEnd = (colPhase .== (c.size - 1)).named("window_end")
+                rowEnd = (rowPhase .== (c.size - 1)).named("row_end")
+                colFirst = (colPhase .== 0).named("col_first")
+                rowFirst = (rowPhase .== 0).named("row_first")
+                window = windowIndex
+                colPhase.assign(mux(colLast | windowEnd, m.constant(0, colPhase.shape), colPhase &+ 1))
+                windowIndex.assign(mux(colLast, m.constant(0, windowIndex.shape), mux(windowEnd, windowIndex &+ 1, windowIndex)))
+                rowPhase.assign(mux(colLast, mux(rowLast | rowEnd, m.constant(0, rowPhase.shape), rowPhase &+ 1), rowPhase))
+            }
 
             // Partial results: the maximum, or exact sums (k values in a row, then k rows).
             let rowShape = c.pool == .average ? Shape.signed(c.resultBits + kb) : c.resultShape
@@ -211,7 +234,7 @@ public enum Pooling {
             // Horizontal: the values of the current window in this row so far.
             let partial = m.register("row_partial_q", rowShape, enable: valid)
             let wide = value.extended(to: rowShape.width)
-            partial.assign(mux(colPhase .== 0, wide, combine(partial, wide)))
+            partial.assign(mux(colFirst, wide, combine(partial, wide)))
             let rowResult = combine(partial, wide).named("row_result")
             // Vertical: one line entry per window of a row, loaded on the window's first row.
             let write = (valid & windowEnd).named("line_write")

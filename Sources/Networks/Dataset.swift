@@ -136,3 +136,63 @@ public enum IDX {
         return out
     }
 }
+
+/// Calibration images from a file, for post-training quantization of a model made elsewhere:
+/// an IDX file of unsigned bytes (gzipped or plain, N×H×W or N×C×H×W) or a NumPy `.npy` array of
+/// `uint8` in C order with those shapes. The values are bytes as the data set's are (the
+/// model's input scale applies to them); the labels are zeros (calibration reads none).
+public enum CalibrationImages {
+    public static func read(_ path: String, shape: TensorShape) throws -> LabeledImages {
+        guard FileManager.default.fileExists(atPath: path) else { throw DatasetError.unreadable(path: path, reason: "no such file") }
+        let (dimensions, data): ([Int], [UInt8])
+        if path.hasSuffix(".npy") {
+            (dimensions, data) = try NPY.readBytes(path)
+        } else {
+            let file = try IDX.read(path, package: "(none)")
+            (dimensions, data) = (file.dimensions, file.data)
+        }
+        let image = Array(dimensions.dropFirst())
+        let wanted = [[shape.channels, shape.height, shape.width]] + (shape.channels == 1 ? [[shape.height, shape.width]] : [])
+        guard let n = dimensions.first, n > 0, wanted.contains(image) else {
+            throw DatasetError.corrupt(path: path, reason: "dimensions \(dimensions), expected [n, \(shape.channels), \(shape.height), \(shape.width)]" + (shape.channels == 1 ? " or [n, \(shape.height), \(shape.width)]" : ""))
+        }
+        return LabeledImages(shape: shape, bytes: data, labels: [Int](repeating: 0, count: n))
+    }
+}
+
+/// NumPy's `.npy` format (version 1, 2 or 3): the magic `\x93NUMPY`, a header dictionary
+/// (`descr`, `fortran_order`, `shape`), then the data. Only unsigned bytes in C order are read.
+enum NPY {
+    static func readBytes(_ path: String) throws -> (dimensions: [Int], data: [UInt8]) {
+        guard let content = FileManager.default.contents(atPath: path) else { throw DatasetError.unreadable(path: path, reason: "cannot read it") }
+        let bytes = [UInt8](content)
+        func corrupt(_ reason: String) -> DatasetError { .corrupt(path: path, reason: reason) }
+        guard bytes.count >= 10, bytes[0..<6] == [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59] else { throw corrupt("not a .npy file (no \\x93NUMPY magic)") }
+        let major = bytes[6]
+        let (lengthBytes, start) = major == 1 ? (2, 10) : (4, 12)
+        guard [1, 2, 3].contains(major), bytes.count >= start else { throw corrupt(".npy version \(major) is not 1, 2 or 3") }
+        let length = (0..<lengthBytes).reduce(0) { $0 | Int(bytes[8 + $1]) << (8 * $1) }
+        guard bytes.count >= start + length else { throw corrupt("its header is cut short") }
+        let header = String(decoding: bytes[start..<start + length], as: UTF8.self)
+        func field(_ key: String) -> String? {
+            guard let r = header.range(of: "'\(key)':") else { return nil }
+            return String(header[r.upperBound...]).trimmingCharacters(in: .whitespaces)
+        }
+        guard let descr = field("descr"), ["'|u1'", "'<u1'", "'>u1'", "'u1'"].contains(where: descr.hasPrefix) else {
+            throw corrupt("element type \(field("descr")?.prefix(8) ?? "?"): only uint8 (bytes 0-255, as the data set's) is read")
+        }
+        guard field("fortran_order")?.hasPrefix("False") == true else { throw corrupt("Fortran order: only C order is read") }
+        guard let shapeText = field("shape"), let open = shapeText.firstIndex(of: "("), let close = shapeText.firstIndex(of: ")") else {
+            throw corrupt("no shape in its header")
+        }
+        let dims = shapeText[shapeText.index(after: open)..<close].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }.map { Int($0) }
+        guard !dims.isEmpty, dims.allSatisfy({ $0 != nil }) else { throw corrupt("shape \(shapeText.prefix(40)) does not parse") }
+        let dimensions = dims.map { $0! }
+        let count = dimensions.reduce(1, *)
+        guard bytes.count - start - length == count else {
+            throw corrupt("\(bytes.count - start - length) data bytes, shape \(dimensions) needs \(count)")
+        }
+        return (dimensions, Array(bytes[(start + length)...]))
+    }
+}

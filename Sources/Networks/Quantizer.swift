@@ -105,10 +105,32 @@ public enum Quantizer {
     /// activations' fractional lengths covering the largest magnitude each stage's result
     /// reaches on `calibration` (Ristretto). A BNN cannot be made this way (it needs batch
     /// norm), unless `parameters` came from `fineTune` with its batch norms.
+    ///
+    /// Padded convolutions and pooling that drops an edge (imported ONNX models) are taken
+    /// here, though not by fine-tuning: zero padding is a zero code for every format but the
+    /// BNN's (±1 activations have no zero), and the integer average divides by a shift, so it
+    /// needs a power-of-two window.
     public static func quantize(spec: NetworkSpec, parameters: FloatParameters, scheme: QuantizationScheme,
                                 calibration: LabeledImages) throws -> QuantizedNetwork {
-        let plan = try calibrate(spec: spec, parameters: parameters, scheme: scheme, calibration: calibration)
-        return try export(spec: spec, parameters: parameters, scheme: scheme, plan: plan)
+        if let problem = try postTrainingProblem(spec: spec, scheme: scheme) { throw NetworkError(problem) }
+        let plan = try calibrate(spec: spec, parameters: parameters, scheme: scheme, calibration: calibration, inference: true)
+        return try export(spec: spec, parameters: parameters, scheme: scheme, plan: plan, inference: true)
+    }
+
+    /// Why `quantize` cannot make `spec` in `scheme` (nil when it can), before any calibration.
+    public static func postTrainingProblem(spec: NetworkSpec, scheme: QuantizationScheme) throws -> String? {
+        for (i, s) in try StageLayout.stages(of: spec, inference: true).enumerated() {
+            if scheme == .binary && s.shape.padding > 0 {
+                return "\(spec.name): stage \(i) pads (\(s.shape.padding)); a BNN's ±1 activations have no zero to pad with"
+            }
+            if let pool = s.pool, pool.kind == .average, pool.size & (pool.size - 1) != 0 || pool.size > 8 {
+                return "\(spec.name): stage \(i) averages \(pool.size)×\(pool.size) windows; the pooling core averages 2×2, 4×4 and 8×8 windows only (a shift divides)"
+            }
+            if let pool = s.pool, pool.size > 8 {
+                return "\(spec.name): stage \(i) pools \(pool.size)×\(pool.size) windows; the pooling core takes 2×2 to 8×8"
+            }
+        }
+        return nil
     }
 
     /// Quantization-aware training: the plan is calibrated on the float weights, then the
@@ -146,8 +168,8 @@ public enum Quantizer {
     /// from the float activations (with the weights already quantized, since a power-of-two
     /// scale changes the activations' range) on the calibration images.
     static func calibrate(spec: NetworkSpec, parameters: FloatParameters, scheme: QuantizationScheme,
-                          calibration: LabeledImages) throws -> ForwardPlan {
-        let layout = try StageLayout.stages(of: spec)
+                          calibration: LabeledImages, inference: Bool = false) throws -> ForwardPlan {
+        let layout = try StageLayout.stages(of: spec, inference: inference)
         let a = scheme.activationBits
         let last = layout.count - 1
         let input = SumRounding(bits: a, frac: a - 1)  // pixels in [0, 1]: Ristretto's rule for max 1
@@ -165,7 +187,7 @@ public enum Quantizer {
             ForwardPlan.Stage(weights: weightQuantizer(scheme, p.weights))
         })
         // Largest magnitude of each stage's result (after ReLU; the last stage's logits).
-        let engine = try Engine(spec: spec, parameters: parameters, plan: plan)
+        let engine = try Engine(spec: spec, parameters: parameters, plan: plan, inference: inference)
         var maxAbs = [Float](repeating: 0, count: layout.count)
         // A sample of each stage's results (the first 200 images), for choosing low-bit formats.
         var samples = [[Float]](repeating: [], count: layout.count)
@@ -243,8 +265,8 @@ public enum Quantizer {
     /// to the activation bits, pool. The last stage keeps 16 bits and no ReLU: the classifier
     /// reads the ROUND unit's 16-bit output plus the bias as the logits.
     static func export(spec: NetworkSpec, parameters: FloatParameters, scheme: QuantizationScheme,
-                       plan: ForwardPlan) throws -> QuantizedNetwork {
-        let layout = try StageLayout.stages(of: spec)
+                       plan: ForwardPlan, inference: Bool = false) throws -> QuantizedNetwork {
+        let layout = try StageLayout.stages(of: spec, inference: inference)
         let last = layout.count - 1
         let outputBits = 16
         var inFrac = plan.input!.frac

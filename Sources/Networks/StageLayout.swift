@@ -29,8 +29,9 @@ public struct StageLayout: Hashable, Sendable {
     /// before ReLU, two poolings, a layer before the first conv/dense other than flatten) is
     /// refused, as a stage could not compute it. With `inference`, padded convolutions and
     /// pooling windows that leave an edge (the floor of size / window, as ONNX's MaxPool) are
-    /// accepted too: the float forward pass computes them (imported ONNX models); training and
-    /// the integer network do not take them yet.
+    /// accepted too: the float forward pass and post-training quantization compute them
+    /// (imported ONNX models; the integer network pads the im2col with zero codes and its
+    /// pooling drops the edge); training and fine-tuning do not take them.
     public static func stages(of spec: NetworkSpec, inference: Bool = false) throws -> [StageLayout] {
         var stages: [StageLayout] = []
         var shape = spec.input

@@ -57,16 +57,21 @@ public enum TrainingSideEvaluator {
         let k = s.channels * s.filterHeight * s.filterWidth
         let e = s.outHeight, f = s.outWidth
         // The receptive field of each output position as one row (im2col), for a plain dot
-        // product; a dense layer's input already is that row.
-        let dense = e == 1 && f == 1 && s.filterHeight == s.height && s.filterWidth == s.width
+        // product; a dense layer's input already is that row. Padding is the zero code.
+        let dense = e == 1 && f == 1 && s.filterHeight == s.height && s.filterWidth == s.width && s.padding == 0
+        let p = s.padding
         var cols = dense ? x : [Int](repeating: 0, count: e * f * k)
         for y in 0..<(dense ? 0 : e) {
             for xx in 0..<f {
                 var j = (y * f + xx) * k
                 for c in 0..<s.channels {
                     for r in 0..<s.filterHeight {
+                        let row = y * s.stride + r - p
                         for t in 0..<s.filterWidth {
-                            cols[j] = x[(c * s.height + y * s.stride + r) * s.width + xx * s.stride + t]
+                            let col = xx * s.stride + t - p
+                            if row >= 0 && row < s.height && col >= 0 && col < s.width {
+                                cols[j] = x[(c * s.height + row) * s.width + col]
+                            }
                             j += 1
                         }
                     }

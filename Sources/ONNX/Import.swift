@@ -3,7 +3,7 @@ import Networks
 
 /// A float ONNX model as the project's network description: the layers (`NetworkSpec`) and
 /// their float weights (`FloatParameters`, one entry per conv or dense layer, MCRS), which the
-/// float forward pass (`FloatInference`) and, later, post-training quantization take.
+/// float forward pass (`FloatInference`) and post-training quantization (`quantized`, Quantize.swift) take.
 public struct ImportedNetwork: Sendable {
     public var spec: NetworkSpec
     public var parameters: FloatParameters

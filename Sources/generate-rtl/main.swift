@@ -132,7 +132,7 @@ struct PoolCommand: ParsableCommand {
     @Option(help: "Bits of the signed results, 2...32, or 1: a sign core (1 when the biased value is >= 0, else 0; max or no pooling).") var resultBits = 8
     @Flag(help: "Binary maps: 1-bit values from threshold units, no bias or ReLU, max pooling is an OR.") var binary = false
     @Option(help: "max | average | none.") var pool: PoolMode = .max
-    @Option(help: "Window side k (= stride), 2 or 4.") var size = 2
+    @Option(help: "Window side k (= stride), 2...8 (the average: 2, 4 or 8).") var size = 2
     @Option(help: "Widest plane, a power of two, 2*size...1024.") var maxWidth = 32
     @Option(help: "Tallest plane, size...4096.") var maxHeight = 32
     @OptionGroup var output: OutputOptions

@@ -7,6 +7,7 @@ import Foundation
 import Golden
 import Model
 import Networks
+import ONNX
 import Runtime
 import Verification
 
@@ -15,9 +16,17 @@ struct NetworkCommand: ParsableCommand {
         commandName: "network",
         abstract: "A whole network on Fashion-MNIST test images: every layer of every image runs on the generated array and pooling core in Verilator, every output checked against the golden network.")
 
-    @Option(help: "lenet5 | mlp.") var model = "lenet5"
-    @Option(help: ArgumentHelp(QuantizationScheme.allowedNames + ".", valueName: "format"))
-    var format = "fixed8"
+    @Option(help: "lenet5 | mlp (the default lenet5; not with --onnx).") var model: String?
+    @Option(help: "An ONNX model (input 1x28x28) instead of --model: a float one is quantized after training to --format, a QDQ one (int8, power-of-two scales) taken as it is; measured by its top-1 agreement with the model (docs/ONNX.md).")
+    var onnx: String?
+    @Option(help: "With --onnx: the model's input is S times the image's bytes; default 1 (bytes 0-255, as the ONNX model zoo's MNIST expects; 1/255 for inputs in [0, 1]).")
+    var inputScale: String?
+    @Option(help: "With --onnx: calibration images, IDX (unsigned bytes) or .npy (uint8), N x 28 x 28 or N x 1 x 28 x 28; default the first 2000 Fashion-MNIST training images.")
+    var calibration: String?
+    @Flag(help: "With --onnx: print how each node was mapped and each stage quantized, then stop (nothing is co-simulated).")
+    var onnxReport = false
+    @Option(help: ArgumentHelp(QuantizationScheme.allowedNames + " (default fixed8; not with a QDQ model, whose codes are its own).", valueName: "format"))
+    var format: String?
     @Option(help: "truncate | nearest | stochastic.") var rounding: RoundingMode = .stochastic
     @Option(help: "os | ws | rs (os: every format; ws: fixed point, bwn, ternary and pow2; rs: fixed point only).")
     var dataflow = "os"
@@ -46,12 +55,39 @@ struct NetworkCommand: ParsableCommand {
     }
 
     func validate() throws {
-        guard NetworkSpec.preset(model) != nil else {
-            throw ParameterError("model", model, allowed: NetworkSpec.presets.map(\.name).joined(separator: ", "))
+        guard NetworkSpec.preset(model ?? "lenet5") != nil else {
+            throw ParameterError("model", model!, allowed: NetworkSpec.presets.map(\.name).joined(separator: ", "))
         }
         // Every refusal comes before any work: quantizing may fine-tune and write the model cache.
-        guard let scheme = QuantizationScheme(format) else {
-            throw ParameterError("format", format, allowed: QuantizationScheme.allowedNames)
+        let formatName = format ?? "fixed8"
+        guard let scheme = QuantizationScheme(formatName) else {
+            throw ParameterError("format", formatName, allowed: QuantizationScheme.allowedNames)
+        }
+        if let onnx {
+            if let model { throw ParameterError("model", model, allowed: "no --model with --onnx (the network is the ONNX model's)") }
+            if scheme == .binary {
+                throw ParameterError("format", formatName, allowed: "every format but binary with --onnx (a BNN is trained with batch norm; an imported model is quantized after training)")
+            }
+            switch try Self.importONNX(onnx, inputScale: try Self.scale(inputScale)) {
+            case .qdq:
+                if let format { throw ParameterError("format", format, allowed: "no --format with a QDQ model (its int8 codes and scales are the model's)") }
+                if let calibration { throw ParameterError("calibration", calibration, allowed: "no --calibration with a QDQ model (its scales are the model's)") }
+            case .float(let imported):
+                if let problem = try Quantizer.postTrainingProblem(spec: imported.spec, scheme: scheme) {
+                    throw ParameterError("onnx", onnx, allowed: "a model the integer network runs (\(problem))")
+                }
+                if let calibration {
+                    do {
+                        _ = try CalibrationImages.read(calibration, shape: imported.spec.input)
+                    } catch {
+                        throw ParameterError("calibration", calibration, allowed: "IDX (unsigned bytes) or .npy (uint8) images of \(imported.spec.input) (\(error))")
+                    }
+                }
+            }
+        } else {
+            for (flag, given) in [("input-scale", inputScale), ("calibration", calibration), ("onnx-report", onnxReport ? "true" : nil)] {
+                if let given { throw ParameterError(flag, given, allowed: "only with --onnx FILE") }
+            }
         }
         let flow = Dataflow(rawValue: dataflow)
         guard Dataflows.entry(flow) != nil else { throw ParameterError("dataflow", dataflow, allowed: Dataflows.names) }
@@ -60,7 +96,7 @@ struct NetworkCommand: ParsableCommand {
         if flow != .os {
             switch scheme {
             case .codebook, .binary:
-                throw ParameterError("format", format, allowed: "fixed<2..16>, bwn, ternary or pow2 with --dataflow \(dataflow) (codebooks and BNN thresholds run on os)")
+                throw ParameterError("format", formatName, allowed: "fixed<2..16>, bwn, ternary or pow2 with --dataflow \(dataflow) (codebooks and BNN thresholds run on os)")
             default:
                 // What the dataflow's own generator builds (rs: fixed point only; its sides).
                 try Dataflows.design(flow, ArrayConfig(rows: rows, cols: cols, format: scheme.format))!.validate()
@@ -72,9 +108,54 @@ struct NetworkCommand: ParsableCommand {
         guard (1...65_535).contains(lfsrSeed) else { throw ParameterError("lfsr-seed", lfsrSeed, allowed: "1...65535") }
     }
 
+    enum Imported {
+        case float(ImportedNetwork)
+        case qdq(QDQImporter.Result, ONNXModel)
+    }
+
+    /// The model of `--onnx`, imported (read, pre-flight check, import: the QDQ one when the
+    /// model quantizes its activations, else the float one); a model the import refuses, or
+    /// one not of 1×28×28 inputs (the test images are Fashion-MNIST's), is a refused --onnx.
+    static func importONNX(_ path: String, inputScale: Float) throws -> Imported {
+        let imported: ImportedNetwork
+        do {
+            let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+            let model = try ONNXModel(contentsOf: path)
+            if QDQImporter.isQDQ(model) {
+                let result = try QDQImporter.network(model, name: name, inputScale: inputScale)
+                let l = result.network.stages[0].layer
+                guard TensorShape(channels: l.channels, height: l.height, width: l.width) == FashionMNIST.shape else {
+                    throw ONNXError("input \(l.channels)×\(l.height)×\(l.width), not 1×28×28 (the test images are Fashion-MNIST's)")
+                }
+                return .qdq(result, model)
+            }
+            imported = try Importer.network(model, name: name)
+        } catch {
+            // One line: the pre-flight check's list of unsupported items joined with "; ".
+            let reason = "\(error)".split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: "; ")
+            throw ParameterError("onnx", path, allowed: "a float ONNX model the import takes; this one: \(reason)")
+        }
+        guard imported.spec.input == FashionMNIST.shape else {
+            throw ParameterError("onnx", path, allowed: "a model of input 1x1x28x28 (the test images are Fashion-MNIST's); this one takes \(imported.spec.input)")
+        }
+        return .float(imported)
+    }
+
+    /// `--input-scale`: a positive finite number, as a decimal or a fraction `a/b` (1/255).
+    static func scale(_ text: String?) throws -> Float {
+        guard let text else { return 1 }
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false).map { Double($0) }
+        let value: Double? = parts.count == 1 ? parts[0] : parts.count == 2 && parts[1] != 0 ? parts[0].flatMap { a in parts[1].map { a / $0 } } : nil
+        guard let value, value.isFinite, value > 0, Float(value).isNormal else {
+            throw ParameterError("input-scale", text, allowed: "a positive number, decimal or a/b (1 for bytes 0-255, 1/255 for [0, 1])")
+        }
+        return Float(value)
+    }
+
     func run() throws {
-        let spec = NetworkSpec.preset(model)!
-        let scheme = QuantizationScheme(format)!
+        if let onnx { return try runONNX(onnx) }
+        let spec = NetworkSpec.preset(model ?? "lenet5")!
+        let scheme = QuantizationScheme(format ?? "fixed8")!
         let log: (String) -> Void = { if !json { FileHandle.standardError.write(Data(($0 + "\n").utf8)) } }
         let weights = try WeightsFile.read(ModelStore.shippedWeightsPath(spec.name))
         let network = try ModelStore.quantized(spec, scheme: scheme, weights: weights, log: log)
@@ -110,7 +191,7 @@ struct NetworkCommand: ParsableCommand {
         func accuracy(_ classes: [Int]) -> Double {
             Double(zip(classes, test.labels).filter { $0 == $1 }.count) / Double(max(classes.count, 1))
         }
-        let report = Report(model: model, format: scheme.name, rounding: rounding, dataflow: dataflow, run: run,
+        let report = Report(model: spec.name, format: scheme.name, rounding: rounding, dataflow: dataflow, run: run,
                             hardwareAccuracy: run.accuracy, goldenAccuracyOnSameImages: accuracy(same),
                             goldenAccuracy: accuracy(Array(golden.prefix(goldenImages))), goldenImages: goldenImages,
                             floatAccuracy: weights.header.testAccuracy, cyclesPerImage: run.cyclesPerImage,
@@ -120,6 +201,109 @@ struct NetworkCommand: ParsableCommand {
             return
         }
         print(Self.describe(report, rows: rows, cols: cols))
+    }
+
+    /// What `--onnx` reports: the run, and top-1 agreement with the float model where a preset's
+    /// report has accuracy (an imported model's classes need not be Fashion-MNIST's).
+    struct ONNXReport: Encodable {
+        let onnx: String
+        let format: String
+        let rounding: RoundingMode
+        let dataflow: String
+        let inputScale: Float
+        let inputValues: String
+        let calibration: String
+        let mapping: [String]
+        let run: NetworkRun
+        /// Top-1 agreement with the float model: the hardware's on the co-simulated images, the
+        /// golden network's on the same and on `goldenImages`.
+        let hardwareAgreement: Double
+        let goldenAgreementOnSameImages: Double
+        let goldenAgreement: Double
+        let goldenImages: Int
+        let cyclesPerImage: Double
+        let energyPerImageNJ: Double
+    }
+
+    func runONNX(_ path: String) throws {
+        let log: (String) -> Void = { if !json { FileHandle.standardError.write(Data(($0 + "\n").utf8)) } }
+        let scale = try Self.scale(inputScale)
+        let network: QuantizedNetwork, mapping: [String], calibrationText: String, reference: ([UInt8]) throws -> [Int]
+        switch try Self.importONNX(path, inputScale: scale) {
+        case .float(let imported):
+            let calibrationImages = try calibration.map { try CalibrationImages.read($0, shape: imported.spec.input) }
+                ?? FashionMNIST.load(.train).prefix(Quantizer.calibrationImages)
+            calibrationText = calibration.map { "\(calibrationImages.count) images of \($0)" }
+                ?? "the first \(calibrationImages.count) Fashion-MNIST training images"
+            network = try imported.quantized(QuantizationScheme(format ?? "fixed8")!, inputScale: scale, calibration: calibrationImages)
+            mapping = imported.report(network, inputScale: scale, rounding: rounding, calibration: calibrationText)
+            reference = { try imported.floatClasses(bytes: $0, inputScale: scale) }
+        case .qdq(let result, let model):
+            network = result.network
+            calibrationText = "none (a QDQ model: its scales are the model's)"
+            mapping = ["input '\(model.inputs[0].name)' 1×28×28: bytes 0-255 times \(scale) (--input-scale), quantized by the model's first QuantizeLinear",
+                       "", "nodes (\(result.mapping.count), QDQ import: int8, power-of-two scales per tensor):"]
+                + result.mapping.map { "  \($0)" }
+                + ["", "stages (from the model's scales):"] + ImportedNetwork.stageLines(network, rounding: rounding)
+                + ["", "rounding against the model: ONNX rounds half to even; --rounding nearest does too (\(rounding) here), see the layers' lines above for the biases"]
+            reference = { try QDQImporter.referenceClasses(model, bytes: $0, inputScale: scale) }
+        }
+        if onnxReport {
+            print(json ? try encodeJSON(mapping) : mapping.joined(separator: "\n"))
+            return
+        }
+        let test = try FashionMNIST.load(.test)
+        let size = test.shape.count
+        let goldenCount = max(goldenImages, images)
+        let pixels = (0..<goldenCount).map { Array(test.bytes[$0 * size..<($0 + 1) * size]) }
+        log("the ONNX model on \(goldenCount) test images")
+        let float = try reference(Array(test.bytes.prefix(goldenCount * size)))
+        let hardware = NetworkHardware(rows: rows, cols: cols, rounding: rounding, seed: lfsrSeed, batch: batch)
+        let engines: NetworkCheck.EngineFactory? = dataflow == "os" ? nil : { config in
+            try Dataflows.design(Dataflow(rawValue: dataflow), config)!.engine(initialState: .default)
+        }
+        // The float model's classes stand in for labels: the run's accuracy is the agreement.
+        let check = try NetworkCheck(network, hardware: hardware, engines: engines)
+        let run = try check.run(images: Array(pixels.prefix(images)), labels: Array(float.prefix(images))) { done in
+            if done % (batch * 16) == 0 { log("\(done) images co-simulated") }
+        }
+        if run.mismatches > 0 {
+            print("MISMATCH: \(run.firstMismatch ?? "")")
+            if let w = run.waveform { print("waveform: \(w)") }
+            throw ExitCode(1)
+        }
+        log("golden network on \(goldenCount) test images")
+        let golden = try hardware.goldenClasses(network, images: pixels)
+        let same = Array(golden.prefix(images))
+        if dataflow == "os" || rounding != .stochastic, same != run.classes {
+            let i = zip(same, run.classes).enumerated().first { $0.element.0 != $0.element.1 }!.offset
+            print("MISMATCH: image \(i): the golden network classifies it \(same[i]), the hardware \(run.classes[i])")
+            throw ExitCode(1)
+        }
+        func agreement(_ classes: [Int]) -> Double {
+            Double(zip(classes, float).filter { $0 == $1 }.count) / Double(max(classes.count, 1))
+        }
+        let report = ONNXReport(onnx: path, format: network.label, rounding: rounding, dataflow: dataflow, inputScale: scale,
+                                inputValues: mapping[0], calibration: calibrationText, mapping: mapping, run: run,
+                                hardwareAgreement: run.accuracy, goldenAgreementOnSameImages: agreement(same),
+                                goldenAgreement: agreement(Array(golden.prefix(goldenImages))), goldenImages: goldenImages,
+                                cyclesPerImage: run.cyclesPerImage, energyPerImageNJ: run.energyPerImagePJ / 1000)
+        if json {
+            print(try encodeJSON(report))
+            return
+        }
+        func pct(_ x: Double) -> String { String(format: "%.2f%%", 100 * x) }
+        print([
+            "\(network.model) (\(path)) \(report.format), \(network.label == "qdq-int8" ? "the model's own quantization" : "post-training quantization"), \(rounding) rounding, on a \(rows)x\(cols) \(dataflow) array (batches of \(batch) images)",
+            report.inputValues,
+            "calibration: \(calibrationText)",
+            "co-simulated: \(run.images) test images, \(run.comparedOutputs) layer outputs checked, 0 mismatches (\(String(format: "%.1f", run.wallSeconds)) s)",
+            "top-1 agreement with the ONNX model: hardware \(pct(report.hardwareAgreement)) on \(run.images) images (golden on the same: \(pct(report.goldenAgreementOnSameImages)))"
+                + (goldenImages > 0 ? "; golden \(pct(report.goldenAgreement)) on \(goldenImages) images" : ""),
+            "per image: \(String(format: "%.0f", report.cyclesPerImage)) cycles, \(String(format: "%.2f", report.energyPerImageNJ)) nJ",
+            "",
+            Self.stageTable(run, rows: rows, cols: cols),
+        ].joined(separator: "\n"))
     }
 
     static func describe(_ r: Report, rows: Int, cols: Int) -> String {
@@ -133,16 +317,20 @@ struct NetworkCommand: ParsableCommand {
             "per image: \(String(format: "%.0f", r.cyclesPerImage)) cycles, \(String(format: "%.2f", r.energyPerImageNJ)) nJ",
             "",
         ]
+        lines.append(stageTable(run, rows: rows, cols: cols))
+        return lines.joined(separator: "\n")
+    }
+
+    static func stageTable(_ run: NetworkRun, rows: Int, cols: Int) -> String {
         let n = Double(max(run.images, 1))
         let pes = Double(rows * cols)
-        lines.append(table(["stage", "MACs/image", "cycles/image", "utilization", "gated", "PE-to-PE", "buffer reads", "buffer writes", "DRAM words", "nJ/image"],
+        return table(["stage", "MACs/image", "cycles/image", "utilization", "gated", "PE-to-PE", "buffer reads", "buffer writes", "DRAM words", "nJ/image"],
                            run.stages.map { s in
             [s.name, String(s.macs / max(run.images, 1)), String(format: "%.0f", Double(s.cycles) / n),
              String(format: "%.1f%%", 100 * s.utilization / pes), String(format: "%.0f", Double(s.counts.gatedMACs) / n),
              String(format: "%.0f", Double(s.counts.peToPE) / n), String(format: "%.0f", Double(s.counts.bufferReads) / n),
              String(format: "%.0f", Double(s.counts.bufferWrites) / n),
              String(format: "%.0f", Double(s.counts.dramReads + s.counts.dramWrites) / n), String(format: "%.2f", s.energyPJ / n / 1000)]
-        }))
-        return lines.joined(separator: "\n")
+        })
     }
 }

@@ -4,6 +4,7 @@ import Foundation
 import Golden
 import Model
 import Networks
+import ONNX
 
 /// `train`: float training of a network preset on Fashion-MNIST (the weights `make models`
 /// ships in Models/), and with --quantize the test accuracy of its quantized integer networks.
@@ -24,6 +25,9 @@ struct TrainCommand: ParsableCommand {
             With --figure: every configuration of the training figure's plan (Gupta et al. 2015, Figure 2: float and \
             <16, FL> with round-to-nearest and stochastic rounding) as such a run in --out/<name>/, --jobs at a time, \
             then --out/figure.csv, figure.json and the plots figure-<model>.svg (docs/TRAINING.md).
+            With --export-onnx FILE: writes the float weights of --weights (default Models/<model>.weights) as an ONNX \
+            model (opset 13, input pixels p/255 in [0, 1], output the logits), for Netron, onnxruntime and \
+            `simulate network --onnx FILE --input-scale 1/255` (docs/ONNX.md); nothing is trained.
             """)
 
     @Option(help: "Network preset: lenet5 or mlp.") var model: String?
@@ -52,7 +56,24 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Configurations trained at once with --figure, 1...64 (default 2).") var jobs: Int?
     @Option(help: "The figure's models with --figure (comma-separated; default all): \(TrainingFigure.gupta2015.models.joined(separator: ", ")).") var models: String?
 
+    @Option(help: "Write the float network of --weights (default Models/<model>.weights) as an ONNX model to FILE and stop.")
+    var exportOnnx: String?
+
     func validate() throws {
+        if let exportOnnx {
+            for (flag, given) in [("figure", figure ? "true" : nil), ("quantize", quantize), ("out", out), ("arithmetic", arithmetic), ("epochs", epochs.map { "\($0)" })] {
+                if let given { throw ValidationError("invalid value \(given) for --\(flag): allowed only without --export-onnx") }
+            }
+            guard let model, NetworkSpec.preset(model) != nil else {
+                throw ValidationError("invalid value \(model ?? "nothing") for --model: allowed \(NetworkSpec.presets.map(\.name).joined(separator: ", ")) with --export-onnx")
+            }
+            var isDirectory: ObjCBool = false
+            let folder = URL(fileURLWithPath: exportOnnx).deletingLastPathComponent().path
+            guard !exportOnnx.isEmpty, FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ValidationError("invalid value '\(exportOnnx)' for --export-onnx: allowed a file in an existing folder")
+            }
+            return
+        }
         if figure { return try validateFigure() }
         for (flag, given) in [("jobs", jobs.map { "\($0)" }), ("models", models)] {
             if let given { throw ValidationError("invalid value \(given) for --\(flag): allowed only with --figure") }
@@ -85,6 +106,15 @@ struct TrainCommand: ParsableCommand {
         if figure { return try runFigure() }
         let model = model!
         let spec = NetworkSpec.preset(model)!
+        if let exportOnnx {
+            let path = weights ?? ModelStore.shippedWeightsPath(spec.name)
+            let file = try WeightsFile.read(path)
+            let data = try Exporter.model(spec, parameters: file.parameters,
+                                          description: "AccelGen \(spec.name), float weights of \(URL(fileURLWithPath: path).lastPathComponent) (test accuracy \(file.header.testAccuracy)); input: pixels p/255 in [0, 1]")
+            try data.write(to: URL(fileURLWithPath: exportOnnx), options: .atomic)
+            say("train: wrote \(exportOnnx) (\(spec.name), \(data.count) bytes, opset 13, input pixels p/255)")
+            return
+        }
         if let quantize { return try report(spec, schemes: quantize.split(separator: ",").map { QuantizationScheme(String($0))! }) }
         if arithmetic != nil { return try trainInArrayArithmetic() }
         var isDirectory: ObjCBool = false

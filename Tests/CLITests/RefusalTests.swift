@@ -184,6 +184,54 @@ struct RefusalTests {
         #expect(!FileManager.default.fileExists(atPath: cache.path), "the model cache was written for a refused input")
     }
 
+    /// `--onnx` and its companions, refused before anything is imported, quantized or run (the
+    /// refusals that need a model the import takes are in SimulateONNXTests).
+    @Test("simulate network --onnx refuses contradictions, a missing or broken model and bad scales, in one line", arguments: [
+        (["--onnx", "/nonexistent/m.onnx"], ["--onnx", "/nonexistent/m.onnx", "a float ONNX model the import takes"]),
+        (["--model", "mlp", "--onnx", "m.onnx"], ["--model", "mlp", "no --model with --onnx"]),
+        (["--input-scale", "2"], ["--input-scale", "2", "only with --onnx"]),
+        (["--calibration", "c.npy"], ["--calibration", "c.npy", "only with --onnx"]),
+        (["--onnx-report"], ["--onnx-report", "only with --onnx"]),
+        (["--onnx", "m.onnx", "--format", "binary"], ["--format", "binary", "every format but binary with --onnx"]),
+        (["--onnx", "m.onnx", "--input-scale", "0"], ["--input-scale", "0", "a positive number"]),
+        (["--onnx", "m.onnx", "--input-scale", "-1"], ["--input-scale", "-1", "a positive number"]),
+        (["--onnx", "m.onnx", "--input-scale", "1/0"], ["--input-scale", "1/0", "a positive number"]),
+        (["--onnx", "m.onnx", "--input-scale", "abc"], ["--input-scale", "abc", "a positive number"]),
+    ])
+    func simulateNetworkONNX(_ arguments: [String], _ words: [String]) throws {
+        let cache = CLI.freshDirectory()
+        let r = try CLI.run(["network", "--images", "1"] + arguments, tool: "simulate", environment: ["ACCELGEN_MODEL_CACHE": cache.path])
+        try Self.refusedOnce(r, words)
+        #expect(!FileManager.default.fileExists(atPath: cache.path), "the model cache was written for a refused input")
+    }
+
+    @Test("simulate network --onnx refuses a file that is not an ONNX model, in one line")
+    func simulateNetworkBrokenONNX() throws {
+        let file = CLI.freshDirectory()
+        try Data("not a model".utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Self.refusedOnce(try CLI.run(["network", "--onnx", file.path], tool: "simulate"), ["--onnx", file.path, "a float ONNX model the import takes"])
+    }
+
+    @Test("train --export-onnx writes the shipped float network as an ONNX file; refuses a missing folder and flags that train")
+    func trainExportONNX() throws {
+        let dir = CLI.freshDirectory()
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("lenet5.onnx")
+        let r = try CLI.run(["--model", "lenet5", "--export-onnx", file.path], tool: "train")
+        #expect(r.status == 0, "\(r.stderr)")
+        // LeNet-5's 44,426 float weights and biases, plus the graph.
+        let size = (try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0
+        #expect(size > 44_426 * 4 && size < 44_426 * 4 + 4_000, "\(size) bytes")
+        try Self.refusedOnce(try CLI.run(["--model", "lenet5", "--export-onnx", "/nonexistent/x.onnx"], tool: "train"),
+                             ["--export-onnx", "/nonexistent/x.onnx", "an existing folder"])
+        try Self.refusedOnce(try CLI.run(["--model", "lenet5", "--export-onnx", file.path, "--epochs", "2"], tool: "train"),
+                             ["--epochs", "2", "only without --export-onnx"])
+        try Self.refusedOnce(try CLI.run(["--model", "alexnet", "--export-onnx", file.path], tool: "train"),
+                             ["--model", "alexnet", "lenet5, mlp"])
+    }
+
     /// The help says which formats each dataflow runs, and a format it lists runs (the ones it
     /// leaves out are refused above).
     @Test func simulateNetworkHelp() throws {

@@ -39,6 +39,12 @@ struct PoolingTests {
         let five = (0..<25).map { $0 }
         #expect(PoolingModel.pool(five, height: 5, width: 5, pool: .init(.max, size: 2)) == [6, 8, 16, 18])
         #expect(PoolingModel.pool([1, 2, 3], height: 1, width: 3, pool: .init(.max, size: 2)) == [])
+        // A 3×3 window on 7×8 (mnist-conv's second pooling drops the edge the same way): 2×2
+        // windows; the last row and the last two columns (which hold 13 and 14) are never read.
+        let seven = [-14, -6, 2, 10, -11, -3, 5, 13, -8, 0, 8, -13, -5, 3, 11, -10, -2, 6, 14, -7, 1, 9, -12, -4,
+                     4, 12, -9, -1, 7, -14, -6, 2, 10, -11, -3, 5, 13, -8, 0, 8, -13, -5, 3, 11, -10, -2, 6, 14,
+                     -7, 1, 9, -12, -4, 4, 12, -9]
+        #expect(PoolingModel.pool(seven, height: 7, width: 8, pool: .init(.max, size: 3)) == [14, 10, 12, 13])
     }
 
     @Test("golden: bias saturates to the input bits, ReLU, then the result bits")
@@ -86,6 +92,10 @@ struct PoolingTests {
         PoolingConfig(inputBits: 16, resultBits: 1, pool: .max, maxWidth: 32, maxHeight: 24),    // sign (a BNN's first layer)
         PoolingConfig(inputBits: 2, resultBits: 2, pool: .average, maxWidth: 4, maxHeight: 2),     // smallest
         PoolingConfig(inputBits: 6, resultBits: 10, pool: .average, maxWidth: 8, maxHeight: 8),    // results wider than inputs
+        PoolingConfig(inputBits: 16, resultBits: 8, pool: .max, size: 3, maxWidth: 16, maxHeight: 14), // mnist-conv's 3×3, counters
+        PoolingConfig(binary: true, pool: .max, size: 3, maxWidth: 8, maxHeight: 7),
+        PoolingConfig(inputBits: 6, resultBits: 4, pool: .max, size: 5, maxWidth: 16, maxHeight: 11),
+        PoolingConfig(inputBits: 10, resultBits: 8, pool: .average, size: 8, maxWidth: 16, maxHeight: 17), // 8×8 average
     ]
 
     @Test("matches PoolingModel cycle by cycle from a random power-up state", arguments: configs)
@@ -128,7 +138,7 @@ struct PoolingTests {
     func refusals() {
         let cases: [(PoolingConfig, String)] = [
             (PoolingConfig(inputBits: 1), "input-bits"), (PoolingConfig(resultBits: 33), "result-bits"),
-            (PoolingConfig(size: 3), "size"), (PoolingConfig(maxWidth: 24), "max-width"), (PoolingConfig(size: 4, maxWidth: 4), "max-width"),
+            (PoolingConfig(size: 9), "size"), (PoolingConfig(pool: .average, size: 3), "size"), (PoolingConfig(size: 1), "size"), (PoolingConfig(maxWidth: 24), "max-width"), (PoolingConfig(size: 4, maxWidth: 4), "max-width"),
             (PoolingConfig(maxHeight: 1), "max-height"), (PoolingConfig(binary: true, pool: .average), "pool"),
             (PoolingConfig(resultBits: 1, pool: .average), "pool"), (PoolingConfig(resultBits: 0), "result-bits"),
         ]

@@ -42,6 +42,35 @@ struct NetworkCheckTests {
         #expect(run.stages.allSatisfy { $0.cycles > 0 && $0.counts.macs > 0 && $0.energyPJ > 0 })
     }
 
+    @Test("padded convolutions (im2col with zero codes on the host) and 3×3 pooling that drops the edge (the pooling core's counters): bit-exact",
+          arguments: [RoundingMode.stochastic, .nearest])
+    func padded(_ rounding: RoundingMode) throws {
+        let net = RandomNetworks.network(PaddedNetworkTests.padded, format: .fixed, seed: 13)
+        #expect(net.stages.map { $0.pool?.size } == [3, 2, nil, nil])
+        let hw = NetworkHardware(rows: 4, cols: 4, rounding: rounding, batch: 2)
+        let images = RandomNetworks.images(5, pixels: 169, seed: 6)
+        let run = try NetworkCheck(net, hardware: hw, initialState: .random(seed: 7)).run(images: images, labels: Self.labels(5))
+        #expect(run.mismatches == 0, "\(run.firstMismatch ?? "")")
+        #expect(run.images == 5)
+        let perImage = net.stages.map { s -> Int in s.layer.outputCount + s.resultShape.count }.reduce(0, +)
+        #expect(run.comparedOutputs == 5 * perImage)
+        #expect(run.classes == (try hw.goldenClasses(net, images: images)))
+    }
+
+    @Test("padded layers and 3×3 pooling on weight and row stationary arrays", arguments: ["ws", "rs"])
+    func paddedOtherDataflows(dataflow: String) throws {
+        let net = RandomNetworks.network(PaddedNetworkTests.padded, format: .fixed, seed: 13)
+        let hw = NetworkHardware(rows: 4, cols: 4, rounding: .nearest, batch: 2)
+        let images = RandomNetworks.images(3, pixels: 169, seed: 8)
+        let check = try NetworkCheck(net, hardware: hw, initialState: .random(seed: 11)) { config in
+            try Dataflows.design(Dataflow(rawValue: dataflow), config)!.engine(initialState: .random(seed: 11))
+        }
+        let run = try check.run(images: images, labels: Self.labels(3))
+        #expect(run.mismatches == 0, "\(run.firstMismatch ?? "")")
+        #expect(run.images == 3)
+        #expect(run.classes == (try hw.goldenClasses(net, images: images)))
+    }
+
     @Test("16-bit fixed point, stochastic: shifts past 16 bits get an LFSR as wide as the bits they drop")
     func wideShifts() throws {
         let net = RandomNetworks.network(Self.tiny, format: .fixed, bits: 16, seed: 14)
