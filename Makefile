@@ -5,7 +5,7 @@ SWIFT      ?= swift
 BUILD      := .build/debug
 RELEASE    := .build/release
 GEN        := $(BUILD)/generate-rtl
-APT_PKGS   := verilator yosys iverilog gnuplot-nox ccache
+APT_PKGS   := verilator yosys iverilog gnuplot-nox ccache z3
 # The Slurm test (Tests/SweepTests/SlurmTests.swift) starts a single-node cluster from these.
 SLURM_PKGS := slurmctld slurmd slurm-client munge
 # Fashion-MNIST for the network targets (Sources/Networks, `make models`), and the zlib headers
@@ -30,7 +30,7 @@ FIGURE_FLAGS ?=
 FORMATS_OUT ?= sweep-formats
 FORMATS_FLAGS ?= --format fixed8,fixed4,binary,bwn,ternary,pow2,codebook4 --rows 8,16
 
-.PHONY: all deps build release rtl check-rtl sim sweep formats networks figure timing test test-fast lint bench fuzz models clean
+.PHONY: all deps build release rtl check-rtl sim sweep formats networks figure timing formal test test-fast lint bench fuzz models clean
 
 all: build
 
@@ -39,7 +39,7 @@ all: build
 ##       from the distribution's packages when missing
 ##       and the Python tools of scripts/requirements.txt into the project-local .venv (pip)
 deps:
-	@missing=""; for t in verilator yosys iverilog gnuplot; do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	@missing=""; for t in verilator yosys iverilog gnuplot z3; do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "make deps: installing$$missing (apt-get)"; \
 	  if ! command -v apt-get >/dev/null 2>&1; then echo "make deps: no apt-get here; install$$missing with your package manager" >&2; exit 1; fi; \
@@ -179,6 +179,12 @@ test: deps build check-rtl
 test-fast: build
 	$(SWIFT) build --build-tests
 	eval $(SWIFT) test --skip-build $$(scripts/fast-lane-skips.sh)
+
+## formal: the formal proofs (yosys-smtbmc, z3) at larger parameters than the suite's: the FIFO
+##         (no loss, duplication or reordering; stable while stalled), the ROUND unit (in range,
+##         saturates exactly by the rule) by k-induction, the systolic array's C stream stable
+formal: deps build
+	$(BUILD)/simulate formal
 
 ## bench: performance figures (release build)
 bench: deps release
