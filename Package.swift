@@ -32,13 +32,15 @@ let package = Package(
         // faster so (`make sim`, the tests); overflow and precondition checks stay on.
         .target(name: "Golden", dependencies: ["Arithmetic", "Model"],
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+        // The whole accelerator: configuration, instruction set, register map, generator.
+        .target(name: "Accelerator", dependencies: ["Cores", "HDL"]),
         // Verilator build cache and simulation driver.
         .target(name: "Cosim"),
         // Convolution layers on PE arrays: shape validation, mappers, analytic counts, energy.
         .target(name: "Conv", dependencies: ["Cores", "Model"]),
         // Host-side drivers that run GEMMs and layers on a generated design: streaming, word
         // packing, stimulus, the PE-array engines (the one random generator, SplitMix64, is in Model).
-        .target(name: "Runtime", dependencies: ["Conv", "Cores", "Cosim", "Golden", "HDL", "Model", "Verilog"]),
+        .target(name: "Runtime", dependencies: ["Accelerator", "Conv", "Cores", "Cosim", "Golden", "HDL", "Model", "Verilog"]),
         // One folder per dataflow (its design, generator, mapper and engine) and the registry
         // every front end iterates over.
         .target(name: "Dataflows", dependencies: ["Conv", "Cores", "Cosim", "Golden", "HDL", "Model", "Runtime"]),
@@ -57,7 +59,7 @@ let package = Package(
             "Conv", "Cores", "Dataflows", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "generate-rtl", dependencies: [
-            "Cores", "Dataflows", "Verilog", "HDL", "CLIOptions",
+            "Accelerator", "Cores", "Dataflows", "Verilog", "HDL", "CLIOptions",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "simulate", dependencies: [
@@ -101,6 +103,7 @@ let package = Package(
         .testTarget(name: "CoresTests", dependencies: ["TestTags", "Cores", "Cosim", "Golden", "HDL", "Model", "Runtime", "Verification", "Verilog"]),
         .testTarget(name: "ConvTests", dependencies: ["TestTags", "Conv", "Cores", "Dataflows", "Golden", "Model"]),
         .testTarget(name: "PEArrayTests", dependencies: ["TestTags", "Conv", "Cores", "Cosim", "Dataflows", "Golden", "HDL", "Model", "Runtime", "Verification", "Verilog"]),
+        .testTarget(name: "AcceleratorTests", dependencies: ["TestTags", "Accelerator", "Cores", "Cosim", "Golden", "HDL", "Model", "Runtime", "Verilog"]),
         .testTarget(name: "ModelTests", dependencies: ["TestTags", "Model"]),
         .testTarget(name: "NetworkHardwareTests", dependencies: ["TestTags", "Conv", "Cores", "Cosim", "Dataflows", "Golden", "Model", "Networks", "Runtime", "Verification"]),
         // `sweep` is a dependency so that it is built before the tests run it.
