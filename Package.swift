@@ -56,7 +56,7 @@ let package = Package(
         ]),
         // Command-line flags shared by the front ends.
         .target(name: "CLIOptions", dependencies: [
-            "Conv", "Cores", "Dataflows", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Accelerator", "Conv", "Cores", "Dataflows", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "generate-rtl", dependencies: [
             "Accelerator", "Cores", "Dataflows", "Verilog", "HDL", "CLIOptions",

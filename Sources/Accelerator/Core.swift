@@ -35,7 +35,6 @@ extension Accelerator {
             let pc = u.reg("pc_q", 32)
             let instr = u.reg("instr_q", 128, reset: nil)
             func field(_ f: ISA.Field) -> Signal { instr.q.bits(f.lo + f.bits - 1, f.lo) }
-            let failCode = u.reg("fail_code_q", 4)
 
             // Address checks, on 66 bits so no sum wraps: [start, end) inside the window and the
             // address space.
@@ -130,7 +129,9 @@ extension Accelerator {
             writeError.set(writeGo, 0)
             let wIdle = (wLeft.q .== 0) & ~lenQueueInst[lenQ.outValid]
             let writeDone = (aw.idle & wIdle & (writeOutstanding.q .== 0)).named("write_done")
-            m.output(k.quiescent, ar.idle & (readOutstanding.q .== 0) & writeDone)
+            // Nothing in flight on AXI: no address offered, every read beat and write response
+            // in, no W burst unfinished (issuers that an abort stopped may still hold rows).
+            m.output(k.quiescent, ~ar.valid & (readOutstanding.q .== 0) & ~aw.valid & wIdle & (writeOutstanding.q .== 0))
 
             // MARK: GEMM feed: rows of A and B read together, held until the array takes them.
             let feedA = u.reg("feed_a_q", 16), feedB = u.reg("feed_b_q", 16), feedK = u.reg("feed_k_q", 16)
@@ -273,7 +274,6 @@ extension Accelerator {
             fail.assign(anyFail)
             failWith.assign(code)
             state.set(fail, State.idle.rawValue)
-            failCode.set(fail, failWith)
             // Start: from the first instruction.
             state.set(start & ~busy, State.fetch.rawValue)
             pc.set(start & ~busy, 0)
@@ -292,7 +292,7 @@ extension Accelerator {
             m.output(k.busy, busy)
             m.output(k.finish, finish)
             m.output(k.fail, fail)
-            m.output(k.failCode, failCode.q)
+            m.output(k.failCode, failWith)
             m.output(k.pc, pc.q)
             m.output(k.cycles, cycles.q)
             m.output(k.compute, compute.q)
@@ -307,7 +307,7 @@ extension Accelerator {
     /// `addr + r·stride`; each row is one INCR burst, split where it would cross 4 KiB. The
     /// address, length and valid are registers, held until the handshake. `load` is high in
     /// the cycle a burst is put on the channel, with `nextLen` (AxLEN) its length.
-    struct Issuer { let fire, idle, load, len, nextLen: Signal }
+    struct Issuer { let valid, fire, idle, load, len, nextLen: Signal }
 
     static func issuer(_ m: ModuleBuilder, _ u: Updates, _ name: String, channel: Stream, go: Signal, addr: Signal, rows: Signal,
                        stride: Signal, rowBeats: Signal, allow: Signal, c: AcceleratorConfig) -> Issuer {
@@ -344,6 +344,6 @@ extension Accelerator {
         channel["burst"].assign(m.constant(AXI.burstIncr, .unsigned(2)))
         channel["cache"].assign(m.constant(0b0011, .unsigned(4)))
         channel["prot"].assign(m.constant(0, .unsigned(3)))
-        return Issuer(fire: (valid.q & ready).named("\(name)_fire"), idle: (~more & ~valid.q).named("\(name)_idle"), load: load, len: lenQ.q, nextLen: nextLen)
+        return Issuer(valid: valid.q, fire: (valid.q & ready).named("\(name)_fire"), idle: (~more & ~valid.q).named("\(name)_idle"), load: load, len: lenQ.q, nextLen: nextLen)
     }
 }

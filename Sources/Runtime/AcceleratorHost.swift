@@ -138,12 +138,12 @@ public final class AcceleratorHost {
     }
 
     /// CTRL.soft_reset, then waits until STATUS.busy falls.
-    public func softReset(maxCycles: Int = 100_000) throws {
+    public func softReset(maxReads: Int = 10_000) throws {
         try write("CTRL", 0b010)
-        for _ in 0..<maxCycles {
+        for _ in 0..<maxReads {
             if try status().busy == false { return }
         }
-        throw HostError("soft reset did not finish within \(maxCycles) status reads")
+        throw HostError("soft reset did not finish within \(maxReads) status reads")
     }
 
     /// Steps `n` cycles with nothing to do on the register port.

@@ -51,3 +51,194 @@ func small(_ rows: Int, _ cols: Int, scratchpadKiB: Int = 1, dataBits: Int = 64)
         #expect(host.checker.handshakes > 0)
     }
 }
+
+@Suite struct AcceleratorShapesTests {
+    /// 128-bit data and 64-bit addresses, a program far above 4 GiB.
+    @Test func wideBusAndAddresses() throws {
+        let c = AcceleratorConfig(array: ArrayConfig(rows: 3, cols: 2), scratchpadKiB: 1, outputKiB: 1, dataBits: 128, addressBits: 64)
+        let (a, b) = randomGEMM(c.array, m: 7, k: 6, n: 5, seed: 3)
+        let host = try AcceleratorHost(c, timing: AXIDRAM.Timing(latency: 3, bytesPerCycle: 16, backpressure: 0.2, seed: 9), initialState: .random(seed: 4))
+        let g = try GEMMProgram(a: a, b: b, config: c, base: 0x7_0000_0000)
+        let (status, got) = try runGEMM(host, g)
+        #expect(status.done && !status.error)
+        var golden = model(c.array)
+        #expect(got.elements == golden.gemm(a: a, b: b).c.elements)
+    }
+
+    /// A and B banks too small for all tiles at once: A in groups, B reloaded per tile row; a
+    /// dynamic shift from the program.
+    @Test func reloadsAndShift() throws {
+        let c = AcceleratorConfig(array: ArrayConfig(rows: 2, cols: 2), scratchpadKiB: 1, outputKiB: 1)
+        // Banks of 256 rows (1 KiB / 2 / 16 bits): K = 100 fits two tiles of A or B at a time.
+        let (a, b) = randomGEMM(c.array, m: 7, k: 100, n: 7, seed: 8)
+        let host = try AcceleratorHost(c, timing: AXIDRAM.Timing(latency: 12, bytesPerCycle: 4, backpressure: 0.1, seed: 2), initialState: .random(seed: 6))
+        let g = try GEMMProgram(a: a, b: b, config: c, shift: 7)
+        #expect(g.program.filter { if case .load(bank: 1, _, _, _, _) = $0 { true } else { false } }.count > 1)
+        let (status, got) = try runGEMM(host, g)
+        #expect(status.done && !status.error)
+        var golden = model(c.array)
+        golden.setShift(7)
+        #expect(got.elements == golden.gemm(a: a, b: b).c.elements)
+        // The counters agree with the DRAM's own counts, and every beat went into the array once.
+        let counters = try host.counters()
+        #expect(Int(counters.readBytes) == host.dram.counts.bytesRead)
+        #expect(Int(counters.writeBytes) == host.dram.counts.bytesWritten)
+        #expect(Int(counters.compute) == 4 * 4 * 100)
+        #expect(counters.cycles > UInt64(counters.compute) + UInt64(counters.stall))
+    }
+
+    /// Rows of two beats straddling 4 KiB boundaries: each LOAD and STORE row is split into two
+    /// bursts (the checker refuses any burst that crosses), and the data still arrives whole.
+    @Test func burstsSplitAt4KiB() throws {
+        let c = AcceleratorConfig(array: ArrayConfig(rows: 9, cols: 9), scratchpadKiB: 2, outputKiB: 1)
+        #expect(c.rowBeats(.a) == 2 && c.rowBeats(.b) == 2 && c.rowBeats(.c) == 2)
+        let k = 3
+        let (a, b) = randomGEMM(c.array, m: 9, k: k, n: 9, seed: 21)
+        let host = try AcceleratorHost(c, timing: AXIDRAM.Timing(latency: 5, bytesPerCycle: 8, backpressure: 0.25, seed: 3), initialState: .random(seed: 8))
+        func row(_ values: [Int128], width: Int) -> [UInt8] {
+            var words: [UInt64] = []
+            SystolicHarness.pack(values.count, width: width, into: &words) { values[$0] }
+            return Array((words.flatMap { w in (0..<8).map { UInt8(truncatingIfNeeded: w >> (8 * UInt64($0))) } } + [UInt8](repeating: 0, count: 16)).prefix(16))
+        }
+        // Row p of A at 0x1FF8 + 4096·p: every row's first beat is below a boundary, its second above.
+        let (aBase, bBase, cBase): (UInt64, UInt64, UInt64) = (0x1FF8, 0x5FF8, 0x9FF8)
+        for p in 0..<k {
+            host.dram.write(row((0..<9).map { a[$0, p] }, width: 8), at: aBase + UInt64(4096 * p))
+            host.dram.write(row((0..<9).map { b[p, $0] }, width: 8), at: bBase + UInt64(4096 * p))
+        }
+        let program: [ISA.Instruction] = [
+            .config(shift: nil, reseed: true),
+            .load(bank: 0, row: 0, rows: k, stride: 4096, dram: aBase), .load(bank: 1, row: 0, rows: k, stride: 4096, dram: bBase),
+            .gemm(a: 0, b: 0, k: k, c: 0), .store(row: 0, rows: 9, stride: 4096, dram: cBase), .finish,
+        ]
+        host.dram.write(ISA.bytes(program), at: 0x100)
+        let status = try host.run(program: 0x100, length: program.count, window: 0..<0x20000)
+        #expect(status.done && !status.error)
+        // 6 instruction fetches, 2·3 LOAD rows and 9 STORE rows, each row in two bursts.
+        #expect(host.dram.counts.readBursts == 6 + 2 * 2 * k)
+        #expect(host.dram.counts.writeBursts == 2 * 9)
+        var golden = model(c.array)
+        let expected = golden.gemm(a: a, b: b).c
+        for i in 0..<9 {
+            let bytes = host.dram.read(16, at: cBase + UInt64(4096 * i))
+            var words = [UInt64](repeating: 0, count: 2)
+            for (x, byte) in bytes.enumerated() { words[x / 8] |= UInt64(byte) << (8 * UInt64(x % 8)) }
+            let got = (0..<9).map { SystolicHarness.field(words[...], at: 8 * $0, width: 8, signed: true) }
+            #expect(got == (0..<9).map { expected[i, $0] }, "row \(i)")
+        }
+    }
+
+    @Test func registersReadBack() throws {
+        let c = small(3, 2)
+        let host = try AcceleratorHost(c, initialState: .random(seed: 2))
+        for (name, value) in RegisterMap.hardwareValues(c) { #expect(try host.read(name) == value, "\(name)") }
+        try host.write("PROG_LEN", 0x1234_5678)
+        #expect(try host.read("PROG_LEN") == 0x1234_5678)
+        #expect(try host.status() == AcceleratorHost.Status(busy: false, done: false, error: false, code: 0))
+    }
+
+    @Test func compilerRefusesWhatCannotFit() throws {
+        let c = small(2, 2)
+        let (a, b) = randomGEMM(c.array, m: 2, k: 300, n: 2, seed: 1)
+        #expect(throws: GEMMProgram.Refusal.self) { try GEMMProgram(a: a, b: b, config: c) }
+        do { _ = try GEMMProgram(a: a, b: b, config: c) } catch {
+            #expect("\(error)".contains("K = 300 needs 300 rows") && !"\(error)".contains("\n"))
+        }
+    }
+}
+
+@Suite struct AcceleratorErrorTests {
+    let c = small(2, 2)
+
+    /// Runs `program` at 0x1000 with a window of [0x1000, 0x10000), returns the status and
+    /// whether the DRAM saw any write.
+    func run(_ program: [ISA.Instruction], prepare: (AcceleratorHost) -> Void = { _ in }) throws -> (AcceleratorHost, AcceleratorHost.Status) {
+        let host = try AcceleratorHost(c, timing: AXIDRAM.Timing(latency: 4, backpressure: 0.2, seed: 7), initialState: .random(seed: 3))
+        prepare(host)
+        host.dram.write(ISA.bytes(program), at: 0x1000)
+        return (host, try host.run(program: 0x1000, length: program.count, window: 0x1000..<0x10000))
+    }
+
+    @Test(arguments: [
+        ([ISA.Instruction.raw(opcode: 9)], AcceleratorError.badOpcode),
+        ([.raw(opcode: 0)], .badOpcode),
+        ([.load(bank: 0, row: 0, rows: 2, stride: 8, dram: 0xFFF8), .finish], .outsideWindow),
+        ([.load(bank: 0, row: 0, rows: 1, stride: 8, dram: 0x800), .finish], .outsideWindow),
+        ([.store(row: 0, rows: 1, stride: 8, dram: 0x10000), .finish], .outsideWindow),
+        ([.load(bank: 1, row: 255, rows: 2, stride: 8, dram: 0x2000), .finish], .tooLarge),
+        ([.load(bank: 1, row: 0, rows: 0, stride: 8, dram: 0x2000), .finish], .tooLarge),
+        ([.gemm(a: 0, b: 0, k: 257, c: 0), .finish], .tooLarge),
+        ([.gemm(a: 0, b: 0, k: 1, c: 511), .finish], .tooLarge),
+        ([.load(bank: 0, row: 0, rows: 1, stride: 8, dram: 0x2004), .finish], .misaligned),
+        ([.load(bank: 0, row: 0, rows: 2, stride: 12, dram: 0x2000), .finish], .misaligned),
+        ([.config(shift: 11, reseed: false), .finish], .badOperand),
+        ([.load(bank: 2, row: 0, rows: 1, stride: 8, dram: 0x2000), .finish], .badOperand),
+        ([.config(shift: 3, reseed: true)], .programEnd),
+    ])
+    func stopsWithCode(_ program: [ISA.Instruction], _ expected: AcceleratorError) throws {
+        let (host, status) = try run(program)
+        #expect(status.error && !status.done && !status.busy)
+        #expect(status.failure == expected)
+        #expect(host.dram.counts.bytesWritten == 0)
+        #expect(host.dram.idle)
+    }
+
+    @Test func axiReadErrorOnLoadAndFetch() throws {
+        for resp in [AXI.respSlverr, AXI.respDecerr] {
+            let (host, status) = try run([.load(bank: 0, row: 0, rows: 4, stride: 8, dram: 0x2000), .finish]) {
+                $0.dram.faults = [(0x2010..<0x2011, resp)]
+            }
+            #expect(status.failure == .axiRead)
+            #expect(host.dram.idle)
+            let (_, fetch) = try run([.finish]) { $0.dram.faults = [(0x1000..<0x1010, resp)] }
+            #expect(fetch.failure == .axiRead)
+        }
+    }
+
+    @Test func axiWriteError() throws {
+        let (host, status) = try run([.store(row: 0, rows: 3, stride: 8, dram: 0x3000), .finish]) {
+            $0.dram.faults = [(0x3008..<0x3010, AXI.respSlverr)]
+        }
+        #expect(status.failure == .axiWrite)
+        #expect(host.dram.idle)
+    }
+
+    /// After an error, start runs the next program exactly.
+    @Test func recoversAfterError() throws {
+        let (host, status) = try run([.raw(opcode: 15)])
+        #expect(status.failure == .badOpcode)
+        let (a, b) = randomGEMM(c.array, m: 3, k: 4, n: 5, seed: 5)
+        let g = try GEMMProgram(a: a, b: b, config: c, base: 0x4000)
+        let (again, got) = try runGEMM(host, g)
+        #expect(again == AcceleratorHost.Status(busy: false, done: true, error: false, code: 0))
+        var golden = model(c.array)
+        #expect(got.elements == golden.gemm(a: a, b: b).c.elements)
+    }
+}
+
+@Suite struct AcceleratorSoftResetTests {
+    /// A soft reset at several points of a GEMM program (fetching, loading, computing,
+    /// storing), then the same program again from a cleared output: exact, checker clean.
+    @Test(arguments: [5, 40, 90, 160, 260])
+    func softResetThenExactRerun(after cycles: Int) throws {
+        let c = small(2, 2)
+        let (a, b) = randomGEMM(c.array, m: 5, k: 6, n: 5, seed: 12)
+        let host = try AcceleratorHost(c, timing: AXIDRAM.Timing(latency: 9, bytesPerCycle: 8, backpressure: 0.3, seed: UInt64(cycles)),
+                                       initialState: .random(seed: UInt32(cycles)))
+        let g = try GEMMProgram(a: a, b: b, config: c)
+        for region in g.image { host.dram.write(region.bytes, at: region.address) }
+        try host.write("PROG_BASE_LO", UInt32(g.programBase)); try host.write("PROG_LEN", UInt32(g.program.count))
+        try host.write("WINDOW_BASE_LO", UInt32(g.window.lowerBound)); try host.write("WINDOW_SIZE_LO", UInt32(g.window.count))
+        try host.write("CTRL", 0b101)
+        try host.idle(cycles)
+        #expect(try host.status().busy)
+        try host.softReset()
+        #expect(try host.status() == AcceleratorHost.Status(busy: false, done: false, error: false, code: 0))
+        #expect(host.dram.idle)
+        host.dram.write([UInt8](repeating: 0, count: Int(g.window.upperBound - g.outputBase)), at: g.outputBase)
+        let (status, got) = try runGEMM(host, g)
+        #expect(status == AcceleratorHost.Status(busy: false, done: true, error: false, code: 0))
+        var golden = model(c.array)
+        #expect(got.elements == golden.gemm(a: a, b: b).c.elements)
+    }
+}
