@@ -113,10 +113,10 @@ public struct RegisterMap: Encodable, Sendable {
     public var systemRDL: String {
         func access(_ a: Access) -> String {
             switch a {
-            case .readWrite: "sw = rw; hw = r;"
+            case .readWrite: "sw = rw; hw = r; reset = 0;"
             case .readOnly: "sw = r; hw = w;"
-            case .writeOneToClear: "sw = rw; hw = w; onwrite = woclr;"
-            case .writeOnePulse: "sw = w; hw = r; singlepulse;"
+            case .writeOneToClear: "sw = rw; hw = w; onwrite = woclr; reset = 0;"
+            case .writeOnePulse: "sw = w; hw = r; singlepulse; reset = 0;"
             }
         }
         func quoted(_ s: String) -> String { s.replacingOccurrences(of: "\"", with: "'") }

@@ -22,7 +22,9 @@ public func runTool(_ tool: String, _ arguments: [String], in directory: URL? = 
     return ToolOutput(status: p.terminationStatus, output: String(decoding: data, as: UTF8.self))
 }
 
+/// `name` on the PATH, or `name` itself when it is a path (holds a slash) to an executable.
 public func findExecutable(_ name: String) -> String? {
+    if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
     let paths = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
     for dir in paths {
         let candidate = "\(dir)/\(name)"
