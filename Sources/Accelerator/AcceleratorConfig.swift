@@ -12,6 +12,8 @@ public struct AcceleratorConfig: Hashable, Sendable, Codable {
     public static let addressWidths = [32, 64]
     /// Tiles whose output rows may be outstanding at once (the output bank's address queue).
     public static let tilesInFlight = 4
+    /// Instructions one fetch brings into the instruction buffer (a power of two).
+    public static let instructionBuffer = 16
     /// Rows buffered between the output bank and the AXI write channel.
     public static let storeQueueRows = 4
 

@@ -83,7 +83,11 @@ extension Accelerator {
             let bankC = m.memory("bank_c", width: c.rowBits(.c), depth: c.depth(.c))
             bankA.write(address: fit(destRow.q, bankA.addressWidth), data: row.bits(c.rowBits(.a) - 1, 0), enable: rowDone & (dest.q .== 0))
             bankB.write(address: fit(destRow.q, bankB.addressWidth), data: row.bits(c.rowBits(.b) - 1, 0), enable: rowDone & (dest.q .== 1))
-            instr.set(rowDone & (dest.q .== 2), row.bits(127, 0))
+            // Instructions arrive in a small buffer, up to `instructionBuffer` per fetch, so one
+            // DRAM latency serves many instructions.
+            let depthI = AcceleratorConfig.instructionBuffer, logI = depthI.trailingZeroBitCount
+            let ibuf = m.memory("instruction_buffer", width: 128, depth: depthI)
+            ibuf.write(address: destRow.q.bits(logI - 1, 0), data: row.bits(127, 0), enable: rowDone & (dest.q .== 2))
 
             // MARK: Write DMA: bank C rows through a small queue into W beats; AW bursts as for AR,
             // each burst's length queued for the W side.
@@ -173,16 +177,26 @@ extension Accelerator {
             let fail = m.wire("fail_now", .bit), failWith = m.wire("fail_with", .unsigned(4))
             let finish = m.wire("finish_now", .bit)
             // Fetch: check the PC and the instruction's address, then read 16 bytes.
+            let bufBase = u.reg("buffer_base_q", 32), bufCount = u.reg("buffer_count_q", logI + 1)
+            let offsetInBuffer = (pc.q &- bufBase.q).named("buffer_offset")
+            let hit = (offsetInBuffer .< bufCount.q).named("buffer_hit")
+            let remaining = (progLen &- pc.q).named("instructions_left")
+            let fetchCount = mux(remaining .< depthI, remaining.truncated(to: logI + 1), const(depthI, logI + 1)).named("fetch_count")
             let fetchAddr = (progBase &+ (pc.q.zeroExtended(to: 64) << 4)).named("fetch_addr")
-            let fetchEnd = fetchAddr.zeroExtended(to: wideBits) &+ ISA.instructionBytes
+            let fetchEnd = (fetchAddr.zeroExtended(to: wideBits) &+ (fetchCount.zeroExtended(to: wideBits) << 4)).named("fetch_end")
             let fetchCheck: [(Signal, AcceleratorError)] = [
                 (pc.q .>= progLen, .programEnd), (~aligned(progBase, 4), .misaligned), (~inWindow(fetchAddr, fetchEnd), .outsideWindow),
             ]
-            let fetching = inState(.fetch) & ~abort
+            let buffered = (inState(.fetch) & ~abort & hit).named("fetch_hit")
+            instr.set(buffered, ibuf.read(address: offsetInBuffer.bits(logI - 1, 0)))
+            state.set(buffered, State.exec.rawValue)
+            let fetching = (inState(.fetch) & ~abort & ~hit).named("fetching")
             let fetchFault = fetchCheck.map(\.0).reduce(const(0, 1)) { $0 | $1 }
             let fetchGo = (fetching & ~fetchFault).named("fetch_go")
+            bufBase.set(fetchGo, pc.q)
+            bufCount.set(fetchGo, fetchCount)
             state.set(fetchGo, State.fetchWait.rawValue)
-            state.set(inState(.fetchWait) & readDone & ~readGo & ~readError.q, State.exec.rawValue)
+            state.set(inState(.fetchWait) & readDone & ~readGo & ~readError.q, State.fetch.rawValue)
 
             // Decode.
             let op = field(ISA.opcode)
@@ -230,7 +244,7 @@ extension Accelerator {
             // Read DMA requests: a fetch (one 16-byte row into the instruction register) or a LOAD.
             readGo.assign(fetchGo | loadGo)
             readAddr.assign(mux(fetching, fetchAddr, tDram))
-            readRows.assign(mux(fetching, const(1, 16), tRows))
+            readRows.assign(mux(fetching, fetchCount.zeroExtended(to: 16), tRows))
             readStride.assign(mux(fetching, const(ISA.instructionBytes, 24), tStride))
             let loadBeats = mux(bankField .== 0, const(c.rowBeats(.a), 9), const(c.rowBeats(.b), 9))
             readBeats.assign(mux(fetching, const(c.instructionBeats, 9), loadBeats))
@@ -277,6 +291,8 @@ extension Accelerator {
             // Start: from the first instruction.
             state.set(start & ~busy, State.fetch.rawValue)
             pc.set(start & ~busy, 0)
+            // A new program (or one that failed to load) is fetched again.
+            bufCount.set(fail | (start & ~busy), 0)
 
             // MARK: Counters (cleared by start).
             let cycles = u.reg("cycles_q", 64), compute = u.reg("compute_q", 32), stall = u.reg("stall_q", 32)

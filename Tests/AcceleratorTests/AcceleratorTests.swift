@@ -242,3 +242,28 @@ func small(_ rows: Int, _ cols: Int, scratchpadKiB: Int = 1, dataBits: Int = 64)
         #expect(got.elements == golden.gemm(a: a, b: b).c.elements)
     }
 }
+
+@Suite struct AcceleratorCyclesTests {
+    /// A GEMM program's cycles (CYCLES, from start to FINISH) against the array alone fed every
+    /// cycle (docs/SYSTOLIC.md's formula): the program costs at least that, every beat enters
+    /// the array once, and the figures are printed for docs/ACCELERATOR.md.
+    @Test(arguments: [(2, 2, 8, 64, 8, 1), (8, 8, 16, 64, 16, 16)])
+    func programAgainstArrayOnly(rows: Int, cols: Int, m: Int, k: Int, n: Int, kib: Int) throws {
+        let c = AcceleratorConfig(array: ArrayConfig(rows: rows, cols: cols), scratchpadKiB: kib, outputKiB: 4)
+        let (a, b) = randomGEMM(c.array, m: m, k: k, n: n, seed: 31)
+        let host = try AcceleratorHost(c, timing: AXIDRAM.Timing(latency: 100, bytesPerCycle: 8), initialState: .random(seed: 1))
+        let g = try GEMMProgram(a: a, b: b, config: c)
+        let (status, got) = try runGEMM(host, g)
+        #expect(status.done && !status.error)
+        var golden = model(c.array)
+        #expect(got.elements == golden.gemm(a: a, b: b).c.elements)
+        let counters = try host.counters()
+        let tiles = ((m + rows - 1) / rows) * ((n + cols - 1) / cols)
+        let arrayOnly = c.array.expectedCycles(m: m, n: n, k: k)
+        #expect(Int(counters.compute) == tiles * k)
+        #expect(Int(counters.cycles) > arrayOnly)
+        print("accelerator \(rows)x\(cols), GEMM \(m)x\(k)x\(n), DRAM 100 cycles latency, 8 B/cycle: \(g.program.count) instructions, "
+              + "\(counters.cycles) cycles (array alone \(arrayOnly), ratio \(String(format: "%.2f", Double(counters.cycles) / Double(arrayOnly)))), "
+              + "compute \(counters.compute), stalled on memory \(counters.stall), read \(counters.readBytes) B, written \(counters.writeBytes) B")
+    }
+}
