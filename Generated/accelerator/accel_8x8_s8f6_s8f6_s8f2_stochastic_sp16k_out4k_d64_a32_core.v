@@ -60,44 +60,44 @@ module accel_8x8_s8f6_s8f6_s8f2_stochastic_sp16k_out4k_d64_a32_core (
     wire [15:0] read_rows;  // Accelerator/Core.swift:51
     wire [23:0] read_stride;  // Accelerator/Core.swift:52
     wire [8:0] read_row_beats;  // Accelerator/Core.swift:52
-    wire _ar_load_T;  // Accelerator/Core.swift:337
-    reg  [63:0] ar_cursor_q;  // Accelerator/Core.swift:331
-    reg  [63:0] ar_row_start_q;  // Accelerator/Core.swift:331
-    reg  [15:0] ar_rows_q;  // Accelerator/Core.swift:332
-    reg  [8:0] ar_beats_q;  // Accelerator/Core.swift:332
-    reg  [8:0] ar_row_beats_q;  // Accelerator/Core.swift:333
-    reg  [23:0] ar_stride_q;  // Accelerator/Core.swift:333
-    reg  ar_valid_q;  // Accelerator/Core.swift:334
-    reg  [31:0] ar_addr_q;  // Accelerator/Core.swift:334
-    reg  [7:0] ar_len_q;  // Accelerator/Core.swift:334
-    wire _ar_load_T_1;  // Accelerator/Core.swift:337
-    wire _ar_load_T_2;  // Accelerator/Core.swift:337
-    wire _ar_load_T_3;  // Accelerator/Core.swift:337
-    wire _ar_load_T_4;  // Accelerator/Core.swift:337
-    wire ar_load;  // Accelerator/Core.swift:337
-    wire [12:0] _ar_to_boundary_T;  // Accelerator/Core.swift:340
-    wire [12:0] _ar_to_boundary_T_1;  // Accelerator/Core.swift:340
-    wire [12:0] ar_to_boundary;  // Accelerator/Core.swift:340
-    wire [12:0] _ar_whole_row_T;  // Accelerator/Core.swift:342
-    wire ar_whole_row;  // Accelerator/Core.swift:342
-    wire [12:0] _ar_burst_beats_T;  // Accelerator/Core.swift:343
-    wire [8:0] ar_burst_beats;  // Accelerator/Core.swift:343
-    wire [8:0] _ar_len_q_T;  // Accelerator/Core.swift:334
-    wire [63:0] _ar_next_row_T;  // Accelerator/Core.swift:349
-    wire [63:0] ar_next_row;  // Accelerator/Core.swift:349
-    wire _ar_rows_q_T;  // Accelerator/Core.swift:332
-    wire [15:0] _ar_rows_q_T_1;  // Accelerator/Core.swift:332
-    wire _ar_row_start_q_T;  // Accelerator/Core.swift:331
-    wire [63:0] _ar_cursor_q_T;  // Accelerator/Core.swift:331
-    wire [63:0] _ar_cursor_q_T_1;  // Accelerator/Core.swift:331
-    wire [63:0] _ar_cursor_q_T_2;  // Accelerator/Core.swift:331
-    wire [63:0] _ar_cursor_q_T_3;  // Accelerator/Core.swift:331
-    wire [8:0] _ar_beats_q_T;  // Accelerator/Core.swift:332
-    wire [8:0] _ar_beats_q_T_1;  // Accelerator/Core.swift:332
-    wire ar_fire;  // Accelerator/Core.swift:363
-    wire _ar_idle_T;  // Accelerator/Core.swift:363
-    wire _ar_idle_T_1;  // Accelerator/Core.swift:363
-    wire ar_idle;  // Accelerator/Core.swift:363
+    wire _ar_load_T;  // Accelerator/Core.swift:340
+    reg  [31:0] ar_cursor_q;  // Accelerator/Core.swift:334
+    reg  [31:0] ar_row_start_q;  // Accelerator/Core.swift:334
+    reg  [15:0] ar_rows_q;  // Accelerator/Core.swift:335
+    reg  [8:0] ar_beats_q;  // Accelerator/Core.swift:335
+    reg  [8:0] ar_row_beats_q;  // Accelerator/Core.swift:336
+    reg  [23:0] ar_stride_q;  // Accelerator/Core.swift:336
+    reg  ar_valid_q;  // Accelerator/Core.swift:337
+    reg  [31:0] ar_addr_q;  // Accelerator/Core.swift:337
+    reg  [7:0] ar_len_q;  // Accelerator/Core.swift:337
+    wire _ar_load_T_1;  // Accelerator/Core.swift:340
+    wire _ar_load_T_2;  // Accelerator/Core.swift:340
+    wire _ar_load_T_3;  // Accelerator/Core.swift:340
+    wire _ar_load_T_4;  // Accelerator/Core.swift:340
+    wire ar_load;  // Accelerator/Core.swift:340
+    wire [12:0] _ar_to_boundary_T;  // Accelerator/Core.swift:343
+    wire [12:0] _ar_to_boundary_T_1;  // Accelerator/Core.swift:343
+    wire [12:0] ar_to_boundary;  // Accelerator/Core.swift:343
+    wire [12:0] _ar_whole_row_T;  // Accelerator/Core.swift:345
+    wire ar_whole_row;  // Accelerator/Core.swift:345
+    wire [12:0] _ar_burst_beats_T;  // Accelerator/Core.swift:346
+    wire [8:0] ar_burst_beats;  // Accelerator/Core.swift:346
+    wire [8:0] _ar_len_q_T;  // Accelerator/Core.swift:337
+    wire [31:0] _ar_next_row_T;  // Accelerator/Core.swift:352
+    wire [31:0] ar_next_row;  // Accelerator/Core.swift:352
+    wire _ar_rows_q_T;  // Accelerator/Core.swift:335
+    wire [15:0] _ar_rows_q_T_1;  // Accelerator/Core.swift:335
+    wire _ar_row_start_q_T;  // Accelerator/Core.swift:334
+    wire [31:0] _ar_cursor_q_T;  // Accelerator/Core.swift:334
+    wire [31:0] _ar_cursor_q_T_1;  // Accelerator/Core.swift:334
+    wire [31:0] _ar_cursor_q_T_2;  // Accelerator/Core.swift:334
+    wire [31:0] _ar_cursor_q_T_3;  // Accelerator/Core.swift:334
+    wire [8:0] _ar_beats_q_T;  // Accelerator/Core.swift:335
+    wire [8:0] _ar_beats_q_T_1;  // Accelerator/Core.swift:335
+    wire ar_fire;  // Accelerator/Core.swift:366
+    wire _ar_idle_T;  // Accelerator/Core.swift:366
+    wire _ar_idle_T_1;  // Accelerator/Core.swift:366
+    wire ar_idle;  // Accelerator/Core.swift:366
     reg  [15:0] read_outstanding_q;  // Accelerator/Core.swift:55
     wire [15:0] _read_outstanding_q_T;  // Accelerator/Core.swift:55
     wire [15:0] _read_outstanding_q_T_1;  // Accelerator/Core.swift:55
@@ -137,45 +137,45 @@ module accel_8x8_s8f6_s8f6_s8f2_stochastic_sp16k_out4k_d64_a32_core (
     wire _instruction_buffer_T_4;  // Accelerator/Core.swift:89
     wire write_go;  // Accelerator/Core.swift:94
     wire len_queue_in_ready;  // Accelerator/Core.swift:95
-    wire _aw_load_T;  // Accelerator/Core.swift:337
-    wire _aw_load_T_1;  // Accelerator/Core.swift:337
-    reg  [63:0] aw_cursor_q;  // Accelerator/Core.swift:331
-    reg  [63:0] aw_row_start_q;  // Accelerator/Core.swift:331
-    reg  [15:0] aw_rows_q;  // Accelerator/Core.swift:332
-    reg  [8:0] aw_beats_q;  // Accelerator/Core.swift:332
-    reg  [8:0] aw_row_beats_q;  // Accelerator/Core.swift:333
-    reg  [23:0] aw_stride_q;  // Accelerator/Core.swift:333
-    reg  aw_valid_q;  // Accelerator/Core.swift:334
-    reg  [31:0] aw_addr_q;  // Accelerator/Core.swift:334
-    reg  [7:0] aw_len_q;  // Accelerator/Core.swift:334
-    wire _aw_load_T_2;  // Accelerator/Core.swift:337
-    wire _aw_load_T_3;  // Accelerator/Core.swift:337
-    wire _aw_load_T_4;  // Accelerator/Core.swift:337
-    wire _aw_load_T_5;  // Accelerator/Core.swift:337
-    wire aw_load;  // Accelerator/Core.swift:337
-    wire [12:0] _aw_to_boundary_T;  // Accelerator/Core.swift:340
-    wire [12:0] _aw_to_boundary_T_1;  // Accelerator/Core.swift:340
-    wire [12:0] aw_to_boundary;  // Accelerator/Core.swift:340
-    wire [12:0] _aw_whole_row_T;  // Accelerator/Core.swift:342
-    wire aw_whole_row;  // Accelerator/Core.swift:342
-    wire [12:0] _aw_burst_beats_T;  // Accelerator/Core.swift:343
-    wire [8:0] aw_burst_beats;  // Accelerator/Core.swift:343
+    wire _aw_load_T;  // Accelerator/Core.swift:340
+    wire _aw_load_T_1;  // Accelerator/Core.swift:340
+    reg  [31:0] aw_cursor_q;  // Accelerator/Core.swift:334
+    reg  [31:0] aw_row_start_q;  // Accelerator/Core.swift:334
+    reg  [15:0] aw_rows_q;  // Accelerator/Core.swift:335
+    reg  [8:0] aw_beats_q;  // Accelerator/Core.swift:335
+    reg  [8:0] aw_row_beats_q;  // Accelerator/Core.swift:336
+    reg  [23:0] aw_stride_q;  // Accelerator/Core.swift:336
+    reg  aw_valid_q;  // Accelerator/Core.swift:337
+    reg  [31:0] aw_addr_q;  // Accelerator/Core.swift:337
+    reg  [7:0] aw_len_q;  // Accelerator/Core.swift:337
+    wire _aw_load_T_2;  // Accelerator/Core.swift:340
+    wire _aw_load_T_3;  // Accelerator/Core.swift:340
+    wire _aw_load_T_4;  // Accelerator/Core.swift:340
+    wire _aw_load_T_5;  // Accelerator/Core.swift:340
+    wire aw_load;  // Accelerator/Core.swift:340
+    wire [12:0] _aw_to_boundary_T;  // Accelerator/Core.swift:343
+    wire [12:0] _aw_to_boundary_T_1;  // Accelerator/Core.swift:343
+    wire [12:0] aw_to_boundary;  // Accelerator/Core.swift:343
+    wire [12:0] _aw_whole_row_T;  // Accelerator/Core.swift:345
+    wire aw_whole_row;  // Accelerator/Core.swift:345
+    wire [12:0] _aw_burst_beats_T;  // Accelerator/Core.swift:346
+    wire [8:0] aw_burst_beats;  // Accelerator/Core.swift:346
     wire [8:0] _len_queue_in_data_T;  // Accelerator/Core.swift:102
-    wire [63:0] _aw_next_row_T;  // Accelerator/Core.swift:349
-    wire [63:0] aw_next_row;  // Accelerator/Core.swift:349
-    wire _aw_rows_q_T;  // Accelerator/Core.swift:332
-    wire [15:0] _aw_rows_q_T_1;  // Accelerator/Core.swift:332
-    wire _aw_row_start_q_T;  // Accelerator/Core.swift:331
-    wire [63:0] _aw_cursor_q_T;  // Accelerator/Core.swift:331
-    wire [63:0] _aw_cursor_q_T_1;  // Accelerator/Core.swift:331
-    wire [63:0] _aw_cursor_q_T_2;  // Accelerator/Core.swift:331
-    wire [63:0] _aw_cursor_q_T_3;  // Accelerator/Core.swift:331
-    wire [8:0] _aw_beats_q_T;  // Accelerator/Core.swift:332
-    wire [8:0] _aw_beats_q_T_1;  // Accelerator/Core.swift:332
-    wire aw_fire;  // Accelerator/Core.swift:363
-    wire _aw_idle_T;  // Accelerator/Core.swift:363
-    wire _aw_idle_T_1;  // Accelerator/Core.swift:363
-    wire aw_idle;  // Accelerator/Core.swift:363
+    wire [31:0] _aw_next_row_T;  // Accelerator/Core.swift:352
+    wire [31:0] aw_next_row;  // Accelerator/Core.swift:352
+    wire _aw_rows_q_T;  // Accelerator/Core.swift:335
+    wire [15:0] _aw_rows_q_T_1;  // Accelerator/Core.swift:335
+    wire _aw_row_start_q_T;  // Accelerator/Core.swift:334
+    wire [31:0] _aw_cursor_q_T;  // Accelerator/Core.swift:334
+    wire [31:0] _aw_cursor_q_T_1;  // Accelerator/Core.swift:334
+    wire [31:0] _aw_cursor_q_T_2;  // Accelerator/Core.swift:334
+    wire [31:0] _aw_cursor_q_T_3;  // Accelerator/Core.swift:334
+    wire [8:0] _aw_beats_q_T;  // Accelerator/Core.swift:335
+    wire [8:0] _aw_beats_q_T_1;  // Accelerator/Core.swift:335
+    wire aw_fire;  // Accelerator/Core.swift:366
+    wire _aw_idle_T;  // Accelerator/Core.swift:366
+    wire _aw_idle_T_1;  // Accelerator/Core.swift:366
+    wire aw_idle;  // Accelerator/Core.swift:366
     reg  [8:0] w_left_q;  // Accelerator/Core.swift:99
     reg  [8:0] w_beat_q;  // Accelerator/Core.swift:99
     wire _store_row_pop_T;  // Accelerator/Core.swift:115
@@ -546,20 +546,20 @@ module accel_8x8_s8f6_s8f6_s8f2_stochastic_sp16k_out4k_d64_a32_core (
     wire [31:0] _pc_q_T_3;  // Accelerator/Core.swift:35
     wire [31:0] _pc_q_T_4;  // Accelerator/Core.swift:35
     wire [127:0] _instr_q_T_1;  // Accelerator/Core.swift:36
-    wire [63:0] _ar_cursor_q_T_4;  // Accelerator/Core.swift:331
-    wire [63:0] _ar_cursor_q_T_5;  // Accelerator/Core.swift:331
-    wire [63:0] _ar_row_start_q_T_1;  // Accelerator/Core.swift:331
-    wire [63:0] _ar_row_start_q_T_2;  // Accelerator/Core.swift:331
-    wire [15:0] _ar_rows_q_T_2;  // Accelerator/Core.swift:332
-    wire [15:0] _ar_rows_q_T_3;  // Accelerator/Core.swift:332
-    wire [8:0] _ar_beats_q_T_2;  // Accelerator/Core.swift:332
-    wire [8:0] _ar_beats_q_T_3;  // Accelerator/Core.swift:332
-    wire [8:0] _ar_row_beats_q_T;  // Accelerator/Core.swift:333
-    wire [23:0] _ar_stride_q_T;  // Accelerator/Core.swift:333
-    wire _ar_valid_q_T;  // Accelerator/Core.swift:334
-    wire _ar_valid_q_T_1;  // Accelerator/Core.swift:334
-    wire [31:0] _ar_addr_q_T;  // Accelerator/Core.swift:334
-    wire [7:0] _ar_len_q_T_1;  // Accelerator/Core.swift:334
+    wire [31:0] _ar_cursor_q_T_4;  // Accelerator/Core.swift:334
+    wire [31:0] _ar_cursor_q_T_5;  // Accelerator/Core.swift:334
+    wire [31:0] _ar_row_start_q_T_1;  // Accelerator/Core.swift:334
+    wire [31:0] _ar_row_start_q_T_2;  // Accelerator/Core.swift:334
+    wire [15:0] _ar_rows_q_T_2;  // Accelerator/Core.swift:335
+    wire [15:0] _ar_rows_q_T_3;  // Accelerator/Core.swift:335
+    wire [8:0] _ar_beats_q_T_2;  // Accelerator/Core.swift:335
+    wire [8:0] _ar_beats_q_T_3;  // Accelerator/Core.swift:335
+    wire [8:0] _ar_row_beats_q_T;  // Accelerator/Core.swift:336
+    wire [23:0] _ar_stride_q_T;  // Accelerator/Core.swift:336
+    wire _ar_valid_q_T;  // Accelerator/Core.swift:337
+    wire _ar_valid_q_T_1;  // Accelerator/Core.swift:337
+    wire [31:0] _ar_addr_q_T;  // Accelerator/Core.swift:337
+    wire [7:0] _ar_len_q_T_1;  // Accelerator/Core.swift:337
     wire [15:0] _read_outstanding_q_T_6;  // Accelerator/Core.swift:55
     wire _read_error_q_T_2;  // Accelerator/Core.swift:60
     wire _read_error_q_T_3;  // Accelerator/Core.swift:60
@@ -569,20 +569,20 @@ module accel_8x8_s8f6_s8f6_s8f2_stochastic_sp16k_out4k_d64_a32_core (
     wire [8:0] _read_beat_q_T_2;  // Accelerator/Core.swift:64
     wire [8:0] _read_beat_q_T_3;  // Accelerator/Core.swift:64
     wire [8:0] _read_beats_q_T;  // Accelerator/Core.swift:65
-    wire [63:0] _aw_cursor_q_T_4;  // Accelerator/Core.swift:331
-    wire [63:0] _aw_cursor_q_T_5;  // Accelerator/Core.swift:331
-    wire [63:0] _aw_row_start_q_T_1;  // Accelerator/Core.swift:331
-    wire [63:0] _aw_row_start_q_T_2;  // Accelerator/Core.swift:331
-    wire [15:0] _aw_rows_q_T_2;  // Accelerator/Core.swift:332
-    wire [15:0] _aw_rows_q_T_3;  // Accelerator/Core.swift:332
-    wire [8:0] _aw_beats_q_T_2;  // Accelerator/Core.swift:332
-    wire [8:0] _aw_beats_q_T_3;  // Accelerator/Core.swift:332
-    wire [8:0] _aw_row_beats_q_T;  // Accelerator/Core.swift:333
-    wire [23:0] _aw_stride_q_T;  // Accelerator/Core.swift:333
-    wire _aw_valid_q_T;  // Accelerator/Core.swift:334
-    wire _aw_valid_q_T_1;  // Accelerator/Core.swift:334
-    wire [31:0] _aw_addr_q_T;  // Accelerator/Core.swift:334
-    wire [7:0] _aw_len_q_T;  // Accelerator/Core.swift:334
+    wire [31:0] _aw_cursor_q_T_4;  // Accelerator/Core.swift:334
+    wire [31:0] _aw_cursor_q_T_5;  // Accelerator/Core.swift:334
+    wire [31:0] _aw_row_start_q_T_1;  // Accelerator/Core.swift:334
+    wire [31:0] _aw_row_start_q_T_2;  // Accelerator/Core.swift:334
+    wire [15:0] _aw_rows_q_T_2;  // Accelerator/Core.swift:335
+    wire [15:0] _aw_rows_q_T_3;  // Accelerator/Core.swift:335
+    wire [8:0] _aw_beats_q_T_2;  // Accelerator/Core.swift:335
+    wire [8:0] _aw_beats_q_T_3;  // Accelerator/Core.swift:335
+    wire [8:0] _aw_row_beats_q_T;  // Accelerator/Core.swift:336
+    wire [23:0] _aw_stride_q_T;  // Accelerator/Core.swift:336
+    wire _aw_valid_q_T;  // Accelerator/Core.swift:337
+    wire _aw_valid_q_T_1;  // Accelerator/Core.swift:337
+    wire [31:0] _aw_addr_q_T;  // Accelerator/Core.swift:337
+    wire [7:0] _aw_len_q_T;  // Accelerator/Core.swift:337
     wire [8:0] _w_left_q_T_3;  // Accelerator/Core.swift:99
     wire [8:0] _w_left_q_T_4;  // Accelerator/Core.swift:99
     wire [8:0] _w_beat_q_T_2;  // Accelerator/Core.swift:99
@@ -622,25 +622,25 @@ module accel_8x8_s8f6_s8f6_s8f2_stochastic_sp16k_out4k_d64_a32_core (
     reg  [63:0] bank_b [0:1023];  // Accelerator/Core.swift:82
     reg  [63:0] bank_c [0:511];  // Accelerator/Core.swift:83
     reg  [127:0] instruction_buffer [0:15];  // Accelerator/Core.swift:89
-    assign m_axi_awvalid = aw_valid_q;  // Accelerator/Core.swift:356
-    assign m_axi_awaddr = aw_addr_q;  // Accelerator/Core.swift:357
-    assign m_axi_awlen = aw_len_q;  // Accelerator/Core.swift:358
-    assign m_axi_awsize = 3'h3;  // Accelerator/Core.swift:359
-    assign m_axi_awburst = 2'h1;  // Accelerator/Core.swift:360
-    assign m_axi_awcache = 4'h3;  // Accelerator/Core.swift:361
-    assign m_axi_awprot = 3'h0;  // Accelerator/Core.swift:362
+    assign m_axi_awvalid = aw_valid_q;  // Accelerator/Core.swift:359
+    assign m_axi_awaddr = aw_addr_q;  // Accelerator/Core.swift:360
+    assign m_axi_awlen = aw_len_q;  // Accelerator/Core.swift:361
+    assign m_axi_awsize = 3'h3;  // Accelerator/Core.swift:362
+    assign m_axi_awburst = 2'h1;  // Accelerator/Core.swift:363
+    assign m_axi_awcache = 4'h3;  // Accelerator/Core.swift:364
+    assign m_axi_awprot = 3'h0;  // Accelerator/Core.swift:365
     assign m_axi_wvalid = _m_axi_wvalid_T_1;  // Accelerator/Core.swift:124
     assign m_axi_wdata = row_queue_out_data;  // Accelerator/Core.swift:125
     assign m_axi_wstrb = 8'hff;  // Accelerator/Core.swift:126
     assign m_axi_wlast = _m_axi_wlast_T;  // Accelerator/Core.swift:127
     assign m_axi_bready = 1'h1;  // Accelerator/Core.swift:129
-    assign m_axi_arvalid = ar_valid_q;  // Accelerator/Core.swift:356
-    assign m_axi_araddr = ar_addr_q;  // Accelerator/Core.swift:357
-    assign m_axi_arlen = ar_len_q;  // Accelerator/Core.swift:358
-    assign m_axi_arsize = 3'h3;  // Accelerator/Core.swift:359
-    assign m_axi_arburst = 2'h1;  // Accelerator/Core.swift:360
-    assign m_axi_arcache = 4'h3;  // Accelerator/Core.swift:361
-    assign m_axi_arprot = 3'h0;  // Accelerator/Core.swift:362
+    assign m_axi_arvalid = ar_valid_q;  // Accelerator/Core.swift:359
+    assign m_axi_araddr = ar_addr_q;  // Accelerator/Core.swift:360
+    assign m_axi_arlen = ar_len_q;  // Accelerator/Core.swift:361
+    assign m_axi_arsize = 3'h3;  // Accelerator/Core.swift:362
+    assign m_axi_arburst = 2'h1;  // Accelerator/Core.swift:363
+    assign m_axi_arcache = 4'h3;  // Accelerator/Core.swift:364
+    assign m_axi_arprot = 3'h0;  // Accelerator/Core.swift:365
     assign m_axi_rready = 1'h1;  // Accelerator/Core.swift:57
     always @(posedge clk) state_q <= rst ? 3'h0 : _state_q_T_17;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) pc_q <= rst ? 32'h0 : _pc_q_T_4;  // Accelerator/Accelerator.swift:155
@@ -653,9 +653,9 @@ module accel_8x8_s8f6_s8f6_s8f2_stochastic_sp16k_out4k_d64_a32_core (
     assign read_rows = _read_rows_T_1;  // Accelerator/Core.swift:247
     assign read_stride = _read_stride_T;  // Accelerator/Core.swift:248
     assign read_row_beats = _read_row_beats_T_2;  // Accelerator/Core.swift:250
-    assign _ar_load_T = ~abort;  // Accelerator/Core.swift:337
-    always @(posedge clk) ar_cursor_q <= rst ? 64'h0 : _ar_cursor_q_T_5;  // Accelerator/Accelerator.swift:155
-    always @(posedge clk) ar_row_start_q <= rst ? 64'h0 : _ar_row_start_q_T_2;  // Accelerator/Accelerator.swift:155
+    assign _ar_load_T = ~abort;  // Accelerator/Core.swift:340
+    always @(posedge clk) ar_cursor_q <= rst ? 32'h0 : _ar_cursor_q_T_5;  // Accelerator/Accelerator.swift:155
+    always @(posedge clk) ar_row_start_q <= rst ? 32'h0 : _ar_row_start_q_T_2;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) ar_rows_q <= rst ? 16'h0 : _ar_rows_q_T_3;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) ar_beats_q <= rst ? 9'h0 : _ar_beats_q_T_3;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) ar_row_beats_q <= rst ? 9'h0 : _ar_row_beats_q_T;  // Accelerator/Accelerator.swift:155
@@ -663,34 +663,34 @@ module accel_8x8_s8f6_s8f6_s8f2_stochastic_sp16k_out4k_d64_a32_core (
     always @(posedge clk) ar_valid_q <= rst ? 1'h0 : _ar_valid_q_T_1;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) ar_addr_q <= _ar_addr_q_T;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) ar_len_q <= _ar_len_q_T_1;  // Accelerator/Accelerator.swift:155
-    assign _ar_load_T_1 = ar_rows_q != 16'h0;  // Accelerator/Core.swift:337
-    assign _ar_load_T_2 = ~ar_valid_q;  // Accelerator/Core.swift:337
-    assign _ar_load_T_3 = _ar_load_T_2 | m_axi_arready;  // Accelerator/Core.swift:337
-    assign _ar_load_T_4 = _ar_load_T_3 & _ar_load_T_1;  // Accelerator/Core.swift:337
-    assign ar_load = _ar_load_T_4 & _ar_load_T;  // Accelerator/Core.swift:337
-    assign _ar_to_boundary_T = {{1{1'b0}}, ar_cursor_q[11:0]};  // Accelerator/Core.swift:340
-    assign _ar_to_boundary_T_1 = 13'h1000 - _ar_to_boundary_T;  // Accelerator/Core.swift:340
-    assign ar_to_boundary = {{3{1'b0}}, _ar_to_boundary_T_1[12:3]};  // Accelerator/Core.swift:340
-    assign _ar_whole_row_T = {{4{1'b0}}, ar_beats_q};  // Accelerator/Core.swift:342
-    assign ar_whole_row = _ar_whole_row_T <= ar_to_boundary;  // Accelerator/Core.swift:342
-    assign _ar_burst_beats_T = ar_whole_row ? _ar_whole_row_T : ar_to_boundary;  // Accelerator/Core.swift:343
-    assign ar_burst_beats = _ar_burst_beats_T[8:0];  // Accelerator/Core.swift:343
-    assign _ar_len_q_T = ar_burst_beats - 9'h1;  // Accelerator/Core.swift:334
-    assign _ar_next_row_T = {{40{1'b0}}, ar_stride_q};  // Accelerator/Core.swift:349
-    assign ar_next_row = ar_row_start_q + _ar_next_row_T;  // Accelerator/Core.swift:349
-    assign _ar_rows_q_T = ar_load & ar_whole_row;  // Accelerator/Core.swift:332
-    assign _ar_rows_q_T_1 = ar_rows_q - 16'h1;  // Accelerator/Core.swift:332
-    assign _ar_row_start_q_T = ar_load & ar_whole_row;  // Accelerator/Core.swift:331
-    assign _ar_cursor_q_T = {{55{1'b0}}, ar_burst_beats};  // Accelerator/Core.swift:331
-    assign _ar_cursor_q_T_1 = {_ar_cursor_q_T[60:0], 3'h0};  // Accelerator/Core.swift:331
-    assign _ar_cursor_q_T_2 = ar_cursor_q + _ar_cursor_q_T_1;  // Accelerator/Core.swift:331
-    assign _ar_cursor_q_T_3 = ar_whole_row ? ar_next_row : _ar_cursor_q_T_2;  // Accelerator/Core.swift:331
-    assign _ar_beats_q_T = ar_beats_q - ar_burst_beats;  // Accelerator/Core.swift:332
-    assign _ar_beats_q_T_1 = ar_whole_row ? ar_row_beats_q : _ar_beats_q_T;  // Accelerator/Core.swift:332
-    assign ar_fire = ar_valid_q & m_axi_arready;  // Accelerator/Core.swift:363
-    assign _ar_idle_T = ~_ar_load_T_1;  // Accelerator/Core.swift:363
-    assign _ar_idle_T_1 = ~ar_valid_q;  // Accelerator/Core.swift:363
-    assign ar_idle = _ar_idle_T & _ar_idle_T_1;  // Accelerator/Core.swift:363
+    assign _ar_load_T_1 = ar_rows_q != 16'h0;  // Accelerator/Core.swift:340
+    assign _ar_load_T_2 = ~ar_valid_q;  // Accelerator/Core.swift:340
+    assign _ar_load_T_3 = _ar_load_T_2 | m_axi_arready;  // Accelerator/Core.swift:340
+    assign _ar_load_T_4 = _ar_load_T_3 & _ar_load_T_1;  // Accelerator/Core.swift:340
+    assign ar_load = _ar_load_T_4 & _ar_load_T;  // Accelerator/Core.swift:340
+    assign _ar_to_boundary_T = {{1{1'b0}}, ar_cursor_q[11:0]};  // Accelerator/Core.swift:343
+    assign _ar_to_boundary_T_1 = 13'h1000 - _ar_to_boundary_T;  // Accelerator/Core.swift:343
+    assign ar_to_boundary = {{3{1'b0}}, _ar_to_boundary_T_1[12:3]};  // Accelerator/Core.swift:343
+    assign _ar_whole_row_T = {{4{1'b0}}, ar_beats_q};  // Accelerator/Core.swift:345
+    assign ar_whole_row = _ar_whole_row_T <= ar_to_boundary;  // Accelerator/Core.swift:345
+    assign _ar_burst_beats_T = ar_whole_row ? _ar_whole_row_T : ar_to_boundary;  // Accelerator/Core.swift:346
+    assign ar_burst_beats = _ar_burst_beats_T[8:0];  // Accelerator/Core.swift:346
+    assign _ar_len_q_T = ar_burst_beats - 9'h1;  // Accelerator/Core.swift:337
+    assign _ar_next_row_T = {{8{1'b0}}, ar_stride_q};  // Accelerator/Core.swift:352
+    assign ar_next_row = ar_row_start_q + _ar_next_row_T;  // Accelerator/Core.swift:352
+    assign _ar_rows_q_T = ar_load & ar_whole_row;  // Accelerator/Core.swift:335
+    assign _ar_rows_q_T_1 = ar_rows_q - 16'h1;  // Accelerator/Core.swift:335
+    assign _ar_row_start_q_T = ar_load & ar_whole_row;  // Accelerator/Core.swift:334
+    assign _ar_cursor_q_T = {{23{1'b0}}, ar_burst_beats};  // Accelerator/Core.swift:334
+    assign _ar_cursor_q_T_1 = {_ar_cursor_q_T[28:0], 3'h0};  // Accelerator/Core.swift:334
+    assign _ar_cursor_q_T_2 = ar_cursor_q + _ar_cursor_q_T_1;  // Accelerator/Core.swift:334
+    assign _ar_cursor_q_T_3 = ar_whole_row ? ar_next_row : _ar_cursor_q_T_2;  // Accelerator/Core.swift:334
+    assign _ar_beats_q_T = ar_beats_q - ar_burst_beats;  // Accelerator/Core.swift:335
+    assign _ar_beats_q_T_1 = ar_whole_row ? ar_row_beats_q : _ar_beats_q_T;  // Accelerator/Core.swift:335
+    assign ar_fire = ar_valid_q & m_axi_arready;  // Accelerator/Core.swift:366
+    assign _ar_idle_T = ~_ar_load_T_1;  // Accelerator/Core.swift:366
+    assign _ar_idle_T_1 = ~ar_valid_q;  // Accelerator/Core.swift:366
+    assign ar_idle = _ar_idle_T & _ar_idle_T_1;  // Accelerator/Core.swift:366
     always @(posedge clk) read_outstanding_q <= rst ? 16'h0 : _read_outstanding_q_T_6;  // Accelerator/Accelerator.swift:155
     assign _read_outstanding_q_T = {{8{1'b0}}, ar_len_q};  // Accelerator/Core.swift:55
     assign _read_outstanding_q_T_1 = _read_outstanding_q_T + 16'h1;  // Accelerator/Core.swift:55
@@ -730,10 +730,10 @@ module accel_8x8_s8f6_s8f6_s8f2_stochastic_sp16k_out4k_d64_a32_core (
     assign _instruction_buffer_T_4 = read_row_done & _instruction_buffer_T_3;  // Accelerator/Core.swift:89
     assign write_go = store_go;  // Accelerator/Core.swift:251
     assign len_queue_in_ready = len_queue_in_ready_1;  // Accelerator/Core.swift:103
-    assign _aw_load_T = ~abort;  // Accelerator/Core.swift:337
-    assign _aw_load_T_1 = _aw_load_T & len_queue_in_ready;  // Accelerator/Core.swift:337
-    always @(posedge clk) aw_cursor_q <= rst ? 64'h0 : _aw_cursor_q_T_5;  // Accelerator/Accelerator.swift:155
-    always @(posedge clk) aw_row_start_q <= rst ? 64'h0 : _aw_row_start_q_T_2;  // Accelerator/Accelerator.swift:155
+    assign _aw_load_T = ~abort;  // Accelerator/Core.swift:340
+    assign _aw_load_T_1 = _aw_load_T & len_queue_in_ready;  // Accelerator/Core.swift:340
+    always @(posedge clk) aw_cursor_q <= rst ? 32'h0 : _aw_cursor_q_T_5;  // Accelerator/Accelerator.swift:155
+    always @(posedge clk) aw_row_start_q <= rst ? 32'h0 : _aw_row_start_q_T_2;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) aw_rows_q <= rst ? 16'h0 : _aw_rows_q_T_3;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) aw_beats_q <= rst ? 9'h0 : _aw_beats_q_T_3;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) aw_row_beats_q <= rst ? 9'h0 : _aw_row_beats_q_T;  // Accelerator/Accelerator.swift:155
@@ -741,34 +741,34 @@ module accel_8x8_s8f6_s8f6_s8f2_stochastic_sp16k_out4k_d64_a32_core (
     always @(posedge clk) aw_valid_q <= rst ? 1'h0 : _aw_valid_q_T_1;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) aw_addr_q <= _aw_addr_q_T;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) aw_len_q <= _aw_len_q_T;  // Accelerator/Accelerator.swift:155
-    assign _aw_load_T_2 = aw_rows_q != 16'h0;  // Accelerator/Core.swift:337
-    assign _aw_load_T_3 = ~aw_valid_q;  // Accelerator/Core.swift:337
-    assign _aw_load_T_4 = _aw_load_T_3 | m_axi_awready;  // Accelerator/Core.swift:337
-    assign _aw_load_T_5 = _aw_load_T_4 & _aw_load_T_2;  // Accelerator/Core.swift:337
-    assign aw_load = _aw_load_T_5 & _aw_load_T_1;  // Accelerator/Core.swift:337
-    assign _aw_to_boundary_T = {{1{1'b0}}, aw_cursor_q[11:0]};  // Accelerator/Core.swift:340
-    assign _aw_to_boundary_T_1 = 13'h1000 - _aw_to_boundary_T;  // Accelerator/Core.swift:340
-    assign aw_to_boundary = {{3{1'b0}}, _aw_to_boundary_T_1[12:3]};  // Accelerator/Core.swift:340
-    assign _aw_whole_row_T = {{4{1'b0}}, aw_beats_q};  // Accelerator/Core.swift:342
-    assign aw_whole_row = _aw_whole_row_T <= aw_to_boundary;  // Accelerator/Core.swift:342
-    assign _aw_burst_beats_T = aw_whole_row ? _aw_whole_row_T : aw_to_boundary;  // Accelerator/Core.swift:343
-    assign aw_burst_beats = _aw_burst_beats_T[8:0];  // Accelerator/Core.swift:343
+    assign _aw_load_T_2 = aw_rows_q != 16'h0;  // Accelerator/Core.swift:340
+    assign _aw_load_T_3 = ~aw_valid_q;  // Accelerator/Core.swift:340
+    assign _aw_load_T_4 = _aw_load_T_3 | m_axi_awready;  // Accelerator/Core.swift:340
+    assign _aw_load_T_5 = _aw_load_T_4 & _aw_load_T_2;  // Accelerator/Core.swift:340
+    assign aw_load = _aw_load_T_5 & _aw_load_T_1;  // Accelerator/Core.swift:340
+    assign _aw_to_boundary_T = {{1{1'b0}}, aw_cursor_q[11:0]};  // Accelerator/Core.swift:343
+    assign _aw_to_boundary_T_1 = 13'h1000 - _aw_to_boundary_T;  // Accelerator/Core.swift:343
+    assign aw_to_boundary = {{3{1'b0}}, _aw_to_boundary_T_1[12:3]};  // Accelerator/Core.swift:343
+    assign _aw_whole_row_T = {{4{1'b0}}, aw_beats_q};  // Accelerator/Core.swift:345
+    assign aw_whole_row = _aw_whole_row_T <= aw_to_boundary;  // Accelerator/Core.swift:345
+    assign _aw_burst_beats_T = aw_whole_row ? _aw_whole_row_T : aw_to_boundary;  // Accelerator/Core.swift:346
+    assign aw_burst_beats = _aw_burst_beats_T[8:0];  // Accelerator/Core.swift:346
     assign _len_queue_in_data_T = aw_burst_beats - 9'h1;  // Accelerator/Core.swift:102
-    assign _aw_next_row_T = {{40{1'b0}}, aw_stride_q};  // Accelerator/Core.swift:349
-    assign aw_next_row = aw_row_start_q + _aw_next_row_T;  // Accelerator/Core.swift:349
-    assign _aw_rows_q_T = aw_load & aw_whole_row;  // Accelerator/Core.swift:332
-    assign _aw_rows_q_T_1 = aw_rows_q - 16'h1;  // Accelerator/Core.swift:332
-    assign _aw_row_start_q_T = aw_load & aw_whole_row;  // Accelerator/Core.swift:331
-    assign _aw_cursor_q_T = {{55{1'b0}}, aw_burst_beats};  // Accelerator/Core.swift:331
-    assign _aw_cursor_q_T_1 = {_aw_cursor_q_T[60:0], 3'h0};  // Accelerator/Core.swift:331
-    assign _aw_cursor_q_T_2 = aw_cursor_q + _aw_cursor_q_T_1;  // Accelerator/Core.swift:331
-    assign _aw_cursor_q_T_3 = aw_whole_row ? aw_next_row : _aw_cursor_q_T_2;  // Accelerator/Core.swift:331
-    assign _aw_beats_q_T = aw_beats_q - aw_burst_beats;  // Accelerator/Core.swift:332
-    assign _aw_beats_q_T_1 = aw_whole_row ? aw_row_beats_q : _aw_beats_q_T;  // Accelerator/Core.swift:332
-    assign aw_fire = aw_valid_q & m_axi_awready;  // Accelerator/Core.swift:363
-    assign _aw_idle_T = ~_aw_load_T_2;  // Accelerator/Core.swift:363
-    assign _aw_idle_T_1 = ~aw_valid_q;  // Accelerator/Core.swift:363
-    assign aw_idle = _aw_idle_T & _aw_idle_T_1;  // Accelerator/Core.swift:363
+    assign _aw_next_row_T = {{8{1'b0}}, aw_stride_q};  // Accelerator/Core.swift:352
+    assign aw_next_row = aw_row_start_q + _aw_next_row_T;  // Accelerator/Core.swift:352
+    assign _aw_rows_q_T = aw_load & aw_whole_row;  // Accelerator/Core.swift:335
+    assign _aw_rows_q_T_1 = aw_rows_q - 16'h1;  // Accelerator/Core.swift:335
+    assign _aw_row_start_q_T = aw_load & aw_whole_row;  // Accelerator/Core.swift:334
+    assign _aw_cursor_q_T = {{23{1'b0}}, aw_burst_beats};  // Accelerator/Core.swift:334
+    assign _aw_cursor_q_T_1 = {_aw_cursor_q_T[28:0], 3'h0};  // Accelerator/Core.swift:334
+    assign _aw_cursor_q_T_2 = aw_cursor_q + _aw_cursor_q_T_1;  // Accelerator/Core.swift:334
+    assign _aw_cursor_q_T_3 = aw_whole_row ? aw_next_row : _aw_cursor_q_T_2;  // Accelerator/Core.swift:334
+    assign _aw_beats_q_T = aw_beats_q - aw_burst_beats;  // Accelerator/Core.swift:335
+    assign _aw_beats_q_T_1 = aw_whole_row ? aw_row_beats_q : _aw_beats_q_T;  // Accelerator/Core.swift:335
+    assign aw_fire = aw_valid_q & m_axi_awready;  // Accelerator/Core.swift:366
+    assign _aw_idle_T = ~_aw_load_T_2;  // Accelerator/Core.swift:366
+    assign _aw_idle_T_1 = ~aw_valid_q;  // Accelerator/Core.swift:366
+    assign aw_idle = _aw_idle_T & _aw_idle_T_1;  // Accelerator/Core.swift:366
     always @(posedge clk) w_left_q <= rst ? 9'h0 : _w_left_q_T_4;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) w_beat_q <= rst ? 9'h0 : _w_beat_q_T_2;  // Accelerator/Accelerator.swift:155
     assign _store_row_pop_T = m_axi_wvalid & m_axi_wready;  // Accelerator/Core.swift:115
@@ -1125,20 +1125,20 @@ module accel_8x8_s8f6_s8f6_s8f2_stochastic_sp16k_out4k_d64_a32_core (
     assign _pc_q_T_3 = next_instruction ? _pc_q_T : pc_q;  // Accelerator/Core.swift:35
     assign _pc_q_T_4 = _pc_q_T_2 ? 32'h0 : _pc_q_T_3;  // Accelerator/Core.swift:35
     assign _instr_q_T_1 = fetch_hit ? _instr_q_T : instr_q;  // Accelerator/Core.swift:36
-    assign _ar_cursor_q_T_4 = ar_load ? _ar_cursor_q_T_3 : ar_cursor_q;  // Accelerator/Core.swift:331
-    assign _ar_cursor_q_T_5 = read_go ? read_addr : _ar_cursor_q_T_4;  // Accelerator/Core.swift:331
-    assign _ar_row_start_q_T_1 = _ar_row_start_q_T ? ar_next_row : ar_row_start_q;  // Accelerator/Core.swift:331
-    assign _ar_row_start_q_T_2 = read_go ? read_addr : _ar_row_start_q_T_1;  // Accelerator/Core.swift:331
-    assign _ar_rows_q_T_2 = _ar_rows_q_T ? _ar_rows_q_T_1 : ar_rows_q;  // Accelerator/Core.swift:332
-    assign _ar_rows_q_T_3 = read_go ? read_rows : _ar_rows_q_T_2;  // Accelerator/Core.swift:332
-    assign _ar_beats_q_T_2 = ar_load ? _ar_beats_q_T_1 : ar_beats_q;  // Accelerator/Core.swift:332
-    assign _ar_beats_q_T_3 = read_go ? read_row_beats : _ar_beats_q_T_2;  // Accelerator/Core.swift:332
-    assign _ar_row_beats_q_T = read_go ? read_row_beats : ar_row_beats_q;  // Accelerator/Core.swift:333
-    assign _ar_stride_q_T = read_go ? read_stride : ar_stride_q;  // Accelerator/Core.swift:333
-    assign _ar_valid_q_T = m_axi_arready ? 1'h0 : ar_valid_q;  // Accelerator/Core.swift:334
-    assign _ar_valid_q_T_1 = ar_load ? 1'h1 : _ar_valid_q_T;  // Accelerator/Core.swift:334
-    assign _ar_addr_q_T = ar_load ? ar_cursor_q[31:0] : ar_addr_q;  // Accelerator/Core.swift:334
-    assign _ar_len_q_T_1 = ar_load ? _ar_len_q_T[7:0] : ar_len_q;  // Accelerator/Core.swift:334
+    assign _ar_cursor_q_T_4 = ar_load ? _ar_cursor_q_T_3 : ar_cursor_q;  // Accelerator/Core.swift:334
+    assign _ar_cursor_q_T_5 = read_go ? read_addr[31:0] : _ar_cursor_q_T_4;  // Accelerator/Core.swift:334
+    assign _ar_row_start_q_T_1 = _ar_row_start_q_T ? ar_next_row : ar_row_start_q;  // Accelerator/Core.swift:334
+    assign _ar_row_start_q_T_2 = read_go ? read_addr[31:0] : _ar_row_start_q_T_1;  // Accelerator/Core.swift:334
+    assign _ar_rows_q_T_2 = _ar_rows_q_T ? _ar_rows_q_T_1 : ar_rows_q;  // Accelerator/Core.swift:335
+    assign _ar_rows_q_T_3 = read_go ? read_rows : _ar_rows_q_T_2;  // Accelerator/Core.swift:335
+    assign _ar_beats_q_T_2 = ar_load ? _ar_beats_q_T_1 : ar_beats_q;  // Accelerator/Core.swift:335
+    assign _ar_beats_q_T_3 = read_go ? read_row_beats : _ar_beats_q_T_2;  // Accelerator/Core.swift:335
+    assign _ar_row_beats_q_T = read_go ? read_row_beats : ar_row_beats_q;  // Accelerator/Core.swift:336
+    assign _ar_stride_q_T = read_go ? read_stride : ar_stride_q;  // Accelerator/Core.swift:336
+    assign _ar_valid_q_T = m_axi_arready ? 1'h0 : ar_valid_q;  // Accelerator/Core.swift:337
+    assign _ar_valid_q_T_1 = ar_load ? 1'h1 : _ar_valid_q_T;  // Accelerator/Core.swift:337
+    assign _ar_addr_q_T = ar_load ? ar_cursor_q : ar_addr_q;  // Accelerator/Core.swift:337
+    assign _ar_len_q_T_1 = ar_load ? _ar_len_q_T[7:0] : ar_len_q;  // Accelerator/Core.swift:337
     assign _read_outstanding_q_T_6 = 1'h1 ? _read_outstanding_q_T_5 : read_outstanding_q;  // Accelerator/Core.swift:55
     assign _read_error_q_T_2 = _read_error_q_T_1 ? 1'h1 : read_error_q;  // Accelerator/Core.swift:60
     assign _read_error_q_T_3 = read_go ? 1'h0 : _read_error_q_T_2;  // Accelerator/Core.swift:60
@@ -1148,20 +1148,20 @@ module accel_8x8_s8f6_s8f6_s8f2_stochastic_sp16k_out4k_d64_a32_core (
     assign _read_beat_q_T_2 = m_axi_rvalid ? _read_beat_q_T_1 : read_beat_q;  // Accelerator/Core.swift:64
     assign _read_beat_q_T_3 = read_go ? 9'h0 : _read_beat_q_T_2;  // Accelerator/Core.swift:64
     assign _read_beats_q_T = read_go ? read_row_beats : read_beats_q;  // Accelerator/Core.swift:65
-    assign _aw_cursor_q_T_4 = aw_load ? _aw_cursor_q_T_3 : aw_cursor_q;  // Accelerator/Core.swift:331
-    assign _aw_cursor_q_T_5 = write_go ? read_addr : _aw_cursor_q_T_4;  // Accelerator/Core.swift:331
-    assign _aw_row_start_q_T_1 = _aw_row_start_q_T ? aw_next_row : aw_row_start_q;  // Accelerator/Core.swift:331
-    assign _aw_row_start_q_T_2 = write_go ? read_addr : _aw_row_start_q_T_1;  // Accelerator/Core.swift:331
-    assign _aw_rows_q_T_2 = _aw_rows_q_T ? _aw_rows_q_T_1 : aw_rows_q;  // Accelerator/Core.swift:332
-    assign _aw_rows_q_T_3 = write_go ? read_rows : _aw_rows_q_T_2;  // Accelerator/Core.swift:332
-    assign _aw_beats_q_T_2 = aw_load ? _aw_beats_q_T_1 : aw_beats_q;  // Accelerator/Core.swift:332
-    assign _aw_beats_q_T_3 = write_go ? 9'h1 : _aw_beats_q_T_2;  // Accelerator/Core.swift:332
-    assign _aw_row_beats_q_T = write_go ? 9'h1 : aw_row_beats_q;  // Accelerator/Core.swift:333
-    assign _aw_stride_q_T = write_go ? read_stride : aw_stride_q;  // Accelerator/Core.swift:333
-    assign _aw_valid_q_T = m_axi_awready ? 1'h0 : aw_valid_q;  // Accelerator/Core.swift:334
-    assign _aw_valid_q_T_1 = aw_load ? 1'h1 : _aw_valid_q_T;  // Accelerator/Core.swift:334
-    assign _aw_addr_q_T = aw_load ? aw_cursor_q[31:0] : aw_addr_q;  // Accelerator/Core.swift:334
-    assign _aw_len_q_T = aw_load ? _len_queue_in_data_T[7:0] : aw_len_q;  // Accelerator/Core.swift:334
+    assign _aw_cursor_q_T_4 = aw_load ? _aw_cursor_q_T_3 : aw_cursor_q;  // Accelerator/Core.swift:334
+    assign _aw_cursor_q_T_5 = write_go ? read_addr[31:0] : _aw_cursor_q_T_4;  // Accelerator/Core.swift:334
+    assign _aw_row_start_q_T_1 = _aw_row_start_q_T ? aw_next_row : aw_row_start_q;  // Accelerator/Core.swift:334
+    assign _aw_row_start_q_T_2 = write_go ? read_addr[31:0] : _aw_row_start_q_T_1;  // Accelerator/Core.swift:334
+    assign _aw_rows_q_T_2 = _aw_rows_q_T ? _aw_rows_q_T_1 : aw_rows_q;  // Accelerator/Core.swift:335
+    assign _aw_rows_q_T_3 = write_go ? read_rows : _aw_rows_q_T_2;  // Accelerator/Core.swift:335
+    assign _aw_beats_q_T_2 = aw_load ? _aw_beats_q_T_1 : aw_beats_q;  // Accelerator/Core.swift:335
+    assign _aw_beats_q_T_3 = write_go ? 9'h1 : _aw_beats_q_T_2;  // Accelerator/Core.swift:335
+    assign _aw_row_beats_q_T = write_go ? 9'h1 : aw_row_beats_q;  // Accelerator/Core.swift:336
+    assign _aw_stride_q_T = write_go ? read_stride : aw_stride_q;  // Accelerator/Core.swift:336
+    assign _aw_valid_q_T = m_axi_awready ? 1'h0 : aw_valid_q;  // Accelerator/Core.swift:337
+    assign _aw_valid_q_T_1 = aw_load ? 1'h1 : _aw_valid_q_T;  // Accelerator/Core.swift:337
+    assign _aw_addr_q_T = aw_load ? aw_cursor_q : aw_addr_q;  // Accelerator/Core.swift:337
+    assign _aw_len_q_T = aw_load ? _len_queue_in_data_T[7:0] : aw_len_q;  // Accelerator/Core.swift:337
     assign _w_left_q_T_3 = _store_row_pop_T ? _w_left_q_T : w_left_q;  // Accelerator/Core.swift:99
     assign _w_left_q_T_4 = w_new_burst ? _w_left_q_T_2 : _w_left_q_T_3;  // Accelerator/Core.swift:99
     assign _w_beat_q_T_2 = _store_row_pop_T ? _w_beat_q_T_1 : w_beat_q;  // Accelerator/Core.swift:99
@@ -1258,5 +1258,5 @@ module accel_8x8_s8f6_s8f6_s8f2_stochastic_sp16k_out4k_d64_a32_core (
         .out_valid(tile_queue_out_valid),
         .out_data(tile_queue_out_data)
     );
-    wire _unused_ok = &{1'b0, _fetch_end_T_1[65:62], _fetch_addr_T[63:60], _bank_c_T[15:9], array_b_ready, row_queue_in_ready, _aw_cursor_q_T[63:61], _len_queue_in_data_T[8], _aw_burst_beats_T[12:9], _aw_to_boundary_T_1[2:0], _ar_cursor_q_T[63:61], _ar_len_q_T[8], _ar_burst_beats_T[12:9], _ar_to_boundary_T_1[2:0], m_axi_rlast, 1'b0};
+    wire _unused_ok = &{1'b0, _fetch_end_T_1[65:62], _fetch_addr_T[63:60], _bank_c_T[15:9], array_b_ready, row_queue_in_ready, _aw_cursor_q_T[31:29], _len_queue_in_data_T[8], _aw_burst_beats_T[12:9], _aw_to_boundary_T_1[2:0], _ar_cursor_q_T[31:29], _ar_len_q_T[8], _ar_burst_beats_T[12:9], _ar_to_boundary_T_1[2:0], read_addr[63:32], m_axi_rlast, 1'b0};
 endmodule

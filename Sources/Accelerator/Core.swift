@@ -328,7 +328,10 @@ extension Accelerator {
     static func issuer(_ m: ModuleBuilder, _ u: Updates, _ name: String, channel: Stream, go: Signal, addr: Signal, rows: Signal,
                        stride: Signal, rowBeats: Signal, allow: Signal, c: AcceleratorConfig) -> Issuer {
         let logBeat = c.beatBytes.trailingZeroBitCount
-        let cursor = u.reg("\(name)_cursor_q", 64), rowStart = u.reg("\(name)_row_start_q", 64)
+        // The window check has put every byte of the transfer below 2^addressBits, so the
+        // cursors need no more bits than the bus.
+        let aw = c.addressBits
+        let cursor = u.reg("\(name)_cursor_q", aw), rowStart = u.reg("\(name)_row_start_q", aw)
         let rowsLeft = u.reg("\(name)_rows_q", 16), beatsLeft = u.reg("\(name)_beats_q", 9)
         let rowBeatsQ = u.reg("\(name)_row_beats_q", 9), strideQ = u.reg("\(name)_stride_q", 24)
         let valid = u.reg("\(name)_valid_q", 1), addrQ = u.reg("\(name)_addr_q", c.addressBits, reset: nil), lenQ = u.reg("\(name)_len_q", 8, reset: nil)
@@ -344,14 +347,14 @@ extension Accelerator {
         let nextLen = (len &- 1).truncated(to: 8)
         valid.set(ready, 0)
         valid.set(load, 1)
-        addrQ.set(load, fit(cursor.q, c.addressBits))
+        addrQ.set(load, cursor.q)
         lenQ.set(load, nextLen)
-        let nextRow = (rowStart.q &+ strideQ.q.zeroExtended(to: 64)).named("\(name)_next_row")
+        let nextRow = (rowStart.q &+ strideQ.q.zeroExtended(to: aw)).named("\(name)_next_row")
         rowsLeft.set(load & wholeRow, rowsLeft.q &- 1)
         rowStart.set(load & wholeRow, nextRow)
-        cursor.set(load, mux(wholeRow, nextRow, cursor.q &+ (len.zeroExtended(to: 64) << logBeat)))
+        cursor.set(load, mux(wholeRow, nextRow, cursor.q &+ (len.zeroExtended(to: aw) << logBeat)))
         beatsLeft.set(load, mux(wholeRow, rowBeatsQ.q, beatsLeft.q &- len))
-        cursor.set(go, addr); rowStart.set(go, addr); rowsLeft.set(go, rows)
+        cursor.set(go, fit(addr, aw)); rowStart.set(go, fit(addr, aw)); rowsLeft.set(go, rows)
         beatsLeft.set(go, rowBeats); rowBeatsQ.set(go, rowBeats); strideQ.set(go, stride)
         channel.valid.assign(valid.q)
         channel["addr"].assign(addrQ.q)
