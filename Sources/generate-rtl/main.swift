@@ -21,7 +21,7 @@ struct GenerateRTL: ParsableCommand {
         Writes one .v file per module plus manifest.json (ports, widths, parameters).
         A refused parameter prints one line naming it, exits with status 2 and writes nothing.
         """,
-        subcommands: [AcceleratorCommand.self, SystolicCommand.self, PEArrayCommand.self, MACCommand.self, LFSRCommand.self, RounderCommand.self, PoolCommand.self])
+        subcommands: [SystolicCommand.self, PEArrayCommand.self, MACCommand.self, LFSRCommand.self, RounderCommand.self, PoolCommand.self, AcceleratorCommand.self])
 }
 
 struct AcceleratorCommand: ParsableCommand {
