@@ -154,6 +154,7 @@ public struct AXIViolation: Error, CustomStringConvertible, Equatable {
     public let cycle: Int
     public let channel: String
     public let problem: String
+    public init(cycle: Int, channel: String, problem: String) { (self.cycle, self.channel, self.problem) = (cycle, channel, problem) }
     public var description: String { "AXI violation in cycle \(cycle) on \(channel): \(problem)" }
 }
 
@@ -211,8 +212,11 @@ public final class AXIChecker {
                 if ch == axi.ar { arBeats.append(beats) } else { awBeats.append(beats); awCount += 1 }
             case axi.w:
                 wBeat += 1
+                // The current W burst belongs to the oldest address not yet matched with its data.
+                if let expected = awBeats.first, field("last") == 0, wBeat >= expected {
+                    throw fail(name, "beat \(wBeat) of a \(expected)-beat burst without WLAST")
+                }
                 if field("last") == 1 { wBurstBeats.append(wBeat); wBeat = 0 }
-                if let expected = awBeats.first, wBeat > expected { throw fail(name, "beat \(wBeat) of a \(expected)-beat burst without WLAST") }
                 while let e = awBeats.first, let got = wBurstBeats.first {
                     if e != got { throw fail(name, "WLAST after \(got) beats of a \(e)-beat burst") }
                     awBeats.removeFirst(); wBurstBeats.removeFirst()
