@@ -52,52 +52,52 @@ module accel_8x8_s8f6_s8f6_s8f2_stochastic_sp16k_out4k_d64_a32_core (
     reg  [2:0] state_q;  // Accelerator/Core.swift:33
     reg  [31:0] pc_q;  // Accelerator/Core.swift:35
     reg  [127:0] instr_q;  // Accelerator/Core.swift:36
-    wire [65:0] _fetch_go_T;  // Accelerator/Core.swift:195
-    wire [65:0] _fetch_go_T_1;  // Accelerator/Core.swift:195
-    wire [65:0] _fetch_go_T_2;  // Accelerator/Core.swift:195
+    wire [65:0] _fetch_go_T;  // Accelerator/Core.swift:199
+    wire [65:0] _fetch_go_T_1;  // Accelerator/Core.swift:199
+    wire [65:0] _fetch_go_T_2;  // Accelerator/Core.swift:199
     wire read_go;  // Accelerator/Core.swift:50
     wire [63:0] read_addr;  // Accelerator/Core.swift:51
     wire [15:0] read_rows;  // Accelerator/Core.swift:51
     wire [23:0] read_stride;  // Accelerator/Core.swift:52
     wire [8:0] read_row_beats;  // Accelerator/Core.swift:52
-    wire _ar_load_T;  // Accelerator/Core.swift:340
-    reg  [31:0] ar_cursor_q;  // Accelerator/Core.swift:334
-    reg  [31:0] ar_row_start_q;  // Accelerator/Core.swift:334
-    reg  [15:0] ar_rows_q;  // Accelerator/Core.swift:335
-    reg  [8:0] ar_beats_q;  // Accelerator/Core.swift:335
-    reg  [8:0] ar_row_beats_q;  // Accelerator/Core.swift:336
-    reg  [23:0] ar_stride_q;  // Accelerator/Core.swift:336
-    reg  ar_valid_q;  // Accelerator/Core.swift:337
-    reg  [31:0] ar_addr_q;  // Accelerator/Core.swift:337
-    reg  [7:0] ar_len_q;  // Accelerator/Core.swift:337
-    wire _ar_load_T_1;  // Accelerator/Core.swift:340
-    wire _ar_load_T_2;  // Accelerator/Core.swift:340
-    wire _ar_load_T_3;  // Accelerator/Core.swift:340
-    wire _ar_load_T_4;  // Accelerator/Core.swift:340
-    wire ar_load;  // Accelerator/Core.swift:340
-    wire [12:0] _ar_to_boundary_T;  // Accelerator/Core.swift:343
-    wire [12:0] _ar_to_boundary_T_1;  // Accelerator/Core.swift:343
-    wire [12:0] ar_to_boundary;  // Accelerator/Core.swift:343
-    wire [12:0] _ar_whole_row_T;  // Accelerator/Core.swift:345
-    wire ar_whole_row;  // Accelerator/Core.swift:345
-    wire [12:0] _ar_burst_beats_T;  // Accelerator/Core.swift:346
-    wire [8:0] ar_burst_beats;  // Accelerator/Core.swift:346
-    wire [8:0] _ar_len_q_T;  // Accelerator/Core.swift:337
-    wire [31:0] _ar_next_row_T;  // Accelerator/Core.swift:352
-    wire [31:0] ar_next_row;  // Accelerator/Core.swift:352
-    wire _ar_rows_q_T;  // Accelerator/Core.swift:335
-    wire [15:0] _ar_rows_q_T_1;  // Accelerator/Core.swift:335
-    wire _ar_row_start_q_T;  // Accelerator/Core.swift:334
-    wire [31:0] _ar_cursor_q_T;  // Accelerator/Core.swift:334
-    wire [31:0] _ar_cursor_q_T_1;  // Accelerator/Core.swift:334
-    wire [31:0] _ar_cursor_q_T_2;  // Accelerator/Core.swift:334
-    wire [31:0] _ar_cursor_q_T_3;  // Accelerator/Core.swift:334
-    wire [8:0] _ar_beats_q_T;  // Accelerator/Core.swift:335
-    wire [8:0] _ar_beats_q_T_1;  // Accelerator/Core.swift:335
-    wire ar_fire;  // Accelerator/Core.swift:366
-    wire _ar_idle_T;  // Accelerator/Core.swift:366
-    wire _ar_idle_T_1;  // Accelerator/Core.swift:366
-    wire ar_idle;  // Accelerator/Core.swift:366
+    wire _ar_load_T;  // Accelerator/Core.swift:362
+    reg  [31:0] ar_cursor_q;  // Accelerator/Core.swift:356
+    reg  [31:0] ar_row_start_q;  // Accelerator/Core.swift:356
+    reg  [15:0] ar_rows_q;  // Accelerator/Core.swift:357
+    reg  [8:0] ar_beats_q;  // Accelerator/Core.swift:357
+    reg  [8:0] ar_row_beats_q;  // Accelerator/Core.swift:358
+    reg  [23:0] ar_stride_q;  // Accelerator/Core.swift:358
+    reg  ar_valid_q;  // Accelerator/Core.swift:359
+    reg  [31:0] ar_addr_q;  // Accelerator/Core.swift:359
+    reg  [7:0] ar_len_q;  // Accelerator/Core.swift:359
+    wire _ar_load_T_1;  // Accelerator/Core.swift:362
+    wire _ar_load_T_2;  // Accelerator/Core.swift:362
+    wire _ar_load_T_3;  // Accelerator/Core.swift:362
+    wire _ar_load_T_4;  // Accelerator/Core.swift:362
+    wire ar_load;  // Accelerator/Core.swift:362
+    wire [12:0] _ar_to_boundary_T;  // Accelerator/Core.swift:365
+    wire [12:0] _ar_to_boundary_T_1;  // Accelerator/Core.swift:365
+    wire [12:0] ar_to_boundary;  // Accelerator/Core.swift:365
+    wire [12:0] _ar_whole_row_T;  // Accelerator/Core.swift:367
+    wire ar_whole_row;  // Accelerator/Core.swift:367
+    wire [12:0] _ar_burst_beats_T;  // Accelerator/Core.swift:368
+    wire [8:0] ar_burst_beats;  // Accelerator/Core.swift:368
+    wire [8:0] _ar_len_q_T;  // Accelerator/Core.swift:359
+    wire [31:0] _ar_next_row_T;  // Accelerator/Core.swift:374
+    wire [31:0] ar_next_row;  // Accelerator/Core.swift:374
+    wire _ar_rows_q_T;  // Accelerator/Core.swift:357
+    wire [15:0] _ar_rows_q_T_1;  // Accelerator/Core.swift:357
+    wire _ar_row_start_q_T;  // Accelerator/Core.swift:356
+    wire [31:0] _ar_cursor_q_T;  // Accelerator/Core.swift:356
+    wire [31:0] _ar_cursor_q_T_1;  // Accelerator/Core.swift:356
+    wire [31:0] _ar_cursor_q_T_2;  // Accelerator/Core.swift:356
+    wire [31:0] _ar_cursor_q_T_3;  // Accelerator/Core.swift:356
+    wire [8:0] _ar_beats_q_T;  // Accelerator/Core.swift:357
+    wire [8:0] _ar_beats_q_T_1;  // Accelerator/Core.swift:357
+    wire ar_fire;  // Accelerator/Core.swift:388
+    wire _ar_idle_T;  // Accelerator/Core.swift:388
+    wire _ar_idle_T_1;  // Accelerator/Core.swift:388
+    wire ar_idle;  // Accelerator/Core.swift:388
     reg  [15:0] read_outstanding_q;  // Accelerator/Core.swift:55
     wire [15:0] _read_outstanding_q_T;  // Accelerator/Core.swift:55
     wire [15:0] _read_outstanding_q_T_1;  // Accelerator/Core.swift:55
@@ -110,6 +110,8 @@ module accel_8x8_s8f6_s8f6_s8f2_stochastic_sp16k_out4k_d64_a32_core (
     reg  read_error_q;  // Accelerator/Core.swift:60
     wire _read_error_q_T;  // Accelerator/Core.swift:60
     wire _read_error_q_T_1;  // Accelerator/Core.swift:60
+    wire _read_error_q_T_2;  // Accelerator/Core.swift:60
+    wire _read_error_q_T_3;  // Accelerator/Core.swift:60
     reg  [1:0] read_dest_q;  // Accelerator/Core.swift:64
     reg  [15:0] read_row_q;  // Accelerator/Core.swift:64
     reg  [8:0] read_beat_q;  // Accelerator/Core.swift:64
@@ -137,45 +139,45 @@ module accel_8x8_s8f6_s8f6_s8f2_stochastic_sp16k_out4k_d64_a32_core (
     wire _instruction_buffer_T_4;  // Accelerator/Core.swift:89
     wire write_go;  // Accelerator/Core.swift:94
     wire len_queue_in_ready;  // Accelerator/Core.swift:95
-    wire _aw_load_T;  // Accelerator/Core.swift:340
-    wire _aw_load_T_1;  // Accelerator/Core.swift:340
-    reg  [31:0] aw_cursor_q;  // Accelerator/Core.swift:334
-    reg  [31:0] aw_row_start_q;  // Accelerator/Core.swift:334
-    reg  [15:0] aw_rows_q;  // Accelerator/Core.swift:335
-    reg  [8:0] aw_beats_q;  // Accelerator/Core.swift:335
-    reg  [8:0] aw_row_beats_q;  // Accelerator/Core.swift:336
-    reg  [23:0] aw_stride_q;  // Accelerator/Core.swift:336
-    reg  aw_valid_q;  // Accelerator/Core.swift:337
-    reg  [31:0] aw_addr_q;  // Accelerator/Core.swift:337
-    reg  [7:0] aw_len_q;  // Accelerator/Core.swift:337
-    wire _aw_load_T_2;  // Accelerator/Core.swift:340
-    wire _aw_load_T_3;  // Accelerator/Core.swift:340
-    wire _aw_load_T_4;  // Accelerator/Core.swift:340
-    wire _aw_load_T_5;  // Accelerator/Core.swift:340
-    wire aw_load;  // Accelerator/Core.swift:340
-    wire [12:0] _aw_to_boundary_T;  // Accelerator/Core.swift:343
-    wire [12:0] _aw_to_boundary_T_1;  // Accelerator/Core.swift:343
-    wire [12:0] aw_to_boundary;  // Accelerator/Core.swift:343
-    wire [12:0] _aw_whole_row_T;  // Accelerator/Core.swift:345
-    wire aw_whole_row;  // Accelerator/Core.swift:345
-    wire [12:0] _aw_burst_beats_T;  // Accelerator/Core.swift:346
-    wire [8:0] aw_burst_beats;  // Accelerator/Core.swift:346
+    wire _aw_load_T;  // Accelerator/Core.swift:362
+    wire _aw_load_T_1;  // Accelerator/Core.swift:362
+    reg  [31:0] aw_cursor_q;  // Accelerator/Core.swift:356
+    reg  [31:0] aw_row_start_q;  // Accelerator/Core.swift:356
+    reg  [15:0] aw_rows_q;  // Accelerator/Core.swift:357
+    reg  [8:0] aw_beats_q;  // Accelerator/Core.swift:357
+    reg  [8:0] aw_row_beats_q;  // Accelerator/Core.swift:358
+    reg  [23:0] aw_stride_q;  // Accelerator/Core.swift:358
+    reg  aw_valid_q;  // Accelerator/Core.swift:359
+    reg  [31:0] aw_addr_q;  // Accelerator/Core.swift:359
+    reg  [7:0] aw_len_q;  // Accelerator/Core.swift:359
+    wire _aw_load_T_2;  // Accelerator/Core.swift:362
+    wire _aw_load_T_3;  // Accelerator/Core.swift:362
+    wire _aw_load_T_4;  // Accelerator/Core.swift:362
+    wire _aw_load_T_5;  // Accelerator/Core.swift:362
+    wire aw_load;  // Accelerator/Core.swift:362
+    wire [12:0] _aw_to_boundary_T;  // Accelerator/Core.swift:365
+    wire [12:0] _aw_to_boundary_T_1;  // Accelerator/Core.swift:365
+    wire [12:0] aw_to_boundary;  // Accelerator/Core.swift:365
+    wire [12:0] _aw_whole_row_T;  // Accelerator/Core.swift:367
+    wire aw_whole_row;  // Accelerator/Core.swift:367
+    wire [12:0] _aw_burst_beats_T;  // Accelerator/Core.swift:368
+    wire [8:0] aw_burst_beats;  // Accelerator/Core.swift:368
     wire [8:0] _len_queue_in_data_T;  // Accelerator/Core.swift:102
-    wire [31:0] _aw_next_row_T;  // Accelerator/Core.swift:352
-    wire [31:0] aw_next_row;  // Accelerator/Core.swift:352
-    wire _aw_rows_q_T;  // Accelerator/Core.swift:335
-    wire [15:0] _aw_rows_q_T_1;  // Accelerator/Core.swift:335
-    wire _aw_row_start_q_T;  // Accelerator/Core.swift:334
-    wire [31:0] _aw_cursor_q_T;  // Accelerator/Core.swift:334
-    wire [31:0] _aw_cursor_q_T_1;  // Accelerator/Core.swift:334
-    wire [31:0] _aw_cursor_q_T_2;  // Accelerator/Core.swift:334
-    wire [31:0] _aw_cursor_q_T_3;  // Accelerator/Core.swift:334
-    wire [8:0] _aw_beats_q_T;  // Accelerator/Core.swift:335
-    wire [8:0] _aw_beats_q_T_1;  // Accelerator/Core.swift:335
-    wire aw_fire;  // Accelerator/Core.swift:366
-    wire _aw_idle_T;  // Accelerator/Core.swift:366
-    wire _aw_idle_T_1;  // Accelerator/Core.swift:366
-    wire aw_idle;  // Accelerator/Core.swift:366
+    wire [31:0] _aw_next_row_T;  // Accelerator/Core.swift:374
+    wire [31:0] aw_next_row;  // Accelerator/Core.swift:374
+    wire _aw_rows_q_T;  // Accelerator/Core.swift:357
+    wire [15:0] _aw_rows_q_T_1;  // Accelerator/Core.swift:357
+    wire _aw_row_start_q_T;  // Accelerator/Core.swift:356
+    wire [31:0] _aw_cursor_q_T;  // Accelerator/Core.swift:356
+    wire [31:0] _aw_cursor_q_T_1;  // Accelerator/Core.swift:356
+    wire [31:0] _aw_cursor_q_T_2;  // Accelerator/Core.swift:356
+    wire [31:0] _aw_cursor_q_T_3;  // Accelerator/Core.swift:356
+    wire [8:0] _aw_beats_q_T;  // Accelerator/Core.swift:357
+    wire [8:0] _aw_beats_q_T_1;  // Accelerator/Core.swift:357
+    wire aw_fire;  // Accelerator/Core.swift:388
+    wire _aw_idle_T;  // Accelerator/Core.swift:388
+    wire _aw_idle_T_1;  // Accelerator/Core.swift:388
+    wire aw_idle;  // Accelerator/Core.swift:388
     reg  [8:0] w_left_q;  // Accelerator/Core.swift:99
     reg  [8:0] w_beat_q;  // Accelerator/Core.swift:99
     wire _store_row_pop_T;  // Accelerator/Core.swift:115
@@ -224,215 +226,274 @@ module accel_8x8_s8f6_s8f6_s8f2_stochastic_sp16k_out4k_d64_a32_core (
     wire _write_error_q_T;  // Accelerator/Core.swift:131
     wire _write_error_q_T_1;  // Accelerator/Core.swift:131
     wire _write_error_q_T_2;  // Accelerator/Core.swift:131
+    wire _write_error_q_T_3;  // Accelerator/Core.swift:131
+    wire _write_error_q_T_4;  // Accelerator/Core.swift:131
     wire _write_done_T;  // Accelerator/Core.swift:135
     wire _write_done_T_1;  // Accelerator/Core.swift:135
     wire _write_done_T_2;  // Accelerator/Core.swift:135
     wire _write_done_T_3;  // Accelerator/Core.swift:135
     wire _write_done_T_4;  // Accelerator/Core.swift:135
     wire write_done;  // Accelerator/Core.swift:135
-    wire _quiescent_T;  // Accelerator/Core.swift:138
-    wire _quiescent_T_1;  // Accelerator/Core.swift:138
-    wire _quiescent_T_2;  // Accelerator/Core.swift:138
-    wire _quiescent_T_3;  // Accelerator/Core.swift:138
-    wire _quiescent_T_4;  // Accelerator/Core.swift:138
-    wire _quiescent_T_5;  // Accelerator/Core.swift:138
-    wire _quiescent_T_6;  // Accelerator/Core.swift:138
-    wire _quiescent_T_7;  // Accelerator/Core.swift:138
-    reg  [15:0] feed_a_q;  // Accelerator/Core.swift:141
-    reg  [15:0] feed_b_q;  // Accelerator/Core.swift:141
-    reg  [15:0] feed_k_q;  // Accelerator/Core.swift:141
-    reg  feed_valid_q;  // Accelerator/Core.swift:142
-    reg  feed_last_q;  // Accelerator/Core.swift:142
-    wire array_fire;  // Accelerator/Core.swift:143
-    wire _feed_advance_T;  // Accelerator/Core.swift:144
-    wire feed_advance;  // Accelerator/Core.swift:144
-    wire _feed_issue_T;  // Accelerator/Core.swift:145
-    wire feed_issue;  // Accelerator/Core.swift:145
-    reg  [63:0] _array_a_data_T;  // Accelerator/Core.swift:146
-    reg  [63:0] _array_b_data_T;  // Accelerator/Core.swift:147
-    wire _feed_last_q_T;  // Accelerator/Core.swift:142
-    wire [15:0] _feed_a_q_T;  // Accelerator/Core.swift:141
-    wire [15:0] _feed_b_q_T;  // Accelerator/Core.swift:141
-    wire [15:0] _feed_k_q_T;  // Accelerator/Core.swift:141
-    reg  [3:0] shift_q;  // Accelerator/Core.swift:153
-    reg  reseed_q;  // Accelerator/Core.swift:154
-    wire array_rst;  // Accelerator/Core.swift:158
-    wire array_a_ready;  // Accelerator/Core.swift:155
-    wire array_b_ready;  // Accelerator/Core.swift:155
-    wire array_c_valid;  // Accelerator/Core.swift:155
-    wire [63:0] array_c_data;  // Accelerator/Core.swift:155
-    wire array_c_last;  // Accelerator/Core.swift:155
-    wire _array_fire_T;  // Accelerator/Core.swift:143
-    wire gemm_go;  // Accelerator/Core.swift:165
-    wire _tile_queue_out_ready_T;  // Accelerator/Core.swift:166
-    wire tile_queue_in_ready;  // Accelerator/Core.swift:166
-    wire tile_queue_out_valid;  // Accelerator/Core.swift:166
-    wire [15:0] tile_queue_out_data;  // Accelerator/Core.swift:166
-    reg  [15:0] out_row_q;  // Accelerator/Core.swift:169
-    wire [15:0] _out_row_q_T;  // Accelerator/Core.swift:169
-    wire [15:0] _out_row_q_T_1;  // Accelerator/Core.swift:169
+    wire load_failed;  // Accelerator/Core.swift:137
+    wire store_failed;  // Accelerator/Core.swift:138
+    wire _quiescent_T;  // Accelerator/Core.swift:141
+    wire _quiescent_T_1;  // Accelerator/Core.swift:141
+    wire _quiescent_T_2;  // Accelerator/Core.swift:141
+    wire _quiescent_T_3;  // Accelerator/Core.swift:141
+    wire _quiescent_T_4;  // Accelerator/Core.swift:141
+    wire _quiescent_T_5;  // Accelerator/Core.swift:141
+    wire _quiescent_T_6;  // Accelerator/Core.swift:141
+    wire _quiescent_T_7;  // Accelerator/Core.swift:141
+    reg  [15:0] feed_a_q;  // Accelerator/Core.swift:144
+    reg  [15:0] feed_b_q;  // Accelerator/Core.swift:144
+    reg  [15:0] feed_k_q;  // Accelerator/Core.swift:144
+    reg  feed_valid_q;  // Accelerator/Core.swift:145
+    reg  feed_last_q;  // Accelerator/Core.swift:145
+    wire array_fire;  // Accelerator/Core.swift:146
+    wire _feed_advance_T;  // Accelerator/Core.swift:147
+    wire feed_advance;  // Accelerator/Core.swift:147
+    wire _feed_issue_T;  // Accelerator/Core.swift:148
+    wire feed_issue;  // Accelerator/Core.swift:148
+    reg  [63:0] _array_a_data_T;  // Accelerator/Core.swift:149
+    reg  [63:0] _array_b_data_T;  // Accelerator/Core.swift:150
+    wire _feed_last_q_T;  // Accelerator/Core.swift:145
+    wire [15:0] _feed_a_q_T;  // Accelerator/Core.swift:144
+    wire [15:0] _feed_b_q_T;  // Accelerator/Core.swift:144
+    wire [15:0] _feed_k_q_T;  // Accelerator/Core.swift:144
+    reg  [3:0] shift_q;  // Accelerator/Core.swift:156
+    reg  reseed_q;  // Accelerator/Core.swift:157
+    wire array_rst;  // Accelerator/Core.swift:161
+    wire array_a_ready;  // Accelerator/Core.swift:158
+    wire array_b_ready;  // Accelerator/Core.swift:158
+    wire array_c_valid;  // Accelerator/Core.swift:158
+    wire [63:0] array_c_data;  // Accelerator/Core.swift:158
+    wire array_c_last;  // Accelerator/Core.swift:158
+    wire _array_fire_T;  // Accelerator/Core.swift:146
+    wire gemm_go;  // Accelerator/Core.swift:168
+    wire _tile_queue_out_ready_T;  // Accelerator/Core.swift:169
+    wire tile_queue_in_ready;  // Accelerator/Core.swift:169
+    wire tile_queue_out_valid;  // Accelerator/Core.swift:169
+    wire [15:0] tile_queue_out_data;  // Accelerator/Core.swift:169
+    reg  [15:0] out_row_q;  // Accelerator/Core.swift:172
+    wire [15:0] _out_row_q_T;  // Accelerator/Core.swift:172
+    wire [15:0] _out_row_q_T_1;  // Accelerator/Core.swift:172
     wire [15:0] _bank_c_T;  // Accelerator/Core.swift:83
-    wire _array_idle_T;  // Accelerator/Core.swift:173
-    wire _array_idle_T_1;  // Accelerator/Core.swift:173
-    wire _array_idle_T_2;  // Accelerator/Core.swift:173
-    wire _array_idle_T_3;  // Accelerator/Core.swift:173
-    wire array_idle;  // Accelerator/Core.swift:173
-    wire _busy_T;  // Accelerator/Core.swift:308
-    wire _busy_T_1;  // Accelerator/Core.swift:308
-    wire fail_now;  // Accelerator/Core.swift:177
-    wire [3:0] fail_with;  // Accelerator/Core.swift:177
-    wire finish_now;  // Accelerator/Core.swift:178
-    reg  [31:0] buffer_base_q;  // Accelerator/Core.swift:180
-    reg  [4:0] buffer_count_q;  // Accelerator/Core.swift:180
-    wire [31:0] buffer_offset;  // Accelerator/Core.swift:181
-    wire [31:0] _buffer_hit_T;  // Accelerator/Core.swift:182
-    wire buffer_hit;  // Accelerator/Core.swift:182
-    wire [31:0] instructions_left;  // Accelerator/Core.swift:183
-    wire _fetch_count_T;  // Accelerator/Core.swift:184
-    wire [4:0] fetch_count;  // Accelerator/Core.swift:184
-    wire [63:0] _fetch_addr_T;  // Accelerator/Core.swift:185
-    wire [63:0] _fetch_addr_T_1;  // Accelerator/Core.swift:185
-    wire [63:0] fetch_addr;  // Accelerator/Core.swift:185
-    wire [65:0] _fetch_end_T;  // Accelerator/Core.swift:186
-    wire [65:0] _fetch_end_T_1;  // Accelerator/Core.swift:186
-    wire [65:0] _fetch_end_T_2;  // Accelerator/Core.swift:186
-    wire [65:0] fetch_end;  // Accelerator/Core.swift:186
-    wire _fail_with_T;  // Accelerator/Core.swift:177
-    wire _fail_with_T_1;  // Accelerator/Core.swift:177
-    wire _fail_with_T_2;  // Accelerator/Core.swift:177
-    wire _fetch_go_T_3;  // Accelerator/Core.swift:195
-    wire _fetch_go_T_4;  // Accelerator/Core.swift:195
-    wire _fetch_go_T_5;  // Accelerator/Core.swift:195
-    wire _fetch_go_T_6;  // Accelerator/Core.swift:195
-    wire _fetch_go_T_7;  // Accelerator/Core.swift:195
-    wire _fetch_go_T_8;  // Accelerator/Core.swift:195
-    wire _fetch_hit_T;  // Accelerator/Core.swift:190
-    wire _fetch_hit_T_1;  // Accelerator/Core.swift:190
-    wire _fetch_hit_T_2;  // Accelerator/Core.swift:190
-    wire fetch_hit;  // Accelerator/Core.swift:190
-    wire [127:0] _instr_q_T;  // Accelerator/Core.swift:191
-    wire _fetching_T;  // Accelerator/Core.swift:193
-    wire _fetching_T_1;  // Accelerator/Core.swift:193
-    wire _fetching_T_2;  // Accelerator/Core.swift:193
-    wire _fetching_T_3;  // Accelerator/Core.swift:193
-    wire fetching;  // Accelerator/Core.swift:193
-    wire _fetch_go_T_9;  // Accelerator/Core.swift:195
-    wire _fetch_go_T_10;  // Accelerator/Core.swift:195
-    wire _fetch_go_T_11;  // Accelerator/Core.swift:195
-    wire _fetch_go_T_12;  // Accelerator/Core.swift:195
-    wire fetch_go;  // Accelerator/Core.swift:195
+    wire _array_idle_T;  // Accelerator/Core.swift:176
+    wire _array_idle_T_1;  // Accelerator/Core.swift:176
+    wire _array_idle_T_2;  // Accelerator/Core.swift:176
+    wire _array_idle_T_3;  // Accelerator/Core.swift:176
+    wire array_idle;  // Accelerator/Core.swift:176
+    wire _busy_T;  // Accelerator/Core.swift:330
+    wire _busy_T_1;  // Accelerator/Core.swift:330
+    wire fail_now;  // Accelerator/Core.swift:180
+    wire [3:0] fail_with;  // Accelerator/Core.swift:180
+    wire finish_now;  // Accelerator/Core.swift:181
+    reg  [31:0] buffer_base_q;  // Accelerator/Core.swift:183
+    reg  [4:0] buffer_count_q;  // Accelerator/Core.swift:183
+    wire [31:0] buffer_offset;  // Accelerator/Core.swift:184
+    wire [31:0] _buffer_hit_T;  // Accelerator/Core.swift:185
+    wire buffer_hit;  // Accelerator/Core.swift:185
+    wire [31:0] instructions_left;  // Accelerator/Core.swift:186
+    wire _fetch_count_T;  // Accelerator/Core.swift:187
+    wire [4:0] fetch_count;  // Accelerator/Core.swift:187
+    wire [63:0] _fetch_addr_T;  // Accelerator/Core.swift:188
+    wire [63:0] _fetch_addr_T_1;  // Accelerator/Core.swift:188
+    wire [63:0] fetch_addr;  // Accelerator/Core.swift:188
+    wire [65:0] _fetch_end_T;  // Accelerator/Core.swift:189
+    wire [65:0] _fetch_end_T_1;  // Accelerator/Core.swift:189
+    wire [65:0] _fetch_end_T_2;  // Accelerator/Core.swift:189
+    wire [65:0] fetch_end;  // Accelerator/Core.swift:189
+    wire _fail_with_T;  // Accelerator/Core.swift:180
+    wire _fail_with_T_1;  // Accelerator/Core.swift:180
+    wire _fail_with_T_2;  // Accelerator/Core.swift:180
+    wire _fetch_go_T_3;  // Accelerator/Core.swift:199
+    wire _fetch_go_T_4;  // Accelerator/Core.swift:199
+    wire _fetch_go_T_5;  // Accelerator/Core.swift:199
+    wire _fetch_go_T_6;  // Accelerator/Core.swift:199
+    wire _fetch_go_T_7;  // Accelerator/Core.swift:199
+    wire _fetch_go_T_8;  // Accelerator/Core.swift:199
+    wire _fetch_hit_T;  // Accelerator/Core.swift:193
+    wire _fetch_hit_T_1;  // Accelerator/Core.swift:193
+    wire _fetch_hit_T_2;  // Accelerator/Core.swift:193
+    wire fetch_hit;  // Accelerator/Core.swift:193
+    wire [127:0] _instr_q_T;  // Accelerator/Core.swift:194
+    wire _fetching_T;  // Accelerator/Core.swift:196
+    wire _fetching_T_1;  // Accelerator/Core.swift:196
+    wire _fetching_T_2;  // Accelerator/Core.swift:196
+    wire _fetching_T_3;  // Accelerator/Core.swift:196
+    wire fetching;  // Accelerator/Core.swift:196
+    wire _fetch_go_T_9;  // Accelerator/Core.swift:199
+    wire _fetch_go_T_10;  // Accelerator/Core.swift:199
+    wire _fetch_go_T_11;  // Accelerator/Core.swift:199
+    wire _fetch_go_T_12;  // Accelerator/Core.swift:199
+    wire _fetch_go_T_13;  // Accelerator/Core.swift:199
+    wire _fetch_go_T_14;  // Accelerator/Core.swift:199
+    wire _fetch_go_T_15;  // Accelerator/Core.swift:199
+    wire _fetch_go_T_16;  // Accelerator/Core.swift:199
+    wire _fetch_go_T_17;  // Accelerator/Core.swift:199
+    wire fetch_go;  // Accelerator/Core.swift:199
     wire _state_q_T;  // Accelerator/Core.swift:33
     wire _state_q_T_1;  // Accelerator/Core.swift:33
     wire _state_q_T_2;  // Accelerator/Core.swift:33
     wire _state_q_T_3;  // Accelerator/Core.swift:33
     wire _state_q_T_4;  // Accelerator/Core.swift:33
     wire _state_q_T_5;  // Accelerator/Core.swift:33
-    wire _load_go_T;  // Accelerator/Core.swift:238
-    wire _load_go_T_1;  // Accelerator/Core.swift:238
-    wire _load_go_T_2;  // Accelerator/Core.swift:238
-    wire _load_go_T_3;  // Accelerator/Core.swift:238
-    wire _load_go_T_4;  // Accelerator/Core.swift:238
-    wire _store_go_T;  // Accelerator/Core.swift:239
-    wire _store_go_T_1;  // Accelerator/Core.swift:239
-    wire _store_go_T_2;  // Accelerator/Core.swift:239
-    wire _gemm_go_T;  // Accelerator/Core.swift:165
-    wire _gemm_go_T_1;  // Accelerator/Core.swift:165
-    wire _gemm_go_T_2;  // Accelerator/Core.swift:165
-    wire _config_go_T;  // Accelerator/Core.swift:241
-    wire _config_go_T_1;  // Accelerator/Core.swift:241
-    wire _config_go_T_2;  // Accelerator/Core.swift:241
-    wire _finish_now_T;  // Accelerator/Core.swift:178
-    wire _finish_now_T_1;  // Accelerator/Core.swift:178
-    wire _finish_now_T_2;  // Accelerator/Core.swift:178
-    wire _fail_now_T;  // Accelerator/Core.swift:177
-    wire _fail_now_T_1;  // Accelerator/Core.swift:177
-    wire _fail_now_T_2;  // Accelerator/Core.swift:177
-    wire _fail_now_T_3;  // Accelerator/Core.swift:177
-    wire _fail_now_T_4;  // Accelerator/Core.swift:177
-    wire _fail_now_T_5;  // Accelerator/Core.swift:177
-    wire _fail_now_T_6;  // Accelerator/Core.swift:177
-    wire _fail_now_T_7;  // Accelerator/Core.swift:177
-    wire _fail_now_T_8;  // Accelerator/Core.swift:177
-    wire _fail_now_T_9;  // Accelerator/Core.swift:177
-    wire _transfer_end_T;  // Accelerator/Core.swift:214
-    wire [15:0] _transfer_end_T_1;  // Accelerator/Core.swift:214
-    wire [15:0] _transfer_end_T_2;  // Accelerator/Core.swift:214
-    wire _load_go_T_5;  // Accelerator/Core.swift:238
-    wire [16:0] _load_go_T_6;  // Accelerator/Core.swift:238
-    wire [16:0] _load_go_T_7;  // Accelerator/Core.swift:238
-    wire [15:0] _transfer_span_T;  // Accelerator/Core.swift:213
-    wire [39:0] _transfer_span_T_1;  // Accelerator/Core.swift:213
-    wire [39:0] _transfer_span_T_2;  // Accelerator/Core.swift:213
-    wire [39:0] transfer_span;  // Accelerator/Core.swift:213
-    wire [65:0] _transfer_end_T_3;  // Accelerator/Core.swift:214
-    wire [65:0] _transfer_end_T_4;  // Accelerator/Core.swift:214
-    wire [65:0] _transfer_end_T_5;  // Accelerator/Core.swift:214
-    wire [65:0] _transfer_end_T_6;  // Accelerator/Core.swift:214
-    wire [65:0] transfer_end;  // Accelerator/Core.swift:214
-    wire _load_go_T_8;  // Accelerator/Core.swift:238
-    wire _load_go_T_9;  // Accelerator/Core.swift:238
-    wire _load_go_T_10;  // Accelerator/Core.swift:238
-    wire _load_go_T_11;  // Accelerator/Core.swift:238
-    wire [18:0] _load_go_T_12;  // Accelerator/Core.swift:238
-    wire [18:0] _load_go_T_13;  // Accelerator/Core.swift:238
-    wire [18:0] _load_go_T_14;  // Accelerator/Core.swift:238
-    wire [18:0] _load_go_T_15;  // Accelerator/Core.swift:238
-    wire _load_go_T_16;  // Accelerator/Core.swift:238
-    wire _load_go_T_17;  // Accelerator/Core.swift:238
-    wire _load_go_T_18;  // Accelerator/Core.swift:238
-    wire _load_go_T_19;  // Accelerator/Core.swift:238
-    wire _load_go_T_20;  // Accelerator/Core.swift:238
-    wire _load_go_T_21;  // Accelerator/Core.swift:238
-    wire _load_go_T_22;  // Accelerator/Core.swift:238
-    wire _load_go_T_23;  // Accelerator/Core.swift:238
-    wire _load_go_T_24;  // Accelerator/Core.swift:238
-    wire _load_go_T_25;  // Accelerator/Core.swift:238
-    wire _load_go_T_26;  // Accelerator/Core.swift:238
-    wire _load_go_T_27;  // Accelerator/Core.swift:238
-    wire _load_go_T_28;  // Accelerator/Core.swift:238
-    wire _gemm_go_T_3;  // Accelerator/Core.swift:165
-    wire [16:0] _gemm_go_T_4;  // Accelerator/Core.swift:165
-    wire [16:0] _gemm_go_T_5;  // Accelerator/Core.swift:165
-    wire [16:0] _gemm_go_T_6;  // Accelerator/Core.swift:165
-    wire _gemm_go_T_7;  // Accelerator/Core.swift:165
-    wire _gemm_go_T_8;  // Accelerator/Core.swift:165
-    wire [16:0] _gemm_go_T_9;  // Accelerator/Core.swift:165
-    wire [16:0] _gemm_go_T_10;  // Accelerator/Core.swift:165
-    wire [16:0] _gemm_go_T_11;  // Accelerator/Core.swift:165
-    wire _gemm_go_T_12;  // Accelerator/Core.swift:165
-    wire _gemm_go_T_13;  // Accelerator/Core.swift:165
-    wire [16:0] _gemm_go_T_14;  // Accelerator/Core.swift:165
-    wire [16:0] _gemm_go_T_15;  // Accelerator/Core.swift:165
-    wire _gemm_go_T_16;  // Accelerator/Core.swift:165
-    wire _gemm_go_T_17;  // Accelerator/Core.swift:165
-    wire _config_go_T_3;  // Accelerator/Core.swift:241
-    wire _config_go_T_4;  // Accelerator/Core.swift:241
-    wire _load_go_T_29;  // Accelerator/Core.swift:238
-    wire [3:0] _fail_with_T_3;  // Accelerator/Core.swift:177
-    wire _load_go_T_30;  // Accelerator/Core.swift:238
-    wire [3:0] _fail_with_T_4;  // Accelerator/Core.swift:177
-    wire _load_go_T_31;  // Accelerator/Core.swift:238
-    wire [3:0] _fail_with_T_5;  // Accelerator/Core.swift:177
-    wire _load_go_T_32;  // Accelerator/Core.swift:238
-    wire [3:0] _fail_with_T_6;  // Accelerator/Core.swift:177
-    wire _gemm_go_T_18;  // Accelerator/Core.swift:165
-    wire [3:0] _fail_with_T_7;  // Accelerator/Core.swift:177
-    wire _config_go_T_5;  // Accelerator/Core.swift:241
-    wire [3:0] _fail_with_T_8;  // Accelerator/Core.swift:177
-    wire _fail_now_T_10;  // Accelerator/Core.swift:177
-    wire [3:0] _fail_with_T_9;  // Accelerator/Core.swift:177
-    wire _fail_now_T_11;  // Accelerator/Core.swift:177
-    wire [3:0] _fail_with_T_10;  // Accelerator/Core.swift:177
-    wire _fail_now_T_12;  // Accelerator/Core.swift:177
-    wire [3:0] _fail_with_T_11;  // Accelerator/Core.swift:177
-    wire _load_go_T_33;  // Accelerator/Core.swift:238
-    wire load_go;  // Accelerator/Core.swift:238
-    wire _store_go_T_3;  // Accelerator/Core.swift:239
-    wire store_go;  // Accelerator/Core.swift:239
-    wire _gemm_go_T_19;  // Accelerator/Core.swift:165
-    wire _gemm_go_T_20;  // Accelerator/Core.swift:165
-    wire _config_go_T_6;  // Accelerator/Core.swift:241
-    wire config_go;  // Accelerator/Core.swift:241
+    wire _exec_T;  // Accelerator/Core.swift:208
+    wire _exec_T_1;  // Accelerator/Core.swift:208
+    wire _exec_T_2;  // Accelerator/Core.swift:208
+    wire _exec_T_3;  // Accelerator/Core.swift:208
+    wire _exec_T_4;  // Accelerator/Core.swift:208
+    wire _exec_T_5;  // Accelerator/Core.swift:208
+    wire exec;  // Accelerator/Core.swift:208
+    reg  [16:0] load_end_q;  // Accelerator/Core.swift:212
+    wire _gemm_waits_for_load_T;  // Accelerator/Core.swift:217
+    wire _gemm_waits_for_load_T_1;  // Accelerator/Core.swift:217
+    wire _gemm_waits_for_load_T_2;  // Accelerator/Core.swift:217
+    wire [16:0] _gemm_waits_for_load_T_3;  // Accelerator/Core.swift:217
+    wire _gemm_waits_for_load_T_4;  // Accelerator/Core.swift:217
+    wire _gemm_waits_for_load_T_5;  // Accelerator/Core.swift:217
+    wire [16:0] _gemm_waits_for_load_T_6;  // Accelerator/Core.swift:217
+    wire [16:0] _gemm_waits_for_load_T_7;  // Accelerator/Core.swift:217
+    wire [16:0] _gemm_waits_for_load_T_8;  // Accelerator/Core.swift:217
+    wire [16:0] _gemm_waits_for_load_T_9;  // Accelerator/Core.swift:217
+    wire _gemm_waits_for_load_T_10;  // Accelerator/Core.swift:217
+    wire _gemm_waits_for_load_T_11;  // Accelerator/Core.swift:217
+    wire _gemm_waits_for_load_T_12;  // Accelerator/Core.swift:217
+    wire _gemm_waits_for_load_T_13;  // Accelerator/Core.swift:217
+    wire _gemm_waits_for_load_T_14;  // Accelerator/Core.swift:217
+    wire [16:0] _gemm_waits_for_load_T_15;  // Accelerator/Core.swift:217
+    wire _gemm_waits_for_load_T_16;  // Accelerator/Core.swift:217
+    wire _gemm_waits_for_load_T_17;  // Accelerator/Core.swift:217
+    wire [16:0] _gemm_waits_for_load_T_18;  // Accelerator/Core.swift:217
+    wire [16:0] _gemm_waits_for_load_T_19;  // Accelerator/Core.swift:217
+    wire [16:0] _gemm_waits_for_load_T_20;  // Accelerator/Core.swift:217
+    wire [16:0] _gemm_waits_for_load_T_21;  // Accelerator/Core.swift:217
+    wire _gemm_waits_for_load_T_22;  // Accelerator/Core.swift:217
+    wire _gemm_waits_for_load_T_23;  // Accelerator/Core.swift:217
+    wire gemm_waits_for_load;  // Accelerator/Core.swift:217
+    wire store_reading;  // Accelerator/Core.swift:222
+    wire _store_engine_free_T;  // Accelerator/Core.swift:223
+    wire store_engine_free;  // Accelerator/Core.swift:223
+    wire _load_go_T;  // Accelerator/Core.swift:260
+    wire _load_go_T_1;  // Accelerator/Core.swift:260
+    wire _load_go_T_2;  // Accelerator/Core.swift:260
+    wire _store_go_T;  // Accelerator/Core.swift:261
+    wire _store_go_T_1;  // Accelerator/Core.swift:261
+    wire _store_go_T_2;  // Accelerator/Core.swift:261
+    wire _store_go_T_3;  // Accelerator/Core.swift:261
+    wire _store_go_T_4;  // Accelerator/Core.swift:261
+    wire _store_go_T_5;  // Accelerator/Core.swift:261
+    wire _gemm_go_T;  // Accelerator/Core.swift:168
+    wire _gemm_go_T_1;  // Accelerator/Core.swift:168
+    wire _gemm_go_T_2;  // Accelerator/Core.swift:168
+    wire _gemm_go_T_3;  // Accelerator/Core.swift:168
+    wire _gemm_go_T_4;  // Accelerator/Core.swift:168
+    wire _gemm_go_T_5;  // Accelerator/Core.swift:168
+    wire _gemm_go_T_6;  // Accelerator/Core.swift:168
+    wire _config_go_T;  // Accelerator/Core.swift:263
+    wire _config_go_T_1;  // Accelerator/Core.swift:263
+    wire _config_go_T_2;  // Accelerator/Core.swift:263
+    wire _finish_now_T;  // Accelerator/Core.swift:181
+    wire _finish_now_T_1;  // Accelerator/Core.swift:181
+    wire _finish_now_T_2;  // Accelerator/Core.swift:181
+    wire _finish_now_T_3;  // Accelerator/Core.swift:181
+    wire _finish_now_T_4;  // Accelerator/Core.swift:181
+    wire _finish_now_T_5;  // Accelerator/Core.swift:181
+    wire _finish_now_T_6;  // Accelerator/Core.swift:181
+    wire _finish_now_T_7;  // Accelerator/Core.swift:181
+    wire _finish_now_T_8;  // Accelerator/Core.swift:181
+    wire _fail_with_T_3;  // Accelerator/Core.swift:180
+    wire _fail_with_T_4;  // Accelerator/Core.swift:180
+    wire _fail_with_T_5;  // Accelerator/Core.swift:180
+    wire _fail_with_T_6;  // Accelerator/Core.swift:180
+    wire _fail_with_T_7;  // Accelerator/Core.swift:180
+    wire _fail_with_T_8;  // Accelerator/Core.swift:180
+    wire _fail_with_T_9;  // Accelerator/Core.swift:180
+    wire _fail_with_T_10;  // Accelerator/Core.swift:180
+    wire _fail_with_T_11;  // Accelerator/Core.swift:180
+    wire _fail_with_T_12;  // Accelerator/Core.swift:180
+    wire _transfer_end_T;  // Accelerator/Core.swift:237
+    wire _transfer_end_T_1;  // Accelerator/Core.swift:237
+    wire [15:0] _transfer_end_T_2;  // Accelerator/Core.swift:237
+    wire [15:0] _transfer_end_T_3;  // Accelerator/Core.swift:237
+    wire _store_go_T_6;  // Accelerator/Core.swift:261
+    wire [16:0] _store_go_T_7;  // Accelerator/Core.swift:261
+    wire [16:0] _store_go_T_8;  // Accelerator/Core.swift:261
+    wire [15:0] _transfer_span_T;  // Accelerator/Core.swift:236
+    wire [39:0] _transfer_span_T_1;  // Accelerator/Core.swift:236
+    wire [39:0] _transfer_span_T_2;  // Accelerator/Core.swift:236
+    wire [39:0] transfer_span;  // Accelerator/Core.swift:236
+    wire [65:0] _transfer_end_T_4;  // Accelerator/Core.swift:237
+    wire [65:0] _transfer_end_T_5;  // Accelerator/Core.swift:237
+    wire [65:0] _transfer_end_T_6;  // Accelerator/Core.swift:237
+    wire [65:0] _transfer_end_T_7;  // Accelerator/Core.swift:237
+    wire [65:0] transfer_end;  // Accelerator/Core.swift:237
+    wire _store_go_T_9;  // Accelerator/Core.swift:261
+    wire _store_go_T_10;  // Accelerator/Core.swift:261
+    wire _store_go_T_11;  // Accelerator/Core.swift:261
+    wire _store_go_T_12;  // Accelerator/Core.swift:261
+    wire [18:0] _store_go_T_13;  // Accelerator/Core.swift:261
+    wire [18:0] _store_go_T_14;  // Accelerator/Core.swift:261
+    wire [18:0] _store_go_T_15;  // Accelerator/Core.swift:261
+    wire [18:0] _store_go_T_16;  // Accelerator/Core.swift:261
+    wire _store_go_T_17;  // Accelerator/Core.swift:261
+    wire _store_go_T_18;  // Accelerator/Core.swift:261
+    wire _store_go_T_19;  // Accelerator/Core.swift:261
+    wire _store_go_T_20;  // Accelerator/Core.swift:261
+    wire _store_go_T_21;  // Accelerator/Core.swift:261
+    wire _store_go_T_22;  // Accelerator/Core.swift:261
+    wire _store_go_T_23;  // Accelerator/Core.swift:261
+    wire _store_go_T_24;  // Accelerator/Core.swift:261
+    wire _store_go_T_25;  // Accelerator/Core.swift:261
+    wire _store_go_T_26;  // Accelerator/Core.swift:261
+    wire _store_go_T_27;  // Accelerator/Core.swift:261
+    wire _store_go_T_28;  // Accelerator/Core.swift:261
+    wire _store_go_T_29;  // Accelerator/Core.swift:261
+    wire _gemm_go_T_7;  // Accelerator/Core.swift:168
+    wire [16:0] _gemm_go_T_8;  // Accelerator/Core.swift:168
+    wire [16:0] _gemm_go_T_9;  // Accelerator/Core.swift:168
+    wire [16:0] _gemm_go_T_10;  // Accelerator/Core.swift:168
+    wire _gemm_go_T_11;  // Accelerator/Core.swift:168
+    wire _gemm_go_T_12;  // Accelerator/Core.swift:168
+    wire [16:0] _gemm_go_T_13;  // Accelerator/Core.swift:168
+    wire [16:0] _gemm_go_T_14;  // Accelerator/Core.swift:168
+    wire [16:0] _gemm_go_T_15;  // Accelerator/Core.swift:168
+    wire _gemm_go_T_16;  // Accelerator/Core.swift:168
+    wire _gemm_go_T_17;  // Accelerator/Core.swift:168
+    wire [16:0] _gemm_go_T_18;  // Accelerator/Core.swift:168
+    wire [16:0] _gemm_go_T_19;  // Accelerator/Core.swift:168
+    wire _gemm_go_T_20;  // Accelerator/Core.swift:168
+    wire _gemm_go_T_21;  // Accelerator/Core.swift:168
+    wire _config_go_T_3;  // Accelerator/Core.swift:263
+    wire _config_go_T_4;  // Accelerator/Core.swift:263
+    wire _store_go_T_30;  // Accelerator/Core.swift:261
+    wire [3:0] _fail_with_T_13;  // Accelerator/Core.swift:180
+    wire _store_go_T_31;  // Accelerator/Core.swift:261
+    wire [3:0] _fail_with_T_14;  // Accelerator/Core.swift:180
+    wire _store_go_T_32;  // Accelerator/Core.swift:261
+    wire [3:0] _fail_with_T_15;  // Accelerator/Core.swift:180
+    wire _store_go_T_33;  // Accelerator/Core.swift:261
+    wire [3:0] _fail_with_T_16;  // Accelerator/Core.swift:180
+    wire _gemm_go_T_22;  // Accelerator/Core.swift:168
+    wire [3:0] _fail_with_T_17;  // Accelerator/Core.swift:180
+    wire _config_go_T_5;  // Accelerator/Core.swift:263
+    wire [3:0] _fail_with_T_18;  // Accelerator/Core.swift:180
+    wire _fail_with_T_19;  // Accelerator/Core.swift:180
+    wire [3:0] _fail_with_T_20;  // Accelerator/Core.swift:180
+    wire _fail_with_T_21;  // Accelerator/Core.swift:180
+    wire [3:0] _fail_with_T_22;  // Accelerator/Core.swift:180
+    wire _fail_with_T_23;  // Accelerator/Core.swift:180
+    wire [3:0] _fail_with_T_24;  // Accelerator/Core.swift:180
+    wire _load_go_T_3;  // Accelerator/Core.swift:260
+    wire _load_go_T_4;  // Accelerator/Core.swift:260
+    wire _load_go_T_5;  // Accelerator/Core.swift:260
+    wire load_go;  // Accelerator/Core.swift:260
+    wire _store_go_T_34;  // Accelerator/Core.swift:261
+    wire store_go;  // Accelerator/Core.swift:261
+    wire _gemm_go_T_23;  // Accelerator/Core.swift:168
+    wire _gemm_go_T_24;  // Accelerator/Core.swift:168
+    wire _config_go_T_6;  // Accelerator/Core.swift:263
+    wire config_go;  // Accelerator/Core.swift:263
     wire _read_go_T;  // Accelerator/Core.swift:50
     wire [63:0] _read_addr_T;  // Accelerator/Core.swift:51
     wire [15:0] _read_rows_T;  // Accelerator/Core.swift:51
@@ -443,96 +504,95 @@ module accel_8x8_s8f6_s8f6_s8f2_stochastic_sp16k_out4k_d64_a32_core (
     wire [8:0] _read_row_beats_T_2;  // Accelerator/Core.swift:52
     wire [1:0] _read_dest_q_T;  // Accelerator/Core.swift:64
     wire [15:0] _read_row_q_T_1;  // Accelerator/Core.swift:64
-    wire _shift_q_T;  // Accelerator/Core.swift:153
-    wire _reseed_q_T;  // Accelerator/Core.swift:154
-    wire next_instruction;  // Accelerator/Core.swift:262
-    wire _next_instruction_T;  // Accelerator/Core.swift:262
-    wire _next_instruction_T_1;  // Accelerator/Core.swift:262
-    wire _next_instruction_T_2;  // Accelerator/Core.swift:262
-    wire _next_instruction_T_3;  // Accelerator/Core.swift:262
-    wire _next_instruction_T_4;  // Accelerator/Core.swift:262
-    wire _next_instruction_T_5;  // Accelerator/Core.swift:262
-    wire _next_instruction_T_6;  // Accelerator/Core.swift:262
-    wire _next_instruction_T_7;  // Accelerator/Core.swift:262
-    wire _next_instruction_T_8;  // Accelerator/Core.swift:262
-    wire _next_instruction_T_9;  // Accelerator/Core.swift:262
-    wire _next_instruction_T_10;  // Accelerator/Core.swift:262
-    wire _next_instruction_T_11;  // Accelerator/Core.swift:262
-    wire _next_instruction_T_12;  // Accelerator/Core.swift:262
-    wire _next_instruction_T_13;  // Accelerator/Core.swift:262
-    wire _next_instruction_T_14;  // Accelerator/Core.swift:262
-    wire _next_instruction_T_15;  // Accelerator/Core.swift:262
-    wire _next_instruction_T_16;  // Accelerator/Core.swift:262
-    wire _next_instruction_T_17;  // Accelerator/Core.swift:262
+    wire [16:0] _load_end_q_T;  // Accelerator/Core.swift:212
+    wire [16:0] _load_end_q_T_1;  // Accelerator/Core.swift:212
+    wire [16:0] _load_end_q_T_2;  // Accelerator/Core.swift:212
+    wire _shift_q_T;  // Accelerator/Core.swift:156
+    wire _reseed_q_T;  // Accelerator/Core.swift:157
+    wire next_instruction;  // Accelerator/Core.swift:285
+    wire _next_instruction_T;  // Accelerator/Core.swift:285
+    wire _next_instruction_T_1;  // Accelerator/Core.swift:285
+    wire _next_instruction_T_2;  // Accelerator/Core.swift:285
+    wire _next_instruction_T_3;  // Accelerator/Core.swift:285
+    wire _next_instruction_T_4;  // Accelerator/Core.swift:285
+    wire _next_instruction_T_5;  // Accelerator/Core.swift:285
     wire [31:0] _pc_q_T;  // Accelerator/Core.swift:35
-    wire _fail_now_T_13;  // Accelerator/Core.swift:177
-    wire _fail_now_T_14;  // Accelerator/Core.swift:177
-    wire _fail_now_T_15;  // Accelerator/Core.swift:177
-    wire _fail_now_T_16;  // Accelerator/Core.swift:177
-    wire _fail_now_T_17;  // Accelerator/Core.swift:177
-    wire _fail_now_T_18;  // Accelerator/Core.swift:177
-    wire _fail_now_T_19;  // Accelerator/Core.swift:177
-    wire _fail_now_T_20;  // Accelerator/Core.swift:177
-    wire _fail_now_T_21;  // Accelerator/Core.swift:177
-    wire _fail_now_T_22;  // Accelerator/Core.swift:177
-    wire _fail_now_T_23;  // Accelerator/Core.swift:177
-    wire _fail_now_T_24;  // Accelerator/Core.swift:177
-    wire _fail_now_T_25;  // Accelerator/Core.swift:177
-    wire _fail_now_T_26;  // Accelerator/Core.swift:177
-    wire _fail_now_T_27;  // Accelerator/Core.swift:177
-    wire [3:0] _fail_with_T_12;  // Accelerator/Core.swift:177
-    wire _fail_now_T_28;  // Accelerator/Core.swift:177
-    wire [3:0] _fail_with_T_13;  // Accelerator/Core.swift:177
-    wire _fail_now_T_29;  // Accelerator/Core.swift:177
-    wire [3:0] _fail_with_T_14;  // Accelerator/Core.swift:177
-    wire _fail_now_T_30;  // Accelerator/Core.swift:177
-    wire [3:0] _fail_with_T_15;  // Accelerator/Core.swift:177
-    wire _fail_now_T_31;  // Accelerator/Core.swift:177
-    wire [3:0] _fail_with_T_16;  // Accelerator/Core.swift:177
-    wire _fail_now_T_32;  // Accelerator/Core.swift:177
-    wire [3:0] _fail_with_T_17;  // Accelerator/Core.swift:177
-    wire _fail_now_T_33;  // Accelerator/Core.swift:177
-    wire [3:0] _fail_with_T_18;  // Accelerator/Core.swift:177
-    wire _fail_now_T_34;  // Accelerator/Core.swift:177
-    wire [3:0] _fail_with_T_19;  // Accelerator/Core.swift:177
+    wire _fail_with_T_25;  // Accelerator/Core.swift:180
+    wire _fail_with_T_26;  // Accelerator/Core.swift:180
+    wire _fail_with_T_27;  // Accelerator/Core.swift:180
+    wire _fail_with_T_28;  // Accelerator/Core.swift:180
+    wire _fail_with_T_29;  // Accelerator/Core.swift:180
+    wire _fail_with_T_30;  // Accelerator/Core.swift:180
+    wire _fail_with_T_31;  // Accelerator/Core.swift:180
+    wire _fail_with_T_32;  // Accelerator/Core.swift:180
+    wire _fail_with_T_33;  // Accelerator/Core.swift:180
+    wire _fail_with_T_34;  // Accelerator/Core.swift:180
+    wire _fail_with_T_35;  // Accelerator/Core.swift:180
+    wire _fail_with_T_36;  // Accelerator/Core.swift:180
+    wire _fail_with_T_37;  // Accelerator/Core.swift:180
+    wire _fail_with_T_38;  // Accelerator/Core.swift:180
+    wire _fail_with_T_39;  // Accelerator/Core.swift:180
+    wire _fail_with_T_40;  // Accelerator/Core.swift:180
+    wire _fail_with_T_41;  // Accelerator/Core.swift:180
+    wire _fail_with_T_42;  // Accelerator/Core.swift:180
+    wire _fail_now_T;  // Accelerator/Core.swift:180
+    wire [3:0] _fail_with_T_43;  // Accelerator/Core.swift:180
+    wire _fail_now_T_1;  // Accelerator/Core.swift:180
+    wire [3:0] _fail_with_T_44;  // Accelerator/Core.swift:180
+    wire _fail_now_T_2;  // Accelerator/Core.swift:180
+    wire [3:0] _fail_with_T_45;  // Accelerator/Core.swift:180
+    wire _fail_now_T_3;  // Accelerator/Core.swift:180
+    wire [3:0] _fail_with_T_46;  // Accelerator/Core.swift:180
+    wire _fail_now_T_4;  // Accelerator/Core.swift:180
+    wire [3:0] _fail_with_T_47;  // Accelerator/Core.swift:180
+    wire _fail_now_T_5;  // Accelerator/Core.swift:180
+    wire [3:0] _fail_with_T_48;  // Accelerator/Core.swift:180
+    wire _fail_now_T_6;  // Accelerator/Core.swift:180
+    wire [3:0] _fail_with_T_49;  // Accelerator/Core.swift:180
+    wire _fail_now_T_7;  // Accelerator/Core.swift:180
+    wire [3:0] _fail_with_T_50;  // Accelerator/Core.swift:180
+    wire _fail_now_T_8;  // Accelerator/Core.swift:180
+    wire _fail_now_T_9;  // Accelerator/Core.swift:180
     wire _state_q_T_6;  // Accelerator/Core.swift:33
     wire _state_q_T_7;  // Accelerator/Core.swift:33
     wire _pc_q_T_1;  // Accelerator/Core.swift:35
     wire _pc_q_T_2;  // Accelerator/Core.swift:35
-    wire _buffer_count_q_T;  // Accelerator/Core.swift:180
-    wire _buffer_count_q_T_1;  // Accelerator/Core.swift:180
-    wire _buffer_count_q_T_2;  // Accelerator/Core.swift:180
-    reg  [63:0] cycles_q;  // Accelerator/Core.swift:298
-    reg  [31:0] compute_q;  // Accelerator/Core.swift:298
-    reg  [31:0] stall_q;  // Accelerator/Core.swift:298
-    reg  [31:0] read_bytes_q;  // Accelerator/Core.swift:299
-    reg  [31:0] write_bytes_q;  // Accelerator/Core.swift:299
-    wire [63:0] _cycles_q_T;  // Accelerator/Core.swift:298
-    wire _compute_q_T;  // Accelerator/Core.swift:298
-    wire [31:0] _compute_q_T_1;  // Accelerator/Core.swift:298
-    wire _stall_q_T;  // Accelerator/Core.swift:298
-    wire _stall_q_T_1;  // Accelerator/Core.swift:298
-    wire _stall_q_T_2;  // Accelerator/Core.swift:298
-    wire _stall_q_T_3;  // Accelerator/Core.swift:298
-    wire _stall_q_T_4;  // Accelerator/Core.swift:298
-    wire _stall_q_T_5;  // Accelerator/Core.swift:298
-    wire _stall_q_T_6;  // Accelerator/Core.swift:298
-    wire _stall_q_T_7;  // Accelerator/Core.swift:298
-    wire _stall_q_T_8;  // Accelerator/Core.swift:298
-    wire _stall_q_T_9;  // Accelerator/Core.swift:298
-    wire [31:0] _stall_q_T_10;  // Accelerator/Core.swift:298
-    wire [31:0] _read_bytes_q_T;  // Accelerator/Core.swift:299
-    wire [31:0] _write_bytes_q_T;  // Accelerator/Core.swift:299
-    wire _cycles_q_T_1;  // Accelerator/Core.swift:298
-    wire _cycles_q_T_2;  // Accelerator/Core.swift:298
-    wire _compute_q_T_2;  // Accelerator/Core.swift:298
-    wire _compute_q_T_3;  // Accelerator/Core.swift:298
-    wire _stall_q_T_11;  // Accelerator/Core.swift:298
-    wire _stall_q_T_12;  // Accelerator/Core.swift:298
-    wire _read_bytes_q_T_1;  // Accelerator/Core.swift:299
-    wire _read_bytes_q_T_2;  // Accelerator/Core.swift:299
-    wire _write_bytes_q_T_1;  // Accelerator/Core.swift:299
-    wire _write_bytes_q_T_2;  // Accelerator/Core.swift:299
+    wire _buffer_count_q_T;  // Accelerator/Core.swift:183
+    wire _buffer_count_q_T_1;  // Accelerator/Core.swift:183
+    wire _buffer_count_q_T_2;  // Accelerator/Core.swift:183
+    reg  [63:0] cycles_q;  // Accelerator/Core.swift:320
+    reg  [31:0] compute_q;  // Accelerator/Core.swift:320
+    reg  [31:0] stall_q;  // Accelerator/Core.swift:320
+    reg  [31:0] read_bytes_q;  // Accelerator/Core.swift:321
+    reg  [31:0] write_bytes_q;  // Accelerator/Core.swift:321
+    wire [63:0] _cycles_q_T;  // Accelerator/Core.swift:320
+    wire _compute_q_T;  // Accelerator/Core.swift:320
+    wire [31:0] _compute_q_T_1;  // Accelerator/Core.swift:320
+    wire _stall_q_T;  // Accelerator/Core.swift:320
+    wire _stall_q_T_1;  // Accelerator/Core.swift:320
+    wire _stall_q_T_2;  // Accelerator/Core.swift:320
+    wire _stall_q_T_3;  // Accelerator/Core.swift:320
+    wire _stall_q_T_4;  // Accelerator/Core.swift:320
+    wire _stall_q_T_5;  // Accelerator/Core.swift:320
+    wire _stall_q_T_6;  // Accelerator/Core.swift:320
+    wire _stall_q_T_7;  // Accelerator/Core.swift:320
+    wire _stall_q_T_8;  // Accelerator/Core.swift:320
+    wire _stall_q_T_9;  // Accelerator/Core.swift:320
+    wire _stall_q_T_10;  // Accelerator/Core.swift:320
+    wire _stall_q_T_11;  // Accelerator/Core.swift:320
+    wire [31:0] _stall_q_T_12;  // Accelerator/Core.swift:320
+    wire [31:0] _read_bytes_q_T;  // Accelerator/Core.swift:321
+    wire [31:0] _write_bytes_q_T;  // Accelerator/Core.swift:321
+    wire _cycles_q_T_1;  // Accelerator/Core.swift:320
+    wire _cycles_q_T_2;  // Accelerator/Core.swift:320
+    wire _compute_q_T_2;  // Accelerator/Core.swift:320
+    wire _compute_q_T_3;  // Accelerator/Core.swift:320
+    wire _stall_q_T_13;  // Accelerator/Core.swift:320
+    wire _stall_q_T_14;  // Accelerator/Core.swift:320
+    wire _read_bytes_q_T_1;  // Accelerator/Core.swift:321
+    wire _read_bytes_q_T_2;  // Accelerator/Core.swift:321
+    wire _write_bytes_q_T_1;  // Accelerator/Core.swift:321
+    wire _write_bytes_q_T_2;  // Accelerator/Core.swift:321
     wire [2:0] _state_q_T_8;  // Accelerator/Core.swift:33
     wire [2:0] _state_q_T_9;  // Accelerator/Core.swift:33
     wire [2:0] _state_q_T_10;  // Accelerator/Core.swift:33
@@ -541,48 +601,46 @@ module accel_8x8_s8f6_s8f6_s8f2_stochastic_sp16k_out4k_d64_a32_core (
     wire [2:0] _state_q_T_13;  // Accelerator/Core.swift:33
     wire [2:0] _state_q_T_14;  // Accelerator/Core.swift:33
     wire [2:0] _state_q_T_15;  // Accelerator/Core.swift:33
-    wire [2:0] _state_q_T_16;  // Accelerator/Core.swift:33
-    wire [2:0] _state_q_T_17;  // Accelerator/Core.swift:33
     wire [31:0] _pc_q_T_3;  // Accelerator/Core.swift:35
     wire [31:0] _pc_q_T_4;  // Accelerator/Core.swift:35
     wire [127:0] _instr_q_T_1;  // Accelerator/Core.swift:36
-    wire [31:0] _ar_cursor_q_T_4;  // Accelerator/Core.swift:334
-    wire [31:0] _ar_cursor_q_T_5;  // Accelerator/Core.swift:334
-    wire [31:0] _ar_row_start_q_T_1;  // Accelerator/Core.swift:334
-    wire [31:0] _ar_row_start_q_T_2;  // Accelerator/Core.swift:334
-    wire [15:0] _ar_rows_q_T_2;  // Accelerator/Core.swift:335
-    wire [15:0] _ar_rows_q_T_3;  // Accelerator/Core.swift:335
-    wire [8:0] _ar_beats_q_T_2;  // Accelerator/Core.swift:335
-    wire [8:0] _ar_beats_q_T_3;  // Accelerator/Core.swift:335
-    wire [8:0] _ar_row_beats_q_T;  // Accelerator/Core.swift:336
-    wire [23:0] _ar_stride_q_T;  // Accelerator/Core.swift:336
-    wire _ar_valid_q_T;  // Accelerator/Core.swift:337
-    wire _ar_valid_q_T_1;  // Accelerator/Core.swift:337
-    wire [31:0] _ar_addr_q_T;  // Accelerator/Core.swift:337
-    wire [7:0] _ar_len_q_T_1;  // Accelerator/Core.swift:337
+    wire [31:0] _ar_cursor_q_T_4;  // Accelerator/Core.swift:356
+    wire [31:0] _ar_cursor_q_T_5;  // Accelerator/Core.swift:356
+    wire [31:0] _ar_row_start_q_T_1;  // Accelerator/Core.swift:356
+    wire [31:0] _ar_row_start_q_T_2;  // Accelerator/Core.swift:356
+    wire [15:0] _ar_rows_q_T_2;  // Accelerator/Core.swift:357
+    wire [15:0] _ar_rows_q_T_3;  // Accelerator/Core.swift:357
+    wire [8:0] _ar_beats_q_T_2;  // Accelerator/Core.swift:357
+    wire [8:0] _ar_beats_q_T_3;  // Accelerator/Core.swift:357
+    wire [8:0] _ar_row_beats_q_T;  // Accelerator/Core.swift:358
+    wire [23:0] _ar_stride_q_T;  // Accelerator/Core.swift:358
+    wire _ar_valid_q_T;  // Accelerator/Core.swift:359
+    wire _ar_valid_q_T_1;  // Accelerator/Core.swift:359
+    wire [31:0] _ar_addr_q_T;  // Accelerator/Core.swift:359
+    wire [7:0] _ar_len_q_T_1;  // Accelerator/Core.swift:359
     wire [15:0] _read_outstanding_q_T_6;  // Accelerator/Core.swift:55
-    wire _read_error_q_T_2;  // Accelerator/Core.swift:60
-    wire _read_error_q_T_3;  // Accelerator/Core.swift:60
+    wire _read_error_q_T_4;  // Accelerator/Core.swift:60
+    wire _read_error_q_T_5;  // Accelerator/Core.swift:60
     wire [1:0] _read_dest_q_T_1;  // Accelerator/Core.swift:64
     wire [15:0] _read_row_q_T_2;  // Accelerator/Core.swift:64
     wire [15:0] _read_row_q_T_3;  // Accelerator/Core.swift:64
     wire [8:0] _read_beat_q_T_2;  // Accelerator/Core.swift:64
     wire [8:0] _read_beat_q_T_3;  // Accelerator/Core.swift:64
     wire [8:0] _read_beats_q_T;  // Accelerator/Core.swift:65
-    wire [31:0] _aw_cursor_q_T_4;  // Accelerator/Core.swift:334
-    wire [31:0] _aw_cursor_q_T_5;  // Accelerator/Core.swift:334
-    wire [31:0] _aw_row_start_q_T_1;  // Accelerator/Core.swift:334
-    wire [31:0] _aw_row_start_q_T_2;  // Accelerator/Core.swift:334
-    wire [15:0] _aw_rows_q_T_2;  // Accelerator/Core.swift:335
-    wire [15:0] _aw_rows_q_T_3;  // Accelerator/Core.swift:335
-    wire [8:0] _aw_beats_q_T_2;  // Accelerator/Core.swift:335
-    wire [8:0] _aw_beats_q_T_3;  // Accelerator/Core.swift:335
-    wire [8:0] _aw_row_beats_q_T;  // Accelerator/Core.swift:336
-    wire [23:0] _aw_stride_q_T;  // Accelerator/Core.swift:336
-    wire _aw_valid_q_T;  // Accelerator/Core.swift:337
-    wire _aw_valid_q_T_1;  // Accelerator/Core.swift:337
-    wire [31:0] _aw_addr_q_T;  // Accelerator/Core.swift:337
-    wire [7:0] _aw_len_q_T;  // Accelerator/Core.swift:337
+    wire [31:0] _aw_cursor_q_T_4;  // Accelerator/Core.swift:356
+    wire [31:0] _aw_cursor_q_T_5;  // Accelerator/Core.swift:356
+    wire [31:0] _aw_row_start_q_T_1;  // Accelerator/Core.swift:356
+    wire [31:0] _aw_row_start_q_T_2;  // Accelerator/Core.swift:356
+    wire [15:0] _aw_rows_q_T_2;  // Accelerator/Core.swift:357
+    wire [15:0] _aw_rows_q_T_3;  // Accelerator/Core.swift:357
+    wire [8:0] _aw_beats_q_T_2;  // Accelerator/Core.swift:357
+    wire [8:0] _aw_beats_q_T_3;  // Accelerator/Core.swift:357
+    wire [8:0] _aw_row_beats_q_T;  // Accelerator/Core.swift:358
+    wire [23:0] _aw_stride_q_T;  // Accelerator/Core.swift:358
+    wire _aw_valid_q_T;  // Accelerator/Core.swift:359
+    wire _aw_valid_q_T_1;  // Accelerator/Core.swift:359
+    wire [31:0] _aw_addr_q_T;  // Accelerator/Core.swift:359
+    wire [7:0] _aw_len_q_T;  // Accelerator/Core.swift:359
     wire [8:0] _w_left_q_T_3;  // Accelerator/Core.swift:99
     wire [8:0] _w_left_q_T_4;  // Accelerator/Core.swift:99
     wire [8:0] _w_beat_q_T_2;  // Accelerator/Core.swift:99
@@ -592,68 +650,69 @@ module accel_8x8_s8f6_s8f6_s8f2_stochastic_sp16k_out4k_d64_a32_core (
     wire [15:0] _store_row_q_T_2;  // Accelerator/Core.swift:108
     wire [2:0] _store_credits_q_T_4;  // Accelerator/Core.swift:109
     wire [15:0] _write_outstanding_q_T_5;  // Accelerator/Core.swift:128
-    wire _write_error_q_T_3;  // Accelerator/Core.swift:131
-    wire _write_error_q_T_4;  // Accelerator/Core.swift:131
-    wire [15:0] _feed_a_q_T_1;  // Accelerator/Core.swift:141
-    wire [15:0] _feed_a_q_T_2;  // Accelerator/Core.swift:141
-    wire [15:0] _feed_b_q_T_1;  // Accelerator/Core.swift:141
-    wire [15:0] _feed_b_q_T_2;  // Accelerator/Core.swift:141
-    wire [15:0] _feed_k_q_T_1;  // Accelerator/Core.swift:141
-    wire [15:0] _feed_k_q_T_2;  // Accelerator/Core.swift:141
-    wire _feed_valid_q_T;  // Accelerator/Core.swift:142
-    wire _feed_last_q_T_1;  // Accelerator/Core.swift:142
-    wire [3:0] _shift_q_T_1;  // Accelerator/Core.swift:153
-    wire _reseed_q_T_1;  // Accelerator/Core.swift:154
-    wire [15:0] _out_row_q_T_2;  // Accelerator/Core.swift:169
-    wire [31:0] _buffer_base_q_T;  // Accelerator/Core.swift:180
-    wire [4:0] _buffer_count_q_T_3;  // Accelerator/Core.swift:180
-    wire [4:0] _buffer_count_q_T_4;  // Accelerator/Core.swift:180
-    wire [63:0] _cycles_q_T_3;  // Accelerator/Core.swift:298
-    wire [63:0] _cycles_q_T_4;  // Accelerator/Core.swift:298
-    wire [31:0] _compute_q_T_4;  // Accelerator/Core.swift:298
-    wire [31:0] _compute_q_T_5;  // Accelerator/Core.swift:298
-    wire [31:0] _stall_q_T_13;  // Accelerator/Core.swift:298
-    wire [31:0] _stall_q_T_14;  // Accelerator/Core.swift:298
-    wire [31:0] _read_bytes_q_T_3;  // Accelerator/Core.swift:299
-    wire [31:0] _read_bytes_q_T_4;  // Accelerator/Core.swift:299
-    wire [31:0] _write_bytes_q_T_3;  // Accelerator/Core.swift:299
-    wire [31:0] _write_bytes_q_T_4;  // Accelerator/Core.swift:299
+    wire _write_error_q_T_5;  // Accelerator/Core.swift:131
+    wire _write_error_q_T_6;  // Accelerator/Core.swift:131
+    wire [15:0] _feed_a_q_T_1;  // Accelerator/Core.swift:144
+    wire [15:0] _feed_a_q_T_2;  // Accelerator/Core.swift:144
+    wire [15:0] _feed_b_q_T_1;  // Accelerator/Core.swift:144
+    wire [15:0] _feed_b_q_T_2;  // Accelerator/Core.swift:144
+    wire [15:0] _feed_k_q_T_1;  // Accelerator/Core.swift:144
+    wire [15:0] _feed_k_q_T_2;  // Accelerator/Core.swift:144
+    wire _feed_valid_q_T;  // Accelerator/Core.swift:145
+    wire _feed_last_q_T_1;  // Accelerator/Core.swift:145
+    wire [3:0] _shift_q_T_1;  // Accelerator/Core.swift:156
+    wire _reseed_q_T_1;  // Accelerator/Core.swift:157
+    wire [15:0] _out_row_q_T_2;  // Accelerator/Core.swift:172
+    wire [31:0] _buffer_base_q_T;  // Accelerator/Core.swift:183
+    wire [4:0] _buffer_count_q_T_3;  // Accelerator/Core.swift:183
+    wire [4:0] _buffer_count_q_T_4;  // Accelerator/Core.swift:183
+    wire [16:0] _load_end_q_T_3;  // Accelerator/Core.swift:212
+    wire [63:0] _cycles_q_T_3;  // Accelerator/Core.swift:320
+    wire [63:0] _cycles_q_T_4;  // Accelerator/Core.swift:320
+    wire [31:0] _compute_q_T_4;  // Accelerator/Core.swift:320
+    wire [31:0] _compute_q_T_5;  // Accelerator/Core.swift:320
+    wire [31:0] _stall_q_T_15;  // Accelerator/Core.swift:320
+    wire [31:0] _stall_q_T_16;  // Accelerator/Core.swift:320
+    wire [31:0] _read_bytes_q_T_3;  // Accelerator/Core.swift:321
+    wire [31:0] _read_bytes_q_T_4;  // Accelerator/Core.swift:321
+    wire [31:0] _write_bytes_q_T_3;  // Accelerator/Core.swift:321
+    wire [31:0] _write_bytes_q_T_4;  // Accelerator/Core.swift:321
     reg  [63:0] bank_a [0:1023];  // Accelerator/Core.swift:81
     reg  [63:0] bank_b [0:1023];  // Accelerator/Core.swift:82
     reg  [63:0] bank_c [0:511];  // Accelerator/Core.swift:83
     reg  [127:0] instruction_buffer [0:15];  // Accelerator/Core.swift:89
-    assign m_axi_awvalid = aw_valid_q;  // Accelerator/Core.swift:359
-    assign m_axi_awaddr = aw_addr_q;  // Accelerator/Core.swift:360
-    assign m_axi_awlen = aw_len_q;  // Accelerator/Core.swift:361
-    assign m_axi_awsize = 3'h3;  // Accelerator/Core.swift:362
-    assign m_axi_awburst = 2'h1;  // Accelerator/Core.swift:363
-    assign m_axi_awcache = 4'h3;  // Accelerator/Core.swift:364
-    assign m_axi_awprot = 3'h0;  // Accelerator/Core.swift:365
+    assign m_axi_awvalid = aw_valid_q;  // Accelerator/Core.swift:381
+    assign m_axi_awaddr = aw_addr_q;  // Accelerator/Core.swift:382
+    assign m_axi_awlen = aw_len_q;  // Accelerator/Core.swift:383
+    assign m_axi_awsize = 3'h3;  // Accelerator/Core.swift:384
+    assign m_axi_awburst = 2'h1;  // Accelerator/Core.swift:385
+    assign m_axi_awcache = 4'h3;  // Accelerator/Core.swift:386
+    assign m_axi_awprot = 3'h0;  // Accelerator/Core.swift:387
     assign m_axi_wvalid = _m_axi_wvalid_T_1;  // Accelerator/Core.swift:124
     assign m_axi_wdata = row_queue_out_data;  // Accelerator/Core.swift:125
     assign m_axi_wstrb = 8'hff;  // Accelerator/Core.swift:126
     assign m_axi_wlast = _m_axi_wlast_T;  // Accelerator/Core.swift:127
     assign m_axi_bready = 1'h1;  // Accelerator/Core.swift:129
-    assign m_axi_arvalid = ar_valid_q;  // Accelerator/Core.swift:359
-    assign m_axi_araddr = ar_addr_q;  // Accelerator/Core.swift:360
-    assign m_axi_arlen = ar_len_q;  // Accelerator/Core.swift:361
-    assign m_axi_arsize = 3'h3;  // Accelerator/Core.swift:362
-    assign m_axi_arburst = 2'h1;  // Accelerator/Core.swift:363
-    assign m_axi_arcache = 4'h3;  // Accelerator/Core.swift:364
-    assign m_axi_arprot = 3'h0;  // Accelerator/Core.swift:365
+    assign m_axi_arvalid = ar_valid_q;  // Accelerator/Core.swift:381
+    assign m_axi_araddr = ar_addr_q;  // Accelerator/Core.swift:382
+    assign m_axi_arlen = ar_len_q;  // Accelerator/Core.swift:383
+    assign m_axi_arsize = 3'h3;  // Accelerator/Core.swift:384
+    assign m_axi_arburst = 2'h1;  // Accelerator/Core.swift:385
+    assign m_axi_arcache = 4'h3;  // Accelerator/Core.swift:386
+    assign m_axi_arprot = 3'h0;  // Accelerator/Core.swift:387
     assign m_axi_rready = 1'h1;  // Accelerator/Core.swift:57
-    always @(posedge clk) state_q <= rst ? 3'h0 : _state_q_T_17;  // Accelerator/Accelerator.swift:155
+    always @(posedge clk) state_q <= rst ? 3'h0 : _state_q_T_15;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) pc_q <= rst ? 32'h0 : _pc_q_T_4;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) instr_q <= _instr_q_T_1;  // Accelerator/Accelerator.swift:155
-    assign _fetch_go_T = {{2{1'b0}}, win_base};  // Accelerator/Core.swift:195
-    assign _fetch_go_T_1 = {{2{1'b0}}, win_size};  // Accelerator/Core.swift:195
-    assign _fetch_go_T_2 = _fetch_go_T + _fetch_go_T_1;  // Accelerator/Core.swift:195
-    assign read_go = _read_go_T;  // Accelerator/Core.swift:245
-    assign read_addr = _read_addr_T;  // Accelerator/Core.swift:246
-    assign read_rows = _read_rows_T_1;  // Accelerator/Core.swift:247
-    assign read_stride = _read_stride_T;  // Accelerator/Core.swift:248
-    assign read_row_beats = _read_row_beats_T_2;  // Accelerator/Core.swift:250
-    assign _ar_load_T = ~abort;  // Accelerator/Core.swift:340
+    assign _fetch_go_T = {{2{1'b0}}, win_base};  // Accelerator/Core.swift:199
+    assign _fetch_go_T_1 = {{2{1'b0}}, win_size};  // Accelerator/Core.swift:199
+    assign _fetch_go_T_2 = _fetch_go_T + _fetch_go_T_1;  // Accelerator/Core.swift:199
+    assign read_go = _read_go_T;  // Accelerator/Core.swift:267
+    assign read_addr = _read_addr_T;  // Accelerator/Core.swift:268
+    assign read_rows = _read_rows_T_1;  // Accelerator/Core.swift:269
+    assign read_stride = _read_stride_T;  // Accelerator/Core.swift:270
+    assign read_row_beats = _read_row_beats_T_2;  // Accelerator/Core.swift:272
+    assign _ar_load_T = ~abort;  // Accelerator/Core.swift:362
     always @(posedge clk) ar_cursor_q <= rst ? 32'h0 : _ar_cursor_q_T_5;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) ar_row_start_q <= rst ? 32'h0 : _ar_row_start_q_T_2;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) ar_rows_q <= rst ? 16'h0 : _ar_rows_q_T_3;  // Accelerator/Accelerator.swift:155
@@ -663,34 +722,34 @@ module accel_8x8_s8f6_s8f6_s8f2_stochastic_sp16k_out4k_d64_a32_core (
     always @(posedge clk) ar_valid_q <= rst ? 1'h0 : _ar_valid_q_T_1;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) ar_addr_q <= _ar_addr_q_T;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) ar_len_q <= _ar_len_q_T_1;  // Accelerator/Accelerator.swift:155
-    assign _ar_load_T_1 = ar_rows_q != 16'h0;  // Accelerator/Core.swift:340
-    assign _ar_load_T_2 = ~ar_valid_q;  // Accelerator/Core.swift:340
-    assign _ar_load_T_3 = _ar_load_T_2 | m_axi_arready;  // Accelerator/Core.swift:340
-    assign _ar_load_T_4 = _ar_load_T_3 & _ar_load_T_1;  // Accelerator/Core.swift:340
-    assign ar_load = _ar_load_T_4 & _ar_load_T;  // Accelerator/Core.swift:340
-    assign _ar_to_boundary_T = {{1{1'b0}}, ar_cursor_q[11:0]};  // Accelerator/Core.swift:343
-    assign _ar_to_boundary_T_1 = 13'h1000 - _ar_to_boundary_T;  // Accelerator/Core.swift:343
-    assign ar_to_boundary = {{3{1'b0}}, _ar_to_boundary_T_1[12:3]};  // Accelerator/Core.swift:343
-    assign _ar_whole_row_T = {{4{1'b0}}, ar_beats_q};  // Accelerator/Core.swift:345
-    assign ar_whole_row = _ar_whole_row_T <= ar_to_boundary;  // Accelerator/Core.swift:345
-    assign _ar_burst_beats_T = ar_whole_row ? _ar_whole_row_T : ar_to_boundary;  // Accelerator/Core.swift:346
-    assign ar_burst_beats = _ar_burst_beats_T[8:0];  // Accelerator/Core.swift:346
-    assign _ar_len_q_T = ar_burst_beats - 9'h1;  // Accelerator/Core.swift:337
-    assign _ar_next_row_T = {{8{1'b0}}, ar_stride_q};  // Accelerator/Core.swift:352
-    assign ar_next_row = ar_row_start_q + _ar_next_row_T;  // Accelerator/Core.swift:352
-    assign _ar_rows_q_T = ar_load & ar_whole_row;  // Accelerator/Core.swift:335
-    assign _ar_rows_q_T_1 = ar_rows_q - 16'h1;  // Accelerator/Core.swift:335
-    assign _ar_row_start_q_T = ar_load & ar_whole_row;  // Accelerator/Core.swift:334
-    assign _ar_cursor_q_T = {{23{1'b0}}, ar_burst_beats};  // Accelerator/Core.swift:334
-    assign _ar_cursor_q_T_1 = {_ar_cursor_q_T[28:0], 3'h0};  // Accelerator/Core.swift:334
-    assign _ar_cursor_q_T_2 = ar_cursor_q + _ar_cursor_q_T_1;  // Accelerator/Core.swift:334
-    assign _ar_cursor_q_T_3 = ar_whole_row ? ar_next_row : _ar_cursor_q_T_2;  // Accelerator/Core.swift:334
-    assign _ar_beats_q_T = ar_beats_q - ar_burst_beats;  // Accelerator/Core.swift:335
-    assign _ar_beats_q_T_1 = ar_whole_row ? ar_row_beats_q : _ar_beats_q_T;  // Accelerator/Core.swift:335
-    assign ar_fire = ar_valid_q & m_axi_arready;  // Accelerator/Core.swift:366
-    assign _ar_idle_T = ~_ar_load_T_1;  // Accelerator/Core.swift:366
-    assign _ar_idle_T_1 = ~ar_valid_q;  // Accelerator/Core.swift:366
-    assign ar_idle = _ar_idle_T & _ar_idle_T_1;  // Accelerator/Core.swift:366
+    assign _ar_load_T_1 = ar_rows_q != 16'h0;  // Accelerator/Core.swift:362
+    assign _ar_load_T_2 = ~ar_valid_q;  // Accelerator/Core.swift:362
+    assign _ar_load_T_3 = _ar_load_T_2 | m_axi_arready;  // Accelerator/Core.swift:362
+    assign _ar_load_T_4 = _ar_load_T_3 & _ar_load_T_1;  // Accelerator/Core.swift:362
+    assign ar_load = _ar_load_T_4 & _ar_load_T;  // Accelerator/Core.swift:362
+    assign _ar_to_boundary_T = {{1{1'b0}}, ar_cursor_q[11:0]};  // Accelerator/Core.swift:365
+    assign _ar_to_boundary_T_1 = 13'h1000 - _ar_to_boundary_T;  // Accelerator/Core.swift:365
+    assign ar_to_boundary = {{3{1'b0}}, _ar_to_boundary_T_1[12:3]};  // Accelerator/Core.swift:365
+    assign _ar_whole_row_T = {{4{1'b0}}, ar_beats_q};  // Accelerator/Core.swift:367
+    assign ar_whole_row = _ar_whole_row_T <= ar_to_boundary;  // Accelerator/Core.swift:367
+    assign _ar_burst_beats_T = ar_whole_row ? _ar_whole_row_T : ar_to_boundary;  // Accelerator/Core.swift:368
+    assign ar_burst_beats = _ar_burst_beats_T[8:0];  // Accelerator/Core.swift:368
+    assign _ar_len_q_T = ar_burst_beats - 9'h1;  // Accelerator/Core.swift:359
+    assign _ar_next_row_T = {{8{1'b0}}, ar_stride_q};  // Accelerator/Core.swift:374
+    assign ar_next_row = ar_row_start_q + _ar_next_row_T;  // Accelerator/Core.swift:374
+    assign _ar_rows_q_T = ar_load & ar_whole_row;  // Accelerator/Core.swift:357
+    assign _ar_rows_q_T_1 = ar_rows_q - 16'h1;  // Accelerator/Core.swift:357
+    assign _ar_row_start_q_T = ar_load & ar_whole_row;  // Accelerator/Core.swift:356
+    assign _ar_cursor_q_T = {{23{1'b0}}, ar_burst_beats};  // Accelerator/Core.swift:356
+    assign _ar_cursor_q_T_1 = {_ar_cursor_q_T[28:0], 3'h0};  // Accelerator/Core.swift:356
+    assign _ar_cursor_q_T_2 = ar_cursor_q + _ar_cursor_q_T_1;  // Accelerator/Core.swift:356
+    assign _ar_cursor_q_T_3 = ar_whole_row ? ar_next_row : _ar_cursor_q_T_2;  // Accelerator/Core.swift:356
+    assign _ar_beats_q_T = ar_beats_q - ar_burst_beats;  // Accelerator/Core.swift:357
+    assign _ar_beats_q_T_1 = ar_whole_row ? ar_row_beats_q : _ar_beats_q_T;  // Accelerator/Core.swift:357
+    assign ar_fire = ar_valid_q & m_axi_arready;  // Accelerator/Core.swift:388
+    assign _ar_idle_T = ~_ar_load_T_1;  // Accelerator/Core.swift:388
+    assign _ar_idle_T_1 = ~ar_valid_q;  // Accelerator/Core.swift:388
+    assign ar_idle = _ar_idle_T & _ar_idle_T_1;  // Accelerator/Core.swift:388
     always @(posedge clk) read_outstanding_q <= rst ? 16'h0 : _read_outstanding_q_T_6;  // Accelerator/Accelerator.swift:155
     assign _read_outstanding_q_T = {{8{1'b0}}, ar_len_q};  // Accelerator/Core.swift:55
     assign _read_outstanding_q_T_1 = _read_outstanding_q_T + 16'h1;  // Accelerator/Core.swift:55
@@ -700,9 +759,11 @@ module accel_8x8_s8f6_s8f6_s8f2_stochastic_sp16k_out4k_d64_a32_core (
     assign _read_outstanding_q_T_5 = _read_outstanding_q_T_3 - _read_outstanding_q_T_4;  // Accelerator/Core.swift:55
     assign _read_done_T = read_outstanding_q == 16'h0;  // Accelerator/Core.swift:59
     assign read_done = ar_idle & _read_done_T;  // Accelerator/Core.swift:59
-    always @(posedge clk) read_error_q <= rst ? 1'h0 : _read_error_q_T_3;  // Accelerator/Accelerator.swift:155
+    always @(posedge clk) read_error_q <= rst ? 1'h0 : _read_error_q_T_5;  // Accelerator/Accelerator.swift:155
     assign _read_error_q_T = m_axi_rresp != 2'h0;  // Accelerator/Core.swift:60
     assign _read_error_q_T_1 = m_axi_rvalid & _read_error_q_T;  // Accelerator/Core.swift:60
+    assign _read_error_q_T_2 = state_q == 3'h0;  // Accelerator/Core.swift:60
+    assign _read_error_q_T_3 = start & _read_error_q_T_2;  // Accelerator/Core.swift:60
     always @(posedge clk) read_dest_q <= rst ? 2'h0 : _read_dest_q_T_1;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) read_row_q <= rst ? 16'h0 : _read_row_q_T_3;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) read_beat_q <= rst ? 9'h0 : _read_beat_q_T_3;  // Accelerator/Accelerator.swift:155
@@ -728,10 +789,10 @@ module accel_8x8_s8f6_s8f6_s8f2_stochastic_sp16k_out4k_d64_a32_core (
     assign _bank_b_T_1 = read_row_done & _bank_b_T;  // Accelerator/Core.swift:82
     assign _instruction_buffer_T_3 = read_dest_q == 2'h2;  // Accelerator/Core.swift:89
     assign _instruction_buffer_T_4 = read_row_done & _instruction_buffer_T_3;  // Accelerator/Core.swift:89
-    assign write_go = store_go;  // Accelerator/Core.swift:251
+    assign write_go = store_go;  // Accelerator/Core.swift:273
     assign len_queue_in_ready = len_queue_in_ready_1;  // Accelerator/Core.swift:103
-    assign _aw_load_T = ~abort;  // Accelerator/Core.swift:340
-    assign _aw_load_T_1 = _aw_load_T & len_queue_in_ready;  // Accelerator/Core.swift:340
+    assign _aw_load_T = ~abort;  // Accelerator/Core.swift:362
+    assign _aw_load_T_1 = _aw_load_T & len_queue_in_ready;  // Accelerator/Core.swift:362
     always @(posedge clk) aw_cursor_q <= rst ? 32'h0 : _aw_cursor_q_T_5;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) aw_row_start_q <= rst ? 32'h0 : _aw_row_start_q_T_2;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) aw_rows_q <= rst ? 16'h0 : _aw_rows_q_T_3;  // Accelerator/Accelerator.swift:155
@@ -741,34 +802,34 @@ module accel_8x8_s8f6_s8f6_s8f2_stochastic_sp16k_out4k_d64_a32_core (
     always @(posedge clk) aw_valid_q <= rst ? 1'h0 : _aw_valid_q_T_1;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) aw_addr_q <= _aw_addr_q_T;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) aw_len_q <= _aw_len_q_T;  // Accelerator/Accelerator.swift:155
-    assign _aw_load_T_2 = aw_rows_q != 16'h0;  // Accelerator/Core.swift:340
-    assign _aw_load_T_3 = ~aw_valid_q;  // Accelerator/Core.swift:340
-    assign _aw_load_T_4 = _aw_load_T_3 | m_axi_awready;  // Accelerator/Core.swift:340
-    assign _aw_load_T_5 = _aw_load_T_4 & _aw_load_T_2;  // Accelerator/Core.swift:340
-    assign aw_load = _aw_load_T_5 & _aw_load_T_1;  // Accelerator/Core.swift:340
-    assign _aw_to_boundary_T = {{1{1'b0}}, aw_cursor_q[11:0]};  // Accelerator/Core.swift:343
-    assign _aw_to_boundary_T_1 = 13'h1000 - _aw_to_boundary_T;  // Accelerator/Core.swift:343
-    assign aw_to_boundary = {{3{1'b0}}, _aw_to_boundary_T_1[12:3]};  // Accelerator/Core.swift:343
-    assign _aw_whole_row_T = {{4{1'b0}}, aw_beats_q};  // Accelerator/Core.swift:345
-    assign aw_whole_row = _aw_whole_row_T <= aw_to_boundary;  // Accelerator/Core.swift:345
-    assign _aw_burst_beats_T = aw_whole_row ? _aw_whole_row_T : aw_to_boundary;  // Accelerator/Core.swift:346
-    assign aw_burst_beats = _aw_burst_beats_T[8:0];  // Accelerator/Core.swift:346
+    assign _aw_load_T_2 = aw_rows_q != 16'h0;  // Accelerator/Core.swift:362
+    assign _aw_load_T_3 = ~aw_valid_q;  // Accelerator/Core.swift:362
+    assign _aw_load_T_4 = _aw_load_T_3 | m_axi_awready;  // Accelerator/Core.swift:362
+    assign _aw_load_T_5 = _aw_load_T_4 & _aw_load_T_2;  // Accelerator/Core.swift:362
+    assign aw_load = _aw_load_T_5 & _aw_load_T_1;  // Accelerator/Core.swift:362
+    assign _aw_to_boundary_T = {{1{1'b0}}, aw_cursor_q[11:0]};  // Accelerator/Core.swift:365
+    assign _aw_to_boundary_T_1 = 13'h1000 - _aw_to_boundary_T;  // Accelerator/Core.swift:365
+    assign aw_to_boundary = {{3{1'b0}}, _aw_to_boundary_T_1[12:3]};  // Accelerator/Core.swift:365
+    assign _aw_whole_row_T = {{4{1'b0}}, aw_beats_q};  // Accelerator/Core.swift:367
+    assign aw_whole_row = _aw_whole_row_T <= aw_to_boundary;  // Accelerator/Core.swift:367
+    assign _aw_burst_beats_T = aw_whole_row ? _aw_whole_row_T : aw_to_boundary;  // Accelerator/Core.swift:368
+    assign aw_burst_beats = _aw_burst_beats_T[8:0];  // Accelerator/Core.swift:368
     assign _len_queue_in_data_T = aw_burst_beats - 9'h1;  // Accelerator/Core.swift:102
-    assign _aw_next_row_T = {{8{1'b0}}, aw_stride_q};  // Accelerator/Core.swift:352
-    assign aw_next_row = aw_row_start_q + _aw_next_row_T;  // Accelerator/Core.swift:352
-    assign _aw_rows_q_T = aw_load & aw_whole_row;  // Accelerator/Core.swift:335
-    assign _aw_rows_q_T_1 = aw_rows_q - 16'h1;  // Accelerator/Core.swift:335
-    assign _aw_row_start_q_T = aw_load & aw_whole_row;  // Accelerator/Core.swift:334
-    assign _aw_cursor_q_T = {{23{1'b0}}, aw_burst_beats};  // Accelerator/Core.swift:334
-    assign _aw_cursor_q_T_1 = {_aw_cursor_q_T[28:0], 3'h0};  // Accelerator/Core.swift:334
-    assign _aw_cursor_q_T_2 = aw_cursor_q + _aw_cursor_q_T_1;  // Accelerator/Core.swift:334
-    assign _aw_cursor_q_T_3 = aw_whole_row ? aw_next_row : _aw_cursor_q_T_2;  // Accelerator/Core.swift:334
-    assign _aw_beats_q_T = aw_beats_q - aw_burst_beats;  // Accelerator/Core.swift:335
-    assign _aw_beats_q_T_1 = aw_whole_row ? aw_row_beats_q : _aw_beats_q_T;  // Accelerator/Core.swift:335
-    assign aw_fire = aw_valid_q & m_axi_awready;  // Accelerator/Core.swift:366
-    assign _aw_idle_T = ~_aw_load_T_2;  // Accelerator/Core.swift:366
-    assign _aw_idle_T_1 = ~aw_valid_q;  // Accelerator/Core.swift:366
-    assign aw_idle = _aw_idle_T & _aw_idle_T_1;  // Accelerator/Core.swift:366
+    assign _aw_next_row_T = {{8{1'b0}}, aw_stride_q};  // Accelerator/Core.swift:374
+    assign aw_next_row = aw_row_start_q + _aw_next_row_T;  // Accelerator/Core.swift:374
+    assign _aw_rows_q_T = aw_load & aw_whole_row;  // Accelerator/Core.swift:357
+    assign _aw_rows_q_T_1 = aw_rows_q - 16'h1;  // Accelerator/Core.swift:357
+    assign _aw_row_start_q_T = aw_load & aw_whole_row;  // Accelerator/Core.swift:356
+    assign _aw_cursor_q_T = {{23{1'b0}}, aw_burst_beats};  // Accelerator/Core.swift:356
+    assign _aw_cursor_q_T_1 = {_aw_cursor_q_T[28:0], 3'h0};  // Accelerator/Core.swift:356
+    assign _aw_cursor_q_T_2 = aw_cursor_q + _aw_cursor_q_T_1;  // Accelerator/Core.swift:356
+    assign _aw_cursor_q_T_3 = aw_whole_row ? aw_next_row : _aw_cursor_q_T_2;  // Accelerator/Core.swift:356
+    assign _aw_beats_q_T = aw_beats_q - aw_burst_beats;  // Accelerator/Core.swift:357
+    assign _aw_beats_q_T_1 = aw_whole_row ? aw_row_beats_q : _aw_beats_q_T;  // Accelerator/Core.swift:357
+    assign aw_fire = aw_valid_q & m_axi_awready;  // Accelerator/Core.swift:388
+    assign _aw_idle_T = ~_aw_load_T_2;  // Accelerator/Core.swift:388
+    assign _aw_idle_T_1 = ~aw_valid_q;  // Accelerator/Core.swift:388
+    assign aw_idle = _aw_idle_T & _aw_idle_T_1;  // Accelerator/Core.swift:388
     always @(posedge clk) w_left_q <= rst ? 9'h0 : _w_left_q_T_4;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) w_beat_q <= rst ? 9'h0 : _w_beat_q_T_2;  // Accelerator/Accelerator.swift:155
     assign _store_row_pop_T = m_axi_wvalid & m_axi_wready;  // Accelerator/Core.swift:115
@@ -807,211 +868,270 @@ module accel_8x8_s8f6_s8f6_s8f2_stochastic_sp16k_out4k_d64_a32_core (
     assign _write_outstanding_q_T_2 = m_axi_bvalid & m_axi_bready;  // Accelerator/Core.swift:128
     assign _write_outstanding_q_T_3 = {{15{1'b0}}, _write_outstanding_q_T_2};  // Accelerator/Core.swift:128
     assign _write_outstanding_q_T_4 = _write_outstanding_q_T_1 - _write_outstanding_q_T_3;  // Accelerator/Core.swift:128
-    always @(posedge clk) write_error_q <= rst ? 1'h0 : _write_error_q_T_4;  // Accelerator/Accelerator.swift:155
+    always @(posedge clk) write_error_q <= rst ? 1'h0 : _write_error_q_T_6;  // Accelerator/Accelerator.swift:155
     assign _write_error_q_T = m_axi_bvalid & m_axi_bready;  // Accelerator/Core.swift:131
     assign _write_error_q_T_1 = m_axi_bresp != 2'h0;  // Accelerator/Core.swift:131
     assign _write_error_q_T_2 = _write_error_q_T & _write_error_q_T_1;  // Accelerator/Core.swift:131
+    assign _write_error_q_T_3 = state_q == 3'h0;  // Accelerator/Core.swift:131
+    assign _write_error_q_T_4 = start & _write_error_q_T_3;  // Accelerator/Core.swift:131
     assign _write_done_T = w_left_q == 9'h0;  // Accelerator/Core.swift:135
     assign _write_done_T_1 = ~len_queue_out_valid;  // Accelerator/Core.swift:135
     assign _write_done_T_2 = _write_done_T & _write_done_T_1;  // Accelerator/Core.swift:135
     assign _write_done_T_3 = aw_idle & _write_done_T_2;  // Accelerator/Core.swift:135
     assign _write_done_T_4 = write_outstanding_q == 16'h0;  // Accelerator/Core.swift:135
     assign write_done = _write_done_T_3 & _write_done_T_4;  // Accelerator/Core.swift:135
-    assign _quiescent_T = ~ar_valid_q;  // Accelerator/Core.swift:138
-    assign _quiescent_T_1 = read_outstanding_q == 16'h0;  // Accelerator/Core.swift:138
-    assign _quiescent_T_2 = _quiescent_T & _quiescent_T_1;  // Accelerator/Core.swift:138
-    assign _quiescent_T_3 = ~aw_valid_q;  // Accelerator/Core.swift:138
-    assign _quiescent_T_4 = _quiescent_T_2 & _quiescent_T_3;  // Accelerator/Core.swift:138
-    assign _quiescent_T_5 = _quiescent_T_4 & _write_done_T_2;  // Accelerator/Core.swift:138
-    assign _quiescent_T_6 = write_outstanding_q == 16'h0;  // Accelerator/Core.swift:138
-    assign _quiescent_T_7 = _quiescent_T_5 & _quiescent_T_6;  // Accelerator/Core.swift:138
+    assign load_failed = read_done & read_error_q;  // Accelerator/Core.swift:137
+    assign store_failed = write_done & write_error_q;  // Accelerator/Core.swift:138
+    assign _quiescent_T = ~ar_valid_q;  // Accelerator/Core.swift:141
+    assign _quiescent_T_1 = read_outstanding_q == 16'h0;  // Accelerator/Core.swift:141
+    assign _quiescent_T_2 = _quiescent_T & _quiescent_T_1;  // Accelerator/Core.swift:141
+    assign _quiescent_T_3 = ~aw_valid_q;  // Accelerator/Core.swift:141
+    assign _quiescent_T_4 = _quiescent_T_2 & _quiescent_T_3;  // Accelerator/Core.swift:141
+    assign _quiescent_T_5 = _quiescent_T_4 & _write_done_T_2;  // Accelerator/Core.swift:141
+    assign _quiescent_T_6 = write_outstanding_q == 16'h0;  // Accelerator/Core.swift:141
+    assign _quiescent_T_7 = _quiescent_T_5 & _quiescent_T_6;  // Accelerator/Core.swift:141
     always @(posedge clk) feed_a_q <= rst ? 16'h0 : _feed_a_q_T_2;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) feed_b_q <= rst ? 16'h0 : _feed_b_q_T_2;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) feed_k_q <= rst ? 16'h0 : _feed_k_q_T_2;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) feed_valid_q <= rst ? 1'h0 : _feed_valid_q_T;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) feed_last_q <= rst ? 1'h0 : _feed_last_q_T_1;  // Accelerator/Accelerator.swift:155
-    assign array_fire = _array_fire_T;  // Accelerator/Core.swift:160
-    assign _feed_advance_T = ~feed_valid_q;  // Accelerator/Core.swift:144
-    assign feed_advance = _feed_advance_T | array_fire;  // Accelerator/Core.swift:144
-    assign _feed_issue_T = feed_k_q != 16'h0;  // Accelerator/Core.swift:145
-    assign feed_issue = feed_advance & _feed_issue_T;  // Accelerator/Core.swift:145
-    always @(posedge clk) if (feed_advance) _array_a_data_T <= bank_a[feed_a_q[9:0]];  // Accelerator/Core.swift:146
-    always @(posedge clk) if (feed_advance) _array_b_data_T <= bank_b[feed_b_q[9:0]];  // Accelerator/Core.swift:147
-    assign _feed_last_q_T = feed_k_q == 16'h1;  // Accelerator/Core.swift:142
-    assign _feed_a_q_T = feed_a_q + 16'h1;  // Accelerator/Core.swift:141
-    assign _feed_b_q_T = feed_b_q + 16'h1;  // Accelerator/Core.swift:141
-    assign _feed_k_q_T = feed_k_q - 16'h1;  // Accelerator/Core.swift:141
+    assign array_fire = _array_fire_T;  // Accelerator/Core.swift:163
+    assign _feed_advance_T = ~feed_valid_q;  // Accelerator/Core.swift:147
+    assign feed_advance = _feed_advance_T | array_fire;  // Accelerator/Core.swift:147
+    assign _feed_issue_T = feed_k_q != 16'h0;  // Accelerator/Core.swift:148
+    assign feed_issue = feed_advance & _feed_issue_T;  // Accelerator/Core.swift:148
+    always @(posedge clk) if (feed_advance) _array_a_data_T <= bank_a[feed_a_q[9:0]];  // Accelerator/Core.swift:149
+    always @(posedge clk) if (feed_advance) _array_b_data_T <= bank_b[feed_b_q[9:0]];  // Accelerator/Core.swift:150
+    assign _feed_last_q_T = feed_k_q == 16'h1;  // Accelerator/Core.swift:145
+    assign _feed_a_q_T = feed_a_q + 16'h1;  // Accelerator/Core.swift:144
+    assign _feed_b_q_T = feed_b_q + 16'h1;  // Accelerator/Core.swift:144
+    assign _feed_k_q_T = feed_k_q - 16'h1;  // Accelerator/Core.swift:144
     always @(posedge clk) shift_q <= rst ? 4'ha : _shift_q_T_1;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) reseed_q <= rst ? 1'h0 : _reseed_q_T_1;  // Accelerator/Accelerator.swift:155
-    assign array_rst = rst | reseed_q;  // Accelerator/Core.swift:158
-    assign _array_fire_T = feed_valid_q & array_a_ready;  // Accelerator/Core.swift:143
-    assign gemm_go = _gemm_go_T_20;  // Accelerator/Core.swift:240
-    assign _tile_queue_out_ready_T = array_c_valid & array_c_last;  // Accelerator/Core.swift:166
+    assign array_rst = rst | reseed_q;  // Accelerator/Core.swift:161
+    assign _array_fire_T = feed_valid_q & array_a_ready;  // Accelerator/Core.swift:146
+    assign gemm_go = _gemm_go_T_24;  // Accelerator/Core.swift:262
+    assign _tile_queue_out_ready_T = array_c_valid & array_c_last;  // Accelerator/Core.swift:169
     always @(posedge clk) out_row_q <= rst ? 16'h0 : _out_row_q_T_2;  // Accelerator/Accelerator.swift:155
-    assign _out_row_q_T = out_row_q + 16'h1;  // Accelerator/Core.swift:169
-    assign _out_row_q_T_1 = array_c_last ? 16'h0 : _out_row_q_T;  // Accelerator/Core.swift:169
+    assign _out_row_q_T = out_row_q + 16'h1;  // Accelerator/Core.swift:172
+    assign _out_row_q_T_1 = array_c_last ? 16'h0 : _out_row_q_T;  // Accelerator/Core.swift:172
     assign _bank_c_T = tile_queue_out_data + out_row_q;  // Accelerator/Core.swift:83
-    assign _array_idle_T = ~tile_queue_out_valid;  // Accelerator/Core.swift:173
-    assign _array_idle_T_1 = ~feed_valid_q;  // Accelerator/Core.swift:173
-    assign _array_idle_T_2 = _array_idle_T & _array_idle_T_1;  // Accelerator/Core.swift:173
-    assign _array_idle_T_3 = feed_k_q == 16'h0;  // Accelerator/Core.swift:173
-    assign array_idle = _array_idle_T_2 & _array_idle_T_3;  // Accelerator/Core.swift:173
-    assign _busy_T = state_q == 3'h0;  // Accelerator/Core.swift:308
-    assign _busy_T_1 = ~_busy_T;  // Accelerator/Core.swift:308
-    assign fail_now = _fail_now_T_34;  // Accelerator/Core.swift:288
-    assign fail_with = _fail_with_T_19;  // Accelerator/Core.swift:289
-    assign finish_now = _finish_now_T_2;  // Accelerator/Core.swift:242
+    assign _array_idle_T = ~tile_queue_out_valid;  // Accelerator/Core.swift:176
+    assign _array_idle_T_1 = ~feed_valid_q;  // Accelerator/Core.swift:176
+    assign _array_idle_T_2 = _array_idle_T & _array_idle_T_1;  // Accelerator/Core.swift:176
+    assign _array_idle_T_3 = feed_k_q == 16'h0;  // Accelerator/Core.swift:176
+    assign array_idle = _array_idle_T_2 & _array_idle_T_3;  // Accelerator/Core.swift:176
+    assign _busy_T = state_q == 3'h0;  // Accelerator/Core.swift:330
+    assign _busy_T_1 = ~_busy_T;  // Accelerator/Core.swift:330
+    assign fail_now = _fail_now_T_9;  // Accelerator/Core.swift:310
+    assign fail_with = _fail_with_T_50;  // Accelerator/Core.swift:311
+    assign finish_now = _finish_now_T_8;  // Accelerator/Core.swift:264
     always @(posedge clk) buffer_base_q <= rst ? 32'h0 : _buffer_base_q_T;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) buffer_count_q <= rst ? 5'h0 : _buffer_count_q_T_4;  // Accelerator/Accelerator.swift:155
-    assign buffer_offset = pc_q - buffer_base_q;  // Accelerator/Core.swift:181
-    assign _buffer_hit_T = {{27{1'b0}}, buffer_count_q};  // Accelerator/Core.swift:182
-    assign buffer_hit = buffer_offset < _buffer_hit_T;  // Accelerator/Core.swift:182
-    assign instructions_left = prog_len - pc_q;  // Accelerator/Core.swift:183
-    assign _fetch_count_T = instructions_left < 32'h10;  // Accelerator/Core.swift:184
-    assign fetch_count = _fetch_count_T ? instructions_left[4:0] : 5'h10;  // Accelerator/Core.swift:184
-    assign _fetch_addr_T = {{32{1'b0}}, pc_q};  // Accelerator/Core.swift:185
-    assign _fetch_addr_T_1 = {_fetch_addr_T[59:0], 4'h0};  // Accelerator/Core.swift:185
-    assign fetch_addr = prog_base + _fetch_addr_T_1;  // Accelerator/Core.swift:185
-    assign _fetch_end_T = {{2{1'b0}}, fetch_addr};  // Accelerator/Core.swift:186
-    assign _fetch_end_T_1 = {{61{1'b0}}, fetch_count};  // Accelerator/Core.swift:186
-    assign _fetch_end_T_2 = {_fetch_end_T_1[61:0], 4'h0};  // Accelerator/Core.swift:186
-    assign fetch_end = _fetch_end_T + _fetch_end_T_2;  // Accelerator/Core.swift:186
-    assign _fail_with_T = prog_len <= pc_q;  // Accelerator/Core.swift:177
-    assign _fail_with_T_1 = prog_base[3:0] == 4'h0;  // Accelerator/Core.swift:177
-    assign _fail_with_T_2 = ~_fail_with_T_1;  // Accelerator/Core.swift:177
-    assign _fetch_go_T_3 = win_base <= fetch_addr;  // Accelerator/Core.swift:195
-    assign _fetch_go_T_4 = fetch_end <= _fetch_go_T_2;  // Accelerator/Core.swift:195
-    assign _fetch_go_T_5 = _fetch_go_T_3 & _fetch_go_T_4;  // Accelerator/Core.swift:195
-    assign _fetch_go_T_6 = fetch_end <= 66'h100000000;  // Accelerator/Core.swift:195
-    assign _fetch_go_T_7 = _fetch_go_T_5 & _fetch_go_T_6;  // Accelerator/Core.swift:195
-    assign _fetch_go_T_8 = ~_fetch_go_T_7;  // Accelerator/Core.swift:195
-    assign _fetch_hit_T = state_q == 3'h1;  // Accelerator/Core.swift:190
-    assign _fetch_hit_T_1 = ~abort;  // Accelerator/Core.swift:190
-    assign _fetch_hit_T_2 = _fetch_hit_T & _fetch_hit_T_1;  // Accelerator/Core.swift:190
-    assign fetch_hit = _fetch_hit_T_2 & buffer_hit;  // Accelerator/Core.swift:190
-    assign _instr_q_T = instruction_buffer[buffer_offset[3:0]];  // Accelerator/Core.swift:191
-    assign _fetching_T = state_q == 3'h1;  // Accelerator/Core.swift:193
-    assign _fetching_T_1 = ~abort;  // Accelerator/Core.swift:193
-    assign _fetching_T_2 = _fetching_T & _fetching_T_1;  // Accelerator/Core.swift:193
-    assign _fetching_T_3 = ~buffer_hit;  // Accelerator/Core.swift:193
-    assign fetching = _fetching_T_2 & _fetching_T_3;  // Accelerator/Core.swift:193
-    assign _fetch_go_T_9 = 1'h0 | _fail_with_T;  // Accelerator/Core.swift:195
-    assign _fetch_go_T_10 = _fetch_go_T_9 | _fail_with_T_2;  // Accelerator/Core.swift:195
-    assign _fetch_go_T_11 = _fetch_go_T_10 | _fetch_go_T_8;  // Accelerator/Core.swift:195
-    assign _fetch_go_T_12 = ~_fetch_go_T_11;  // Accelerator/Core.swift:195
-    assign fetch_go = fetching & _fetch_go_T_12;  // Accelerator/Core.swift:195
+    assign buffer_offset = pc_q - buffer_base_q;  // Accelerator/Core.swift:184
+    assign _buffer_hit_T = {{27{1'b0}}, buffer_count_q};  // Accelerator/Core.swift:185
+    assign buffer_hit = buffer_offset < _buffer_hit_T;  // Accelerator/Core.swift:185
+    assign instructions_left = prog_len - pc_q;  // Accelerator/Core.swift:186
+    assign _fetch_count_T = instructions_left < 32'h10;  // Accelerator/Core.swift:187
+    assign fetch_count = _fetch_count_T ? instructions_left[4:0] : 5'h10;  // Accelerator/Core.swift:187
+    assign _fetch_addr_T = {{32{1'b0}}, pc_q};  // Accelerator/Core.swift:188
+    assign _fetch_addr_T_1 = {_fetch_addr_T[59:0], 4'h0};  // Accelerator/Core.swift:188
+    assign fetch_addr = prog_base + _fetch_addr_T_1;  // Accelerator/Core.swift:188
+    assign _fetch_end_T = {{2{1'b0}}, fetch_addr};  // Accelerator/Core.swift:189
+    assign _fetch_end_T_1 = {{61{1'b0}}, fetch_count};  // Accelerator/Core.swift:189
+    assign _fetch_end_T_2 = {_fetch_end_T_1[61:0], 4'h0};  // Accelerator/Core.swift:189
+    assign fetch_end = _fetch_end_T + _fetch_end_T_2;  // Accelerator/Core.swift:189
+    assign _fail_with_T = prog_len <= pc_q;  // Accelerator/Core.swift:180
+    assign _fail_with_T_1 = prog_base[3:0] == 4'h0;  // Accelerator/Core.swift:180
+    assign _fail_with_T_2 = ~_fail_with_T_1;  // Accelerator/Core.swift:180
+    assign _fetch_go_T_3 = win_base <= fetch_addr;  // Accelerator/Core.swift:199
+    assign _fetch_go_T_4 = fetch_end <= _fetch_go_T_2;  // Accelerator/Core.swift:199
+    assign _fetch_go_T_5 = _fetch_go_T_3 & _fetch_go_T_4;  // Accelerator/Core.swift:199
+    assign _fetch_go_T_6 = fetch_end <= 66'h100000000;  // Accelerator/Core.swift:199
+    assign _fetch_go_T_7 = _fetch_go_T_5 & _fetch_go_T_6;  // Accelerator/Core.swift:199
+    assign _fetch_go_T_8 = ~_fetch_go_T_7;  // Accelerator/Core.swift:199
+    assign _fetch_hit_T = state_q == 3'h1;  // Accelerator/Core.swift:193
+    assign _fetch_hit_T_1 = ~abort;  // Accelerator/Core.swift:193
+    assign _fetch_hit_T_2 = _fetch_hit_T & _fetch_hit_T_1;  // Accelerator/Core.swift:193
+    assign fetch_hit = _fetch_hit_T_2 & buffer_hit;  // Accelerator/Core.swift:193
+    assign _instr_q_T = instruction_buffer[buffer_offset[3:0]];  // Accelerator/Core.swift:194
+    assign _fetching_T = state_q == 3'h1;  // Accelerator/Core.swift:196
+    assign _fetching_T_1 = ~abort;  // Accelerator/Core.swift:196
+    assign _fetching_T_2 = _fetching_T & _fetching_T_1;  // Accelerator/Core.swift:196
+    assign _fetching_T_3 = ~buffer_hit;  // Accelerator/Core.swift:196
+    assign fetching = _fetching_T_2 & _fetching_T_3;  // Accelerator/Core.swift:196
+    assign _fetch_go_T_9 = 1'h0 | _fail_with_T;  // Accelerator/Core.swift:199
+    assign _fetch_go_T_10 = _fetch_go_T_9 | _fail_with_T_2;  // Accelerator/Core.swift:199
+    assign _fetch_go_T_11 = _fetch_go_T_10 | _fetch_go_T_8;  // Accelerator/Core.swift:199
+    assign _fetch_go_T_12 = fetching & read_done;  // Accelerator/Core.swift:199
+    assign _fetch_go_T_13 = ~read_error_q;  // Accelerator/Core.swift:199
+    assign _fetch_go_T_14 = _fetch_go_T_12 & _fetch_go_T_13;  // Accelerator/Core.swift:199
+    assign _fetch_go_T_15 = ~store_failed;  // Accelerator/Core.swift:199
+    assign _fetch_go_T_16 = _fetch_go_T_14 & _fetch_go_T_15;  // Accelerator/Core.swift:199
+    assign _fetch_go_T_17 = ~_fetch_go_T_11;  // Accelerator/Core.swift:199
+    assign fetch_go = _fetch_go_T_16 & _fetch_go_T_17;  // Accelerator/Core.swift:199
     assign _state_q_T = state_q == 3'h2;  // Accelerator/Core.swift:33
     assign _state_q_T_1 = _state_q_T & read_done;  // Accelerator/Core.swift:33
     assign _state_q_T_2 = ~read_go;  // Accelerator/Core.swift:33
     assign _state_q_T_3 = _state_q_T_1 & _state_q_T_2;  // Accelerator/Core.swift:33
     assign _state_q_T_4 = ~read_error_q;  // Accelerator/Core.swift:33
     assign _state_q_T_5 = _state_q_T_3 & _state_q_T_4;  // Accelerator/Core.swift:33
-    assign _load_go_T = state_q == 3'h3;  // Accelerator/Core.swift:238
-    assign _load_go_T_1 = ~abort;  // Accelerator/Core.swift:238
-    assign _load_go_T_2 = _load_go_T & _load_go_T_1;  // Accelerator/Core.swift:238
-    assign _load_go_T_3 = instr_q[3:0] == 4'h1;  // Accelerator/Core.swift:238
-    assign _load_go_T_4 = _load_go_T_2 & _load_go_T_3;  // Accelerator/Core.swift:238
-    assign _store_go_T = instr_q[3:0] == 4'h2;  // Accelerator/Core.swift:239
-    assign _store_go_T_1 = _load_go_T_2 & _store_go_T;  // Accelerator/Core.swift:239
-    assign _store_go_T_2 = _store_go_T_1 & array_idle;  // Accelerator/Core.swift:239
-    assign _gemm_go_T = instr_q[3:0] == 4'h3;  // Accelerator/Core.swift:165
-    assign _gemm_go_T_1 = _load_go_T_2 & _gemm_go_T;  // Accelerator/Core.swift:165
-    assign _gemm_go_T_2 = _gemm_go_T_1 & tile_queue_in_ready;  // Accelerator/Core.swift:165
-    assign _config_go_T = instr_q[3:0] == 4'h4;  // Accelerator/Core.swift:241
-    assign _config_go_T_1 = _load_go_T_2 & _config_go_T;  // Accelerator/Core.swift:241
-    assign _config_go_T_2 = _config_go_T_1 & array_idle;  // Accelerator/Core.swift:241
-    assign _finish_now_T = instr_q[3:0] == 4'h5;  // Accelerator/Core.swift:178
-    assign _finish_now_T_1 = _load_go_T_2 & _finish_now_T;  // Accelerator/Core.swift:178
-    assign _finish_now_T_2 = _finish_now_T_1 & array_idle;  // Accelerator/Core.swift:178
-    assign _fail_now_T = instr_q[3:0] == 4'h1;  // Accelerator/Core.swift:177
-    assign _fail_now_T_1 = instr_q[3:0] == 4'h2;  // Accelerator/Core.swift:177
-    assign _fail_now_T_2 = instr_q[3:0] == 4'h3;  // Accelerator/Core.swift:177
-    assign _fail_now_T_3 = instr_q[3:0] == 4'h4;  // Accelerator/Core.swift:177
-    assign _fail_now_T_4 = instr_q[3:0] == 4'h5;  // Accelerator/Core.swift:177
-    assign _fail_now_T_5 = 1'h0 | _fail_now_T;  // Accelerator/Core.swift:177
-    assign _fail_now_T_6 = _fail_now_T_5 | _fail_now_T_1;  // Accelerator/Core.swift:177
-    assign _fail_now_T_7 = _fail_now_T_6 | _fail_now_T_2;  // Accelerator/Core.swift:177
-    assign _fail_now_T_8 = _fail_now_T_7 | _fail_now_T_3;  // Accelerator/Core.swift:177
-    assign _fail_now_T_9 = _fail_now_T_8 | _fail_now_T_4;  // Accelerator/Core.swift:177
-    assign _transfer_end_T = instr_q[7:4] == 4'h0;  // Accelerator/Core.swift:214
-    assign _transfer_end_T_1 = _transfer_end_T ? 16'h8 : 16'h8;  // Accelerator/Core.swift:214
-    assign _transfer_end_T_2 = _store_go_T_2 ? 16'h8 : _transfer_end_T_1;  // Accelerator/Core.swift:214
-    assign _load_go_T_5 = instr_q[7:4] == 4'h0;  // Accelerator/Core.swift:238
-    assign _load_go_T_6 = _load_go_T_5 ? 17'h400 : 17'h400;  // Accelerator/Core.swift:238
-    assign _load_go_T_7 = _store_go_T_2 ? 17'h200 : _load_go_T_6;  // Accelerator/Core.swift:238
-    assign _transfer_span_T = instr_q[39:24] - 16'h1;  // Accelerator/Core.swift:213
-    assign _transfer_span_T_1 = {{24{1'b0}}, _transfer_span_T};  // Accelerator/Core.swift:213
-    assign _transfer_span_T_2 = {{16{1'b0}}, instr_q[63:40]};  // Accelerator/Core.swift:213
-    assign transfer_span = _transfer_span_T_1 * _transfer_span_T_2;  // Accelerator/Core.swift:213
-    assign _transfer_end_T_3 = {{2{1'b0}}, instr_q[127:64]};  // Accelerator/Core.swift:214
-    assign _transfer_end_T_4 = {{26{1'b0}}, transfer_span};  // Accelerator/Core.swift:214
-    assign _transfer_end_T_5 = _transfer_end_T_3 + _transfer_end_T_4;  // Accelerator/Core.swift:214
-    assign _transfer_end_T_6 = {{50{1'b0}}, _transfer_end_T_2};  // Accelerator/Core.swift:214
-    assign transfer_end = _transfer_end_T_5 + _transfer_end_T_6;  // Accelerator/Core.swift:214
-    assign _load_go_T_8 = instr_q[7:4] != 4'h2;  // Accelerator/Core.swift:238
-    assign _load_go_T_9 = 4'h1 < instr_q[7:4];  // Accelerator/Core.swift:238
-    assign _load_go_T_10 = _store_go_T_2 ? _load_go_T_8 : _load_go_T_9;  // Accelerator/Core.swift:238
-    assign _load_go_T_11 = instr_q[39:24] == 16'h0;  // Accelerator/Core.swift:238
-    assign _load_go_T_12 = {{3{1'b0}}, instr_q[23:8]};  // Accelerator/Core.swift:238
-    assign _load_go_T_13 = {{3{1'b0}}, instr_q[39:24]};  // Accelerator/Core.swift:238
-    assign _load_go_T_14 = _load_go_T_12 + _load_go_T_13;  // Accelerator/Core.swift:238
-    assign _load_go_T_15 = {{2{1'b0}}, _load_go_T_7};  // Accelerator/Core.swift:238
-    assign _load_go_T_16 = _load_go_T_15 < _load_go_T_14;  // Accelerator/Core.swift:238
-    assign _load_go_T_17 = _load_go_T_11 | _load_go_T_16;  // Accelerator/Core.swift:238
-    assign _load_go_T_18 = instr_q[66:64] == 3'h0;  // Accelerator/Core.swift:238
-    assign _load_go_T_19 = ~_load_go_T_18;  // Accelerator/Core.swift:238
-    assign _load_go_T_20 = instr_q[42:40] == 3'h0;  // Accelerator/Core.swift:238
-    assign _load_go_T_21 = ~_load_go_T_20;  // Accelerator/Core.swift:238
-    assign _load_go_T_22 = _load_go_T_19 | _load_go_T_21;  // Accelerator/Core.swift:238
-    assign _load_go_T_23 = win_base <= instr_q[127:64];  // Accelerator/Core.swift:238
-    assign _load_go_T_24 = transfer_end <= _fetch_go_T_2;  // Accelerator/Core.swift:238
-    assign _load_go_T_25 = _load_go_T_23 & _load_go_T_24;  // Accelerator/Core.swift:238
-    assign _load_go_T_26 = transfer_end <= 66'h100000000;  // Accelerator/Core.swift:238
-    assign _load_go_T_27 = _load_go_T_25 & _load_go_T_26;  // Accelerator/Core.swift:238
-    assign _load_go_T_28 = ~_load_go_T_27;  // Accelerator/Core.swift:238
-    assign _gemm_go_T_3 = instr_q[39:24] == 16'h0;  // Accelerator/Core.swift:165
-    assign _gemm_go_T_4 = {{1{1'b0}}, instr_q[23:8]};  // Accelerator/Core.swift:165
-    assign _gemm_go_T_5 = {{1{1'b0}}, instr_q[39:24]};  // Accelerator/Core.swift:165
-    assign _gemm_go_T_6 = _gemm_go_T_4 + _gemm_go_T_5;  // Accelerator/Core.swift:165
-    assign _gemm_go_T_7 = 17'h400 < _gemm_go_T_6;  // Accelerator/Core.swift:165
-    assign _gemm_go_T_8 = _gemm_go_T_3 | _gemm_go_T_7;  // Accelerator/Core.swift:165
-    assign _gemm_go_T_9 = {{1{1'b0}}, instr_q[55:40]};  // Accelerator/Core.swift:165
-    assign _gemm_go_T_10 = {{1{1'b0}}, instr_q[39:24]};  // Accelerator/Core.swift:165
-    assign _gemm_go_T_11 = _gemm_go_T_9 + _gemm_go_T_10;  // Accelerator/Core.swift:165
-    assign _gemm_go_T_12 = 17'h400 < _gemm_go_T_11;  // Accelerator/Core.swift:165
-    assign _gemm_go_T_13 = _gemm_go_T_8 | _gemm_go_T_12;  // Accelerator/Core.swift:165
-    assign _gemm_go_T_14 = {{1{1'b0}}, instr_q[79:64]};  // Accelerator/Core.swift:165
-    assign _gemm_go_T_15 = _gemm_go_T_14 + 17'h8;  // Accelerator/Core.swift:165
-    assign _gemm_go_T_16 = 17'h200 < _gemm_go_T_15;  // Accelerator/Core.swift:165
-    assign _gemm_go_T_17 = _gemm_go_T_13 | _gemm_go_T_16;  // Accelerator/Core.swift:165
-    assign _config_go_T_3 = 8'ha < instr_q[15:8];  // Accelerator/Core.swift:241
-    assign _config_go_T_4 = instr_q[4] & _config_go_T_3;  // Accelerator/Core.swift:241
-    assign _load_go_T_29 = _load_go_T_28 | 1'h0;  // Accelerator/Core.swift:238
-    assign _fail_with_T_3 = _load_go_T_28 ? 4'h2 : 4'h0;  // Accelerator/Core.swift:177
-    assign _load_go_T_30 = _load_go_T_22 | _load_go_T_29;  // Accelerator/Core.swift:238
-    assign _fail_with_T_4 = _load_go_T_22 ? 4'h6 : _fail_with_T_3;  // Accelerator/Core.swift:177
-    assign _load_go_T_31 = _load_go_T_17 | _load_go_T_30;  // Accelerator/Core.swift:238
-    assign _fail_with_T_5 = _load_go_T_17 ? 4'h3 : _fail_with_T_4;  // Accelerator/Core.swift:177
-    assign _load_go_T_32 = _load_go_T_10 | _load_go_T_31;  // Accelerator/Core.swift:238
-    assign _fail_with_T_6 = _load_go_T_10 ? 4'h7 : _fail_with_T_5;  // Accelerator/Core.swift:177
-    assign _gemm_go_T_18 = _gemm_go_T_17 | 1'h0;  // Accelerator/Core.swift:165
-    assign _fail_with_T_7 = _gemm_go_T_17 ? 4'h3 : 4'h0;  // Accelerator/Core.swift:177
-    assign _config_go_T_5 = _config_go_T_4 | 1'h0;  // Accelerator/Core.swift:241
-    assign _fail_with_T_8 = _config_go_T_4 ? 4'h7 : 4'h0;  // Accelerator/Core.swift:177
-    assign _fail_now_T_10 = _fetch_go_T_8 | 1'h0;  // Accelerator/Core.swift:177
-    assign _fail_with_T_9 = _fetch_go_T_8 ? 4'h2 : 4'h0;  // Accelerator/Core.swift:177
-    assign _fail_now_T_11 = _fail_with_T_2 | _fail_now_T_10;  // Accelerator/Core.swift:177
-    assign _fail_with_T_10 = _fail_with_T_2 ? 4'h6 : _fail_with_T_9;  // Accelerator/Core.swift:177
-    assign _fail_now_T_12 = _fail_with_T | _fail_now_T_11;  // Accelerator/Core.swift:177
-    assign _fail_with_T_11 = _fail_with_T ? 4'h8 : _fail_with_T_10;  // Accelerator/Core.swift:177
-    assign _load_go_T_33 = ~_load_go_T_32;  // Accelerator/Core.swift:238
-    assign load_go = _load_go_T_4 & _load_go_T_33;  // Accelerator/Core.swift:238
-    assign _store_go_T_3 = ~_load_go_T_32;  // Accelerator/Core.swift:239
-    assign store_go = _store_go_T_2 & _store_go_T_3;  // Accelerator/Core.swift:239
-    assign _gemm_go_T_19 = ~_gemm_go_T_18;  // Accelerator/Core.swift:165
-    assign _gemm_go_T_20 = _gemm_go_T_2 & _gemm_go_T_19;  // Accelerator/Core.swift:165
-    assign _config_go_T_6 = ~_config_go_T_5;  // Accelerator/Core.swift:241
-    assign config_go = _config_go_T_2 & _config_go_T_6;  // Accelerator/Core.swift:241
+    assign _exec_T = state_q == 3'h3;  // Accelerator/Core.swift:208
+    assign _exec_T_1 = ~abort;  // Accelerator/Core.swift:208
+    assign _exec_T_2 = _exec_T & _exec_T_1;  // Accelerator/Core.swift:208
+    assign _exec_T_3 = ~load_failed;  // Accelerator/Core.swift:208
+    assign _exec_T_4 = _exec_T_2 & _exec_T_3;  // Accelerator/Core.swift:208
+    assign _exec_T_5 = ~store_failed;  // Accelerator/Core.swift:208
+    assign exec = _exec_T_4 & _exec_T_5;  // Accelerator/Core.swift:208
+    always @(posedge clk) load_end_q <= rst ? 17'h0 : _load_end_q_T_3;  // Accelerator/Accelerator.swift:155
+    assign _gemm_waits_for_load_T = ~read_done;  // Accelerator/Core.swift:217
+    assign _gemm_waits_for_load_T_1 = read_dest_q == 2'h0;  // Accelerator/Core.swift:217
+    assign _gemm_waits_for_load_T_2 = _gemm_waits_for_load_T & _gemm_waits_for_load_T_1;  // Accelerator/Core.swift:217
+    assign _gemm_waits_for_load_T_3 = {{1{1'b0}}, instr_q[23:8]};  // Accelerator/Core.swift:217
+    assign _gemm_waits_for_load_T_4 = _gemm_waits_for_load_T_3 < load_end_q;  // Accelerator/Core.swift:217
+    assign _gemm_waits_for_load_T_5 = _gemm_waits_for_load_T_2 & _gemm_waits_for_load_T_4;  // Accelerator/Core.swift:217
+    assign _gemm_waits_for_load_T_6 = {{1{1'b0}}, instr_q[23:8]};  // Accelerator/Core.swift:217
+    assign _gemm_waits_for_load_T_7 = {{1{1'b0}}, instr_q[39:24]};  // Accelerator/Core.swift:217
+    assign _gemm_waits_for_load_T_8 = _gemm_waits_for_load_T_6 + _gemm_waits_for_load_T_7;  // Accelerator/Core.swift:217
+    assign _gemm_waits_for_load_T_9 = {{1{1'b0}}, read_row_q};  // Accelerator/Core.swift:217
+    assign _gemm_waits_for_load_T_10 = _gemm_waits_for_load_T_9 < _gemm_waits_for_load_T_8;  // Accelerator/Core.swift:217
+    assign _gemm_waits_for_load_T_11 = _gemm_waits_for_load_T_5 & _gemm_waits_for_load_T_10;  // Accelerator/Core.swift:217
+    assign _gemm_waits_for_load_T_12 = ~read_done;  // Accelerator/Core.swift:217
+    assign _gemm_waits_for_load_T_13 = read_dest_q == 2'h1;  // Accelerator/Core.swift:217
+    assign _gemm_waits_for_load_T_14 = _gemm_waits_for_load_T_12 & _gemm_waits_for_load_T_13;  // Accelerator/Core.swift:217
+    assign _gemm_waits_for_load_T_15 = {{1{1'b0}}, instr_q[55:40]};  // Accelerator/Core.swift:217
+    assign _gemm_waits_for_load_T_16 = _gemm_waits_for_load_T_15 < load_end_q;  // Accelerator/Core.swift:217
+    assign _gemm_waits_for_load_T_17 = _gemm_waits_for_load_T_14 & _gemm_waits_for_load_T_16;  // Accelerator/Core.swift:217
+    assign _gemm_waits_for_load_T_18 = {{1{1'b0}}, instr_q[55:40]};  // Accelerator/Core.swift:217
+    assign _gemm_waits_for_load_T_19 = {{1{1'b0}}, instr_q[39:24]};  // Accelerator/Core.swift:217
+    assign _gemm_waits_for_load_T_20 = _gemm_waits_for_load_T_18 + _gemm_waits_for_load_T_19;  // Accelerator/Core.swift:217
+    assign _gemm_waits_for_load_T_21 = {{1{1'b0}}, read_row_q};  // Accelerator/Core.swift:217
+    assign _gemm_waits_for_load_T_22 = _gemm_waits_for_load_T_21 < _gemm_waits_for_load_T_20;  // Accelerator/Core.swift:217
+    assign _gemm_waits_for_load_T_23 = _gemm_waits_for_load_T_17 & _gemm_waits_for_load_T_22;  // Accelerator/Core.swift:217
+    assign gemm_waits_for_load = _gemm_waits_for_load_T_11 | _gemm_waits_for_load_T_23;  // Accelerator/Core.swift:217
+    assign store_reading = store_rows_q != 16'h0;  // Accelerator/Core.swift:222
+    assign _store_engine_free_T = ~store_reading;  // Accelerator/Core.swift:223
+    assign store_engine_free = aw_idle & _store_engine_free_T;  // Accelerator/Core.swift:223
+    assign _load_go_T = instr_q[3:0] == 4'h1;  // Accelerator/Core.swift:260
+    assign _load_go_T_1 = exec & _load_go_T;  // Accelerator/Core.swift:260
+    assign _load_go_T_2 = _load_go_T_1 & read_done;  // Accelerator/Core.swift:260
+    assign _store_go_T = instr_q[3:0] == 4'h2;  // Accelerator/Core.swift:261
+    assign _store_go_T_1 = exec & _store_go_T;  // Accelerator/Core.swift:261
+    assign _store_go_T_2 = _store_go_T_1 & array_idle;  // Accelerator/Core.swift:261
+    assign _store_go_T_3 = _store_go_T_2 & store_engine_free;  // Accelerator/Core.swift:261
+    assign _store_go_T_4 = ~write_error_q;  // Accelerator/Core.swift:261
+    assign _store_go_T_5 = _store_go_T_3 & _store_go_T_4;  // Accelerator/Core.swift:261
+    assign _gemm_go_T = instr_q[3:0] == 4'h3;  // Accelerator/Core.swift:168
+    assign _gemm_go_T_1 = exec & _gemm_go_T;  // Accelerator/Core.swift:168
+    assign _gemm_go_T_2 = _gemm_go_T_1 & tile_queue_in_ready;  // Accelerator/Core.swift:168
+    assign _gemm_go_T_3 = ~gemm_waits_for_load;  // Accelerator/Core.swift:168
+    assign _gemm_go_T_4 = _gemm_go_T_2 & _gemm_go_T_3;  // Accelerator/Core.swift:168
+    assign _gemm_go_T_5 = ~store_reading;  // Accelerator/Core.swift:168
+    assign _gemm_go_T_6 = _gemm_go_T_4 & _gemm_go_T_5;  // Accelerator/Core.swift:168
+    assign _config_go_T = instr_q[3:0] == 4'h4;  // Accelerator/Core.swift:263
+    assign _config_go_T_1 = exec & _config_go_T;  // Accelerator/Core.swift:263
+    assign _config_go_T_2 = _config_go_T_1 & array_idle;  // Accelerator/Core.swift:263
+    assign _finish_now_T = instr_q[3:0] == 4'h5;  // Accelerator/Core.swift:181
+    assign _finish_now_T_1 = exec & _finish_now_T;  // Accelerator/Core.swift:181
+    assign _finish_now_T_2 = _finish_now_T_1 & array_idle;  // Accelerator/Core.swift:181
+    assign _finish_now_T_3 = _finish_now_T_2 & read_done;  // Accelerator/Core.swift:181
+    assign _finish_now_T_4 = ~read_error_q;  // Accelerator/Core.swift:181
+    assign _finish_now_T_5 = _finish_now_T_3 & _finish_now_T_4;  // Accelerator/Core.swift:181
+    assign _finish_now_T_6 = _finish_now_T_5 & write_done;  // Accelerator/Core.swift:181
+    assign _finish_now_T_7 = ~write_error_q;  // Accelerator/Core.swift:181
+    assign _finish_now_T_8 = _finish_now_T_6 & _finish_now_T_7;  // Accelerator/Core.swift:181
+    assign _fail_with_T_3 = instr_q[3:0] == 4'h1;  // Accelerator/Core.swift:180
+    assign _fail_with_T_4 = instr_q[3:0] == 4'h2;  // Accelerator/Core.swift:180
+    assign _fail_with_T_5 = instr_q[3:0] == 4'h3;  // Accelerator/Core.swift:180
+    assign _fail_with_T_6 = instr_q[3:0] == 4'h4;  // Accelerator/Core.swift:180
+    assign _fail_with_T_7 = instr_q[3:0] == 4'h5;  // Accelerator/Core.swift:180
+    assign _fail_with_T_8 = 1'h0 | _fail_with_T_3;  // Accelerator/Core.swift:180
+    assign _fail_with_T_9 = _fail_with_T_8 | _fail_with_T_4;  // Accelerator/Core.swift:180
+    assign _fail_with_T_10 = _fail_with_T_9 | _fail_with_T_5;  // Accelerator/Core.swift:180
+    assign _fail_with_T_11 = _fail_with_T_10 | _fail_with_T_6;  // Accelerator/Core.swift:180
+    assign _fail_with_T_12 = _fail_with_T_11 | _fail_with_T_7;  // Accelerator/Core.swift:180
+    assign _transfer_end_T = instr_q[3:0] == 4'h2;  // Accelerator/Core.swift:237
+    assign _transfer_end_T_1 = instr_q[7:4] == 4'h0;  // Accelerator/Core.swift:237
+    assign _transfer_end_T_2 = _transfer_end_T_1 ? 16'h8 : 16'h8;  // Accelerator/Core.swift:237
+    assign _transfer_end_T_3 = _transfer_end_T ? 16'h8 : _transfer_end_T_2;  // Accelerator/Core.swift:237
+    assign _store_go_T_6 = instr_q[7:4] == 4'h0;  // Accelerator/Core.swift:261
+    assign _store_go_T_7 = _store_go_T_6 ? 17'h400 : 17'h400;  // Accelerator/Core.swift:261
+    assign _store_go_T_8 = _transfer_end_T ? 17'h200 : _store_go_T_7;  // Accelerator/Core.swift:261
+    assign _transfer_span_T = instr_q[39:24] - 16'h1;  // Accelerator/Core.swift:236
+    assign _transfer_span_T_1 = {{24{1'b0}}, _transfer_span_T};  // Accelerator/Core.swift:236
+    assign _transfer_span_T_2 = {{16{1'b0}}, instr_q[63:40]};  // Accelerator/Core.swift:236
+    assign transfer_span = _transfer_span_T_1 * _transfer_span_T_2;  // Accelerator/Core.swift:236
+    assign _transfer_end_T_4 = {{2{1'b0}}, instr_q[127:64]};  // Accelerator/Core.swift:237
+    assign _transfer_end_T_5 = {{26{1'b0}}, transfer_span};  // Accelerator/Core.swift:237
+    assign _transfer_end_T_6 = _transfer_end_T_4 + _transfer_end_T_5;  // Accelerator/Core.swift:237
+    assign _transfer_end_T_7 = {{50{1'b0}}, _transfer_end_T_3};  // Accelerator/Core.swift:237
+    assign transfer_end = _transfer_end_T_6 + _transfer_end_T_7;  // Accelerator/Core.swift:237
+    assign _store_go_T_9 = instr_q[7:4] != 4'h2;  // Accelerator/Core.swift:261
+    assign _store_go_T_10 = 4'h1 < instr_q[7:4];  // Accelerator/Core.swift:261
+    assign _store_go_T_11 = _transfer_end_T ? _store_go_T_9 : _store_go_T_10;  // Accelerator/Core.swift:261
+    assign _store_go_T_12 = instr_q[39:24] == 16'h0;  // Accelerator/Core.swift:261
+    assign _store_go_T_13 = {{3{1'b0}}, instr_q[23:8]};  // Accelerator/Core.swift:261
+    assign _store_go_T_14 = {{3{1'b0}}, instr_q[39:24]};  // Accelerator/Core.swift:261
+    assign _store_go_T_15 = _store_go_T_13 + _store_go_T_14;  // Accelerator/Core.swift:261
+    assign _store_go_T_16 = {{2{1'b0}}, _store_go_T_8};  // Accelerator/Core.swift:261
+    assign _store_go_T_17 = _store_go_T_16 < _store_go_T_15;  // Accelerator/Core.swift:261
+    assign _store_go_T_18 = _store_go_T_12 | _store_go_T_17;  // Accelerator/Core.swift:261
+    assign _store_go_T_19 = instr_q[66:64] == 3'h0;  // Accelerator/Core.swift:261
+    assign _store_go_T_20 = ~_store_go_T_19;  // Accelerator/Core.swift:261
+    assign _store_go_T_21 = instr_q[42:40] == 3'h0;  // Accelerator/Core.swift:261
+    assign _store_go_T_22 = ~_store_go_T_21;  // Accelerator/Core.swift:261
+    assign _store_go_T_23 = _store_go_T_20 | _store_go_T_22;  // Accelerator/Core.swift:261
+    assign _store_go_T_24 = win_base <= instr_q[127:64];  // Accelerator/Core.swift:261
+    assign _store_go_T_25 = transfer_end <= _fetch_go_T_2;  // Accelerator/Core.swift:261
+    assign _store_go_T_26 = _store_go_T_24 & _store_go_T_25;  // Accelerator/Core.swift:261
+    assign _store_go_T_27 = transfer_end <= 66'h100000000;  // Accelerator/Core.swift:261
+    assign _store_go_T_28 = _store_go_T_26 & _store_go_T_27;  // Accelerator/Core.swift:261
+    assign _store_go_T_29 = ~_store_go_T_28;  // Accelerator/Core.swift:261
+    assign _gemm_go_T_7 = instr_q[39:24] == 16'h0;  // Accelerator/Core.swift:168
+    assign _gemm_go_T_8 = {{1{1'b0}}, instr_q[23:8]};  // Accelerator/Core.swift:168
+    assign _gemm_go_T_9 = {{1{1'b0}}, instr_q[39:24]};  // Accelerator/Core.swift:168
+    assign _gemm_go_T_10 = _gemm_go_T_8 + _gemm_go_T_9;  // Accelerator/Core.swift:168
+    assign _gemm_go_T_11 = 17'h400 < _gemm_go_T_10;  // Accelerator/Core.swift:168
+    assign _gemm_go_T_12 = _gemm_go_T_7 | _gemm_go_T_11;  // Accelerator/Core.swift:168
+    assign _gemm_go_T_13 = {{1{1'b0}}, instr_q[55:40]};  // Accelerator/Core.swift:168
+    assign _gemm_go_T_14 = {{1{1'b0}}, instr_q[39:24]};  // Accelerator/Core.swift:168
+    assign _gemm_go_T_15 = _gemm_go_T_13 + _gemm_go_T_14;  // Accelerator/Core.swift:168
+    assign _gemm_go_T_16 = 17'h400 < _gemm_go_T_15;  // Accelerator/Core.swift:168
+    assign _gemm_go_T_17 = _gemm_go_T_12 | _gemm_go_T_16;  // Accelerator/Core.swift:168
+    assign _gemm_go_T_18 = {{1{1'b0}}, instr_q[79:64]};  // Accelerator/Core.swift:168
+    assign _gemm_go_T_19 = _gemm_go_T_18 + 17'h8;  // Accelerator/Core.swift:168
+    assign _gemm_go_T_20 = 17'h200 < _gemm_go_T_19;  // Accelerator/Core.swift:168
+    assign _gemm_go_T_21 = _gemm_go_T_17 | _gemm_go_T_20;  // Accelerator/Core.swift:168
+    assign _config_go_T_3 = 8'ha < instr_q[15:8];  // Accelerator/Core.swift:263
+    assign _config_go_T_4 = instr_q[4] & _config_go_T_3;  // Accelerator/Core.swift:263
+    assign _store_go_T_30 = _store_go_T_29 | 1'h0;  // Accelerator/Core.swift:261
+    assign _fail_with_T_13 = _store_go_T_29 ? 4'h2 : 4'h0;  // Accelerator/Core.swift:180
+    assign _store_go_T_31 = _store_go_T_23 | _store_go_T_30;  // Accelerator/Core.swift:261
+    assign _fail_with_T_14 = _store_go_T_23 ? 4'h6 : _fail_with_T_13;  // Accelerator/Core.swift:180
+    assign _store_go_T_32 = _store_go_T_18 | _store_go_T_31;  // Accelerator/Core.swift:261
+    assign _fail_with_T_15 = _store_go_T_18 ? 4'h3 : _fail_with_T_14;  // Accelerator/Core.swift:180
+    assign _store_go_T_33 = _store_go_T_11 | _store_go_T_32;  // Accelerator/Core.swift:261
+    assign _fail_with_T_16 = _store_go_T_11 ? 4'h7 : _fail_with_T_15;  // Accelerator/Core.swift:180
+    assign _gemm_go_T_22 = _gemm_go_T_21 | 1'h0;  // Accelerator/Core.swift:168
+    assign _fail_with_T_17 = _gemm_go_T_21 ? 4'h3 : 4'h0;  // Accelerator/Core.swift:180
+    assign _config_go_T_5 = _config_go_T_4 | 1'h0;  // Accelerator/Core.swift:263
+    assign _fail_with_T_18 = _config_go_T_4 ? 4'h7 : 4'h0;  // Accelerator/Core.swift:180
+    assign _fail_with_T_19 = _fetch_go_T_8 | 1'h0;  // Accelerator/Core.swift:180
+    assign _fail_with_T_20 = _fetch_go_T_8 ? 4'h2 : 4'h0;  // Accelerator/Core.swift:180
+    assign _fail_with_T_21 = _fail_with_T_2 | _fail_with_T_19;  // Accelerator/Core.swift:180
+    assign _fail_with_T_22 = _fail_with_T_2 ? 4'h6 : _fail_with_T_20;  // Accelerator/Core.swift:180
+    assign _fail_with_T_23 = _fail_with_T | _fail_with_T_21;  // Accelerator/Core.swift:180
+    assign _fail_with_T_24 = _fail_with_T ? 4'h8 : _fail_with_T_22;  // Accelerator/Core.swift:180
+    assign _load_go_T_3 = ~_store_go_T_33;  // Accelerator/Core.swift:260
+    assign _load_go_T_4 = _load_go_T_2 & _load_go_T_3;  // Accelerator/Core.swift:260
+    assign _load_go_T_5 = ~read_error_q;  // Accelerator/Core.swift:260
+    assign load_go = _load_go_T_4 & _load_go_T_5;  // Accelerator/Core.swift:260
+    assign _store_go_T_34 = ~_store_go_T_33;  // Accelerator/Core.swift:261
+    assign store_go = _store_go_T_5 & _store_go_T_34;  // Accelerator/Core.swift:261
+    assign _gemm_go_T_23 = ~_gemm_go_T_22;  // Accelerator/Core.swift:168
+    assign _gemm_go_T_24 = _gemm_go_T_6 & _gemm_go_T_23;  // Accelerator/Core.swift:168
+    assign _config_go_T_6 = ~_config_go_T_5;  // Accelerator/Core.swift:263
+    assign config_go = _config_go_T_2 & _config_go_T_6;  // Accelerator/Core.swift:263
     assign _read_go_T = fetch_go | load_go;  // Accelerator/Core.swift:50
     assign _read_addr_T = fetching ? fetch_addr : instr_q[127:64];  // Accelerator/Core.swift:51
     assign _read_rows_T = {{11{1'b0}}, fetch_count};  // Accelerator/Core.swift:51
@@ -1022,146 +1142,143 @@ module accel_8x8_s8f6_s8f6_s8f2_stochastic_sp16k_out4k_d64_a32_core (
     assign _read_row_beats_T_2 = fetching ? 9'h2 : _read_row_beats_T_1;  // Accelerator/Core.swift:52
     assign _read_dest_q_T = fetching ? 2'h2 : instr_q[5:4];  // Accelerator/Core.swift:64
     assign _read_row_q_T_1 = fetching ? 16'h0 : instr_q[23:8];  // Accelerator/Core.swift:64
-    assign _shift_q_T = config_go & instr_q[4];  // Accelerator/Core.swift:153
-    assign _reseed_q_T = config_go & instr_q[5];  // Accelerator/Core.swift:154
-    assign next_instruction = _next_instruction_T_17;  // Accelerator/Core.swift:269
-    assign _next_instruction_T = state_q == 3'h4;  // Accelerator/Core.swift:262
-    assign _next_instruction_T_1 = _next_instruction_T & read_done;  // Accelerator/Core.swift:262
-    assign _next_instruction_T_2 = ~read_go;  // Accelerator/Core.swift:262
-    assign _next_instruction_T_3 = _next_instruction_T_1 & _next_instruction_T_2;  // Accelerator/Core.swift:262
-    assign _next_instruction_T_4 = state_q == 3'h5;  // Accelerator/Core.swift:262
-    assign _next_instruction_T_5 = _next_instruction_T_4 & write_done;  // Accelerator/Core.swift:262
-    assign _next_instruction_T_6 = ~write_go;  // Accelerator/Core.swift:262
-    assign _next_instruction_T_7 = _next_instruction_T_5 & _next_instruction_T_6;  // Accelerator/Core.swift:262
-    assign _next_instruction_T_8 = state_q == 3'h6;  // Accelerator/Core.swift:262
-    assign _next_instruction_T_9 = feed_k_q == 16'h0;  // Accelerator/Core.swift:262
-    assign _next_instruction_T_10 = _next_instruction_T_8 & _next_instruction_T_9;  // Accelerator/Core.swift:262
-    assign _next_instruction_T_11 = ~read_error_q;  // Accelerator/Core.swift:262
-    assign _next_instruction_T_12 = _next_instruction_T_3 & _next_instruction_T_11;  // Accelerator/Core.swift:262
-    assign _next_instruction_T_13 = config_go | _next_instruction_T_12;  // Accelerator/Core.swift:262
-    assign _next_instruction_T_14 = ~write_error_q;  // Accelerator/Core.swift:262
-    assign _next_instruction_T_15 = _next_instruction_T_7 & _next_instruction_T_14;  // Accelerator/Core.swift:262
-    assign _next_instruction_T_16 = _next_instruction_T_13 | _next_instruction_T_15;  // Accelerator/Core.swift:262
-    assign _next_instruction_T_17 = _next_instruction_T_16 | _next_instruction_T_10;  // Accelerator/Core.swift:262
+    assign _load_end_q_T = {{1{1'b0}}, instr_q[23:8]};  // Accelerator/Core.swift:212
+    assign _load_end_q_T_1 = {{1{1'b0}}, instr_q[39:24]};  // Accelerator/Core.swift:212
+    assign _load_end_q_T_2 = _load_end_q_T + _load_end_q_T_1;  // Accelerator/Core.swift:212
+    assign _shift_q_T = config_go & instr_q[4];  // Accelerator/Core.swift:156
+    assign _reseed_q_T = config_go & instr_q[5];  // Accelerator/Core.swift:157
+    assign next_instruction = _next_instruction_T_5;  // Accelerator/Core.swift:288
+    assign _next_instruction_T = state_q == 3'h4;  // Accelerator/Core.swift:285
+    assign _next_instruction_T_1 = feed_k_q == 16'h0;  // Accelerator/Core.swift:285
+    assign _next_instruction_T_2 = _next_instruction_T & _next_instruction_T_1;  // Accelerator/Core.swift:285
+    assign _next_instruction_T_3 = config_go | load_go;  // Accelerator/Core.swift:285
+    assign _next_instruction_T_4 = _next_instruction_T_3 | store_go;  // Accelerator/Core.swift:285
+    assign _next_instruction_T_5 = _next_instruction_T_4 | _next_instruction_T_2;  // Accelerator/Core.swift:285
     assign _pc_q_T = pc_q + 32'h1;  // Accelerator/Core.swift:35
-    assign _fail_now_T_13 = fetching & _fail_now_T_12;  // Accelerator/Core.swift:177
-    assign _fail_now_T_14 = state_q == 3'h2;  // Accelerator/Core.swift:177
-    assign _fail_now_T_15 = _fail_now_T_14 & read_done;  // Accelerator/Core.swift:177
-    assign _fail_now_T_16 = _fail_now_T_15 & read_error_q;  // Accelerator/Core.swift:177
-    assign _fail_now_T_17 = ~_fail_now_T_9;  // Accelerator/Core.swift:177
-    assign _fail_now_T_18 = _load_go_T_2 & _fail_now_T_17;  // Accelerator/Core.swift:177
-    assign _fail_now_T_19 = instr_q[3:0] == 4'h1;  // Accelerator/Core.swift:177
-    assign _fail_now_T_20 = _load_go_T_2 & _fail_now_T_19;  // Accelerator/Core.swift:177
-    assign _fail_now_T_21 = _fail_now_T_20 | _store_go_T_2;  // Accelerator/Core.swift:177
-    assign _fail_now_T_22 = _fail_now_T_21 & _load_go_T_32;  // Accelerator/Core.swift:177
-    assign _fail_now_T_23 = _gemm_go_T_2 & _gemm_go_T_18;  // Accelerator/Core.swift:177
-    assign _fail_now_T_24 = _config_go_T_2 & _config_go_T_5;  // Accelerator/Core.swift:177
-    assign _fail_now_T_25 = _next_instruction_T_3 & read_error_q;  // Accelerator/Core.swift:177
-    assign _fail_now_T_26 = _next_instruction_T_7 & write_error_q;  // Accelerator/Core.swift:177
-    assign _fail_now_T_27 = _fail_now_T_26 | 1'h0;  // Accelerator/Core.swift:177
-    assign _fail_with_T_12 = _fail_now_T_26 ? 4'h5 : 4'h0;  // Accelerator/Core.swift:177
-    assign _fail_now_T_28 = _fail_now_T_25 | _fail_now_T_27;  // Accelerator/Core.swift:177
-    assign _fail_with_T_13 = _fail_now_T_25 ? 4'h4 : _fail_with_T_12;  // Accelerator/Core.swift:177
-    assign _fail_now_T_29 = _fail_now_T_24 | _fail_now_T_28;  // Accelerator/Core.swift:177
-    assign _fail_with_T_14 = _fail_now_T_24 ? _fail_with_T_8 : _fail_with_T_13;  // Accelerator/Core.swift:177
-    assign _fail_now_T_30 = _fail_now_T_23 | _fail_now_T_29;  // Accelerator/Core.swift:177
-    assign _fail_with_T_15 = _fail_now_T_23 ? _fail_with_T_7 : _fail_with_T_14;  // Accelerator/Core.swift:177
-    assign _fail_now_T_31 = _fail_now_T_22 | _fail_now_T_30;  // Accelerator/Core.swift:177
-    assign _fail_with_T_16 = _fail_now_T_22 ? _fail_with_T_6 : _fail_with_T_15;  // Accelerator/Core.swift:177
-    assign _fail_now_T_32 = _fail_now_T_18 | _fail_now_T_31;  // Accelerator/Core.swift:177
-    assign _fail_with_T_17 = _fail_now_T_18 ? 4'h1 : _fail_with_T_16;  // Accelerator/Core.swift:177
-    assign _fail_now_T_33 = _fail_now_T_16 | _fail_now_T_32;  // Accelerator/Core.swift:177
-    assign _fail_with_T_18 = _fail_now_T_16 ? 4'h4 : _fail_with_T_17;  // Accelerator/Core.swift:177
-    assign _fail_now_T_34 = _fail_now_T_13 | _fail_now_T_33;  // Accelerator/Core.swift:177
-    assign _fail_with_T_19 = _fail_now_T_13 ? _fail_with_T_11 : _fail_with_T_18;  // Accelerator/Core.swift:177
+    assign _fail_with_T_25 = fetching & _fail_with_T_23;  // Accelerator/Core.swift:180
+    assign _fail_with_T_26 = fetching | _exec_T_2;  // Accelerator/Core.swift:180
+    assign _fail_with_T_27 = _fail_with_T_26 & load_failed;  // Accelerator/Core.swift:180
+    assign _fail_with_T_28 = fetching | _exec_T_2;  // Accelerator/Core.swift:180
+    assign _fail_with_T_29 = _fail_with_T_28 & store_failed;  // Accelerator/Core.swift:180
+    assign _fail_with_T_30 = state_q == 3'h2;  // Accelerator/Core.swift:180
+    assign _fail_with_T_31 = _fail_with_T_30 & read_done;  // Accelerator/Core.swift:180
+    assign _fail_with_T_32 = _fail_with_T_31 & read_error_q;  // Accelerator/Core.swift:180
+    assign _fail_with_T_33 = ~_fail_with_T_12;  // Accelerator/Core.swift:180
+    assign _fail_with_T_34 = exec & _fail_with_T_33;  // Accelerator/Core.swift:180
+    assign _fail_with_T_35 = instr_q[3:0] == 4'h1;  // Accelerator/Core.swift:180
+    assign _fail_with_T_36 = exec & _fail_with_T_35;  // Accelerator/Core.swift:180
+    assign _fail_with_T_37 = instr_q[3:0] == 4'h2;  // Accelerator/Core.swift:180
+    assign _fail_with_T_38 = exec & _fail_with_T_37;  // Accelerator/Core.swift:180
+    assign _fail_with_T_39 = _fail_with_T_36 | _fail_with_T_38;  // Accelerator/Core.swift:180
+    assign _fail_with_T_40 = _fail_with_T_39 & _store_go_T_33;  // Accelerator/Core.swift:180
+    assign _fail_with_T_41 = _gemm_go_T_6 & _gemm_go_T_22;  // Accelerator/Core.swift:180
+    assign _fail_with_T_42 = _config_go_T_2 & _config_go_T_5;  // Accelerator/Core.swift:180
+    assign _fail_now_T = _fail_with_T_42 | 1'h0;  // Accelerator/Core.swift:180
+    assign _fail_with_T_43 = _fail_with_T_42 ? _fail_with_T_18 : 4'h0;  // Accelerator/Core.swift:180
+    assign _fail_now_T_1 = _fail_with_T_41 | _fail_now_T;  // Accelerator/Core.swift:180
+    assign _fail_with_T_44 = _fail_with_T_41 ? _fail_with_T_17 : _fail_with_T_43;  // Accelerator/Core.swift:180
+    assign _fail_now_T_2 = _fail_with_T_40 | _fail_now_T_1;  // Accelerator/Core.swift:180
+    assign _fail_with_T_45 = _fail_with_T_40 ? _fail_with_T_16 : _fail_with_T_44;  // Accelerator/Core.swift:180
+    assign _fail_now_T_3 = _fail_with_T_34 | _fail_now_T_2;  // Accelerator/Core.swift:180
+    assign _fail_with_T_46 = _fail_with_T_34 ? 4'h1 : _fail_with_T_45;  // Accelerator/Core.swift:180
+    assign _fail_now_T_4 = _fail_with_T_32 | _fail_now_T_3;  // Accelerator/Core.swift:180
+    assign _fail_with_T_47 = _fail_with_T_32 ? 4'h4 : _fail_with_T_46;  // Accelerator/Core.swift:180
+    assign _fail_now_T_5 = _fail_with_T_29 | _fail_now_T_4;  // Accelerator/Core.swift:180
+    assign _fail_with_T_48 = _fail_with_T_29 ? 4'h5 : _fail_with_T_47;  // Accelerator/Core.swift:180
+    assign _fail_now_T_6 = _fail_with_T_27 | _fail_now_T_5;  // Accelerator/Core.swift:180
+    assign _fail_with_T_49 = _fail_with_T_27 ? 4'h4 : _fail_with_T_48;  // Accelerator/Core.swift:180
+    assign _fail_now_T_7 = _fail_with_T_25 | _fail_now_T_6;  // Accelerator/Core.swift:180
+    assign _fail_with_T_50 = _fail_with_T_25 ? _fail_with_T_24 : _fail_with_T_49;  // Accelerator/Core.swift:180
+    assign _fail_now_T_8 = _fail_now_T_7 & read_done;  // Accelerator/Core.swift:180
+    assign _fail_now_T_9 = _fail_now_T_8 & write_done;  // Accelerator/Core.swift:180
     assign _state_q_T_6 = ~_busy_T_1;  // Accelerator/Core.swift:33
     assign _state_q_T_7 = start & _state_q_T_6;  // Accelerator/Core.swift:33
     assign _pc_q_T_1 = ~_busy_T_1;  // Accelerator/Core.swift:35
     assign _pc_q_T_2 = start & _pc_q_T_1;  // Accelerator/Core.swift:35
-    assign _buffer_count_q_T = ~_busy_T_1;  // Accelerator/Core.swift:180
-    assign _buffer_count_q_T_1 = start & _buffer_count_q_T;  // Accelerator/Core.swift:180
-    assign _buffer_count_q_T_2 = fail_now | _buffer_count_q_T_1;  // Accelerator/Core.swift:180
+    assign _buffer_count_q_T = ~_busy_T_1;  // Accelerator/Core.swift:183
+    assign _buffer_count_q_T_1 = start & _buffer_count_q_T;  // Accelerator/Core.swift:183
+    assign _buffer_count_q_T_2 = fail_now | _buffer_count_q_T_1;  // Accelerator/Core.swift:183
     always @(posedge clk) cycles_q <= rst ? 64'h0 : _cycles_q_T_4;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) compute_q <= rst ? 32'h0 : _compute_q_T_5;  // Accelerator/Accelerator.swift:155
-    always @(posedge clk) stall_q <= rst ? 32'h0 : _stall_q_T_14;  // Accelerator/Accelerator.swift:155
+    always @(posedge clk) stall_q <= rst ? 32'h0 : _stall_q_T_16;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) read_bytes_q <= rst ? 32'h0 : _read_bytes_q_T_4;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) write_bytes_q <= rst ? 32'h0 : _write_bytes_q_T_4;  // Accelerator/Accelerator.swift:155
-    assign _cycles_q_T = cycles_q + 64'h1;  // Accelerator/Core.swift:298
-    assign _compute_q_T = _busy_T_1 & array_fire;  // Accelerator/Core.swift:298
-    assign _compute_q_T_1 = compute_q + 32'h1;  // Accelerator/Core.swift:298
-    assign _stall_q_T = state_q == 3'h1;  // Accelerator/Core.swift:298
-    assign _stall_q_T_1 = state_q == 3'h2;  // Accelerator/Core.swift:298
-    assign _stall_q_T_2 = _stall_q_T | _stall_q_T_1;  // Accelerator/Core.swift:298
-    assign _stall_q_T_3 = state_q == 3'h4;  // Accelerator/Core.swift:298
-    assign _stall_q_T_4 = _stall_q_T_2 | _stall_q_T_3;  // Accelerator/Core.swift:298
-    assign _stall_q_T_5 = state_q == 3'h5;  // Accelerator/Core.swift:298
-    assign _stall_q_T_6 = _stall_q_T_4 | _stall_q_T_5;  // Accelerator/Core.swift:298
-    assign _stall_q_T_7 = ~array_fire;  // Accelerator/Core.swift:298
-    assign _stall_q_T_8 = _busy_T_1 & _stall_q_T_7;  // Accelerator/Core.swift:298
-    assign _stall_q_T_9 = _stall_q_T_8 & _stall_q_T_6;  // Accelerator/Core.swift:298
-    assign _stall_q_T_10 = stall_q + 32'h1;  // Accelerator/Core.swift:298
-    assign _read_bytes_q_T = read_bytes_q + 32'h8;  // Accelerator/Core.swift:299
-    assign _write_bytes_q_T = write_bytes_q + 32'h8;  // Accelerator/Core.swift:299
-    assign _cycles_q_T_1 = ~_busy_T_1;  // Accelerator/Core.swift:298
-    assign _cycles_q_T_2 = start & _cycles_q_T_1;  // Accelerator/Core.swift:298
-    assign _compute_q_T_2 = ~_busy_T_1;  // Accelerator/Core.swift:298
-    assign _compute_q_T_3 = start & _compute_q_T_2;  // Accelerator/Core.swift:298
-    assign _stall_q_T_11 = ~_busy_T_1;  // Accelerator/Core.swift:298
-    assign _stall_q_T_12 = start & _stall_q_T_11;  // Accelerator/Core.swift:298
-    assign _read_bytes_q_T_1 = ~_busy_T_1;  // Accelerator/Core.swift:299
-    assign _read_bytes_q_T_2 = start & _read_bytes_q_T_1;  // Accelerator/Core.swift:299
-    assign _write_bytes_q_T_1 = ~_busy_T_1;  // Accelerator/Core.swift:299
-    assign _write_bytes_q_T_2 = start & _write_bytes_q_T_1;  // Accelerator/Core.swift:299
+    assign _cycles_q_T = cycles_q + 64'h1;  // Accelerator/Core.swift:320
+    assign _compute_q_T = _busy_T_1 & array_fire;  // Accelerator/Core.swift:320
+    assign _compute_q_T_1 = compute_q + 32'h1;  // Accelerator/Core.swift:320
+    assign _stall_q_T = state_q == 3'h1;  // Accelerator/Core.swift:320
+    assign _stall_q_T_1 = state_q == 3'h2;  // Accelerator/Core.swift:320
+    assign _stall_q_T_2 = _stall_q_T | _stall_q_T_1;  // Accelerator/Core.swift:320
+    assign _stall_q_T_3 = state_q == 3'h3;  // Accelerator/Core.swift:320
+    assign _stall_q_T_4 = ~read_done;  // Accelerator/Core.swift:320
+    assign _stall_q_T_5 = ~write_done;  // Accelerator/Core.swift:320
+    assign _stall_q_T_6 = _stall_q_T_4 | _stall_q_T_5;  // Accelerator/Core.swift:320
+    assign _stall_q_T_7 = _stall_q_T_3 & _stall_q_T_6;  // Accelerator/Core.swift:320
+    assign _stall_q_T_8 = _stall_q_T_2 | _stall_q_T_7;  // Accelerator/Core.swift:320
+    assign _stall_q_T_9 = ~array_fire;  // Accelerator/Core.swift:320
+    assign _stall_q_T_10 = _busy_T_1 & _stall_q_T_9;  // Accelerator/Core.swift:320
+    assign _stall_q_T_11 = _stall_q_T_10 & _stall_q_T_8;  // Accelerator/Core.swift:320
+    assign _stall_q_T_12 = stall_q + 32'h1;  // Accelerator/Core.swift:320
+    assign _read_bytes_q_T = read_bytes_q + 32'h8;  // Accelerator/Core.swift:321
+    assign _write_bytes_q_T = write_bytes_q + 32'h8;  // Accelerator/Core.swift:321
+    assign _cycles_q_T_1 = ~_busy_T_1;  // Accelerator/Core.swift:320
+    assign _cycles_q_T_2 = start & _cycles_q_T_1;  // Accelerator/Core.swift:320
+    assign _compute_q_T_2 = ~_busy_T_1;  // Accelerator/Core.swift:320
+    assign _compute_q_T_3 = start & _compute_q_T_2;  // Accelerator/Core.swift:320
+    assign _stall_q_T_13 = ~_busy_T_1;  // Accelerator/Core.swift:320
+    assign _stall_q_T_14 = start & _stall_q_T_13;  // Accelerator/Core.swift:320
+    assign _read_bytes_q_T_1 = ~_busy_T_1;  // Accelerator/Core.swift:321
+    assign _read_bytes_q_T_2 = start & _read_bytes_q_T_1;  // Accelerator/Core.swift:321
+    assign _write_bytes_q_T_1 = ~_busy_T_1;  // Accelerator/Core.swift:321
+    assign _write_bytes_q_T_2 = start & _write_bytes_q_T_1;  // Accelerator/Core.swift:321
     assign _state_q_T_8 = fetch_hit ? 3'h3 : state_q;  // Accelerator/Core.swift:33
     assign _state_q_T_9 = fetch_go ? 3'h2 : _state_q_T_8;  // Accelerator/Core.swift:33
     assign _state_q_T_10 = _state_q_T_5 ? 3'h1 : _state_q_T_9;  // Accelerator/Core.swift:33
-    assign _state_q_T_11 = load_go ? 3'h4 : _state_q_T_10;  // Accelerator/Core.swift:33
-    assign _state_q_T_12 = store_go ? 3'h5 : _state_q_T_11;  // Accelerator/Core.swift:33
-    assign _state_q_T_13 = gemm_go ? 3'h6 : _state_q_T_12;  // Accelerator/Core.swift:33
-    assign _state_q_T_14 = next_instruction ? 3'h1 : _state_q_T_13;  // Accelerator/Core.swift:33
-    assign _state_q_T_15 = finish_now ? 3'h0 : _state_q_T_14;  // Accelerator/Core.swift:33
-    assign _state_q_T_16 = fail_now ? 3'h0 : _state_q_T_15;  // Accelerator/Core.swift:33
-    assign _state_q_T_17 = _state_q_T_7 ? 3'h1 : _state_q_T_16;  // Accelerator/Core.swift:33
+    assign _state_q_T_11 = gemm_go ? 3'h4 : _state_q_T_10;  // Accelerator/Core.swift:33
+    assign _state_q_T_12 = next_instruction ? 3'h1 : _state_q_T_11;  // Accelerator/Core.swift:33
+    assign _state_q_T_13 = finish_now ? 3'h0 : _state_q_T_12;  // Accelerator/Core.swift:33
+    assign _state_q_T_14 = fail_now ? 3'h0 : _state_q_T_13;  // Accelerator/Core.swift:33
+    assign _state_q_T_15 = _state_q_T_7 ? 3'h1 : _state_q_T_14;  // Accelerator/Core.swift:33
     assign _pc_q_T_3 = next_instruction ? _pc_q_T : pc_q;  // Accelerator/Core.swift:35
     assign _pc_q_T_4 = _pc_q_T_2 ? 32'h0 : _pc_q_T_3;  // Accelerator/Core.swift:35
     assign _instr_q_T_1 = fetch_hit ? _instr_q_T : instr_q;  // Accelerator/Core.swift:36
-    assign _ar_cursor_q_T_4 = ar_load ? _ar_cursor_q_T_3 : ar_cursor_q;  // Accelerator/Core.swift:334
-    assign _ar_cursor_q_T_5 = read_go ? read_addr[31:0] : _ar_cursor_q_T_4;  // Accelerator/Core.swift:334
-    assign _ar_row_start_q_T_1 = _ar_row_start_q_T ? ar_next_row : ar_row_start_q;  // Accelerator/Core.swift:334
-    assign _ar_row_start_q_T_2 = read_go ? read_addr[31:0] : _ar_row_start_q_T_1;  // Accelerator/Core.swift:334
-    assign _ar_rows_q_T_2 = _ar_rows_q_T ? _ar_rows_q_T_1 : ar_rows_q;  // Accelerator/Core.swift:335
-    assign _ar_rows_q_T_3 = read_go ? read_rows : _ar_rows_q_T_2;  // Accelerator/Core.swift:335
-    assign _ar_beats_q_T_2 = ar_load ? _ar_beats_q_T_1 : ar_beats_q;  // Accelerator/Core.swift:335
-    assign _ar_beats_q_T_3 = read_go ? read_row_beats : _ar_beats_q_T_2;  // Accelerator/Core.swift:335
-    assign _ar_row_beats_q_T = read_go ? read_row_beats : ar_row_beats_q;  // Accelerator/Core.swift:336
-    assign _ar_stride_q_T = read_go ? read_stride : ar_stride_q;  // Accelerator/Core.swift:336
-    assign _ar_valid_q_T = m_axi_arready ? 1'h0 : ar_valid_q;  // Accelerator/Core.swift:337
-    assign _ar_valid_q_T_1 = ar_load ? 1'h1 : _ar_valid_q_T;  // Accelerator/Core.swift:337
-    assign _ar_addr_q_T = ar_load ? ar_cursor_q : ar_addr_q;  // Accelerator/Core.swift:337
-    assign _ar_len_q_T_1 = ar_load ? _ar_len_q_T[7:0] : ar_len_q;  // Accelerator/Core.swift:337
+    assign _ar_cursor_q_T_4 = ar_load ? _ar_cursor_q_T_3 : ar_cursor_q;  // Accelerator/Core.swift:356
+    assign _ar_cursor_q_T_5 = read_go ? read_addr[31:0] : _ar_cursor_q_T_4;  // Accelerator/Core.swift:356
+    assign _ar_row_start_q_T_1 = _ar_row_start_q_T ? ar_next_row : ar_row_start_q;  // Accelerator/Core.swift:356
+    assign _ar_row_start_q_T_2 = read_go ? read_addr[31:0] : _ar_row_start_q_T_1;  // Accelerator/Core.swift:356
+    assign _ar_rows_q_T_2 = _ar_rows_q_T ? _ar_rows_q_T_1 : ar_rows_q;  // Accelerator/Core.swift:357
+    assign _ar_rows_q_T_3 = read_go ? read_rows : _ar_rows_q_T_2;  // Accelerator/Core.swift:357
+    assign _ar_beats_q_T_2 = ar_load ? _ar_beats_q_T_1 : ar_beats_q;  // Accelerator/Core.swift:357
+    assign _ar_beats_q_T_3 = read_go ? read_row_beats : _ar_beats_q_T_2;  // Accelerator/Core.swift:357
+    assign _ar_row_beats_q_T = read_go ? read_row_beats : ar_row_beats_q;  // Accelerator/Core.swift:358
+    assign _ar_stride_q_T = read_go ? read_stride : ar_stride_q;  // Accelerator/Core.swift:358
+    assign _ar_valid_q_T = m_axi_arready ? 1'h0 : ar_valid_q;  // Accelerator/Core.swift:359
+    assign _ar_valid_q_T_1 = ar_load ? 1'h1 : _ar_valid_q_T;  // Accelerator/Core.swift:359
+    assign _ar_addr_q_T = ar_load ? ar_cursor_q : ar_addr_q;  // Accelerator/Core.swift:359
+    assign _ar_len_q_T_1 = ar_load ? _ar_len_q_T[7:0] : ar_len_q;  // Accelerator/Core.swift:359
     assign _read_outstanding_q_T_6 = 1'h1 ? _read_outstanding_q_T_5 : read_outstanding_q;  // Accelerator/Core.swift:55
-    assign _read_error_q_T_2 = _read_error_q_T_1 ? 1'h1 : read_error_q;  // Accelerator/Core.swift:60
-    assign _read_error_q_T_3 = read_go ? 1'h0 : _read_error_q_T_2;  // Accelerator/Core.swift:60
+    assign _read_error_q_T_4 = _read_error_q_T_1 ? 1'h1 : read_error_q;  // Accelerator/Core.swift:60
+    assign _read_error_q_T_5 = _read_error_q_T_3 ? 1'h0 : _read_error_q_T_4;  // Accelerator/Core.swift:60
     assign _read_dest_q_T_1 = read_go ? _read_dest_q_T : read_dest_q;  // Accelerator/Core.swift:64
     assign _read_row_q_T_2 = read_row_done ? _read_row_q_T : read_row_q;  // Accelerator/Core.swift:64
     assign _read_row_q_T_3 = read_go ? _read_row_q_T_1 : _read_row_q_T_2;  // Accelerator/Core.swift:64
     assign _read_beat_q_T_2 = m_axi_rvalid ? _read_beat_q_T_1 : read_beat_q;  // Accelerator/Core.swift:64
     assign _read_beat_q_T_3 = read_go ? 9'h0 : _read_beat_q_T_2;  // Accelerator/Core.swift:64
     assign _read_beats_q_T = read_go ? read_row_beats : read_beats_q;  // Accelerator/Core.swift:65
-    assign _aw_cursor_q_T_4 = aw_load ? _aw_cursor_q_T_3 : aw_cursor_q;  // Accelerator/Core.swift:334
-    assign _aw_cursor_q_T_5 = write_go ? read_addr[31:0] : _aw_cursor_q_T_4;  // Accelerator/Core.swift:334
-    assign _aw_row_start_q_T_1 = _aw_row_start_q_T ? aw_next_row : aw_row_start_q;  // Accelerator/Core.swift:334
-    assign _aw_row_start_q_T_2 = write_go ? read_addr[31:0] : _aw_row_start_q_T_1;  // Accelerator/Core.swift:334
-    assign _aw_rows_q_T_2 = _aw_rows_q_T ? _aw_rows_q_T_1 : aw_rows_q;  // Accelerator/Core.swift:335
-    assign _aw_rows_q_T_3 = write_go ? read_rows : _aw_rows_q_T_2;  // Accelerator/Core.swift:335
-    assign _aw_beats_q_T_2 = aw_load ? _aw_beats_q_T_1 : aw_beats_q;  // Accelerator/Core.swift:335
-    assign _aw_beats_q_T_3 = write_go ? 9'h1 : _aw_beats_q_T_2;  // Accelerator/Core.swift:335
-    assign _aw_row_beats_q_T = write_go ? 9'h1 : aw_row_beats_q;  // Accelerator/Core.swift:336
-    assign _aw_stride_q_T = write_go ? read_stride : aw_stride_q;  // Accelerator/Core.swift:336
-    assign _aw_valid_q_T = m_axi_awready ? 1'h0 : aw_valid_q;  // Accelerator/Core.swift:337
-    assign _aw_valid_q_T_1 = aw_load ? 1'h1 : _aw_valid_q_T;  // Accelerator/Core.swift:337
-    assign _aw_addr_q_T = aw_load ? aw_cursor_q : aw_addr_q;  // Accelerator/Core.swift:337
-    assign _aw_len_q_T = aw_load ? _len_queue_in_data_T[7:0] : aw_len_q;  // Accelerator/Core.swift:337
+    assign _aw_cursor_q_T_4 = aw_load ? _aw_cursor_q_T_3 : aw_cursor_q;  // Accelerator/Core.swift:356
+    assign _aw_cursor_q_T_5 = write_go ? read_addr[31:0] : _aw_cursor_q_T_4;  // Accelerator/Core.swift:356
+    assign _aw_row_start_q_T_1 = _aw_row_start_q_T ? aw_next_row : aw_row_start_q;  // Accelerator/Core.swift:356
+    assign _aw_row_start_q_T_2 = write_go ? read_addr[31:0] : _aw_row_start_q_T_1;  // Accelerator/Core.swift:356
+    assign _aw_rows_q_T_2 = _aw_rows_q_T ? _aw_rows_q_T_1 : aw_rows_q;  // Accelerator/Core.swift:357
+    assign _aw_rows_q_T_3 = write_go ? read_rows : _aw_rows_q_T_2;  // Accelerator/Core.swift:357
+    assign _aw_beats_q_T_2 = aw_load ? _aw_beats_q_T_1 : aw_beats_q;  // Accelerator/Core.swift:357
+    assign _aw_beats_q_T_3 = write_go ? 9'h1 : _aw_beats_q_T_2;  // Accelerator/Core.swift:357
+    assign _aw_row_beats_q_T = write_go ? 9'h1 : aw_row_beats_q;  // Accelerator/Core.swift:358
+    assign _aw_stride_q_T = write_go ? read_stride : aw_stride_q;  // Accelerator/Core.swift:358
+    assign _aw_valid_q_T = m_axi_awready ? 1'h0 : aw_valid_q;  // Accelerator/Core.swift:359
+    assign _aw_valid_q_T_1 = aw_load ? 1'h1 : _aw_valid_q_T;  // Accelerator/Core.swift:359
+    assign _aw_addr_q_T = aw_load ? aw_cursor_q : aw_addr_q;  // Accelerator/Core.swift:359
+    assign _aw_len_q_T = aw_load ? _len_queue_in_data_T[7:0] : aw_len_q;  // Accelerator/Core.swift:359
     assign _w_left_q_T_3 = _store_row_pop_T ? _w_left_q_T : w_left_q;  // Accelerator/Core.swift:99
     assign _w_left_q_T_4 = w_new_burst ? _w_left_q_T_2 : _w_left_q_T_3;  // Accelerator/Core.swift:99
     assign _w_beat_q_T_2 = _store_row_pop_T ? _w_beat_q_T_1 : w_beat_q;  // Accelerator/Core.swift:99
@@ -1171,47 +1288,48 @@ module accel_8x8_s8f6_s8f6_s8f2_stochastic_sp16k_out4k_d64_a32_core (
     assign _store_row_q_T_2 = store_go ? instr_q[23:8] : _store_row_q_T_1;  // Accelerator/Core.swift:108
     assign _store_credits_q_T_4 = 1'h1 ? _store_credits_q_T_3 : store_credits_q;  // Accelerator/Core.swift:109
     assign _write_outstanding_q_T_5 = 1'h1 ? _write_outstanding_q_T_4 : write_outstanding_q;  // Accelerator/Core.swift:128
-    assign _write_error_q_T_3 = _write_error_q_T_2 ? 1'h1 : write_error_q;  // Accelerator/Core.swift:131
-    assign _write_error_q_T_4 = write_go ? 1'h0 : _write_error_q_T_3;  // Accelerator/Core.swift:131
-    assign _feed_a_q_T_1 = feed_issue ? _feed_a_q_T : feed_a_q;  // Accelerator/Core.swift:141
-    assign _feed_a_q_T_2 = gemm_go ? instr_q[23:8] : _feed_a_q_T_1;  // Accelerator/Core.swift:141
-    assign _feed_b_q_T_1 = feed_issue ? _feed_b_q_T : feed_b_q;  // Accelerator/Core.swift:141
-    assign _feed_b_q_T_2 = gemm_go ? instr_q[55:40] : _feed_b_q_T_1;  // Accelerator/Core.swift:141
-    assign _feed_k_q_T_1 = feed_issue ? _feed_k_q_T : feed_k_q;  // Accelerator/Core.swift:141
-    assign _feed_k_q_T_2 = gemm_go ? instr_q[39:24] : _feed_k_q_T_1;  // Accelerator/Core.swift:141
-    assign _feed_valid_q_T = feed_advance ? feed_issue : feed_valid_q;  // Accelerator/Core.swift:142
-    assign _feed_last_q_T_1 = feed_advance ? _feed_last_q_T : feed_last_q;  // Accelerator/Core.swift:142
-    assign _shift_q_T_1 = _shift_q_T ? instr_q[11:8] : shift_q;  // Accelerator/Core.swift:153
-    assign _reseed_q_T_1 = 1'h1 ? _reseed_q_T : reseed_q;  // Accelerator/Core.swift:154
-    assign _out_row_q_T_2 = array_c_valid ? _out_row_q_T_1 : out_row_q;  // Accelerator/Core.swift:169
-    assign _buffer_base_q_T = fetch_go ? pc_q : buffer_base_q;  // Accelerator/Core.swift:180
-    assign _buffer_count_q_T_3 = fetch_go ? fetch_count : buffer_count_q;  // Accelerator/Core.swift:180
-    assign _buffer_count_q_T_4 = _buffer_count_q_T_2 ? 5'h0 : _buffer_count_q_T_3;  // Accelerator/Core.swift:180
-    assign _cycles_q_T_3 = _busy_T_1 ? _cycles_q_T : cycles_q;  // Accelerator/Core.swift:298
-    assign _cycles_q_T_4 = _cycles_q_T_2 ? 64'h0 : _cycles_q_T_3;  // Accelerator/Core.swift:298
-    assign _compute_q_T_4 = _compute_q_T ? _compute_q_T_1 : compute_q;  // Accelerator/Core.swift:298
-    assign _compute_q_T_5 = _compute_q_T_3 ? 32'h0 : _compute_q_T_4;  // Accelerator/Core.swift:298
-    assign _stall_q_T_13 = _stall_q_T_9 ? _stall_q_T_10 : stall_q;  // Accelerator/Core.swift:298
-    assign _stall_q_T_14 = _stall_q_T_12 ? 32'h0 : _stall_q_T_13;  // Accelerator/Core.swift:298
-    assign _read_bytes_q_T_3 = m_axi_rvalid ? _read_bytes_q_T : read_bytes_q;  // Accelerator/Core.swift:299
-    assign _read_bytes_q_T_4 = _read_bytes_q_T_2 ? 32'h0 : _read_bytes_q_T_3;  // Accelerator/Core.swift:299
-    assign _write_bytes_q_T_3 = _store_row_pop_T ? _write_bytes_q_T : write_bytes_q;  // Accelerator/Core.swift:299
-    assign _write_bytes_q_T_4 = _write_bytes_q_T_2 ? 32'h0 : _write_bytes_q_T_3;  // Accelerator/Core.swift:299
+    assign _write_error_q_T_5 = _write_error_q_T_2 ? 1'h1 : write_error_q;  // Accelerator/Core.swift:131
+    assign _write_error_q_T_6 = _write_error_q_T_4 ? 1'h0 : _write_error_q_T_5;  // Accelerator/Core.swift:131
+    assign _feed_a_q_T_1 = feed_issue ? _feed_a_q_T : feed_a_q;  // Accelerator/Core.swift:144
+    assign _feed_a_q_T_2 = gemm_go ? instr_q[23:8] : _feed_a_q_T_1;  // Accelerator/Core.swift:144
+    assign _feed_b_q_T_1 = feed_issue ? _feed_b_q_T : feed_b_q;  // Accelerator/Core.swift:144
+    assign _feed_b_q_T_2 = gemm_go ? instr_q[55:40] : _feed_b_q_T_1;  // Accelerator/Core.swift:144
+    assign _feed_k_q_T_1 = feed_issue ? _feed_k_q_T : feed_k_q;  // Accelerator/Core.swift:144
+    assign _feed_k_q_T_2 = gemm_go ? instr_q[39:24] : _feed_k_q_T_1;  // Accelerator/Core.swift:144
+    assign _feed_valid_q_T = feed_advance ? feed_issue : feed_valid_q;  // Accelerator/Core.swift:145
+    assign _feed_last_q_T_1 = feed_advance ? _feed_last_q_T : feed_last_q;  // Accelerator/Core.swift:145
+    assign _shift_q_T_1 = _shift_q_T ? instr_q[11:8] : shift_q;  // Accelerator/Core.swift:156
+    assign _reseed_q_T_1 = 1'h1 ? _reseed_q_T : reseed_q;  // Accelerator/Core.swift:157
+    assign _out_row_q_T_2 = array_c_valid ? _out_row_q_T_1 : out_row_q;  // Accelerator/Core.swift:172
+    assign _buffer_base_q_T = fetch_go ? pc_q : buffer_base_q;  // Accelerator/Core.swift:183
+    assign _buffer_count_q_T_3 = fetch_go ? fetch_count : buffer_count_q;  // Accelerator/Core.swift:183
+    assign _buffer_count_q_T_4 = _buffer_count_q_T_2 ? 5'h0 : _buffer_count_q_T_3;  // Accelerator/Core.swift:183
+    assign _load_end_q_T_3 = load_go ? _load_end_q_T_2 : load_end_q;  // Accelerator/Core.swift:212
+    assign _cycles_q_T_3 = _busy_T_1 ? _cycles_q_T : cycles_q;  // Accelerator/Core.swift:320
+    assign _cycles_q_T_4 = _cycles_q_T_2 ? 64'h0 : _cycles_q_T_3;  // Accelerator/Core.swift:320
+    assign _compute_q_T_4 = _compute_q_T ? _compute_q_T_1 : compute_q;  // Accelerator/Core.swift:320
+    assign _compute_q_T_5 = _compute_q_T_3 ? 32'h0 : _compute_q_T_4;  // Accelerator/Core.swift:320
+    assign _stall_q_T_15 = _stall_q_T_11 ? _stall_q_T_12 : stall_q;  // Accelerator/Core.swift:320
+    assign _stall_q_T_16 = _stall_q_T_14 ? 32'h0 : _stall_q_T_15;  // Accelerator/Core.swift:320
+    assign _read_bytes_q_T_3 = m_axi_rvalid ? _read_bytes_q_T : read_bytes_q;  // Accelerator/Core.swift:321
+    assign _read_bytes_q_T_4 = _read_bytes_q_T_2 ? 32'h0 : _read_bytes_q_T_3;  // Accelerator/Core.swift:321
+    assign _write_bytes_q_T_3 = _store_row_pop_T ? _write_bytes_q_T : write_bytes_q;  // Accelerator/Core.swift:321
+    assign _write_bytes_q_T_4 = _write_bytes_q_T_2 ? 32'h0 : _write_bytes_q_T_3;  // Accelerator/Core.swift:321
     always @(posedge clk) if (_bank_a_T_1) bank_a[read_row_q[9:0]] <= _instruction_buffer_T_2[63:0];  // Accelerator/Core.swift:81
     always @(posedge clk) if (_bank_b_T_1) bank_b[read_row_q[9:0]] <= _instruction_buffer_T_2[63:0];  // Accelerator/Core.swift:82
     always @(posedge clk) if (array_c_valid) bank_c[_bank_c_T[8:0]] <= array_c_data;  // Accelerator/Core.swift:83
     always @(posedge clk) if (_instruction_buffer_T_4) instruction_buffer[read_row_q[3:0]] <= _instruction_buffer_T_2;  // Accelerator/Core.swift:89
-    assign quiescent = _quiescent_T_7;  // Accelerator/Core.swift:138
-    assign busy = _busy_T_1;  // Accelerator/Core.swift:308
-    assign finish = finish_now;  // Accelerator/Core.swift:309
-    assign fail = fail_now;  // Accelerator/Core.swift:310
-    assign fail_code = fail_with;  // Accelerator/Core.swift:311
-    assign pc = pc_q;  // Accelerator/Core.swift:312
-    assign cycles = cycles_q;  // Accelerator/Core.swift:313
-    assign compute_cycles = compute_q;  // Accelerator/Core.swift:314
-    assign stall_cycles = stall_q;  // Accelerator/Core.swift:315
-    assign read_bytes = read_bytes_q;  // Accelerator/Core.swift:316
-    assign write_bytes = write_bytes_q;  // Accelerator/Core.swift:317
+    assign quiescent = _quiescent_T_7;  // Accelerator/Core.swift:141
+    assign busy = _busy_T_1;  // Accelerator/Core.swift:330
+    assign finish = finish_now;  // Accelerator/Core.swift:331
+    assign fail = fail_now;  // Accelerator/Core.swift:332
+    assign fail_code = fail_with;  // Accelerator/Core.swift:333
+    assign pc = pc_q;  // Accelerator/Core.swift:334
+    assign cycles = cycles_q;  // Accelerator/Core.swift:335
+    assign compute_cycles = compute_q;  // Accelerator/Core.swift:336
+    assign stall_cycles = stall_q;  // Accelerator/Core.swift:337
+    assign read_bytes = read_bytes_q;  // Accelerator/Core.swift:338
+    assign write_bytes = write_bytes_q;  // Accelerator/Core.swift:339
     fifo_w8_d4 len_queue (  // Accelerator/Core.swift:102
         .clk(clk),
         .rst(rst),
@@ -1232,7 +1350,7 @@ module accel_8x8_s8f6_s8f6_s8f2_stochastic_sp16k_out4k_d64_a32_core (
         .out_valid(row_queue_out_valid),
         .out_data(row_queue_out_data)
     );
-    systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1_dynamic array (  // Accelerator/Core.swift:155
+    systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1_dynamic array (  // Accelerator/Core.swift:158
         .clk(clk),
         .rst(array_rst),
         .a_valid(feed_valid_q),
@@ -1248,7 +1366,7 @@ module accel_8x8_s8f6_s8f6_s8f2_stochastic_sp16k_out4k_d64_a32_core (
         .c_data(array_c_data),
         .c_last(array_c_last)
     );
-    fifo_w16_d4 tile_queue (  // Accelerator/Core.swift:166
+    fifo_w16_d4 tile_queue (  // Accelerator/Core.swift:169
         .clk(clk),
         .rst(rst),
         .in_valid(gemm_go),

@@ -4,7 +4,7 @@ import HDL
 extension Accelerator {
     /// Controller states (docs/ACCELERATOR.md, Controller).
     enum State: Int, CaseIterable {
-        case idle = 0, fetch, fetchWait, exec, load, store, gemm
+        case idle = 0, fetch, fetchWait, exec, gemm
     }
 
     /// Controller, DMA, banks and the array.
@@ -59,7 +59,7 @@ extension Accelerator {
             let readDone = (ar.idle & (readOutstanding.q .== 0)).named("read_done")
             let readError = u.reg("read_error_q", 1)
             readError.set(rFire & (axi.r["resp"] .!= 0), 1)
-            readError.set(readGo, 0)
+            readError.set(start & (state.q .== State.idle.rawValue), 0)
             // Row assembly: beat b of a row goes to slot b; the row is written with its last beat.
             let dest = u.reg("read_dest_q", 2), destRow = u.reg("read_row_q", 16), beat = u.reg("read_beat_q", 9)
             let rowBeatsQ = u.reg("read_beats_q", 9)
@@ -130,9 +130,12 @@ extension Accelerator {
             writeOutstanding.set(m.constant(1, .bit), (writeOutstanding.q &+ aw.fire.zeroExtended(to: 16)) &- axi.b.fire.zeroExtended(to: 16))
             let writeError = u.reg("write_error_q", 1)
             writeError.set(axi.b.fire & (axi.b["resp"] .!= 0), 1)
-            writeError.set(writeGo, 0)
+            writeError.set(start & (state.q .== State.idle.rawValue), 0)
             let wIdle = (wLeft.q .== 0) & ~lenQueueInst[lenQ.outValid]
             let writeDone = (aw.idle & wIdle & (writeOutstanding.q .== 0)).named("write_done")
+            // A background LOAD or STORE that met an AXI error, all its traffic over.
+            let loadFailed = (readDone & readError.q).named("load_failed")
+            let writeFailed = (writeDone & writeError.q).named("store_failed")
             // Nothing in flight on AXI: no address offered, every read beat and write response
             // in, no W burst unfinished (issuers that an abort stopped may still hold rows).
             m.output(k.quiescent, ~ar.valid & (readOutstanding.q .== 0) & ~aw.valid & wIdle & (writeOutstanding.q .== 0))
@@ -192,7 +195,8 @@ extension Accelerator {
             state.set(buffered, State.exec.rawValue)
             let fetching = (inState(.fetch) & ~abort & ~hit).named("fetching")
             let fetchFault = fetchCheck.map(\.0).reduce(const(0, 1)) { $0 | $1 }
-            let fetchGo = (fetching & ~fetchFault).named("fetch_go")
+            // A LOAD runs in the background; a fetch waits for it (one read engine).
+            let fetchGo = (fetching & readDone & ~readError.q & ~writeFailed & ~fetchFault).named("fetch_go")
             bufBase.set(fetchGo, pc.q)
             bufCount.set(fetchGo, fetchCount)
             state.set(fetchGo, State.fetchWait.rawValue)
@@ -200,25 +204,43 @@ extension Accelerator {
 
             // Decode.
             let op = field(ISA.opcode)
-            let exec = inState(.exec) & ~abort
+            let atExec = inState(.exec) & ~abort
+            let exec = (atExec & ~loadFailed & ~writeFailed).named("exec")
             func opIs(_ o: ISA.Opcode) -> Signal { exec & (op .== o.rawValue) }
-            let isLoad = opIs(.load), isStore = opIs(.store) & arrayIdle, isGemm = opIs(.gemm) & tiles[tileQ.inReady]
-            let isConfig = opIs(.config) & arrayIdle, isFinish = opIs(.finish) & arrayIdle
+            // A LOAD goes on in the background: the next LOAD waits for it, and a GEMM waits only
+            // while rows it reads are still to arrive (rows [load_row, load_end) of the bank).
+            let loadEnd = u.reg("load_end_q", 17)
+            let gA = field(ISA.GEMM.a), gB = field(ISA.GEMM.b), gK = field(ISA.GEMM.k), gC = field(ISA.GEMM.c)
+            func arriving(_ bank: Int, _ first: Signal) -> Signal {
+                ~readDone & (dest.q .== bank) & (first .< loadEnd.q) & (first + gK .> destRow.q)
+            }
+            let rowsArriving = (arriving(0, gA) | arriving(1, gB)).named("gemm_waits_for_load")
+            // A STORE goes on in the background too: the next STORE waits until the previous one
+            // has issued its addresses and read its rows out of bank C (its data and responses
+            // may still be on their way), and a GEMM waits until those rows are read, since its
+            // outputs may land on them.
+            let storeReading = (rowsToRead.q .!= 0).named("store_reading")
+            let storeEngineFree = (aw.idle & ~storeReading).named("store_engine_free")
+            let isLoad = opIs(.load) & readDone
+            let isStore = opIs(.store) & arrayIdle & storeEngineFree & ~writeError.q
+            let isGemm = opIs(.gemm) & tiles[tileQ.inReady] & ~rowsArriving & ~storeReading
+            let isConfig = opIs(.config) & arrayIdle
+            let isFinish = opIs(.finish) & arrayIdle & readDone & ~readError.q & writeDone & ~writeError.q
             let known = ISA.Opcode.allCases.map { op .== $0.rawValue }.reduce(const(0, 1)) { $0 | $1 }
             // LOAD and STORE operands.
             let bankField = field(ISA.Transfer.bank), tRow = field(ISA.Transfer.row), tRows = field(ISA.Transfer.rows)
             let tStride = field(ISA.Transfer.stride), tDram = field(ISA.Transfer.dram)
-            let rowBytes = mux(isStore, const(c.rowBytes(.c), 16), mux(bankField .== 0, const(c.rowBytes(.a), 16), const(c.rowBytes(.b), 16)))
-            let depth = mux(isStore, const(c.depth(.c), 17), mux(bankField .== 0, const(c.depth(.a), 17), const(c.depth(.b), 17)))
+            let opStore = op .== ISA.Opcode.store.rawValue
+            let rowBytes = mux(opStore, const(c.rowBytes(.c), 16), mux(bankField .== 0, const(c.rowBytes(.a), 16), const(c.rowBytes(.b), 16)))
+            let depth = mux(opStore, const(c.depth(.c), 17), mux(bankField .== 0, const(c.depth(.a), 17), const(c.depth(.b), 17)))
             let span = ((tRows &- 1) * tStride).named("transfer_span")
             let tEnd = ((tDram.zeroExtended(to: wideBits) &+ span.zeroExtended(to: wideBits)) &+ rowBytes.zeroExtended(to: wideBits)).named("transfer_end")
             let transferCheck: [(Signal, AcceleratorError)] = [
-                (mux(isStore, bankField .!= 2, bankField .> 1), .badOperand),
+                (mux(opStore, bankField .!= 2, bankField .> 1), .badOperand),
                 ((tRows .== 0) | (tRow.zeroExtended(to: 18) + tRows.zeroExtended(to: 18) .> depth), .tooLarge),
                 (~aligned(tDram, logBeat) | ~aligned(tStride, logBeat), .misaligned),
                 (~inWindow(tDram, tEnd), .outsideWindow),
             ]
-            let gA = field(ISA.GEMM.a), gB = field(ISA.GEMM.b), gK = field(ISA.GEMM.k), gC = field(ISA.GEMM.c)
             let gemmCheck: [(Signal, AcceleratorError)] = [
                 ((gK .== 0) | (gA + gK .> c.depth(.a)) | (gB + gK .> c.depth(.b)) | (gC + R .> c.depth(.c)), .tooLarge),
             ]
@@ -235,7 +257,7 @@ extension Accelerator {
             let (gemmBad, gemmCode) = firstFailure(gemmCheck)
             let (configBad, configCode) = firstFailure(configCheck)
             let (fetchBad, fetchCode) = firstFailure(fetchCheck)
-            let loadGo = (isLoad & ~transferBad).named("load_go")
+            let loadGo = (isLoad & ~transferBad & ~readError.q).named("load_go")
             let storeGo = (isStore & ~transferBad).named("store_go")
             gemmGo.assign(isGemm & ~gemmBad)
             let configGo = (isConfig & ~configBad).named("config_go")
@@ -251,6 +273,7 @@ extension Accelerator {
             writeGo.assign(storeGo)
             dest.set(readGo, mux(fetching, const(2, 2), bankField.bits(1, 0)))
             destRow.set(readGo, mux(fetching, const(0, 16), tRow))
+            loadEnd.set(loadGo, tRow.zeroExtended(to: 17) &+ tRows.zeroExtended(to: 17))
             beat.set(readGo, 0)
             rowBeatsQ.set(readGo, readBeats)
             rowsToRead.set(storeGo, tRows)
@@ -260,13 +283,9 @@ extension Accelerator {
             reseed.set(m.constant(1, .bit), configGo & field(ISA.Config.reseed).bit(0))
 
             let next = m.wire("next_instruction", .bit)
-            state.set(loadGo, State.load.rawValue)
-            state.set(storeGo, State.store.rawValue)
             state.set(gemmGo, State.gemm.rawValue)
-            let loadEnds = inState(.load) & readDone & ~readGo
-            let storeEnds = inState(.store) & writeDone & ~writeGo
             let gemmEnds = inState(.gemm) & (feedK.q .== 0)
-            next.assign(configGo | (loadEnds & ~readError.q) | (storeEnds & ~writeError.q) | gemmEnds)
+            next.assign(configGo | loadGo | storeGo | gemmEnds)
             pc.set(next, pc.q &+ 1)
             state.set(next, State.fetch.rawValue)
             state.set(finish, State.idle.rawValue)
@@ -274,18 +293,21 @@ extension Accelerator {
             // Failures: the first check that fails, or an AXI error once the transfer is over.
             let failures: [(Signal, Signal)] = [
                 (fetching & fetchBad, fetchCode),
+                // A background LOAD or STORE that met an AXI error stops the program at the next
+                // instruction boundary (the PC there).
+                ((fetching | atExec) & loadFailed, const(AcceleratorError.axiRead.rawValue, 4)),
+                ((fetching | atExec) & writeFailed, const(AcceleratorError.axiWrite.rawValue, 4)),
                 (inState(.fetchWait) & readDone & readError.q, const(AcceleratorError.axiRead.rawValue, 4)),
                 (exec & ~known, const(AcceleratorError.badOpcode.rawValue, 4)),
-                ((opIs(.load) | isStore) & transferBad, transferCode),
+                ((opIs(.load) | opIs(.store)) & transferBad, transferCode),
                 (isGemm & gemmBad, gemmCode),
                 (isConfig & configBad, configCode),
-                (loadEnds & readError.q, const(AcceleratorError.axiRead.rawValue, 4)),
-                (storeEnds & writeError.q, const(AcceleratorError.axiWrite.rawValue, 4)),
             ]
             let (anyFail, code) = failures.reversed().reduce((const(0, 1), const(0, 4))) { acc, f in
                 (f.0 | acc.0, mux(f.0, f.1, acc.1))
             }
-            fail.assign(anyFail)
+            // Nothing stops while a background transfer still moves data: the failure waits.
+            fail.assign(anyFail & readDone & writeDone)
             failWith.assign(code)
             state.set(fail, State.idle.rawValue)
             // Start: from the first instruction.
@@ -299,7 +321,7 @@ extension Accelerator {
             let readBytes = u.reg("read_bytes_q", 32), writeBytes = u.reg("write_bytes_q", 32)
             cycles.set(busy, cycles.q &+ 1)
             compute.set(busy & arrayFire, compute.q &+ 1)
-            let memoryWait = inState(.fetch) | inState(.fetchWait) | inState(.load) | inState(.store)
+            let memoryWait = inState(.fetch) | inState(.fetchWait) | (inState(.exec) & (~readDone | ~writeDone))
             stall.set(busy & ~arrayFire & memoryWait, stall.q &+ 1)
             readBytes.set(rFire, readBytes.q &+ beatBytes)
             writeBytes.set(wFire, writeBytes.q &+ beatBytes)

@@ -59,8 +59,8 @@ public struct GEMMProgram: Sendable {
         // Schedule: B resident if all its tiles fit, else loaded per tile row in groups; A in
         // groups of tile rows; bank C filled with tiles, then stored.
         var p: [ISA.Instruction] = [.config(shift: shift, reseed: true)]
-        let bAll = tilesN * k <= dB
-        let aGroup = max(1, min(tilesM, dA / k)), bGroup = max(1, min(tilesN, dB / k))
+        let bAll = tilesN * k <= dB, aAll = tilesM * k <= dA
+        let aGroup = aAll ? tilesM : max(1, (dA >= 2 * k ? dA / 2 : dA) / k), bGroup = max(1, min(tilesN, dB / k))
         let slots = dC / R
         var stored: [(slot: Int, tm: Int, tn: Int)] = []
         func flush() {
@@ -77,18 +77,29 @@ public struct GEMMProgram: Sendable {
             stored.append((slot, tm, tn))
         }
         if bAll { p.append(.load(bank: 1, row: 0, rows: tilesN * k, stride: rowB, dram: bBase)) }
-        for tm0 in stride(from: 0, to: tilesM, by: aGroup) {
-            let g = min(aGroup, tilesM - tm0)
-            p.append(.load(bank: 0, row: 0, rows: g * k, stride: rowA, dram: aBase + UInt64(tm0 * k * rowA)))
-            for tm in tm0..<tm0 + g {
+        // A in groups of tile rows; when A does not fit whole and half of bank A holds a tile
+        // row, the groups alternate between the halves and the next group's LOAD goes before
+        // the current group's GEMMs, so it runs while they compute (LOAD runs in the background).
+        let doubleBuffer = !aAll && dA / 2 >= k
+        let groups = Array(stride(from: 0, to: tilesM, by: aGroup))
+        func loadA(_ gi: Int) {
+            let tm0 = groups[gi], g = min(aGroup, tilesM - tm0)
+            p.append(.load(bank: 0, row: aOffset(gi), rows: g * k, stride: rowA, dram: aBase + UInt64(tm0 * k * rowA)))
+        }
+        func aOffset(_ gi: Int) -> Int { doubleBuffer ? (gi % 2) * (dA / 2) : 0 }
+        loadA(0)
+        for (gi, tm0) in groups.enumerated() {
+            if gi + 1 < groups.count && doubleBuffer { loadA(gi + 1) }
+            if gi > 0 && !doubleBuffer { loadA(gi) }
+            for tm in tm0..<min(tm0 + aGroup, tilesM) {
+                let aRow = aOffset(gi) + (tm - tm0) * k
                 if bAll {
-                    for tn in 0..<tilesN { gemm(tm, tn, aRow: (tm - tm0) * k, bRow: tn * k) }
+                    for tn in 0..<tilesN { gemm(tm, tn, aRow: aRow, bRow: tn * k) }
                 } else {
                     for tn0 in stride(from: 0, to: tilesN, by: bGroup) {
                         let h = min(bGroup, tilesN - tn0)
-                        flush()  // bank B is about to change under no tile, but stores keep order simple
                         p.append(.load(bank: 1, row: 0, rows: h * k, stride: rowB, dram: bBase + UInt64(tn0 * k * rowB)))
-                        for tn in tn0..<tn0 + h { gemm(tm, tn, aRow: (tm - tm0) * k, bRow: (tn - tn0) * k) }
+                        for tn in tn0..<tn0 + h { gemm(tm, tn, aRow: aRow, bRow: (tn - tn0) * k) }
                     }
                 }
             }

@@ -295,3 +295,25 @@ func small(_ rows: Int, _ cols: Int, scratchpadKiB: Int = 1, dataBits: Int = 64)
         #expect(g.program[15].words == [5, 0])
     }
 }
+
+@Suite struct AcceleratorOverlapTests {
+    /// Bank C holds only 32 tiles of this 2×16 array, so the program stores and refills it
+    /// while earlier STOREs still move data in the background: GEMMs must not overwrite rows a
+    /// STORE has not read yet. And A does not fit whole, so its groups alternate between the
+    /// halves of bank A with the next LOAD running under the current GEMMs.
+    @Test func bankReuseUnderBackgroundTransfers() throws {
+        let c = AcceleratorConfig(array: ArrayConfig(rows: 2, cols: 16), scratchpadKiB: 4, outputKiB: 1)
+        #expect(c.depth(.c) / 2 == 32 && c.depth(.a) == 1024 && c.depth(.b) == 128)
+        let (a, b) = randomGEMM(c.array, m: 2 * 19, k: 60, n: 16 * 2, seed: 44)
+        let host = try AcceleratorHost(c, timing: AXIDRAM.Timing(latency: 30, bytesPerCycle: 8, backpressure: 0.3, seed: 8),
+                                       initialState: .random(seed: 9))
+        let g = try GEMMProgram(a: a, b: b, config: c)
+        let stores = g.program.enumerated().filter { if case .store = $0.element { true } else { false } }.map(\.offset)
+        let gemms = g.program.enumerated().filter { if case .gemm = $0.element { true } else { false } }.map(\.offset)
+        #expect(gemms.contains { $0 > stores.first! }, "no GEMM after a STORE: the bank is never reused")
+        let (status, got) = try runGEMM(host, g)
+        #expect(status.done && !status.error)
+        var golden = model(c.array)
+        #expect(got.elements == golden.gemm(a: a, b: b).c.elements)
+    }
+}
