@@ -48,10 +48,14 @@ struct AcceleratorToolTests {
 
 @Suite("Accelerator in Verilator", .tags(.verilator))
 struct AcceleratorVerilatorTests {
-    /// The same host, DRAM and checker on the Verilator build: exact from a random power-up.
-    @Test func gemmInVerilator() throws {
-        let c = AcceleratorConfig(array: ArrayConfig(rows: 3, cols: 2), scratchpadKiB: 1, outputKiB: 1)
-        let (a, b) = randomGEMM(c.array, m: 4, k: 5, n: 3, seed: 77)
+    /// The same host, DRAM and checker on the Verilator build: exact from a random power-up,
+    /// on a small accelerator and on the default one (Generated/accelerator).
+    @Test(arguments: [
+        (AcceleratorConfig(array: ArrayConfig(rows: 3, cols: 2), scratchpadKiB: 1, outputKiB: 1), 4, 5, 3),
+        (AcceleratorConfig(), 19, 40, 17),
+    ])
+    func gemmInVerilator(_ c: AcceleratorConfig, m: Int, k: Int, n: Int) throws {
+        let (a, b) = randomGEMM(c.array, m: m, k: k, n: n, seed: 77)
         let host = try AcceleratorHost(c, timing: AXIDRAM.Timing(latency: 6, bytesPerCycle: 8, backpressure: 0.2, seed: 4),
                                        initialState: .random(seed: 19), backend: .verilator)
         let g = try GEMMProgram(a: a, b: b, config: c)
