@@ -115,7 +115,6 @@ public struct GEMMProgram: Sendable {
         window = base..<end
         (self.m, self.n, self.k) = (m, n, k)
         outputRowStride = cStride
-        _ = c
     }
 
     /// C as the accelerator left it in DRAM (codes of the output format).
