@@ -183,6 +183,18 @@ func small(_ rows: Int, _ cols: Int, scratchpadKiB: Int = 1, dataBits: Int = 64)
         #expect(host.dram.idle)
     }
 
+    /// The program itself outside the window, or at a base not a multiple of 16: nothing read.
+    @Test func fetchChecks() throws {
+        for (base, window, expected) in [(UInt64(0x1000), UInt64(0x2000)..<0x3000, AcceleratorError.outsideWindow),
+                                         (0x2FF0, 0x2000..<0x3008, .outsideWindow), (0x1008, 0x1000..<0x2000, .misaligned)] {
+            let host = try AcceleratorHost(c, initialState: .random(seed: 5))
+            host.dram.write(ISA.bytes([.finish, .finish]), at: base)
+            let status = try host.run(program: base, length: 2, window: window)
+            #expect(status.failure == expected, "base 0x\(String(base, radix: 16))")
+            #expect(host.dram.counts.bytesRead == 0)
+        }
+    }
+
     @Test func axiReadErrorOnLoadAndFetch() throws {
         for resp in [AXI.respSlverr, AXI.respDecerr] {
             let (host, status) = try run([.load(bank: 0, row: 0, rows: 4, stride: 8, dram: 0x2000), .finish]) {
