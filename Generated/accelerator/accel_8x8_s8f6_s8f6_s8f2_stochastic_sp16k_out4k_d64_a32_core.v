@@ -52,547 +52,547 @@ module accel_8x8_s8f6_s8f6_s8f2_stochastic_sp16k_out4k_d64_a32_core (
     reg  [2:0] state_q;  // Accelerator/Core.swift:33
     reg  [31:0] pc_q;  // Accelerator/Core.swift:35
     reg  [127:0] instr_q;  // Accelerator/Core.swift:36
-    wire [65:0] _window_ok_T;  // Accelerator/Core.swift:47
-    wire [65:0] _window_ok_T_1;  // Accelerator/Core.swift:47
-    wire [65:0] _window_ok_T_2;  // Accelerator/Core.swift:47
-    wire window_ok;  // Accelerator/Core.swift:47
-    wire read_go;  // Accelerator/Core.swift:52
-    wire [63:0] read_addr;  // Accelerator/Core.swift:53
-    wire [15:0] read_rows;  // Accelerator/Core.swift:53
-    wire [23:0] read_stride;  // Accelerator/Core.swift:54
-    wire [8:0] read_row_beats;  // Accelerator/Core.swift:54
-    wire _ar_load_T;  // Accelerator/Core.swift:365
-    reg  [31:0] ar_cursor_q;  // Accelerator/Core.swift:359
-    reg  [31:0] ar_row_start_q;  // Accelerator/Core.swift:359
-    reg  [15:0] ar_rows_q;  // Accelerator/Core.swift:360
-    reg  [8:0] ar_beats_q;  // Accelerator/Core.swift:360
-    reg  [8:0] ar_row_beats_q;  // Accelerator/Core.swift:361
-    reg  [23:0] ar_stride_q;  // Accelerator/Core.swift:361
-    reg  ar_valid_q;  // Accelerator/Core.swift:362
-    reg  [31:0] ar_addr_q;  // Accelerator/Core.swift:362
-    reg  [7:0] ar_len_q;  // Accelerator/Core.swift:362
-    wire _ar_load_T_1;  // Accelerator/Core.swift:365
-    wire _ar_load_T_2;  // Accelerator/Core.swift:365
-    wire _ar_load_T_3;  // Accelerator/Core.swift:365
-    wire _ar_load_T_4;  // Accelerator/Core.swift:365
-    wire ar_load;  // Accelerator/Core.swift:365
-    wire [12:0] _ar_to_boundary_T;  // Accelerator/Core.swift:368
-    wire [12:0] _ar_to_boundary_T_1;  // Accelerator/Core.swift:368
-    wire [12:0] ar_to_boundary;  // Accelerator/Core.swift:368
-    wire [12:0] _ar_whole_row_T;  // Accelerator/Core.swift:370
-    wire ar_whole_row;  // Accelerator/Core.swift:370
-    wire [12:0] _ar_burst_beats_T;  // Accelerator/Core.swift:371
-    wire [8:0] ar_burst_beats;  // Accelerator/Core.swift:371
-    wire [8:0] _ar_len_q_T;  // Accelerator/Core.swift:362
-    wire [31:0] _ar_next_row_T;  // Accelerator/Core.swift:377
-    wire [31:0] ar_next_row;  // Accelerator/Core.swift:377
-    wire _ar_rows_q_T;  // Accelerator/Core.swift:360
-    wire [15:0] _ar_rows_q_T_1;  // Accelerator/Core.swift:360
-    wire _ar_row_start_q_T;  // Accelerator/Core.swift:359
-    wire [31:0] _ar_cursor_q_T;  // Accelerator/Core.swift:359
-    wire [31:0] _ar_cursor_q_T_1;  // Accelerator/Core.swift:359
-    wire [31:0] _ar_cursor_q_T_2;  // Accelerator/Core.swift:359
-    wire [31:0] _ar_cursor_q_T_3;  // Accelerator/Core.swift:359
-    wire [8:0] _ar_beats_q_T;  // Accelerator/Core.swift:360
-    wire [8:0] _ar_beats_q_T_1;  // Accelerator/Core.swift:360
-    wire ar_fire;  // Accelerator/Core.swift:391
-    wire _ar_idle_T;  // Accelerator/Core.swift:391
-    wire _ar_idle_T_1;  // Accelerator/Core.swift:391
-    wire ar_idle;  // Accelerator/Core.swift:391
-    reg  [15:0] read_outstanding_q;  // Accelerator/Core.swift:57
-    wire [15:0] _read_outstanding_q_T;  // Accelerator/Core.swift:57
-    wire [15:0] _read_outstanding_q_T_1;  // Accelerator/Core.swift:57
-    wire [15:0] _read_outstanding_q_T_2;  // Accelerator/Core.swift:57
-    wire [15:0] _read_outstanding_q_T_3;  // Accelerator/Core.swift:57
-    wire [15:0] _read_outstanding_q_T_4;  // Accelerator/Core.swift:57
-    wire [15:0] _read_outstanding_q_T_5;  // Accelerator/Core.swift:57
-    wire _read_done_T;  // Accelerator/Core.swift:61
-    wire read_done;  // Accelerator/Core.swift:61
-    reg  read_error_q;  // Accelerator/Core.swift:62
-    wire _read_error_q_T;  // Accelerator/Core.swift:62
-    wire _read_error_q_T_1;  // Accelerator/Core.swift:62
-    wire _read_error_q_T_2;  // Accelerator/Core.swift:62
-    wire _read_error_q_T_3;  // Accelerator/Core.swift:62
-    reg  [1:0] read_dest_q;  // Accelerator/Core.swift:66
-    reg  [15:0] read_row_q;  // Accelerator/Core.swift:66
-    reg  [8:0] read_beat_q;  // Accelerator/Core.swift:66
-    reg  [8:0] read_beats_q;  // Accelerator/Core.swift:67
-    wire [8:0] _read_last_beat_T;  // Accelerator/Core.swift:68
-    wire read_last_beat;  // Accelerator/Core.swift:68
-    wire _read_slot_0_take_T;  // Accelerator/Core.swift:71
-    wire read_slot_0_take;  // Accelerator/Core.swift:71
-    reg  [63:0] read_slot_0;  // Accelerator/Core.swift:72
-    wire [63:0] _instruction_buffer_T;  // Accelerator/Core.swift:91
-    wire _read_slot_1_take_T;  // Accelerator/Core.swift:71
-    wire read_slot_1_take;  // Accelerator/Core.swift:71
-    reg  [63:0] read_slot_1;  // Accelerator/Core.swift:72
-    wire [63:0] _instruction_buffer_T_1;  // Accelerator/Core.swift:91
-    wire [127:0] _instruction_buffer_T_2;  // Accelerator/Core.swift:91
-    wire read_row_done;  // Accelerator/Core.swift:78
-    wire [8:0] _read_beat_q_T;  // Accelerator/Core.swift:66
-    wire [8:0] _read_beat_q_T_1;  // Accelerator/Core.swift:66
-    wire [15:0] _read_row_q_T;  // Accelerator/Core.swift:66
-    wire _bank_a_T;  // Accelerator/Core.swift:83
-    wire _bank_a_T_1;  // Accelerator/Core.swift:83
-    wire _bank_b_T;  // Accelerator/Core.swift:84
-    wire _bank_b_T_1;  // Accelerator/Core.swift:84
-    wire _instruction_buffer_T_3;  // Accelerator/Core.swift:91
-    wire _instruction_buffer_T_4;  // Accelerator/Core.swift:91
-    wire write_go;  // Accelerator/Core.swift:96
-    wire len_queue_in_ready;  // Accelerator/Core.swift:97
-    wire _aw_load_T;  // Accelerator/Core.swift:365
-    wire _aw_load_T_1;  // Accelerator/Core.swift:365
-    reg  [31:0] aw_cursor_q;  // Accelerator/Core.swift:359
-    reg  [31:0] aw_row_start_q;  // Accelerator/Core.swift:359
-    reg  [15:0] aw_rows_q;  // Accelerator/Core.swift:360
-    reg  [8:0] aw_beats_q;  // Accelerator/Core.swift:360
-    reg  [8:0] aw_row_beats_q;  // Accelerator/Core.swift:361
-    reg  [23:0] aw_stride_q;  // Accelerator/Core.swift:361
-    reg  aw_valid_q;  // Accelerator/Core.swift:362
-    reg  [31:0] aw_addr_q;  // Accelerator/Core.swift:362
-    reg  [7:0] aw_len_q;  // Accelerator/Core.swift:362
-    wire _aw_load_T_2;  // Accelerator/Core.swift:365
-    wire _aw_load_T_3;  // Accelerator/Core.swift:365
-    wire _aw_load_T_4;  // Accelerator/Core.swift:365
-    wire _aw_load_T_5;  // Accelerator/Core.swift:365
-    wire aw_load;  // Accelerator/Core.swift:365
-    wire [12:0] _aw_to_boundary_T;  // Accelerator/Core.swift:368
-    wire [12:0] _aw_to_boundary_T_1;  // Accelerator/Core.swift:368
-    wire [12:0] aw_to_boundary;  // Accelerator/Core.swift:368
-    wire [12:0] _aw_whole_row_T;  // Accelerator/Core.swift:370
-    wire aw_whole_row;  // Accelerator/Core.swift:370
-    wire [12:0] _aw_burst_beats_T;  // Accelerator/Core.swift:371
-    wire [8:0] aw_burst_beats;  // Accelerator/Core.swift:371
-    wire [8:0] _len_queue_in_data_T;  // Accelerator/Core.swift:104
-    wire [31:0] _aw_next_row_T;  // Accelerator/Core.swift:377
-    wire [31:0] aw_next_row;  // Accelerator/Core.swift:377
-    wire _aw_rows_q_T;  // Accelerator/Core.swift:360
-    wire [15:0] _aw_rows_q_T_1;  // Accelerator/Core.swift:360
-    wire _aw_row_start_q_T;  // Accelerator/Core.swift:359
-    wire [31:0] _aw_cursor_q_T;  // Accelerator/Core.swift:359
-    wire [31:0] _aw_cursor_q_T_1;  // Accelerator/Core.swift:359
-    wire [31:0] _aw_cursor_q_T_2;  // Accelerator/Core.swift:359
-    wire [31:0] _aw_cursor_q_T_3;  // Accelerator/Core.swift:359
-    wire [8:0] _aw_beats_q_T;  // Accelerator/Core.swift:360
-    wire [8:0] _aw_beats_q_T_1;  // Accelerator/Core.swift:360
-    wire aw_fire;  // Accelerator/Core.swift:391
-    wire _aw_idle_T;  // Accelerator/Core.swift:391
-    wire _aw_idle_T_1;  // Accelerator/Core.swift:391
-    wire aw_idle;  // Accelerator/Core.swift:391
-    reg  [8:0] w_left_q;  // Accelerator/Core.swift:101
-    reg  [8:0] w_beat_q;  // Accelerator/Core.swift:101
-    wire _store_row_pop_T;  // Accelerator/Core.swift:117
-    wire _w_new_burst_T;  // Accelerator/Core.swift:106
-    wire _w_new_burst_T_1;  // Accelerator/Core.swift:106
-    wire _w_new_burst_T_2;  // Accelerator/Core.swift:106
-    wire _w_new_burst_T_3;  // Accelerator/Core.swift:106
-    wire len_queue_in_ready_1;  // Accelerator/Core.swift:104
-    wire len_queue_out_valid;  // Accelerator/Core.swift:104
-    wire [7:0] len_queue_out_data;  // Accelerator/Core.swift:104
-    wire w_new_burst;  // Accelerator/Core.swift:106
-    wire [8:0] _w_left_q_T;  // Accelerator/Core.swift:101
-    wire [8:0] _w_left_q_T_1;  // Accelerator/Core.swift:101
-    wire [8:0] _w_left_q_T_2;  // Accelerator/Core.swift:101
-    reg  [15:0] store_rows_q;  // Accelerator/Core.swift:110
-    reg  [15:0] store_row_q;  // Accelerator/Core.swift:110
-    reg  [2:0] store_credits_q;  // Accelerator/Core.swift:111
-    wire _store_read_T;  // Accelerator/Core.swift:112
-    wire _store_read_T_1;  // Accelerator/Core.swift:112
-    wire store_read;  // Accelerator/Core.swift:112
-    reg  [63:0] _row_queue_in_data_T;  // Accelerator/Core.swift:113
-    reg  store_read_valid;  // Accelerator/Core.swift:114
-    wire _store_row_pop_T_1;  // Accelerator/Core.swift:117
-    wire store_row_pop;  // Accelerator/Core.swift:117
-    wire row_queue_in_ready;  // Accelerator/Core.swift:118
-    wire row_queue_out_valid;  // Accelerator/Core.swift:118
-    wire [63:0] row_queue_out_data;  // Accelerator/Core.swift:118
-    wire [15:0] _store_rows_q_T;  // Accelerator/Core.swift:110
-    wire [15:0] _store_row_q_T;  // Accelerator/Core.swift:110
-    wire [2:0] _store_credits_q_T;  // Accelerator/Core.swift:111
-    wire [2:0] _store_credits_q_T_1;  // Accelerator/Core.swift:111
-    wire [2:0] _store_credits_q_T_2;  // Accelerator/Core.swift:111
-    wire [2:0] _store_credits_q_T_3;  // Accelerator/Core.swift:111
-    wire [8:0] _w_beat_q_T;  // Accelerator/Core.swift:101
-    wire [8:0] _w_beat_q_T_1;  // Accelerator/Core.swift:101
+    wire [65:0] _fetch_go_T;  // Accelerator/Core.swift:199
+    wire [65:0] _fetch_go_T_1;  // Accelerator/Core.swift:199
+    wire [65:0] _fetch_go_T_2;  // Accelerator/Core.swift:199
+    wire read_go;  // Accelerator/Core.swift:50
+    wire [63:0] read_addr;  // Accelerator/Core.swift:51
+    wire [15:0] read_rows;  // Accelerator/Core.swift:51
+    wire [23:0] read_stride;  // Accelerator/Core.swift:52
+    wire [8:0] read_row_beats;  // Accelerator/Core.swift:52
+    wire _ar_load_T;  // Accelerator/Core.swift:362
+    reg  [31:0] ar_cursor_q;  // Accelerator/Core.swift:356
+    reg  [31:0] ar_row_start_q;  // Accelerator/Core.swift:356
+    reg  [15:0] ar_rows_q;  // Accelerator/Core.swift:357
+    reg  [8:0] ar_beats_q;  // Accelerator/Core.swift:357
+    reg  [8:0] ar_row_beats_q;  // Accelerator/Core.swift:358
+    reg  [23:0] ar_stride_q;  // Accelerator/Core.swift:358
+    reg  ar_valid_q;  // Accelerator/Core.swift:359
+    reg  [31:0] ar_addr_q;  // Accelerator/Core.swift:359
+    reg  [7:0] ar_len_q;  // Accelerator/Core.swift:359
+    wire _ar_load_T_1;  // Accelerator/Core.swift:362
+    wire _ar_load_T_2;  // Accelerator/Core.swift:362
+    wire _ar_load_T_3;  // Accelerator/Core.swift:362
+    wire _ar_load_T_4;  // Accelerator/Core.swift:362
+    wire ar_load;  // Accelerator/Core.swift:362
+    wire [12:0] _ar_to_boundary_T;  // Accelerator/Core.swift:365
+    wire [12:0] _ar_to_boundary_T_1;  // Accelerator/Core.swift:365
+    wire [12:0] ar_to_boundary;  // Accelerator/Core.swift:365
+    wire [12:0] _ar_whole_row_T;  // Accelerator/Core.swift:367
+    wire ar_whole_row;  // Accelerator/Core.swift:367
+    wire [12:0] _ar_burst_beats_T;  // Accelerator/Core.swift:368
+    wire [8:0] ar_burst_beats;  // Accelerator/Core.swift:368
+    wire [8:0] _ar_len_q_T;  // Accelerator/Core.swift:359
+    wire [31:0] _ar_next_row_T;  // Accelerator/Core.swift:374
+    wire [31:0] ar_next_row;  // Accelerator/Core.swift:374
+    wire _ar_rows_q_T;  // Accelerator/Core.swift:357
+    wire [15:0] _ar_rows_q_T_1;  // Accelerator/Core.swift:357
+    wire _ar_row_start_q_T;  // Accelerator/Core.swift:356
+    wire [31:0] _ar_cursor_q_T;  // Accelerator/Core.swift:356
+    wire [31:0] _ar_cursor_q_T_1;  // Accelerator/Core.swift:356
+    wire [31:0] _ar_cursor_q_T_2;  // Accelerator/Core.swift:356
+    wire [31:0] _ar_cursor_q_T_3;  // Accelerator/Core.swift:356
+    wire [8:0] _ar_beats_q_T;  // Accelerator/Core.swift:357
+    wire [8:0] _ar_beats_q_T_1;  // Accelerator/Core.swift:357
+    wire ar_fire;  // Accelerator/Core.swift:388
+    wire _ar_idle_T;  // Accelerator/Core.swift:388
+    wire _ar_idle_T_1;  // Accelerator/Core.swift:388
+    wire ar_idle;  // Accelerator/Core.swift:388
+    reg  [15:0] read_outstanding_q;  // Accelerator/Core.swift:55
+    wire [15:0] _read_outstanding_q_T;  // Accelerator/Core.swift:55
+    wire [15:0] _read_outstanding_q_T_1;  // Accelerator/Core.swift:55
+    wire [15:0] _read_outstanding_q_T_2;  // Accelerator/Core.swift:55
+    wire [15:0] _read_outstanding_q_T_3;  // Accelerator/Core.swift:55
+    wire [15:0] _read_outstanding_q_T_4;  // Accelerator/Core.swift:55
+    wire [15:0] _read_outstanding_q_T_5;  // Accelerator/Core.swift:55
+    wire _read_done_T;  // Accelerator/Core.swift:59
+    wire read_done;  // Accelerator/Core.swift:59
+    reg  read_error_q;  // Accelerator/Core.swift:60
+    wire _read_error_q_T;  // Accelerator/Core.swift:60
+    wire _read_error_q_T_1;  // Accelerator/Core.swift:60
+    wire _read_error_q_T_2;  // Accelerator/Core.swift:60
+    wire _read_error_q_T_3;  // Accelerator/Core.swift:60
+    reg  [1:0] read_dest_q;  // Accelerator/Core.swift:64
+    reg  [15:0] read_row_q;  // Accelerator/Core.swift:64
+    reg  [8:0] read_beat_q;  // Accelerator/Core.swift:64
+    reg  [8:0] read_beats_q;  // Accelerator/Core.swift:65
+    wire [8:0] _read_last_beat_T;  // Accelerator/Core.swift:66
+    wire read_last_beat;  // Accelerator/Core.swift:66
+    wire _read_slot_0_take_T;  // Accelerator/Core.swift:69
+    wire read_slot_0_take;  // Accelerator/Core.swift:69
+    reg  [63:0] read_slot_0;  // Accelerator/Core.swift:70
+    wire [63:0] _instruction_buffer_T;  // Accelerator/Core.swift:89
+    wire _read_slot_1_take_T;  // Accelerator/Core.swift:69
+    wire read_slot_1_take;  // Accelerator/Core.swift:69
+    reg  [63:0] read_slot_1;  // Accelerator/Core.swift:70
+    wire [63:0] _instruction_buffer_T_1;  // Accelerator/Core.swift:89
+    wire [127:0] _instruction_buffer_T_2;  // Accelerator/Core.swift:89
+    wire read_row_done;  // Accelerator/Core.swift:76
+    wire [8:0] _read_beat_q_T;  // Accelerator/Core.swift:64
+    wire [8:0] _read_beat_q_T_1;  // Accelerator/Core.swift:64
+    wire [15:0] _read_row_q_T;  // Accelerator/Core.swift:64
+    wire _bank_a_T;  // Accelerator/Core.swift:81
+    wire _bank_a_T_1;  // Accelerator/Core.swift:81
+    wire _bank_b_T;  // Accelerator/Core.swift:82
+    wire _bank_b_T_1;  // Accelerator/Core.swift:82
+    wire _instruction_buffer_T_3;  // Accelerator/Core.swift:89
+    wire _instruction_buffer_T_4;  // Accelerator/Core.swift:89
+    wire write_go;  // Accelerator/Core.swift:94
+    wire len_queue_in_ready;  // Accelerator/Core.swift:95
+    wire _aw_load_T;  // Accelerator/Core.swift:362
+    wire _aw_load_T_1;  // Accelerator/Core.swift:362
+    reg  [31:0] aw_cursor_q;  // Accelerator/Core.swift:356
+    reg  [31:0] aw_row_start_q;  // Accelerator/Core.swift:356
+    reg  [15:0] aw_rows_q;  // Accelerator/Core.swift:357
+    reg  [8:0] aw_beats_q;  // Accelerator/Core.swift:357
+    reg  [8:0] aw_row_beats_q;  // Accelerator/Core.swift:358
+    reg  [23:0] aw_stride_q;  // Accelerator/Core.swift:358
+    reg  aw_valid_q;  // Accelerator/Core.swift:359
+    reg  [31:0] aw_addr_q;  // Accelerator/Core.swift:359
+    reg  [7:0] aw_len_q;  // Accelerator/Core.swift:359
+    wire _aw_load_T_2;  // Accelerator/Core.swift:362
+    wire _aw_load_T_3;  // Accelerator/Core.swift:362
+    wire _aw_load_T_4;  // Accelerator/Core.swift:362
+    wire _aw_load_T_5;  // Accelerator/Core.swift:362
+    wire aw_load;  // Accelerator/Core.swift:362
+    wire [12:0] _aw_to_boundary_T;  // Accelerator/Core.swift:365
+    wire [12:0] _aw_to_boundary_T_1;  // Accelerator/Core.swift:365
+    wire [12:0] aw_to_boundary;  // Accelerator/Core.swift:365
+    wire [12:0] _aw_whole_row_T;  // Accelerator/Core.swift:367
+    wire aw_whole_row;  // Accelerator/Core.swift:367
+    wire [12:0] _aw_burst_beats_T;  // Accelerator/Core.swift:368
+    wire [8:0] aw_burst_beats;  // Accelerator/Core.swift:368
+    wire [8:0] _len_queue_in_data_T;  // Accelerator/Core.swift:102
+    wire [31:0] _aw_next_row_T;  // Accelerator/Core.swift:374
+    wire [31:0] aw_next_row;  // Accelerator/Core.swift:374
+    wire _aw_rows_q_T;  // Accelerator/Core.swift:357
+    wire [15:0] _aw_rows_q_T_1;  // Accelerator/Core.swift:357
+    wire _aw_row_start_q_T;  // Accelerator/Core.swift:356
+    wire [31:0] _aw_cursor_q_T;  // Accelerator/Core.swift:356
+    wire [31:0] _aw_cursor_q_T_1;  // Accelerator/Core.swift:356
+    wire [31:0] _aw_cursor_q_T_2;  // Accelerator/Core.swift:356
+    wire [31:0] _aw_cursor_q_T_3;  // Accelerator/Core.swift:356
+    wire [8:0] _aw_beats_q_T;  // Accelerator/Core.swift:357
+    wire [8:0] _aw_beats_q_T_1;  // Accelerator/Core.swift:357
+    wire aw_fire;  // Accelerator/Core.swift:388
+    wire _aw_idle_T;  // Accelerator/Core.swift:388
+    wire _aw_idle_T_1;  // Accelerator/Core.swift:388
+    wire aw_idle;  // Accelerator/Core.swift:388
+    reg  [8:0] w_left_q;  // Accelerator/Core.swift:99
+    reg  [8:0] w_beat_q;  // Accelerator/Core.swift:99
+    wire _store_row_pop_T;  // Accelerator/Core.swift:115
+    wire _w_new_burst_T;  // Accelerator/Core.swift:104
+    wire _w_new_burst_T_1;  // Accelerator/Core.swift:104
+    wire _w_new_burst_T_2;  // Accelerator/Core.swift:104
+    wire _w_new_burst_T_3;  // Accelerator/Core.swift:104
+    wire len_queue_in_ready_1;  // Accelerator/Core.swift:102
+    wire len_queue_out_valid;  // Accelerator/Core.swift:102
+    wire [7:0] len_queue_out_data;  // Accelerator/Core.swift:102
+    wire w_new_burst;  // Accelerator/Core.swift:104
+    wire [8:0] _w_left_q_T;  // Accelerator/Core.swift:99
+    wire [8:0] _w_left_q_T_1;  // Accelerator/Core.swift:99
+    wire [8:0] _w_left_q_T_2;  // Accelerator/Core.swift:99
+    reg  [15:0] store_rows_q;  // Accelerator/Core.swift:108
+    reg  [15:0] store_row_q;  // Accelerator/Core.swift:108
+    reg  [2:0] store_credits_q;  // Accelerator/Core.swift:109
+    wire _store_read_T;  // Accelerator/Core.swift:110
+    wire _store_read_T_1;  // Accelerator/Core.swift:110
+    wire store_read;  // Accelerator/Core.swift:110
+    reg  [63:0] _row_queue_in_data_T;  // Accelerator/Core.swift:111
+    reg  store_read_valid;  // Accelerator/Core.swift:112
+    wire _store_row_pop_T_1;  // Accelerator/Core.swift:115
+    wire store_row_pop;  // Accelerator/Core.swift:115
+    wire row_queue_in_ready;  // Accelerator/Core.swift:116
+    wire row_queue_out_valid;  // Accelerator/Core.swift:116
+    wire [63:0] row_queue_out_data;  // Accelerator/Core.swift:116
+    wire [15:0] _store_rows_q_T;  // Accelerator/Core.swift:108
+    wire [15:0] _store_row_q_T;  // Accelerator/Core.swift:108
+    wire [2:0] _store_credits_q_T;  // Accelerator/Core.swift:109
+    wire [2:0] _store_credits_q_T_1;  // Accelerator/Core.swift:109
+    wire [2:0] _store_credits_q_T_2;  // Accelerator/Core.swift:109
+    wire [2:0] _store_credits_q_T_3;  // Accelerator/Core.swift:109
+    wire [8:0] _w_beat_q_T;  // Accelerator/Core.swift:99
+    wire [8:0] _w_beat_q_T_1;  // Accelerator/Core.swift:99
     wire _m_axi_wvalid_T;  // Accelerator/Core.swift:28
     wire _m_axi_wvalid_T_1;  // Accelerator/Core.swift:28
     wire _m_axi_wlast_T;  // Accelerator/Core.swift:28
-    reg  [15:0] write_outstanding_q;  // Accelerator/Core.swift:130
-    wire [15:0] _write_outstanding_q_T;  // Accelerator/Core.swift:130
-    wire [15:0] _write_outstanding_q_T_1;  // Accelerator/Core.swift:130
-    wire _write_outstanding_q_T_2;  // Accelerator/Core.swift:130
-    wire [15:0] _write_outstanding_q_T_3;  // Accelerator/Core.swift:130
-    wire [15:0] _write_outstanding_q_T_4;  // Accelerator/Core.swift:130
-    reg  write_error_q;  // Accelerator/Core.swift:133
-    wire _write_error_q_T;  // Accelerator/Core.swift:133
-    wire _write_error_q_T_1;  // Accelerator/Core.swift:133
-    wire _write_error_q_T_2;  // Accelerator/Core.swift:133
-    wire _write_error_q_T_3;  // Accelerator/Core.swift:133
-    wire _write_error_q_T_4;  // Accelerator/Core.swift:133
-    wire _write_done_T;  // Accelerator/Core.swift:137
-    wire _write_done_T_1;  // Accelerator/Core.swift:137
-    wire _write_done_T_2;  // Accelerator/Core.swift:137
-    wire _write_done_T_3;  // Accelerator/Core.swift:137
-    wire _write_done_T_4;  // Accelerator/Core.swift:137
-    wire write_done;  // Accelerator/Core.swift:137
-    wire load_failed;  // Accelerator/Core.swift:139
-    wire store_failed;  // Accelerator/Core.swift:140
-    wire _quiescent_T;  // Accelerator/Core.swift:143
-    wire _quiescent_T_1;  // Accelerator/Core.swift:143
-    wire _quiescent_T_2;  // Accelerator/Core.swift:143
-    wire _quiescent_T_3;  // Accelerator/Core.swift:143
-    wire _quiescent_T_4;  // Accelerator/Core.swift:143
-    wire _quiescent_T_5;  // Accelerator/Core.swift:143
-    wire _quiescent_T_6;  // Accelerator/Core.swift:143
-    wire _quiescent_T_7;  // Accelerator/Core.swift:143
-    reg  [15:0] feed_a_q;  // Accelerator/Core.swift:146
-    reg  [15:0] feed_b_q;  // Accelerator/Core.swift:146
-    reg  [15:0] feed_k_q;  // Accelerator/Core.swift:146
-    reg  feed_valid_q;  // Accelerator/Core.swift:147
-    reg  feed_last_q;  // Accelerator/Core.swift:147
-    wire array_fire;  // Accelerator/Core.swift:148
-    wire _feed_advance_T;  // Accelerator/Core.swift:149
-    wire feed_advance;  // Accelerator/Core.swift:149
-    wire _feed_issue_T;  // Accelerator/Core.swift:150
-    wire feed_issue;  // Accelerator/Core.swift:150
-    reg  [63:0] _array_a_data_T;  // Accelerator/Core.swift:151
-    reg  [63:0] _array_b_data_T;  // Accelerator/Core.swift:152
-    wire _feed_last_q_T;  // Accelerator/Core.swift:147
-    wire [15:0] _feed_a_q_T;  // Accelerator/Core.swift:146
-    wire [15:0] _feed_b_q_T;  // Accelerator/Core.swift:146
-    wire [15:0] _feed_k_q_T;  // Accelerator/Core.swift:146
-    reg  [3:0] shift_q;  // Accelerator/Core.swift:158
-    reg  reseed_q;  // Accelerator/Core.swift:159
-    wire array_rst;  // Accelerator/Core.swift:163
-    wire array_a_ready;  // Accelerator/Core.swift:160
-    wire array_b_ready;  // Accelerator/Core.swift:160
-    wire array_c_valid;  // Accelerator/Core.swift:160
-    wire [63:0] array_c_data;  // Accelerator/Core.swift:160
-    wire array_c_last;  // Accelerator/Core.swift:160
-    wire _array_fire_T;  // Accelerator/Core.swift:148
-    wire gemm_go;  // Accelerator/Core.swift:170
-    wire _tile_queue_out_ready_T;  // Accelerator/Core.swift:171
-    wire tile_queue_in_ready;  // Accelerator/Core.swift:171
-    wire tile_queue_out_valid;  // Accelerator/Core.swift:171
-    wire [15:0] tile_queue_out_data;  // Accelerator/Core.swift:171
-    reg  [15:0] out_row_q;  // Accelerator/Core.swift:174
-    wire [15:0] _out_row_q_T;  // Accelerator/Core.swift:174
-    wire [15:0] _out_row_q_T_1;  // Accelerator/Core.swift:174
-    wire [15:0] _bank_c_T;  // Accelerator/Core.swift:85
-    wire _array_idle_T;  // Accelerator/Core.swift:178
-    wire _array_idle_T_1;  // Accelerator/Core.swift:178
-    wire _array_idle_T_2;  // Accelerator/Core.swift:178
-    wire _array_idle_T_3;  // Accelerator/Core.swift:178
-    wire array_idle;  // Accelerator/Core.swift:178
-    wire _busy_T;  // Accelerator/Core.swift:333
-    wire _busy_T_1;  // Accelerator/Core.swift:333
-    wire fail_now;  // Accelerator/Core.swift:182
-    wire [3:0] fail_with;  // Accelerator/Core.swift:182
-    wire finish_now;  // Accelerator/Core.swift:183
-    reg  [31:0] buffer_base_q;  // Accelerator/Core.swift:185
-    reg  [4:0] buffer_count_q;  // Accelerator/Core.swift:185
-    wire [31:0] buffer_offset;  // Accelerator/Core.swift:186
-    wire [31:0] _buffer_hit_T;  // Accelerator/Core.swift:187
-    wire buffer_hit;  // Accelerator/Core.swift:187
-    wire [31:0] instructions_left;  // Accelerator/Core.swift:188
-    wire _fetch_count_T;  // Accelerator/Core.swift:189
-    wire [4:0] fetch_count;  // Accelerator/Core.swift:189
-    wire [63:0] _fetch_addr_T;  // Accelerator/Core.swift:190
-    wire [63:0] _fetch_addr_T_1;  // Accelerator/Core.swift:190
-    wire [63:0] fetch_addr;  // Accelerator/Core.swift:190
-    wire [65:0] _fetch_end_T;  // Accelerator/Core.swift:191
-    wire [65:0] _fetch_end_T_1;  // Accelerator/Core.swift:191
-    wire [65:0] _fetch_end_T_2;  // Accelerator/Core.swift:191
-    wire [65:0] fetch_end;  // Accelerator/Core.swift:191
-    wire _fail_with_T;  // Accelerator/Core.swift:182
-    wire _fail_with_T_1;  // Accelerator/Core.swift:182
-    wire _fail_with_T_2;  // Accelerator/Core.swift:182
-    wire _fetch_go_T;  // Accelerator/Core.swift:201
-    wire _fetch_hit_T;  // Accelerator/Core.swift:195
-    wire _fetch_hit_T_1;  // Accelerator/Core.swift:195
-    wire _fetch_hit_T_2;  // Accelerator/Core.swift:195
-    wire fetch_hit;  // Accelerator/Core.swift:195
-    wire [127:0] _instr_q_T;  // Accelerator/Core.swift:196
-    wire _fetching_T;  // Accelerator/Core.swift:198
-    wire _fetching_T_1;  // Accelerator/Core.swift:198
-    wire _fetching_T_2;  // Accelerator/Core.swift:198
-    wire _fetching_T_3;  // Accelerator/Core.swift:198
-    wire fetching;  // Accelerator/Core.swift:198
-    wire _fetch_go_T_1;  // Accelerator/Core.swift:201
-    wire _fetch_go_T_2;  // Accelerator/Core.swift:201
-    wire _fetch_go_T_3;  // Accelerator/Core.swift:201
-    wire _fetch_go_T_4;  // Accelerator/Core.swift:201
-    wire _fetch_go_T_5;  // Accelerator/Core.swift:201
-    wire _fetch_go_T_6;  // Accelerator/Core.swift:201
-    wire _fetch_go_T_7;  // Accelerator/Core.swift:201
-    wire _fetch_go_T_8;  // Accelerator/Core.swift:201
-    wire _fetch_go_T_9;  // Accelerator/Core.swift:201
-    wire fetch_go;  // Accelerator/Core.swift:201
+    reg  [15:0] write_outstanding_q;  // Accelerator/Core.swift:128
+    wire [15:0] _write_outstanding_q_T;  // Accelerator/Core.swift:128
+    wire [15:0] _write_outstanding_q_T_1;  // Accelerator/Core.swift:128
+    wire _write_outstanding_q_T_2;  // Accelerator/Core.swift:128
+    wire [15:0] _write_outstanding_q_T_3;  // Accelerator/Core.swift:128
+    wire [15:0] _write_outstanding_q_T_4;  // Accelerator/Core.swift:128
+    reg  write_error_q;  // Accelerator/Core.swift:131
+    wire _write_error_q_T;  // Accelerator/Core.swift:131
+    wire _write_error_q_T_1;  // Accelerator/Core.swift:131
+    wire _write_error_q_T_2;  // Accelerator/Core.swift:131
+    wire _write_error_q_T_3;  // Accelerator/Core.swift:131
+    wire _write_error_q_T_4;  // Accelerator/Core.swift:131
+    wire _write_done_T;  // Accelerator/Core.swift:135
+    wire _write_done_T_1;  // Accelerator/Core.swift:135
+    wire _write_done_T_2;  // Accelerator/Core.swift:135
+    wire _write_done_T_3;  // Accelerator/Core.swift:135
+    wire _write_done_T_4;  // Accelerator/Core.swift:135
+    wire write_done;  // Accelerator/Core.swift:135
+    wire load_failed;  // Accelerator/Core.swift:137
+    wire store_failed;  // Accelerator/Core.swift:138
+    wire _quiescent_T;  // Accelerator/Core.swift:141
+    wire _quiescent_T_1;  // Accelerator/Core.swift:141
+    wire _quiescent_T_2;  // Accelerator/Core.swift:141
+    wire _quiescent_T_3;  // Accelerator/Core.swift:141
+    wire _quiescent_T_4;  // Accelerator/Core.swift:141
+    wire _quiescent_T_5;  // Accelerator/Core.swift:141
+    wire _quiescent_T_6;  // Accelerator/Core.swift:141
+    wire _quiescent_T_7;  // Accelerator/Core.swift:141
+    reg  [15:0] feed_a_q;  // Accelerator/Core.swift:144
+    reg  [15:0] feed_b_q;  // Accelerator/Core.swift:144
+    reg  [15:0] feed_k_q;  // Accelerator/Core.swift:144
+    reg  feed_valid_q;  // Accelerator/Core.swift:145
+    reg  feed_last_q;  // Accelerator/Core.swift:145
+    wire array_fire;  // Accelerator/Core.swift:146
+    wire _feed_advance_T;  // Accelerator/Core.swift:147
+    wire feed_advance;  // Accelerator/Core.swift:147
+    wire _feed_issue_T;  // Accelerator/Core.swift:148
+    wire feed_issue;  // Accelerator/Core.swift:148
+    reg  [63:0] _array_a_data_T;  // Accelerator/Core.swift:149
+    reg  [63:0] _array_b_data_T;  // Accelerator/Core.swift:150
+    wire _feed_last_q_T;  // Accelerator/Core.swift:145
+    wire [15:0] _feed_a_q_T;  // Accelerator/Core.swift:144
+    wire [15:0] _feed_b_q_T;  // Accelerator/Core.swift:144
+    wire [15:0] _feed_k_q_T;  // Accelerator/Core.swift:144
+    reg  [3:0] shift_q;  // Accelerator/Core.swift:156
+    reg  reseed_q;  // Accelerator/Core.swift:157
+    wire array_rst;  // Accelerator/Core.swift:161
+    wire array_a_ready;  // Accelerator/Core.swift:158
+    wire array_b_ready;  // Accelerator/Core.swift:158
+    wire array_c_valid;  // Accelerator/Core.swift:158
+    wire [63:0] array_c_data;  // Accelerator/Core.swift:158
+    wire array_c_last;  // Accelerator/Core.swift:158
+    wire _array_fire_T;  // Accelerator/Core.swift:146
+    wire gemm_go;  // Accelerator/Core.swift:168
+    wire _tile_queue_out_ready_T;  // Accelerator/Core.swift:169
+    wire tile_queue_in_ready;  // Accelerator/Core.swift:169
+    wire tile_queue_out_valid;  // Accelerator/Core.swift:169
+    wire [15:0] tile_queue_out_data;  // Accelerator/Core.swift:169
+    reg  [15:0] out_row_q;  // Accelerator/Core.swift:172
+    wire [15:0] _out_row_q_T;  // Accelerator/Core.swift:172
+    wire [15:0] _out_row_q_T_1;  // Accelerator/Core.swift:172
+    wire [15:0] _bank_c_T;  // Accelerator/Core.swift:83
+    wire _array_idle_T;  // Accelerator/Core.swift:176
+    wire _array_idle_T_1;  // Accelerator/Core.swift:176
+    wire _array_idle_T_2;  // Accelerator/Core.swift:176
+    wire _array_idle_T_3;  // Accelerator/Core.swift:176
+    wire array_idle;  // Accelerator/Core.swift:176
+    wire _busy_T;  // Accelerator/Core.swift:330
+    wire _busy_T_1;  // Accelerator/Core.swift:330
+    wire fail_now;  // Accelerator/Core.swift:180
+    wire [3:0] fail_with;  // Accelerator/Core.swift:180
+    wire finish_now;  // Accelerator/Core.swift:181
+    reg  [31:0] buffer_base_q;  // Accelerator/Core.swift:183
+    reg  [4:0] buffer_count_q;  // Accelerator/Core.swift:183
+    wire [31:0] buffer_offset;  // Accelerator/Core.swift:184
+    wire [31:0] _buffer_hit_T;  // Accelerator/Core.swift:185
+    wire buffer_hit;  // Accelerator/Core.swift:185
+    wire [31:0] instructions_left;  // Accelerator/Core.swift:186
+    wire _fetch_count_T;  // Accelerator/Core.swift:187
+    wire [4:0] fetch_count;  // Accelerator/Core.swift:187
+    wire [63:0] _fetch_addr_T;  // Accelerator/Core.swift:188
+    wire [63:0] _fetch_addr_T_1;  // Accelerator/Core.swift:188
+    wire [63:0] fetch_addr;  // Accelerator/Core.swift:188
+    wire [65:0] _fetch_end_T;  // Accelerator/Core.swift:189
+    wire [65:0] _fetch_end_T_1;  // Accelerator/Core.swift:189
+    wire [65:0] _fetch_end_T_2;  // Accelerator/Core.swift:189
+    wire [65:0] fetch_end;  // Accelerator/Core.swift:189
+    wire _fail_with_T;  // Accelerator/Core.swift:180
+    wire _fail_with_T_1;  // Accelerator/Core.swift:180
+    wire _fail_with_T_2;  // Accelerator/Core.swift:180
+    wire _fetch_go_T_3;  // Accelerator/Core.swift:199
+    wire _fetch_go_T_4;  // Accelerator/Core.swift:199
+    wire _fetch_go_T_5;  // Accelerator/Core.swift:199
+    wire _fetch_go_T_6;  // Accelerator/Core.swift:199
+    wire _fetch_go_T_7;  // Accelerator/Core.swift:199
+    wire _fetch_go_T_8;  // Accelerator/Core.swift:199
+    wire _fetch_hit_T;  // Accelerator/Core.swift:193
+    wire _fetch_hit_T_1;  // Accelerator/Core.swift:193
+    wire _fetch_hit_T_2;  // Accelerator/Core.swift:193
+    wire fetch_hit;  // Accelerator/Core.swift:193
+    wire [127:0] _instr_q_T;  // Accelerator/Core.swift:194
+    wire _fetching_T;  // Accelerator/Core.swift:196
+    wire _fetching_T_1;  // Accelerator/Core.swift:196
+    wire _fetching_T_2;  // Accelerator/Core.swift:196
+    wire _fetching_T_3;  // Accelerator/Core.swift:196
+    wire fetching;  // Accelerator/Core.swift:196
+    wire _fetch_go_T_9;  // Accelerator/Core.swift:199
+    wire _fetch_go_T_10;  // Accelerator/Core.swift:199
+    wire _fetch_go_T_11;  // Accelerator/Core.swift:199
+    wire _fetch_go_T_12;  // Accelerator/Core.swift:199
+    wire _fetch_go_T_13;  // Accelerator/Core.swift:199
+    wire _fetch_go_T_14;  // Accelerator/Core.swift:199
+    wire _fetch_go_T_15;  // Accelerator/Core.swift:199
+    wire _fetch_go_T_16;  // Accelerator/Core.swift:199
+    wire _fetch_go_T_17;  // Accelerator/Core.swift:199
+    wire fetch_go;  // Accelerator/Core.swift:199
     wire _state_q_T;  // Accelerator/Core.swift:33
     wire _state_q_T_1;  // Accelerator/Core.swift:33
     wire _state_q_T_2;  // Accelerator/Core.swift:33
     wire _state_q_T_3;  // Accelerator/Core.swift:33
     wire _state_q_T_4;  // Accelerator/Core.swift:33
     wire _state_q_T_5;  // Accelerator/Core.swift:33
-    wire _exec_T;  // Accelerator/Core.swift:210
-    wire _exec_T_1;  // Accelerator/Core.swift:210
-    wire _exec_T_2;  // Accelerator/Core.swift:210
-    wire _exec_T_3;  // Accelerator/Core.swift:210
-    wire _exec_T_4;  // Accelerator/Core.swift:210
-    wire _exec_T_5;  // Accelerator/Core.swift:210
-    wire exec;  // Accelerator/Core.swift:210
-    reg  [16:0] load_end_q;  // Accelerator/Core.swift:214
-    wire _gemm_waits_for_load_T;  // Accelerator/Core.swift:219
-    wire _gemm_waits_for_load_T_1;  // Accelerator/Core.swift:219
-    wire _gemm_waits_for_load_T_2;  // Accelerator/Core.swift:219
-    wire [16:0] _gemm_waits_for_load_T_3;  // Accelerator/Core.swift:219
-    wire _gemm_waits_for_load_T_4;  // Accelerator/Core.swift:219
-    wire _gemm_waits_for_load_T_5;  // Accelerator/Core.swift:219
-    wire [16:0] _gemm_waits_for_load_T_6;  // Accelerator/Core.swift:219
-    wire [16:0] _gemm_waits_for_load_T_7;  // Accelerator/Core.swift:219
-    wire [16:0] _gemm_waits_for_load_T_8;  // Accelerator/Core.swift:219
-    wire [16:0] _gemm_waits_for_load_T_9;  // Accelerator/Core.swift:219
-    wire _gemm_waits_for_load_T_10;  // Accelerator/Core.swift:219
-    wire _gemm_waits_for_load_T_11;  // Accelerator/Core.swift:219
-    wire _gemm_waits_for_load_T_12;  // Accelerator/Core.swift:219
-    wire _gemm_waits_for_load_T_13;  // Accelerator/Core.swift:219
-    wire _gemm_waits_for_load_T_14;  // Accelerator/Core.swift:219
-    wire [16:0] _gemm_waits_for_load_T_15;  // Accelerator/Core.swift:219
-    wire _gemm_waits_for_load_T_16;  // Accelerator/Core.swift:219
-    wire _gemm_waits_for_load_T_17;  // Accelerator/Core.swift:219
-    wire [16:0] _gemm_waits_for_load_T_18;  // Accelerator/Core.swift:219
-    wire [16:0] _gemm_waits_for_load_T_19;  // Accelerator/Core.swift:219
-    wire [16:0] _gemm_waits_for_load_T_20;  // Accelerator/Core.swift:219
-    wire [16:0] _gemm_waits_for_load_T_21;  // Accelerator/Core.swift:219
-    wire _gemm_waits_for_load_T_22;  // Accelerator/Core.swift:219
-    wire _gemm_waits_for_load_T_23;  // Accelerator/Core.swift:219
-    wire gemm_waits_for_load;  // Accelerator/Core.swift:219
-    wire store_reading;  // Accelerator/Core.swift:224
-    wire _store_engine_free_T;  // Accelerator/Core.swift:225
-    wire store_engine_free;  // Accelerator/Core.swift:225
-    wire _load_go_T;  // Accelerator/Core.swift:263
-    wire _load_go_T_1;  // Accelerator/Core.swift:263
-    wire _load_go_T_2;  // Accelerator/Core.swift:263
-    wire _store_go_T;  // Accelerator/Core.swift:264
-    wire _store_go_T_1;  // Accelerator/Core.swift:264
-    wire _store_go_T_2;  // Accelerator/Core.swift:264
-    wire _store_go_T_3;  // Accelerator/Core.swift:264
-    wire _store_go_T_4;  // Accelerator/Core.swift:264
-    wire _store_go_T_5;  // Accelerator/Core.swift:264
-    wire _gemm_go_T;  // Accelerator/Core.swift:170
-    wire _gemm_go_T_1;  // Accelerator/Core.swift:170
-    wire _gemm_go_T_2;  // Accelerator/Core.swift:170
-    wire _gemm_go_T_3;  // Accelerator/Core.swift:170
-    wire _gemm_go_T_4;  // Accelerator/Core.swift:170
-    wire _gemm_go_T_5;  // Accelerator/Core.swift:170
-    wire _gemm_go_T_6;  // Accelerator/Core.swift:170
-    wire _config_go_T;  // Accelerator/Core.swift:266
-    wire _config_go_T_1;  // Accelerator/Core.swift:266
-    wire _config_go_T_2;  // Accelerator/Core.swift:266
-    wire _finish_now_T;  // Accelerator/Core.swift:183
-    wire _finish_now_T_1;  // Accelerator/Core.swift:183
-    wire _finish_now_T_2;  // Accelerator/Core.swift:183
-    wire _finish_now_T_3;  // Accelerator/Core.swift:183
-    wire _finish_now_T_4;  // Accelerator/Core.swift:183
-    wire _finish_now_T_5;  // Accelerator/Core.swift:183
-    wire _finish_now_T_6;  // Accelerator/Core.swift:183
-    wire _finish_now_T_7;  // Accelerator/Core.swift:183
-    wire _finish_now_T_8;  // Accelerator/Core.swift:183
-    wire _fail_with_T_3;  // Accelerator/Core.swift:182
-    wire _fail_with_T_4;  // Accelerator/Core.swift:182
-    wire _fail_with_T_5;  // Accelerator/Core.swift:182
-    wire _fail_with_T_6;  // Accelerator/Core.swift:182
-    wire _fail_with_T_7;  // Accelerator/Core.swift:182
-    wire _fail_with_T_8;  // Accelerator/Core.swift:182
-    wire _fail_with_T_9;  // Accelerator/Core.swift:182
-    wire _fail_with_T_10;  // Accelerator/Core.swift:182
-    wire _fail_with_T_11;  // Accelerator/Core.swift:182
-    wire _fail_with_T_12;  // Accelerator/Core.swift:182
-    wire _transfer_end_T;  // Accelerator/Core.swift:239
-    wire _transfer_end_T_1;  // Accelerator/Core.swift:239
-    wire [15:0] _transfer_end_T_2;  // Accelerator/Core.swift:239
-    wire [15:0] _transfer_end_T_3;  // Accelerator/Core.swift:239
-    wire _store_go_T_6;  // Accelerator/Core.swift:264
-    wire [16:0] _store_go_T_7;  // Accelerator/Core.swift:264
-    wire [16:0] _store_go_T_8;  // Accelerator/Core.swift:264
-    wire [15:0] _transfer_span_T;  // Accelerator/Core.swift:238
-    wire [39:0] _transfer_span_T_1;  // Accelerator/Core.swift:238
-    wire [39:0] _transfer_span_T_2;  // Accelerator/Core.swift:238
-    wire [39:0] transfer_span;  // Accelerator/Core.swift:238
-    wire [65:0] _transfer_end_T_4;  // Accelerator/Core.swift:239
-    wire [65:0] _transfer_end_T_5;  // Accelerator/Core.swift:239
-    wire [65:0] _transfer_end_T_6;  // Accelerator/Core.swift:239
-    wire [65:0] _transfer_end_T_7;  // Accelerator/Core.swift:239
-    wire [65:0] transfer_end;  // Accelerator/Core.swift:239
-    wire _window_ok_T_3;  // Accelerator/Core.swift:47
-    wire [63:0] _window_ok_T_4;  // Accelerator/Core.swift:47
-    wire _window_ok_T_5;  // Accelerator/Core.swift:47
-    wire [65:0] _window_ok_T_6;  // Accelerator/Core.swift:47
-    wire _window_ok_T_7;  // Accelerator/Core.swift:47
-    wire _window_ok_T_8;  // Accelerator/Core.swift:47
-    wire _window_ok_T_9;  // Accelerator/Core.swift:47
-    wire _window_ok_T_10;  // Accelerator/Core.swift:47
-    wire _window_ok_T_11;  // Accelerator/Core.swift:47
-    wire _store_go_T_9;  // Accelerator/Core.swift:264
-    wire _store_go_T_10;  // Accelerator/Core.swift:264
-    wire _store_go_T_11;  // Accelerator/Core.swift:264
-    wire _store_go_T_12;  // Accelerator/Core.swift:264
-    wire [18:0] _store_go_T_13;  // Accelerator/Core.swift:264
-    wire [18:0] _store_go_T_14;  // Accelerator/Core.swift:264
-    wire [18:0] _store_go_T_15;  // Accelerator/Core.swift:264
-    wire [18:0] _store_go_T_16;  // Accelerator/Core.swift:264
-    wire _store_go_T_17;  // Accelerator/Core.swift:264
-    wire _store_go_T_18;  // Accelerator/Core.swift:264
-    wire _store_go_T_19;  // Accelerator/Core.swift:264
-    wire _store_go_T_20;  // Accelerator/Core.swift:264
-    wire _store_go_T_21;  // Accelerator/Core.swift:264
-    wire _store_go_T_22;  // Accelerator/Core.swift:264
-    wire _store_go_T_23;  // Accelerator/Core.swift:264
-    wire _store_go_T_24;  // Accelerator/Core.swift:264
-    wire _gemm_go_T_7;  // Accelerator/Core.swift:170
-    wire [16:0] _gemm_go_T_8;  // Accelerator/Core.swift:170
-    wire [16:0] _gemm_go_T_9;  // Accelerator/Core.swift:170
-    wire [16:0] _gemm_go_T_10;  // Accelerator/Core.swift:170
-    wire _gemm_go_T_11;  // Accelerator/Core.swift:170
-    wire _gemm_go_T_12;  // Accelerator/Core.swift:170
-    wire [16:0] _gemm_go_T_13;  // Accelerator/Core.swift:170
-    wire [16:0] _gemm_go_T_14;  // Accelerator/Core.swift:170
-    wire [16:0] _gemm_go_T_15;  // Accelerator/Core.swift:170
-    wire _gemm_go_T_16;  // Accelerator/Core.swift:170
-    wire _gemm_go_T_17;  // Accelerator/Core.swift:170
-    wire [16:0] _gemm_go_T_18;  // Accelerator/Core.swift:170
-    wire [16:0] _gemm_go_T_19;  // Accelerator/Core.swift:170
-    wire _gemm_go_T_20;  // Accelerator/Core.swift:170
-    wire _gemm_go_T_21;  // Accelerator/Core.swift:170
-    wire _config_go_T_3;  // Accelerator/Core.swift:266
-    wire _config_go_T_4;  // Accelerator/Core.swift:266
-    wire _store_go_T_25;  // Accelerator/Core.swift:264
-    wire [3:0] _fail_with_T_13;  // Accelerator/Core.swift:182
-    wire _store_go_T_26;  // Accelerator/Core.swift:264
-    wire [3:0] _fail_with_T_14;  // Accelerator/Core.swift:182
-    wire _store_go_T_27;  // Accelerator/Core.swift:264
-    wire [3:0] _fail_with_T_15;  // Accelerator/Core.swift:182
-    wire _store_go_T_28;  // Accelerator/Core.swift:264
-    wire [3:0] _fail_with_T_16;  // Accelerator/Core.swift:182
-    wire _gemm_go_T_22;  // Accelerator/Core.swift:170
-    wire [3:0] _fail_with_T_17;  // Accelerator/Core.swift:182
-    wire _config_go_T_5;  // Accelerator/Core.swift:266
-    wire [3:0] _fail_with_T_18;  // Accelerator/Core.swift:182
-    wire _fail_with_T_19;  // Accelerator/Core.swift:182
-    wire [3:0] _fail_with_T_20;  // Accelerator/Core.swift:182
-    wire _fail_with_T_21;  // Accelerator/Core.swift:182
-    wire [3:0] _fail_with_T_22;  // Accelerator/Core.swift:182
-    wire _fail_with_T_23;  // Accelerator/Core.swift:182
-    wire [3:0] _fail_with_T_24;  // Accelerator/Core.swift:182
-    wire _load_go_T_3;  // Accelerator/Core.swift:263
-    wire _load_go_T_4;  // Accelerator/Core.swift:263
-    wire _load_go_T_5;  // Accelerator/Core.swift:263
-    wire load_go;  // Accelerator/Core.swift:263
-    wire _store_go_T_29;  // Accelerator/Core.swift:264
-    wire store_go;  // Accelerator/Core.swift:264
-    wire _gemm_go_T_23;  // Accelerator/Core.swift:170
-    wire _gemm_go_T_24;  // Accelerator/Core.swift:170
-    wire _config_go_T_6;  // Accelerator/Core.swift:266
-    wire config_go;  // Accelerator/Core.swift:266
-    wire _read_go_T;  // Accelerator/Core.swift:52
-    wire [63:0] _read_addr_T;  // Accelerator/Core.swift:53
-    wire [15:0] _read_rows_T;  // Accelerator/Core.swift:53
-    wire [15:0] _read_rows_T_1;  // Accelerator/Core.swift:53
-    wire [23:0] _read_stride_T;  // Accelerator/Core.swift:54
-    wire _read_row_beats_T;  // Accelerator/Core.swift:54
-    wire [8:0] _read_row_beats_T_1;  // Accelerator/Core.swift:54
-    wire [8:0] _read_row_beats_T_2;  // Accelerator/Core.swift:54
-    wire [1:0] _read_dest_q_T;  // Accelerator/Core.swift:66
-    wire [15:0] _read_row_q_T_1;  // Accelerator/Core.swift:66
-    wire [16:0] _load_end_q_T;  // Accelerator/Core.swift:214
-    wire [16:0] _load_end_q_T_1;  // Accelerator/Core.swift:214
-    wire [16:0] _load_end_q_T_2;  // Accelerator/Core.swift:214
-    wire _shift_q_T;  // Accelerator/Core.swift:158
-    wire _reseed_q_T;  // Accelerator/Core.swift:159
-    wire next_instruction;  // Accelerator/Core.swift:288
-    wire _next_instruction_T;  // Accelerator/Core.swift:288
-    wire _next_instruction_T_1;  // Accelerator/Core.swift:288
-    wire _next_instruction_T_2;  // Accelerator/Core.swift:288
-    wire _next_instruction_T_3;  // Accelerator/Core.swift:288
-    wire _next_instruction_T_4;  // Accelerator/Core.swift:288
-    wire _next_instruction_T_5;  // Accelerator/Core.swift:288
+    wire _exec_T;  // Accelerator/Core.swift:208
+    wire _exec_T_1;  // Accelerator/Core.swift:208
+    wire _exec_T_2;  // Accelerator/Core.swift:208
+    wire _exec_T_3;  // Accelerator/Core.swift:208
+    wire _exec_T_4;  // Accelerator/Core.swift:208
+    wire _exec_T_5;  // Accelerator/Core.swift:208
+    wire exec;  // Accelerator/Core.swift:208
+    reg  [16:0] load_end_q;  // Accelerator/Core.swift:212
+    wire _gemm_waits_for_load_T;  // Accelerator/Core.swift:217
+    wire _gemm_waits_for_load_T_1;  // Accelerator/Core.swift:217
+    wire _gemm_waits_for_load_T_2;  // Accelerator/Core.swift:217
+    wire [16:0] _gemm_waits_for_load_T_3;  // Accelerator/Core.swift:217
+    wire _gemm_waits_for_load_T_4;  // Accelerator/Core.swift:217
+    wire _gemm_waits_for_load_T_5;  // Accelerator/Core.swift:217
+    wire [16:0] _gemm_waits_for_load_T_6;  // Accelerator/Core.swift:217
+    wire [16:0] _gemm_waits_for_load_T_7;  // Accelerator/Core.swift:217
+    wire [16:0] _gemm_waits_for_load_T_8;  // Accelerator/Core.swift:217
+    wire [16:0] _gemm_waits_for_load_T_9;  // Accelerator/Core.swift:217
+    wire _gemm_waits_for_load_T_10;  // Accelerator/Core.swift:217
+    wire _gemm_waits_for_load_T_11;  // Accelerator/Core.swift:217
+    wire _gemm_waits_for_load_T_12;  // Accelerator/Core.swift:217
+    wire _gemm_waits_for_load_T_13;  // Accelerator/Core.swift:217
+    wire _gemm_waits_for_load_T_14;  // Accelerator/Core.swift:217
+    wire [16:0] _gemm_waits_for_load_T_15;  // Accelerator/Core.swift:217
+    wire _gemm_waits_for_load_T_16;  // Accelerator/Core.swift:217
+    wire _gemm_waits_for_load_T_17;  // Accelerator/Core.swift:217
+    wire [16:0] _gemm_waits_for_load_T_18;  // Accelerator/Core.swift:217
+    wire [16:0] _gemm_waits_for_load_T_19;  // Accelerator/Core.swift:217
+    wire [16:0] _gemm_waits_for_load_T_20;  // Accelerator/Core.swift:217
+    wire [16:0] _gemm_waits_for_load_T_21;  // Accelerator/Core.swift:217
+    wire _gemm_waits_for_load_T_22;  // Accelerator/Core.swift:217
+    wire _gemm_waits_for_load_T_23;  // Accelerator/Core.swift:217
+    wire gemm_waits_for_load;  // Accelerator/Core.swift:217
+    wire store_reading;  // Accelerator/Core.swift:222
+    wire _store_engine_free_T;  // Accelerator/Core.swift:223
+    wire store_engine_free;  // Accelerator/Core.swift:223
+    wire _load_go_T;  // Accelerator/Core.swift:260
+    wire _load_go_T_1;  // Accelerator/Core.swift:260
+    wire _load_go_T_2;  // Accelerator/Core.swift:260
+    wire _store_go_T;  // Accelerator/Core.swift:261
+    wire _store_go_T_1;  // Accelerator/Core.swift:261
+    wire _store_go_T_2;  // Accelerator/Core.swift:261
+    wire _store_go_T_3;  // Accelerator/Core.swift:261
+    wire _store_go_T_4;  // Accelerator/Core.swift:261
+    wire _store_go_T_5;  // Accelerator/Core.swift:261
+    wire _gemm_go_T;  // Accelerator/Core.swift:168
+    wire _gemm_go_T_1;  // Accelerator/Core.swift:168
+    wire _gemm_go_T_2;  // Accelerator/Core.swift:168
+    wire _gemm_go_T_3;  // Accelerator/Core.swift:168
+    wire _gemm_go_T_4;  // Accelerator/Core.swift:168
+    wire _gemm_go_T_5;  // Accelerator/Core.swift:168
+    wire _gemm_go_T_6;  // Accelerator/Core.swift:168
+    wire _config_go_T;  // Accelerator/Core.swift:263
+    wire _config_go_T_1;  // Accelerator/Core.swift:263
+    wire _config_go_T_2;  // Accelerator/Core.swift:263
+    wire _finish_now_T;  // Accelerator/Core.swift:181
+    wire _finish_now_T_1;  // Accelerator/Core.swift:181
+    wire _finish_now_T_2;  // Accelerator/Core.swift:181
+    wire _finish_now_T_3;  // Accelerator/Core.swift:181
+    wire _finish_now_T_4;  // Accelerator/Core.swift:181
+    wire _finish_now_T_5;  // Accelerator/Core.swift:181
+    wire _finish_now_T_6;  // Accelerator/Core.swift:181
+    wire _finish_now_T_7;  // Accelerator/Core.swift:181
+    wire _finish_now_T_8;  // Accelerator/Core.swift:181
+    wire _fail_with_T_3;  // Accelerator/Core.swift:180
+    wire _fail_with_T_4;  // Accelerator/Core.swift:180
+    wire _fail_with_T_5;  // Accelerator/Core.swift:180
+    wire _fail_with_T_6;  // Accelerator/Core.swift:180
+    wire _fail_with_T_7;  // Accelerator/Core.swift:180
+    wire _fail_with_T_8;  // Accelerator/Core.swift:180
+    wire _fail_with_T_9;  // Accelerator/Core.swift:180
+    wire _fail_with_T_10;  // Accelerator/Core.swift:180
+    wire _fail_with_T_11;  // Accelerator/Core.swift:180
+    wire _fail_with_T_12;  // Accelerator/Core.swift:180
+    wire _transfer_end_T;  // Accelerator/Core.swift:237
+    wire _transfer_end_T_1;  // Accelerator/Core.swift:237
+    wire [15:0] _transfer_end_T_2;  // Accelerator/Core.swift:237
+    wire [15:0] _transfer_end_T_3;  // Accelerator/Core.swift:237
+    wire _store_go_T_6;  // Accelerator/Core.swift:261
+    wire [16:0] _store_go_T_7;  // Accelerator/Core.swift:261
+    wire [16:0] _store_go_T_8;  // Accelerator/Core.swift:261
+    wire [15:0] _transfer_span_T;  // Accelerator/Core.swift:236
+    wire [39:0] _transfer_span_T_1;  // Accelerator/Core.swift:236
+    wire [39:0] _transfer_span_T_2;  // Accelerator/Core.swift:236
+    wire [39:0] transfer_span;  // Accelerator/Core.swift:236
+    wire [65:0] _transfer_end_T_4;  // Accelerator/Core.swift:237
+    wire [65:0] _transfer_end_T_5;  // Accelerator/Core.swift:237
+    wire [65:0] _transfer_end_T_6;  // Accelerator/Core.swift:237
+    wire [65:0] _transfer_end_T_7;  // Accelerator/Core.swift:237
+    wire [65:0] transfer_end;  // Accelerator/Core.swift:237
+    wire _store_go_T_9;  // Accelerator/Core.swift:261
+    wire _store_go_T_10;  // Accelerator/Core.swift:261
+    wire _store_go_T_11;  // Accelerator/Core.swift:261
+    wire _store_go_T_12;  // Accelerator/Core.swift:261
+    wire [18:0] _store_go_T_13;  // Accelerator/Core.swift:261
+    wire [18:0] _store_go_T_14;  // Accelerator/Core.swift:261
+    wire [18:0] _store_go_T_15;  // Accelerator/Core.swift:261
+    wire [18:0] _store_go_T_16;  // Accelerator/Core.swift:261
+    wire _store_go_T_17;  // Accelerator/Core.swift:261
+    wire _store_go_T_18;  // Accelerator/Core.swift:261
+    wire _store_go_T_19;  // Accelerator/Core.swift:261
+    wire _store_go_T_20;  // Accelerator/Core.swift:261
+    wire _store_go_T_21;  // Accelerator/Core.swift:261
+    wire _store_go_T_22;  // Accelerator/Core.swift:261
+    wire _store_go_T_23;  // Accelerator/Core.swift:261
+    wire _store_go_T_24;  // Accelerator/Core.swift:261
+    wire _store_go_T_25;  // Accelerator/Core.swift:261
+    wire _store_go_T_26;  // Accelerator/Core.swift:261
+    wire _store_go_T_27;  // Accelerator/Core.swift:261
+    wire _store_go_T_28;  // Accelerator/Core.swift:261
+    wire _store_go_T_29;  // Accelerator/Core.swift:261
+    wire _gemm_go_T_7;  // Accelerator/Core.swift:168
+    wire [16:0] _gemm_go_T_8;  // Accelerator/Core.swift:168
+    wire [16:0] _gemm_go_T_9;  // Accelerator/Core.swift:168
+    wire [16:0] _gemm_go_T_10;  // Accelerator/Core.swift:168
+    wire _gemm_go_T_11;  // Accelerator/Core.swift:168
+    wire _gemm_go_T_12;  // Accelerator/Core.swift:168
+    wire [16:0] _gemm_go_T_13;  // Accelerator/Core.swift:168
+    wire [16:0] _gemm_go_T_14;  // Accelerator/Core.swift:168
+    wire [16:0] _gemm_go_T_15;  // Accelerator/Core.swift:168
+    wire _gemm_go_T_16;  // Accelerator/Core.swift:168
+    wire _gemm_go_T_17;  // Accelerator/Core.swift:168
+    wire [16:0] _gemm_go_T_18;  // Accelerator/Core.swift:168
+    wire [16:0] _gemm_go_T_19;  // Accelerator/Core.swift:168
+    wire _gemm_go_T_20;  // Accelerator/Core.swift:168
+    wire _gemm_go_T_21;  // Accelerator/Core.swift:168
+    wire _config_go_T_3;  // Accelerator/Core.swift:263
+    wire _config_go_T_4;  // Accelerator/Core.swift:263
+    wire _store_go_T_30;  // Accelerator/Core.swift:261
+    wire [3:0] _fail_with_T_13;  // Accelerator/Core.swift:180
+    wire _store_go_T_31;  // Accelerator/Core.swift:261
+    wire [3:0] _fail_with_T_14;  // Accelerator/Core.swift:180
+    wire _store_go_T_32;  // Accelerator/Core.swift:261
+    wire [3:0] _fail_with_T_15;  // Accelerator/Core.swift:180
+    wire _store_go_T_33;  // Accelerator/Core.swift:261
+    wire [3:0] _fail_with_T_16;  // Accelerator/Core.swift:180
+    wire _gemm_go_T_22;  // Accelerator/Core.swift:168
+    wire [3:0] _fail_with_T_17;  // Accelerator/Core.swift:180
+    wire _config_go_T_5;  // Accelerator/Core.swift:263
+    wire [3:0] _fail_with_T_18;  // Accelerator/Core.swift:180
+    wire _fail_with_T_19;  // Accelerator/Core.swift:180
+    wire [3:0] _fail_with_T_20;  // Accelerator/Core.swift:180
+    wire _fail_with_T_21;  // Accelerator/Core.swift:180
+    wire [3:0] _fail_with_T_22;  // Accelerator/Core.swift:180
+    wire _fail_with_T_23;  // Accelerator/Core.swift:180
+    wire [3:0] _fail_with_T_24;  // Accelerator/Core.swift:180
+    wire _load_go_T_3;  // Accelerator/Core.swift:260
+    wire _load_go_T_4;  // Accelerator/Core.swift:260
+    wire _load_go_T_5;  // Accelerator/Core.swift:260
+    wire load_go;  // Accelerator/Core.swift:260
+    wire _store_go_T_34;  // Accelerator/Core.swift:261
+    wire store_go;  // Accelerator/Core.swift:261
+    wire _gemm_go_T_23;  // Accelerator/Core.swift:168
+    wire _gemm_go_T_24;  // Accelerator/Core.swift:168
+    wire _config_go_T_6;  // Accelerator/Core.swift:263
+    wire config_go;  // Accelerator/Core.swift:263
+    wire _read_go_T;  // Accelerator/Core.swift:50
+    wire [63:0] _read_addr_T;  // Accelerator/Core.swift:51
+    wire [15:0] _read_rows_T;  // Accelerator/Core.swift:51
+    wire [15:0] _read_rows_T_1;  // Accelerator/Core.swift:51
+    wire [23:0] _read_stride_T;  // Accelerator/Core.swift:52
+    wire _read_row_beats_T;  // Accelerator/Core.swift:52
+    wire [8:0] _read_row_beats_T_1;  // Accelerator/Core.swift:52
+    wire [8:0] _read_row_beats_T_2;  // Accelerator/Core.swift:52
+    wire [1:0] _read_dest_q_T;  // Accelerator/Core.swift:64
+    wire [15:0] _read_row_q_T_1;  // Accelerator/Core.swift:64
+    wire [16:0] _load_end_q_T;  // Accelerator/Core.swift:212
+    wire [16:0] _load_end_q_T_1;  // Accelerator/Core.swift:212
+    wire [16:0] _load_end_q_T_2;  // Accelerator/Core.swift:212
+    wire _shift_q_T;  // Accelerator/Core.swift:156
+    wire _reseed_q_T;  // Accelerator/Core.swift:157
+    wire next_instruction;  // Accelerator/Core.swift:285
+    wire _next_instruction_T;  // Accelerator/Core.swift:285
+    wire _next_instruction_T_1;  // Accelerator/Core.swift:285
+    wire _next_instruction_T_2;  // Accelerator/Core.swift:285
+    wire _next_instruction_T_3;  // Accelerator/Core.swift:285
+    wire _next_instruction_T_4;  // Accelerator/Core.swift:285
+    wire _next_instruction_T_5;  // Accelerator/Core.swift:285
     wire [31:0] _pc_q_T;  // Accelerator/Core.swift:35
-    wire _fail_with_T_25;  // Accelerator/Core.swift:182
-    wire _fail_with_T_26;  // Accelerator/Core.swift:182
-    wire _fail_with_T_27;  // Accelerator/Core.swift:182
-    wire _fail_with_T_28;  // Accelerator/Core.swift:182
-    wire _fail_with_T_29;  // Accelerator/Core.swift:182
-    wire _fail_with_T_30;  // Accelerator/Core.swift:182
-    wire _fail_with_T_31;  // Accelerator/Core.swift:182
-    wire _fail_with_T_32;  // Accelerator/Core.swift:182
-    wire _fail_with_T_33;  // Accelerator/Core.swift:182
-    wire _fail_with_T_34;  // Accelerator/Core.swift:182
-    wire _fail_with_T_35;  // Accelerator/Core.swift:182
-    wire _fail_with_T_36;  // Accelerator/Core.swift:182
-    wire _fail_with_T_37;  // Accelerator/Core.swift:182
-    wire _fail_with_T_38;  // Accelerator/Core.swift:182
-    wire _fail_with_T_39;  // Accelerator/Core.swift:182
-    wire _fail_with_T_40;  // Accelerator/Core.swift:182
-    wire _fail_with_T_41;  // Accelerator/Core.swift:182
-    wire _fail_with_T_42;  // Accelerator/Core.swift:182
-    wire _fail_now_T;  // Accelerator/Core.swift:182
-    wire [3:0] _fail_with_T_43;  // Accelerator/Core.swift:182
-    wire _fail_now_T_1;  // Accelerator/Core.swift:182
-    wire [3:0] _fail_with_T_44;  // Accelerator/Core.swift:182
-    wire _fail_now_T_2;  // Accelerator/Core.swift:182
-    wire [3:0] _fail_with_T_45;  // Accelerator/Core.swift:182
-    wire _fail_now_T_3;  // Accelerator/Core.swift:182
-    wire [3:0] _fail_with_T_46;  // Accelerator/Core.swift:182
-    wire _fail_now_T_4;  // Accelerator/Core.swift:182
-    wire [3:0] _fail_with_T_47;  // Accelerator/Core.swift:182
-    wire _fail_now_T_5;  // Accelerator/Core.swift:182
-    wire [3:0] _fail_with_T_48;  // Accelerator/Core.swift:182
-    wire _fail_now_T_6;  // Accelerator/Core.swift:182
-    wire [3:0] _fail_with_T_49;  // Accelerator/Core.swift:182
-    wire _fail_now_T_7;  // Accelerator/Core.swift:182
-    wire [3:0] _fail_with_T_50;  // Accelerator/Core.swift:182
-    wire _fail_now_T_8;  // Accelerator/Core.swift:182
-    wire _fail_now_T_9;  // Accelerator/Core.swift:182
+    wire _fail_with_T_25;  // Accelerator/Core.swift:180
+    wire _fail_with_T_26;  // Accelerator/Core.swift:180
+    wire _fail_with_T_27;  // Accelerator/Core.swift:180
+    wire _fail_with_T_28;  // Accelerator/Core.swift:180
+    wire _fail_with_T_29;  // Accelerator/Core.swift:180
+    wire _fail_with_T_30;  // Accelerator/Core.swift:180
+    wire _fail_with_T_31;  // Accelerator/Core.swift:180
+    wire _fail_with_T_32;  // Accelerator/Core.swift:180
+    wire _fail_with_T_33;  // Accelerator/Core.swift:180
+    wire _fail_with_T_34;  // Accelerator/Core.swift:180
+    wire _fail_with_T_35;  // Accelerator/Core.swift:180
+    wire _fail_with_T_36;  // Accelerator/Core.swift:180
+    wire _fail_with_T_37;  // Accelerator/Core.swift:180
+    wire _fail_with_T_38;  // Accelerator/Core.swift:180
+    wire _fail_with_T_39;  // Accelerator/Core.swift:180
+    wire _fail_with_T_40;  // Accelerator/Core.swift:180
+    wire _fail_with_T_41;  // Accelerator/Core.swift:180
+    wire _fail_with_T_42;  // Accelerator/Core.swift:180
+    wire _fail_now_T;  // Accelerator/Core.swift:180
+    wire [3:0] _fail_with_T_43;  // Accelerator/Core.swift:180
+    wire _fail_now_T_1;  // Accelerator/Core.swift:180
+    wire [3:0] _fail_with_T_44;  // Accelerator/Core.swift:180
+    wire _fail_now_T_2;  // Accelerator/Core.swift:180
+    wire [3:0] _fail_with_T_45;  // Accelerator/Core.swift:180
+    wire _fail_now_T_3;  // Accelerator/Core.swift:180
+    wire [3:0] _fail_with_T_46;  // Accelerator/Core.swift:180
+    wire _fail_now_T_4;  // Accelerator/Core.swift:180
+    wire [3:0] _fail_with_T_47;  // Accelerator/Core.swift:180
+    wire _fail_now_T_5;  // Accelerator/Core.swift:180
+    wire [3:0] _fail_with_T_48;  // Accelerator/Core.swift:180
+    wire _fail_now_T_6;  // Accelerator/Core.swift:180
+    wire [3:0] _fail_with_T_49;  // Accelerator/Core.swift:180
+    wire _fail_now_T_7;  // Accelerator/Core.swift:180
+    wire [3:0] _fail_with_T_50;  // Accelerator/Core.swift:180
+    wire _fail_now_T_8;  // Accelerator/Core.swift:180
+    wire _fail_now_T_9;  // Accelerator/Core.swift:180
     wire _state_q_T_6;  // Accelerator/Core.swift:33
     wire _state_q_T_7;  // Accelerator/Core.swift:33
     wire _pc_q_T_1;  // Accelerator/Core.swift:35
     wire _pc_q_T_2;  // Accelerator/Core.swift:35
-    wire _buffer_count_q_T;  // Accelerator/Core.swift:185
-    wire _buffer_count_q_T_1;  // Accelerator/Core.swift:185
-    wire _buffer_count_q_T_2;  // Accelerator/Core.swift:185
-    reg  [63:0] cycles_q;  // Accelerator/Core.swift:323
-    reg  [31:0] compute_q;  // Accelerator/Core.swift:323
-    reg  [31:0] stall_q;  // Accelerator/Core.swift:323
-    reg  [31:0] read_bytes_q;  // Accelerator/Core.swift:324
-    reg  [31:0] write_bytes_q;  // Accelerator/Core.swift:324
-    wire [63:0] _cycles_q_T;  // Accelerator/Core.swift:323
-    wire _compute_q_T;  // Accelerator/Core.swift:323
-    wire [31:0] _compute_q_T_1;  // Accelerator/Core.swift:323
-    wire _stall_q_T;  // Accelerator/Core.swift:323
-    wire _stall_q_T_1;  // Accelerator/Core.swift:323
-    wire _stall_q_T_2;  // Accelerator/Core.swift:323
-    wire _stall_q_T_3;  // Accelerator/Core.swift:323
-    wire _stall_q_T_4;  // Accelerator/Core.swift:323
-    wire _stall_q_T_5;  // Accelerator/Core.swift:323
-    wire _stall_q_T_6;  // Accelerator/Core.swift:323
-    wire _stall_q_T_7;  // Accelerator/Core.swift:323
-    wire _stall_q_T_8;  // Accelerator/Core.swift:323
-    wire _stall_q_T_9;  // Accelerator/Core.swift:323
-    wire _stall_q_T_10;  // Accelerator/Core.swift:323
-    wire _stall_q_T_11;  // Accelerator/Core.swift:323
-    wire [31:0] _stall_q_T_12;  // Accelerator/Core.swift:323
-    wire [31:0] _read_bytes_q_T;  // Accelerator/Core.swift:324
-    wire [31:0] _write_bytes_q_T;  // Accelerator/Core.swift:324
-    wire _cycles_q_T_1;  // Accelerator/Core.swift:323
-    wire _cycles_q_T_2;  // Accelerator/Core.swift:323
-    wire _compute_q_T_2;  // Accelerator/Core.swift:323
-    wire _compute_q_T_3;  // Accelerator/Core.swift:323
-    wire _stall_q_T_13;  // Accelerator/Core.swift:323
-    wire _stall_q_T_14;  // Accelerator/Core.swift:323
-    wire _read_bytes_q_T_1;  // Accelerator/Core.swift:324
-    wire _read_bytes_q_T_2;  // Accelerator/Core.swift:324
-    wire _write_bytes_q_T_1;  // Accelerator/Core.swift:324
-    wire _write_bytes_q_T_2;  // Accelerator/Core.swift:324
+    wire _buffer_count_q_T;  // Accelerator/Core.swift:183
+    wire _buffer_count_q_T_1;  // Accelerator/Core.swift:183
+    wire _buffer_count_q_T_2;  // Accelerator/Core.swift:183
+    reg  [63:0] cycles_q;  // Accelerator/Core.swift:320
+    reg  [31:0] compute_q;  // Accelerator/Core.swift:320
+    reg  [31:0] stall_q;  // Accelerator/Core.swift:320
+    reg  [31:0] read_bytes_q;  // Accelerator/Core.swift:321
+    reg  [31:0] write_bytes_q;  // Accelerator/Core.swift:321
+    wire [63:0] _cycles_q_T;  // Accelerator/Core.swift:320
+    wire _compute_q_T;  // Accelerator/Core.swift:320
+    wire [31:0] _compute_q_T_1;  // Accelerator/Core.swift:320
+    wire _stall_q_T;  // Accelerator/Core.swift:320
+    wire _stall_q_T_1;  // Accelerator/Core.swift:320
+    wire _stall_q_T_2;  // Accelerator/Core.swift:320
+    wire _stall_q_T_3;  // Accelerator/Core.swift:320
+    wire _stall_q_T_4;  // Accelerator/Core.swift:320
+    wire _stall_q_T_5;  // Accelerator/Core.swift:320
+    wire _stall_q_T_6;  // Accelerator/Core.swift:320
+    wire _stall_q_T_7;  // Accelerator/Core.swift:320
+    wire _stall_q_T_8;  // Accelerator/Core.swift:320
+    wire _stall_q_T_9;  // Accelerator/Core.swift:320
+    wire _stall_q_T_10;  // Accelerator/Core.swift:320
+    wire _stall_q_T_11;  // Accelerator/Core.swift:320
+    wire [31:0] _stall_q_T_12;  // Accelerator/Core.swift:320
+    wire [31:0] _read_bytes_q_T;  // Accelerator/Core.swift:321
+    wire [31:0] _write_bytes_q_T;  // Accelerator/Core.swift:321
+    wire _cycles_q_T_1;  // Accelerator/Core.swift:320
+    wire _cycles_q_T_2;  // Accelerator/Core.swift:320
+    wire _compute_q_T_2;  // Accelerator/Core.swift:320
+    wire _compute_q_T_3;  // Accelerator/Core.swift:320
+    wire _stall_q_T_13;  // Accelerator/Core.swift:320
+    wire _stall_q_T_14;  // Accelerator/Core.swift:320
+    wire _read_bytes_q_T_1;  // Accelerator/Core.swift:321
+    wire _read_bytes_q_T_2;  // Accelerator/Core.swift:321
+    wire _write_bytes_q_T_1;  // Accelerator/Core.swift:321
+    wire _write_bytes_q_T_2;  // Accelerator/Core.swift:321
     wire [2:0] _state_q_T_8;  // Accelerator/Core.swift:33
     wire [2:0] _state_q_T_9;  // Accelerator/Core.swift:33
     wire [2:0] _state_q_T_10;  // Accelerator/Core.swift:33
@@ -604,116 +604,115 @@ module accel_8x8_s8f6_s8f6_s8f2_stochastic_sp16k_out4k_d64_a32_core (
     wire [31:0] _pc_q_T_3;  // Accelerator/Core.swift:35
     wire [31:0] _pc_q_T_4;  // Accelerator/Core.swift:35
     wire [127:0] _instr_q_T_1;  // Accelerator/Core.swift:36
-    wire [31:0] _ar_cursor_q_T_4;  // Accelerator/Core.swift:359
-    wire [31:0] _ar_cursor_q_T_5;  // Accelerator/Core.swift:359
-    wire [31:0] _ar_row_start_q_T_1;  // Accelerator/Core.swift:359
-    wire [31:0] _ar_row_start_q_T_2;  // Accelerator/Core.swift:359
-    wire [15:0] _ar_rows_q_T_2;  // Accelerator/Core.swift:360
-    wire [15:0] _ar_rows_q_T_3;  // Accelerator/Core.swift:360
-    wire [8:0] _ar_beats_q_T_2;  // Accelerator/Core.swift:360
-    wire [8:0] _ar_beats_q_T_3;  // Accelerator/Core.swift:360
-    wire [8:0] _ar_row_beats_q_T;  // Accelerator/Core.swift:361
-    wire [23:0] _ar_stride_q_T;  // Accelerator/Core.swift:361
-    wire _ar_valid_q_T;  // Accelerator/Core.swift:362
-    wire _ar_valid_q_T_1;  // Accelerator/Core.swift:362
-    wire [31:0] _ar_addr_q_T;  // Accelerator/Core.swift:362
-    wire [7:0] _ar_len_q_T_1;  // Accelerator/Core.swift:362
-    wire [15:0] _read_outstanding_q_T_6;  // Accelerator/Core.swift:57
-    wire _read_error_q_T_4;  // Accelerator/Core.swift:62
-    wire _read_error_q_T_5;  // Accelerator/Core.swift:62
-    wire [1:0] _read_dest_q_T_1;  // Accelerator/Core.swift:66
-    wire [15:0] _read_row_q_T_2;  // Accelerator/Core.swift:66
-    wire [15:0] _read_row_q_T_3;  // Accelerator/Core.swift:66
-    wire [8:0] _read_beat_q_T_2;  // Accelerator/Core.swift:66
-    wire [8:0] _read_beat_q_T_3;  // Accelerator/Core.swift:66
-    wire [8:0] _read_beats_q_T;  // Accelerator/Core.swift:67
-    wire [31:0] _aw_cursor_q_T_4;  // Accelerator/Core.swift:359
-    wire [31:0] _aw_cursor_q_T_5;  // Accelerator/Core.swift:359
-    wire [31:0] _aw_row_start_q_T_1;  // Accelerator/Core.swift:359
-    wire [31:0] _aw_row_start_q_T_2;  // Accelerator/Core.swift:359
-    wire [15:0] _aw_rows_q_T_2;  // Accelerator/Core.swift:360
-    wire [15:0] _aw_rows_q_T_3;  // Accelerator/Core.swift:360
-    wire [8:0] _aw_beats_q_T_2;  // Accelerator/Core.swift:360
-    wire [8:0] _aw_beats_q_T_3;  // Accelerator/Core.swift:360
-    wire [8:0] _aw_row_beats_q_T;  // Accelerator/Core.swift:361
-    wire [23:0] _aw_stride_q_T;  // Accelerator/Core.swift:361
-    wire _aw_valid_q_T;  // Accelerator/Core.swift:362
-    wire _aw_valid_q_T_1;  // Accelerator/Core.swift:362
-    wire [31:0] _aw_addr_q_T;  // Accelerator/Core.swift:362
-    wire [7:0] _aw_len_q_T;  // Accelerator/Core.swift:362
-    wire [8:0] _w_left_q_T_3;  // Accelerator/Core.swift:101
-    wire [8:0] _w_left_q_T_4;  // Accelerator/Core.swift:101
-    wire [8:0] _w_beat_q_T_2;  // Accelerator/Core.swift:101
-    wire [15:0] _store_rows_q_T_1;  // Accelerator/Core.swift:110
-    wire [15:0] _store_rows_q_T_2;  // Accelerator/Core.swift:110
-    wire [15:0] _store_row_q_T_1;  // Accelerator/Core.swift:110
-    wire [15:0] _store_row_q_T_2;  // Accelerator/Core.swift:110
-    wire [2:0] _store_credits_q_T_4;  // Accelerator/Core.swift:111
-    wire [15:0] _write_outstanding_q_T_5;  // Accelerator/Core.swift:130
-    wire _write_error_q_T_5;  // Accelerator/Core.swift:133
-    wire _write_error_q_T_6;  // Accelerator/Core.swift:133
-    wire [15:0] _feed_a_q_T_1;  // Accelerator/Core.swift:146
-    wire [15:0] _feed_a_q_T_2;  // Accelerator/Core.swift:146
-    wire [15:0] _feed_b_q_T_1;  // Accelerator/Core.swift:146
-    wire [15:0] _feed_b_q_T_2;  // Accelerator/Core.swift:146
-    wire [15:0] _feed_k_q_T_1;  // Accelerator/Core.swift:146
-    wire [15:0] _feed_k_q_T_2;  // Accelerator/Core.swift:146
-    wire _feed_valid_q_T;  // Accelerator/Core.swift:147
-    wire _feed_last_q_T_1;  // Accelerator/Core.swift:147
-    wire [3:0] _shift_q_T_1;  // Accelerator/Core.swift:158
-    wire _reseed_q_T_1;  // Accelerator/Core.swift:159
-    wire [15:0] _out_row_q_T_2;  // Accelerator/Core.swift:174
-    wire [31:0] _buffer_base_q_T;  // Accelerator/Core.swift:185
-    wire [4:0] _buffer_count_q_T_3;  // Accelerator/Core.swift:185
-    wire [4:0] _buffer_count_q_T_4;  // Accelerator/Core.swift:185
-    wire [16:0] _load_end_q_T_3;  // Accelerator/Core.swift:214
-    wire [63:0] _cycles_q_T_3;  // Accelerator/Core.swift:323
-    wire [63:0] _cycles_q_T_4;  // Accelerator/Core.swift:323
-    wire [31:0] _compute_q_T_4;  // Accelerator/Core.swift:323
-    wire [31:0] _compute_q_T_5;  // Accelerator/Core.swift:323
-    wire [31:0] _stall_q_T_15;  // Accelerator/Core.swift:323
-    wire [31:0] _stall_q_T_16;  // Accelerator/Core.swift:323
-    wire [31:0] _read_bytes_q_T_3;  // Accelerator/Core.swift:324
-    wire [31:0] _read_bytes_q_T_4;  // Accelerator/Core.swift:324
-    wire [31:0] _write_bytes_q_T_3;  // Accelerator/Core.swift:324
-    wire [31:0] _write_bytes_q_T_4;  // Accelerator/Core.swift:324
-    reg  [63:0] bank_a [0:1023];  // Accelerator/Core.swift:83
-    reg  [63:0] bank_b [0:1023];  // Accelerator/Core.swift:84
-    reg  [63:0] bank_c [0:511];  // Accelerator/Core.swift:85
-    reg  [127:0] instruction_buffer [0:15];  // Accelerator/Core.swift:91
-    assign m_axi_awvalid = aw_valid_q;  // Accelerator/Core.swift:384
-    assign m_axi_awaddr = aw_addr_q;  // Accelerator/Core.swift:385
-    assign m_axi_awlen = aw_len_q;  // Accelerator/Core.swift:386
-    assign m_axi_awsize = 3'h3;  // Accelerator/Core.swift:387
-    assign m_axi_awburst = 2'h1;  // Accelerator/Core.swift:388
-    assign m_axi_awcache = 4'h3;  // Accelerator/Core.swift:389
-    assign m_axi_awprot = 3'h0;  // Accelerator/Core.swift:390
-    assign m_axi_wvalid = _m_axi_wvalid_T_1;  // Accelerator/Core.swift:126
-    assign m_axi_wdata = row_queue_out_data;  // Accelerator/Core.swift:127
-    assign m_axi_wstrb = 8'hff;  // Accelerator/Core.swift:128
-    assign m_axi_wlast = _m_axi_wlast_T;  // Accelerator/Core.swift:129
-    assign m_axi_bready = 1'h1;  // Accelerator/Core.swift:131
-    assign m_axi_arvalid = ar_valid_q;  // Accelerator/Core.swift:384
-    assign m_axi_araddr = ar_addr_q;  // Accelerator/Core.swift:385
-    assign m_axi_arlen = ar_len_q;  // Accelerator/Core.swift:386
-    assign m_axi_arsize = 3'h3;  // Accelerator/Core.swift:387
-    assign m_axi_arburst = 2'h1;  // Accelerator/Core.swift:388
-    assign m_axi_arcache = 4'h3;  // Accelerator/Core.swift:389
-    assign m_axi_arprot = 3'h0;  // Accelerator/Core.swift:390
-    assign m_axi_rready = 1'h1;  // Accelerator/Core.swift:59
+    wire [31:0] _ar_cursor_q_T_4;  // Accelerator/Core.swift:356
+    wire [31:0] _ar_cursor_q_T_5;  // Accelerator/Core.swift:356
+    wire [31:0] _ar_row_start_q_T_1;  // Accelerator/Core.swift:356
+    wire [31:0] _ar_row_start_q_T_2;  // Accelerator/Core.swift:356
+    wire [15:0] _ar_rows_q_T_2;  // Accelerator/Core.swift:357
+    wire [15:0] _ar_rows_q_T_3;  // Accelerator/Core.swift:357
+    wire [8:0] _ar_beats_q_T_2;  // Accelerator/Core.swift:357
+    wire [8:0] _ar_beats_q_T_3;  // Accelerator/Core.swift:357
+    wire [8:0] _ar_row_beats_q_T;  // Accelerator/Core.swift:358
+    wire [23:0] _ar_stride_q_T;  // Accelerator/Core.swift:358
+    wire _ar_valid_q_T;  // Accelerator/Core.swift:359
+    wire _ar_valid_q_T_1;  // Accelerator/Core.swift:359
+    wire [31:0] _ar_addr_q_T;  // Accelerator/Core.swift:359
+    wire [7:0] _ar_len_q_T_1;  // Accelerator/Core.swift:359
+    wire [15:0] _read_outstanding_q_T_6;  // Accelerator/Core.swift:55
+    wire _read_error_q_T_4;  // Accelerator/Core.swift:60
+    wire _read_error_q_T_5;  // Accelerator/Core.swift:60
+    wire [1:0] _read_dest_q_T_1;  // Accelerator/Core.swift:64
+    wire [15:0] _read_row_q_T_2;  // Accelerator/Core.swift:64
+    wire [15:0] _read_row_q_T_3;  // Accelerator/Core.swift:64
+    wire [8:0] _read_beat_q_T_2;  // Accelerator/Core.swift:64
+    wire [8:0] _read_beat_q_T_3;  // Accelerator/Core.swift:64
+    wire [8:0] _read_beats_q_T;  // Accelerator/Core.swift:65
+    wire [31:0] _aw_cursor_q_T_4;  // Accelerator/Core.swift:356
+    wire [31:0] _aw_cursor_q_T_5;  // Accelerator/Core.swift:356
+    wire [31:0] _aw_row_start_q_T_1;  // Accelerator/Core.swift:356
+    wire [31:0] _aw_row_start_q_T_2;  // Accelerator/Core.swift:356
+    wire [15:0] _aw_rows_q_T_2;  // Accelerator/Core.swift:357
+    wire [15:0] _aw_rows_q_T_3;  // Accelerator/Core.swift:357
+    wire [8:0] _aw_beats_q_T_2;  // Accelerator/Core.swift:357
+    wire [8:0] _aw_beats_q_T_3;  // Accelerator/Core.swift:357
+    wire [8:0] _aw_row_beats_q_T;  // Accelerator/Core.swift:358
+    wire [23:0] _aw_stride_q_T;  // Accelerator/Core.swift:358
+    wire _aw_valid_q_T;  // Accelerator/Core.swift:359
+    wire _aw_valid_q_T_1;  // Accelerator/Core.swift:359
+    wire [31:0] _aw_addr_q_T;  // Accelerator/Core.swift:359
+    wire [7:0] _aw_len_q_T;  // Accelerator/Core.swift:359
+    wire [8:0] _w_left_q_T_3;  // Accelerator/Core.swift:99
+    wire [8:0] _w_left_q_T_4;  // Accelerator/Core.swift:99
+    wire [8:0] _w_beat_q_T_2;  // Accelerator/Core.swift:99
+    wire [15:0] _store_rows_q_T_1;  // Accelerator/Core.swift:108
+    wire [15:0] _store_rows_q_T_2;  // Accelerator/Core.swift:108
+    wire [15:0] _store_row_q_T_1;  // Accelerator/Core.swift:108
+    wire [15:0] _store_row_q_T_2;  // Accelerator/Core.swift:108
+    wire [2:0] _store_credits_q_T_4;  // Accelerator/Core.swift:109
+    wire [15:0] _write_outstanding_q_T_5;  // Accelerator/Core.swift:128
+    wire _write_error_q_T_5;  // Accelerator/Core.swift:131
+    wire _write_error_q_T_6;  // Accelerator/Core.swift:131
+    wire [15:0] _feed_a_q_T_1;  // Accelerator/Core.swift:144
+    wire [15:0] _feed_a_q_T_2;  // Accelerator/Core.swift:144
+    wire [15:0] _feed_b_q_T_1;  // Accelerator/Core.swift:144
+    wire [15:0] _feed_b_q_T_2;  // Accelerator/Core.swift:144
+    wire [15:0] _feed_k_q_T_1;  // Accelerator/Core.swift:144
+    wire [15:0] _feed_k_q_T_2;  // Accelerator/Core.swift:144
+    wire _feed_valid_q_T;  // Accelerator/Core.swift:145
+    wire _feed_last_q_T_1;  // Accelerator/Core.swift:145
+    wire [3:0] _shift_q_T_1;  // Accelerator/Core.swift:156
+    wire _reseed_q_T_1;  // Accelerator/Core.swift:157
+    wire [15:0] _out_row_q_T_2;  // Accelerator/Core.swift:172
+    wire [31:0] _buffer_base_q_T;  // Accelerator/Core.swift:183
+    wire [4:0] _buffer_count_q_T_3;  // Accelerator/Core.swift:183
+    wire [4:0] _buffer_count_q_T_4;  // Accelerator/Core.swift:183
+    wire [16:0] _load_end_q_T_3;  // Accelerator/Core.swift:212
+    wire [63:0] _cycles_q_T_3;  // Accelerator/Core.swift:320
+    wire [63:0] _cycles_q_T_4;  // Accelerator/Core.swift:320
+    wire [31:0] _compute_q_T_4;  // Accelerator/Core.swift:320
+    wire [31:0] _compute_q_T_5;  // Accelerator/Core.swift:320
+    wire [31:0] _stall_q_T_15;  // Accelerator/Core.swift:320
+    wire [31:0] _stall_q_T_16;  // Accelerator/Core.swift:320
+    wire [31:0] _read_bytes_q_T_3;  // Accelerator/Core.swift:321
+    wire [31:0] _read_bytes_q_T_4;  // Accelerator/Core.swift:321
+    wire [31:0] _write_bytes_q_T_3;  // Accelerator/Core.swift:321
+    wire [31:0] _write_bytes_q_T_4;  // Accelerator/Core.swift:321
+    reg  [63:0] bank_a [0:1023];  // Accelerator/Core.swift:81
+    reg  [63:0] bank_b [0:1023];  // Accelerator/Core.swift:82
+    reg  [63:0] bank_c [0:511];  // Accelerator/Core.swift:83
+    reg  [127:0] instruction_buffer [0:15];  // Accelerator/Core.swift:89
+    assign m_axi_awvalid = aw_valid_q;  // Accelerator/Core.swift:381
+    assign m_axi_awaddr = aw_addr_q;  // Accelerator/Core.swift:382
+    assign m_axi_awlen = aw_len_q;  // Accelerator/Core.swift:383
+    assign m_axi_awsize = 3'h3;  // Accelerator/Core.swift:384
+    assign m_axi_awburst = 2'h1;  // Accelerator/Core.swift:385
+    assign m_axi_awcache = 4'h3;  // Accelerator/Core.swift:386
+    assign m_axi_awprot = 3'h0;  // Accelerator/Core.swift:387
+    assign m_axi_wvalid = _m_axi_wvalid_T_1;  // Accelerator/Core.swift:124
+    assign m_axi_wdata = row_queue_out_data;  // Accelerator/Core.swift:125
+    assign m_axi_wstrb = 8'hff;  // Accelerator/Core.swift:126
+    assign m_axi_wlast = _m_axi_wlast_T;  // Accelerator/Core.swift:127
+    assign m_axi_bready = 1'h1;  // Accelerator/Core.swift:129
+    assign m_axi_arvalid = ar_valid_q;  // Accelerator/Core.swift:381
+    assign m_axi_araddr = ar_addr_q;  // Accelerator/Core.swift:382
+    assign m_axi_arlen = ar_len_q;  // Accelerator/Core.swift:383
+    assign m_axi_arsize = 3'h3;  // Accelerator/Core.swift:384
+    assign m_axi_arburst = 2'h1;  // Accelerator/Core.swift:385
+    assign m_axi_arcache = 4'h3;  // Accelerator/Core.swift:386
+    assign m_axi_arprot = 3'h0;  // Accelerator/Core.swift:387
+    assign m_axi_rready = 1'h1;  // Accelerator/Core.swift:57
     always @(posedge clk) state_q <= rst ? 3'h0 : _state_q_T_15;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) pc_q <= rst ? 32'h0 : _pc_q_T_4;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) instr_q <= _instr_q_T_1;  // Accelerator/Accelerator.swift:155
-    assign _window_ok_T = {{2{1'b0}}, win_base};  // Accelerator/Core.swift:47
-    assign _window_ok_T_1 = {{2{1'b0}}, win_size};  // Accelerator/Core.swift:47
-    assign _window_ok_T_2 = _window_ok_T + _window_ok_T_1;  // Accelerator/Core.swift:47
-    assign window_ok = _window_ok_T_11;  // Accelerator/Core.swift:240
-    assign read_go = _read_go_T;  // Accelerator/Core.swift:270
-    assign read_addr = _read_addr_T;  // Accelerator/Core.swift:271
-    assign read_rows = _read_rows_T_1;  // Accelerator/Core.swift:272
-    assign read_stride = _read_stride_T;  // Accelerator/Core.swift:273
-    assign read_row_beats = _read_row_beats_T_2;  // Accelerator/Core.swift:275
-    assign _ar_load_T = ~abort;  // Accelerator/Core.swift:365
+    assign _fetch_go_T = {{2{1'b0}}, win_base};  // Accelerator/Core.swift:199
+    assign _fetch_go_T_1 = {{2{1'b0}}, win_size};  // Accelerator/Core.swift:199
+    assign _fetch_go_T_2 = _fetch_go_T + _fetch_go_T_1;  // Accelerator/Core.swift:199
+    assign read_go = _read_go_T;  // Accelerator/Core.swift:267
+    assign read_addr = _read_addr_T;  // Accelerator/Core.swift:268
+    assign read_rows = _read_rows_T_1;  // Accelerator/Core.swift:269
+    assign read_stride = _read_stride_T;  // Accelerator/Core.swift:270
+    assign read_row_beats = _read_row_beats_T_2;  // Accelerator/Core.swift:272
+    assign _ar_load_T = ~abort;  // Accelerator/Core.swift:362
     always @(posedge clk) ar_cursor_q <= rst ? 32'h0 : _ar_cursor_q_T_5;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) ar_row_start_q <= rst ? 32'h0 : _ar_row_start_q_T_2;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) ar_rows_q <= rst ? 16'h0 : _ar_rows_q_T_3;  // Accelerator/Accelerator.swift:155
@@ -723,77 +722,77 @@ module accel_8x8_s8f6_s8f6_s8f2_stochastic_sp16k_out4k_d64_a32_core (
     always @(posedge clk) ar_valid_q <= rst ? 1'h0 : _ar_valid_q_T_1;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) ar_addr_q <= _ar_addr_q_T;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) ar_len_q <= _ar_len_q_T_1;  // Accelerator/Accelerator.swift:155
-    assign _ar_load_T_1 = ar_rows_q != 16'h0;  // Accelerator/Core.swift:365
-    assign _ar_load_T_2 = ~ar_valid_q;  // Accelerator/Core.swift:365
-    assign _ar_load_T_3 = _ar_load_T_2 | m_axi_arready;  // Accelerator/Core.swift:365
-    assign _ar_load_T_4 = _ar_load_T_3 & _ar_load_T_1;  // Accelerator/Core.swift:365
-    assign ar_load = _ar_load_T_4 & _ar_load_T;  // Accelerator/Core.swift:365
-    assign _ar_to_boundary_T = {{1{1'b0}}, ar_cursor_q[11:0]};  // Accelerator/Core.swift:368
-    assign _ar_to_boundary_T_1 = 13'h1000 - _ar_to_boundary_T;  // Accelerator/Core.swift:368
-    assign ar_to_boundary = {{3{1'b0}}, _ar_to_boundary_T_1[12:3]};  // Accelerator/Core.swift:368
-    assign _ar_whole_row_T = {{4{1'b0}}, ar_beats_q};  // Accelerator/Core.swift:370
-    assign ar_whole_row = _ar_whole_row_T <= ar_to_boundary;  // Accelerator/Core.swift:370
-    assign _ar_burst_beats_T = ar_whole_row ? _ar_whole_row_T : ar_to_boundary;  // Accelerator/Core.swift:371
-    assign ar_burst_beats = _ar_burst_beats_T[8:0];  // Accelerator/Core.swift:371
-    assign _ar_len_q_T = ar_burst_beats - 9'h1;  // Accelerator/Core.swift:362
-    assign _ar_next_row_T = {{8{1'b0}}, ar_stride_q};  // Accelerator/Core.swift:377
-    assign ar_next_row = ar_row_start_q + _ar_next_row_T;  // Accelerator/Core.swift:377
-    assign _ar_rows_q_T = ar_load & ar_whole_row;  // Accelerator/Core.swift:360
-    assign _ar_rows_q_T_1 = ar_rows_q - 16'h1;  // Accelerator/Core.swift:360
-    assign _ar_row_start_q_T = ar_load & ar_whole_row;  // Accelerator/Core.swift:359
-    assign _ar_cursor_q_T = {{23{1'b0}}, ar_burst_beats};  // Accelerator/Core.swift:359
-    assign _ar_cursor_q_T_1 = {_ar_cursor_q_T[28:0], 3'h0};  // Accelerator/Core.swift:359
-    assign _ar_cursor_q_T_2 = ar_cursor_q + _ar_cursor_q_T_1;  // Accelerator/Core.swift:359
-    assign _ar_cursor_q_T_3 = ar_whole_row ? ar_next_row : _ar_cursor_q_T_2;  // Accelerator/Core.swift:359
-    assign _ar_beats_q_T = ar_beats_q - ar_burst_beats;  // Accelerator/Core.swift:360
-    assign _ar_beats_q_T_1 = ar_whole_row ? ar_row_beats_q : _ar_beats_q_T;  // Accelerator/Core.swift:360
-    assign ar_fire = ar_valid_q & m_axi_arready;  // Accelerator/Core.swift:391
-    assign _ar_idle_T = ~_ar_load_T_1;  // Accelerator/Core.swift:391
-    assign _ar_idle_T_1 = ~ar_valid_q;  // Accelerator/Core.swift:391
-    assign ar_idle = _ar_idle_T & _ar_idle_T_1;  // Accelerator/Core.swift:391
+    assign _ar_load_T_1 = ar_rows_q != 16'h0;  // Accelerator/Core.swift:362
+    assign _ar_load_T_2 = ~ar_valid_q;  // Accelerator/Core.swift:362
+    assign _ar_load_T_3 = _ar_load_T_2 | m_axi_arready;  // Accelerator/Core.swift:362
+    assign _ar_load_T_4 = _ar_load_T_3 & _ar_load_T_1;  // Accelerator/Core.swift:362
+    assign ar_load = _ar_load_T_4 & _ar_load_T;  // Accelerator/Core.swift:362
+    assign _ar_to_boundary_T = {{1{1'b0}}, ar_cursor_q[11:0]};  // Accelerator/Core.swift:365
+    assign _ar_to_boundary_T_1 = 13'h1000 - _ar_to_boundary_T;  // Accelerator/Core.swift:365
+    assign ar_to_boundary = {{3{1'b0}}, _ar_to_boundary_T_1[12:3]};  // Accelerator/Core.swift:365
+    assign _ar_whole_row_T = {{4{1'b0}}, ar_beats_q};  // Accelerator/Core.swift:367
+    assign ar_whole_row = _ar_whole_row_T <= ar_to_boundary;  // Accelerator/Core.swift:367
+    assign _ar_burst_beats_T = ar_whole_row ? _ar_whole_row_T : ar_to_boundary;  // Accelerator/Core.swift:368
+    assign ar_burst_beats = _ar_burst_beats_T[8:0];  // Accelerator/Core.swift:368
+    assign _ar_len_q_T = ar_burst_beats - 9'h1;  // Accelerator/Core.swift:359
+    assign _ar_next_row_T = {{8{1'b0}}, ar_stride_q};  // Accelerator/Core.swift:374
+    assign ar_next_row = ar_row_start_q + _ar_next_row_T;  // Accelerator/Core.swift:374
+    assign _ar_rows_q_T = ar_load & ar_whole_row;  // Accelerator/Core.swift:357
+    assign _ar_rows_q_T_1 = ar_rows_q - 16'h1;  // Accelerator/Core.swift:357
+    assign _ar_row_start_q_T = ar_load & ar_whole_row;  // Accelerator/Core.swift:356
+    assign _ar_cursor_q_T = {{23{1'b0}}, ar_burst_beats};  // Accelerator/Core.swift:356
+    assign _ar_cursor_q_T_1 = {_ar_cursor_q_T[28:0], 3'h0};  // Accelerator/Core.swift:356
+    assign _ar_cursor_q_T_2 = ar_cursor_q + _ar_cursor_q_T_1;  // Accelerator/Core.swift:356
+    assign _ar_cursor_q_T_3 = ar_whole_row ? ar_next_row : _ar_cursor_q_T_2;  // Accelerator/Core.swift:356
+    assign _ar_beats_q_T = ar_beats_q - ar_burst_beats;  // Accelerator/Core.swift:357
+    assign _ar_beats_q_T_1 = ar_whole_row ? ar_row_beats_q : _ar_beats_q_T;  // Accelerator/Core.swift:357
+    assign ar_fire = ar_valid_q & m_axi_arready;  // Accelerator/Core.swift:388
+    assign _ar_idle_T = ~_ar_load_T_1;  // Accelerator/Core.swift:388
+    assign _ar_idle_T_1 = ~ar_valid_q;  // Accelerator/Core.swift:388
+    assign ar_idle = _ar_idle_T & _ar_idle_T_1;  // Accelerator/Core.swift:388
     always @(posedge clk) read_outstanding_q <= rst ? 16'h0 : _read_outstanding_q_T_6;  // Accelerator/Accelerator.swift:155
-    assign _read_outstanding_q_T = {{8{1'b0}}, ar_len_q};  // Accelerator/Core.swift:57
-    assign _read_outstanding_q_T_1 = _read_outstanding_q_T + 16'h1;  // Accelerator/Core.swift:57
-    assign _read_outstanding_q_T_2 = ar_fire ? _read_outstanding_q_T_1 : 16'h0;  // Accelerator/Core.swift:57
-    assign _read_outstanding_q_T_3 = read_outstanding_q + _read_outstanding_q_T_2;  // Accelerator/Core.swift:57
-    assign _read_outstanding_q_T_4 = {{15{1'b0}}, m_axi_rvalid};  // Accelerator/Core.swift:57
-    assign _read_outstanding_q_T_5 = _read_outstanding_q_T_3 - _read_outstanding_q_T_4;  // Accelerator/Core.swift:57
-    assign _read_done_T = read_outstanding_q == 16'h0;  // Accelerator/Core.swift:61
-    assign read_done = ar_idle & _read_done_T;  // Accelerator/Core.swift:61
+    assign _read_outstanding_q_T = {{8{1'b0}}, ar_len_q};  // Accelerator/Core.swift:55
+    assign _read_outstanding_q_T_1 = _read_outstanding_q_T + 16'h1;  // Accelerator/Core.swift:55
+    assign _read_outstanding_q_T_2 = ar_fire ? _read_outstanding_q_T_1 : 16'h0;  // Accelerator/Core.swift:55
+    assign _read_outstanding_q_T_3 = read_outstanding_q + _read_outstanding_q_T_2;  // Accelerator/Core.swift:55
+    assign _read_outstanding_q_T_4 = {{15{1'b0}}, m_axi_rvalid};  // Accelerator/Core.swift:55
+    assign _read_outstanding_q_T_5 = _read_outstanding_q_T_3 - _read_outstanding_q_T_4;  // Accelerator/Core.swift:55
+    assign _read_done_T = read_outstanding_q == 16'h0;  // Accelerator/Core.swift:59
+    assign read_done = ar_idle & _read_done_T;  // Accelerator/Core.swift:59
     always @(posedge clk) read_error_q <= rst ? 1'h0 : _read_error_q_T_5;  // Accelerator/Accelerator.swift:155
-    assign _read_error_q_T = m_axi_rresp != 2'h0;  // Accelerator/Core.swift:62
-    assign _read_error_q_T_1 = m_axi_rvalid & _read_error_q_T;  // Accelerator/Core.swift:62
-    assign _read_error_q_T_2 = state_q == 3'h0;  // Accelerator/Core.swift:62
-    assign _read_error_q_T_3 = start & _read_error_q_T_2;  // Accelerator/Core.swift:62
+    assign _read_error_q_T = m_axi_rresp != 2'h0;  // Accelerator/Core.swift:60
+    assign _read_error_q_T_1 = m_axi_rvalid & _read_error_q_T;  // Accelerator/Core.swift:60
+    assign _read_error_q_T_2 = state_q == 3'h0;  // Accelerator/Core.swift:60
+    assign _read_error_q_T_3 = start & _read_error_q_T_2;  // Accelerator/Core.swift:60
     always @(posedge clk) read_dest_q <= rst ? 2'h0 : _read_dest_q_T_1;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) read_row_q <= rst ? 16'h0 : _read_row_q_T_3;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) read_beat_q <= rst ? 9'h0 : _read_beat_q_T_3;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) read_beats_q <= rst ? 9'h0 : _read_beats_q_T;  // Accelerator/Accelerator.swift:155
-    assign _read_last_beat_T = read_beats_q - 9'h1;  // Accelerator/Core.swift:68
-    assign read_last_beat = read_beat_q == _read_last_beat_T;  // Accelerator/Core.swift:68
-    assign _read_slot_0_take_T = read_beat_q == 9'h0;  // Accelerator/Core.swift:71
-    assign read_slot_0_take = m_axi_rvalid & _read_slot_0_take_T;  // Accelerator/Core.swift:71
-    always @(posedge clk) if (read_slot_0_take) read_slot_0 <= m_axi_rdata;  // Accelerator/Core.swift:73
-    assign _instruction_buffer_T = read_slot_0_take ? m_axi_rdata : read_slot_0;  // Accelerator/Core.swift:91
-    assign _read_slot_1_take_T = read_beat_q == 9'h1;  // Accelerator/Core.swift:71
-    assign read_slot_1_take = m_axi_rvalid & _read_slot_1_take_T;  // Accelerator/Core.swift:71
-    always @(posedge clk) if (read_slot_1_take) read_slot_1 <= m_axi_rdata;  // Accelerator/Core.swift:73
-    assign _instruction_buffer_T_1 = read_slot_1_take ? m_axi_rdata : read_slot_1;  // Accelerator/Core.swift:91
-    assign _instruction_buffer_T_2 = {_instruction_buffer_T_1, _instruction_buffer_T};  // Accelerator/Core.swift:91
-    assign read_row_done = m_axi_rvalid & read_last_beat;  // Accelerator/Core.swift:78
-    assign _read_beat_q_T = read_beat_q + 9'h1;  // Accelerator/Core.swift:66
-    assign _read_beat_q_T_1 = read_last_beat ? 9'h0 : _read_beat_q_T;  // Accelerator/Core.swift:66
-    assign _read_row_q_T = read_row_q + 16'h1;  // Accelerator/Core.swift:66
-    assign _bank_a_T = read_dest_q == 2'h0;  // Accelerator/Core.swift:83
-    assign _bank_a_T_1 = read_row_done & _bank_a_T;  // Accelerator/Core.swift:83
-    assign _bank_b_T = read_dest_q == 2'h1;  // Accelerator/Core.swift:84
-    assign _bank_b_T_1 = read_row_done & _bank_b_T;  // Accelerator/Core.swift:84
-    assign _instruction_buffer_T_3 = read_dest_q == 2'h2;  // Accelerator/Core.swift:91
-    assign _instruction_buffer_T_4 = read_row_done & _instruction_buffer_T_3;  // Accelerator/Core.swift:91
-    assign write_go = store_go;  // Accelerator/Core.swift:276
-    assign len_queue_in_ready = len_queue_in_ready_1;  // Accelerator/Core.swift:105
-    assign _aw_load_T = ~abort;  // Accelerator/Core.swift:365
-    assign _aw_load_T_1 = _aw_load_T & len_queue_in_ready;  // Accelerator/Core.swift:365
+    assign _read_last_beat_T = read_beats_q - 9'h1;  // Accelerator/Core.swift:66
+    assign read_last_beat = read_beat_q == _read_last_beat_T;  // Accelerator/Core.swift:66
+    assign _read_slot_0_take_T = read_beat_q == 9'h0;  // Accelerator/Core.swift:69
+    assign read_slot_0_take = m_axi_rvalid & _read_slot_0_take_T;  // Accelerator/Core.swift:69
+    always @(posedge clk) if (read_slot_0_take) read_slot_0 <= m_axi_rdata;  // Accelerator/Core.swift:71
+    assign _instruction_buffer_T = read_slot_0_take ? m_axi_rdata : read_slot_0;  // Accelerator/Core.swift:89
+    assign _read_slot_1_take_T = read_beat_q == 9'h1;  // Accelerator/Core.swift:69
+    assign read_slot_1_take = m_axi_rvalid & _read_slot_1_take_T;  // Accelerator/Core.swift:69
+    always @(posedge clk) if (read_slot_1_take) read_slot_1 <= m_axi_rdata;  // Accelerator/Core.swift:71
+    assign _instruction_buffer_T_1 = read_slot_1_take ? m_axi_rdata : read_slot_1;  // Accelerator/Core.swift:89
+    assign _instruction_buffer_T_2 = {_instruction_buffer_T_1, _instruction_buffer_T};  // Accelerator/Core.swift:89
+    assign read_row_done = m_axi_rvalid & read_last_beat;  // Accelerator/Core.swift:76
+    assign _read_beat_q_T = read_beat_q + 9'h1;  // Accelerator/Core.swift:64
+    assign _read_beat_q_T_1 = read_last_beat ? 9'h0 : _read_beat_q_T;  // Accelerator/Core.swift:64
+    assign _read_row_q_T = read_row_q + 16'h1;  // Accelerator/Core.swift:64
+    assign _bank_a_T = read_dest_q == 2'h0;  // Accelerator/Core.swift:81
+    assign _bank_a_T_1 = read_row_done & _bank_a_T;  // Accelerator/Core.swift:81
+    assign _bank_b_T = read_dest_q == 2'h1;  // Accelerator/Core.swift:82
+    assign _bank_b_T_1 = read_row_done & _bank_b_T;  // Accelerator/Core.swift:82
+    assign _instruction_buffer_T_3 = read_dest_q == 2'h2;  // Accelerator/Core.swift:89
+    assign _instruction_buffer_T_4 = read_row_done & _instruction_buffer_T_3;  // Accelerator/Core.swift:89
+    assign write_go = store_go;  // Accelerator/Core.swift:273
+    assign len_queue_in_ready = len_queue_in_ready_1;  // Accelerator/Core.swift:103
+    assign _aw_load_T = ~abort;  // Accelerator/Core.swift:362
+    assign _aw_load_T_1 = _aw_load_T & len_queue_in_ready;  // Accelerator/Core.swift:362
     always @(posedge clk) aw_cursor_q <= rst ? 32'h0 : _aw_cursor_q_T_5;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) aw_row_start_q <= rst ? 32'h0 : _aw_row_start_q_T_2;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) aw_rows_q <= rst ? 16'h0 : _aw_rows_q_T_3;  // Accelerator/Accelerator.swift:155
@@ -803,434 +802,435 @@ module accel_8x8_s8f6_s8f6_s8f2_stochastic_sp16k_out4k_d64_a32_core (
     always @(posedge clk) aw_valid_q <= rst ? 1'h0 : _aw_valid_q_T_1;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) aw_addr_q <= _aw_addr_q_T;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) aw_len_q <= _aw_len_q_T;  // Accelerator/Accelerator.swift:155
-    assign _aw_load_T_2 = aw_rows_q != 16'h0;  // Accelerator/Core.swift:365
-    assign _aw_load_T_3 = ~aw_valid_q;  // Accelerator/Core.swift:365
-    assign _aw_load_T_4 = _aw_load_T_3 | m_axi_awready;  // Accelerator/Core.swift:365
-    assign _aw_load_T_5 = _aw_load_T_4 & _aw_load_T_2;  // Accelerator/Core.swift:365
-    assign aw_load = _aw_load_T_5 & _aw_load_T_1;  // Accelerator/Core.swift:365
-    assign _aw_to_boundary_T = {{1{1'b0}}, aw_cursor_q[11:0]};  // Accelerator/Core.swift:368
-    assign _aw_to_boundary_T_1 = 13'h1000 - _aw_to_boundary_T;  // Accelerator/Core.swift:368
-    assign aw_to_boundary = {{3{1'b0}}, _aw_to_boundary_T_1[12:3]};  // Accelerator/Core.swift:368
-    assign _aw_whole_row_T = {{4{1'b0}}, aw_beats_q};  // Accelerator/Core.swift:370
-    assign aw_whole_row = _aw_whole_row_T <= aw_to_boundary;  // Accelerator/Core.swift:370
-    assign _aw_burst_beats_T = aw_whole_row ? _aw_whole_row_T : aw_to_boundary;  // Accelerator/Core.swift:371
-    assign aw_burst_beats = _aw_burst_beats_T[8:0];  // Accelerator/Core.swift:371
-    assign _len_queue_in_data_T = aw_burst_beats - 9'h1;  // Accelerator/Core.swift:104
-    assign _aw_next_row_T = {{8{1'b0}}, aw_stride_q};  // Accelerator/Core.swift:377
-    assign aw_next_row = aw_row_start_q + _aw_next_row_T;  // Accelerator/Core.swift:377
-    assign _aw_rows_q_T = aw_load & aw_whole_row;  // Accelerator/Core.swift:360
-    assign _aw_rows_q_T_1 = aw_rows_q - 16'h1;  // Accelerator/Core.swift:360
-    assign _aw_row_start_q_T = aw_load & aw_whole_row;  // Accelerator/Core.swift:359
-    assign _aw_cursor_q_T = {{23{1'b0}}, aw_burst_beats};  // Accelerator/Core.swift:359
-    assign _aw_cursor_q_T_1 = {_aw_cursor_q_T[28:0], 3'h0};  // Accelerator/Core.swift:359
-    assign _aw_cursor_q_T_2 = aw_cursor_q + _aw_cursor_q_T_1;  // Accelerator/Core.swift:359
-    assign _aw_cursor_q_T_3 = aw_whole_row ? aw_next_row : _aw_cursor_q_T_2;  // Accelerator/Core.swift:359
-    assign _aw_beats_q_T = aw_beats_q - aw_burst_beats;  // Accelerator/Core.swift:360
-    assign _aw_beats_q_T_1 = aw_whole_row ? aw_row_beats_q : _aw_beats_q_T;  // Accelerator/Core.swift:360
-    assign aw_fire = aw_valid_q & m_axi_awready;  // Accelerator/Core.swift:391
-    assign _aw_idle_T = ~_aw_load_T_2;  // Accelerator/Core.swift:391
-    assign _aw_idle_T_1 = ~aw_valid_q;  // Accelerator/Core.swift:391
-    assign aw_idle = _aw_idle_T & _aw_idle_T_1;  // Accelerator/Core.swift:391
+    assign _aw_load_T_2 = aw_rows_q != 16'h0;  // Accelerator/Core.swift:362
+    assign _aw_load_T_3 = ~aw_valid_q;  // Accelerator/Core.swift:362
+    assign _aw_load_T_4 = _aw_load_T_3 | m_axi_awready;  // Accelerator/Core.swift:362
+    assign _aw_load_T_5 = _aw_load_T_4 & _aw_load_T_2;  // Accelerator/Core.swift:362
+    assign aw_load = _aw_load_T_5 & _aw_load_T_1;  // Accelerator/Core.swift:362
+    assign _aw_to_boundary_T = {{1{1'b0}}, aw_cursor_q[11:0]};  // Accelerator/Core.swift:365
+    assign _aw_to_boundary_T_1 = 13'h1000 - _aw_to_boundary_T;  // Accelerator/Core.swift:365
+    assign aw_to_boundary = {{3{1'b0}}, _aw_to_boundary_T_1[12:3]};  // Accelerator/Core.swift:365
+    assign _aw_whole_row_T = {{4{1'b0}}, aw_beats_q};  // Accelerator/Core.swift:367
+    assign aw_whole_row = _aw_whole_row_T <= aw_to_boundary;  // Accelerator/Core.swift:367
+    assign _aw_burst_beats_T = aw_whole_row ? _aw_whole_row_T : aw_to_boundary;  // Accelerator/Core.swift:368
+    assign aw_burst_beats = _aw_burst_beats_T[8:0];  // Accelerator/Core.swift:368
+    assign _len_queue_in_data_T = aw_burst_beats - 9'h1;  // Accelerator/Core.swift:102
+    assign _aw_next_row_T = {{8{1'b0}}, aw_stride_q};  // Accelerator/Core.swift:374
+    assign aw_next_row = aw_row_start_q + _aw_next_row_T;  // Accelerator/Core.swift:374
+    assign _aw_rows_q_T = aw_load & aw_whole_row;  // Accelerator/Core.swift:357
+    assign _aw_rows_q_T_1 = aw_rows_q - 16'h1;  // Accelerator/Core.swift:357
+    assign _aw_row_start_q_T = aw_load & aw_whole_row;  // Accelerator/Core.swift:356
+    assign _aw_cursor_q_T = {{23{1'b0}}, aw_burst_beats};  // Accelerator/Core.swift:356
+    assign _aw_cursor_q_T_1 = {_aw_cursor_q_T[28:0], 3'h0};  // Accelerator/Core.swift:356
+    assign _aw_cursor_q_T_2 = aw_cursor_q + _aw_cursor_q_T_1;  // Accelerator/Core.swift:356
+    assign _aw_cursor_q_T_3 = aw_whole_row ? aw_next_row : _aw_cursor_q_T_2;  // Accelerator/Core.swift:356
+    assign _aw_beats_q_T = aw_beats_q - aw_burst_beats;  // Accelerator/Core.swift:357
+    assign _aw_beats_q_T_1 = aw_whole_row ? aw_row_beats_q : _aw_beats_q_T;  // Accelerator/Core.swift:357
+    assign aw_fire = aw_valid_q & m_axi_awready;  // Accelerator/Core.swift:388
+    assign _aw_idle_T = ~_aw_load_T_2;  // Accelerator/Core.swift:388
+    assign _aw_idle_T_1 = ~aw_valid_q;  // Accelerator/Core.swift:388
+    assign aw_idle = _aw_idle_T & _aw_idle_T_1;  // Accelerator/Core.swift:388
     always @(posedge clk) w_left_q <= rst ? 9'h0 : _w_left_q_T_4;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) w_beat_q <= rst ? 9'h0 : _w_beat_q_T_2;  // Accelerator/Accelerator.swift:155
-    assign _store_row_pop_T = m_axi_wvalid & m_axi_wready;  // Accelerator/Core.swift:117
-    assign _w_new_burst_T = w_left_q == 9'h0;  // Accelerator/Core.swift:106
-    assign _w_new_burst_T_1 = w_left_q == 9'h1;  // Accelerator/Core.swift:106
-    assign _w_new_burst_T_2 = _store_row_pop_T & _w_new_burst_T_1;  // Accelerator/Core.swift:106
-    assign _w_new_burst_T_3 = _w_new_burst_T | _w_new_burst_T_2;  // Accelerator/Core.swift:106
-    assign w_new_burst = _w_new_burst_T_3 & len_queue_out_valid;  // Accelerator/Core.swift:106
-    assign _w_left_q_T = w_left_q - 9'h1;  // Accelerator/Core.swift:101
-    assign _w_left_q_T_1 = {{1{1'b0}}, len_queue_out_data};  // Accelerator/Core.swift:101
-    assign _w_left_q_T_2 = _w_left_q_T_1 + 9'h1;  // Accelerator/Core.swift:101
+    assign _store_row_pop_T = m_axi_wvalid & m_axi_wready;  // Accelerator/Core.swift:115
+    assign _w_new_burst_T = w_left_q == 9'h0;  // Accelerator/Core.swift:104
+    assign _w_new_burst_T_1 = w_left_q == 9'h1;  // Accelerator/Core.swift:104
+    assign _w_new_burst_T_2 = _store_row_pop_T & _w_new_burst_T_1;  // Accelerator/Core.swift:104
+    assign _w_new_burst_T_3 = _w_new_burst_T | _w_new_burst_T_2;  // Accelerator/Core.swift:104
+    assign w_new_burst = _w_new_burst_T_3 & len_queue_out_valid;  // Accelerator/Core.swift:104
+    assign _w_left_q_T = w_left_q - 9'h1;  // Accelerator/Core.swift:99
+    assign _w_left_q_T_1 = {{1{1'b0}}, len_queue_out_data};  // Accelerator/Core.swift:99
+    assign _w_left_q_T_2 = _w_left_q_T_1 + 9'h1;  // Accelerator/Core.swift:99
     always @(posedge clk) store_rows_q <= rst ? 16'h0 : _store_rows_q_T_2;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) store_row_q <= rst ? 16'h0 : _store_row_q_T_2;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) store_credits_q <= rst ? 3'h4 : _store_credits_q_T_4;  // Accelerator/Accelerator.swift:155
-    assign _store_read_T = store_rows_q != 16'h0;  // Accelerator/Core.swift:112
-    assign _store_read_T_1 = store_credits_q != 3'h0;  // Accelerator/Core.swift:112
-    assign store_read = _store_read_T & _store_read_T_1;  // Accelerator/Core.swift:112
-    always @(posedge clk) if (store_read) _row_queue_in_data_T <= bank_c[store_row_q[8:0]];  // Accelerator/Core.swift:113
-    always @(posedge clk) store_read_valid <= rst ? 1'h0 : store_read;  // Accelerator/Core.swift:114
-    assign _store_row_pop_T_1 = w_beat_q == 9'h0;  // Accelerator/Core.swift:117
-    assign store_row_pop = _store_row_pop_T & _store_row_pop_T_1;  // Accelerator/Core.swift:117
-    assign _store_rows_q_T = store_rows_q - 16'h1;  // Accelerator/Core.swift:110
-    assign _store_row_q_T = store_row_q + 16'h1;  // Accelerator/Core.swift:110
-    assign _store_credits_q_T = {{2{1'b0}}, store_read};  // Accelerator/Core.swift:111
-    assign _store_credits_q_T_1 = store_credits_q - _store_credits_q_T;  // Accelerator/Core.swift:111
-    assign _store_credits_q_T_2 = {{2{1'b0}}, store_row_pop};  // Accelerator/Core.swift:111
-    assign _store_credits_q_T_3 = _store_credits_q_T_1 + _store_credits_q_T_2;  // Accelerator/Core.swift:111
-    assign _w_beat_q_T = w_beat_q + 9'h1;  // Accelerator/Core.swift:101
-    assign _w_beat_q_T_1 = _store_row_pop_T_1 ? 9'h0 : _w_beat_q_T;  // Accelerator/Core.swift:101
+    assign _store_read_T = store_rows_q != 16'h0;  // Accelerator/Core.swift:110
+    assign _store_read_T_1 = store_credits_q != 3'h0;  // Accelerator/Core.swift:110
+    assign store_read = _store_read_T & _store_read_T_1;  // Accelerator/Core.swift:110
+    always @(posedge clk) if (store_read) _row_queue_in_data_T <= bank_c[store_row_q[8:0]];  // Accelerator/Core.swift:111
+    always @(posedge clk) store_read_valid <= rst ? 1'h0 : store_read;  // Accelerator/Core.swift:112
+    assign _store_row_pop_T_1 = w_beat_q == 9'h0;  // Accelerator/Core.swift:115
+    assign store_row_pop = _store_row_pop_T & _store_row_pop_T_1;  // Accelerator/Core.swift:115
+    assign _store_rows_q_T = store_rows_q - 16'h1;  // Accelerator/Core.swift:108
+    assign _store_row_q_T = store_row_q + 16'h1;  // Accelerator/Core.swift:108
+    assign _store_credits_q_T = {{2{1'b0}}, store_read};  // Accelerator/Core.swift:109
+    assign _store_credits_q_T_1 = store_credits_q - _store_credits_q_T;  // Accelerator/Core.swift:109
+    assign _store_credits_q_T_2 = {{2{1'b0}}, store_row_pop};  // Accelerator/Core.swift:109
+    assign _store_credits_q_T_3 = _store_credits_q_T_1 + _store_credits_q_T_2;  // Accelerator/Core.swift:109
+    assign _w_beat_q_T = w_beat_q + 9'h1;  // Accelerator/Core.swift:99
+    assign _w_beat_q_T_1 = _store_row_pop_T_1 ? 9'h0 : _w_beat_q_T;  // Accelerator/Core.swift:99
     assign _m_axi_wvalid_T = w_left_q != 9'h0;  // Accelerator/Core.swift:28
     assign _m_axi_wvalid_T_1 = _m_axi_wvalid_T & row_queue_out_valid;  // Accelerator/Core.swift:28
     assign _m_axi_wlast_T = w_left_q == 9'h1;  // Accelerator/Core.swift:28
     always @(posedge clk) write_outstanding_q <= rst ? 16'h0 : _write_outstanding_q_T_5;  // Accelerator/Accelerator.swift:155
-    assign _write_outstanding_q_T = {{15{1'b0}}, aw_fire};  // Accelerator/Core.swift:130
-    assign _write_outstanding_q_T_1 = write_outstanding_q + _write_outstanding_q_T;  // Accelerator/Core.swift:130
-    assign _write_outstanding_q_T_2 = m_axi_bvalid & m_axi_bready;  // Accelerator/Core.swift:130
-    assign _write_outstanding_q_T_3 = {{15{1'b0}}, _write_outstanding_q_T_2};  // Accelerator/Core.swift:130
-    assign _write_outstanding_q_T_4 = _write_outstanding_q_T_1 - _write_outstanding_q_T_3;  // Accelerator/Core.swift:130
+    assign _write_outstanding_q_T = {{15{1'b0}}, aw_fire};  // Accelerator/Core.swift:128
+    assign _write_outstanding_q_T_1 = write_outstanding_q + _write_outstanding_q_T;  // Accelerator/Core.swift:128
+    assign _write_outstanding_q_T_2 = m_axi_bvalid & m_axi_bready;  // Accelerator/Core.swift:128
+    assign _write_outstanding_q_T_3 = {{15{1'b0}}, _write_outstanding_q_T_2};  // Accelerator/Core.swift:128
+    assign _write_outstanding_q_T_4 = _write_outstanding_q_T_1 - _write_outstanding_q_T_3;  // Accelerator/Core.swift:128
     always @(posedge clk) write_error_q <= rst ? 1'h0 : _write_error_q_T_6;  // Accelerator/Accelerator.swift:155
-    assign _write_error_q_T = m_axi_bvalid & m_axi_bready;  // Accelerator/Core.swift:133
-    assign _write_error_q_T_1 = m_axi_bresp != 2'h0;  // Accelerator/Core.swift:133
-    assign _write_error_q_T_2 = _write_error_q_T & _write_error_q_T_1;  // Accelerator/Core.swift:133
-    assign _write_error_q_T_3 = state_q == 3'h0;  // Accelerator/Core.swift:133
-    assign _write_error_q_T_4 = start & _write_error_q_T_3;  // Accelerator/Core.swift:133
-    assign _write_done_T = w_left_q == 9'h0;  // Accelerator/Core.swift:137
-    assign _write_done_T_1 = ~len_queue_out_valid;  // Accelerator/Core.swift:137
-    assign _write_done_T_2 = _write_done_T & _write_done_T_1;  // Accelerator/Core.swift:137
-    assign _write_done_T_3 = aw_idle & _write_done_T_2;  // Accelerator/Core.swift:137
-    assign _write_done_T_4 = write_outstanding_q == 16'h0;  // Accelerator/Core.swift:137
-    assign write_done = _write_done_T_3 & _write_done_T_4;  // Accelerator/Core.swift:137
-    assign load_failed = read_done & read_error_q;  // Accelerator/Core.swift:139
-    assign store_failed = write_done & write_error_q;  // Accelerator/Core.swift:140
-    assign _quiescent_T = ~ar_valid_q;  // Accelerator/Core.swift:143
-    assign _quiescent_T_1 = read_outstanding_q == 16'h0;  // Accelerator/Core.swift:143
-    assign _quiescent_T_2 = _quiescent_T & _quiescent_T_1;  // Accelerator/Core.swift:143
-    assign _quiescent_T_3 = ~aw_valid_q;  // Accelerator/Core.swift:143
-    assign _quiescent_T_4 = _quiescent_T_2 & _quiescent_T_3;  // Accelerator/Core.swift:143
-    assign _quiescent_T_5 = _quiescent_T_4 & _write_done_T_2;  // Accelerator/Core.swift:143
-    assign _quiescent_T_6 = write_outstanding_q == 16'h0;  // Accelerator/Core.swift:143
-    assign _quiescent_T_7 = _quiescent_T_5 & _quiescent_T_6;  // Accelerator/Core.swift:143
+    assign _write_error_q_T = m_axi_bvalid & m_axi_bready;  // Accelerator/Core.swift:131
+    assign _write_error_q_T_1 = m_axi_bresp != 2'h0;  // Accelerator/Core.swift:131
+    assign _write_error_q_T_2 = _write_error_q_T & _write_error_q_T_1;  // Accelerator/Core.swift:131
+    assign _write_error_q_T_3 = state_q == 3'h0;  // Accelerator/Core.swift:131
+    assign _write_error_q_T_4 = start & _write_error_q_T_3;  // Accelerator/Core.swift:131
+    assign _write_done_T = w_left_q == 9'h0;  // Accelerator/Core.swift:135
+    assign _write_done_T_1 = ~len_queue_out_valid;  // Accelerator/Core.swift:135
+    assign _write_done_T_2 = _write_done_T & _write_done_T_1;  // Accelerator/Core.swift:135
+    assign _write_done_T_3 = aw_idle & _write_done_T_2;  // Accelerator/Core.swift:135
+    assign _write_done_T_4 = write_outstanding_q == 16'h0;  // Accelerator/Core.swift:135
+    assign write_done = _write_done_T_3 & _write_done_T_4;  // Accelerator/Core.swift:135
+    assign load_failed = read_done & read_error_q;  // Accelerator/Core.swift:137
+    assign store_failed = write_done & write_error_q;  // Accelerator/Core.swift:138
+    assign _quiescent_T = ~ar_valid_q;  // Accelerator/Core.swift:141
+    assign _quiescent_T_1 = read_outstanding_q == 16'h0;  // Accelerator/Core.swift:141
+    assign _quiescent_T_2 = _quiescent_T & _quiescent_T_1;  // Accelerator/Core.swift:141
+    assign _quiescent_T_3 = ~aw_valid_q;  // Accelerator/Core.swift:141
+    assign _quiescent_T_4 = _quiescent_T_2 & _quiescent_T_3;  // Accelerator/Core.swift:141
+    assign _quiescent_T_5 = _quiescent_T_4 & _write_done_T_2;  // Accelerator/Core.swift:141
+    assign _quiescent_T_6 = write_outstanding_q == 16'h0;  // Accelerator/Core.swift:141
+    assign _quiescent_T_7 = _quiescent_T_5 & _quiescent_T_6;  // Accelerator/Core.swift:141
     always @(posedge clk) feed_a_q <= rst ? 16'h0 : _feed_a_q_T_2;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) feed_b_q <= rst ? 16'h0 : _feed_b_q_T_2;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) feed_k_q <= rst ? 16'h0 : _feed_k_q_T_2;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) feed_valid_q <= rst ? 1'h0 : _feed_valid_q_T;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) feed_last_q <= rst ? 1'h0 : _feed_last_q_T_1;  // Accelerator/Accelerator.swift:155
-    assign array_fire = _array_fire_T;  // Accelerator/Core.swift:165
-    assign _feed_advance_T = ~feed_valid_q;  // Accelerator/Core.swift:149
-    assign feed_advance = _feed_advance_T | array_fire;  // Accelerator/Core.swift:149
-    assign _feed_issue_T = feed_k_q != 16'h0;  // Accelerator/Core.swift:150
-    assign feed_issue = feed_advance & _feed_issue_T;  // Accelerator/Core.swift:150
-    always @(posedge clk) if (feed_advance) _array_a_data_T <= bank_a[feed_a_q[9:0]];  // Accelerator/Core.swift:151
-    always @(posedge clk) if (feed_advance) _array_b_data_T <= bank_b[feed_b_q[9:0]];  // Accelerator/Core.swift:152
-    assign _feed_last_q_T = feed_k_q == 16'h1;  // Accelerator/Core.swift:147
-    assign _feed_a_q_T = feed_a_q + 16'h1;  // Accelerator/Core.swift:146
-    assign _feed_b_q_T = feed_b_q + 16'h1;  // Accelerator/Core.swift:146
-    assign _feed_k_q_T = feed_k_q - 16'h1;  // Accelerator/Core.swift:146
+    assign array_fire = _array_fire_T;  // Accelerator/Core.swift:163
+    assign _feed_advance_T = ~feed_valid_q;  // Accelerator/Core.swift:147
+    assign feed_advance = _feed_advance_T | array_fire;  // Accelerator/Core.swift:147
+    assign _feed_issue_T = feed_k_q != 16'h0;  // Accelerator/Core.swift:148
+    assign feed_issue = feed_advance & _feed_issue_T;  // Accelerator/Core.swift:148
+    always @(posedge clk) if (feed_advance) _array_a_data_T <= bank_a[feed_a_q[9:0]];  // Accelerator/Core.swift:149
+    always @(posedge clk) if (feed_advance) _array_b_data_T <= bank_b[feed_b_q[9:0]];  // Accelerator/Core.swift:150
+    assign _feed_last_q_T = feed_k_q == 16'h1;  // Accelerator/Core.swift:145
+    assign _feed_a_q_T = feed_a_q + 16'h1;  // Accelerator/Core.swift:144
+    assign _feed_b_q_T = feed_b_q + 16'h1;  // Accelerator/Core.swift:144
+    assign _feed_k_q_T = feed_k_q - 16'h1;  // Accelerator/Core.swift:144
     always @(posedge clk) shift_q <= rst ? 4'ha : _shift_q_T_1;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) reseed_q <= rst ? 1'h0 : _reseed_q_T_1;  // Accelerator/Accelerator.swift:155
-    assign array_rst = rst | reseed_q;  // Accelerator/Core.swift:163
-    assign _array_fire_T = feed_valid_q & array_a_ready;  // Accelerator/Core.swift:148
-    assign gemm_go = _gemm_go_T_24;  // Accelerator/Core.swift:265
-    assign _tile_queue_out_ready_T = array_c_valid & array_c_last;  // Accelerator/Core.swift:171
+    assign array_rst = rst | reseed_q;  // Accelerator/Core.swift:161
+    assign _array_fire_T = feed_valid_q & array_a_ready;  // Accelerator/Core.swift:146
+    assign gemm_go = _gemm_go_T_24;  // Accelerator/Core.swift:262
+    assign _tile_queue_out_ready_T = array_c_valid & array_c_last;  // Accelerator/Core.swift:169
     always @(posedge clk) out_row_q <= rst ? 16'h0 : _out_row_q_T_2;  // Accelerator/Accelerator.swift:155
-    assign _out_row_q_T = out_row_q + 16'h1;  // Accelerator/Core.swift:174
-    assign _out_row_q_T_1 = array_c_last ? 16'h0 : _out_row_q_T;  // Accelerator/Core.swift:174
-    assign _bank_c_T = tile_queue_out_data + out_row_q;  // Accelerator/Core.swift:85
-    assign _array_idle_T = ~tile_queue_out_valid;  // Accelerator/Core.swift:178
-    assign _array_idle_T_1 = ~feed_valid_q;  // Accelerator/Core.swift:178
-    assign _array_idle_T_2 = _array_idle_T & _array_idle_T_1;  // Accelerator/Core.swift:178
-    assign _array_idle_T_3 = feed_k_q == 16'h0;  // Accelerator/Core.swift:178
-    assign array_idle = _array_idle_T_2 & _array_idle_T_3;  // Accelerator/Core.swift:178
-    assign _busy_T = state_q == 3'h0;  // Accelerator/Core.swift:333
-    assign _busy_T_1 = ~_busy_T;  // Accelerator/Core.swift:333
-    assign fail_now = _fail_now_T_9;  // Accelerator/Core.swift:313
-    assign fail_with = _fail_with_T_50;  // Accelerator/Core.swift:314
-    assign finish_now = _finish_now_T_8;  // Accelerator/Core.swift:267
+    assign _out_row_q_T = out_row_q + 16'h1;  // Accelerator/Core.swift:172
+    assign _out_row_q_T_1 = array_c_last ? 16'h0 : _out_row_q_T;  // Accelerator/Core.swift:172
+    assign _bank_c_T = tile_queue_out_data + out_row_q;  // Accelerator/Core.swift:83
+    assign _array_idle_T = ~tile_queue_out_valid;  // Accelerator/Core.swift:176
+    assign _array_idle_T_1 = ~feed_valid_q;  // Accelerator/Core.swift:176
+    assign _array_idle_T_2 = _array_idle_T & _array_idle_T_1;  // Accelerator/Core.swift:176
+    assign _array_idle_T_3 = feed_k_q == 16'h0;  // Accelerator/Core.swift:176
+    assign array_idle = _array_idle_T_2 & _array_idle_T_3;  // Accelerator/Core.swift:176
+    assign _busy_T = state_q == 3'h0;  // Accelerator/Core.swift:330
+    assign _busy_T_1 = ~_busy_T;  // Accelerator/Core.swift:330
+    assign fail_now = _fail_now_T_9;  // Accelerator/Core.swift:310
+    assign fail_with = _fail_with_T_50;  // Accelerator/Core.swift:311
+    assign finish_now = _finish_now_T_8;  // Accelerator/Core.swift:264
     always @(posedge clk) buffer_base_q <= rst ? 32'h0 : _buffer_base_q_T;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) buffer_count_q <= rst ? 5'h0 : _buffer_count_q_T_4;  // Accelerator/Accelerator.swift:155
-    assign buffer_offset = pc_q - buffer_base_q;  // Accelerator/Core.swift:186
-    assign _buffer_hit_T = {{27{1'b0}}, buffer_count_q};  // Accelerator/Core.swift:187
-    assign buffer_hit = buffer_offset < _buffer_hit_T;  // Accelerator/Core.swift:187
-    assign instructions_left = prog_len - pc_q;  // Accelerator/Core.swift:188
-    assign _fetch_count_T = instructions_left < 32'h10;  // Accelerator/Core.swift:189
-    assign fetch_count = _fetch_count_T ? instructions_left[4:0] : 5'h10;  // Accelerator/Core.swift:189
-    assign _fetch_addr_T = {{32{1'b0}}, pc_q};  // Accelerator/Core.swift:190
-    assign _fetch_addr_T_1 = {_fetch_addr_T[59:0], 4'h0};  // Accelerator/Core.swift:190
-    assign fetch_addr = prog_base + _fetch_addr_T_1;  // Accelerator/Core.swift:190
-    assign _fetch_end_T = {{2{1'b0}}, fetch_addr};  // Accelerator/Core.swift:191
-    assign _fetch_end_T_1 = {{61{1'b0}}, fetch_count};  // Accelerator/Core.swift:191
-    assign _fetch_end_T_2 = {_fetch_end_T_1[61:0], 4'h0};  // Accelerator/Core.swift:191
-    assign fetch_end = _fetch_end_T + _fetch_end_T_2;  // Accelerator/Core.swift:191
-    assign _fail_with_T = prog_len <= pc_q;  // Accelerator/Core.swift:182
-    assign _fail_with_T_1 = prog_base[3:0] == 4'h0;  // Accelerator/Core.swift:182
-    assign _fail_with_T_2 = ~_fail_with_T_1;  // Accelerator/Core.swift:182
-    assign _fetch_go_T = ~window_ok;  // Accelerator/Core.swift:201
-    assign _fetch_hit_T = state_q == 3'h1;  // Accelerator/Core.swift:195
-    assign _fetch_hit_T_1 = ~abort;  // Accelerator/Core.swift:195
-    assign _fetch_hit_T_2 = _fetch_hit_T & _fetch_hit_T_1;  // Accelerator/Core.swift:195
-    assign fetch_hit = _fetch_hit_T_2 & buffer_hit;  // Accelerator/Core.swift:195
-    assign _instr_q_T = instruction_buffer[buffer_offset[3:0]];  // Accelerator/Core.swift:196
-    assign _fetching_T = state_q == 3'h1;  // Accelerator/Core.swift:198
-    assign _fetching_T_1 = ~abort;  // Accelerator/Core.swift:198
-    assign _fetching_T_2 = _fetching_T & _fetching_T_1;  // Accelerator/Core.swift:198
-    assign _fetching_T_3 = ~buffer_hit;  // Accelerator/Core.swift:198
-    assign fetching = _fetching_T_2 & _fetching_T_3;  // Accelerator/Core.swift:198
-    assign _fetch_go_T_1 = 1'h0 | _fail_with_T;  // Accelerator/Core.swift:201
-    assign _fetch_go_T_2 = _fetch_go_T_1 | _fail_with_T_2;  // Accelerator/Core.swift:201
-    assign _fetch_go_T_3 = _fetch_go_T_2 | _fetch_go_T;  // Accelerator/Core.swift:201
-    assign _fetch_go_T_4 = fetching & read_done;  // Accelerator/Core.swift:201
-    assign _fetch_go_T_5 = ~read_error_q;  // Accelerator/Core.swift:201
-    assign _fetch_go_T_6 = _fetch_go_T_4 & _fetch_go_T_5;  // Accelerator/Core.swift:201
-    assign _fetch_go_T_7 = ~store_failed;  // Accelerator/Core.swift:201
-    assign _fetch_go_T_8 = _fetch_go_T_6 & _fetch_go_T_7;  // Accelerator/Core.swift:201
-    assign _fetch_go_T_9 = ~_fetch_go_T_3;  // Accelerator/Core.swift:201
-    assign fetch_go = _fetch_go_T_8 & _fetch_go_T_9;  // Accelerator/Core.swift:201
+    assign buffer_offset = pc_q - buffer_base_q;  // Accelerator/Core.swift:184
+    assign _buffer_hit_T = {{27{1'b0}}, buffer_count_q};  // Accelerator/Core.swift:185
+    assign buffer_hit = buffer_offset < _buffer_hit_T;  // Accelerator/Core.swift:185
+    assign instructions_left = prog_len - pc_q;  // Accelerator/Core.swift:186
+    assign _fetch_count_T = instructions_left < 32'h10;  // Accelerator/Core.swift:187
+    assign fetch_count = _fetch_count_T ? instructions_left[4:0] : 5'h10;  // Accelerator/Core.swift:187
+    assign _fetch_addr_T = {{32{1'b0}}, pc_q};  // Accelerator/Core.swift:188
+    assign _fetch_addr_T_1 = {_fetch_addr_T[59:0], 4'h0};  // Accelerator/Core.swift:188
+    assign fetch_addr = prog_base + _fetch_addr_T_1;  // Accelerator/Core.swift:188
+    assign _fetch_end_T = {{2{1'b0}}, fetch_addr};  // Accelerator/Core.swift:189
+    assign _fetch_end_T_1 = {{61{1'b0}}, fetch_count};  // Accelerator/Core.swift:189
+    assign _fetch_end_T_2 = {_fetch_end_T_1[61:0], 4'h0};  // Accelerator/Core.swift:189
+    assign fetch_end = _fetch_end_T + _fetch_end_T_2;  // Accelerator/Core.swift:189
+    assign _fail_with_T = prog_len <= pc_q;  // Accelerator/Core.swift:180
+    assign _fail_with_T_1 = prog_base[3:0] == 4'h0;  // Accelerator/Core.swift:180
+    assign _fail_with_T_2 = ~_fail_with_T_1;  // Accelerator/Core.swift:180
+    assign _fetch_go_T_3 = win_base <= fetch_addr;  // Accelerator/Core.swift:199
+    assign _fetch_go_T_4 = fetch_end <= _fetch_go_T_2;  // Accelerator/Core.swift:199
+    assign _fetch_go_T_5 = _fetch_go_T_3 & _fetch_go_T_4;  // Accelerator/Core.swift:199
+    assign _fetch_go_T_6 = fetch_end <= 66'h100000000;  // Accelerator/Core.swift:199
+    assign _fetch_go_T_7 = _fetch_go_T_5 & _fetch_go_T_6;  // Accelerator/Core.swift:199
+    assign _fetch_go_T_8 = ~_fetch_go_T_7;  // Accelerator/Core.swift:199
+    assign _fetch_hit_T = state_q == 3'h1;  // Accelerator/Core.swift:193
+    assign _fetch_hit_T_1 = ~abort;  // Accelerator/Core.swift:193
+    assign _fetch_hit_T_2 = _fetch_hit_T & _fetch_hit_T_1;  // Accelerator/Core.swift:193
+    assign fetch_hit = _fetch_hit_T_2 & buffer_hit;  // Accelerator/Core.swift:193
+    assign _instr_q_T = instruction_buffer[buffer_offset[3:0]];  // Accelerator/Core.swift:194
+    assign _fetching_T = state_q == 3'h1;  // Accelerator/Core.swift:196
+    assign _fetching_T_1 = ~abort;  // Accelerator/Core.swift:196
+    assign _fetching_T_2 = _fetching_T & _fetching_T_1;  // Accelerator/Core.swift:196
+    assign _fetching_T_3 = ~buffer_hit;  // Accelerator/Core.swift:196
+    assign fetching = _fetching_T_2 & _fetching_T_3;  // Accelerator/Core.swift:196
+    assign _fetch_go_T_9 = 1'h0 | _fail_with_T;  // Accelerator/Core.swift:199
+    assign _fetch_go_T_10 = _fetch_go_T_9 | _fail_with_T_2;  // Accelerator/Core.swift:199
+    assign _fetch_go_T_11 = _fetch_go_T_10 | _fetch_go_T_8;  // Accelerator/Core.swift:199
+    assign _fetch_go_T_12 = fetching & read_done;  // Accelerator/Core.swift:199
+    assign _fetch_go_T_13 = ~read_error_q;  // Accelerator/Core.swift:199
+    assign _fetch_go_T_14 = _fetch_go_T_12 & _fetch_go_T_13;  // Accelerator/Core.swift:199
+    assign _fetch_go_T_15 = ~store_failed;  // Accelerator/Core.swift:199
+    assign _fetch_go_T_16 = _fetch_go_T_14 & _fetch_go_T_15;  // Accelerator/Core.swift:199
+    assign _fetch_go_T_17 = ~_fetch_go_T_11;  // Accelerator/Core.swift:199
+    assign fetch_go = _fetch_go_T_16 & _fetch_go_T_17;  // Accelerator/Core.swift:199
     assign _state_q_T = state_q == 3'h2;  // Accelerator/Core.swift:33
     assign _state_q_T_1 = _state_q_T & read_done;  // Accelerator/Core.swift:33
     assign _state_q_T_2 = ~read_go;  // Accelerator/Core.swift:33
     assign _state_q_T_3 = _state_q_T_1 & _state_q_T_2;  // Accelerator/Core.swift:33
     assign _state_q_T_4 = ~read_error_q;  // Accelerator/Core.swift:33
     assign _state_q_T_5 = _state_q_T_3 & _state_q_T_4;  // Accelerator/Core.swift:33
-    assign _exec_T = state_q == 3'h3;  // Accelerator/Core.swift:210
-    assign _exec_T_1 = ~abort;  // Accelerator/Core.swift:210
-    assign _exec_T_2 = _exec_T & _exec_T_1;  // Accelerator/Core.swift:210
-    assign _exec_T_3 = ~load_failed;  // Accelerator/Core.swift:210
-    assign _exec_T_4 = _exec_T_2 & _exec_T_3;  // Accelerator/Core.swift:210
-    assign _exec_T_5 = ~store_failed;  // Accelerator/Core.swift:210
-    assign exec = _exec_T_4 & _exec_T_5;  // Accelerator/Core.swift:210
+    assign _exec_T = state_q == 3'h3;  // Accelerator/Core.swift:208
+    assign _exec_T_1 = ~abort;  // Accelerator/Core.swift:208
+    assign _exec_T_2 = _exec_T & _exec_T_1;  // Accelerator/Core.swift:208
+    assign _exec_T_3 = ~load_failed;  // Accelerator/Core.swift:208
+    assign _exec_T_4 = _exec_T_2 & _exec_T_3;  // Accelerator/Core.swift:208
+    assign _exec_T_5 = ~store_failed;  // Accelerator/Core.swift:208
+    assign exec = _exec_T_4 & _exec_T_5;  // Accelerator/Core.swift:208
     always @(posedge clk) load_end_q <= rst ? 17'h0 : _load_end_q_T_3;  // Accelerator/Accelerator.swift:155
-    assign _gemm_waits_for_load_T = ~read_done;  // Accelerator/Core.swift:219
-    assign _gemm_waits_for_load_T_1 = read_dest_q == 2'h0;  // Accelerator/Core.swift:219
-    assign _gemm_waits_for_load_T_2 = _gemm_waits_for_load_T & _gemm_waits_for_load_T_1;  // Accelerator/Core.swift:219
-    assign _gemm_waits_for_load_T_3 = {{1{1'b0}}, instr_q[23:8]};  // Accelerator/Core.swift:219
-    assign _gemm_waits_for_load_T_4 = _gemm_waits_for_load_T_3 < load_end_q;  // Accelerator/Core.swift:219
-    assign _gemm_waits_for_load_T_5 = _gemm_waits_for_load_T_2 & _gemm_waits_for_load_T_4;  // Accelerator/Core.swift:219
-    assign _gemm_waits_for_load_T_6 = {{1{1'b0}}, instr_q[23:8]};  // Accelerator/Core.swift:219
-    assign _gemm_waits_for_load_T_7 = {{1{1'b0}}, instr_q[39:24]};  // Accelerator/Core.swift:219
-    assign _gemm_waits_for_load_T_8 = _gemm_waits_for_load_T_6 + _gemm_waits_for_load_T_7;  // Accelerator/Core.swift:219
-    assign _gemm_waits_for_load_T_9 = {{1{1'b0}}, read_row_q};  // Accelerator/Core.swift:219
-    assign _gemm_waits_for_load_T_10 = _gemm_waits_for_load_T_9 < _gemm_waits_for_load_T_8;  // Accelerator/Core.swift:219
-    assign _gemm_waits_for_load_T_11 = _gemm_waits_for_load_T_5 & _gemm_waits_for_load_T_10;  // Accelerator/Core.swift:219
-    assign _gemm_waits_for_load_T_12 = ~read_done;  // Accelerator/Core.swift:219
-    assign _gemm_waits_for_load_T_13 = read_dest_q == 2'h1;  // Accelerator/Core.swift:219
-    assign _gemm_waits_for_load_T_14 = _gemm_waits_for_load_T_12 & _gemm_waits_for_load_T_13;  // Accelerator/Core.swift:219
-    assign _gemm_waits_for_load_T_15 = {{1{1'b0}}, instr_q[55:40]};  // Accelerator/Core.swift:219
-    assign _gemm_waits_for_load_T_16 = _gemm_waits_for_load_T_15 < load_end_q;  // Accelerator/Core.swift:219
-    assign _gemm_waits_for_load_T_17 = _gemm_waits_for_load_T_14 & _gemm_waits_for_load_T_16;  // Accelerator/Core.swift:219
-    assign _gemm_waits_for_load_T_18 = {{1{1'b0}}, instr_q[55:40]};  // Accelerator/Core.swift:219
-    assign _gemm_waits_for_load_T_19 = {{1{1'b0}}, instr_q[39:24]};  // Accelerator/Core.swift:219
-    assign _gemm_waits_for_load_T_20 = _gemm_waits_for_load_T_18 + _gemm_waits_for_load_T_19;  // Accelerator/Core.swift:219
-    assign _gemm_waits_for_load_T_21 = {{1{1'b0}}, read_row_q};  // Accelerator/Core.swift:219
-    assign _gemm_waits_for_load_T_22 = _gemm_waits_for_load_T_21 < _gemm_waits_for_load_T_20;  // Accelerator/Core.swift:219
-    assign _gemm_waits_for_load_T_23 = _gemm_waits_for_load_T_17 & _gemm_waits_for_load_T_22;  // Accelerator/Core.swift:219
-    assign gemm_waits_for_load = _gemm_waits_for_load_T_11 | _gemm_waits_for_load_T_23;  // Accelerator/Core.swift:219
-    assign store_reading = store_rows_q != 16'h0;  // Accelerator/Core.swift:224
-    assign _store_engine_free_T = ~store_reading;  // Accelerator/Core.swift:225
-    assign store_engine_free = aw_idle & _store_engine_free_T;  // Accelerator/Core.swift:225
-    assign _load_go_T = instr_q[3:0] == 4'h1;  // Accelerator/Core.swift:263
-    assign _load_go_T_1 = exec & _load_go_T;  // Accelerator/Core.swift:263
-    assign _load_go_T_2 = _load_go_T_1 & read_done;  // Accelerator/Core.swift:263
-    assign _store_go_T = instr_q[3:0] == 4'h2;  // Accelerator/Core.swift:264
-    assign _store_go_T_1 = exec & _store_go_T;  // Accelerator/Core.swift:264
-    assign _store_go_T_2 = _store_go_T_1 & array_idle;  // Accelerator/Core.swift:264
-    assign _store_go_T_3 = _store_go_T_2 & store_engine_free;  // Accelerator/Core.swift:264
-    assign _store_go_T_4 = ~write_error_q;  // Accelerator/Core.swift:264
-    assign _store_go_T_5 = _store_go_T_3 & _store_go_T_4;  // Accelerator/Core.swift:264
-    assign _gemm_go_T = instr_q[3:0] == 4'h3;  // Accelerator/Core.swift:170
-    assign _gemm_go_T_1 = exec & _gemm_go_T;  // Accelerator/Core.swift:170
-    assign _gemm_go_T_2 = _gemm_go_T_1 & tile_queue_in_ready;  // Accelerator/Core.swift:170
-    assign _gemm_go_T_3 = ~gemm_waits_for_load;  // Accelerator/Core.swift:170
-    assign _gemm_go_T_4 = _gemm_go_T_2 & _gemm_go_T_3;  // Accelerator/Core.swift:170
-    assign _gemm_go_T_5 = ~store_reading;  // Accelerator/Core.swift:170
-    assign _gemm_go_T_6 = _gemm_go_T_4 & _gemm_go_T_5;  // Accelerator/Core.swift:170
-    assign _config_go_T = instr_q[3:0] == 4'h4;  // Accelerator/Core.swift:266
-    assign _config_go_T_1 = exec & _config_go_T;  // Accelerator/Core.swift:266
-    assign _config_go_T_2 = _config_go_T_1 & array_idle;  // Accelerator/Core.swift:266
-    assign _finish_now_T = instr_q[3:0] == 4'h5;  // Accelerator/Core.swift:183
-    assign _finish_now_T_1 = exec & _finish_now_T;  // Accelerator/Core.swift:183
-    assign _finish_now_T_2 = _finish_now_T_1 & array_idle;  // Accelerator/Core.swift:183
-    assign _finish_now_T_3 = _finish_now_T_2 & read_done;  // Accelerator/Core.swift:183
-    assign _finish_now_T_4 = ~read_error_q;  // Accelerator/Core.swift:183
-    assign _finish_now_T_5 = _finish_now_T_3 & _finish_now_T_4;  // Accelerator/Core.swift:183
-    assign _finish_now_T_6 = _finish_now_T_5 & write_done;  // Accelerator/Core.swift:183
-    assign _finish_now_T_7 = ~write_error_q;  // Accelerator/Core.swift:183
-    assign _finish_now_T_8 = _finish_now_T_6 & _finish_now_T_7;  // Accelerator/Core.swift:183
-    assign _fail_with_T_3 = instr_q[3:0] == 4'h1;  // Accelerator/Core.swift:182
-    assign _fail_with_T_4 = instr_q[3:0] == 4'h2;  // Accelerator/Core.swift:182
-    assign _fail_with_T_5 = instr_q[3:0] == 4'h3;  // Accelerator/Core.swift:182
-    assign _fail_with_T_6 = instr_q[3:0] == 4'h4;  // Accelerator/Core.swift:182
-    assign _fail_with_T_7 = instr_q[3:0] == 4'h5;  // Accelerator/Core.swift:182
-    assign _fail_with_T_8 = 1'h0 | _fail_with_T_3;  // Accelerator/Core.swift:182
-    assign _fail_with_T_9 = _fail_with_T_8 | _fail_with_T_4;  // Accelerator/Core.swift:182
-    assign _fail_with_T_10 = _fail_with_T_9 | _fail_with_T_5;  // Accelerator/Core.swift:182
-    assign _fail_with_T_11 = _fail_with_T_10 | _fail_with_T_6;  // Accelerator/Core.swift:182
-    assign _fail_with_T_12 = _fail_with_T_11 | _fail_with_T_7;  // Accelerator/Core.swift:182
-    assign _transfer_end_T = instr_q[3:0] == 4'h2;  // Accelerator/Core.swift:239
-    assign _transfer_end_T_1 = instr_q[7:4] == 4'h0;  // Accelerator/Core.swift:239
-    assign _transfer_end_T_2 = _transfer_end_T_1 ? 16'h8 : 16'h8;  // Accelerator/Core.swift:239
-    assign _transfer_end_T_3 = _transfer_end_T ? 16'h8 : _transfer_end_T_2;  // Accelerator/Core.swift:239
-    assign _store_go_T_6 = instr_q[7:4] == 4'h0;  // Accelerator/Core.swift:264
-    assign _store_go_T_7 = _store_go_T_6 ? 17'h400 : 17'h400;  // Accelerator/Core.swift:264
-    assign _store_go_T_8 = _transfer_end_T ? 17'h200 : _store_go_T_7;  // Accelerator/Core.swift:264
-    assign _transfer_span_T = instr_q[39:24] - 16'h1;  // Accelerator/Core.swift:238
-    assign _transfer_span_T_1 = {{24{1'b0}}, _transfer_span_T};  // Accelerator/Core.swift:238
-    assign _transfer_span_T_2 = {{16{1'b0}}, instr_q[63:40]};  // Accelerator/Core.swift:238
-    assign transfer_span = _transfer_span_T_1 * _transfer_span_T_2;  // Accelerator/Core.swift:238
-    assign _transfer_end_T_4 = {{2{1'b0}}, instr_q[127:64]};  // Accelerator/Core.swift:239
-    assign _transfer_end_T_5 = {{26{1'b0}}, transfer_span};  // Accelerator/Core.swift:239
-    assign _transfer_end_T_6 = _transfer_end_T_4 + _transfer_end_T_5;  // Accelerator/Core.swift:239
-    assign _transfer_end_T_7 = {{50{1'b0}}, _transfer_end_T_3};  // Accelerator/Core.swift:239
-    assign transfer_end = _transfer_end_T_6 + _transfer_end_T_7;  // Accelerator/Core.swift:239
-    assign _window_ok_T_3 = state_q == 3'h1;  // Accelerator/Core.swift:47
-    assign _window_ok_T_4 = _window_ok_T_3 ? fetch_addr : instr_q[127:64];  // Accelerator/Core.swift:47
-    assign _window_ok_T_5 = state_q == 3'h1;  // Accelerator/Core.swift:47
-    assign _window_ok_T_6 = _window_ok_T_5 ? fetch_end : transfer_end;  // Accelerator/Core.swift:47
-    assign _window_ok_T_7 = win_base <= _window_ok_T_4;  // Accelerator/Core.swift:47
-    assign _window_ok_T_8 = _window_ok_T_6 <= _window_ok_T_2;  // Accelerator/Core.swift:47
-    assign _window_ok_T_9 = _window_ok_T_7 & _window_ok_T_8;  // Accelerator/Core.swift:47
-    assign _window_ok_T_10 = _window_ok_T_6 <= 66'h100000000;  // Accelerator/Core.swift:47
-    assign _window_ok_T_11 = _window_ok_T_9 & _window_ok_T_10;  // Accelerator/Core.swift:47
-    assign _store_go_T_9 = instr_q[7:4] != 4'h2;  // Accelerator/Core.swift:264
-    assign _store_go_T_10 = 4'h1 < instr_q[7:4];  // Accelerator/Core.swift:264
-    assign _store_go_T_11 = _transfer_end_T ? _store_go_T_9 : _store_go_T_10;  // Accelerator/Core.swift:264
-    assign _store_go_T_12 = instr_q[39:24] == 16'h0;  // Accelerator/Core.swift:264
-    assign _store_go_T_13 = {{3{1'b0}}, instr_q[23:8]};  // Accelerator/Core.swift:264
-    assign _store_go_T_14 = {{3{1'b0}}, instr_q[39:24]};  // Accelerator/Core.swift:264
-    assign _store_go_T_15 = _store_go_T_13 + _store_go_T_14;  // Accelerator/Core.swift:264
-    assign _store_go_T_16 = {{2{1'b0}}, _store_go_T_8};  // Accelerator/Core.swift:264
-    assign _store_go_T_17 = _store_go_T_16 < _store_go_T_15;  // Accelerator/Core.swift:264
-    assign _store_go_T_18 = _store_go_T_12 | _store_go_T_17;  // Accelerator/Core.swift:264
-    assign _store_go_T_19 = instr_q[66:64] == 3'h0;  // Accelerator/Core.swift:264
-    assign _store_go_T_20 = ~_store_go_T_19;  // Accelerator/Core.swift:264
-    assign _store_go_T_21 = instr_q[42:40] == 3'h0;  // Accelerator/Core.swift:264
-    assign _store_go_T_22 = ~_store_go_T_21;  // Accelerator/Core.swift:264
-    assign _store_go_T_23 = _store_go_T_20 | _store_go_T_22;  // Accelerator/Core.swift:264
-    assign _store_go_T_24 = ~window_ok;  // Accelerator/Core.swift:264
-    assign _gemm_go_T_7 = instr_q[39:24] == 16'h0;  // Accelerator/Core.swift:170
-    assign _gemm_go_T_8 = {{1{1'b0}}, instr_q[23:8]};  // Accelerator/Core.swift:170
-    assign _gemm_go_T_9 = {{1{1'b0}}, instr_q[39:24]};  // Accelerator/Core.swift:170
-    assign _gemm_go_T_10 = _gemm_go_T_8 + _gemm_go_T_9;  // Accelerator/Core.swift:170
-    assign _gemm_go_T_11 = 17'h400 < _gemm_go_T_10;  // Accelerator/Core.swift:170
-    assign _gemm_go_T_12 = _gemm_go_T_7 | _gemm_go_T_11;  // Accelerator/Core.swift:170
-    assign _gemm_go_T_13 = {{1{1'b0}}, instr_q[55:40]};  // Accelerator/Core.swift:170
-    assign _gemm_go_T_14 = {{1{1'b0}}, instr_q[39:24]};  // Accelerator/Core.swift:170
-    assign _gemm_go_T_15 = _gemm_go_T_13 + _gemm_go_T_14;  // Accelerator/Core.swift:170
-    assign _gemm_go_T_16 = 17'h400 < _gemm_go_T_15;  // Accelerator/Core.swift:170
-    assign _gemm_go_T_17 = _gemm_go_T_12 | _gemm_go_T_16;  // Accelerator/Core.swift:170
-    assign _gemm_go_T_18 = {{1{1'b0}}, instr_q[79:64]};  // Accelerator/Core.swift:170
-    assign _gemm_go_T_19 = _gemm_go_T_18 + 17'h8;  // Accelerator/Core.swift:170
-    assign _gemm_go_T_20 = 17'h200 < _gemm_go_T_19;  // Accelerator/Core.swift:170
-    assign _gemm_go_T_21 = _gemm_go_T_17 | _gemm_go_T_20;  // Accelerator/Core.swift:170
-    assign _config_go_T_3 = 8'ha < instr_q[15:8];  // Accelerator/Core.swift:266
-    assign _config_go_T_4 = instr_q[4] & _config_go_T_3;  // Accelerator/Core.swift:266
-    assign _store_go_T_25 = _store_go_T_24 | 1'h0;  // Accelerator/Core.swift:264
-    assign _fail_with_T_13 = _store_go_T_24 ? 4'h2 : 4'h0;  // Accelerator/Core.swift:182
-    assign _store_go_T_26 = _store_go_T_23 | _store_go_T_25;  // Accelerator/Core.swift:264
-    assign _fail_with_T_14 = _store_go_T_23 ? 4'h6 : _fail_with_T_13;  // Accelerator/Core.swift:182
-    assign _store_go_T_27 = _store_go_T_18 | _store_go_T_26;  // Accelerator/Core.swift:264
-    assign _fail_with_T_15 = _store_go_T_18 ? 4'h3 : _fail_with_T_14;  // Accelerator/Core.swift:182
-    assign _store_go_T_28 = _store_go_T_11 | _store_go_T_27;  // Accelerator/Core.swift:264
-    assign _fail_with_T_16 = _store_go_T_11 ? 4'h7 : _fail_with_T_15;  // Accelerator/Core.swift:182
-    assign _gemm_go_T_22 = _gemm_go_T_21 | 1'h0;  // Accelerator/Core.swift:170
-    assign _fail_with_T_17 = _gemm_go_T_21 ? 4'h3 : 4'h0;  // Accelerator/Core.swift:182
-    assign _config_go_T_5 = _config_go_T_4 | 1'h0;  // Accelerator/Core.swift:266
-    assign _fail_with_T_18 = _config_go_T_4 ? 4'h7 : 4'h0;  // Accelerator/Core.swift:182
-    assign _fail_with_T_19 = _fetch_go_T | 1'h0;  // Accelerator/Core.swift:182
-    assign _fail_with_T_20 = _fetch_go_T ? 4'h2 : 4'h0;  // Accelerator/Core.swift:182
-    assign _fail_with_T_21 = _fail_with_T_2 | _fail_with_T_19;  // Accelerator/Core.swift:182
-    assign _fail_with_T_22 = _fail_with_T_2 ? 4'h6 : _fail_with_T_20;  // Accelerator/Core.swift:182
-    assign _fail_with_T_23 = _fail_with_T | _fail_with_T_21;  // Accelerator/Core.swift:182
-    assign _fail_with_T_24 = _fail_with_T ? 4'h8 : _fail_with_T_22;  // Accelerator/Core.swift:182
-    assign _load_go_T_3 = ~_store_go_T_28;  // Accelerator/Core.swift:263
-    assign _load_go_T_4 = _load_go_T_2 & _load_go_T_3;  // Accelerator/Core.swift:263
-    assign _load_go_T_5 = ~read_error_q;  // Accelerator/Core.swift:263
-    assign load_go = _load_go_T_4 & _load_go_T_5;  // Accelerator/Core.swift:263
-    assign _store_go_T_29 = ~_store_go_T_28;  // Accelerator/Core.swift:264
-    assign store_go = _store_go_T_5 & _store_go_T_29;  // Accelerator/Core.swift:264
-    assign _gemm_go_T_23 = ~_gemm_go_T_22;  // Accelerator/Core.swift:170
-    assign _gemm_go_T_24 = _gemm_go_T_6 & _gemm_go_T_23;  // Accelerator/Core.swift:170
-    assign _config_go_T_6 = ~_config_go_T_5;  // Accelerator/Core.swift:266
-    assign config_go = _config_go_T_2 & _config_go_T_6;  // Accelerator/Core.swift:266
-    assign _read_go_T = fetch_go | load_go;  // Accelerator/Core.swift:52
-    assign _read_addr_T = fetching ? fetch_addr : instr_q[127:64];  // Accelerator/Core.swift:53
-    assign _read_rows_T = {{11{1'b0}}, fetch_count};  // Accelerator/Core.swift:53
-    assign _read_rows_T_1 = fetching ? _read_rows_T : instr_q[39:24];  // Accelerator/Core.swift:53
-    assign _read_stride_T = fetching ? 24'h10 : instr_q[63:40];  // Accelerator/Core.swift:54
-    assign _read_row_beats_T = instr_q[7:4] == 4'h0;  // Accelerator/Core.swift:54
-    assign _read_row_beats_T_1 = _read_row_beats_T ? 9'h1 : 9'h1;  // Accelerator/Core.swift:54
-    assign _read_row_beats_T_2 = fetching ? 9'h2 : _read_row_beats_T_1;  // Accelerator/Core.swift:54
-    assign _read_dest_q_T = fetching ? 2'h2 : instr_q[5:4];  // Accelerator/Core.swift:66
-    assign _read_row_q_T_1 = fetching ? 16'h0 : instr_q[23:8];  // Accelerator/Core.swift:66
-    assign _load_end_q_T = {{1{1'b0}}, instr_q[23:8]};  // Accelerator/Core.swift:214
-    assign _load_end_q_T_1 = {{1{1'b0}}, instr_q[39:24]};  // Accelerator/Core.swift:214
-    assign _load_end_q_T_2 = _load_end_q_T + _load_end_q_T_1;  // Accelerator/Core.swift:214
-    assign _shift_q_T = config_go & instr_q[4];  // Accelerator/Core.swift:158
-    assign _reseed_q_T = config_go & instr_q[5];  // Accelerator/Core.swift:159
-    assign next_instruction = _next_instruction_T_5;  // Accelerator/Core.swift:291
-    assign _next_instruction_T = state_q == 3'h4;  // Accelerator/Core.swift:288
-    assign _next_instruction_T_1 = feed_k_q == 16'h0;  // Accelerator/Core.swift:288
-    assign _next_instruction_T_2 = _next_instruction_T & _next_instruction_T_1;  // Accelerator/Core.swift:288
-    assign _next_instruction_T_3 = config_go | load_go;  // Accelerator/Core.swift:288
-    assign _next_instruction_T_4 = _next_instruction_T_3 | store_go;  // Accelerator/Core.swift:288
-    assign _next_instruction_T_5 = _next_instruction_T_4 | _next_instruction_T_2;  // Accelerator/Core.swift:288
+    assign _gemm_waits_for_load_T = ~read_done;  // Accelerator/Core.swift:217
+    assign _gemm_waits_for_load_T_1 = read_dest_q == 2'h0;  // Accelerator/Core.swift:217
+    assign _gemm_waits_for_load_T_2 = _gemm_waits_for_load_T & _gemm_waits_for_load_T_1;  // Accelerator/Core.swift:217
+    assign _gemm_waits_for_load_T_3 = {{1{1'b0}}, instr_q[23:8]};  // Accelerator/Core.swift:217
+    assign _gemm_waits_for_load_T_4 = _gemm_waits_for_load_T_3 < load_end_q;  // Accelerator/Core.swift:217
+    assign _gemm_waits_for_load_T_5 = _gemm_waits_for_load_T_2 & _gemm_waits_for_load_T_4;  // Accelerator/Core.swift:217
+    assign _gemm_waits_for_load_T_6 = {{1{1'b0}}, instr_q[23:8]};  // Accelerator/Core.swift:217
+    assign _gemm_waits_for_load_T_7 = {{1{1'b0}}, instr_q[39:24]};  // Accelerator/Core.swift:217
+    assign _gemm_waits_for_load_T_8 = _gemm_waits_for_load_T_6 + _gemm_waits_for_load_T_7;  // Accelerator/Core.swift:217
+    assign _gemm_waits_for_load_T_9 = {{1{1'b0}}, read_row_q};  // Accelerator/Core.swift:217
+    assign _gemm_waits_for_load_T_10 = _gemm_waits_for_load_T_9 < _gemm_waits_for_load_T_8;  // Accelerator/Core.swift:217
+    assign _gemm_waits_for_load_T_11 = _gemm_waits_for_load_T_5 & _gemm_waits_for_load_T_10;  // Accelerator/Core.swift:217
+    assign _gemm_waits_for_load_T_12 = ~read_done;  // Accelerator/Core.swift:217
+    assign _gemm_waits_for_load_T_13 = read_dest_q == 2'h1;  // Accelerator/Core.swift:217
+    assign _gemm_waits_for_load_T_14 = _gemm_waits_for_load_T_12 & _gemm_waits_for_load_T_13;  // Accelerator/Core.swift:217
+    assign _gemm_waits_for_load_T_15 = {{1{1'b0}}, instr_q[55:40]};  // Accelerator/Core.swift:217
+    assign _gemm_waits_for_load_T_16 = _gemm_waits_for_load_T_15 < load_end_q;  // Accelerator/Core.swift:217
+    assign _gemm_waits_for_load_T_17 = _gemm_waits_for_load_T_14 & _gemm_waits_for_load_T_16;  // Accelerator/Core.swift:217
+    assign _gemm_waits_for_load_T_18 = {{1{1'b0}}, instr_q[55:40]};  // Accelerator/Core.swift:217
+    assign _gemm_waits_for_load_T_19 = {{1{1'b0}}, instr_q[39:24]};  // Accelerator/Core.swift:217
+    assign _gemm_waits_for_load_T_20 = _gemm_waits_for_load_T_18 + _gemm_waits_for_load_T_19;  // Accelerator/Core.swift:217
+    assign _gemm_waits_for_load_T_21 = {{1{1'b0}}, read_row_q};  // Accelerator/Core.swift:217
+    assign _gemm_waits_for_load_T_22 = _gemm_waits_for_load_T_21 < _gemm_waits_for_load_T_20;  // Accelerator/Core.swift:217
+    assign _gemm_waits_for_load_T_23 = _gemm_waits_for_load_T_17 & _gemm_waits_for_load_T_22;  // Accelerator/Core.swift:217
+    assign gemm_waits_for_load = _gemm_waits_for_load_T_11 | _gemm_waits_for_load_T_23;  // Accelerator/Core.swift:217
+    assign store_reading = store_rows_q != 16'h0;  // Accelerator/Core.swift:222
+    assign _store_engine_free_T = ~store_reading;  // Accelerator/Core.swift:223
+    assign store_engine_free = aw_idle & _store_engine_free_T;  // Accelerator/Core.swift:223
+    assign _load_go_T = instr_q[3:0] == 4'h1;  // Accelerator/Core.swift:260
+    assign _load_go_T_1 = exec & _load_go_T;  // Accelerator/Core.swift:260
+    assign _load_go_T_2 = _load_go_T_1 & read_done;  // Accelerator/Core.swift:260
+    assign _store_go_T = instr_q[3:0] == 4'h2;  // Accelerator/Core.swift:261
+    assign _store_go_T_1 = exec & _store_go_T;  // Accelerator/Core.swift:261
+    assign _store_go_T_2 = _store_go_T_1 & array_idle;  // Accelerator/Core.swift:261
+    assign _store_go_T_3 = _store_go_T_2 & store_engine_free;  // Accelerator/Core.swift:261
+    assign _store_go_T_4 = ~write_error_q;  // Accelerator/Core.swift:261
+    assign _store_go_T_5 = _store_go_T_3 & _store_go_T_4;  // Accelerator/Core.swift:261
+    assign _gemm_go_T = instr_q[3:0] == 4'h3;  // Accelerator/Core.swift:168
+    assign _gemm_go_T_1 = exec & _gemm_go_T;  // Accelerator/Core.swift:168
+    assign _gemm_go_T_2 = _gemm_go_T_1 & tile_queue_in_ready;  // Accelerator/Core.swift:168
+    assign _gemm_go_T_3 = ~gemm_waits_for_load;  // Accelerator/Core.swift:168
+    assign _gemm_go_T_4 = _gemm_go_T_2 & _gemm_go_T_3;  // Accelerator/Core.swift:168
+    assign _gemm_go_T_5 = ~store_reading;  // Accelerator/Core.swift:168
+    assign _gemm_go_T_6 = _gemm_go_T_4 & _gemm_go_T_5;  // Accelerator/Core.swift:168
+    assign _config_go_T = instr_q[3:0] == 4'h4;  // Accelerator/Core.swift:263
+    assign _config_go_T_1 = exec & _config_go_T;  // Accelerator/Core.swift:263
+    assign _config_go_T_2 = _config_go_T_1 & array_idle;  // Accelerator/Core.swift:263
+    assign _finish_now_T = instr_q[3:0] == 4'h5;  // Accelerator/Core.swift:181
+    assign _finish_now_T_1 = exec & _finish_now_T;  // Accelerator/Core.swift:181
+    assign _finish_now_T_2 = _finish_now_T_1 & array_idle;  // Accelerator/Core.swift:181
+    assign _finish_now_T_3 = _finish_now_T_2 & read_done;  // Accelerator/Core.swift:181
+    assign _finish_now_T_4 = ~read_error_q;  // Accelerator/Core.swift:181
+    assign _finish_now_T_5 = _finish_now_T_3 & _finish_now_T_4;  // Accelerator/Core.swift:181
+    assign _finish_now_T_6 = _finish_now_T_5 & write_done;  // Accelerator/Core.swift:181
+    assign _finish_now_T_7 = ~write_error_q;  // Accelerator/Core.swift:181
+    assign _finish_now_T_8 = _finish_now_T_6 & _finish_now_T_7;  // Accelerator/Core.swift:181
+    assign _fail_with_T_3 = instr_q[3:0] == 4'h1;  // Accelerator/Core.swift:180
+    assign _fail_with_T_4 = instr_q[3:0] == 4'h2;  // Accelerator/Core.swift:180
+    assign _fail_with_T_5 = instr_q[3:0] == 4'h3;  // Accelerator/Core.swift:180
+    assign _fail_with_T_6 = instr_q[3:0] == 4'h4;  // Accelerator/Core.swift:180
+    assign _fail_with_T_7 = instr_q[3:0] == 4'h5;  // Accelerator/Core.swift:180
+    assign _fail_with_T_8 = 1'h0 | _fail_with_T_3;  // Accelerator/Core.swift:180
+    assign _fail_with_T_9 = _fail_with_T_8 | _fail_with_T_4;  // Accelerator/Core.swift:180
+    assign _fail_with_T_10 = _fail_with_T_9 | _fail_with_T_5;  // Accelerator/Core.swift:180
+    assign _fail_with_T_11 = _fail_with_T_10 | _fail_with_T_6;  // Accelerator/Core.swift:180
+    assign _fail_with_T_12 = _fail_with_T_11 | _fail_with_T_7;  // Accelerator/Core.swift:180
+    assign _transfer_end_T = instr_q[3:0] == 4'h2;  // Accelerator/Core.swift:237
+    assign _transfer_end_T_1 = instr_q[7:4] == 4'h0;  // Accelerator/Core.swift:237
+    assign _transfer_end_T_2 = _transfer_end_T_1 ? 16'h8 : 16'h8;  // Accelerator/Core.swift:237
+    assign _transfer_end_T_3 = _transfer_end_T ? 16'h8 : _transfer_end_T_2;  // Accelerator/Core.swift:237
+    assign _store_go_T_6 = instr_q[7:4] == 4'h0;  // Accelerator/Core.swift:261
+    assign _store_go_T_7 = _store_go_T_6 ? 17'h400 : 17'h400;  // Accelerator/Core.swift:261
+    assign _store_go_T_8 = _transfer_end_T ? 17'h200 : _store_go_T_7;  // Accelerator/Core.swift:261
+    assign _transfer_span_T = instr_q[39:24] - 16'h1;  // Accelerator/Core.swift:236
+    assign _transfer_span_T_1 = {{24{1'b0}}, _transfer_span_T};  // Accelerator/Core.swift:236
+    assign _transfer_span_T_2 = {{16{1'b0}}, instr_q[63:40]};  // Accelerator/Core.swift:236
+    assign transfer_span = _transfer_span_T_1 * _transfer_span_T_2;  // Accelerator/Core.swift:236
+    assign _transfer_end_T_4 = {{2{1'b0}}, instr_q[127:64]};  // Accelerator/Core.swift:237
+    assign _transfer_end_T_5 = {{26{1'b0}}, transfer_span};  // Accelerator/Core.swift:237
+    assign _transfer_end_T_6 = _transfer_end_T_4 + _transfer_end_T_5;  // Accelerator/Core.swift:237
+    assign _transfer_end_T_7 = {{50{1'b0}}, _transfer_end_T_3};  // Accelerator/Core.swift:237
+    assign transfer_end = _transfer_end_T_6 + _transfer_end_T_7;  // Accelerator/Core.swift:237
+    assign _store_go_T_9 = instr_q[7:4] != 4'h2;  // Accelerator/Core.swift:261
+    assign _store_go_T_10 = 4'h1 < instr_q[7:4];  // Accelerator/Core.swift:261
+    assign _store_go_T_11 = _transfer_end_T ? _store_go_T_9 : _store_go_T_10;  // Accelerator/Core.swift:261
+    assign _store_go_T_12 = instr_q[39:24] == 16'h0;  // Accelerator/Core.swift:261
+    assign _store_go_T_13 = {{3{1'b0}}, instr_q[23:8]};  // Accelerator/Core.swift:261
+    assign _store_go_T_14 = {{3{1'b0}}, instr_q[39:24]};  // Accelerator/Core.swift:261
+    assign _store_go_T_15 = _store_go_T_13 + _store_go_T_14;  // Accelerator/Core.swift:261
+    assign _store_go_T_16 = {{2{1'b0}}, _store_go_T_8};  // Accelerator/Core.swift:261
+    assign _store_go_T_17 = _store_go_T_16 < _store_go_T_15;  // Accelerator/Core.swift:261
+    assign _store_go_T_18 = _store_go_T_12 | _store_go_T_17;  // Accelerator/Core.swift:261
+    assign _store_go_T_19 = instr_q[66:64] == 3'h0;  // Accelerator/Core.swift:261
+    assign _store_go_T_20 = ~_store_go_T_19;  // Accelerator/Core.swift:261
+    assign _store_go_T_21 = instr_q[42:40] == 3'h0;  // Accelerator/Core.swift:261
+    assign _store_go_T_22 = ~_store_go_T_21;  // Accelerator/Core.swift:261
+    assign _store_go_T_23 = _store_go_T_20 | _store_go_T_22;  // Accelerator/Core.swift:261
+    assign _store_go_T_24 = win_base <= instr_q[127:64];  // Accelerator/Core.swift:261
+    assign _store_go_T_25 = transfer_end <= _fetch_go_T_2;  // Accelerator/Core.swift:261
+    assign _store_go_T_26 = _store_go_T_24 & _store_go_T_25;  // Accelerator/Core.swift:261
+    assign _store_go_T_27 = transfer_end <= 66'h100000000;  // Accelerator/Core.swift:261
+    assign _store_go_T_28 = _store_go_T_26 & _store_go_T_27;  // Accelerator/Core.swift:261
+    assign _store_go_T_29 = ~_store_go_T_28;  // Accelerator/Core.swift:261
+    assign _gemm_go_T_7 = instr_q[39:24] == 16'h0;  // Accelerator/Core.swift:168
+    assign _gemm_go_T_8 = {{1{1'b0}}, instr_q[23:8]};  // Accelerator/Core.swift:168
+    assign _gemm_go_T_9 = {{1{1'b0}}, instr_q[39:24]};  // Accelerator/Core.swift:168
+    assign _gemm_go_T_10 = _gemm_go_T_8 + _gemm_go_T_9;  // Accelerator/Core.swift:168
+    assign _gemm_go_T_11 = 17'h400 < _gemm_go_T_10;  // Accelerator/Core.swift:168
+    assign _gemm_go_T_12 = _gemm_go_T_7 | _gemm_go_T_11;  // Accelerator/Core.swift:168
+    assign _gemm_go_T_13 = {{1{1'b0}}, instr_q[55:40]};  // Accelerator/Core.swift:168
+    assign _gemm_go_T_14 = {{1{1'b0}}, instr_q[39:24]};  // Accelerator/Core.swift:168
+    assign _gemm_go_T_15 = _gemm_go_T_13 + _gemm_go_T_14;  // Accelerator/Core.swift:168
+    assign _gemm_go_T_16 = 17'h400 < _gemm_go_T_15;  // Accelerator/Core.swift:168
+    assign _gemm_go_T_17 = _gemm_go_T_12 | _gemm_go_T_16;  // Accelerator/Core.swift:168
+    assign _gemm_go_T_18 = {{1{1'b0}}, instr_q[79:64]};  // Accelerator/Core.swift:168
+    assign _gemm_go_T_19 = _gemm_go_T_18 + 17'h8;  // Accelerator/Core.swift:168
+    assign _gemm_go_T_20 = 17'h200 < _gemm_go_T_19;  // Accelerator/Core.swift:168
+    assign _gemm_go_T_21 = _gemm_go_T_17 | _gemm_go_T_20;  // Accelerator/Core.swift:168
+    assign _config_go_T_3 = 8'ha < instr_q[15:8];  // Accelerator/Core.swift:263
+    assign _config_go_T_4 = instr_q[4] & _config_go_T_3;  // Accelerator/Core.swift:263
+    assign _store_go_T_30 = _store_go_T_29 | 1'h0;  // Accelerator/Core.swift:261
+    assign _fail_with_T_13 = _store_go_T_29 ? 4'h2 : 4'h0;  // Accelerator/Core.swift:180
+    assign _store_go_T_31 = _store_go_T_23 | _store_go_T_30;  // Accelerator/Core.swift:261
+    assign _fail_with_T_14 = _store_go_T_23 ? 4'h6 : _fail_with_T_13;  // Accelerator/Core.swift:180
+    assign _store_go_T_32 = _store_go_T_18 | _store_go_T_31;  // Accelerator/Core.swift:261
+    assign _fail_with_T_15 = _store_go_T_18 ? 4'h3 : _fail_with_T_14;  // Accelerator/Core.swift:180
+    assign _store_go_T_33 = _store_go_T_11 | _store_go_T_32;  // Accelerator/Core.swift:261
+    assign _fail_with_T_16 = _store_go_T_11 ? 4'h7 : _fail_with_T_15;  // Accelerator/Core.swift:180
+    assign _gemm_go_T_22 = _gemm_go_T_21 | 1'h0;  // Accelerator/Core.swift:168
+    assign _fail_with_T_17 = _gemm_go_T_21 ? 4'h3 : 4'h0;  // Accelerator/Core.swift:180
+    assign _config_go_T_5 = _config_go_T_4 | 1'h0;  // Accelerator/Core.swift:263
+    assign _fail_with_T_18 = _config_go_T_4 ? 4'h7 : 4'h0;  // Accelerator/Core.swift:180
+    assign _fail_with_T_19 = _fetch_go_T_8 | 1'h0;  // Accelerator/Core.swift:180
+    assign _fail_with_T_20 = _fetch_go_T_8 ? 4'h2 : 4'h0;  // Accelerator/Core.swift:180
+    assign _fail_with_T_21 = _fail_with_T_2 | _fail_with_T_19;  // Accelerator/Core.swift:180
+    assign _fail_with_T_22 = _fail_with_T_2 ? 4'h6 : _fail_with_T_20;  // Accelerator/Core.swift:180
+    assign _fail_with_T_23 = _fail_with_T | _fail_with_T_21;  // Accelerator/Core.swift:180
+    assign _fail_with_T_24 = _fail_with_T ? 4'h8 : _fail_with_T_22;  // Accelerator/Core.swift:180
+    assign _load_go_T_3 = ~_store_go_T_33;  // Accelerator/Core.swift:260
+    assign _load_go_T_4 = _load_go_T_2 & _load_go_T_3;  // Accelerator/Core.swift:260
+    assign _load_go_T_5 = ~read_error_q;  // Accelerator/Core.swift:260
+    assign load_go = _load_go_T_4 & _load_go_T_5;  // Accelerator/Core.swift:260
+    assign _store_go_T_34 = ~_store_go_T_33;  // Accelerator/Core.swift:261
+    assign store_go = _store_go_T_5 & _store_go_T_34;  // Accelerator/Core.swift:261
+    assign _gemm_go_T_23 = ~_gemm_go_T_22;  // Accelerator/Core.swift:168
+    assign _gemm_go_T_24 = _gemm_go_T_6 & _gemm_go_T_23;  // Accelerator/Core.swift:168
+    assign _config_go_T_6 = ~_config_go_T_5;  // Accelerator/Core.swift:263
+    assign config_go = _config_go_T_2 & _config_go_T_6;  // Accelerator/Core.swift:263
+    assign _read_go_T = fetch_go | load_go;  // Accelerator/Core.swift:50
+    assign _read_addr_T = fetching ? fetch_addr : instr_q[127:64];  // Accelerator/Core.swift:51
+    assign _read_rows_T = {{11{1'b0}}, fetch_count};  // Accelerator/Core.swift:51
+    assign _read_rows_T_1 = fetching ? _read_rows_T : instr_q[39:24];  // Accelerator/Core.swift:51
+    assign _read_stride_T = fetching ? 24'h10 : instr_q[63:40];  // Accelerator/Core.swift:52
+    assign _read_row_beats_T = instr_q[7:4] == 4'h0;  // Accelerator/Core.swift:52
+    assign _read_row_beats_T_1 = _read_row_beats_T ? 9'h1 : 9'h1;  // Accelerator/Core.swift:52
+    assign _read_row_beats_T_2 = fetching ? 9'h2 : _read_row_beats_T_1;  // Accelerator/Core.swift:52
+    assign _read_dest_q_T = fetching ? 2'h2 : instr_q[5:4];  // Accelerator/Core.swift:64
+    assign _read_row_q_T_1 = fetching ? 16'h0 : instr_q[23:8];  // Accelerator/Core.swift:64
+    assign _load_end_q_T = {{1{1'b0}}, instr_q[23:8]};  // Accelerator/Core.swift:212
+    assign _load_end_q_T_1 = {{1{1'b0}}, instr_q[39:24]};  // Accelerator/Core.swift:212
+    assign _load_end_q_T_2 = _load_end_q_T + _load_end_q_T_1;  // Accelerator/Core.swift:212
+    assign _shift_q_T = config_go & instr_q[4];  // Accelerator/Core.swift:156
+    assign _reseed_q_T = config_go & instr_q[5];  // Accelerator/Core.swift:157
+    assign next_instruction = _next_instruction_T_5;  // Accelerator/Core.swift:288
+    assign _next_instruction_T = state_q == 3'h4;  // Accelerator/Core.swift:285
+    assign _next_instruction_T_1 = feed_k_q == 16'h0;  // Accelerator/Core.swift:285
+    assign _next_instruction_T_2 = _next_instruction_T & _next_instruction_T_1;  // Accelerator/Core.swift:285
+    assign _next_instruction_T_3 = config_go | load_go;  // Accelerator/Core.swift:285
+    assign _next_instruction_T_4 = _next_instruction_T_3 | store_go;  // Accelerator/Core.swift:285
+    assign _next_instruction_T_5 = _next_instruction_T_4 | _next_instruction_T_2;  // Accelerator/Core.swift:285
     assign _pc_q_T = pc_q + 32'h1;  // Accelerator/Core.swift:35
-    assign _fail_with_T_25 = fetching & _fail_with_T_23;  // Accelerator/Core.swift:182
-    assign _fail_with_T_26 = fetching | _exec_T_2;  // Accelerator/Core.swift:182
-    assign _fail_with_T_27 = _fail_with_T_26 & load_failed;  // Accelerator/Core.swift:182
-    assign _fail_with_T_28 = fetching | _exec_T_2;  // Accelerator/Core.swift:182
-    assign _fail_with_T_29 = _fail_with_T_28 & store_failed;  // Accelerator/Core.swift:182
-    assign _fail_with_T_30 = state_q == 3'h2;  // Accelerator/Core.swift:182
-    assign _fail_with_T_31 = _fail_with_T_30 & read_done;  // Accelerator/Core.swift:182
-    assign _fail_with_T_32 = _fail_with_T_31 & read_error_q;  // Accelerator/Core.swift:182
-    assign _fail_with_T_33 = ~_fail_with_T_12;  // Accelerator/Core.swift:182
-    assign _fail_with_T_34 = exec & _fail_with_T_33;  // Accelerator/Core.swift:182
-    assign _fail_with_T_35 = instr_q[3:0] == 4'h1;  // Accelerator/Core.swift:182
-    assign _fail_with_T_36 = exec & _fail_with_T_35;  // Accelerator/Core.swift:182
-    assign _fail_with_T_37 = instr_q[3:0] == 4'h2;  // Accelerator/Core.swift:182
-    assign _fail_with_T_38 = exec & _fail_with_T_37;  // Accelerator/Core.swift:182
-    assign _fail_with_T_39 = _fail_with_T_36 | _fail_with_T_38;  // Accelerator/Core.swift:182
-    assign _fail_with_T_40 = _fail_with_T_39 & _store_go_T_28;  // Accelerator/Core.swift:182
-    assign _fail_with_T_41 = _gemm_go_T_6 & _gemm_go_T_22;  // Accelerator/Core.swift:182
-    assign _fail_with_T_42 = _config_go_T_2 & _config_go_T_5;  // Accelerator/Core.swift:182
-    assign _fail_now_T = _fail_with_T_42 | 1'h0;  // Accelerator/Core.swift:182
-    assign _fail_with_T_43 = _fail_with_T_42 ? _fail_with_T_18 : 4'h0;  // Accelerator/Core.swift:182
-    assign _fail_now_T_1 = _fail_with_T_41 | _fail_now_T;  // Accelerator/Core.swift:182
-    assign _fail_with_T_44 = _fail_with_T_41 ? _fail_with_T_17 : _fail_with_T_43;  // Accelerator/Core.swift:182
-    assign _fail_now_T_2 = _fail_with_T_40 | _fail_now_T_1;  // Accelerator/Core.swift:182
-    assign _fail_with_T_45 = _fail_with_T_40 ? _fail_with_T_16 : _fail_with_T_44;  // Accelerator/Core.swift:182
-    assign _fail_now_T_3 = _fail_with_T_34 | _fail_now_T_2;  // Accelerator/Core.swift:182
-    assign _fail_with_T_46 = _fail_with_T_34 ? 4'h1 : _fail_with_T_45;  // Accelerator/Core.swift:182
-    assign _fail_now_T_4 = _fail_with_T_32 | _fail_now_T_3;  // Accelerator/Core.swift:182
-    assign _fail_with_T_47 = _fail_with_T_32 ? 4'h4 : _fail_with_T_46;  // Accelerator/Core.swift:182
-    assign _fail_now_T_5 = _fail_with_T_29 | _fail_now_T_4;  // Accelerator/Core.swift:182
-    assign _fail_with_T_48 = _fail_with_T_29 ? 4'h5 : _fail_with_T_47;  // Accelerator/Core.swift:182
-    assign _fail_now_T_6 = _fail_with_T_27 | _fail_now_T_5;  // Accelerator/Core.swift:182
-    assign _fail_with_T_49 = _fail_with_T_27 ? 4'h4 : _fail_with_T_48;  // Accelerator/Core.swift:182
-    assign _fail_now_T_7 = _fail_with_T_25 | _fail_now_T_6;  // Accelerator/Core.swift:182
-    assign _fail_with_T_50 = _fail_with_T_25 ? _fail_with_T_24 : _fail_with_T_49;  // Accelerator/Core.swift:182
-    assign _fail_now_T_8 = _fail_now_T_7 & read_done;  // Accelerator/Core.swift:182
-    assign _fail_now_T_9 = _fail_now_T_8 & write_done;  // Accelerator/Core.swift:182
+    assign _fail_with_T_25 = fetching & _fail_with_T_23;  // Accelerator/Core.swift:180
+    assign _fail_with_T_26 = fetching | _exec_T_2;  // Accelerator/Core.swift:180
+    assign _fail_with_T_27 = _fail_with_T_26 & load_failed;  // Accelerator/Core.swift:180
+    assign _fail_with_T_28 = fetching | _exec_T_2;  // Accelerator/Core.swift:180
+    assign _fail_with_T_29 = _fail_with_T_28 & store_failed;  // Accelerator/Core.swift:180
+    assign _fail_with_T_30 = state_q == 3'h2;  // Accelerator/Core.swift:180
+    assign _fail_with_T_31 = _fail_with_T_30 & read_done;  // Accelerator/Core.swift:180
+    assign _fail_with_T_32 = _fail_with_T_31 & read_error_q;  // Accelerator/Core.swift:180
+    assign _fail_with_T_33 = ~_fail_with_T_12;  // Accelerator/Core.swift:180
+    assign _fail_with_T_34 = exec & _fail_with_T_33;  // Accelerator/Core.swift:180
+    assign _fail_with_T_35 = instr_q[3:0] == 4'h1;  // Accelerator/Core.swift:180
+    assign _fail_with_T_36 = exec & _fail_with_T_35;  // Accelerator/Core.swift:180
+    assign _fail_with_T_37 = instr_q[3:0] == 4'h2;  // Accelerator/Core.swift:180
+    assign _fail_with_T_38 = exec & _fail_with_T_37;  // Accelerator/Core.swift:180
+    assign _fail_with_T_39 = _fail_with_T_36 | _fail_with_T_38;  // Accelerator/Core.swift:180
+    assign _fail_with_T_40 = _fail_with_T_39 & _store_go_T_33;  // Accelerator/Core.swift:180
+    assign _fail_with_T_41 = _gemm_go_T_6 & _gemm_go_T_22;  // Accelerator/Core.swift:180
+    assign _fail_with_T_42 = _config_go_T_2 & _config_go_T_5;  // Accelerator/Core.swift:180
+    assign _fail_now_T = _fail_with_T_42 | 1'h0;  // Accelerator/Core.swift:180
+    assign _fail_with_T_43 = _fail_with_T_42 ? _fail_with_T_18 : 4'h0;  // Accelerator/Core.swift:180
+    assign _fail_now_T_1 = _fail_with_T_41 | _fail_now_T;  // Accelerator/Core.swift:180
+    assign _fail_with_T_44 = _fail_with_T_41 ? _fail_with_T_17 : _fail_with_T_43;  // Accelerator/Core.swift:180
+    assign _fail_now_T_2 = _fail_with_T_40 | _fail_now_T_1;  // Accelerator/Core.swift:180
+    assign _fail_with_T_45 = _fail_with_T_40 ? _fail_with_T_16 : _fail_with_T_44;  // Accelerator/Core.swift:180
+    assign _fail_now_T_3 = _fail_with_T_34 | _fail_now_T_2;  // Accelerator/Core.swift:180
+    assign _fail_with_T_46 = _fail_with_T_34 ? 4'h1 : _fail_with_T_45;  // Accelerator/Core.swift:180
+    assign _fail_now_T_4 = _fail_with_T_32 | _fail_now_T_3;  // Accelerator/Core.swift:180
+    assign _fail_with_T_47 = _fail_with_T_32 ? 4'h4 : _fail_with_T_46;  // Accelerator/Core.swift:180
+    assign _fail_now_T_5 = _fail_with_T_29 | _fail_now_T_4;  // Accelerator/Core.swift:180
+    assign _fail_with_T_48 = _fail_with_T_29 ? 4'h5 : _fail_with_T_47;  // Accelerator/Core.swift:180
+    assign _fail_now_T_6 = _fail_with_T_27 | _fail_now_T_5;  // Accelerator/Core.swift:180
+    assign _fail_with_T_49 = _fail_with_T_27 ? 4'h4 : _fail_with_T_48;  // Accelerator/Core.swift:180
+    assign _fail_now_T_7 = _fail_with_T_25 | _fail_now_T_6;  // Accelerator/Core.swift:180
+    assign _fail_with_T_50 = _fail_with_T_25 ? _fail_with_T_24 : _fail_with_T_49;  // Accelerator/Core.swift:180
+    assign _fail_now_T_8 = _fail_now_T_7 & read_done;  // Accelerator/Core.swift:180
+    assign _fail_now_T_9 = _fail_now_T_8 & write_done;  // Accelerator/Core.swift:180
     assign _state_q_T_6 = ~_busy_T_1;  // Accelerator/Core.swift:33
     assign _state_q_T_7 = start & _state_q_T_6;  // Accelerator/Core.swift:33
     assign _pc_q_T_1 = ~_busy_T_1;  // Accelerator/Core.swift:35
     assign _pc_q_T_2 = start & _pc_q_T_1;  // Accelerator/Core.swift:35
-    assign _buffer_count_q_T = ~_busy_T_1;  // Accelerator/Core.swift:185
-    assign _buffer_count_q_T_1 = start & _buffer_count_q_T;  // Accelerator/Core.swift:185
-    assign _buffer_count_q_T_2 = fail_now | _buffer_count_q_T_1;  // Accelerator/Core.swift:185
+    assign _buffer_count_q_T = ~_busy_T_1;  // Accelerator/Core.swift:183
+    assign _buffer_count_q_T_1 = start & _buffer_count_q_T;  // Accelerator/Core.swift:183
+    assign _buffer_count_q_T_2 = fail_now | _buffer_count_q_T_1;  // Accelerator/Core.swift:183
     always @(posedge clk) cycles_q <= rst ? 64'h0 : _cycles_q_T_4;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) compute_q <= rst ? 32'h0 : _compute_q_T_5;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) stall_q <= rst ? 32'h0 : _stall_q_T_16;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) read_bytes_q <= rst ? 32'h0 : _read_bytes_q_T_4;  // Accelerator/Accelerator.swift:155
     always @(posedge clk) write_bytes_q <= rst ? 32'h0 : _write_bytes_q_T_4;  // Accelerator/Accelerator.swift:155
-    assign _cycles_q_T = cycles_q + 64'h1;  // Accelerator/Core.swift:323
-    assign _compute_q_T = _busy_T_1 & array_fire;  // Accelerator/Core.swift:323
-    assign _compute_q_T_1 = compute_q + 32'h1;  // Accelerator/Core.swift:323
-    assign _stall_q_T = state_q == 3'h1;  // Accelerator/Core.swift:323
-    assign _stall_q_T_1 = state_q == 3'h2;  // Accelerator/Core.swift:323
-    assign _stall_q_T_2 = _stall_q_T | _stall_q_T_1;  // Accelerator/Core.swift:323
-    assign _stall_q_T_3 = state_q == 3'h3;  // Accelerator/Core.swift:323
-    assign _stall_q_T_4 = ~read_done;  // Accelerator/Core.swift:323
-    assign _stall_q_T_5 = ~write_done;  // Accelerator/Core.swift:323
-    assign _stall_q_T_6 = _stall_q_T_4 | _stall_q_T_5;  // Accelerator/Core.swift:323
-    assign _stall_q_T_7 = _stall_q_T_3 & _stall_q_T_6;  // Accelerator/Core.swift:323
-    assign _stall_q_T_8 = _stall_q_T_2 | _stall_q_T_7;  // Accelerator/Core.swift:323
-    assign _stall_q_T_9 = ~array_fire;  // Accelerator/Core.swift:323
-    assign _stall_q_T_10 = _busy_T_1 & _stall_q_T_9;  // Accelerator/Core.swift:323
-    assign _stall_q_T_11 = _stall_q_T_10 & _stall_q_T_8;  // Accelerator/Core.swift:323
-    assign _stall_q_T_12 = stall_q + 32'h1;  // Accelerator/Core.swift:323
-    assign _read_bytes_q_T = read_bytes_q + 32'h8;  // Accelerator/Core.swift:324
-    assign _write_bytes_q_T = write_bytes_q + 32'h8;  // Accelerator/Core.swift:324
-    assign _cycles_q_T_1 = ~_busy_T_1;  // Accelerator/Core.swift:323
-    assign _cycles_q_T_2 = start & _cycles_q_T_1;  // Accelerator/Core.swift:323
-    assign _compute_q_T_2 = ~_busy_T_1;  // Accelerator/Core.swift:323
-    assign _compute_q_T_3 = start & _compute_q_T_2;  // Accelerator/Core.swift:323
-    assign _stall_q_T_13 = ~_busy_T_1;  // Accelerator/Core.swift:323
-    assign _stall_q_T_14 = start & _stall_q_T_13;  // Accelerator/Core.swift:323
-    assign _read_bytes_q_T_1 = ~_busy_T_1;  // Accelerator/Core.swift:324
-    assign _read_bytes_q_T_2 = start & _read_bytes_q_T_1;  // Accelerator/Core.swift:324
-    assign _write_bytes_q_T_1 = ~_busy_T_1;  // Accelerator/Core.swift:324
-    assign _write_bytes_q_T_2 = start & _write_bytes_q_T_1;  // Accelerator/Core.swift:324
+    assign _cycles_q_T = cycles_q + 64'h1;  // Accelerator/Core.swift:320
+    assign _compute_q_T = _busy_T_1 & array_fire;  // Accelerator/Core.swift:320
+    assign _compute_q_T_1 = compute_q + 32'h1;  // Accelerator/Core.swift:320
+    assign _stall_q_T = state_q == 3'h1;  // Accelerator/Core.swift:320
+    assign _stall_q_T_1 = state_q == 3'h2;  // Accelerator/Core.swift:320
+    assign _stall_q_T_2 = _stall_q_T | _stall_q_T_1;  // Accelerator/Core.swift:320
+    assign _stall_q_T_3 = state_q == 3'h3;  // Accelerator/Core.swift:320
+    assign _stall_q_T_4 = ~read_done;  // Accelerator/Core.swift:320
+    assign _stall_q_T_5 = ~write_done;  // Accelerator/Core.swift:320
+    assign _stall_q_T_6 = _stall_q_T_4 | _stall_q_T_5;  // Accelerator/Core.swift:320
+    assign _stall_q_T_7 = _stall_q_T_3 & _stall_q_T_6;  // Accelerator/Core.swift:320
+    assign _stall_q_T_8 = _stall_q_T_2 | _stall_q_T_7;  // Accelerator/Core.swift:320
+    assign _stall_q_T_9 = ~array_fire;  // Accelerator/Core.swift:320
+    assign _stall_q_T_10 = _busy_T_1 & _stall_q_T_9;  // Accelerator/Core.swift:320
+    assign _stall_q_T_11 = _stall_q_T_10 & _stall_q_T_8;  // Accelerator/Core.swift:320
+    assign _stall_q_T_12 = stall_q + 32'h1;  // Accelerator/Core.swift:320
+    assign _read_bytes_q_T = read_bytes_q + 32'h8;  // Accelerator/Core.swift:321
+    assign _write_bytes_q_T = write_bytes_q + 32'h8;  // Accelerator/Core.swift:321
+    assign _cycles_q_T_1 = ~_busy_T_1;  // Accelerator/Core.swift:320
+    assign _cycles_q_T_2 = start & _cycles_q_T_1;  // Accelerator/Core.swift:320
+    assign _compute_q_T_2 = ~_busy_T_1;  // Accelerator/Core.swift:320
+    assign _compute_q_T_3 = start & _compute_q_T_2;  // Accelerator/Core.swift:320
+    assign _stall_q_T_13 = ~_busy_T_1;  // Accelerator/Core.swift:320
+    assign _stall_q_T_14 = start & _stall_q_T_13;  // Accelerator/Core.swift:320
+    assign _read_bytes_q_T_1 = ~_busy_T_1;  // Accelerator/Core.swift:321
+    assign _read_bytes_q_T_2 = start & _read_bytes_q_T_1;  // Accelerator/Core.swift:321
+    assign _write_bytes_q_T_1 = ~_busy_T_1;  // Accelerator/Core.swift:321
+    assign _write_bytes_q_T_2 = start & _write_bytes_q_T_1;  // Accelerator/Core.swift:321
     assign _state_q_T_8 = fetch_hit ? 3'h3 : state_q;  // Accelerator/Core.swift:33
     assign _state_q_T_9 = fetch_go ? 3'h2 : _state_q_T_8;  // Accelerator/Core.swift:33
     assign _state_q_T_10 = _state_q_T_5 ? 3'h1 : _state_q_T_9;  // Accelerator/Core.swift:33
@@ -1242,95 +1242,95 @@ module accel_8x8_s8f6_s8f6_s8f2_stochastic_sp16k_out4k_d64_a32_core (
     assign _pc_q_T_3 = next_instruction ? _pc_q_T : pc_q;  // Accelerator/Core.swift:35
     assign _pc_q_T_4 = _pc_q_T_2 ? 32'h0 : _pc_q_T_3;  // Accelerator/Core.swift:35
     assign _instr_q_T_1 = fetch_hit ? _instr_q_T : instr_q;  // Accelerator/Core.swift:36
-    assign _ar_cursor_q_T_4 = ar_load ? _ar_cursor_q_T_3 : ar_cursor_q;  // Accelerator/Core.swift:359
-    assign _ar_cursor_q_T_5 = read_go ? read_addr[31:0] : _ar_cursor_q_T_4;  // Accelerator/Core.swift:359
-    assign _ar_row_start_q_T_1 = _ar_row_start_q_T ? ar_next_row : ar_row_start_q;  // Accelerator/Core.swift:359
-    assign _ar_row_start_q_T_2 = read_go ? read_addr[31:0] : _ar_row_start_q_T_1;  // Accelerator/Core.swift:359
-    assign _ar_rows_q_T_2 = _ar_rows_q_T ? _ar_rows_q_T_1 : ar_rows_q;  // Accelerator/Core.swift:360
-    assign _ar_rows_q_T_3 = read_go ? read_rows : _ar_rows_q_T_2;  // Accelerator/Core.swift:360
-    assign _ar_beats_q_T_2 = ar_load ? _ar_beats_q_T_1 : ar_beats_q;  // Accelerator/Core.swift:360
-    assign _ar_beats_q_T_3 = read_go ? read_row_beats : _ar_beats_q_T_2;  // Accelerator/Core.swift:360
-    assign _ar_row_beats_q_T = read_go ? read_row_beats : ar_row_beats_q;  // Accelerator/Core.swift:361
-    assign _ar_stride_q_T = read_go ? read_stride : ar_stride_q;  // Accelerator/Core.swift:361
-    assign _ar_valid_q_T = m_axi_arready ? 1'h0 : ar_valid_q;  // Accelerator/Core.swift:362
-    assign _ar_valid_q_T_1 = ar_load ? 1'h1 : _ar_valid_q_T;  // Accelerator/Core.swift:362
-    assign _ar_addr_q_T = ar_load ? ar_cursor_q : ar_addr_q;  // Accelerator/Core.swift:362
-    assign _ar_len_q_T_1 = ar_load ? _ar_len_q_T[7:0] : ar_len_q;  // Accelerator/Core.swift:362
-    assign _read_outstanding_q_T_6 = 1'h1 ? _read_outstanding_q_T_5 : read_outstanding_q;  // Accelerator/Core.swift:57
-    assign _read_error_q_T_4 = _read_error_q_T_1 ? 1'h1 : read_error_q;  // Accelerator/Core.swift:62
-    assign _read_error_q_T_5 = _read_error_q_T_3 ? 1'h0 : _read_error_q_T_4;  // Accelerator/Core.swift:62
-    assign _read_dest_q_T_1 = read_go ? _read_dest_q_T : read_dest_q;  // Accelerator/Core.swift:66
-    assign _read_row_q_T_2 = read_row_done ? _read_row_q_T : read_row_q;  // Accelerator/Core.swift:66
-    assign _read_row_q_T_3 = read_go ? _read_row_q_T_1 : _read_row_q_T_2;  // Accelerator/Core.swift:66
-    assign _read_beat_q_T_2 = m_axi_rvalid ? _read_beat_q_T_1 : read_beat_q;  // Accelerator/Core.swift:66
-    assign _read_beat_q_T_3 = read_go ? 9'h0 : _read_beat_q_T_2;  // Accelerator/Core.swift:66
-    assign _read_beats_q_T = read_go ? read_row_beats : read_beats_q;  // Accelerator/Core.swift:67
-    assign _aw_cursor_q_T_4 = aw_load ? _aw_cursor_q_T_3 : aw_cursor_q;  // Accelerator/Core.swift:359
-    assign _aw_cursor_q_T_5 = write_go ? read_addr[31:0] : _aw_cursor_q_T_4;  // Accelerator/Core.swift:359
-    assign _aw_row_start_q_T_1 = _aw_row_start_q_T ? aw_next_row : aw_row_start_q;  // Accelerator/Core.swift:359
-    assign _aw_row_start_q_T_2 = write_go ? read_addr[31:0] : _aw_row_start_q_T_1;  // Accelerator/Core.swift:359
-    assign _aw_rows_q_T_2 = _aw_rows_q_T ? _aw_rows_q_T_1 : aw_rows_q;  // Accelerator/Core.swift:360
-    assign _aw_rows_q_T_3 = write_go ? read_rows : _aw_rows_q_T_2;  // Accelerator/Core.swift:360
-    assign _aw_beats_q_T_2 = aw_load ? _aw_beats_q_T_1 : aw_beats_q;  // Accelerator/Core.swift:360
-    assign _aw_beats_q_T_3 = write_go ? 9'h1 : _aw_beats_q_T_2;  // Accelerator/Core.swift:360
-    assign _aw_row_beats_q_T = write_go ? 9'h1 : aw_row_beats_q;  // Accelerator/Core.swift:361
-    assign _aw_stride_q_T = write_go ? read_stride : aw_stride_q;  // Accelerator/Core.swift:361
-    assign _aw_valid_q_T = m_axi_awready ? 1'h0 : aw_valid_q;  // Accelerator/Core.swift:362
-    assign _aw_valid_q_T_1 = aw_load ? 1'h1 : _aw_valid_q_T;  // Accelerator/Core.swift:362
-    assign _aw_addr_q_T = aw_load ? aw_cursor_q : aw_addr_q;  // Accelerator/Core.swift:362
-    assign _aw_len_q_T = aw_load ? _len_queue_in_data_T[7:0] : aw_len_q;  // Accelerator/Core.swift:362
-    assign _w_left_q_T_3 = _store_row_pop_T ? _w_left_q_T : w_left_q;  // Accelerator/Core.swift:101
-    assign _w_left_q_T_4 = w_new_burst ? _w_left_q_T_2 : _w_left_q_T_3;  // Accelerator/Core.swift:101
-    assign _w_beat_q_T_2 = _store_row_pop_T ? _w_beat_q_T_1 : w_beat_q;  // Accelerator/Core.swift:101
-    assign _store_rows_q_T_1 = store_read ? _store_rows_q_T : store_rows_q;  // Accelerator/Core.swift:110
-    assign _store_rows_q_T_2 = store_go ? instr_q[39:24] : _store_rows_q_T_1;  // Accelerator/Core.swift:110
-    assign _store_row_q_T_1 = store_read ? _store_row_q_T : store_row_q;  // Accelerator/Core.swift:110
-    assign _store_row_q_T_2 = store_go ? instr_q[23:8] : _store_row_q_T_1;  // Accelerator/Core.swift:110
-    assign _store_credits_q_T_4 = 1'h1 ? _store_credits_q_T_3 : store_credits_q;  // Accelerator/Core.swift:111
-    assign _write_outstanding_q_T_5 = 1'h1 ? _write_outstanding_q_T_4 : write_outstanding_q;  // Accelerator/Core.swift:130
-    assign _write_error_q_T_5 = _write_error_q_T_2 ? 1'h1 : write_error_q;  // Accelerator/Core.swift:133
-    assign _write_error_q_T_6 = _write_error_q_T_4 ? 1'h0 : _write_error_q_T_5;  // Accelerator/Core.swift:133
-    assign _feed_a_q_T_1 = feed_issue ? _feed_a_q_T : feed_a_q;  // Accelerator/Core.swift:146
-    assign _feed_a_q_T_2 = gemm_go ? instr_q[23:8] : _feed_a_q_T_1;  // Accelerator/Core.swift:146
-    assign _feed_b_q_T_1 = feed_issue ? _feed_b_q_T : feed_b_q;  // Accelerator/Core.swift:146
-    assign _feed_b_q_T_2 = gemm_go ? instr_q[55:40] : _feed_b_q_T_1;  // Accelerator/Core.swift:146
-    assign _feed_k_q_T_1 = feed_issue ? _feed_k_q_T : feed_k_q;  // Accelerator/Core.swift:146
-    assign _feed_k_q_T_2 = gemm_go ? instr_q[39:24] : _feed_k_q_T_1;  // Accelerator/Core.swift:146
-    assign _feed_valid_q_T = feed_advance ? feed_issue : feed_valid_q;  // Accelerator/Core.swift:147
-    assign _feed_last_q_T_1 = feed_advance ? _feed_last_q_T : feed_last_q;  // Accelerator/Core.swift:147
-    assign _shift_q_T_1 = _shift_q_T ? instr_q[11:8] : shift_q;  // Accelerator/Core.swift:158
-    assign _reseed_q_T_1 = 1'h1 ? _reseed_q_T : reseed_q;  // Accelerator/Core.swift:159
-    assign _out_row_q_T_2 = array_c_valid ? _out_row_q_T_1 : out_row_q;  // Accelerator/Core.swift:174
-    assign _buffer_base_q_T = fetch_go ? pc_q : buffer_base_q;  // Accelerator/Core.swift:185
-    assign _buffer_count_q_T_3 = fetch_go ? fetch_count : buffer_count_q;  // Accelerator/Core.swift:185
-    assign _buffer_count_q_T_4 = _buffer_count_q_T_2 ? 5'h0 : _buffer_count_q_T_3;  // Accelerator/Core.swift:185
-    assign _load_end_q_T_3 = load_go ? _load_end_q_T_2 : load_end_q;  // Accelerator/Core.swift:214
-    assign _cycles_q_T_3 = _busy_T_1 ? _cycles_q_T : cycles_q;  // Accelerator/Core.swift:323
-    assign _cycles_q_T_4 = _cycles_q_T_2 ? 64'h0 : _cycles_q_T_3;  // Accelerator/Core.swift:323
-    assign _compute_q_T_4 = _compute_q_T ? _compute_q_T_1 : compute_q;  // Accelerator/Core.swift:323
-    assign _compute_q_T_5 = _compute_q_T_3 ? 32'h0 : _compute_q_T_4;  // Accelerator/Core.swift:323
-    assign _stall_q_T_15 = _stall_q_T_11 ? _stall_q_T_12 : stall_q;  // Accelerator/Core.swift:323
-    assign _stall_q_T_16 = _stall_q_T_14 ? 32'h0 : _stall_q_T_15;  // Accelerator/Core.swift:323
-    assign _read_bytes_q_T_3 = m_axi_rvalid ? _read_bytes_q_T : read_bytes_q;  // Accelerator/Core.swift:324
-    assign _read_bytes_q_T_4 = _read_bytes_q_T_2 ? 32'h0 : _read_bytes_q_T_3;  // Accelerator/Core.swift:324
-    assign _write_bytes_q_T_3 = _store_row_pop_T ? _write_bytes_q_T : write_bytes_q;  // Accelerator/Core.swift:324
-    assign _write_bytes_q_T_4 = _write_bytes_q_T_2 ? 32'h0 : _write_bytes_q_T_3;  // Accelerator/Core.swift:324
-    always @(posedge clk) if (_bank_a_T_1) bank_a[read_row_q[9:0]] <= _instruction_buffer_T_2[63:0];  // Accelerator/Core.swift:83
-    always @(posedge clk) if (_bank_b_T_1) bank_b[read_row_q[9:0]] <= _instruction_buffer_T_2[63:0];  // Accelerator/Core.swift:84
-    always @(posedge clk) if (array_c_valid) bank_c[_bank_c_T[8:0]] <= array_c_data;  // Accelerator/Core.swift:85
-    always @(posedge clk) if (_instruction_buffer_T_4) instruction_buffer[read_row_q[3:0]] <= _instruction_buffer_T_2;  // Accelerator/Core.swift:91
-    assign quiescent = _quiescent_T_7;  // Accelerator/Core.swift:143
-    assign busy = _busy_T_1;  // Accelerator/Core.swift:333
-    assign finish = finish_now;  // Accelerator/Core.swift:334
-    assign fail = fail_now;  // Accelerator/Core.swift:335
-    assign fail_code = fail_with;  // Accelerator/Core.swift:336
-    assign pc = pc_q;  // Accelerator/Core.swift:337
-    assign cycles = cycles_q;  // Accelerator/Core.swift:338
-    assign compute_cycles = compute_q;  // Accelerator/Core.swift:339
-    assign stall_cycles = stall_q;  // Accelerator/Core.swift:340
-    assign read_bytes = read_bytes_q;  // Accelerator/Core.swift:341
-    assign write_bytes = write_bytes_q;  // Accelerator/Core.swift:342
-    fifo_w8_d4 len_queue (  // Accelerator/Core.swift:104
+    assign _ar_cursor_q_T_4 = ar_load ? _ar_cursor_q_T_3 : ar_cursor_q;  // Accelerator/Core.swift:356
+    assign _ar_cursor_q_T_5 = read_go ? read_addr[31:0] : _ar_cursor_q_T_4;  // Accelerator/Core.swift:356
+    assign _ar_row_start_q_T_1 = _ar_row_start_q_T ? ar_next_row : ar_row_start_q;  // Accelerator/Core.swift:356
+    assign _ar_row_start_q_T_2 = read_go ? read_addr[31:0] : _ar_row_start_q_T_1;  // Accelerator/Core.swift:356
+    assign _ar_rows_q_T_2 = _ar_rows_q_T ? _ar_rows_q_T_1 : ar_rows_q;  // Accelerator/Core.swift:357
+    assign _ar_rows_q_T_3 = read_go ? read_rows : _ar_rows_q_T_2;  // Accelerator/Core.swift:357
+    assign _ar_beats_q_T_2 = ar_load ? _ar_beats_q_T_1 : ar_beats_q;  // Accelerator/Core.swift:357
+    assign _ar_beats_q_T_3 = read_go ? read_row_beats : _ar_beats_q_T_2;  // Accelerator/Core.swift:357
+    assign _ar_row_beats_q_T = read_go ? read_row_beats : ar_row_beats_q;  // Accelerator/Core.swift:358
+    assign _ar_stride_q_T = read_go ? read_stride : ar_stride_q;  // Accelerator/Core.swift:358
+    assign _ar_valid_q_T = m_axi_arready ? 1'h0 : ar_valid_q;  // Accelerator/Core.swift:359
+    assign _ar_valid_q_T_1 = ar_load ? 1'h1 : _ar_valid_q_T;  // Accelerator/Core.swift:359
+    assign _ar_addr_q_T = ar_load ? ar_cursor_q : ar_addr_q;  // Accelerator/Core.swift:359
+    assign _ar_len_q_T_1 = ar_load ? _ar_len_q_T[7:0] : ar_len_q;  // Accelerator/Core.swift:359
+    assign _read_outstanding_q_T_6 = 1'h1 ? _read_outstanding_q_T_5 : read_outstanding_q;  // Accelerator/Core.swift:55
+    assign _read_error_q_T_4 = _read_error_q_T_1 ? 1'h1 : read_error_q;  // Accelerator/Core.swift:60
+    assign _read_error_q_T_5 = _read_error_q_T_3 ? 1'h0 : _read_error_q_T_4;  // Accelerator/Core.swift:60
+    assign _read_dest_q_T_1 = read_go ? _read_dest_q_T : read_dest_q;  // Accelerator/Core.swift:64
+    assign _read_row_q_T_2 = read_row_done ? _read_row_q_T : read_row_q;  // Accelerator/Core.swift:64
+    assign _read_row_q_T_3 = read_go ? _read_row_q_T_1 : _read_row_q_T_2;  // Accelerator/Core.swift:64
+    assign _read_beat_q_T_2 = m_axi_rvalid ? _read_beat_q_T_1 : read_beat_q;  // Accelerator/Core.swift:64
+    assign _read_beat_q_T_3 = read_go ? 9'h0 : _read_beat_q_T_2;  // Accelerator/Core.swift:64
+    assign _read_beats_q_T = read_go ? read_row_beats : read_beats_q;  // Accelerator/Core.swift:65
+    assign _aw_cursor_q_T_4 = aw_load ? _aw_cursor_q_T_3 : aw_cursor_q;  // Accelerator/Core.swift:356
+    assign _aw_cursor_q_T_5 = write_go ? read_addr[31:0] : _aw_cursor_q_T_4;  // Accelerator/Core.swift:356
+    assign _aw_row_start_q_T_1 = _aw_row_start_q_T ? aw_next_row : aw_row_start_q;  // Accelerator/Core.swift:356
+    assign _aw_row_start_q_T_2 = write_go ? read_addr[31:0] : _aw_row_start_q_T_1;  // Accelerator/Core.swift:356
+    assign _aw_rows_q_T_2 = _aw_rows_q_T ? _aw_rows_q_T_1 : aw_rows_q;  // Accelerator/Core.swift:357
+    assign _aw_rows_q_T_3 = write_go ? read_rows : _aw_rows_q_T_2;  // Accelerator/Core.swift:357
+    assign _aw_beats_q_T_2 = aw_load ? _aw_beats_q_T_1 : aw_beats_q;  // Accelerator/Core.swift:357
+    assign _aw_beats_q_T_3 = write_go ? 9'h1 : _aw_beats_q_T_2;  // Accelerator/Core.swift:357
+    assign _aw_row_beats_q_T = write_go ? 9'h1 : aw_row_beats_q;  // Accelerator/Core.swift:358
+    assign _aw_stride_q_T = write_go ? read_stride : aw_stride_q;  // Accelerator/Core.swift:358
+    assign _aw_valid_q_T = m_axi_awready ? 1'h0 : aw_valid_q;  // Accelerator/Core.swift:359
+    assign _aw_valid_q_T_1 = aw_load ? 1'h1 : _aw_valid_q_T;  // Accelerator/Core.swift:359
+    assign _aw_addr_q_T = aw_load ? aw_cursor_q : aw_addr_q;  // Accelerator/Core.swift:359
+    assign _aw_len_q_T = aw_load ? _len_queue_in_data_T[7:0] : aw_len_q;  // Accelerator/Core.swift:359
+    assign _w_left_q_T_3 = _store_row_pop_T ? _w_left_q_T : w_left_q;  // Accelerator/Core.swift:99
+    assign _w_left_q_T_4 = w_new_burst ? _w_left_q_T_2 : _w_left_q_T_3;  // Accelerator/Core.swift:99
+    assign _w_beat_q_T_2 = _store_row_pop_T ? _w_beat_q_T_1 : w_beat_q;  // Accelerator/Core.swift:99
+    assign _store_rows_q_T_1 = store_read ? _store_rows_q_T : store_rows_q;  // Accelerator/Core.swift:108
+    assign _store_rows_q_T_2 = store_go ? instr_q[39:24] : _store_rows_q_T_1;  // Accelerator/Core.swift:108
+    assign _store_row_q_T_1 = store_read ? _store_row_q_T : store_row_q;  // Accelerator/Core.swift:108
+    assign _store_row_q_T_2 = store_go ? instr_q[23:8] : _store_row_q_T_1;  // Accelerator/Core.swift:108
+    assign _store_credits_q_T_4 = 1'h1 ? _store_credits_q_T_3 : store_credits_q;  // Accelerator/Core.swift:109
+    assign _write_outstanding_q_T_5 = 1'h1 ? _write_outstanding_q_T_4 : write_outstanding_q;  // Accelerator/Core.swift:128
+    assign _write_error_q_T_5 = _write_error_q_T_2 ? 1'h1 : write_error_q;  // Accelerator/Core.swift:131
+    assign _write_error_q_T_6 = _write_error_q_T_4 ? 1'h0 : _write_error_q_T_5;  // Accelerator/Core.swift:131
+    assign _feed_a_q_T_1 = feed_issue ? _feed_a_q_T : feed_a_q;  // Accelerator/Core.swift:144
+    assign _feed_a_q_T_2 = gemm_go ? instr_q[23:8] : _feed_a_q_T_1;  // Accelerator/Core.swift:144
+    assign _feed_b_q_T_1 = feed_issue ? _feed_b_q_T : feed_b_q;  // Accelerator/Core.swift:144
+    assign _feed_b_q_T_2 = gemm_go ? instr_q[55:40] : _feed_b_q_T_1;  // Accelerator/Core.swift:144
+    assign _feed_k_q_T_1 = feed_issue ? _feed_k_q_T : feed_k_q;  // Accelerator/Core.swift:144
+    assign _feed_k_q_T_2 = gemm_go ? instr_q[39:24] : _feed_k_q_T_1;  // Accelerator/Core.swift:144
+    assign _feed_valid_q_T = feed_advance ? feed_issue : feed_valid_q;  // Accelerator/Core.swift:145
+    assign _feed_last_q_T_1 = feed_advance ? _feed_last_q_T : feed_last_q;  // Accelerator/Core.swift:145
+    assign _shift_q_T_1 = _shift_q_T ? instr_q[11:8] : shift_q;  // Accelerator/Core.swift:156
+    assign _reseed_q_T_1 = 1'h1 ? _reseed_q_T : reseed_q;  // Accelerator/Core.swift:157
+    assign _out_row_q_T_2 = array_c_valid ? _out_row_q_T_1 : out_row_q;  // Accelerator/Core.swift:172
+    assign _buffer_base_q_T = fetch_go ? pc_q : buffer_base_q;  // Accelerator/Core.swift:183
+    assign _buffer_count_q_T_3 = fetch_go ? fetch_count : buffer_count_q;  // Accelerator/Core.swift:183
+    assign _buffer_count_q_T_4 = _buffer_count_q_T_2 ? 5'h0 : _buffer_count_q_T_3;  // Accelerator/Core.swift:183
+    assign _load_end_q_T_3 = load_go ? _load_end_q_T_2 : load_end_q;  // Accelerator/Core.swift:212
+    assign _cycles_q_T_3 = _busy_T_1 ? _cycles_q_T : cycles_q;  // Accelerator/Core.swift:320
+    assign _cycles_q_T_4 = _cycles_q_T_2 ? 64'h0 : _cycles_q_T_3;  // Accelerator/Core.swift:320
+    assign _compute_q_T_4 = _compute_q_T ? _compute_q_T_1 : compute_q;  // Accelerator/Core.swift:320
+    assign _compute_q_T_5 = _compute_q_T_3 ? 32'h0 : _compute_q_T_4;  // Accelerator/Core.swift:320
+    assign _stall_q_T_15 = _stall_q_T_11 ? _stall_q_T_12 : stall_q;  // Accelerator/Core.swift:320
+    assign _stall_q_T_16 = _stall_q_T_14 ? 32'h0 : _stall_q_T_15;  // Accelerator/Core.swift:320
+    assign _read_bytes_q_T_3 = m_axi_rvalid ? _read_bytes_q_T : read_bytes_q;  // Accelerator/Core.swift:321
+    assign _read_bytes_q_T_4 = _read_bytes_q_T_2 ? 32'h0 : _read_bytes_q_T_3;  // Accelerator/Core.swift:321
+    assign _write_bytes_q_T_3 = _store_row_pop_T ? _write_bytes_q_T : write_bytes_q;  // Accelerator/Core.swift:321
+    assign _write_bytes_q_T_4 = _write_bytes_q_T_2 ? 32'h0 : _write_bytes_q_T_3;  // Accelerator/Core.swift:321
+    always @(posedge clk) if (_bank_a_T_1) bank_a[read_row_q[9:0]] <= _instruction_buffer_T_2[63:0];  // Accelerator/Core.swift:81
+    always @(posedge clk) if (_bank_b_T_1) bank_b[read_row_q[9:0]] <= _instruction_buffer_T_2[63:0];  // Accelerator/Core.swift:82
+    always @(posedge clk) if (array_c_valid) bank_c[_bank_c_T[8:0]] <= array_c_data;  // Accelerator/Core.swift:83
+    always @(posedge clk) if (_instruction_buffer_T_4) instruction_buffer[read_row_q[3:0]] <= _instruction_buffer_T_2;  // Accelerator/Core.swift:89
+    assign quiescent = _quiescent_T_7;  // Accelerator/Core.swift:141
+    assign busy = _busy_T_1;  // Accelerator/Core.swift:330
+    assign finish = finish_now;  // Accelerator/Core.swift:331
+    assign fail = fail_now;  // Accelerator/Core.swift:332
+    assign fail_code = fail_with;  // Accelerator/Core.swift:333
+    assign pc = pc_q;  // Accelerator/Core.swift:334
+    assign cycles = cycles_q;  // Accelerator/Core.swift:335
+    assign compute_cycles = compute_q;  // Accelerator/Core.swift:336
+    assign stall_cycles = stall_q;  // Accelerator/Core.swift:337
+    assign read_bytes = read_bytes_q;  // Accelerator/Core.swift:338
+    assign write_bytes = write_bytes_q;  // Accelerator/Core.swift:339
+    fifo_w8_d4 len_queue (  // Accelerator/Core.swift:102
         .clk(clk),
         .rst(rst),
         .in_valid(aw_load),
@@ -1340,7 +1340,7 @@ module accel_8x8_s8f6_s8f6_s8f2_stochastic_sp16k_out4k_d64_a32_core (
         .out_valid(len_queue_out_valid),
         .out_data(len_queue_out_data)
     );
-    fifo_w64_d4 row_queue (  // Accelerator/Core.swift:118
+    fifo_w64_d4 row_queue (  // Accelerator/Core.swift:116
         .clk(clk),
         .rst(rst),
         .in_valid(store_read_valid),
@@ -1350,7 +1350,7 @@ module accel_8x8_s8f6_s8f6_s8f2_stochastic_sp16k_out4k_d64_a32_core (
         .out_valid(row_queue_out_valid),
         .out_data(row_queue_out_data)
     );
-    systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1_dynamic array (  // Accelerator/Core.swift:160
+    systolic_8x8_s8f6_s8f6_acc28_s8f2_stochastic_lfsr16_leap10_seed1_dynamic array (  // Accelerator/Core.swift:158
         .clk(clk),
         .rst(array_rst),
         .a_valid(feed_valid_q),
@@ -1366,7 +1366,7 @@ module accel_8x8_s8f6_s8f6_s8f2_stochastic_sp16k_out4k_d64_a32_core (
         .c_data(array_c_data),
         .c_last(array_c_last)
     );
-    fifo_w16_d4 tile_queue (  // Accelerator/Core.swift:171
+    fifo_w16_d4 tile_queue (  // Accelerator/Core.swift:169
         .clk(clk),
         .rst(rst),
         .in_valid(gemm_go),

@@ -43,8 +43,6 @@ extension Accelerator {
             func inWindow(_ first: Signal, _ end: Signal) -> Signal {
                 (first .>= winBase) & (end .<= winEnd) & (end .<= space)
             }
-            // One window check serves the fetch (in FETCH) and the transfer being decoded.
-            let windowOK = m.wire("window_ok", .bit)
             func aligned(_ v: Signal, _ log: Int) -> Signal { log == 0 ? one : v.bits(log - 1, 0) .== 0 }
 
             // MARK: Read DMA: bursts out on AR, beats in on R, assembled into bank rows or the
@@ -190,7 +188,7 @@ extension Accelerator {
             let fetchAddr = (progBase &+ (pc.q.zeroExtended(to: 64) << 4)).named("fetch_addr")
             let fetchEnd = (fetchAddr.zeroExtended(to: wideBits) &+ (fetchCount.zeroExtended(to: wideBits) << 4)).named("fetch_end")
             let fetchCheck: [(Signal, AcceleratorError)] = [
-                (pc.q .>= progLen, .programEnd), (~aligned(progBase, 4), .misaligned), (~windowOK, .outsideWindow),
+                (pc.q .>= progLen, .programEnd), (~aligned(progBase, 4), .misaligned), (~inWindow(fetchAddr, fetchEnd), .outsideWindow),
             ]
             let buffered = (inState(.fetch) & ~abort & hit).named("fetch_hit")
             instr.set(buffered, ibuf.read(address: offsetInBuffer.bits(logI - 1, 0)))
@@ -237,12 +235,11 @@ extension Accelerator {
             let depth = mux(opStore, const(c.depth(.c), 17), mux(bankField .== 0, const(c.depth(.a), 17), const(c.depth(.b), 17)))
             let span = ((tRows &- 1) * tStride).named("transfer_span")
             let tEnd = ((tDram.zeroExtended(to: wideBits) &+ span.zeroExtended(to: wideBits)) &+ rowBytes.zeroExtended(to: wideBits)).named("transfer_end")
-            windowOK.assign(inWindow(mux(inState(.fetch), fetchAddr, tDram), mux(inState(.fetch), fetchEnd, tEnd)))
             let transferCheck: [(Signal, AcceleratorError)] = [
                 (mux(opStore, bankField .!= 2, bankField .> 1), .badOperand),
                 ((tRows .== 0) | (tRow.zeroExtended(to: 18) + tRows.zeroExtended(to: 18) .> depth), .tooLarge),
                 (~aligned(tDram, logBeat) | ~aligned(tStride, logBeat), .misaligned),
-                (~windowOK, .outsideWindow),
+                (~inWindow(tDram, tEnd), .outsideWindow),
             ]
             let gemmCheck: [(Signal, AcceleratorError)] = [
                 ((gK .== 0) | (gA + gK .> c.depth(.a)) | (gB + gK .> c.depth(.b)) | (gC + R .> c.depth(.c)), .tooLarge),
