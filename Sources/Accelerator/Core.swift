@@ -2,7 +2,8 @@ import Cores
 import HDL
 
 extension Accelerator {
-    /// Controller states (docs/ACCELERATOR.md, Controller).
+    /// Controller states: FETCH (from the buffer, or start a fetch), FETCH_WAIT (the fetch's
+    /// data), EXEC (decode, check, start or wait), GEMM (until the feed has issued K beats).
     enum State: Int, CaseIterable {
         case idle = 0, fetch, fetchWait, exec, gemm
     }
@@ -45,8 +46,8 @@ extension Accelerator {
             }
             func aligned(_ v: Signal, _ log: Int) -> Signal { log == 0 ? one : v.bits(log - 1, 0) .== 0 }
 
-            // MARK: Read DMA: bursts out on AR, beats in on R, assembled into bank rows or the
-            // instruction register.
+            // MARK: Read DMA: bursts out on AR, beats in on R, assembled into bank rows or
+            // instructions.
             let readGo = m.wire("read_go", .bit)
             let readAddr = m.wire("read_addr", .unsigned(64)), readRows = m.wire("read_rows", .unsigned(16))
             let readStride = m.wire("read_stride", .unsigned(24)), readBeats = m.wire("read_row_beats", .unsigned(9))
@@ -179,7 +180,8 @@ extension Accelerator {
             let busy = ~inState(.idle)
             let fail = m.wire("fail_now", .bit), failWith = m.wire("fail_with", .unsigned(4))
             let finish = m.wire("finish_now", .bit)
-            // Fetch: check the PC and the instruction's address, then read 16 bytes.
+            // Fetch: from the instruction buffer when the PC is in it; else check the PC and the
+            // addresses, then read up to `instructionBuffer` instructions into it.
             let bufBase = u.reg("buffer_base_q", 32), bufCount = u.reg("buffer_count_q", logI + 1)
             let offsetInBuffer = (pc.q &- bufBase.q).named("buffer_offset")
             let hit = (offsetInBuffer .< bufCount.q).named("buffer_hit")
@@ -263,7 +265,7 @@ extension Accelerator {
             let configGo = (isConfig & ~configBad).named("config_go")
             finish.assign(isFinish)
 
-            // Read DMA requests: a fetch (one 16-byte row into the instruction register) or a LOAD.
+            // Read DMA requests: a fetch (16-byte rows into the instruction buffer) or a LOAD.
             readGo.assign(fetchGo | loadGo)
             readAddr.assign(mux(fetching, fetchAddr, tDram))
             readRows.assign(mux(fetching, fetchCount.zeroExtended(to: 16), tRows))
