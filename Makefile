@@ -89,7 +89,7 @@ release:
 	$(SWIFT) build -c release
 
 ## rtl: regenerate Generated/ for the documented default configurations
-RTL_DEFAULTS := systolic mac lfsr rounder pool
+RTL_DEFAULTS := systolic mac lfsr rounder pool accelerator
 define emit-defaults
 	@rm -rf $(1) && mkdir -p $(1)
 	@for core in $(RTL_DEFAULTS); do $(GEN) $$core --out $(1)/$$core >/dev/null || exit 1; done

@@ -32,13 +32,15 @@ let package = Package(
         // faster so (`make sim`, the tests); overflow and precondition checks stay on.
         .target(name: "Golden", dependencies: ["Arithmetic", "Model"],
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+        // The whole accelerator: configuration, instruction set, register map, generator.
+        .target(name: "Accelerator", dependencies: ["Cores", "HDL"]),
         // Verilator build cache and simulation driver.
         .target(name: "Cosim"),
         // Convolution layers on PE arrays: shape validation, mappers, analytic counts, energy.
         .target(name: "Conv", dependencies: ["Cores", "Model"]),
         // Host-side drivers that run GEMMs and layers on a generated design: streaming, word
         // packing, stimulus, the PE-array engines (the one random generator, SplitMix64, is in Model).
-        .target(name: "Runtime", dependencies: ["Conv", "Cores", "Cosim", "Golden", "HDL", "Model", "Verilog"]),
+        .target(name: "Runtime", dependencies: ["Accelerator", "Conv", "Cores", "Cosim", "Golden", "HDL", "Model", "Verilog"]),
         // One folder per dataflow (its design, generator, mapper and engine) and the registry
         // every front end iterates over.
         .target(name: "Dataflows", dependencies: ["Conv", "Cores", "Cosim", "Golden", "HDL", "Model", "Runtime"]),
@@ -56,10 +58,10 @@ let package = Package(
         ]),
         // Command-line flags shared by the front ends.
         .target(name: "CLIOptions", dependencies: [
-            "Conv", "Cores", "Dataflows", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Accelerator", "Conv", "Cores", "Dataflows", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "generate-rtl", dependencies: [
-            "Cores", "Dataflows", "Verilog", "HDL", "CLIOptions", "Timing",
+            "Accelerator", "Cores", "Dataflows", "Verilog", "HDL", "CLIOptions", "Timing",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "simulate", dependencies: [
@@ -103,6 +105,7 @@ let package = Package(
         .testTarget(name: "CoresTests", dependencies: ["TestTags", "Cores", "Cosim", "Golden", "HDL", "Model", "Runtime", "Verification", "Verilog"]),
         .testTarget(name: "ConvTests", dependencies: ["TestTags", "Conv", "Cores", "Dataflows", "Golden", "Model"]),
         .testTarget(name: "PEArrayTests", dependencies: ["TestTags", "Conv", "Cores", "Cosim", "Dataflows", "Golden", "HDL", "Model", "Runtime", "Verification", "Verilog"]),
+        .testTarget(name: "AcceleratorTests", dependencies: ["TestTags", "Accelerator", "Cores", "Cosim", "Golden", "HDL", "Model", "Runtime", "Verilog"]),
         .testTarget(name: "ModelTests", dependencies: ["TestTags", "Model"]),
         .testTarget(name: "NetworkHardwareTests", dependencies: ["TestTags", "Conv", "Cores", "Cosim", "Dataflows", "Golden", "Model", "Networks", "Runtime", "Verification"]),
         .testTarget(name: "TimingTests", dependencies: ["TestTags", "Cores", "HDL", "Timing", "Verilog"], exclude: ["Fixtures"]),

@@ -22,6 +22,7 @@ public func runTool(_ tool: String, _ arguments: [String], in directory: URL? = 
     return ToolOutput(status: p.terminationStatus, output: String(decoding: data, as: UTF8.self))
 }
 
+/// `name` on the PATH, or `name` itself when it is a path (holds a slash) to an executable.
 public func findExecutable(_ name: String) -> String? {
     // A path (absolute or relative) is taken as it is, not looked up on PATH.
     if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }

@@ -241,7 +241,8 @@ public final class ModuleBuilder {
     }
 
     /// Instantiates another module. Every input port must be connected, with its exact shape;
-    /// `clk` and `rst` are connected automatically.
+    /// `clk` and `rst` are connected automatically (`rst` to this module's reset unless
+    /// `connections` names another signal for it).
     ///
     /// `parameters` sets parameters of `definition` by name, each to a constant or to a parameter
     /// of this module (of the parameter's exact shape); the others keep their defaults.
@@ -262,7 +263,8 @@ public final class ModuleBuilder {
         var inputs: [(String, Signal)] = []
         for port in definition.ports where port.direction == .input {
             if port.name == "clk" && definition.usesClock { inputs.append((port.name, clock)); continue }
-            if port.name == "rst" && definition.usesReset { inputs.append((port.name, reset)); continue }
+            // A parent may give an instance its own reset (a soft reset of part of a design).
+            if port.name == "rst" && definition.usesReset && connections["rst"] == nil { inputs.append((port.name, reset)); continue }
             guard let s = connections[port.name] else {
                 error("instance '\(name)' of '\(definition.name)' leaves input '\(port.name)' (\(port.shape)) unconnected", at: here)
                 continue

@@ -36,10 +36,10 @@ public struct Manifest<Parameters: Encodable>: Encodable {
     public let reset: ResetContract
 
     public init(core: String, top: ModuleDefinition, files: [VerilogFile], parameters: Parameters,
-                derived: [String: Int] = [:], reset: ResetContract = ResetContract()) {
+                derived: [String: Int] = [:], reset: ResetContract = ResetContract(), extraFiles: [String] = []) {
         self.core = core
         self.top = top.name
-        self.files = files.map(\.fileName)
+        self.files = files.map(\.fileName) + extraFiles
         self.ports = top.ports.map { PortEntry(name: $0.name, direction: $0.direction.rawValue, width: $0.shape.width, signed: $0.shape.isSigned) }
         self.parameters = parameters
         self.derived = derived
@@ -67,16 +67,19 @@ public enum DesignWriter {
     /// refused. All text is made first and the new folder is filled beside the old one and
     /// renamed into place, so an error leaves the previous contents (or nothing) behind.
     @discardableResult
+    /// `extraFiles` (name, text) are written beside them and listed in the manifest too (a
+    /// register map's SystemRDL and C header).
     public static func write<P: Encodable>(core: String, top: ModuleDefinition, parameters: P, derived: [String: Int] = [:],
-                                           to directory: URL) throws -> [URL] {
+                                           extraFiles: [(name: String, text: String)] = [], to directory: URL) throws -> [URL] {
         let files = try VerilogEmitter.emit(top)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         // Parameters may write fields into a manifest that their stored JSON leaves out at the
         // default (ArrayConfig's lfsrStep): an outside reader should not need to know defaults.
         encoder.userInfo[CodingUserInfoKey(rawValue: "manifest")!] = true
-        let manifest = try encoder.encode(Manifest(core: core, top: top, files: files, parameters: parameters, derived: derived))
-        var contents: [(String, Data)] = files.map { ($0.fileName, Data($0.text.utf8)) }
+        let manifest = try encoder.encode(Manifest(core: core, top: top, files: files, parameters: parameters, derived: derived,
+                                                           extraFiles: extraFiles.map(\.name)))
+        var contents: [(String, Data)] = files.map { ($0.fileName, Data($0.text.utf8)) } + extraFiles.map { ($0.name, Data($0.text.utf8)) }
         contents.append(("manifest.json", manifest + Data("\n".utf8)))
 
         let fm = FileManager.default

@@ -1,3 +1,4 @@
+import Accelerator
 import ArgumentParser
 import CLIOptions
 import Cores
@@ -32,7 +33,34 @@ struct GenerateRTL: ParsableCommand {
         Writes one .v file per module plus manifest.json (ports, widths, parameters).
         A refused parameter prints one line naming it, exits with status 2 and writes nothing.
         """,
-        subcommands: [SystolicCommand.self, PEArrayCommand.self, MACCommand.self, LFSRCommand.self, RounderCommand.self, PoolCommand.self])
+        subcommands: [SystolicCommand.self, PEArrayCommand.self, MACCommand.self, LFSRCommand.self, RounderCommand.self, PoolCommand.self, AcceleratorCommand.self])
+}
+
+struct AcceleratorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "accelerator",
+        abstract: "A whole accelerator: the systolic array, scratchpad banks, DMA on an AXI4 manager (m_axi_*), a controller running a program from DRAM, AXI4-Lite registers (s_axil_*) and irq (docs/ACCELERATOR.md). Also writes the register map as SystemRDL (accel_regs.rdl) and a C header (accel_regs.h).")
+
+    @OptionGroup var design: AcceleratorOptions
+    @OptionGroup var output: OutputOptions
+
+    /// What the manifest's `parameters` hold: the configuration and the register map.
+    struct Parameters: Encodable {
+        let accelerator: AcceleratorConfig
+        let registers: RegisterMap
+        let isa: [String: Int]
+    }
+
+    func run() throws {
+        let c = design.config
+        try c.validate()
+        let map = RegisterMap.accelerator(c)
+        let isa = Dictionary(uniqueKeysWithValues: ISA.Opcode.allCases.map { ("\($0)", $0.rawValue) })
+        try emit(core: "accelerator", Parameters(accelerator: c, registers: map, isa: isa), derived: c.manifestFigures,
+                 extraFiles: [("\(map.name).rdl", map.systemRDL), ("\(map.name).h", map.cHeader)], to: output) { _ in
+            try Accelerator.module(c)
+        }
+    }
 }
 
 struct SystolicCommand: ParsableCommand {
@@ -145,13 +173,14 @@ struct PoolCommand: ParsableCommand {
 }
 
 /// Validates, elaborates, emits, then writes: errors before the write leave nothing behind.
-func emit<C: Encodable>(core: String, _ config: C, derived: [String: Int] = [:], to output: OutputOptions,
-                        _ build: (C) throws -> ModuleDefinition) throws {
+func emit<C: Encodable>(core: String, _ config: C, derived: [String: Int] = [:], extraFiles: [(name: String, text: String)] = [],
+                        to output: OutputOptions, _ build: (C) throws -> ModuleDefinition) throws {
     let device = try output.device()
     let start = Date()
     let out = output.out
     let top = try build(config)
-    let files = try DesignWriter.write(core: core, top: top, parameters: config, derived: derived, to: URL(fileURLWithPath: out))
+    let files = try DesignWriter.write(core: core, top: top, parameters: config, derived: derived, extraFiles: extraFiles,
+                                       to: URL(fileURLWithPath: out))
     let ms = Int(Date().timeIntervalSince(start) * 1000)
     print("wrote \(files.count) files to \(out) (top \(top.name), \(ms) ms)")
     if let device { try placeAndRoute(top, device: device, out: out) }

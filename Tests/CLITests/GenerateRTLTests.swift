@@ -49,6 +49,28 @@ struct GenerateRTLTests {
         return files
     }
 
+    @Test("accelerator writes lint-clean Verilog, the register map as SystemRDL and C, and the map in the manifest")
+    func accelerator() throws {
+        let dir = Self.freshDirectory()
+        let r = try Self.run(["accelerator", "--rows", "2", "--cols", "3", "--scratchpad-kib", "2", "--output-kib", "1", "--out", dir.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("manifest.json"))) as! [String: Any]
+        let top = manifest["top"] as! String
+        let listed = Set(manifest["files"] as! [String])
+        let present = Set(try FileManager.default.contentsOfDirectory(atPath: dir.path)).subtracting(["manifest.json"])
+        #expect(listed == present)
+        #expect(listed.contains("accel_regs.rdl") && listed.contains("accel_regs.h"))
+        let header = try String(contentsOf: dir.appendingPathComponent("accel_regs.h"), encoding: .utf8)
+        #expect(header.contains("#define ACCEL_REGS_STATUS_OFFSET 0x4u"))
+        let rdl = try String(contentsOf: dir.appendingPathComponent("accel_regs.rdl"), encoding: .utf8)
+        #expect(rdl.contains("addrmap accel_regs {") && rdl.contains("} status @ 0x4;"))
+        let registers = ((manifest["parameters"] as! [String: Any])["registers"] as! [String: Any])["registers"] as! [[String: Any]]
+        #expect(registers.map { $0["name"] as! String }.prefix(2) == ["CTRL", "STATUS"])
+        let ports = (manifest["ports"] as! [[String: Any]]).map { $0["name"] as! String }
+        #expect(ports.contains("m_axi_arvalid") && ports.contains("s_axil_wdata") && ports.contains("irq"))
+        try Lint.verilator(sources: try Self.sources(in: dir), top: top)
+    }
+
     @Test("mac --input-bits 8 writes lint-clean, synthesizable Verilog and a manifest")
     func macDefault() throws {
         let dir = Self.freshDirectory()

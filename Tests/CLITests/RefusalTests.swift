@@ -31,6 +31,12 @@ struct RefusalTests {
         (["systolic", "--format", "ternary", "--threshold-output"], ["--threshold-output", "only with --format binary or bwn"]),
         (["pe-array", "--dataflow", "rs", "--format", "bwn"], ["--format", "bwn", "fixed with --dataflow rs"]),
         (["pe-array", "--dataflow", "ws", "--rows", "65"], ["--rows", "65", "allowed 1...64"]),
+        (["accelerator", "--rows", "65"], ["--rows", "65", "allowed 1...64"]),
+        (["accelerator", "--data-bits", "96"], ["--data-bits", "96", "allowed 64 or 128"]),
+        (["accelerator", "--address-bits", "40"], ["--address-bits", "40", "allowed 32 or 64"]),
+        (["accelerator", "--scratchpad-kib", "0"], ["--scratchpad-kib", "0", "allowed 1...1024"]),
+        (["accelerator", "--rows", "64", "--cols", "64", "--output-bits", "32", "--output-kib", "1"], ["--output-kib", "1", "at least 16 KiB"]),
+        (["accelerator", "--format", "codebook4"], ["--format", "codebook4", "every format but codebook"]),
     ])
     func generateRTL(_ arguments: [String], _ words: [String]) throws {
         let dir = CLI.freshDirectory()
@@ -137,9 +143,9 @@ struct RefusalTests {
     /// A word where a core or subcommand goes names the word and the ones there are.
     @Test("an unknown core or subcommand is named, with the list of those there are")
     func unknownSubcommand() throws {
-        let cores = "systolic, pe-array, mac, lfsr, rounder, pool"
+        let cores = "systolic, pe-array, mac, lfsr, rounder, pool, accelerator"
         let dir = CLI.freshDirectory()
-        try Self.refusedOnce(try CLI.run(["accelerator", "--out", dir.path]), ["unknown core 'accelerator' for generate-rtl: allowed \(cores)"])
+        try Self.refusedOnce(try CLI.run(["npu", "--out", dir.path]), ["unknown core 'npu' for generate-rtl: allowed \(cores)"])
         try Self.refusedOnce(try CLI.run(["bogus"]), ["unknown core 'bogus' for generate-rtl: allowed \(cores)"])
         try Self.refusedOnce(try CLI.run(["--out", dir.path]), ["--out", "before any core", cores])
         #expect(!FileManager.default.fileExists(atPath: dir.path))

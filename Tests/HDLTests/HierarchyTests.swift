@@ -27,6 +27,29 @@ private func parent(_ name: String, _ children: [ModuleDefinition], crossed: Boo
 
 @Suite("Hierarchy")
 struct HierarchyTests {
+    /// A parent may give an instance its own reset: the child's registers reset on that signal
+    /// (here `clear` or `rst`) and not on the parent's `rst` alone.
+    @Test func anInstanceTakesItsOwnReset() throws {
+        let counter = try ModuleDefinition.define("counter") { m in
+            let q = m.register("q", .unsigned(4), reset: 5)
+            q.assign(q &+ 1)
+            m.output("q", q)
+        }
+        let top = try ModuleDefinition.define("top") { m in
+            let clear = m.input("clear", .bit)
+            let a = m.instance(counter, name: "a", ["rst": clear | m.reset])
+            let b = m.instance(counter, name: "b", [:])
+            m.output("qa", a["q"])
+            m.output("qb", b["q"])
+        }
+        let sim = CircuitSimulator(top)
+        try sim.poke("rst", 1); try sim.poke("clear", 0); try sim.step(1)
+        try sim.poke("rst", 0); try sim.step(3)
+        #expect(try sim.peekUnsigned("qa") == 8 && sim.peekUnsigned("qb") == 8)
+        try sim.poke("clear", 1); try sim.step(1); try sim.poke("clear", 0)
+        #expect(try sim.peekUnsigned("qa") == 5 && sim.peekUnsigned("qb") == 9)
+    }
+
     @Test func twoInstancesOfOneDefinitionListItOnce() throws {
         let l = try leaf()
         let top = try parent("top", [l, l])
