@@ -41,35 +41,14 @@ public enum QDQImporter {
     /// on a tie. Chunks of images run on all cores.
     public static func referenceClasses(_ model: ONNXModel, bytes: [UInt8], inputScale: Float) throws -> [Int] {
         guard let input = model.inputs.first, let shape = input.staticShape else { throw ONNXError("the model has no static input") }
-        let size = shape.reduce(1, *), count = bytes.count / size, chunk = 100
-        final class Results: @unchecked Sendable {
-            let lock = NSLock()
-            var classes: [[Int]]
-            var error: Error?
-            init(_ n: Int) { classes = Array(repeating: [], count: n) }
-        }
-        let results = Results((count + chunk - 1) / chunk)
-        DispatchQueue.concurrentPerform(iterations: results.classes.count) { c in
-            do {
-                let interpreter = try Interpreter(model)
-                let top = try (c * chunk..<min(count, (c + 1) * chunk)).map { i -> Int in
-                    let x = bytes[i * size..<(i + 1) * size].map { Float($0) * inputScale }
-                    let y = try interpreter.run([input.name: Tensor(shape: shape, floats: x)])[0].floats
-                    var best = 0
-                    for j in y.indices where y[j] > y[best] { best = j }
-                    return best
-                }
-                results.lock.lock()
-                results.classes[c] = top
-                results.lock.unlock()
-            } catch {
-                results.lock.lock()
-                results.error = error
-                results.lock.unlock()
+        let size = shape.reduce(1, *), count = bytes.count / size
+        return try concurrentChunks(count, chunk: 100) { range in
+            let interpreter = try Interpreter(model)
+            return try range.map { i -> Int in
+                let x = bytes[i * size..<(i + 1) * size].map { Float($0) * inputScale }
+                return argmax(try interpreter.run([input.name: Tensor(shape: shape, floats: x)])[0].floats)
             }
         }
-        if let e = results.error { throw e }
-        return results.classes.flatMap { $0 }
     }
 
     /// `inputScale`: the model's input is `inputScale · byte`; its input Q must turn that into

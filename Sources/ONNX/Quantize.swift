@@ -40,40 +40,13 @@ extension ImportedNetwork {
     /// Chunks of images run on all cores.
     public func floatClasses(bytes: [UInt8], inputScale: Float) throws -> [Int] {
         let size = spec.input.count
-        let count = bytes.count / size
-        let chunk = 200
-        let chunks = (count + chunk - 1) / chunk
-        final class Results: @unchecked Sendable {
-            let lock = NSLock()
-            var classes: [[Int]]
-            var error: Error?
-            init(_ n: Int) { classes = Array(repeating: [], count: n) }
-        }
-        let results = Results(chunks)
         let spec = spec, parameters = parameters
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            let range = c * chunk..<min(count, (c + 1) * chunk)
+        return try concurrentChunks(bytes.count / size, chunk: 200) { range in
             let input = bytes[range.lowerBound * size..<range.upperBound * size].map { Float($0) * inputScale }
-            do {
-                let logits = try FloatInference.logits(spec, parameters: parameters, input: input, batch: range.count)
-                let classes = logits.count / range.count
-                let top = range.indices.map { i -> Int in
-                    let row = logits[(i - range.lowerBound) * classes..<(i - range.lowerBound + 1) * classes]
-                    var best = row.startIndex
-                    for j in row.indices where row[j] > row[best] { best = j }
-                    return best - row.startIndex
-                }
-                results.lock.lock()
-                results.classes[c] = top
-                results.lock.unlock()
-            } catch {
-                results.lock.lock()
-                results.error = error
-                results.lock.unlock()
-            }
+            let logits = try FloatInference.logits(spec, parameters: parameters, input: input, batch: range.count)
+            let classes = logits.count / range.count
+            return (0..<range.count).map { i in argmax(logits[i * classes..<(i + 1) * classes]) }
         }
-        if let e = results.error { throw e }
-        return results.classes.flatMap { $0 }
     }
 
     /// How each node was mapped and how each stage is quantized (`simulate network --onnx-report`):
