@@ -182,7 +182,8 @@ test-fast: build
 
 ## formal: the formal proofs (yosys-smtbmc, z3) at larger parameters than the suite's: the FIFO
 ##         (no loss, duplication or reordering; stable while stalled), the ROUND unit (in range,
-##         saturates exactly by the rule) by k-induction, the systolic array's C stream stable
+##         saturates exactly by the rule) by k-induction, the PE against a reference multiply-accumulate,
+##         the systolic array's C stream stable while stalled
 formal: deps build
 	$(BUILD)/simulate formal
 

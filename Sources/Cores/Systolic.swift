@@ -111,7 +111,7 @@ public enum Systolic {
     /// tile can follow at once; the column reads `res` out while the next tile computes.
     /// `restart` is shared by every PE of an anti-diagonal, so a PE keeps only the registers
     /// its data needs (each costs simulation time as well as area).
-    static func pe(_ c: ArrayConfig) throws -> ModuleDefinition {
+    public static func pe(_ c: ArrayConfig) throws -> ModuleDefinition {
         let acc = c.accumulator.shape
         let p = PEInterface(c)
         return try ModuleDefinition.define("pe_\(c.a.tag)_\(c.b.tag)_acc\(c.accBits)\(c.zeroGating ? "_zg" : "")\(c.format.tag)") { m in

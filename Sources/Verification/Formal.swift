@@ -142,6 +142,48 @@ public enum Formal {
         return try prove("systolic \(c.rows)x\(c.cols): C stable while stalled", design: top, checker: checker, depth: depth, induction: false)
     }
 
+    /// The systolic array's PE equals a reference multiply-accumulate written here: from its
+    /// first restart on, every result it captures is the sum of the products since the restart
+    /// before (two's complement, accumulator bits), and the operands pass on one cycle later.
+    /// Fixed point only (the other formats' products have their own checks in co-simulation).
+    public static func pe(_ c: ArrayConfig, depth: Int = 10) throws -> Proof {
+        precondition(c.format == .fixed && !c.zeroGating, "a fixed-point PE without zero gating")
+        let top = try Systolic.pe(c)
+        let (wa, wb, acc) = (c.a.bits, c.b.bits, c.accBits)
+        func ext(_ name: String, _ bits: Int, signed: Bool) -> String {
+            signed ? "{{\(64 - bits){\(name)[\(bits - 1)]}}, \(name)}" : "{{\(64 - bits){1'b0}}, \(name)}"
+        }
+        let checker = """
+        module formal_check (input wire clk, input wire [\(wa - 1):0] a_in, input wire [\(wb - 1):0] b_in, input wire restart);
+            wire [\(wa - 1):0] a_out;
+            wire [\(wb - 1):0] b_out;
+            wire [\(acc - 1):0] res_out;
+            \(top.name) dut (.clk(clk), .a_in(a_in), .b_in(b_in), .restart(restart), .a_out(a_out), .b_out(b_out), .res_out(res_out));
+            wire [63:0] product = \(ext("a_in", wa, signed: c.a.signed)) * \(ext("b_in", wb, signed: c.b.signed));
+            reg  [\(acc - 1):0] sum = 0, result;
+            reg  started = 1'b0, captured = 1'b0;
+            reg  [\(wa - 1):0] a_past;
+            reg  [\(wb - 1):0] b_past;
+            reg  passed = 1'b0;
+            always @(posedge clk) begin
+                sum <= restart ? 0 : sum + product[\(acc - 1):0];
+                if (restart) result <= sum + product[\(acc - 1):0];
+                captured <= restart && started;
+                started <= started || restart;
+                a_past <= a_in;
+                b_past <= b_in;
+                passed <= 1'b1;
+            end
+            always @* begin
+                if (captured) assert(res_out == result);
+                if (passed) assert(a_out == a_past && b_out == b_past);
+            end
+        endmodule
+        """
+        return try prove("PE \(c.a) × \(c.b), acc \(acc): a reference multiply-accumulate", design: top, checker: checker,
+                         depth: depth, induction: false)
+    }
+
     /// Writes the design and the checker, converts them with yosys (`read_verilog -formal`,
     /// `prep`, `write_smt2`) and runs yosys-smtbmc with z3: a bounded proof from the reset, then
     /// k-induction when asked.

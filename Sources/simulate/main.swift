@@ -166,6 +166,7 @@ struct FormalCommand: ParsableCommand {
             try Formal.rounder(RounderConfig(rounding: .truncate), depth: 4, induction: true),
             try Formal.rounder(RounderConfig(input: FixedPoint(bits: 28, frac: 12), output: FixedPoint(bits: 8, frac: 2, signed: false),
                                              rounding: .stochastic), depth: 4, induction: true),
+            try Formal.pe(ArrayConfig(rows: 1, cols: 1, a: FixedPoint(bits: 4, frac: 2), b: FixedPoint(bits: 4, frac: 2), maxK: 16), depth: 12),
             try Formal.systolicOutputStable(ArrayConfig(rows: 3, cols: 3, a: FixedPoint(bits: 4, frac: 2), b: FixedPoint(bits: 4, frac: 2),
                                                         output: FixedPoint(bits: 4, frac: 0), rounding: .nearest), depth: 20),
         ]

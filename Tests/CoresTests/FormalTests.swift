@@ -41,6 +41,15 @@ struct FormalTests {
         #expect(proof.passed, "\(proof)\n\(proof.log)")
     }
 
+    @Test("the PE equals a reference multiply-accumulate (bounded)", arguments: [
+        ArrayConfig(rows: 1, cols: 1, a: FixedPoint(bits: 3, frac: 1), b: FixedPoint(bits: 3, frac: 1), maxK: 4),
+        ArrayConfig(rows: 1, cols: 1, a: FixedPoint(bits: 3, frac: 1, signed: false), b: FixedPoint(bits: 4, frac: 1), maxK: 8),
+    ])
+    func pe(_ c: ArrayConfig) throws {
+        let proof = try Formal.pe(c, depth: 10)
+        #expect(proof.passed, "\(proof)\n\(proof.log)")
+    }
+
     /// The FIFO checker can fail: a one-word "FIFO" that is always ready loses the word it holds
     /// when a new one arrives while the reader stalls (and changes its output while stalled).
     @Test("a lossy FIFO fails the proof")
