@@ -129,7 +129,7 @@ struct GenerateRTLTests {
         (["rounder", "--rounding", "ceiling"], "--rounding", "ceiling"),
         (["rounder", "--lfsr-width", "4"], "--lfsr-width", "4"),
         (["rounder", "--output-bits", "64"], "--output-bits", "64"),
-        (["pool", "--size", "3"], "--size", "3"),
+        (["pool", "--size", "9"], "--size", "9"),
         (["pool", "--max-width", "48"], "--max-width", "48"),
         (["pool", "--result-bits", "0"], "--result-bits", "0"),
         (["pool", "--pool", "min"], "--pool", "min"),
