@@ -159,6 +159,16 @@ public final class NetworkCheck {
     var engines: [ArrayConfig: any ConvEngine] = [:]
     let initialState: InitialState
 
+    /// The golden network's classes (`NetworkHardware.goldenClasses`) against the ones `run`
+    /// delivered, image by image: the first that differs, described, or nil. With stochastic
+    /// rounding on another dataflow's arrays (`engines`) the golden network rounds in the
+    /// systolic array's order, so only the accuracies compare and this is nil.
+    public func classMismatch(golden: [Int], run: NetworkRun) -> String? {
+        guard engineFactory == nil || hardware.rounding != .stochastic else { return nil }
+        guard let i = zip(golden, run.classes).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset else { return nil }
+        return "image \(i): the golden network classifies it \(golden[i]), the hardware \(run.classes[i])"
+    }
+
     public init(_ network: QuantizedNetwork, hardware: NetworkHardware, record: Bool = false, initialState: InitialState = .default,
                 engines engineFactory: EngineFactory? = nil) throws {
         self.network = network

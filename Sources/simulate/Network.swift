@@ -28,7 +28,7 @@ struct NetworkCommand: ParsableCommand {
     @Option(help: ArgumentHelp(QuantizationScheme.allowedNames + " (default fixed8; not with a QDQ model, whose codes are its own).", valueName: "format"))
     var format: String?
     @Option(help: "truncate | nearest | stochastic.") var rounding: RoundingMode = .stochastic
-    @Option(help: "os | ws | rs (os: every format; ws: fixed point, bwn, ternary and pow2; rs: fixed point only).")
+    @Option(help: ArgumentHelp(Dataflows.names + " (os: every format; ws: fixed point, bwn, ternary and pow2; rs: fixed point only).", valueName: "dataflow"))
     var dataflow = "os"
     @Option(help: "Array rows, 1...128.") var rows = 16
     @Option(help: "Array columns, 1...128.") var cols = 16
@@ -152,6 +152,14 @@ struct NetworkCommand: ParsableCommand {
         return Float(value)
     }
 
+    /// The arrays of the chosen dataflow: nil for the output-stationary systolic array, which
+    /// NetworkCheck drives itself; another dataflow's engines from the registry.
+    func engineFactory() -> NetworkCheck.EngineFactory? {
+        let flow = Dataflow(rawValue: dataflow)
+        guard flow != .os else { return nil }
+        return { config in try Dataflows.design(flow, config)!.engine(initialState: .default) }
+    }
+
     func run() throws {
         if let onnx { return try runONNX(onnx) }
         let spec = NetworkSpec.preset(model ?? "lenet5")!
@@ -164,9 +172,7 @@ struct NetworkCommand: ParsableCommand {
         let size = test.shape.count
         let pixels = (0..<test.count).map { Array(test.bytes[$0 * size..<($0 + 1) * size]) }
 
-        let engines: NetworkCheck.EngineFactory? = dataflow == "os" ? nil : { config in
-            try Dataflows.design(Dataflow(rawValue: dataflow), config)!.engine(initialState: .default)
-        }
+        let engines = engineFactory()
         let check = try NetworkCheck(network, hardware: hardware, engines: engines)
         let run = try check.run(images: Array(pixels.prefix(images)), labels: Array(test.labels.prefix(images))) { done in
             if done % (batch * 16) == 0 { log("\(done) images co-simulated") }
@@ -183,9 +189,8 @@ struct NetworkCommand: ParsableCommand {
         let goldenCount = max(goldenImages, images)
         let golden = try hardware.goldenClasses(network, images: Array(pixels.prefix(goldenCount)))
         let same = Array(golden.prefix(images))
-        if dataflow == "os" || rounding != .stochastic, same != run.classes {
-            let i = zip(same, run.classes).enumerated().first { $0.element.0 != $0.element.1 }!.offset
-            print("MISMATCH: image \(i): the golden network classifies it \(same[i]), the hardware \(run.classes[i])")
+        if let mismatch = check.classMismatch(golden: same, run: run) {
+            print("MISMATCH: \(mismatch)")
             throw ExitCode(1)
         }
         func accuracy(_ classes: [Int]) -> Double {
@@ -259,9 +264,7 @@ struct NetworkCommand: ParsableCommand {
         log("the ONNX model on \(goldenCount) test images")
         let float = try reference(Array(test.bytes.prefix(goldenCount * size)))
         let hardware = NetworkHardware(rows: rows, cols: cols, rounding: rounding, seed: lfsrSeed, batch: batch)
-        let engines: NetworkCheck.EngineFactory? = dataflow == "os" ? nil : { config in
-            try Dataflows.design(Dataflow(rawValue: dataflow), config)!.engine(initialState: .default)
-        }
+        let engines = engineFactory()
         // The float model's classes stand in for labels: the run's accuracy is the agreement.
         let check = try NetworkCheck(network, hardware: hardware, engines: engines)
         let run = try check.run(images: Array(pixels.prefix(images)), labels: Array(float.prefix(images))) { done in
@@ -275,9 +278,8 @@ struct NetworkCommand: ParsableCommand {
         log("golden network on \(goldenCount) test images")
         let golden = try hardware.goldenClasses(network, images: pixels)
         let same = Array(golden.prefix(images))
-        if dataflow == "os" || rounding != .stochastic, same != run.classes {
-            let i = zip(same, run.classes).enumerated().first { $0.element.0 != $0.element.1 }!.offset
-            print("MISMATCH: image \(i): the golden network classifies it \(same[i]), the hardware \(run.classes[i])")
+        if let mismatch = check.classMismatch(golden: same, run: run) {
+            print("MISMATCH: \(mismatch)")
             throw ExitCode(1)
         }
         func agreement(_ classes: [Int]) -> Double {
