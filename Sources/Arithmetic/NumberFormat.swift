@@ -51,6 +51,15 @@ public enum NumberFormat: Hashable, Sendable, CustomStringConvertible {
             .flatMap { [$0.shorthand, $0.spelling].compactMap { $0 } }.joined(separator: ", ")
     }
 
+    /// The spelling of this format's family in `families`: `pow2e<2..4>` for pow2e3.
+    public var family: String {
+        switch self {
+        case .powerOfTwo: Self.families.first { $0.spelling.hasPrefix("pow2e") }!.spelling
+        case .codebook: Self.families.first { $0.spelling.hasPrefix("codebook") }!.spelling
+        case .fixed, .binary, .binaryWeights, .ternary: description
+        }
+    }
+
     /// Each family with its meaning, for help texts: `fixed (two's-complement fixed point), ...`.
     public static var help: String {
         families.map { "\($0.spelling) (\($0.meaning)\($0.shorthand.map { "; " + $0 } ?? ""))" }.joined(separator: ", ")

@@ -47,8 +47,44 @@ public struct PEStorage: Hashable, Sendable, Codable {
     }
 }
 
-/// What the registry knows about one dataflow: its name, its documentation, and how to make its
-/// design from the shared fields.
+/// What a dataflow builds and runs beyond the shared array fields. Every help text, refusal
+/// and sweep skip about formats, the dynamic shift, threshold outputs and networks derives
+/// from these, so a dataflow that learns a format changes one line.
+public struct DataflowCapabilities: Sendable {
+    /// Number-format families (`NumberFormat.families` spellings) its generator builds.
+    public let formats: [String]
+    /// Whether the ROUND shift can be a run-time port (`--dynamic-shift`).
+    public let dynamicShift: Bool
+    /// Whether it builds threshold units in place of ROUND units (`--threshold-output`).
+    public let thresholdOutput: Bool
+    /// Format families of the whole networks it runs (`simulate network`, the sweep's network
+    /// workloads): a network needs more than a layer does (a codebook table loaded per layer,
+    /// thresholds per output channel), so this can be narrower than `formats`.
+    public let networkFormats: [String]
+
+    /// Every format family.
+    public static let everyFormat = NumberFormat.names
+
+    /// `formats` as the command line spells them (shorthands included).
+    public static func spelled(_ families: [String]) -> String {
+        families == everyFormat ? NumberFormat.allowed() : NumberFormat.allowed(except: Set(everyFormat).subtracting(families))
+    }
+
+    /// Refuses what `array` asks of `dataflow` beyond these, naming the flag and what is allowed.
+    func check(_ array: ArrayConfig, dataflow: Dataflow) throws {
+        try require(formats.contains(array.format.family), "format", array.format,
+                    "\(Self.spelled(formats)) with --dataflow \(dataflow) (\(Dataflows.offering(\.formats, array.format.family)) build \(array.format))")
+        if array.dynamicShift, !dynamicShift {
+            try require(false, "dynamic-shift", true, "off with --dataflow \(dataflow) (built for \(Dataflows.offering { $0.dynamicShift }))")
+        }
+        if array.thresholds, !thresholdOutput {
+            try require(false, "threshold-output", true, "off with --dataflow \(dataflow) (built for \(Dataflows.offering { $0.thresholdOutput }))")
+        }
+    }
+}
+
+/// What the registry knows about one dataflow: its name, its documentation, what it can do, and
+/// how to make its design from the shared fields.
 public struct DataflowEntry: Sendable {
     public let dataflow: Dataflow
     /// "weight stationary": for help texts and reports.
@@ -61,6 +97,7 @@ public struct DataflowEntry: Sendable {
     public let sides: ClosedRange<Int>
     /// The `--*-registers` flags it reads, with what it allows: for help texts.
     public let storage: [(flag: PEStorage.Flag, allowed: String)]
+    public let capabilities: DataflowCapabilities
     public let design: @Sendable (ArrayConfig, PEStorage) -> any DataflowDesign
 }
 
@@ -80,4 +117,38 @@ public enum Dataflows {
 
     /// "os | ws | rs", for help texts and refusals.
     public static var names: String { all.map(\.dataflow.rawValue).joined(separator: " | ") }
+
+    /// The dataflows with a capability, for refusals and help texts: "os and ws".
+    public static func offering(_ has: (DataflowCapabilities) -> Bool) -> String {
+        spelled(all.filter { has($0.capabilities) }.map(\.dataflow.rawValue))
+    }
+
+    /// The dataflows whose `list` holds `family`: "os and ws".
+    static func offering(_ list: KeyPath<DataflowCapabilities, [String]>, _ family: String) -> String {
+        offering { $0[keyPath: list].contains(family) }
+    }
+
+    /// Per dataflow, the format families of `list`, for help texts:
+    /// "os: every format; ws: fixed, bwn, ternary, pow2e<2..4>; rs: fixed".
+    public static func formatsByDataflow(_ list: KeyPath<DataflowCapabilities, [String]>) -> String {
+        all.map { e in
+            let families = e.capabilities[keyPath: list]
+            return "\(e.dataflow): " + (families == DataflowCapabilities.everyFormat ? "every format" : families.joined(separator: ", "))
+        }.joined(separator: "; ")
+    }
+
+    /// Refuses a network in `format` (spelled `name`) on `dataflow`, naming `--format` and what
+    /// the dataflow runs; `spelling` writes a list of families as the command spells networks.
+    public static func checkNetwork(format: NumberFormat, spelled name: String, on dataflow: Dataflow,
+                                    spelling: ([String]) -> String = DataflowCapabilities.spelled) throws {
+        guard let e = entry(dataflow) else { throw ParameterError("dataflow", dataflow, allowed: names) }
+        let allowed = e.capabilities.networkFormats
+        try require(allowed.contains(format.family), "format", name,
+                    "\(spelling(allowed)) with --dataflow \(dataflow) (networks in \(format.family) run on \(offering(\.networkFormats, format.family)))")
+    }
+
+    /// "os", "os and ws", "os, ws and rs".
+    static func spelled(_ items: [String]) -> String {
+        items.count <= 1 ? items.first ?? "none" : items.dropLast().joined(separator: ", ") + " and " + items.last!
+    }
 }

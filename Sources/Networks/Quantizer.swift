@@ -54,9 +54,14 @@ public enum QuantizationScheme: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The allowed spellings, for help texts and refusals.
-    public static var allowedNames: String {
+    public static var allowedNames: String { allowedNames(families: NumberFormat.names) }
+
+    /// The spellings of the schemes of some format families (`NumberFormat.families` spellings).
+    public static func allowedNames(families: [String]) -> String {
         let bits = NumberFormat.fixedBitsRange
-        return "fixed<\(bits.lowerBound)..\(bits.upperBound)> (activations and weights N bits, dynamic fixed point), " + NumberFormat.allowed(except: ["fixed"])
+        let others = NumberFormat.allowed(except: Set(NumberFormat.names).subtracting(families).union(["fixed"]))
+        let fixed = families.contains("fixed") ? "fixed<\(bits.lowerBound)..\(bits.upperBound)> (activations and weights N bits, dynamic fixed point)" : ""
+        return [fixed, others].filter { !$0.isEmpty }.joined(separator: ", ")
     }
 
     /// The array's number format (`QuantizedNetwork.Stage.format`) for the hidden stages.

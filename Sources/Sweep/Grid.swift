@@ -2,6 +2,7 @@ import Conv
 import Cores
 import Dataflows
 import Foundation
+import Networks
 
 /// A refused sweep flag or config-file entry: one line naming it, its value and what is allowed
 /// (the command line prints it and exits with status 2).
@@ -112,13 +113,26 @@ public struct SubGrid: Hashable, Sendable, Codable {
 
 public enum Grid {
     /// Dataflows a workload can run on: GEMMs on the output-stationary systolic array;
-    /// convolution layers on the OS (im2col), weight-stationary and row-stationary PE arrays.
-    /// A sub-grid without a dataflow list runs all of its workload's.
+    /// convolution layers on the OS (im2col), weight-stationary and row-stationary PE arrays;
+    /// networks on every dataflow that runs some network format (the registry's capabilities).
     public static func dataflows(for workload: WorkloadKind) -> [Dataflow] {
         switch workload {
-        case .gemm, .lenet5, .mlp: [.os]
+        case .gemm: [.os]
         case .conv: Dataflows.all.map(\.dataflow)
+        case .lenet5, .mlp: Dataflows.all.filter { !$0.capabilities.networkFormats.isEmpty }.map(\.dataflow)
         }
+    }
+
+    /// The formats each dataflow builds, for help texts.
+    public static var formatsByDataflow: String { Dataflows.formatsByDataflow(\.formats) }
+
+    /// The network formats each dataflow runs, for help texts.
+    public static var networkFormatsByDataflow: String { Dataflows.formatsByDataflow(\.networkFormats) }
+
+    /// What a sub-grid without a dataflow list runs: all of its workload's, but networks on the
+    /// systolic array only (each other dataflow builds an array per layer shift: ask for it).
+    public static func defaultDataflows(for workload: WorkloadKind) -> [Dataflow] {
+        workload.isNetwork ? [.os] : dataflows(for: workload)
     }
 
     /// What `--dataflow` accepts with `workload`, for refusals: the other workload's list too,
@@ -258,7 +272,10 @@ public enum Grid {
             switch p.workload {
             case .gemm: try p.config.validate()
             case .conv: try p.design()?.validate()
-            case .lenet5, .mlp: return nil
+            case .lenet5, .mlp:
+                try Dataflows.checkNetwork(format: p.config.format, spelled: p.schemeName, on: p.dataflow) {
+                    QuantizationScheme.allowedNames(families: $0)
+                }
             }
         } catch let e as ParameterError where e.parameter == "format" {
             return e.allowed
@@ -438,7 +455,7 @@ public enum Grid {
             return SubGrid(
                 dataflow: try strings("dataflow", dataflows(for: workload).map(\.rawValue),
                                       described: allowedDataflows(workload, workloadKey: "workload"))?.map(Dataflow.init(rawValue:))
-                    ?? dataflows(for: workload),
+                    ?? defaultDataflows(for: workload),
                 rows: try required("rows", try ints("rows", Systolic.sizes)),
                 cols: try ints("cols", Systolic.sizes),
                 inputBits: [8],
@@ -454,7 +471,7 @@ public enum Grid {
         return SubGrid(
             dataflow: try strings("dataflow", dataflows(for: workload).map(\.rawValue),
                                   described: allowedDataflows(workload, workloadKey: "workload"))?.map(Dataflow.init(rawValue:))
-                ?? dataflows(for: workload),
+                ?? defaultDataflows(for: workload),
             rows: try required("rows", try ints("rows", Systolic.sizes)),
             cols: try ints("cols", Systolic.sizes),
             inputBits: try required("inputBits", try ints("inputBits", ArrayConfig.operandBits)),

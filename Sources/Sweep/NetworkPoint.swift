@@ -1,6 +1,7 @@
 import Conv
 import Cores
 import Cosim
+import Dataflows
 import Foundation
 import HDL
 import Model
@@ -174,11 +175,19 @@ extension Runner {
                                      quantizeSeconds: quantizeSeconds, accuracySeconds: accuracySeconds)
         r.network = metrics
 
-        // Lint and build every array (the harnesses then find the builds cached).
+        // Lint and build every array (the harnesses then find the builds cached): the systolic
+        // arrays, or another dataflow's array for each stage's shift.
+        let flow = point.dataflow
+        let engines: NetworkCheck.EngineFactory? = flow == .os ? nil : { config in
+            try Dataflows.design(flow, config)!.engine(initialState: .default)
+        }
+        let designs: [() throws -> ModuleDefinition] = flow == .os
+            ? configs.map { config in { try Systolic.module(config) } }
+            : try NetworkCheck.layerArrays(network, hardware: hardware).map { config in { try Dataflows.design(flow, config)!.module() } }
         var tops: [ModuleDefinition] = []
         var generateSeconds = 0.0, buildSeconds = 0.0
-        for config in configs {
-            tops.append(try generate({ try Systolic.module(config) }, &r, &stage))
+        for design in designs {
+            tops.append(try generate(design, &r, &stage))
             generateSeconds += r.generateSeconds
             buildSeconds += r.buildSeconds
         }
@@ -187,7 +196,7 @@ extension Runner {
         stage = "simulate"
         t = Date()
         let h = min(run.hardwareImages, n)
-        let check = try NetworkCheck(network, hardware: hardware)
+        let check = try NetworkCheck(network, hardware: hardware, engines: engines)
         let result = try check.run(images: Array(images[0..<h]), labels: Array(labels[0..<h]))
         r.simulateSeconds = Date().timeIntervalSince(t)
         r.cycles = result.stages.map(\.cycles).reduce(0, +)
@@ -215,11 +224,11 @@ extension Runner {
             return
         }
         // The accuracy is the golden network's: on the co-simulated images it must classify
-        // as the hardware did.
-        if let i = zip(result.classes, classes).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset {
+        // as the hardware did (`classMismatch` says where that holds).
+        if let mismatch = check.classMismatch(golden: Array(classes.prefix(h)), run: result) {
             r.status = .fail
             r.mismatches = 1
-            r.message = "image \(i): the hardware classifies it \(result.classes[i]), the golden network used for the accuracy \(classes[i])"
+            r.message = mismatch
             return
         }
 

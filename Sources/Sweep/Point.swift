@@ -68,8 +68,9 @@ public struct SweepPoint: Hashable, Sendable, Codable {
     public var key: String {
         let c = config
         if workload.isNetwork {
-            // lenet5-16x16-fixed8-nearest: the formats of its arrays follow from the scheme.
-            var k = "\(workload.rawValue)-\(c.rows)x\(c.cols)-\(schemeName)-\(c.rounding)"
+            // lenet5-16x16-fixed8-nearest (another dataflow than os: lenet5-ws-16x16-...): the
+            // formats of its arrays follow from the scheme.
+            var k = "\(workload.rawValue)\(dataflow == .os ? "" : "-\(dataflow)")-\(c.rows)x\(c.cols)-\(schemeName)-\(c.rounding)"
             if c.rounding == .stochastic && c.lfsrStep != .leap { k += "-lfsr-\(c.lfsrStep)" }
             return k
         }

@@ -319,14 +319,32 @@ public final class NetworkCheck {
         return (outputs, counts, delivery.cycles, h.config)
     }
 
+    /// The array another dataflow builds for a stage that `array` runs with `shift`: its ROUND
+    /// units drop a fixed number of bits (no dynamic shift).
+    public static func layerArray(_ array: ArrayConfig, shift: Int) -> ArrayConfig {
+        var config = array
+        config.dynamicShift = false
+        config.output.frac = config.accumulator.frac - shift
+        return config
+    }
+
+    /// The arrays of `network`'s stages on another dataflow (`layerArray`), each once.
+    public static func layerArrays(_ network: QuantizedNetwork, hardware: NetworkHardware) throws -> [ArrayConfig] {
+        let (configs, arrayOfStage) = try hardware.arrays(for: network)
+        var out: [ArrayConfig] = []
+        for (s, stage) in network.stages.enumerated() {
+            let c = layerArray(configs[arrayOfStage[s]], shift: stage.shift)
+            if !out.contains(c) { out.append(c) }
+        }
+        return out
+    }
+
     /// Stage `s` as a layer on another dataflow's array, generated for the stage's shift, its
     /// outputs compared with the golden sums rounded in its columns' order.
     func layer(_ s: Int, shape: ConvShape, input x: [Int], first: Int, factory: EngineFactory) throws
         -> (outputs: [Int], counts: DataMovement, cycles: Int, config: ArrayConfig) {
         let stage = network.stages[s]
-        var config = configs[arrayOfStage[s]]
-        config.dynamicShift = false
-        config.output.frac = config.accumulator.frac - stage.shift
+        let config = Self.layerArray(configs[arrayOfStage[s]], shift: stage.shift)
         let engine = try engines[config] ?? factory(config)
         engines[config] = engine
         let r = try engine.run(shape, input: x, weights: stage.weights)

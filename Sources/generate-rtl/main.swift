@@ -80,7 +80,9 @@ struct SystolicCommand: ParsableCommand {
 struct PEArrayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pe-array",
-        abstract: "Spatial PE array for convolution layers, by dataflow: " + Dataflows.all.map { "\($0.dataflow) (\($0.title), \($0.documentation))" }.joined(separator: ", ") + ".")
+        abstract: "Spatial PE array for convolution layers, by dataflow: " + Dataflows.all.map { "\($0.dataflow) (\($0.title), \($0.documentation))" }.joined(separator: ", ") + ".",
+        discussion: "What each dataflow builds: --format " + Dataflows.formatsByDataflow(\.formats) + ". --dynamic-shift: "
+            + Dataflows.offering { $0.dynamicShift } + ". --threshold-output: " + Dataflows.offering { $0.thresholdOutput } + ".")
 
     @OptionGroup var design: ConvDesignOptions
     @OptionGroup var output: OutputOptions

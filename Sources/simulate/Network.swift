@@ -28,7 +28,7 @@ struct NetworkCommand: ParsableCommand {
     @Option(help: ArgumentHelp(QuantizationScheme.allowedNames + " (default fixed8; not with a QDQ model, whose codes are its own).", valueName: "format"))
     var format: String?
     @Option(help: "truncate | nearest | stochastic.") var rounding: RoundingMode = .stochastic
-    @Option(help: ArgumentHelp(Dataflows.names + " (os: every format; ws: fixed point, bwn, ternary and pow2; rs: fixed point only).", valueName: "dataflow"))
+    @Option(help: ArgumentHelp(Dataflows.names + " (" + Dataflows.formatsByDataflow(\.networkFormats) + ").", valueName: "dataflow"))
     var dataflow = "os"
     @Option(help: "Array rows, 1...128.") var rows = 16
     @Option(help: "Array columns, 1...128.") var cols = 16
@@ -93,15 +93,9 @@ struct NetworkCommand: ParsableCommand {
         guard Dataflows.entry(flow) != nil else { throw ParameterError("dataflow", dataflow, allowed: Dataflows.names) }
         guard (1...128).contains(rows) else { throw ParameterError("rows", rows, allowed: "1...128") }
         guard (1...128).contains(cols) else { throw ParameterError("cols", cols, allowed: "1...128") }
-        if flow != .os {
-            switch scheme {
-            case .codebook, .binary:
-                throw ParameterError("format", formatName, allowed: "fixed<2..16>, bwn, ternary or pow2 with --dataflow \(dataflow) (codebooks and BNN thresholds run on os)")
-            default:
-                // What the dataflow's own generator builds (rs: fixed point only; its sides).
-                try Dataflows.design(flow, ArrayConfig(rows: rows, cols: cols, format: scheme.format))!.validate()
-            }
-        }
+        try Dataflows.checkNetwork(format: scheme.format, spelled: formatName, on: flow) { QuantizationScheme.allowedNames(families: $0) }
+        // What the dataflow's own generator builds (its sides).
+        try Dataflows.design(flow, ArrayConfig(rows: rows, cols: cols, format: scheme.format))!.validate()
         guard (1...10_000).contains(images) else { throw ParameterError("images", images, allowed: "1...10000") }
         guard (1...256).contains(batch) else { throw ParameterError("batch", batch, allowed: "1...256") }
         guard (0...10_000).contains(goldenImages) else { throw ParameterError("golden-images", goldenImages, allowed: "0...10000") }

@@ -31,8 +31,8 @@ struct SweepCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Output rounding, comma-separated: truncate, nearest, stochastic (default stochastic).", valueName: "list")) var rounding: String?
     @Option(help: ArgumentHelp("How far each ROUND unit's LFSR advances per output in stochastic points: one step, or a leap of the dropped bits so every output draws fresh bits (default leap).", valueName: "one|leap")) var lfsrStep: String?
     @Option(help: ArgumentHelp("What every point runs: gemm (GEMMs on the systolic array), conv (convolution layers on PE arrays), or a whole network on Fashion-MNIST: lenet5 or mlp (quantized in each --format, accuracy, co-simulation, energy per image; docs/SWEEP.md, \"Networks\") (default gemm).", valueName: "gemm|conv|lenet5|mlp")) var workload: String?
-    @Option(help: ArgumentHelp("Dataflows, comma-separated: os with --workload gemm (the default); " + Grid.dataflows(for: .conv).map(\.rawValue).joined(separator: ", ") + " with --workload conv (default all of them).", valueName: "list")) var dataflow: String?
-    @Option(help: ArgumentHelp("Number formats of the PEs, comma-separated: fixed (the input bits), fixed<N> (A and B N bits, \(NumberFormat.fixedBitsRange.lowerBound)...\(NumberFormat.fixedBitsRange.upperBound)), \(NumberFormat.allowed(except: ["fixed"])) (default: fixed). Other formats take A at the input bits (binary: ±1); rs and convolution with binary are left out.", valueName: "list")) var format: String?
+    @Option(help: ArgumentHelp("Dataflows, comma-separated: os with --workload gemm (the default); " + Grid.dataflows(for: .conv).map(\.rawValue).joined(separator: ", ") + " with --workload conv (default all of them); " + Grid.dataflows(for: .lenet5).map(\.rawValue).joined(separator: ", ") + " with --workload lenet5 or mlp (default os; " + Grid.networkFormatsByDataflow + ").", valueName: "list")) var dataflow: String?
+    @Option(help: ArgumentHelp("Number formats of the PEs, comma-separated: fixed (the input bits), fixed<N> (A and B N bits, \(NumberFormat.fixedBitsRange.lowerBound)...\(NumberFormat.fixedBitsRange.upperBound)), \(NumberFormat.allowed(except: ["fixed"])) (default: fixed). Other formats take A at the input bits (binary: ±1). A format a point's dataflow does not build is left out with its reason (convolution with binary too: it gates zeros and pads); the dataflows build " + Grid.formatsByDataflow + ".", valueName: "list")) var format: String?
     @Option(help: ArgumentHelp("With --workload lenet5|mlp: test images the golden network classifies for the accuracy, 1...10000 (default 10000).", valueName: "n")) var accuracyImages: String?
     @Option(help: ArgumentHelp("With --workload lenet5|mlp: test images co-simulated on the hardware, every output checked, 1...10000 (default 32).", valueName: "n")) var hardwareImages: String?
     @Option(help: ArgumentHelp("JSON file with a list of sub-grids (docs/SWEEP.md); not with the grid flags.", valueName: "file")) var config: String?
@@ -99,7 +99,7 @@ struct SweepCommand: ParsableCommand {
                                   allowed: "only with a format that takes A at the input bits (fixed, bwn, ternary, pow2, codebook), not with --format \(format)")
         }
         return [SubGrid(
-            dataflow: try dataflow.map { try Grid.dataflowList($0, workload: kind) } ?? Grid.dataflows(for: kind),
+            dataflow: try dataflow.map { try Grid.dataflowList($0, workload: kind) } ?? Grid.defaultDataflows(for: kind),
             rows: try rows.map { try Grid.intList($0, flag: "rows", range: Systolic.sizes) } ?? [8],
             cols: try cols.map { try Grid.intList($0, flag: "cols", range: Systolic.sizes) },
             inputBits: try inputBits.map { try Grid.intList($0, flag: "input-bits", range: ArrayConfig.operandBits) } ?? [8],
@@ -129,7 +129,7 @@ struct SweepCommand: ParsableCommand {
             return n
         }
         return SubGrid(
-            dataflow: try dataflow.map { try Grid.dataflowList($0, workload: kind) } ?? Grid.dataflows(for: kind),
+            dataflow: try dataflow.map { try Grid.dataflowList($0, workload: kind) } ?? Grid.defaultDataflows(for: kind),
             rows: try rows.map { try Grid.intList($0, flag: "rows", range: Systolic.sizes) } ?? [16],
             cols: try cols.map { try Grid.intList($0, flag: "cols", range: Systolic.sizes) },
             inputBits: [8],
@@ -267,10 +267,10 @@ struct SweepCommand: ParsableCommand {
         }
         if points.allSatisfy({ $0.workload.isNetwork }) {
             // A network's arrays follow from its quantized layers: the scheme says it all.
-            print(sweepTable(["index", "key", "workload", "rows", "cols", "scheme", "rounding", "lfsr", "accuracy images", "HW images", "weights"],
+            print(sweepTable(["index", "key", "workload", "dataflow", "rows", "cols", "scheme", "rounding", "lfsr", "accuracy images", "HW images", "weights"],
                         points.map { p in
                             let c = p.config
-                            return [String(p.index), p.key, p.workload.rawValue, String(c.rows), String(c.cols), p.schemeName, c.rounding.rawValue,
+                            return [String(p.index), p.key, p.workload.rawValue, p.dataflow.rawValue, String(c.rows), String(c.cols), p.schemeName, c.rounding.rawValue,
                                     c.rounding == .stochastic ? c.lfsrStep.rawValue : "-", String(p.network?.accuracyImages ?? 0),
                                     String(p.network?.hardwareImages ?? 0), p.network?.weights ?? "-"]
                         }))

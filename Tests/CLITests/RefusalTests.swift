@@ -29,7 +29,10 @@ struct RefusalTests {
         (["pe-array", "--rows", "0"], ["--rows", "0", "allowed 1...128"]),
         (["systolic", "--format", "float"], ["--format", "float", "allowed fixed, binary, bwn, ternary, pow2, pow2e<2..4>, codebook, codebook<1..6>"]),
         (["systolic", "--format", "ternary", "--threshold-output"], ["--threshold-output", "only with --format binary or bwn"]),
-        (["pe-array", "--dataflow", "rs", "--format", "bwn"], ["--format", "bwn", "fixed with --dataflow rs"]),
+        (["pe-array", "--dataflow", "rs", "--format", "bwn"], ["--format", "bwn", "fixed with --dataflow rs", "os and ws build bwn"]),
+        (["pe-array", "--dataflow", "rs", "--dynamic-shift"], ["--dynamic-shift", "off with --dataflow rs", "built for os and ws"]),
+        // The WS array has no threshold units: it used to build ROUND units and say nothing.
+        (["pe-array", "--dataflow", "ws", "--format", "binary", "--threshold-output"], ["--threshold-output", "off with --dataflow ws", "built for os"]),
         (["pe-array", "--dataflow", "ws", "--rows", "65"], ["--rows", "65", "allowed 1...64"]),
         (["accelerator", "--rows", "65"], ["--rows", "65", "allowed 1...64"]),
         (["accelerator", "--data-bits", "96"], ["--data-bits", "96", "allowed 64 or 128"]),
@@ -180,7 +183,7 @@ struct RefusalTests {
         (["--format", "codebook8"], ["--format", "codebook8", "codebook<1..6>"]),
         (["--format", "codebook4", "--dataflow", "ws"], ["--format", "codebook4", "--dataflow ws"]),
         (["--format", "binary", "--dataflow", "ws"], ["--format", "binary", "--dataflow ws"]),
-        (["--format", "ternary", "--dataflow", "rs"], ["--format", "ternary", "--dataflow rs"]),
+        (["--format", "ternary", "--dataflow", "rs"], ["--format", "ternary", "--dataflow rs", "networks in ternary run on os and ws"]),
     ])
     func simulateNetworkFormat(_ arguments: [String], _ words: [String]) throws {
         let cache = CLI.freshDirectory()
@@ -243,7 +246,7 @@ struct RefusalTests {
     @Test func simulateNetworkHelp() throws {
         let help = try CLI.run(["network", "--help"], tool: "simulate").stdout.replacingOccurrences(of: "\n", with: " ")
             .replacingOccurrences(of: #" +"#, with: " ", options: .regularExpression)
-        #expect(help.contains("rs: fixed point only"), "\(help)")
+        #expect(help.contains("os: every format; ws: fixed, bwn, ternary, pow2e<2..4>; rs: fixed"), "\(help)")
         #expect(!help.contains("pow2e<1..4>") && !help.contains("codebook<1..8>"), "\(help)")
     }
 }

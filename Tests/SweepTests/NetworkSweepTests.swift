@@ -57,7 +57,8 @@ struct NetworkSweepTests {
           arguments: [
               (["--workload", "lenet5", "--input-bits", "4"], "invalid value '4' for --input-bits: allowed only with --workload gemm or conv"),
               (["--workload", "lenet5", "--output-bits", "16"], "invalid value '16' for --output-bits: allowed only with --workload gemm or conv"),
-              (["--workload", "mlp", "--dataflow", "ws"], "invalid value 'ws' for --dataflow: allowed os with --workload mlp"),
+              (["--workload", "mlp", "--dataflow", "xs"], "invalid value 'xs' for --dataflow: allowed os, ws, rs with --workload mlp"),
+              (["--workload", "mlp", "--dataflow", "rs", "--format", "ternary"], "invalid value 'ternary' for --format: allowed a format the grid's dataflows build"),
               (["--workload", "lenet5", "--format", "fixed,bwn"], "invalid value 'fixed' for --format: allowed comma-separated fixed<2..16>"),
               (["--workload", "gemm", "--accuracy-images", "100"], "invalid value '100' for --accuracy-images: allowed only with --workload lenet5 or mlp"),
               (["--rows", "4", "--hardware-images", "8"], "invalid value '8' for --hardware-images: allowed only with --workload lenet5 or mlp"),
@@ -98,6 +99,34 @@ struct NetworkSweepTests {
 
     /// One point: quantize, classify 300 test images with the golden network, co-simulate 4,
     /// synthesize the one fixed8 array and the pooling cores; then a rerun resumes.
+    @Test("network points on other dataflows: keyed by dataflow, and the formats a dataflow does not run left out with the registry's reason")
+    func otherDataflows() {
+        let g = SubGrid(dataflow: [.os, .ws, .rs], rows: [4], inputBits: [8], rounding: [.nearest], workload: .mlp,
+                        format: [.fixed(bits: 8), .coded(.ternary), .coded(.codebook(indexBits: 4))], hardwareImages: 2)
+        let (points, skipped) = Grid.plan([g])
+        #expect(points.map(\.key) == ["mlp-4x4-fixed8-nearest", "mlp-4x4-ternary-nearest", "mlp-4x4-codebook4-nearest",
+                                      "mlp-ws-4x4-fixed8-nearest", "mlp-ws-4x4-ternary-nearest", "mlp-rs-4x4-fixed8-nearest"])
+        #expect(skipped.count == 3, "\(skipped)")
+        #expect(skipped.contains { $0.hasPrefix("mlp ws with codebook4") && $0.contains("networks in codebook<1..6> run on os") })
+        #expect(skipped.contains { $0.hasPrefix("mlp rs with ternary") && $0.contains("networks in ternary run on os and ws") })
+        // Without a dataflow list a network runs on the systolic array only.
+        #expect(Grid.defaultDataflows(for: .mlp) == [.os] && Grid.dataflows(for: .mlp) == [.os, .ws, .rs])
+    }
+
+    @Test("the MLP at fixed8 on a 4×4 weight-stationary array: every layer co-simulated and checked, the golden accuracy's classes")
+    func weightStationaryNetwork() throws {
+        // fixed8 needs no fine-tuning, so nothing is written to the model cache.
+        let g = SubGrid(dataflow: [.ws], rows: [4], inputBits: [8], rounding: [.nearest], workload: .mlp,
+                        format: [.fixed(bits: 8)], accuracyImages: 20, hardwareImages: 2)
+        let point = try #require(Grid.points([g]).first)
+        let r = Runner.run(point, options: RunOptions(synthesize: false))
+        #expect(r.status == .pass, "\(r.message ?? "")")
+        let n = try #require(r.network)
+        #expect(n.hardwareImages == 2 && r.mismatches == 0 && r.macs > 0 && n.cyclesPerImage > 0 && n.energyPerImagePJ > 0)
+        // The MLP's MACs per image (784-256-256-10, docs/NETWORKS.md), two images.
+        #expect(r.macs == 2 * (784 * 256 + 256 * 256 + 256 * 10), "\(r.macs)")
+    }
+
     @Test("LeNet-5 at fixed8 on 4×4: accuracy, loss, energy and cycles per image, area; the table, plots and a resume")
     func smallNetworkSweep() throws {
         let dir = SweepEngineTests.freshDirectory()

@@ -32,7 +32,10 @@ public struct OutputStationaryDesign: Hashable, Sendable, Encodable {
 
 extension OutputStationaryDesign: DataflowDesign {
     public var dataflow: Dataflow { .os }
-    public func validate() throws { try OutputStationaryMapper(config: array).validateDesign() }
+    public func validate() throws {
+        try DataflowEntry.outputStationary.capabilities.check(array, dataflow: .os)
+        try OutputStationaryMapper(config: array).validateDesign()
+    }
     public func module() throws -> ModuleDefinition {
         try validate()
         return try Systolic.module(array)
@@ -47,5 +50,8 @@ extension OutputStationaryDesign: DataflowDesign {
 extension DataflowEntry {
     static let outputStationary = DataflowEntry(
         dataflow: .os, title: "output stationary", core: "pe-array-os", documentation: "docs/CONV.md",
-        sides: Systolic.sizes, storage: [], design: { array, _ in OutputStationaryDesign(array) })
+        sides: Systolic.sizes, storage: [],
+        capabilities: DataflowCapabilities(formats: DataflowCapabilities.everyFormat, dynamicShift: true, thresholdOutput: true,
+                                           networkFormats: DataflowCapabilities.everyFormat),
+        design: { array, _ in OutputStationaryDesign(array) })
 }

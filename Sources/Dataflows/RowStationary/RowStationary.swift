@@ -21,9 +21,7 @@ public enum RowStationary {
     /// Refuses a configuration this generator cannot build, naming the flag.
     public static func validate(_ c: RowStationaryConfig) throws {
         try c.array.validate(sides: sizes, reductionFlag: "max-reduction")
-        // The RS PE's register files and its multiplier are fixed point only for now.
-        try require(c.format == .fixed, "format", c.format, "fixed with --dataflow rs (number formats are built for os and ws)")
-        if c.dynamicShift { try require(false, "dynamic-shift", true, "off with --dataflow rs (built for os and ws)") }
+        try DataflowEntry.rowStationary.capabilities.check(c.array, dataflow: .rs)
         let regs = "\(registerRange.lowerBound)...\(registerRange.upperBound)"
         try require(registerRange.contains(c.weightRegisters), "weight-registers", c.weightRegisters, regs)
         try require(registerRange.contains(c.inputRegisters), "input-registers", c.inputRegisters, regs)

@@ -83,6 +83,7 @@ public enum WeightStationary {
 
     public static func validate(_ c: WeightStationaryConfig) throws {
         try c.array.validate(sides: sizes, reductionFlag: "max-reduction")
+        try DataflowEntry.weightStationary.capabilities.check(c.array, dataflow: .ws)
         try require(weightRegisterRange.contains(c.weightRegisters), "weight-registers", c.weightRegisters,
                     "\(weightRegisterRange.lowerBound)...\(weightRegisterRange.upperBound) (the active weight and its shadow)")
         try require(psumDepths.contains(c.psumRegisters), "psum-registers", c.psumRegisters,
