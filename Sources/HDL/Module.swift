@@ -261,6 +261,7 @@ public final class ModuleBuilder {
         if let problem = Names.problem(with: name) { error("instance name \(problem)", at: here) }
         if !instanceNames.insert(name).inserted { error("duplicate instance name '\(name)'", at: here) }
         var inputs: [(String, Signal)] = []
+        var matched = 0
         for port in definition.ports where port.direction == .input {
             if port.name == "clk" && definition.usesClock { inputs.append((port.name, clock)); continue }
             // A parent may give an instance its own reset (a soft reset of part of a design).
@@ -269,15 +270,19 @@ public final class ModuleBuilder {
                 error("instance '\(name)' of '\(definition.name)' leaves input '\(port.name)' (\(port.shape)) unconnected", at: here)
                 continue
             }
+            matched += 1
             checkOwnership(s, at: here)
             if s.shape != port.shape {
                 error("width mismatch on connection: input '\(port.name)' of '\(definition.name)' is \(port.shape) but instance '\(name)' connects \(s)", at: here)
             }
             inputs.append((port.name, s))
         }
-        let known = Set(definition.ports.filter { $0.direction == .input }.map(\.name))
-        for port in connections.keys.sorted() where !known.contains(port) {
-            error("module '\(definition.name)' has no input '\(port)' (instance '\(name)')", at: here)
+        // Connections no input took (looked for only then: arrays have thousands of instances).
+        if matched < connections.count {
+            let known = Set(definition.ports.filter { $0.direction == .input }.map(\.name))
+            for port in connections.keys.sorted() where !known.contains(port) {
+                error("module '\(definition.name)' has no input '\(port)' (instance '\(name)')", at: here)
+            }
         }
         let inst = Instance(name: name, definition: definition, inputs: inputs, module: self, location: here)
         for p in definition.parameters {
@@ -292,9 +297,11 @@ public final class ModuleBuilder {
             }
             inst.parameters.append((p.name, value))
         }
-        let knownParameters = Set(definition.parameters.map(\.name))
-        for p in parameters.keys.sorted() where !knownParameters.contains(p) {
-            error("module '\(definition.name)' has no parameter '\(p)' (instance '\(name)')", at: here)
+        if inst.parameters.count < parameters.count {
+            let knownParameters = Set(definition.parameters.map(\.name))
+            for p in parameters.keys.sorted() where !knownParameters.contains(p) {
+                error("module '\(definition.name)' has no parameter '\(p)' (instance '\(name)')", at: here)
+            }
         }
         for port in definition.ports where port.direction == .output {
             inst.outputs[port.name] = Signal(port.shape, .instanceOutput(inst, port: port.name), in: self,

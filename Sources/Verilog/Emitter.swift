@@ -60,21 +60,27 @@ struct ModuleWriter {
     /// Columns an instance's port connections fill before the next line.
     static let lineWidth = 100
 
-    /// `items` joined by ", ", as many to a line as fit in `width` columns (one at least).
-    static func pack(_ items: [String], indent: String, width: Int) -> String {
-        var lines: [String] = []
-        var line = ""
+    /// `items` joined by ", ", as many to a line as fit in `width` columns (one at least),
+    /// appended to `text`. Columns are counted in UTF-8 bytes: Verilog names are ASCII,
+    /// and `String.count` would walk every line again for its characters.
+    static func pack(_ items: [String], indent: String, width: Int, into text: inout String) {
+        var column = 0
         for (i, item) in items.enumerated() {
-            let piece = item + (i == items.count - 1 ? "" : ",")
-            if !line.isEmpty && indent.count + line.count + 1 + piece.count > width {
-                lines.append(indent + line)
-                line = piece
-            } else {
-                line += (line.isEmpty ? "" : " ") + piece
+            let length = item.utf8.count + (i == items.count - 1 ? 0 : 1)
+            if column > 0 && indent.utf8.count + column + 1 + length > width {
+                text += "\n"
+                column = 0
             }
+            if column == 0 {
+                text += indent
+            } else {
+                text += " "
+                column += 1
+            }
+            text += item
+            if i != items.count - 1 { text += "," }
+            column += length
         }
-        if !line.isEmpty { lines.append(indent + line) }
-        return lines.joined(separator: "\n")
     }
 
     init(_ d: ModuleDefinition) {
@@ -143,17 +149,17 @@ struct ModuleWriter {
 
     mutating func claim(_ hint: String) -> String {
         let base = Names.legalize(hint)
-        var name = base
+        if taken.insert(base).inserted { return base }
         // Suffixes below the last one handed out for this base are all taken (names are only
         // ever added), so probing resumes there: the same names, without quadratic time when
         // thousands of signals share a hint.
         var n = nextSuffix[base, default: 1]
-        while taken.contains(name) {
+        var name: String
+        repeat {
             name = "\(base)_\(n)"
             n += 1
-        }
+        } while !taken.insert(name).inserted
         nextSuffix[base] = n
-        taken.insert(name)
         return name
     }
 
@@ -309,6 +315,8 @@ struct ModuleWriter {
     /// extension of the inner operand: emitted as one step, with no wire between (Verilator
     /// would otherwise compute both).
     func extensionSource(_ s: Signal) -> Signal {
+        // The op first: `name` is a class's var, and each read of it is checked for exclusive
+        // access at run time (a tenth of a 128×128 array's emission when read first).
         if case .extend(let inner) = s.op, s.name == nil { return extensionSource(inner) }
         return s
     }
@@ -316,7 +324,7 @@ struct ModuleWriter {
     /// A full-width slice only changes signedness, which Verilog wires do not carry: it is
     /// emitted as its source.
     func aliasSource(_ s: Signal) -> Signal? {
-        if s.name == nil, case .slice(let a, let hi, let lo) = s.op, lo == 0, hi == a.width - 1 { return aliasSource(a) ?? a }
+        if case .slice(let a, let hi, let lo) = s.op, lo == 0, hi == a.width - 1, s.name == nil { return aliasSource(a) ?? a }
         return nil
     }
 
@@ -340,7 +348,7 @@ struct ModuleWriter {
     /// For an unnamed slice written in place: the signal it selects from (never a literal) and
     /// the bits, with slices of slices folded into one select.
     func inlineSlice(_ s: Signal) -> (base: Signal, hi: Int, lo: Int)? {
-        guard s.name == nil, case .slice(let a, let hi, let lo) = s.op, !(lo == 0 && hi == a.width - 1) else { return nil }
+        guard case .slice(let a, let hi, let lo) = s.op, !(lo == 0 && hi == a.width - 1), s.name == nil else { return nil }
         let source = aliasSource(a) ?? a
         if let inner = inlineSlice(source) { return (inner.base, inner.lo + hi, inner.lo + lo) }
         if case .constant = source.op, isInlineConstant(source) { return nil }
@@ -455,7 +463,12 @@ struct ModuleWriter {
         case .not(let a):
             return "~\(operand(a))"
         case .reduce(let r, let a):
-            return [ReduceOp.and: "&", .or: "|", .xor: "^"][r]! + operand(a)
+            let symbol = switch r {
+            case .and: "&"
+            case .or: "|"
+            case .xor: "^"
+            }
+            return symbol + operand(a)
         case .binary(let op, let a, let b):
             return expression(op, a, b)
         case .mux(let c, let t, let f):
@@ -573,10 +586,14 @@ struct ModuleWriter {
         }
         for inst in d.instances {
             var conns: [String] = []
-            let inputs = Dictionary(uniqueKeysWithValues: inst.inputs.map { ($0.port, $0.signal) })
+            conns.reserveCapacity(inst.definition.ports.count)
+            // The instance lists its inputs in its definition's port order.
+            var inputs = inst.inputs.makeIterator()
             for p in inst.definition.ports {
                 if p.direction == .input {
-                    conns.append(".\(p.name)(\(wholeOperand(inputs[p.name]!)))")
+                    let input = inputs.next()!
+                    precondition(input.port == p.name, "instance inputs out of port order")
+                    conns.append(".\(p.name)(\(wholeOperand(input.signal)))")
                 } else {
                     conns.append(".\(p.name)(\(ref(inst[p.name])))")
                 }
@@ -591,7 +608,8 @@ struct ModuleWriter {
                 }.joined(separator: ", ") + ")"
             }
             out += "    \(inst.definition.name)\(settings) \(instanceNames[ObjectIdentifier(inst)]!) (\(comment(inst.location))\n"
-            out += Self.pack(conns, indent: "        ", width: Self.lineWidth) + "\n    );\n"
+            Self.pack(conns, indent: "        ", width: Self.lineWidth, into: &out)
+            out += "\n    );\n"
         }
     }
 
