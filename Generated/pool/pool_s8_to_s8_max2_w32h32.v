@@ -37,7 +37,7 @@ module pool_s8_to_s8_max2_w32h32 (
     wire [9:0] _biased_T = $signed({x, {2{1'b0}}}) >>> 2;  // Cores/Pooling.swift:172
     wire [9:0] _biased_T_1 = $signed({bias, {1{1'b0}}}) >>> 1;  // Cores/Pooling.swift:172
     wire [9:0] _biased_T_2 = _biased_T + _biased_T_1;  // Cores/Pooling.swift:172
-    wire [7:0] biased = ($signed(10'h7f) < $signed(_biased_T_2)) ? 8'h7f : (($signed(_biased_T_2) < $signed(10'h380)) ? 8'h80 : _biased_T_2[7:0]);  // Cores/Pooling.swift:172
+    wire [7:0] biased = (10'sd127 < $signed(_biased_T_2)) ? 8'h7f : (($signed(_biased_T_2) < -10'sd128) ? 8'h80 : _biased_T_2[7:0]);  // Cores/Pooling.swift:172
     wire [7:0] rectified = (relu & biased[7]) ? 8'h0 : biased;  // Cores/Pooling.swift:175
     wire [7:0] value = rectified[7:0];  // Cores/Pooling.swift:176
     wire col_last = {{1{1'b0}}, col_q} == (width - 6'h1);  // Cores/Pooling.swift:195

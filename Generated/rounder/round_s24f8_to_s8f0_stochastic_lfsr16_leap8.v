@@ -15,7 +15,7 @@ module round_s24f8_to_s8f0_stochastic_lfsr16_leap8 #(
     wire [24:0] _rounded_T = $signed({x, {1{1'b0}}}) >>> 1;  // Cores/Rounder.swift:138
     wire [24:0] _rounded_T_1 = _rounded_T + {{17{1'b0}}, rng_state[7:0]};  // Cores/Rounder.swift:138
     wire [16:0] rounded = _rounded_T_1[24:8];  // Cores/Rounder.swift:138
-    always @(posedge clk) if (rst | in_valid) y_q <= rst ? 8'h0 : (($signed(17'h7f) < $signed(rounded)) ? 8'h7f : (($signed(rounded) < $signed(17'h1ff80)) ? 8'h80 : rounded[7:0]));  // Cores/Rounder.swift:139
+    always @(posedge clk) if (rst | in_valid) y_q <= rst ? 8'h0 : ((17'sd127 < $signed(rounded)) ? 8'h7f : (($signed(rounded) < -17'sd128) ? 8'h80 : rounded[7:0]));  // Cores/Rounder.swift:139
     always @(posedge clk) valid_q <= rst ? 1'h0 : in_valid;  // Cores/Rounder.swift:141
     assign out_valid = valid_q;  // Cores/Rounder.swift:141
     assign y = y_q;  // Cores/Rounder.swift:142

@@ -15,7 +15,7 @@ module round_s28f12_to_s8f2_stochastic_lfsr16_leap10 #(
     wire [28:0] _rounded_T = $signed({x, {1{1'b0}}}) >>> 1;  // Cores/Rounder.swift:138
     wire [28:0] _rounded_T_1 = _rounded_T + {{19{1'b0}}, rng_state[9:0]};  // Cores/Rounder.swift:138
     wire [18:0] rounded = _rounded_T_1[28:10];  // Cores/Rounder.swift:138
-    always @(posedge clk) if (rst | in_valid) y_q <= rst ? 8'h0 : (($signed(19'h7f) < $signed(rounded)) ? 8'h7f : (($signed(rounded) < $signed(19'h7ff80)) ? 8'h80 : rounded[7:0]));  // Cores/Rounder.swift:139
+    always @(posedge clk) if (rst | in_valid) y_q <= rst ? 8'h0 : ((19'sd127 < $signed(rounded)) ? 8'h7f : (($signed(rounded) < -19'sd128) ? 8'h80 : rounded[7:0]));  // Cores/Rounder.swift:139
     always @(posedge clk) valid_q <= rst ? 1'h0 : in_valid;  // Cores/Rounder.swift:141
     assign out_valid = valid_q;  // Cores/Rounder.swift:141
     assign y = y_q;  // Cores/Rounder.swift:142

@@ -89,7 +89,9 @@ func declaredNames(_ text: String) -> [String] {
 
 /// How many operators an expression applies (`$signed(...)` casts do not count).
 func operatorCount(_ expression: String) -> Int {
+    // A negative literal (`-8'sd2`) is a number, not an operation.
     let stripped = expression.replacingOccurrences(of: "$signed", with: "")
+        .replacingOccurrences(of: #"-(?=[0-9]+'sd)"#, with: "", options: .regularExpression)
     let pattern = try! NSRegularExpression(pattern: ">>>|>>|<<|==|!=|<=|[-+*&|^<>?~]")
     return pattern.numberOfMatches(in: stripped, range: NSRange(stripped.startIndex..., in: stripped))
 }
