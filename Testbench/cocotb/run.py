@@ -63,8 +63,10 @@ def main():
     runner = get_runner("icarus")
     runner.build(verilog_sources=sources, hdl_toplevel=TOPLEVEL, build_dir=build, always=True,
                  timescale=("1ns", "1ps"), waves=args.waves)
+    # PYTHONDONTWRITEBYTECODE: nothing is written beside the bench's sources.
+    env = {"ACCEL_DESIGN": str(design), "ACCEL_PAUSE_SEED": str(args.seed), "PYTHONDONTWRITEBYTECODE": "1"}
     results = runner.test(test_module="test_accelerator", hdl_toplevel=TOPLEVEL, build_dir=build, test_dir=build,
-                          waves=args.waves, extra_env={"ACCEL_DESIGN": str(design), "ACCEL_PAUSE_SEED": str(args.seed)})
+                          waves=args.waves, extra_env=env)
     # Outside pytest the runner leaves the verdict to its caller: exit non-zero on any failure
     # (or on a simulation that ended without writing its results).
     check_results_file(results)
