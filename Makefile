@@ -167,12 +167,12 @@ figure: deps
 	$(SWIFT) build -c release --product train
 	$(RELEASE)/train --figure --out $(FIGURE_OUT) $(FIGURE_FLAGS)
 
-## timing: the table of docs/TIMING.md: the default systolic array, MAC, rounding unit and pooling
-##         core placed and routed on an LFE5U-85F (speed 6, out of context) with yosys synth_ecp5 and
+## timing: the table of docs/TIMING.md: the default systolic array, MAC, rounding unit, pooling
+##         core and accelerator placed and routed on an LFE5U-85F (speed 6, out of context) with yosys synth_ecp5 and
 ##         nextpnr-ecp5, three placement seeds each; results in $(TIMING_OUT), cached by content
 ##         (ACCELGEN_PNR_CACHE), so a rerun only prints
 TIMING_OUT  ?= .build/timing
-TIMING_CORES := systolic mac rounder pool
+TIMING_CORES := systolic mac rounder pool accelerator
 timing: deps build
 	@for core in $(TIMING_CORES); do \
 	  echo "place and route: $$core" >&2; \
