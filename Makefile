@@ -30,7 +30,7 @@ FIGURE_FLAGS ?=
 FORMATS_OUT ?= sweep-formats
 FORMATS_FLAGS ?= --format fixed8,fixed4,binary,bwn,ternary,pow2,codebook4 --rows 8,16
 
-.PHONY: all deps build release rtl check-rtl sim sweep formats networks figure timing formal test test-fast lint bench fuzz models clean
+.PHONY: all deps build release rtl check-rtl sim cocotb sweep formats networks figure timing formal test test-fast lint bench fuzz models clean
 
 all: build
 
@@ -126,6 +126,16 @@ sim: deps build
 	@echo
 	$(BUILD)/simulate network --model lenet5 --format fixed8 --images 32 --golden-images 2000
 
+## cocotb: the outside-style testbench (Testbench/cocotb): a 4x4 accelerator and a GEMM program with
+##         its DRAM image and golden C from generate-rtl, run in Icarus Verilog by cocotb with
+##         cocotbext-axi (AXI4-Lite registers, AXI4 RAM with random pauses); every value of C checked,
+##         and a bad opcode. Design and build in $(COCOTB_OUT).
+COCOTB_OUT ?= .build/cocotb
+COCOTB_DESIGN ?= --rows 4 --cols 4 --scratchpad-kib 1 --output-kib 1 --example-gemm 10x24x9
+cocotb: deps build
+	$(GEN) accelerator $(COCOTB_DESIGN) --out $(COCOTB_OUT)/design
+	$(VENV)/bin/python Testbench/cocotb/run.py $(COCOTB_OUT)/design --build $(COCOTB_OUT)/sim
+
 ## sweep: the default design-space sweep (docs/SWEEP.md): tables, plots and report in
 ##        $(SWEEP_OUT); finished points are kept, so a rerun resumes. SWEEP_FLAGS adds flags.
 sweep: deps build
@@ -157,12 +167,12 @@ figure: deps
 	$(SWIFT) build -c release --product train
 	$(RELEASE)/train --figure --out $(FIGURE_OUT) $(FIGURE_FLAGS)
 
-## timing: the table of docs/TIMING.md: the default systolic array, MAC, rounding unit and pooling
-##         core placed and routed on an LFE5U-85F (speed 6, out of context) with yosys synth_ecp5 and
+## timing: the table of docs/TIMING.md: the default systolic array, MAC, rounding unit, pooling
+##         core and accelerator placed and routed on an LFE5U-85F (speed 6, out of context) with yosys synth_ecp5 and
 ##         nextpnr-ecp5, three placement seeds each; results in $(TIMING_OUT), cached by content
 ##         (ACCELGEN_PNR_CACHE), so a rerun only prints
 TIMING_OUT  ?= .build/timing
-TIMING_CORES := systolic mac rounder pool
+TIMING_CORES := systolic mac rounder pool accelerator
 timing: deps build
 	@for core in $(TIMING_CORES); do \
 	  echo "place and route: $$core" >&2; \

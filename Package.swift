@@ -61,7 +61,7 @@ let package = Package(
             "Accelerator", "Conv", "Cores", "Dataflows", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "generate-rtl", dependencies: [
-            "Accelerator", "Cores", "Dataflows", "Verilog", "HDL", "CLIOptions", "Timing",
+            "Accelerator", "Cores", "Dataflows", "Verilog", "HDL", "CLIOptions", "Runtime", "Timing",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "simulate", dependencies: [

@@ -5,6 +5,7 @@ import Cores
 import Dataflows
 import Foundation
 import HDL
+import Runtime
 import Timing
 import Verilog
 
@@ -42,13 +43,36 @@ struct AcceleratorCommand: ParsableCommand {
         abstract: "A whole accelerator: the systolic array, scratchpad banks, DMA on an AXI4 manager (m_axi_*), a controller running a program from DRAM, AXI4-Lite registers (s_axil_*) and irq (docs/ACCELERATOR.md). Also writes the register map as SystemRDL (accel_regs.rdl) and a C header (accel_regs.h).")
 
     @OptionGroup var design: AcceleratorOptions
+    @Option(help: ArgumentHelp("Also write \(GEMMExample.fileName): a GEMM of random codes (M and N \(GEMMExample.sides.lowerBound)...\(GEMMExample.sides.upperBound), K 1 to the rows of banks A and B), its program and DRAM image, and C from the golden model, for a testbench of one's own (Testbench/cocotb).", valueName: "MxKxN"))
+    var exampleGemm: String?
+    @Option(help: "Seed of --example-gemm's random operands.") var exampleSeed: UInt64 = 1
     @OptionGroup var output: OutputOptions
 
-    /// What the manifest's `parameters` hold: the configuration and the register map.
+    /// What the manifest's `parameters` hold: the configuration, the register map, the opcodes
+    /// and the error codes STATUS.error_code reports.
     struct Parameters: Encodable {
         let accelerator: AcceleratorConfig
         let registers: RegisterMap
         let isa: [String: Int]
+        let errors: [String: Int]
+    }
+
+    /// `--example-gemm`, refused in one line before anything is written.
+    func example(_ c: AcceleratorConfig) throws -> GEMMExample? {
+        guard let text = exampleGemm else { return nil }
+        let dims = text.split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
+        let maxK = GEMMExample.maxK(c)
+        let sides = GEMMExample.sides
+        let allowed = "MxKxN with M and N \(sides.lowerBound)...\(sides.upperBound) and K 1...\(maxK) (the rows of banks A and B)"
+        guard dims.count == 3, let m = dims[0], let k = dims[1], let n = dims[2],
+              sides.contains(m), sides.contains(n), (1...maxK).contains(k) else {
+            throw ParameterError("example-gemm", text, allowed: allowed)
+        }
+        do {
+            return try GEMMExample(m: m, k: k, n: n, seed: exampleSeed, config: c)
+        } catch let e as GEMMProgram.Refusal {
+            throw ParameterError("example-gemm", text, allowed: "\(allowed); \(e.description)")
+        }
     }
 
     func run() throws {
@@ -56,8 +80,11 @@ struct AcceleratorCommand: ParsableCommand {
         try c.validate()
         let map = RegisterMap.accelerator(c)
         let isa = Dictionary(uniqueKeysWithValues: ISA.Opcode.allCases.map { ("\($0)", $0.rawValue) })
-        try emit(core: "accelerator", Parameters(accelerator: c, registers: map, isa: isa), derived: c.manifestFigures,
-                 extraFiles: [("\(map.name).rdl", map.systemRDL), ("\(map.name).h", map.cHeader)], to: output) { _ in
+        let errors = Dictionary(uniqueKeysWithValues: AcceleratorError.allCases.map { ("\($0)", $0.rawValue) })
+        var extra = [("\(map.name).rdl", map.systemRDL), ("\(map.name).h", map.cHeader)]
+        if let e = try example(c) { extra.append((GEMMExample.fileName, e.json)) }
+        try emit(core: "accelerator", Parameters(accelerator: c, registers: map, isa: isa, errors: errors), derived: c.manifestFigures,
+                 extraFiles: extra, to: output) { _ in
             try Accelerator.module(c)
         }
     }

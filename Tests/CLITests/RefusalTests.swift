@@ -40,6 +40,10 @@ struct RefusalTests {
         (["accelerator", "--scratchpad-kib", "0"], ["--scratchpad-kib", "0", "allowed 1...1024"]),
         (["accelerator", "--rows", "64", "--cols", "64", "--output-bits", "32", "--output-kib", "1"], ["--output-kib", "1", "at least 16 KiB"]),
         (["accelerator", "--format", "codebook4"], ["--format", "codebook4", "every format but codebook"]),
+        (["accelerator", "--example-gemm", "5x3"], ["--example-gemm", "5x3", "allowed MxKxN with M and N 1...1024"]),
+        (["accelerator", "--example-gemm", "0x4x4"], ["--example-gemm", "0x4x4", "allowed MxKxN"]),
+        (["accelerator", "--rows", "2", "--cols", "2", "--scratchpad-kib", "1", "--example-gemm", "4x300x4"],
+         ["--example-gemm", "4x300x4", "K 1...256 (the rows of banks A and B)"]),
     ])
     func generateRTL(_ arguments: [String], _ words: [String]) throws {
         let dir = CLI.freshDirectory()
