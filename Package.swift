@@ -110,7 +110,7 @@ let package = Package(
         .testTarget(name: "NetworkHardwareTests", dependencies: ["TestTags", "Conv", "Cores", "Cosim", "Dataflows", "Golden", "Model", "Networks", "Runtime", "Verification"]),
         .testTarget(name: "TimingTests", dependencies: ["TestTags", "Cores", "HDL", "Timing", "Verilog"], exclude: ["Fixtures"]),
         // `sweep` is a dependency so that it is built before the tests run it.
-        .testTarget(name: "SweepTests", dependencies: ["TestTags", "Cores", "Cosim", "HDL", "Model", "Sweep", "Verilog", "sweep"]),
+        .testTarget(name: "SweepTests", dependencies: ["TestTags", "Cores", "Cosim", "HDL", "Model", "Sweep", "Timing", "Verilog", "sweep"]),
         // The executables are dependencies so that they are built before the tests run them.
         .testTarget(name: "CLITests", dependencies: ["TestTags", "Cosim", "generate-rtl", "simulate", "sweep", "train"]),
     ]

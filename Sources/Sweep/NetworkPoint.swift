@@ -7,6 +7,7 @@ import HDL
 import Model
 import Networks
 import Runtime
+import Timing
 import Verification
 #if canImport(Glibc)
 import Glibc
@@ -28,6 +29,30 @@ public enum NetworkWorkload {
 
     /// What `--format` accepts with a network workload, for refusals.
     public static let allowedFormats = "comma-separated " + QuantizationScheme.allowedNames
+
+    /// `--pnr` for a network: each of its distinct arrays placed and routed on `device` (one
+    /// clock for all: the slowest array's Fmax and critical path), the resources summed. An
+    /// array not placed (more multipliers than the device has) makes the network not placed,
+    /// with that array's reason.
+    static func placeAndRoute(_ tops: [ModuleDefinition], device: Device) throws -> PlaceAndRouteMetrics? {
+        combined(try tops.map { try PlaceAndRoute.metrics(for: $0, options: .init(device: device)) })
+    }
+
+    /// The network's figures from its arrays' (`placeAndRoute`).
+    static func combined(_ all: [PlaceAndRouteMetrics]) -> PlaceAndRouteMetrics? {
+        if let skipped = all.first(where: { $0.notApplicable != nil }) { return skipped }
+        guard var slowest = all.min(by: { ($0.fmaxMHz ?? 0) < ($1.fmaxMHz ?? 0) }) else { return nil }
+        func sum(_ v: (PlaceAndRouteMetrics) -> Int?) -> Int? { all.contains { v($0) == nil } ? nil : all.map { v($0)! }.reduce(0, +) }
+        slowest.logicCells = sum(\.logicCells)
+        slowest.flipFlops = sum(\.flipFlops)
+        slowest.mult18 = all.map(\.mult18).reduce(0, +)
+        slowest.bram = sum(\.bram)
+        slowest.synthCells = all.reduce(into: [:]) { $0.merge($1.synthCells, uniquingKeysWith: +) }
+        slowest.synthSeconds = all.map(\.synthSeconds).reduce(0, +)
+        slowest.pnrSeconds = all.map(\.pnrSeconds).reduce(0, +)
+        slowest.cached = all.allSatisfy { $0.cached ?? false }
+        return slowest
+    }
 
     /// The quantization of a network point.
     public static func scheme(_ p: SweepPoint) throws -> QuantizationScheme {
@@ -262,6 +287,10 @@ extension Runner {
             (metrics.poolLUTs, metrics.poolFlipFlops) = (luts, ffs)
             r.network = metrics
         }
+        if let device = options.pnr {
+            stage = "place and route"
+            r.pnr = try NetworkWorkload.placeAndRoute(tops, device: device)
+        }
     }
 }
 
@@ -301,7 +330,9 @@ extension Report {
         return order.map { ($0, groups[$0]!) }
     }
 
-    static func networkPlotFiles(_ model: String) -> [String] { ["\(model)-accuracy-luts.svg", "\(model)-accuracy-energy.svg"] }
+    static func networkPlotFiles(_ model: String) -> [String] {
+        ["\(model)-accuracy-luts.svg", "\(model)-accuracy-energy.svg", "\(model)-accuracy-throughput.svg"]
+    }
 
     /// A label for a network point in plots and tables: the scheme, and the rounding when the
     /// model's points have several.
@@ -320,6 +351,8 @@ extension Report {
     }
 
     static let networkLUTs: @Sendable (PointResult) -> Double? = { $0.synthesis.map { Double($0.luts) } }
+    /// Throughput as a cost (lower is better): seconds per inference at the placed Fmax.
+    static let networkSecondsPerInference: @Sendable (PointResult) -> Double? = { r in r.inferencesPerSecond.map { 1 / $0 } }
     static let networkEnergy: @Sendable (PointResult) -> Double? = { r in
         r.network.flatMap { $0.hardwareImages > 0 ? $0.energyPerImagePJ / 1000 : nil }
     }
@@ -333,10 +366,15 @@ extension Report {
             let sizes = Set(points.map { size($0.point.config) }).count > 1
             let float = points.first?.network.map { 100 * $0.floatAccuracy }
             let images = points.first?.network?.accuracyImages ?? 0
-            for (file, cost, xlabel, what) in [
-                (networkPlotFiles(model)[0], networkLUTs, "LUTs (synth_xilinx, the network's arrays)", "LUTs"),
-                (networkPlotFiles(model)[1], networkEnergy, "energy per image (nJ, 45 nm model)", "energy per image"),
-            ] {
+            // The x axis is the cost, or for throughput its inverse (the front is found on the cost).
+            let identity: @Sendable (Double) -> Double = { $0 }
+            let axes: [(file: String, cost: @Sendable (PointResult) -> Double?, x: @Sendable (Double) -> Double, xlabel: String, what: String)] = [
+                (networkPlotFiles(model)[0], networkLUTs, identity, "LUTs (synth_xilinx, the network's arrays)", "LUTs"),
+                (networkPlotFiles(model)[1], networkEnergy, identity, "energy per image (nJ, 45 nm model)", "energy per image"),
+                (networkPlotFiles(model)[2], networkSecondsPerInference, { 1 / $0 },
+                 "inferences per second (slowest array's Fmax, nextpnr-ecp5)", "inferences per second"),
+            ]
+            for (file, cost, x, xlabel, what) in axes {
                 let (usable, front) = networkFront(points, cost: cost)
                 guard !usable.isEmpty else { continue }
                 var s = header
@@ -351,11 +389,11 @@ extension Report {
                 }
                 s += "$all << EOD\n"
                 for r in usable {
-                    s += "\(num(cost(r)!)) \(num(100 * r.network!.accuracy)) \(quoted(networkLabel(r, severalRoundings: roundings, severalSizes: sizes)))\n"
+                    s += "\(num(x(cost(r)!))) \(num(100 * r.network!.accuracy)) \(quoted(networkLabel(r, severalRoundings: roundings, severalSizes: sizes)))\n"
                 }
                 s += "EOD\n$front << EOD\n"
                 let frontPoints = usable.filter { front.contains($0.point.index) }.sorted { (cost($0)!, -$0.network!.accuracy) < (cost($1)!, -$1.network!.accuracy) }
-                for r in frontPoints { s += "\(num(cost(r)!)) \(num(100 * r.network!.accuracy))\n" }
+                for r in frontPoints { s += "\(num(x(cost(r)!))) \(num(100 * r.network!.accuracy))\n" }
                 s += "EOD\n"
                 s += "plot $front using 1:2 with linespoints lt 2 pt 6 ps 1.8 title \"Pareto front\", \\\n"
                 s += "     $all using 1:2 with points lt 1 pt 7 ps 0.9 title \"points\", \\\n"
@@ -375,6 +413,7 @@ extension Report {
         for (model, points) in networkModels(results) {
             let lutFront = networkFront(points, cost: networkLUTs).front
             let energyFront = networkFront(points, cost: networkEnergy).front
+            let speedFront = networkFront(points, cost: networkSecondsPerInference).front
             var sizes: [String] = []
             for r in points where !sizes.contains(size(r.point.config)) { sizes.append(size(r.point.config)) }
             let first = points.first { $0.network != nil }?.network
@@ -387,27 +426,33 @@ extension Report {
                 }
                 s += "Bits are the code widths of the array running the layer with the most MACs. HW: test images co-simulated in Verilator, every output of every layer compared. "
                 s += "Area: synth_xilinx of the network's distinct arrays, summed (pooling cores apart). Energy and cycles per image over the co-simulated images (45 nm model, docs/ENERGY.md). "
-                s += "Pareto: on the front of accuracy against LUTs / against energy per image.\n\n"
-                s += "| format | weight bits | activation bits | rounding | accuracy % | loss (points) | HW images (mismatches) | LUT | FF | DSP48 | BRAM | pool LUT | energy / image (nJ) | cycles / image | Pareto |\n"
-                s += "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n"
+                s += "Pareto: on the front of accuracy against LUTs / against energy per image"
+                // With --pnr: the slowest array's Fmax and the images per second it gives.
+                let timed = rows.contains { $0.inferencesPerSecond != nil }
+                s += timed ? " / against inferences per second. Fmax: the slowest of the network's arrays, placed and routed (nextpnr-ecp5).\n\n" : ".\n\n"
+                let timing = timed ? " Fmax MHz | inferences / s |" : ""
+                s += "| format | weight bits | activation bits | rounding | accuracy % | loss (points) | HW images (mismatches) | LUT | FF | DSP48 | BRAM | pool LUT | energy / image (nJ) | cycles / image |\(timing) Pareto |\n"
+                s += "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\(timed ? "---:|---:|" : "")---|\n"
                 if let f = first {
-                    s += "| float | 32 | 32 | – | \(String(format: "%.2f", 100 * f.floatAccuracy)) | 0.00 | – | – | – | – | – | – | – | – | |\n"
+                    s += "| float | 32 | 32 | – | \(String(format: "%.2f", 100 * f.floatAccuracy)) | 0.00 | – | – | – | – | – | – | – | – |\(timed ? " – | – |" : "") |\n"
                 }
                 for r in rows {
                     guard let n = r.network else {
-                        s += "| \(r.point.schemeName) | – | – | \(r.point.config.rounding) | – | – | \(r.status.rawValue) | – | – | – | – | – | – | – | |\n"
+                        s += "| \(r.point.schemeName) | – | – | \(r.point.config.rounding) | – | – | \(r.status.rawValue) | – | – | – | – | – | – | – |\(timed ? " – | – |" : "") |\n"
                         continue
                     }
                     func opt(_ v: Int?) -> String { v.map(String.init) ?? "–" }
                     let hw = n.hardwareImages > 0
                     let syn = r.synthesis
-                    let pareto = [lutFront.contains(r.point.index) ? "LUT" : nil, energyFront.contains(r.point.index) ? "energy" : nil]
+                    let pareto = [lutFront.contains(r.point.index) ? "LUT" : nil, energyFront.contains(r.point.index) ? "energy" : nil,
+                                  speedFront.contains(r.point.index) ? "speed" : nil]
                         .compactMap { $0 }.joined(separator: ", ")
+                    let speed = !timed ? "" : " \(r.pnr?.fmaxMHz.map { String(format: "%.1f", $0) } ?? "–") | \(r.inferencesPerSecond.map { String(format: "%.0f", $0) } ?? "–") |"
                     let status = r.status == .pass ? "" : " \(r.status.rawValue)"
                     s += "| \(n.scheme) | \(n.weightBits) | \(n.activationBits) | \(r.point.config.rounding) | \(String(format: "%.2f", 100 * n.accuracy)) | "
                     s += "\(String(format: "%.2f", n.accuracyLossPoints)) | \(hw ? "\(n.hardwareImages) (\(r.mismatches))" : "–")\(status) | "
                     s += "\(opt(syn?.luts)) | \(opt(syn?.flipFlops)) | \(opt(syn?.dsp48)) | \(opt(syn?.bram)) | \(opt(n.poolLUTs)) | "
-                    s += "\(hw ? String(format: "%.1f", n.energyPerImagePJ / 1000) : "–") | \(hw ? String(format: "%.0f", n.cyclesPerImage) : "–") | \(pareto) |\n"
+                    s += "\(hw ? String(format: "%.1f", n.energyPerImagePJ / 1000) : "–") | \(hw ? String(format: "%.0f", n.cyclesPerImage) : "–") |\(speed) \(pareto) |\n"
                 }
                 s += "\n"
                 // Why a row has no figures: the point's first line.
@@ -451,6 +496,8 @@ extension Report {
                         o["energy_per_image_pj"] = n.energyPerImagePJ
                         o["cycles_per_image"] = n.cyclesPerImage
                     }
+                    if let f = r.pnr?.fmaxMHz { o["fmax_mhz"] = f }
+                    if let i = r.inferencesPerSecond { o["inferences_per_second"] = i }
                     if let l = n.poolLUTs { o["pool_luts"] = l }
                     if let f = n.poolFlipFlops { o["pool_flip_flops"] = f }
                 }

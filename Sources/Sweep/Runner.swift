@@ -41,7 +41,7 @@ public struct RunOptions: Sendable {
     public var workload: Workload
     /// What convolution points run (`SweepPoint.workload == .conv`).
     public var convWorkload: ConvWorkload
-    /// Place and route every design on this device (`--pnr`; GEMM and convolution points).
+    /// Place and route every design on this device (`--pnr`; a network point's every array).
     public var pnr: Device?
     public init(synthesize: Bool = true, workload: Workload = .standard, convWorkload: ConvWorkload = .standard, pnr: Device? = nil) {
         self.synthesize = synthesize

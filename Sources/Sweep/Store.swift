@@ -280,6 +280,7 @@ public enum Table {
         double("gops") { $0.gops },
         double("gops_per_klut") { r in r.gops.flatMap { g in r.pnr?.logicCells.flatMap { $0 > 0 ? 1000 * g / Double($0) : nil } } },
         double("gops_per_dsp") { r in r.gops.flatMap { g in r.pnr.flatMap { $0.mult18 > 0 ? g / Double($0.mult18) : nil } } },
+        double("inferences_per_second") { $0.inferencesPerSecond },
     ]
 
     public static var columnNames: [String] { columns.map(\.name) }
@@ -355,6 +356,13 @@ extension PointResult {
     public var gops: Double? {
         guard simulated, let fmax = pnr?.fmaxMHz else { return nil }
         return 2 * Double(macs) / Double(cycles) * fmax / 1000
+    }
+
+    /// A network point's images per second at the placed Fmax: Fmax over the co-simulated cycles
+    /// per image. nil without both.
+    public var inferencesPerSecond: Double? {
+        guard let n = network, n.hardwareImages > 0, n.cyclesPerImage > 0, let fmax = pnr?.fmaxMHz else { return nil }
+        return fmax * 1e6 / n.cyclesPerImage
     }
 
     /// The energy model's price of one MAC in the point's PE (its multiply, or what replaces

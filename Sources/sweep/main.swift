@@ -39,7 +39,7 @@ struct SweepCommand: ParsableCommand {
     @Option(name: .customLong("out"), help: ArgumentHelp("Output folder (default sweep-results).", valueName: "dir")) var outText: String?
     @Option(name: .customLong("jobs"), help: ArgumentHelp("Points run in parallel, 1...64 (default 2).", valueName: "n")) var jobsText: String?
     @Flag(name: .customLong("no-synth"), help: "Skip synthesis (yosys).") var noSynth = false
-    @Option(name: .customLong("pnr"), help: ArgumentHelp("Also place and route every design on this device: " + Device.allowed + "; yosys synth_ecp5 and nextpnr-ecp5 out of context, three placement seeds: Fmax, critical path, utilization, GOPS (docs/TIMING.md). GEMM and convolution workloads.", valueName: "device")) var pnrText: String?
+    @Option(name: .customLong("pnr"), help: ArgumentHelp("Also place and route every design on this device: " + Device.allowed + "; yosys synth_ecp5 and nextpnr-ecp5 out of context, three placement seeds: Fmax, critical path, utilization, GOPS (docs/TIMING.md); for networks every distinct array, at the slowest one's Fmax, and inferences per second.", valueName: "device")) var pnrText: String?
     @Flag(help: "Rerun points even when DIR/points holds a result for them.") var force = false
     @Flag(help: "List the points (index, key, parameters) and exit.") var plan = false
     @Flag(help: "With --plan: print the plan as JSON.") var json = false
@@ -150,9 +150,6 @@ struct SweepCommand: ParsableCommand {
             let flag = format != nil ? "format" : "config"
             throw SweepUsageError(flag: flag, value: "'\(format ?? config ?? "")'",
                                   allowed: "a format the grid's dataflows build (none is left: \(first))")
-        }
-        if let pnrText, points.contains(where: { $0.workload.isNetwork }) {
-            throw SweepUsageError(flag: "pnr", value: "'\(pnrText)'", allowed: "only with --workload gemm or conv (a network point builds several arrays)")
         }
         // A worker recomputes the plan: only the parent says what was left out.
         if !skipped.isEmpty && ProcessInfo.processInfo.environment[WorkerPool.parentVariable] == nil {

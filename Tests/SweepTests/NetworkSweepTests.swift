@@ -3,6 +3,7 @@ import Foundation
 @testable import Sweep
 import Testing
 import TestTags
+import Timing
 
 /// `sweep --workload lenet5|mlp` (docs/SWEEP.md, "Networks"): the Pareto front, the plan and
 /// its resume key, refusals, and one small network point through the binary (the shipped
@@ -183,5 +184,66 @@ struct NetworkSweepTests {
         let again = try SweepEngineTests.run(args, environment: ["ACCELGEN_MODEL_CACHE": cache.path])
         #expect(again.status == 0 && again.stderr.contains("1 points: 1 already done, 0 to run"), "\(again.stderr)")
         #expect(try String(contentsOf: dir.appendingPathComponent("networks.md"), encoding: .utf8) == md)
+    }
+}
+
+/// `sweep --pnr` on network points, without placing anything: how the arrays' figures combine
+/// and what the report makes of them.
+@Suite("network timing")
+struct NetworkTimingTests {
+    /// One array's place-and-route figures, as the cache stores them.
+    static func placed(fmax: Double?, cells: Int, mult18: Int, path: String, note: String? = nil) throws -> PlaceAndRouteMetrics {
+        var o: [String: Any] = ["device": "LFE5U-85F-6 CABGA381", "seeds": [1, 2, 3], "seedFmaxMHz": fmax.map { [$0, $0, $0] } ?? [],
+                                "mult18": mult18, "synthCells": ["LUT4": cells], "synthSeconds": 1.0, "pnrSeconds": 10.0,
+                                "logicCells": cells, "flipFlops": cells / 2, "bram": 0, "criticalPath": path, "cached": true]
+        if let fmax { o["fmaxMHz"] = fmax }
+        if let note { o["notApplicable"] = note }
+        return try JSONDecoder().decode(PlaceAndRouteMetrics.self, from: JSONSerialization.data(withJSONObject: o))
+    }
+
+    @Test("a network runs at its slowest array's Fmax, on the sum of its arrays' resources")
+    func combined() throws {
+        let fast = try Self.placed(fmax: 90, cells: 1000, mult18: 16, path: "a → b")
+        let slow = try Self.placed(fmax: 60, cells: 3000, mult18: 16, path: "c → d")
+        let c = try #require(NetworkWorkload.combined([fast, slow]))
+        #expect(c.fmaxMHz == 60 && c.criticalPath == "c → d")
+        #expect(c.logicCells == 4000 && c.flipFlops == 2000 && c.mult18 == 32 && c.bram == 0)
+        #expect(c.synthCells["LUT4"] == 4000 && c.pnrSeconds == 20 && c.synthSeconds == 2 && c.cached == true)
+        // An array that did not fit leaves the whole network unplaced, saying why.
+        let big = try Self.placed(fmax: nil, cells: 0, mult18: 400, path: "", note: "needs 400 MULT18X18D")
+        let n = try #require(NetworkWorkload.combined([fast, big]))
+        #expect(n.fmaxMHz == nil && n.notApplicable == "needs 400 MULT18X18D")
+        #expect(NetworkWorkload.combined([]) == nil)
+    }
+
+    @Test("inferences per second: Fmax over cycles per image; the table, the JSON and the plot's Pareto front")
+    func report() throws {
+        func point(_ index: Int, _ format: SweepFormat, accuracy: Double, fmax: Double, cycles: Double) throws -> PointResult {
+            let g = SubGrid(rows: [4], inputBits: [8], rounding: [.nearest], workload: .mlp, format: [format], hardwareImages: 2)
+            var p = try #require(Grid.points([g]).first)
+            p.index = index
+            var r = PointResult(point: p, status: .pass, cycles: Int(2 * cycles), macs: 1000)
+            r.network = NetworkMetrics(model: "mlp", scheme: p.schemeName, weightBits: 8, activationBits: 8, arrays: 1,
+                                       accuracy: accuracy, accuracyImages: 100, floatAccuracy: 0.9, floatAccuracyRecorded: 0.9,
+                                       hardwareImages: 2, hardwareAccuracy: accuracy, energyPerImagePJ: 1000, cyclesPerImage: cycles,
+                                       fineTuned: false, quantizeSeconds: 0, accuracySeconds: 0)
+            r.pnr = try NetworkTimingTests.placed(fmax: fmax, cells: 100, mult18: 16, path: "x → y")
+            return r
+        }
+        // fixed8 is the most accurate; ternary the fastest; bwn neither (slower and worse than ternary).
+        let results = [try point(0, .fixed(bits: 8), accuracy: 0.88, fmax: 50, cycles: 10_000),
+                       try point(1, .coded(.ternary), accuracy: 0.85, fmax: 80, cycles: 10_000),
+                       try point(2, .coded(.binaryWeights), accuracy: 0.80, fmax: 60, cycles: 10_000)]
+        #expect(results[1].inferencesPerSecond == 8000)
+        let table = Report.networkTables(results)
+        #expect(table.contains("Fmax MHz | inferences / s"), "\(table)")
+        #expect(table.contains("| 80.0 | 8000 |"), "\(table)")
+        let front = Report.networkFront(results, cost: Report.networkSecondsPerInference).front
+        #expect(front == [0, 1])
+        let json = try Report.networkJSON(results)
+        #expect(json.contains("\"inferences_per_second\""))
+        let plot = try #require(Report.networkPlotSpecs(results).first { $0.plot.file == "mlp-accuracy-throughput.svg" })
+        // The x axis is inferences per second (8000 for ternary), not seconds per inference.
+        #expect(plot.script.contains("8000 85"), "\(plot.script)")
     }
 }

@@ -247,7 +247,7 @@ struct SweepEngineTests {
         "scheme", "accuracy", "float_accuracy", "accuracy_loss_points", "accuracy_images", "hardware_images", "hardware_accuracy",
         "energy_per_image_pj", "cycles_per_image", "arrays", "pool_luts", "pool_flip_flops", "fine_tuned",
         "pnr_device", "fmax_mhz", "critical_path", "critical_path_ns", "pnr_luts", "pnr_ffs", "mult18", "pnr_bram",
-        "pnr_seconds", "pnr_cached", "pnr_note", "gops", "gops_per_klut", "gops_per_dsp",
+        "pnr_seconds", "pnr_cached", "pnr_note", "gops", "gops_per_klut", "gops_per_dsp", "inferences_per_second",
     ]
 
     @Test("the table's columns are the documented schema, in the order of docs/SWEEP.md's table")
