@@ -140,6 +140,32 @@ extension Signal {
         }
     }
 
+    /// Each of `allOperands`, in the same order, without building the array (the emitter walks
+    /// every node of a 128×128 array several times).
+    public func forEachOperand(_ body: (Signal) -> Void) {
+        switch op {
+        case .register(let r):
+            if let next = r.next.driver { body(next) }
+            if let enable = r.enable { body(enable) }
+        case .memoryReadSync(_, let address, let enable):
+            body(address)
+            if let enable { body(enable) }
+        case .instanceOutput(let inst, _): for input in inst.inputs { body(input.signal) }
+        case .input, .constant, .parameter: break
+        case .wire(let c): if let driver = c.driver { body(driver) }
+        case .not(let a), .reduce(_, let a), .extend(let a), .slice(let a, _, _): body(a)
+        case .binary(_, let a, let b):
+            body(a)
+            body(b)
+        case .mux(let c, let t, let f):
+            body(c)
+            body(t)
+            body(f)
+        case .concat(let parts): for p in parts { body(p) }
+        case .memoryRead(_, let address): body(address)
+        }
+    }
+
     /// Every operand, including those sampled by a register or memory port.
     public var allOperands: [Signal] {
         switch op {

@@ -54,6 +54,7 @@ struct ModuleWriter {
     /// Per signal id: written in place at its one use (no declaration, no name).
     var inlined: [Bool]
     var out = ""
+    var lastComment: (location: SourceLocation?, text: String) = (nil, "")
 
     /// Operations one in-place expression may hold: enough for `(a & b) | ~c`, few enough to read.
     static let inlineLimit = 4
@@ -134,7 +135,7 @@ struct ModuleWriter {
             default: break
             }
             if case .extend(let a) = s.op { work.append(extensionSource(a)); continue }
-            work += s.allOperands
+            s.forEachOperand { work.append($0) }
         }
         // Ports and instance outputs are always declared.
         for s in d.signals {
@@ -206,8 +207,11 @@ struct ModuleWriter {
         // references, are never written in place). Each statement holds at most `inlineLimit`
         // operations: past that, its largest in-place operands get names of their own.
         var size = [Int](repeating: 0, count: d.signals.count)
+        var operands: [Signal] = []
         for s in d.signals where live[s.id] && aliasSource(s) == nil && !isInline(s) {
-            var operands = referencedOperands(s).filter { inlined[$0.id] }
+            operands.removeAll(keepingCapacity: true)
+            let placed = inlined
+            forEachReferencedOperand(s) { if placed[$0.id] { operands.append($0) } }
             var total = 1 + operands.reduce(0) { $0 + size[$1.id] }
             while total > Self.inlineLimit, let largest = operands.indices.max(by: { size[operands[$0].id] < size[operands[$1].id] }) {
                 total -= size[operands[largest].id]
@@ -233,19 +237,23 @@ struct ModuleWriter {
 
     /// The nodes `s`'s text reads, as written (through aliases; constants and parameters left out).
     func referencedOperands(_ s: Signal) -> [Signal] {
-        let operands: [Signal]
-        switch s.op {
-        case .extend(let a): operands = [extensionSource(a)]
-        default: operands = s.allOperands
-        }
-        return operands.compactMap { o in
+        var operands: [Signal] = []
+        forEachReferencedOperand(s) { operands.append($0) }
+        return operands
+    }
+
+    /// `referencedOperands`, each handed to `body` (no array).
+    func forEachReferencedOperand(_ s: Signal, _ body: (Signal) -> Void) {
+        func visit(_ o: Signal) {
             var o = o
             while let source = aliasSource(o) { o = source }
-            if isInlineConstant(o) { return nil }
-            if case .parameter = o.op { return nil }
-            if let (base, _, _) = inlineSlice(o) { return base }
-            return o
+            if isInlineConstant(o) { return }
+            if case .parameter = o.op { return }
+            if let (base, _, _) = inlineSlice(o) { return body(base) }
+            body(o)
         }
+        if case .extend(let a) = s.op { return visit(extensionSource(a)) }
+        s.forEachOperand(visit)
     }
 
     mutating func assignNames() {
@@ -384,8 +392,14 @@ struct ModuleWriter {
     }
 
     /// The short source comment of a line: where the signal (or what it feeds) was made.
-    func comment(_ location: SourceLocation?) -> String {
-        location.map { "  // \($0)" } ?? ""
+    mutating func comment(_ location: SourceLocation?) -> String {
+        guard let location else { return "" }
+        // Runs of statements share a line of Swift (an array's instances, their outputs): the
+        // last comment is kept rather than written again.
+        if location != lastComment.location {
+            lastComment = (location, "  // \(location)")
+        }
+        return lastComment.text
     }
 
     func location(of s: Signal) -> SourceLocation? { s.location ?? s.namedAt ?? ownerLocation[s.id] }
