@@ -37,6 +37,10 @@ struct RefusalTests {
         (["accelerator", "--scratchpad-kib", "0"], ["--scratchpad-kib", "0", "allowed 1...1024"]),
         (["accelerator", "--rows", "64", "--cols", "64", "--output-bits", "32", "--output-kib", "1"], ["--output-kib", "1", "at least 16 KiB"]),
         (["accelerator", "--format", "codebook4"], ["--format", "codebook4", "every format but codebook"]),
+        (["systolic", "--pe-pipeline", "3"], ["--pe-pipeline", "3", "allowed 0...2"]),
+        (["systolic", "--round-pipeline", "-1"], ["--round-pipeline", "-1", "allowed 0...1"]),
+        (["systolic", "--format", "binary", "--threshold-output", "--round-pipeline", "1"], ["--round-pipeline", "1", "0 with --threshold-output"]),
+        (["rounder", "--round-pipeline", "2"], ["--round-pipeline", "2", "allowed 0...1"]),
     ])
     func generateRTL(_ arguments: [String], _ words: [String]) throws {
         let dir = CLI.freshDirectory()
@@ -129,6 +133,18 @@ struct RefusalTests {
         #expect(derived["lastBeatToFirstRowCycles"] == 4 + 3 + 3)
         let reset = manifest["reset"] as! [String: Any]
         #expect(reset["port"] as? String == "rst" && reset["minimumCycles"] as? Int == 1 && reset["synchronous"] as? Bool == true)
+    }
+
+    @Test("the manifest of a pipelined array names its stages and the cycles they add")
+    func pipelinedManifest() throws {
+        let dir = CLI.freshDirectory()
+        let r = try CLI.run(["systolic", "--rows", "4", "--cols", "3", "--pe-pipeline", "2", "--round-pipeline", "1", "--out", dir.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("manifest.json"))) as! [String: Any]
+        let parameters = manifest["parameters"] as! [String: Any]
+        #expect(parameters["pePipeline"] as? Int == 2 && parameters["roundPipeline"] as? Int == 1)
+        #expect((manifest["derived"] as! [String: Int])["lastBeatToFirstRowCycles"] == 4 + 3 + 3 + 3)
+        #expect((manifest["top"] as? String)?.hasSuffix("_pp2_rp1") == true)
     }
 
     @Test("negative fractional lengths work in both forms")

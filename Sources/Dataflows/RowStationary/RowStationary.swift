@@ -21,6 +21,9 @@ public enum RowStationary {
     /// Refuses a configuration this generator cannot build, naming the flag.
     public static func validate(_ c: RowStationaryConfig) throws {
         try c.array.validate(sides: sizes, reductionFlag: "max-reduction")
+        // Pipelining is built for the output-stationary array (docs/TIMING.md).
+        try require(c.pePipeline == 0, "pe-pipeline", c.pePipeline, "0 with --dataflow rs (pipelining is built for os)")
+        try require(c.roundPipeline == 0, "round-pipeline", c.roundPipeline, "0 with --dataflow rs (pipelining is built for os)")
         // The RS PE's register files and its multiplier are fixed point only for now.
         try require(c.format == .fixed, "format", c.format, "fixed with --dataflow rs (number formats are built for os and ws)")
         if c.dynamicShift { try require(false, "dynamic-shift", true, "off with --dataflow rs (built for os and ws)") }

@@ -83,6 +83,9 @@ public enum WeightStationary {
 
     public static func validate(_ c: WeightStationaryConfig) throws {
         try c.array.validate(sides: sizes, reductionFlag: "max-reduction")
+        // Pipelining is built for the output-stationary array (docs/TIMING.md).
+        try require(c.pePipeline == 0, "pe-pipeline", c.pePipeline, "0 with --dataflow ws (pipelining is built for os)")
+        try require(c.roundPipeline == 0, "round-pipeline", c.roundPipeline, "0 with --dataflow ws (pipelining is built for os)")
         try require(weightRegisterRange.contains(c.weightRegisters), "weight-registers", c.weightRegisters,
                     "\(weightRegisterRange.lowerBound)...\(weightRegisterRange.upperBound) (the active weight and its shadow)")
         try require(psumDepths.contains(c.psumRegisters), "psum-registers", c.psumRegisters,
