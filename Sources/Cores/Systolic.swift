@@ -183,8 +183,8 @@ public enum Systolic {
 
             // Input registers: an accepted beat, or zeros (which add nothing) when idle.
             let inLast = m.delay(lastFire, name: "in_last_q")
-            let inA = m.delay(mux(fire, aData, m.constant(0, aData.shape)), name: "in_a_q", reset: nil)
-            let inB = m.delay(mux(fire, bData, m.constant(0, bData.shape)), name: "in_b_q", reset: nil)
+            let inA = c.pePipeline >= 2 ? registeredInput(m, aData, fire: fire, name: "in_a") : m.delay(mux(fire, aData, m.constant(0, aData.shape)), name: "in_a_q", reset: nil)
+            let inB = c.pePipeline >= 2 ? registeredInput(m, bData, fire: fire, name: "in_b") : m.delay(mux(fire, bData, m.constant(0, bData.shape)), name: "in_b_q", reset: nil)
 
             func delayed(_ s: Signal, _ n: Int, _ name: String, line: Int = #line) -> Signal {
                 ArrayKit.delayLine(m, s, stages: n, name: name, reset: nil, line: line)
@@ -424,5 +424,15 @@ extension Systolic {
             m.output(p.bOut, bQ)
             m.output(p.resOut, m.delay(next, name: "res_q", reset: nil, enable: restart))
         }
+    }
+
+    /// An input register of an array with `pePipeline` 2: it takes the beat's data whatever
+    /// happens, and a registered `fire` zeroes it after the register (idle cycles carry zeros,
+    /// as before). `fire` then drives a flip-flop instead of a multiplexer in front of every
+    /// input bit, which spread the admission logic over the chip and put it on the critical path.
+    static func registeredInput(_ m: ModuleBuilder, _ data: Signal, fire: Signal, name: String) -> Signal {
+        let q = m.delay(data, name: "\(name)_q", reset: nil)
+        let live = m.delay(fire, name: "\(name)_fire_q")
+        return mux(live, q, m.constant(0, q.shape)).named("\(name)_live")
     }
 }
