@@ -50,7 +50,8 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
     /// Pipelining (docs/TIMING.md), 0 (the default) being the array of docs/SYSTOLIC.md. The
     /// PE: 1 registers each product before the accumulate; 2 also multiplies the PE's own
     /// operand registers (`a_q`, `b_q`) rather than its neighbours', so the multiplier's inputs
-    /// come from registers beside it. Each stage delays results by a cycle.
+    /// come from registers beside it, and zeroes idle beats after the input registers rather
+    /// than before. Each stage delays results by a cycle.
     public var pePipeline: Int = 0
     /// The ROUND units: 1 splits each into two stages (docs/TIMING.md), one more cycle.
     public var roundPipeline: Int = 0
