@@ -5,6 +5,7 @@ import Golden
 import Runtime
 import Testing
 import Verification
+import Verilog
 import TestTags
 
 /// The pipelining options (docs/TIMING.md): the same results as the unpipelined array, bit for
@@ -150,6 +151,21 @@ struct PipelineVerilatorTests {
             let r = try h.run(label: "reset at \(point)", a: a, b: b)
             #expect(r.passed, "reset at \(point): \(r.firstMismatch ?? "")")
         }
+    }
+
+    /// Pipelined arrays across the PE's forms pass `verilator --lint-only -Wall` and synthesize.
+    @Test("pipelined arrays lint clean and synthesize", .tags(.synthesis), arguments: [
+        ArrayConfig(rows: 3, cols: 2, pePipeline: 1, roundPipeline: 1),
+        ArrayConfig(rows: 2, cols: 3, rounding: .nearest, zeroGating: true, counters: true, format: .ternary, pePipeline: 2),
+        ArrayConfig(rows: 2, cols: 2, format: .binary, thresholds: true, pePipeline: 2),
+        ArrayConfig(rows: 2, cols: 2, format: .codebook(indexBits: 2), dynamicShift: true, pePipeline: 1, roundPipeline: 1),
+    ])
+    func lintAndSynth(_ c: ArrayConfig) throws {
+        let top = try Systolic.module(c)
+        let sources = Dictionary(uniqueKeysWithValues: try VerilogEmitter.emit(top).map { ($0.fileName, $0.text) })
+        try Lint.verilator(sources: sources, top: top.name)  // throws on any warning
+        let report = try Synthesis.yosys(sources: sources, top: top.name)
+        #expect(report.totalCells > 0)
     }
 
     @Test("two-stage ROUND unit in Verilator", arguments: [RounderConfig(rounding: .stochastic, pipeline: 1),
