@@ -108,11 +108,11 @@ extension RounderCheck {
         let shape = c.output.shape
         var rows: [[UInt64]] = [[1, 0] + words(0, width: c.input.bits)]
         for x in xs { rows.append([0, 1] + words(x, width: c.input.bits)) }
-        rows.append([0, 0] + words(0, width: c.input.bits))
+        for _ in 0..<c.latency { rows.append([0, 0] + words(0, width: c.input.bits)) }
         let io = Rounder.Interface(c)
         let out = try sim.run(inputs: [Port.reset, io.inValid, io.x].map(\.name), values: rows, outputs: [io.y.name])
-        // The result of the input in row i is visible in row i + 1.
-        return (2..<out.count).map { value(out[$0][...], width: shape.width, signed: shape.isSigned) }
+        // The result of the input in row i is visible in row i + latency.
+        return (1 + c.latency..<out.count).map { value(out[$0][...], width: shape.width, signed: shape.isSigned) }
     }
 }
 

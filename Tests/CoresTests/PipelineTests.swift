@@ -168,6 +168,16 @@ struct PipelineVerilatorTests {
         #expect(report.totalCells > 0)
     }
 
+    @Test("a stream of values through the two-stage ROUND unit: the one-stage golden unit's results, in order")
+    func rounderStream() throws {
+        let c = RounderConfig(input: FixedPoint(bits: 24, frac: 8), output: FixedPoint(bits: 16, frac: 0), rounding: .stochastic, pipeline: 1)
+        var g = SplitMix64(seed: 12)
+        let xs = (0..<2000).map { _ in Int128.random(in: c.input.golden.minInt...c.input.golden.maxInt, using: &g) }
+        var model = RounderModel(input: c.input.golden, output: c.output.golden, mode: .stochastic, lfsrWidth: 16, seed: 1)
+        let expected = xs.map { x -> Int128 in model.clock(valid: true, x: x); return model.out }
+        #expect(try RounderCheck.outputs(c, for: xs) == expected)
+    }
+
     @Test("two-stage ROUND unit in Verilator", arguments: [RounderConfig(rounding: .stochastic, pipeline: 1),
                                                           RounderConfig(rounding: .nearest, dynamicShift: true, pipeline: 1)])
     func rounder(_ c: RounderConfig) throws {
