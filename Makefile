@@ -168,17 +168,27 @@ figure: deps
 	$(RELEASE)/train --figure --out $(FIGURE_OUT) $(FIGURE_FLAGS)
 
 ## timing: the table of docs/TIMING.md: the default systolic array, MAC, rounding unit, pooling
-##         core and accelerator placed and routed on an LFE5U-85F (speed 6, out of context) with yosys synth_ecp5 and
+##         core and accelerator, and the array and rounding unit with the pipelining options, placed and routed on an LFE5U-85F (speed 6, out of context) with yosys synth_ecp5 and
 ##         nextpnr-ecp5, three placement seeds each; results in $(TIMING_OUT), cached by content
 ##         (ACCELGEN_PNR_CACHE), so a rerun only prints
 TIMING_OUT  ?= .build/timing
 TIMING_CORES := systolic mac rounder pool accelerator
+# The pipelining options of docs/TIMING.md ("Pipelining"): a folder name, then the core and its flags.
+TIMING_VARIANTS := "systolic-pp1-rp1 systolic --pe-pipeline 1 --round-pipeline 1" \
+                   "systolic-pp2-rp1 systolic --pe-pipeline 2 --round-pipeline 1" \
+                   "rounder-rp1 rounder --round-pipeline 1"
+TIMING_VARIANT_NAMES := systolic-pp1-rp1 systolic-pp2-rp1 rounder-rp1
 timing: deps build
 	@for core in $(TIMING_CORES); do \
 	  echo "place and route: $$core" >&2; \
 	  $(GEN) $$core --out $(TIMING_OUT)/$$core --pnr ecp5 >/dev/null || exit 1; \
 	done
-	@python3 scripts/timing-table.py $(addprefix $(TIMING_OUT)/,$(TIMING_CORES))
+	@for v in $(TIMING_VARIANTS); do \
+	  set -- $$v; name=$$1; shift; \
+	  echo "place and route: $$name" >&2; \
+	  $(GEN) "$$@" --out $(TIMING_OUT)/$$name --pnr ecp5 >/dev/null || exit 1; \
+	done
+	@python3 scripts/timing-table.py $(addprefix $(TIMING_OUT)/,$(TIMING_CORES) $(TIMING_VARIANT_NAMES))
 
 ## test: the whole suite (installs Verilator and yosys first when missing)
 test: deps build check-rtl

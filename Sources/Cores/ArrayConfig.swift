@@ -47,6 +47,16 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
     /// run-time `shift` port (0...dropBits, held while a layer runs), so each layer of a network
     /// picks its own output fractional length, `accumulator.frac - shift` (docs/FORMATS.md).
     public var dynamicShift: Bool = false
+    /// Pipelining (docs/TIMING.md), 0 (the default) being the array of docs/SYSTOLIC.md. The
+    /// PE: 1 registers each product before the accumulate; 2 also multiplies the PE's own
+    /// operand registers (`a_q`, `b_q`) rather than its neighbours', so the multiplier's inputs
+    /// come from registers beside it, and zeroes idle beats after the input registers rather
+    /// than before. Each stage delays results by a cycle.
+    public var pePipeline: Int = 0
+    /// The ROUND units: 1 splits each into two stages (docs/TIMING.md), one more cycle.
+    public var roundPipeline: Int = 0
+    public static let pePipelines = 0...2
+    public static let roundPipelines = RounderConfig.pipelines
 
     /// The defaults are the documented default design: 8×8, A and B `s8.6` (values in [-2, 2)),
     /// C `s8.2`, so rounding drops 10 bits.
@@ -54,8 +64,10 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
                 maxK: Int = 4096, accBits: Int? = nil, output: FixedPoint = FixedPoint(bits: 8, frac: 2),
                 rounding: RoundingMode = .stochastic, lfsrWidth: Int = 16, seed: UInt64 = 1, lfsrStep: LFSRDraw = .leap,
                 zeroGating: Bool = false, counters: Bool = false, relu: Bool = false, format: NumberFormat = .fixed, thresholds: Bool = false,
-                dynamicShift: Bool = false) {
+                dynamicShift: Bool = false, pePipeline: Int = 0, roundPipeline: Int = 0) {
         self.rows = rows
+        self.pePipeline = pePipeline
+        self.roundPipeline = roundPipeline
         self.cols = cols
         self.format = format
         self.a = format.activationValue(a)
@@ -86,6 +98,7 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case rows, cols, a, b, maxK, accBitsOverride, output, rounding, lfsrWidth, seed, lfsrStep, zeroGating, counters, relu, format, thresholds, dynamicShift
+        case pePipeline, roundPipeline
     }
 
     // The opt-in fields are written only when on and read as off when absent, so the JSON of
@@ -109,7 +122,9 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
                   relu: try c.decodeIfPresent(Bool.self, forKey: .relu) ?? false,
                   format: try c.decodeIfPresent(NumberFormat.self, forKey: .format) ?? .fixed,
                   thresholds: try c.decodeIfPresent(Bool.self, forKey: .thresholds) ?? false,
-                  dynamicShift: try c.decodeIfPresent(Bool.self, forKey: .dynamicShift) ?? false)
+                  dynamicShift: try c.decodeIfPresent(Bool.self, forKey: .dynamicShift) ?? false,
+                  pePipeline: try c.decodeIfPresent(Int.self, forKey: .pePipeline) ?? 0,
+                  roundPipeline: try c.decodeIfPresent(Int.self, forKey: .roundPipeline) ?? 0)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -139,6 +154,8 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
         if format != .fixed { try c.encode(format, forKey: .format) }
         if thresholds { try c.encode(true, forKey: .thresholds) }
         if dynamicShift { try c.encode(true, forKey: .dynamicShift) }
+        if pePipeline != 0 { try c.encode(pePipeline, forKey: .pePipeline) }
+        if roundPipeline != 0 { try c.encode(roundPipeline, forKey: .roundPipeline) }
     }
 
     /// Width of every event counter port.
@@ -177,7 +194,7 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
 
     public func rounder(column j: Int) -> RounderConfig {
         RounderConfig(input: accumulator, output: output, rounding: rounding, lfsr: LFSRConfig(width: lfsrWidth, seed: columnSeed(j)),
-                      lfsrStep: lfsrStep, dynamicShift: dynamicShift)
+                      lfsrStep: lfsrStep, dynamicShift: dynamicShift, pipeline: roundPipeline)
     }
 
     /// The stochastic part of an array's module name, its LFSR module's name: `lfsr16` (one
@@ -206,6 +223,13 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
         }
         if thresholds, dynamicShift {
             try require(false, "dynamic-shift", true, "off with --threshold-output (no ROUND units are built)")
+        }
+        let pipelines = "\(Self.pePipelines.lowerBound)...\(Self.pePipelines.upperBound)"
+        try require(Self.pePipelines.contains(pePipeline), "pe-pipeline", pePipeline, pipelines)
+        try require(Self.roundPipelines.contains(roundPipeline), "round-pipeline", roundPipeline,
+                    "\(Self.roundPipelines.lowerBound)...\(Self.roundPipelines.upperBound)")
+        if thresholds, roundPipeline != 0 {
+            try require(false, "round-pipeline", roundPipeline, "0 with --threshold-output (no ROUND units are built)")
         }
         if thresholds, relu {
             try require(false, "relu", true, "off with --threshold-output (the output is already a sign)")

@@ -7,14 +7,14 @@ extension ArrayConfig {
     /// only waits for a consumer that is slow.
     public var fifoDepth: Int {
         var d = 2
-        while d < 3 * rows + cols + 3 { d *= 2 }
+        while d < 3 * rows + cols + 3 + pipelineLatency { d *= 2 }
         return d
     }
 
     /// Cycles from a tile's last beat accepted to its first row of C on `c_data` (C ready): the
-    /// beat's input register, R + C - 1 skew and array hops, capture, read-out register,
-    /// ROUND, deskew, FIFO (docs/SYSTOLIC.md). The tile's last row follows R - 1 cycles later.
-    public var lastBeatToFirstRow: Int { rows + cols + 3 }
+    /// beat's input register, R + C - 1 skew and array hops, capture, read-out register, ROUND,
+    /// deskew, FIFO, pipelining (docs/SYSTOLIC.md). The tile's last row follows R - 1 cycles later.
+    public var lastBeatToFirstRow: Int { rows + cols + 3 + pipelineLatency }
 
     /// Cycles of the output path beyond fill and drain: input register and FIFO write.
     public static let latency = 2
@@ -23,7 +23,7 @@ extension ArrayConfig {
     /// with data always offered and C always accepted (docs/SYSTOLIC.md).
     public func expectedCycles(m: Int, n: Int, k: Int) -> Int {
         let tiles = ((m + rows - 1) / rows) * ((n + cols - 1) / cols)
-        return k + (tiles - 1) * max(k, rows) + 2 * rows + cols + Self.latency
+        return k + (tiles - 1) * max(k, rows) + 2 * rows + cols + Self.latency + pipelineLatency
     }
 
     public var moduleName: String {
@@ -32,7 +32,7 @@ extension ArrayConfig {
         if zeroGating { name += "_zg" }
         if relu { name += "_relu" }
         if counters { name += "_cnt" }
-        return name + format.tag + (thresholds ? "_thr" : "") + (dynamicShift ? "_dynamic" : "")
+        return name + format.tag + (thresholds ? "_thr" : "") + (dynamicShift ? "_dynamic" : "") + pipelineTag
     }
 
     /// The figures docs/SYSTOLIC.md derives from the parameters, for the manifest.
@@ -46,10 +46,10 @@ extension ArrayConfig {
     var peActivation: Shape { format == .binary ? .unsigned(2) : aCode }
 
     /// Entries of each column's threshold queue: a tile's thresholds wait from its last beat
-    /// until the column reads it out, R + j + 1 cycles later, and tiles are at least R apart.
+    /// until the column reads it out, R + j + 1 (+ PE stages) cycles later; tiles are R apart.
     var thresholdDepth: Int {
         var d = 2
-        while d < (rows + cols) / rows + 1 { d *= 2 }
+        while d < (rows + cols + pePipeline) / rows + 1 { d *= 2 }
         return d
     }
 
@@ -112,8 +112,8 @@ public enum Systolic {
     /// `restart` is shared by every PE of an anti-diagonal, so a PE keeps only the registers
     /// its data needs (each costs simulation time as well as area).
     public static func pe(_ c: ArrayConfig) throws -> ModuleDefinition {
-        let acc = c.accumulator.shape
-        let p = PEInterface(c)
+        if c.pePipeline > 0 { return try pipelinedPE(c) }
+        let (acc, p) = (c.accumulator.shape, PEInterface(c))
         return try ModuleDefinition.define("pe_\(c.a.tag)_\(c.b.tag)_acc\(c.accBits)\(c.zeroGating ? "_zg" : "")\(c.format.tag)") { m in
             let a = m.input(p.aIn)
             let b = m.input(p.bIn)
@@ -183,8 +183,8 @@ public enum Systolic {
 
             // Input registers: an accepted beat, or zeros (which add nothing) when idle.
             let inLast = m.delay(lastFire, name: "in_last_q")
-            let inA = m.delay(mux(fire, aData, m.constant(0, aData.shape)), name: "in_a_q", reset: nil)
-            let inB = m.delay(mux(fire, bData, m.constant(0, bData.shape)), name: "in_b_q", reset: nil)
+            let inA = c.pePipeline >= 2 ? registeredInput(m, aData, fire: fire, name: "in_a") : m.delay(mux(fire, aData, m.constant(0, aData.shape)), name: "in_a_q", reset: nil)
+            let inB = c.pePipeline >= 2 ? registeredInput(m, bData, fire: fire, name: "in_b") : m.delay(mux(fire, bData, m.constant(0, bData.shape)), name: "in_b_q", reset: nil)
 
             func delayed(_ s: Signal, _ n: Int, _ name: String, line: Int = #line) -> Signal {
                 ArrayKit.delayLine(m, s, stages: n, name: name, reset: nil, line: line)
@@ -199,10 +199,10 @@ public enum Systolic {
                     return stage.bits(k * lane.width + lane.width - 1, k * lane.width, line: line).reinterpretedAs(lane)
                 }
             }
-            // A tile's last beat reaches PE(i, j) i + j cycles after the input register: one
-            // shift register (bit s: the beat's last flag s + 1 cycles after the input register),
-            // tapped per anti-diagonal.
-            let chainBits = R + C - 1
+            // A tile's last beat reaches PE(i, j) i + j cycles after the input register, its
+            // accumulator `pePipeline` more: one shift register (bit s: the beat's last flag s + 1
+            // cycles after the input register), tapped per anti-diagonal.
+            let chainBits = R + C - 1 + c.pePipeline
             let skewLast = m.register("skew_last_q", .unsigned(chainBits), reset: 0)
             skewLast.assign(chainBits == 1 ? inLast : cat(skewLast.bits(chainBits - 2, 0), inLast))
             let lastChain = [inLast] + (0..<chainBits).map { skewLast.bit($0) }
@@ -239,7 +239,7 @@ public enum Systolic {
                     row.append(m.instance(peDef, name: "pe_\(i)_\(j)", connecting: [
                         pe.aIn: j > 0 ? row[j - 1][pe.aOut] : west[i],
                         pe.bIn: i > 0 ? pes[i - 1][j][pe.bOut] : north[j],
-                        pe.restart: restarts[i + j],
+                        pe.restart: restarts[i + j + c.pePipeline],
                     ]))
                 }
                 pes.append(row)
@@ -254,7 +254,7 @@ public enum Systolic {
             let rowBits = ceilLog2(R)
             var draining: [Signal] = [], columnOut: [Signal] = []
             for j in 0..<C {
-                let load = lastChain[R + j]
+                let load = lastChain[R + j + c.pePipeline]
                 let pending = m.register("pending_\(j)", .unsigned(pendingBits))
                 let busy = pending .!= 0
                 pending.assign(mux(load, m.constant(Int128(R), pending.shape),
@@ -279,7 +279,7 @@ public enum Systolic {
                 if let thresholdDef, let tData {
                     // The tile's threshold enters the queue with its last beat and leaves it
                     // when the column starts reading that tile out.
-                    let t = c.thresholdBits, load = lastChain[R + j]
+                    let t = c.thresholdBits, load = lastChain[R + j + c.pePipeline]
                     let queue = FIFO.Interface(thresholdQueue)
                     let pending = m.instance(thresholdDef, name: "thresholds_\(j)", connecting: [
                         queue.inValid: lastFire, queue.inData: tData.bits(j * t + t - 1, j * t), queue.outReady: load,
@@ -375,5 +375,64 @@ public enum Systolic {
         counter(.peToPE, constant(fire, R * (C - 1) + C * (R - 1)))
         counter(.bufferReads, constant(fire, R + C))
         counter(.bufferWrites, constant(pop, C))
+    }
+}
+
+extension ArrayConfig {
+    /// Cycles the pipelining options add to every result: one per PE stage and one per ROUND
+    /// stage (docs/TIMING.md); 0 by default.
+    public var pipelineLatency: Int { pePipeline + roundPipeline }
+
+    /// `_pp1`, `_rp1`, …: the module name's mark of each pipelining option that is on.
+    var pipelineTag: String { (pePipeline > 0 ? "_pp\(pePipeline)" : "") + (roundPipeline > 0 ? "_rp\(roundPipeline)" : "") }
+}
+
+extension Systolic {
+    /// The PE with `c.pePipeline` stages before its accumulator (docs/TIMING.md). 1 registers
+    /// the product (`product_q`, at the exact product's width) and adds it a cycle later, so the
+    /// multiply and the accumulate each get a cycle: the MULT18X18D's output feeds a register
+    /// only. 2 also multiplies the PE's own `a_q` and `b_q`, the registers it forwards anyway,
+    /// instead of the neighbours': no new flip-flops, the multiplier's inputs beside it, one
+    /// more cycle. The array delays each anti-diagonal's `restart` by the stages, so it meets
+    /// the tile's last product at the accumulator; with zero gating the gate travels beside the
+    /// product (`live_q`). (A builder of its own, so the default PE's Verilog stays as it was.)
+    static func pipelinedPE(_ c: ArrayConfig) throws -> ModuleDefinition {
+        let (acc, p) = (c.accumulator.shape, PEInterface(c))
+        let name = "pe_\(c.a.tag)_\(c.b.tag)_acc\(c.accBits)\(c.zeroGating ? "_zg" : "")\(c.format.tag)_pp\(c.pePipeline)"
+        return try ModuleDefinition.define(name) { m in
+            let a = m.input(p.aIn)
+            let b = m.input(p.bIn)
+            let restart = m.input(p.restart)
+            let aQ = m.delay(a, name: "a_q", reset: nil)
+            let bQ = m.delay(b, name: "b_q", reset: nil)
+            let (x, w) = c.pePipeline >= 2 ? (aQ, bQ) : (a, b)
+            let product = c.format == .binary
+                ? ArrayKit.product(m, c, a: x.bit(0), b: w, live: x.bit(1))
+                : ArrayKit.product(m, c, a: x, b: w, multiplierWidth: ArrayConfig.operandBits.upperBound)
+            // Every exact product fits `productBits`, so only those bits are registered.
+            let kept = min(c.format.productBits(a: c.a, b: c.b), acc.width)
+            let productQ = m.delay(product.truncated(to: kept), name: "product_q", reset: nil)
+            var gatedOff: Signal?
+            if c.zeroGating {
+                let live = ArrayKit.weightIsZero(c, w).map { (x .!= 0) & ~$0 } ?? (x .!= 0)
+                gatedOff = (m.delay(live, name: "live_q", reset: nil) | restart).named("acc_enable")
+            }
+            let sum = m.register("acc_q", acc, reset: nil, enable: gatedOff)
+            let next = (sum &+ productQ.extended(to: acc.width)).named("sum")
+            sum.assign(mux(restart, m.constant(0, acc), next))
+            m.output(p.aOut, aQ)
+            m.output(p.bOut, bQ)
+            m.output(p.resOut, m.delay(next, name: "res_q", reset: nil, enable: restart))
+        }
+    }
+
+    /// An input register of an array with `pePipeline` 2: it takes the beat's data whatever
+    /// happens, and a registered `fire` zeroes it after the register (idle cycles carry zeros,
+    /// as before). `fire` then drives a flip-flop instead of a multiplexer in front of every
+    /// input bit, which spread the admission logic over the chip and put it on the critical path.
+    static func registeredInput(_ m: ModuleBuilder, _ data: Signal, fire: Signal, name: String) -> Signal {
+        let q = m.delay(data, name: "\(name)_q", reset: nil)
+        let live = m.delay(fire, name: "\(name)_fire_q")
+        return mux(live, q, m.constant(0, q.shape)).named("\(name)_live")
     }
 }

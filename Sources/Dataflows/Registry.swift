@@ -57,6 +57,8 @@ public struct DataflowCapabilities: Sendable {
     public let dynamicShift: Bool
     /// Whether it builds threshold units in place of ROUND units (`--threshold-output`).
     public let thresholdOutput: Bool
+    /// Whether its PEs and ROUND units take pipeline stages (`--pe-pipeline`, `--round-pipeline`).
+    public let pipelining: Bool
     /// Format families of the whole networks it runs (`simulate network`, the sweep's network
     /// workloads): a network needs more than a layer does (a codebook table loaded per layer,
     /// thresholds per output channel), so this can be narrower than `formats`.
@@ -79,6 +81,11 @@ public struct DataflowCapabilities: Sendable {
         }
         if array.thresholds, !thresholdOutput {
             try require(false, "threshold-output", true, "off with --dataflow \(dataflow) (built for \(Dataflows.offering { $0.thresholdOutput }))")
+        }
+        if !pipelining {
+            let built = "with --dataflow \(dataflow) (pipelining is built for \(Dataflows.offering { $0.pipelining }))"
+            try require(array.pePipeline == 0, "pe-pipeline", array.pePipeline, "0 \(built)")
+            try require(array.roundPipeline == 0, "round-pipeline", array.roundPipeline, "0 \(built)")
         }
     }
 }

@@ -137,3 +137,16 @@ public struct SystolicModel: Sendable {
         return (c, acc)
     }
 }
+
+extension SystolicModel {
+    /// Cycles from the first beat accepted to the last row of C delivered, inclusive, for an M×K
+    /// by K×N GEMM with data always offered and C always taken (docs/SYSTOLIC.md, Timing): the
+    /// last beat of the last of T tiles is accepted in cycle `(K - 1) + (T - 1)·max(K, R)` and its
+    /// last row delivered `2R + C + 2` cycles later, plus one cycle for each pipeline stage of
+    /// the PEs (`peStages`) and of the ROUND units (`roundStages`).
+    public static func cycles(rows: Int, cols: Int, m: Int, n: Int, k: Int, peStages: Int = 0, roundStages: Int = 0) -> Int {
+        let tiles = ((m + rows - 1) / rows) * ((n + cols - 1) / cols)
+        let lastBeat = (k - 1) + (tiles - 1) * max(k, rows)
+        return lastBeat + 2 * rows + cols + 2 + peStages + roundStages + 1
+    }
+}

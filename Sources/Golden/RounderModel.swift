@@ -21,8 +21,17 @@ public struct RounderModel: Sendable {
 
     /// The output register. It keeps its value while no valid input arrives.
     public private(set) var out: Int128 = 0
+    /// Register stages between the rounding and `out` (a pipelined unit): each valid input's
+    /// result reaches `out` that many edges later. The draw happens when the input arrives.
+    public let stages: Int
+    /// What is in flight through those stages, oldest first: valid, and the rounded value.
+    private var inFlight: [(valid: Bool, value: Int128)]
 
-    public init(input: FixedFormat, output: FixedFormat, mode: RoundingMode, lfsrWidth: Int, seed: UInt64, draw: LFSRDraw = .leap) {
+    public init(input: FixedFormat, output: FixedFormat, mode: RoundingMode, lfsrWidth: Int, seed: UInt64, draw: LFSRDraw = .leap,
+                stages: Int = 0) {
+        precondition(stages >= 0, "stages \(stages) must be >= 0")
+        self.stages = stages
+        inFlight = Array(repeating: (false, 0), count: stages)
         let d = input.fracLength - output.fracLength
         precondition(d >= 0, "FLin \(input.fracLength) < FLout \(output.fracLength): cannot drop negative bits")
         self.input = input
@@ -35,19 +44,31 @@ public struct RounderModel: Sendable {
         }
     }
 
-    /// One rising edge. `reset` wins: it clears `out` and `outValid` and reloads the seed.
-    /// A valid input is rounded with `r = state mod 2^D` (state before the step), then the
-    /// LFSR steps `lfsrSteps` times; an invalid cycle leaves the LFSR and `out` alone and drops
-    /// `outValid`.
+    /// One rising edge. `reset` wins: it clears `out`, `outValid` and the stages and reloads
+    /// the seed. A valid input is rounded with `r = state mod 2^D` (state before the step), then
+    /// the LFSR steps `lfsrSteps` times; its result reaches `out` after `stages` more edges. An
+    /// edge that delivers no result leaves `out` alone and drops `outValid`.
     public mutating func clock(valid: Bool, x: Int128, reset: Bool = false) {
         if reset {
             out = 0
             outValid = false
+            inFlight = inFlight.map { _ in (false, 0) }
             if let l = lfsr { lfsr = LFSRModel(width: l.width, seed: l.seed) }
             return
         }
-        outValid = valid
-        guard valid else { return }
+        if stages == 0 {
+            outValid = valid
+            if valid { out = draw(x) }
+            return
+        }
+        inFlight.append((valid, valid ? draw(x) : 0))
+        let leaving = inFlight.removeFirst()
+        outValid = leaving.valid
+        if leaving.valid { out = leaving.value }
+    }
+
+    /// Rounds `x` with the next draw (the LFSR advances).
+    private mutating func draw(_ x: Int128) -> Int128 {
         let d = shift.map { min(max($0, 0), dropBits) } ?? dropBits
         var random: Int128 = 0
         if var l = lfsr {
@@ -56,11 +77,10 @@ public struct RounderModel: Sendable {
             lfsr = l
         }
         if d == dropBits {
-            out = Self.round(x, input: input, output: output, mode: mode, random: random)
-        } else {
-            precondition(input.contains(x), "x = \(x) is outside \(input)")
-            out = output.saturate(Rounding.shiftRight(x, by: d, mode: mode, random: random))
+            return Self.round(x, input: input, output: output, mode: mode, random: random)
         }
+        precondition(input.contains(x), "x = \(x) is outside \(input)")
+        return output.saturate(Rounding.shiftRight(x, by: d, mode: mode, random: random))
     }
 
     /// The combinational part: `saturate(roundShift(x, D, mode, random))`.

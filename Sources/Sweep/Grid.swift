@@ -68,7 +68,8 @@ public enum SweepFormat: Hashable, Sendable, Codable, CustomStringConvertible {
 }
 
 /// One sub-grid: the cartesian product of its lists, in the order
-/// dataflow, rows, cols, input bits, output bits, rounding, input frac, output frac, format;
+/// dataflow, rows, cols, input bits, output bits, rounding, input frac, output frac, format,
+/// PE pipeline, ROUND pipeline;
 /// every point runs the sub-grid's one workload, and its stochastic points the one `lfsrStep`.
 ///
 /// `nil` lists take the derived defaults of `Grid.config` (docs/SWEEP.md, "Fractional bits"):
@@ -91,10 +92,17 @@ public struct SubGrid: Hashable, Sendable, Codable {
     /// (nil: all 10,000) and images the hardware co-simulates (nil: 32).
     public var accuracyImages: Int?
     public var hardwareImages: Int?
+    /// Pipeline stages of the PEs and of the ROUND units (docs/TIMING.md; nil: [0]). GEMM and
+    /// convolution points on the output-stationary array only.
+    public var pePipeline: [Int]?
+    public var roundPipeline: [Int]?
 
     public init(dataflow: [Dataflow] = [.os], rows: [Int], cols: [Int]? = nil, inputBits: [Int], outputBits: [Int]? = nil,
                 rounding: [RoundingMode], inputFrac: [Int]? = nil, outputFrac: [Int]? = nil, workload: WorkloadKind = .gemm,
-                lfsrStep: LFSRDraw = .leap, format: [SweepFormat]? = nil, accuracyImages: Int? = nil, hardwareImages: Int? = nil) {
+                lfsrStep: LFSRDraw = .leap, format: [SweepFormat]? = nil, accuracyImages: Int? = nil, hardwareImages: Int? = nil,
+                pePipeline: [Int]? = nil, roundPipeline: [Int]? = nil) {
+        self.pePipeline = pePipeline
+        self.roundPipeline = roundPipeline
         self.accuracyImages = accuracyImages
         self.hardwareImages = hardwareImages
         self.workload = workload
@@ -235,12 +243,15 @@ public enum Grid {
                                     for inFrac in g.inputFrac.map({ $0.map(Optional.some) }) ?? [nil] {
                                         for outFrac in g.outputFrac.map({ $0.map(Optional.some) }) ?? [nil] {
                                             for format in g.format ?? [.fixed(bits: run == nil ? nil : 8)] {
-                                                let c = run == nil
+                                            for pe in g.pePipeline ?? [0] {
+                                            for round in g.roundPipeline ?? [0] {
+                                                var c = run == nil
                                                     ? config(rows: rows, cols: cols, inputBits: bits, outputBits: outBits,
                                                              rounding: rounding, inputFrac: inFrac, outputFrac: outFrac, lfsrStep: g.lfsrStep,
                                                              format: format)
                                                     : NetworkWorkload.config(rows: rows, cols: cols, rounding: rounding, lfsrStep: g.lfsrStep,
                                                                              format: format, fixedBits: bits)
+                                                (c.pePipeline, c.roundPipeline) = (pe, round)
                                                 let p = SweepPoint(index: out.count, dataflow: dataflow, config: c, workload: g.workload,
                                                                    network: run)
                                                 guard !seen.contains(p.key) else { continue }
@@ -249,8 +260,15 @@ public enum Grid {
                                                     if !skipped.contains(line) { skipped.append(line) }
                                                     continue
                                                 }
+                                                if (pe, round) != (0, 0), Dataflows.entry(dataflow)?.capabilities.pipelining != true {
+                                                    let line = "\(g.workload.rawValue) \(dataflow) with pipelining (allowed: \(Dataflows.offering { $0.pipelining }))"
+                                                    if !skipped.contains(line) { skipped.append(line) }
+                                                    continue
+                                                }
                                                 seen.insert(p.key)
                                                 out.append(p)
+                                            }
+                                            }
                                             }
                                         }
                                     }
@@ -368,10 +386,10 @@ public enum Grid {
     }
 
     static let configKeys = ["workload", "dataflow", "rows", "cols", "inputBits", "outputBits", "rounding", "inputFrac", "outputFrac", "lfsrStep",
-                             "format", "accuracyImages", "hardwareImages"]
+                             "format", "accuracyImages", "hardwareImages", "pePipeline", "roundPipeline"]
 
     /// Keys a network sub-grid refuses (its bits come from the format) and those only it takes.
-    static let networkRefusedKeys = ["inputBits", "outputBits", "inputFrac", "outputFrac"]
+    static let networkRefusedKeys = ["inputBits", "outputBits", "inputFrac", "outputFrac", "pePipeline", "roundPipeline"]
     static let networkOnlyKeys = ["accuracyImages", "hardwareImages"]
 
     static func subGrid(_ item: Any, file: String, number: Int) throws -> SubGrid {
@@ -481,6 +499,8 @@ public enum Grid {
             inputFrac: try ints("inputFrac", fracs),
             outputFrac: try ints("outputFrac", fracs),
             workload: workload, lfsrStep: lfsrStep,
-            format: try formats())
+            format: try formats(),
+            pePipeline: try ints("pePipeline", ArrayConfig.pePipelines),
+            roundPipeline: try ints("roundPipeline", ArrayConfig.roundPipelines))
     }
 }

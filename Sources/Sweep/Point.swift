@@ -64,7 +64,8 @@ public struct SweepPoint: Hashable, Sendable, Codable {
     /// rerun of a changed grid never mixes up results: e.g. `os-8x8-s8f6-s8f2-stochastic`;
     /// convolution points start with `conv-` (`conv-ws-8x8-...`), so they never collide;
     /// stochastic points whose LFSR steps once per output end in `-lfsr-one`, and a number
-    /// format other than fixed point ends it (`os-8x8-s8f6-s8f0-stochastic-bwn`).
+    /// format other than fixed point ends it (`os-8x8-s8f6-s8f0-stochastic-bwn`), then the
+    /// pipelining options that are on (`-pp1`, `-rp1`).
     public var key: String {
         let c = config
         if workload.isNetwork {
@@ -77,6 +78,8 @@ public struct SweepPoint: Hashable, Sendable, Codable {
         var design = "\(dataflow)-\(c.rows)x\(c.cols)-\(c.a.signed ? "s" : "u")\(c.a.bits)f\(c.a.frac)-\(c.output.signed ? "s" : "u")\(c.output.bits)f\(c.output.frac)-\(c.rounding)"
         if c.rounding == .stochastic && c.lfsrStep != .leap { design += "-lfsr-\(c.lfsrStep)" }
         if c.format != .fixed { design += "-\(c.format)" }
+        if c.pePipeline > 0 { design += "-pp\(c.pePipeline)" }
+        if c.roundPipeline > 0 { design += "-rp\(c.roundPipeline)" }
         return workload == .gemm ? design : "\(workload.rawValue)-\(design)"
     }
 

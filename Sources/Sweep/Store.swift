@@ -281,6 +281,9 @@ public enum Table {
         double("gops_per_klut") { r in r.gops.flatMap { g in r.pnr?.logicCells.flatMap { $0 > 0 ? 1000 * g / Double($0) : nil } } },
         double("gops_per_dsp") { r in r.gops.flatMap { g in r.pnr.flatMap { $0.mult18 > 0 ? g / Double($0.mult18) : nil } } },
         double("inferences_per_second") { $0.inferencesPerSecond },
+        // Pipelining (docs/TIMING.md): stages of the PEs and of the ROUND units.
+        int("pe_pipeline") { $0.point.config.pePipeline },
+        int("round_pipeline") { $0.point.config.roundPipeline },
     ]
 
     public static var columnNames: [String] { columns.map(\.name) }

@@ -51,9 +51,12 @@ public enum MACCheck {
 /// Rounding unit against `RounderModel`: saturation at both ends, exact ties around even and
 /// odd quotients, values near the saturation limits, then random values in and beyond range.
 public enum RounderCheck {
+    /// `backend`: Verilator (the default) or in process; `module` replaces the unit `c`
+    /// describes (to show that the check tells designs apart).
     public static func run(_ c: RounderConfig, randomCycles: Int = 10_000, seed: UInt64 = 1,
-                           initialState: InitialState = .default) throws -> CheckReport {
-        let top = try Rounder.module(c)
+                           initialState: InitialState = .default, backend: SimulatorBackend = .verilator,
+                           module: ModuleDefinition? = nil) throws -> CheckReport {
+        let top = try module ?? Rounder.module(c)
         let fin = c.input.golden, fout = c.output.golden
         let d = c.dropBits
         var g = SplitMix64(seed: seed)
@@ -76,13 +79,20 @@ public enum RounderCheck {
         }
         let mode = c.rounding
         var model = RounderModel(input: fin, output: fout, mode: mode, lfsrWidth: c.lfsr.width, seed: c.lfsr.seed,
-                                 draw: c.lfsrStep)
+                                 draw: c.lfsrStep, stages: c.pipeline)
         let io = Rounder.Interface(c)
-        let harness = BulkComparison(design: try cosimDesign(top), top: top,
-                                     inputs: [Port.reset, io.inValid, io.x].map(\.name), outputs: [io.outValid, io.y].map(\.name))
+        // With a dynamic shift, each run of cycles holds one shift (as a layer does): 0...D and
+        // past D, which acts as D.
+        let shiftPort = io.shift.map { [$0] } ?? []
+        let shiftFor = { (cycle: Int) -> Int in (cycle / 97) % (d + 2) }
+        if io.shift != nil { for n in rows.indices { rows[n].append(Int128(min(shiftFor(n), (1 << c.shiftBits) - 1))) } }
+        var harness = BulkComparison(design: try cosimDesign(top), top: top,
+                                     inputs: ([Port.reset, io.inValid, io.x] + shiftPort).map(\.name), outputs: [io.outValid, io.y].map(\.name))
+        harness.backend = backend
         return try harness.run(initialState: initialState, name: "rounder \(c.input) -> \(c.output) \(c.rounding)", rows: rows) { cycle, _ in
             let expected: [Int128?] = cycle == 0 ? [nil, nil] : [model.outValid ? 1 : 0, model.out]
             let r = rows[cycle]
+            if io.shift != nil { model.shift = Int(r[3]) }
             model.clock(valid: r[1] == 1, x: r[2], reset: r[0] == 1)
             return expected
         }
@@ -98,11 +108,11 @@ extension RounderCheck {
         let shape = c.output.shape
         var rows: [[UInt64]] = [[1, 0] + words(0, width: c.input.bits)]
         for x in xs { rows.append([0, 1] + words(x, width: c.input.bits)) }
-        rows.append([0, 0] + words(0, width: c.input.bits))
+        for _ in 0..<c.latency { rows.append([0, 0] + words(0, width: c.input.bits)) }
         let io = Rounder.Interface(c)
         let out = try sim.run(inputs: [Port.reset, io.inValid, io.x].map(\.name), values: rows, outputs: [io.y.name])
-        // The result of the input in row i is visible in row i + 1.
-        return (2..<out.count).map { value(out[$0][...], width: shape.width, signed: shape.isSigned) }
+        // The result of the input in row i is visible in row i + latency.
+        return (1 + c.latency..<out.count).map { value(out[$0][...], width: shape.width, signed: shape.isSigned) }
     }
 }
 

@@ -34,12 +34,15 @@ struct BulkComparison {
     let top: ModuleDefinition
     let inputs: [String]
     let outputs: [String]
+    /// Verilator (the default) or the in-process simulator.
+    var backend: SimulatorBackend = .verilator
 
     func run(initialState: InitialState = .default, name: String, rows: [[Int128]],
              expect: (Int, [Int128]) -> [Int128?]) throws -> CheckReport {
         let start = Date()
         let shapes = Dictionary(uniqueKeysWithValues: top.ports.map { ($0.name, $0.shape) })
-        let sim = try Simulation(design, initialState: initialState)
+        let sim: any CycleSimulator = backend == .verilator
+            ? try Simulation(design, initialState: initialState) : try backend.start(top, initialState: initialState)
         defer { sim.close() }
         var stimulus: [[UInt64]] = []
         stimulus.reserveCapacity(rows.count)

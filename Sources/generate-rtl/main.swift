@@ -109,7 +109,8 @@ struct PEArrayCommand: ParsableCommand {
         commandName: "pe-array",
         abstract: "Spatial PE array for convolution layers, by dataflow: " + Dataflows.all.map { "\($0.dataflow) (\($0.title), \($0.documentation))" }.joined(separator: ", ") + ".",
         discussion: "What each dataflow builds: --format " + Dataflows.formatsByDataflow(\.formats) + ". --dynamic-shift: "
-            + Dataflows.offering { $0.dynamicShift } + ". --threshold-output: " + Dataflows.offering { $0.thresholdOutput } + ".")
+            + Dataflows.offering { $0.dynamicShift } + ". --threshold-output: " + Dataflows.offering { $0.thresholdOutput } + ". --pe-pipeline, --round-pipeline: "
+            + Dataflows.offering { $0.pipelining } + ".")
 
     @OptionGroup var design: ConvDesignOptions
     @OptionGroup var output: OutputOptions
@@ -170,13 +171,15 @@ struct RounderCommand: ParsableCommand {
     @Option(help: "LFSR bits for stochastic rounding, 3...32 and at least the dropped bits.") var lfsrWidth = 16
     @Option(help: "LFSR seed, 1...2^lfsr-width-1.") var seed: UInt64 = 1
     @Option(help: "How far the LFSR advances per output: one step, or a leap of as many steps as bits are dropped, so that every output draws fresh random bits.") var lfsrStep: LFSRDraw = .leap
+    @Option(help: "Pipeline stages, 0...1: 1 registers the rounded quotient and saturates it in the next cycle (two cycles of latency; docs/TIMING.md).")
+    var roundPipeline = 0
     @OptionGroup var output: OutputOptions
 
     func run() throws {
         let c = RounderConfig(input: FixedPoint(bits: inputBits, frac: inputFrac, signed: !inputUnsigned),
                               output: FixedPoint(bits: outputBits, frac: outputFrac, signed: !outputUnsigned),
-                              rounding: rounding, lfsr: LFSRConfig(width: lfsrWidth, seed: seed), lfsrStep: lfsrStep)
-        try emit(core: "rounder", c, derived: ["latencyCycles": 1], to: output) { try Rounder.module($0) }
+                              rounding: rounding, lfsr: LFSRConfig(width: lfsrWidth, seed: seed), lfsrStep: lfsrStep, pipeline: roundPipeline)
+        try emit(core: "rounder", c, derived: ["latencyCycles": c.latency], to: output) { try Rounder.module($0) }
     }
 }
 

@@ -101,7 +101,8 @@ struct GEMMCommand: ParsableCommand {
             print(try encodeJSON(summary))
         } else {
             let step = c.rounding == .stochastic && c.lfsrStep == .one ? " (one LFSR step per output)" : ""
-            print("systolic \(c.rows)x\(c.cols), \(c.format == .fixed ? "" : "format \(c.format), ")A \(c.a), B \(c.b), acc \(c.accumulator), C \(c.output), \(c.rounding) rounding\(step)")
+            print("systolic \(c.rows)x\(c.cols), \(c.format == .fixed ? "" : "format \(c.format), ")A \(c.a), B \(c.b), acc \(c.accumulator), C \(c.output), \(c.rounding) rounding\(step)"
+                  + (c.pipelineLatency > 0 ? ", pipelined: PE \(c.pePipeline), ROUND \(c.roundPipeline) stages" : ""))
             print(table(["gemm", "m x k x n", "tiles", "cycles", "formula", "util", "mismatches", "RMSE", "bias", "SQNR dB", "MMAC/s"],
                         reports.map { r in
                             [r.label, "\(r.m)x\(r.k)x\(r.n)", String(r.tiles), String(r.cycles), String(r.expectedCycles),

@@ -33,6 +33,8 @@ struct SweepCommand: ParsableCommand {
     @Option(help: ArgumentHelp("What every point runs: gemm (GEMMs on the systolic array), conv (convolution layers on PE arrays), or a whole network on Fashion-MNIST: lenet5 or mlp (quantized in each --format, accuracy, co-simulation, energy per image; docs/SWEEP.md, \"Networks\") (default gemm).", valueName: "gemm|conv|lenet5|mlp")) var workload: String?
     @Option(help: ArgumentHelp("Dataflows, comma-separated: os with --workload gemm (the default); " + Grid.dataflows(for: .conv).map(\.rawValue).joined(separator: ", ") + " with --workload conv (default all of them); " + Grid.dataflows(for: .lenet5).map(\.rawValue).joined(separator: ", ") + " with --workload lenet5 or mlp (default os; " + Grid.networkFormatsByDataflow + ").", valueName: "list")) var dataflow: String?
     @Option(help: ArgumentHelp("Number formats of the PEs, comma-separated: fixed (the input bits), fixed<N> (A and B N bits, \(NumberFormat.fixedBitsRange.lowerBound)...\(NumberFormat.fixedBitsRange.upperBound)), \(NumberFormat.allowed(except: ["fixed"])) (default: fixed). Other formats take A at the input bits (binary: ±1). A format a point's dataflow does not build is left out with its reason (convolution with binary too: it gates zeros and pads); the dataflows build " + Grid.formatsByDataflow + ".", valueName: "list")) var format: String?
+    @Option(help: ArgumentHelp("PE pipeline stages, comma-separated, each 0...2 (default 0): 1 registers the product, 2 also the multiplier's operands (docs/TIMING.md); GEMM and convolution points on os.", valueName: "list")) var pePipeline: String?
+    @Option(help: ArgumentHelp("ROUND unit pipeline stages, comma-separated, each 0...1 (default 0; docs/TIMING.md); GEMM and convolution points on os.", valueName: "list")) var roundPipeline: String?
     @Option(help: ArgumentHelp("With --workload lenet5|mlp: test images the golden network classifies for the accuracy, 1...10000 (default 10000).", valueName: "n")) var accuracyImages: String?
     @Option(help: ArgumentHelp("With --workload lenet5|mlp: test images co-simulated on the hardware, every output checked, 1...10000 (default 32).", valueName: "n")) var hardwareImages: String?
     @Option(help: ArgumentHelp("JSON file with a list of sub-grids (docs/SWEEP.md); not with the grid flags.", valueName: "file")) var config: String?
@@ -76,7 +78,8 @@ struct SweepCommand: ParsableCommand {
     var gridFlags: [(String, String)] {
         [("rows", rows), ("cols", cols), ("input-bits", inputBits), ("output-bits", outputBits),
          ("rounding", rounding), ("lfsr-step", lfsrStep), ("workload", workload), ("dataflow", dataflow), ("format", format),
-         ("accuracy-images", accuracyImages), ("hardware-images", hardwareImages)].compactMap { name, v in v.map { (name, $0) } }
+         ("accuracy-images", accuracyImages), ("hardware-images", hardwareImages),
+         ("pe-pipeline", pePipeline), ("round-pipeline", roundPipeline)].compactMap { name, v in v.map { (name, $0) } }
     }
 
     func grids() throws -> [SubGrid] {
@@ -107,11 +110,16 @@ struct SweepCommand: ParsableCommand {
             rounding: try rounding.map { try Grid.roundingList($0) } ?? [.stochastic],
             workload: kind,
             lfsrStep: try lfsrStep.map { try Grid.lfsrStep($0) } ?? .leap,
-            format: formats)]
+            format: formats,
+            pePipeline: try pePipeline.map { try Grid.intList($0, flag: "pe-pipeline", range: ArrayConfig.pePipelines) },
+            roundPipeline: try roundPipeline.map { try Grid.intList($0, flag: "round-pipeline", range: ArrayConfig.roundPipelines) })]
     }
 
     /// `--workload lenet5|mlp`: the bits come from the formats, so the bit flags are refused.
     func networkGrid(_ kind: WorkloadKind) throws -> SubGrid {
+        for (flag, value) in [("pe-pipeline", pePipeline), ("round-pipeline", roundPipeline)] {
+            if let value { throw SweepUsageError(flag: flag, value: "'\(value)'", allowed: "only with --workload gemm or conv") }
+        }
         for (flag, value) in [("input-bits", inputBits), ("output-bits", outputBits)] {
             if let value {
                 throw SweepUsageError(flag: flag, value: "'\(value)'", allowed: "only with --workload gemm or conv (with --workload \(kind.rawValue) the bits come from --format: fixed<N>, binary, ...)")

@@ -44,6 +44,10 @@ struct RefusalTests {
         (["accelerator", "--example-gemm", "0x4x4"], ["--example-gemm", "0x4x4", "allowed MxKxN"]),
         (["accelerator", "--rows", "2", "--cols", "2", "--scratchpad-kib", "1", "--example-gemm", "4x300x4"],
          ["--example-gemm", "4x300x4", "K 1...256 (the rows of banks A and B)"]),
+        (["systolic", "--pe-pipeline", "3"], ["--pe-pipeline", "3", "allowed 0...2"]),
+        (["systolic", "--round-pipeline", "-1"], ["--round-pipeline", "-1", "allowed 0...1"]),
+        (["systolic", "--format", "binary", "--threshold-output", "--round-pipeline", "1"], ["--round-pipeline", "1", "0 with --threshold-output"]),
+        (["rounder", "--round-pipeline", "2"], ["--round-pipeline", "2", "allowed 0...1"]),
     ])
     func generateRTL(_ arguments: [String], _ words: [String]) throws {
         let dir = CLI.freshDirectory()
@@ -136,6 +140,18 @@ struct RefusalTests {
         #expect(derived["lastBeatToFirstRowCycles"] == 4 + 3 + 3)
         let reset = manifest["reset"] as! [String: Any]
         #expect(reset["port"] as? String == "rst" && reset["minimumCycles"] as? Int == 1 && reset["synchronous"] as? Bool == true)
+    }
+
+    @Test("the manifest of a pipelined array names its stages and the cycles they add")
+    func pipelinedManifest() throws {
+        let dir = CLI.freshDirectory()
+        let r = try CLI.run(["systolic", "--rows", "4", "--cols", "3", "--pe-pipeline", "2", "--round-pipeline", "1", "--out", dir.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("manifest.json"))) as! [String: Any]
+        let parameters = manifest["parameters"] as! [String: Any]
+        #expect(parameters["pePipeline"] as? Int == 2 && parameters["roundPipeline"] as? Int == 1)
+        #expect((manifest["derived"] as! [String: Int])["lastBeatToFirstRowCycles"] == 4 + 3 + 3 + 3)
+        #expect((manifest["top"] as? String)?.hasSuffix("_pp2_rp1") == true)
     }
 
     @Test("negative fractional lengths work in both forms")

@@ -33,6 +33,9 @@ struct LintSynthTests {
         ("rounder stochastic, default array's (D = 10)", 25, { try Rounder.module(ArrayConfig().rounder(column: 0)) }),
         ("rounder D=0", 9, { try Rounder.module(RounderConfig(input: FixedPoint(bits: 12, frac: 4), output: FixedPoint(bits: 8, frac: 4), rounding: .nearest)) }),
         ("rounder signed to unsigned", 9, { try Rounder.module(RounderConfig(output: FixedPoint(bits: 8, signed: false), rounding: .nearest)) }),
+        // Two stages: the rounded quotient (17 bits for s24f8 -> s8f0) and its valid bit more.
+        ("rounder stochastic, two stages", 43, { try Rounder.module(RounderConfig(rounding: .stochastic, pipeline: 1)) }),
+        ("rounder nearest, two stages", 27, { try Rounder.module(RounderConfig(rounding: .nearest, pipeline: 1)) }),
         ("rounder 100-bit input", 57, { try Rounder.module(RounderConfig(input: FixedPoint(bits: 100, frac: 30), output: FixedPoint(bits: 32, frac: 8), rounding: .stochastic, lfsr: LFSRConfig(width: 24, seed: 3))) }),
     ]
 

@@ -25,4 +25,21 @@ struct InProcessPEArrayTests {
         // Something ran: every output of the layer arrived, not all of them zero.
         #expect(run.got.count == Self.shape.outputCount && run.got.contains { $0 != 0 } && run.cycles > 0)
     }
+
+    /// The output-stationary engine on pipelined arrays (docs/TIMING.md): the same outputs as
+    /// the plain array's, checked against the golden layer, only later.
+    @Test("os with pipelined PEs and ROUND units", arguments: [(1, 0), (2, 1)])
+    func pipelined(_ stages: (pe: Int, round: Int)) throws {
+        let plain = ArrayConfig(rows: 3, cols: 3, maxK: 512, seed: 0x2B, zeroGating: true, relu: true)
+        var piped = plain
+        (piped.pePipeline, piped.roundPipeline) = stages
+        let (input, weights) = ConvStimulus.random(Self.shape, activation: plain.a, weight: plain.b, sparsity: 0.2, seed: 5)
+        let runs = try [plain, piped].map { c in
+            try Dataflows.design(.os, c)!.engine(initialState: .random(seed: 6), backend: .inProcess).run(Self.shape, input: input, weights: weights)
+        }
+        #expect(runs[1].mismatches == 0, "\(runs[1].firstMismatch ?? "")")
+        #expect(runs[1].hardwareCounts == runs[1].analyticCounts)
+        #expect(runs[1].got == runs[0].got)
+        #expect(runs[1].cycles > runs[0].cycles)
+    }
 }

@@ -151,6 +151,32 @@ struct SweepEngineTests {
         #expect(text.stdout.contains("5 points"))
     }
 
+    @Test("--pe-pipeline and --round-pipeline are grid axes: keys end in -pp<n>, -rp<n>; ws and rs are left out with a note")
+    func pipelining() throws {
+        let r = try Self.run(["--plan", "--json", "--rows", "2", "--pe-pipeline", "0,2", "--round-pipeline", "0,1"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let entries = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [[String: Any]]
+        #expect(entries.map { $0["key"] as! String } == ["os-2x2-s8f6-s8f0-stochastic", "os-2x2-s8f6-s8f0-stochastic-rp1",
+                                                       "os-2x2-s8f6-s8f0-stochastic-pp2", "os-2x2-s8f6-s8f0-stochastic-pp2-rp1"])
+        let configs = entries.map { $0["config"] as! [String: Any] }
+        #expect(configs[0]["pePipeline"] == nil && configs[0]["roundPipeline"] == nil, "off: the point's JSON is as before")
+        #expect(configs[3]["pePipeline"] as? Int == 2 && configs[3]["roundPipeline"] as? Int == 1)
+
+        let conv = try Self.run(["--plan", "--json", "--workload", "conv", "--rows", "2", "--pe-pipeline", "0,1"])
+        #expect(conv.status == 0, "\(conv.stderr)")
+        let keys = (try JSONSerialization.jsonObject(with: Data(conv.stdout.utf8)) as! [[String: Any]]).map { $0["key"] as! String }
+        #expect(keys.contains("conv-os-2x2-s8f6-s8f0-stochastic-pp1"))
+        #expect(keys.filter { $0.hasSuffix("-pp1") }.count == 1, "\(keys)")
+        #expect(conv.stderr.contains("conv ws with pipelining (allowed: os)") && conv.stderr.contains("conv rs with pipelining"), "\(conv.stderr)")
+
+        let dir = Self.freshDirectory()
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let config = dir.appendingPathComponent("grid.json")
+        try Data(#"[{"rows": 2, "inputBits": 8, "rounding": "nearest", "pePipeline": [1], "roundPipeline": 1}]"#.utf8).write(to: config)
+        let file = try Self.run(["--plan", "--config", config.path])
+        #expect(file.status == 0 && file.stdout.contains(" 0  os-2x2-s8f6-s8f0-nearest-pp1-rp1 "), "\(file.stdout)\(file.stderr)")
+    }
+
     @Test("--lfsr-step one: stochastic points step their LFSRs once per output, under their own keys; leap is written as before")
     func lfsrStep() throws {
         let r = try Self.run(["--plan", "--json", "--rounding", "truncate,stochastic", "--lfsr-step", "one"])
@@ -201,6 +227,9 @@ struct SweepEngineTests {
         (["--format", "bwn,fixed17"], "--format", "'fixed17'"),
         (["--format", "fixed,"], "--format", "fixed,"),
         (["--workload", "conv", "--dataflow", "rs", "--format", "bwn,ternary"], "--format", "bwn,ternary"),
+        (["--pe-pipeline", "0,3"], "--pe-pipeline", "'3'"),
+        (["--round-pipeline", "2"], "--round-pipeline", "'2'"),
+        (["--workload", "lenet5", "--pe-pipeline", "1"], "--pe-pipeline", "'1'"),
     ])
     func refused(_ arguments: [String], _ flag: String, _ value: String) throws {
         let dir = Self.freshDirectory()
@@ -222,6 +251,7 @@ struct SweepEngineTests {
         (#"[{"workload": ["conv"], "rows": 2, "inputBits": 4, "rounding": "nearest"}]"#, "workload"),
         (#"[{"rows": 2, "inputBits": 4, "rounding": "stochastic", "lfsrStep": "two"}]"#, "lfsrStep"),
         (#"[{"rows": 2, "inputBits": 4, "rounding": "nearest", "format": ["bwn", "xnor"]}]"#, "format"),
+        (#"[{"rows": 2, "inputBits": 4, "rounding": "nearest", "pePipeline": 5}]"#, "pePipeline"),
     ])
     func refusedConfig(_ text: String, _ named: String) throws {
         let dir = Self.freshDirectory()
@@ -247,7 +277,7 @@ struct SweepEngineTests {
         "scheme", "accuracy", "float_accuracy", "accuracy_loss_points", "accuracy_images", "hardware_images", "hardware_accuracy",
         "energy_per_image_pj", "cycles_per_image", "arrays", "pool_luts", "pool_flip_flops", "fine_tuned",
         "pnr_device", "fmax_mhz", "critical_path", "critical_path_ns", "pnr_luts", "pnr_ffs", "mult18", "pnr_bram",
-        "pnr_seconds", "pnr_cached", "pnr_note", "gops", "gops_per_klut", "gops_per_dsp", "inferences_per_second",
+        "pnr_seconds", "pnr_cached", "pnr_note", "gops", "gops_per_klut", "gops_per_dsp", "inferences_per_second", "pe_pipeline", "round_pipeline",
     ]
 
     @Test("the table's columns are the documented schema, in the order of docs/SWEEP.md's table")

@@ -51,7 +51,7 @@ extension DataflowEntry {
     static let outputStationary = DataflowEntry(
         dataflow: .os, title: "output stationary", core: "pe-array-os", documentation: "docs/CONV.md",
         sides: Systolic.sizes, storage: [],
-        capabilities: DataflowCapabilities(formats: DataflowCapabilities.everyFormat, dynamicShift: true, thresholdOutput: true,
+        capabilities: DataflowCapabilities(formats: DataflowCapabilities.everyFormat, dynamicShift: true, thresholdOutput: true, pipelining: true,
                                            networkFormats: DataflowCapabilities.everyFormat),
         design: { array, _ in OutputStationaryDesign(array) })
 }

@@ -57,7 +57,8 @@ extension DataflowEntry {
         storage: [(.weightRegisters, "\(RowStationary.registerRange)"), (.inputRegisters, "\(RowStationary.registerRange)"),
                   (.psumRegisters, "\(RowStationary.psumRegisterRange)")],
         // The RS PE's register files and multiplier are fixed point only, its ROUND shift fixed.
-        capabilities: DataflowCapabilities(formats: ["fixed"], dynamicShift: false, thresholdOutput: false, networkFormats: ["fixed"]),
+        capabilities: DataflowCapabilities(formats: ["fixed"], dynamicShift: false, thresholdOutput: false, pipelining: false,
+                                           networkFormats: ["fixed"]),
         design: { RowStationaryConfig($0, weightRegisters: $1.weightRegisters, inputRegisters: $1.inputRegisters,
                                       psumRegisters: $1.psumRegisters) })
 }

@@ -57,7 +57,7 @@ extension DataflowEntry {
                   (.psumRegisters, "\(WeightStationary.psumDepths) (the psum buffer of each column)")],
         // A network's codebook would need its table loaded per layer, and its BNN stages
         // threshold units: both are built on os only.
-        capabilities: DataflowCapabilities(formats: DataflowCapabilities.everyFormat, dynamicShift: true, thresholdOutput: false,
+        capabilities: DataflowCapabilities(formats: DataflowCapabilities.everyFormat, dynamicShift: true, thresholdOutput: false, pipelining: false,
                                            networkFormats: ["fixed", "bwn", "ternary", NumberFormat.powerOfTwo(exponentBits: 3).family]),
         design: { WeightStationaryConfig($0, weightRegisters: $1.weightRegisters, psumRegisters: $1.psumRegisters) })
 }
