@@ -102,10 +102,10 @@ struct TimingSweepTests {
         #expect(!plain.contains("pnr") && !plain.contains("NEXTPNR"), "\(plain)")
     }
 
-    @Test("--pnr refusals: an unknown device, a network workload")
+    @Test("--pnr refusals: an unknown device, a malformed one")
     func refusals() throws {
         for (args, words) in [(["--pnr", "ice40", "--plan"], ["--pnr", "ice40", "ecp5"]),
-                              (["--pnr", "ecp5", "--workload", "lenet5", "--plan"], ["--pnr", "gemm or conv"])] {
+                              (["--pnr", "ecp5-85k-9", "--workload", "lenet5", "--plan"], ["--pnr", "ecp5-85k-9", "ecp5"])] {
             let r = try Engine.run(args)
             #expect(r.status == 2)
             let lines = r.stderr.split(separator: "\n")
