@@ -26,7 +26,7 @@ struct AcceleratorCommand: ParsableCommand {
     @Option(help: "AXI4 data bits, 64 or 128.") var dataBits = 64
     @Option(help: "truncate | nearest | stochastic.") var rounding: RoundingMode = .stochastic
     @Option(help: "Base LFSR seed of the rounding units, 1...65535.") var lfsrSeed: UInt64 = 1
-    @Option(help: "in-process | verilator (the simulator the accelerator runs in).") var backend = SimulatorBackend.inProcess.rawValue
+    @Option(help: "verilator | in-process (the simulator the accelerator runs in; in process is about ten times slower at this size).") var backend = SimulatorBackend.verilator.rawValue
     @Flag(help: "Print one JSON object instead of the report.") var json = false
 
     struct Layer: Encodable {

@@ -65,13 +65,15 @@ func runNetwork(_ network: QuantizedNetwork, _ c: AcceleratorConfig, images: Int
         #expect(runs.allSatisfy { $0.counters.compute > 0 && $0.layerCycles.count == 3 && $0.layerCycles.allSatisfy { $0 > 0 } })
     }
 
-    /// One tile column of weights per bank B fill (K = 100 of 128 rows: no double buffering)
-    /// and layers wider than the array (T = 5 tiles of 4 columns).
+    /// One tile column of weights per bank B fill (K = 100 of 128 rows: no double buffering),
+    /// layers wider than the array (T = 5 tiles of 4 columns), and a layer without biases.
     @Test func singleSlotWeights() throws {
         let c = networkAccelerator(rows: 2, cols: 4, maxK: 100)
-        let network = randomDenseNetwork([100, 18, 5], config: c, seed: 8)
+        var network = randomDenseNetwork([100, 18, 5], config: c, seed: 8)
+        network.stages[1].bias = network.stages[1].bias.map { _ in 0 }
         let program = try NetworkProgram(network: network, config: c)
         #expect(program.program.filter { if case .load(bank: 1, _, _, _, _) = $0 { true } else { false } }.count == 5 + 2)
+        #expect(program.program.contains(.output(c: 0, rows: 2, bias: nil, a: nil, relu: false)))
         _ = try runNetwork(network, c, images: 2)
     }
 

@@ -271,6 +271,8 @@ struct SimulateJSONTests {
 
 @Suite("simulate accelerator refusals")
 struct SimulateAcceleratorRefusalTests {
+    typealias CLI = GenerateRTLTests
+
     /// Refused before any work: a network with convolutions, a format other than fixed point,
     /// an unknown backend, a bank outside its range.
     @Test(arguments: [
