@@ -65,7 +65,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "simulate", dependencies: [
-            "Benchmarks", "CLIOptions", "Conv", "Cores", "Cosim", "Dataflows", "Golden", "Model", "Networks", "ONNX", "Runtime", "Verification",
+            "Accelerator", "Benchmarks", "CLIOptions", "Conv", "Cores", "Cosim", "Dataflows", "Golden", "Model", "Networks", "ONNX", "Runtime", "Verification",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Random circuits: the in-process simulator against Verilator and Icarus Verilog.

@@ -3,10 +3,14 @@ import HDL
 
 extension Accelerator {
     /// Controller states: FETCH (from the buffer, or start a fetch), FETCH_WAIT (the fetch's
-    /// data), EXEC (decode, check, start or wait), GEMM (until the feed has issued K beats).
+    /// data), EXEC (decode, check, start or wait), GEMM (until the feed has issued K beats),
+    /// OUTPUT (post-processing bank C rows).
     enum State: Int, CaseIterable {
-        case idle = 0, fetch, fetchWait, exec, gemm
+        case idle = 0, fetch, fetchWait, exec, gemm, output
     }
+
+    /// Read-DMA destinations (`read_dest_q`).
+    enum Destination: Int { case bankA = 0, bankB = 1, instructions = 2, bankC = 3 }
 
     /// Controller, DMA, banks and the array.
     static func core(_ c: AcceleratorConfig) throws -> ModuleDefinition {
@@ -19,7 +23,7 @@ extension Accelerator {
         let io = Interface(c), k = CoreInterface()
         let D = c.dataBits, beatBytes = c.beatBytes, logBeat = beatBytes.trailingZeroBitCount
         let (R, wideBits) = (c.array.rows, 66)
-        let slots = max(c.rowBeats(.a), c.rowBeats(.b), c.instructionBeats)
+        let slots = max(c.rowBeats(.a), c.rowBeats(.b), c.rowBeats(.c), c.instructionBeats)
         let cSlots = c.rowBeats(.c)
 
         return try ModuleDefinition.define(c.moduleName + "_core") { m in
@@ -82,13 +86,23 @@ extension Accelerator {
             let bankA = m.memory("bank_a", width: c.rowBits(.a), depth: c.depth(.a))
             let bankB = m.memory("bank_b", width: c.rowBits(.b), depth: c.depth(.b))
             let bankC = m.memory("bank_c", width: c.rowBits(.c), depth: c.depth(.c))
-            bankA.write(address: fit(destRow.q, bankA.addressWidth), data: row.bits(c.rowBits(.a) - 1, 0), enable: rowDone & (dest.q .== 0))
+            // OUTPUT's writes (bank A: transposed activations; bank C: results in place) and
+            // reads (bank C), on the ports LOADs, the array and STOREs use: OUTPUT runs only while
+            // none of those touch the bank.
+            let outAWrite = m.wire("output_a_write", .bit), outARow = m.wire("output_a_row", .unsigned(16))
+            let outAData = m.wire("output_a_data", .unsigned(c.rowBits(.a)))
+            let outCWrite = m.wire("output_c_write", .bit), outCRow = m.wire("output_c_row", .unsigned(16))
+            let outCData = m.wire("output_c_data", .unsigned(c.rowBits(.c)))
+            let outCRead = m.wire("output_c_read", .bit), outCReadRow = m.wire("output_c_read_row", .unsigned(16))
+            let loadRowA = rowDone & (dest.q .== Destination.bankA.rawValue)
+            bankA.write(address: fit(mux(outAWrite, outARow, destRow.q), bankA.addressWidth),
+                        data: mux(outAWrite, outAData, row.bits(c.rowBits(.a) - 1, 0)), enable: loadRowA | outAWrite)
             bankB.write(address: fit(destRow.q, bankB.addressWidth), data: row.bits(c.rowBits(.b) - 1, 0), enable: rowDone & (dest.q .== 1))
             // Instructions arrive in a small buffer, up to `instructionBuffer` per fetch, so one
             // DRAM latency serves many instructions.
             let depthI = AcceleratorConfig.instructionBuffer, logI = depthI.trailingZeroBitCount
             let ibuf = m.memory("instruction_buffer", width: 128, depth: depthI)
-            ibuf.write(address: destRow.q.bits(logI - 1, 0), data: row.bits(127, 0), enable: rowDone & (dest.q .== 2))
+            ibuf.write(address: destRow.q.bits(logI - 1, 0), data: row.bits(127, 0), enable: rowDone & (dest.q .== Destination.instructions.rawValue))
 
             // MARK: Write DMA: bank C rows through a small queue into W beats; AW bursts as for AR,
             // each burst's length queued for the W side.
@@ -109,7 +123,7 @@ extension Accelerator {
             let rowsToRead = u.reg("store_rows_q", 16), readRow = u.reg("store_row_q", 16)
             let credits = u.reg("store_credits_q", 3, reset: Int128(AcceleratorConfig.storeQueueRows))
             let issueRead = ((rowsToRead.q .!= 0) & (credits.q .!= 0)).named("store_read")
-            let rowRead = bankC.readSync(address: fit(readRow.q, bankC.addressWidth), enable: issueRead)
+            let rowRead = bankC.readSync(address: fit(mux(outCRead, outCReadRow, readRow.q), bankC.addressWidth), enable: issueRead | outCRead)
             let rowArrives = m.delay(issueRead, name: "store_read_valid")
             let rowQ = FIFO.Interface(rowQueue)
             let lastOfRow = (wBeat.q .== cSlots - 1)
@@ -172,7 +186,11 @@ extension Accelerator {
             ])
             let outRow = u.reg("out_row_q", 16)
             outRow.set(cFire, mux(cLast, const(0, 16), outRow.q &+ 1))
-            bankC.write(address: fit(tiles[tileQ.outData] &+ outRow.q, bankC.addressWidth), data: arrayInst[array.c.data!], enable: cFire)
+            // Bank C's one write port: a LOAD's rows (biases), OUTPUT's results, the array's rows.
+            let loadRowC = rowDone & (dest.q .== Destination.bankC.rawValue)
+            let cAddress = mux(loadRowC, destRow.q, mux(outCWrite, outCRow, tiles[tileQ.outData] &+ outRow.q))
+            let cData = mux(loadRowC, row.bits(c.rowBits(.c) - 1, 0), mux(outCWrite, outCData, arrayInst[array.c.data!]))
+            bankC.write(address: fit(cAddress, bankC.addressWidth), data: cData, enable: loadRowC | outCWrite | cFire)
             let tilesPending = tiles[tileQ.outValid]
             let arrayIdle = (~tilesPending & ~feedValid.q & (feedK.q .== 0)).named("array_idle")
 
@@ -216,35 +234,48 @@ extension Accelerator {
             func arriving(_ bank: Int, _ first: Signal) -> Signal {
                 ~readDone & (dest.q .== bank) & (first .< loadEnd.q) & (first + gK .> destRow.q)
             }
-            let rowsArriving = (arriving(0, gA) | arriving(1, gB)).named("gemm_waits_for_load")
+            // A LOAD into bank C (biases) shares the array's write port: GEMMs wait for all of it.
+            let loadingC = (~readDone & (dest.q .== Destination.bankC.rawValue)).named("loading_bank_c")
+            let rowsArriving = (arriving(0, gA) | arriving(1, gB) | loadingC).named("gemm_waits_for_load")
             // A STORE goes on in the background too: the next STORE waits until the previous one
             // has issued its addresses and read its rows out of bank C (its data and responses
             // may still be on their way), and a GEMM waits until those rows are read, since its
             // outputs may land on them.
             let storeReading = (rowsToRead.q .!= 0).named("store_reading")
             let storeEngineFree = (aw.idle & ~storeReading).named("store_engine_free")
-            let isLoad = opIs(.load) & readDone
+            let bankField = field(ISA.Transfer.bank)
+            let isLoad = opIs(.load) & readDone & ((bankField .!= 2) | arrayIdle)
             let isStore = opIs(.store) & arrayIdle & storeEngineFree & ~writeError.q
             let isGemm = opIs(.gemm) & tiles[tileQ.inReady] & ~rowsArriving & ~storeReading
             let isConfig = opIs(.config) & arrayIdle
             let isFinish = opIs(.finish) & arrayIdle & readDone & ~readError.q & writeDone & ~writeError.q
             let known = ISA.Opcode.allCases.map { op .== $0.rawValue }.reduce(const(0, 1)) { $0 | $1 }
             // LOAD and STORE operands.
-            let bankField = field(ISA.Transfer.bank), tRow = field(ISA.Transfer.row), tRows = field(ISA.Transfer.rows)
+            let tRow = field(ISA.Transfer.row), tRows = field(ISA.Transfer.rows)
             let tStride = field(ISA.Transfer.stride), tDram = field(ISA.Transfer.dram)
             let opStore = op .== ISA.Opcode.store.rawValue
-            let rowBytes = mux(opStore, const(c.rowBytes(.c), 16), mux(bankField .== 0, const(c.rowBytes(.a), 16), const(c.rowBytes(.b), 16)))
-            let depth = mux(opStore, const(c.depth(.c), 17), mux(bankField .== 0, const(c.depth(.a), 17), const(c.depth(.b), 17)))
+            let bankIsC = opStore | (bankField .== 2)
+            let rowBytes = mux(bankIsC, const(c.rowBytes(.c), 16), mux(bankField .== 0, const(c.rowBytes(.a), 16), const(c.rowBytes(.b), 16)))
+            let depth = mux(bankIsC, const(c.depth(.c), 17), mux(bankField .== 0, const(c.depth(.a), 17), const(c.depth(.b), 17)))
             let span = ((tRows &- 1) * tStride).named("transfer_span")
             let tEnd = ((tDram.zeroExtended(to: wideBits) &+ span.zeroExtended(to: wideBits)) &+ rowBytes.zeroExtended(to: wideBits)).named("transfer_end")
             let transferCheck: [(Signal, AcceleratorError)] = [
-                (mux(opStore, bankField .!= 2, bankField .> 1), .badOperand),
+                (mux(opStore, bankField .!= 2, bankField .> 2), .badOperand),
                 ((tRows .== 0) | (tRow.zeroExtended(to: 18) + tRows.zeroExtended(to: 18) .> depth), .tooLarge),
                 (~aligned(tDram, logBeat) | ~aligned(tStride, logBeat), .misaligned),
                 (~inWindow(tDram, tEnd), .outsideWindow),
             ]
             let gemmCheck: [(Signal, AcceleratorError)] = [
                 ((gK .== 0) | (gA + gK .> c.depth(.a)) | (gB + gK .> c.depth(.b)) | (gC + R .> c.depth(.c)), .tooLarge),
+            ]
+            // OUTPUT's operands.
+            let oC = field(ISA.Output.c), oRowsField = field(ISA.Output.rows), oBiasField = field(ISA.Output.bias), oAField = field(ISA.Output.a)
+            let useBias = field(ISA.Output.useBias).bit(0), toA = field(ISA.Output.toA).bit(0), relu = field(ISA.Output.relu).bit(0)
+            let aRowsWritten = (oRowsField.zeroExtended(to: 24) * const(c.array.cols, 8)).truncated(to: 24)
+            let outputCheck: [(Signal, AcceleratorError)] = [
+                ((oRowsField .== 0) | (oC.zeroExtended(to: 18) + oRowsField.zeroExtended(to: 18) .> c.depth(.c))
+                    | (useBias & (oBiasField.zeroExtended(to: 18) + oRowsField.zeroExtended(to: 18) .> c.depth(.c)))
+                    | (toA & (oAField.zeroExtended(to: 25) + aRowsWritten.zeroExtended(to: 25) .> c.depth(.a))), .tooLarge),
             ]
             let configCheck: [(Signal, AcceleratorError)] = [
                 (field(ISA.Config.setShift).bit(0) & (field(ISA.Config.shift) .> c.array.dropBits), .badOperand),
@@ -258,6 +289,12 @@ extension Accelerator {
             let (transferBad, transferCode) = firstFailure(transferCheck)
             let (gemmBad, gemmCode) = firstFailure(gemmCheck)
             let (configBad, configCode) = firstFailure(configCheck)
+            let (outputBad, outputCode) = firstFailure(outputCheck)
+            // OUTPUT waits until nothing else uses the ports it takes: every tile landed, no STORE
+            // reading bank C, no LOAD writing bank A or C.
+            let loadingAorC = ~readDone & ((dest.q .== Destination.bankA.rawValue) | (dest.q .== Destination.bankC.rawValue))
+            let isOutput = opIs(.output) & arrayIdle & ~storeReading & ~loadingAorC
+            let outputGo = (isOutput & ~outputBad).named("output_go")
             let (fetchBad, fetchCode) = firstFailure(fetchCheck)
             let loadGo = (isLoad & ~transferBad & ~readError.q).named("load_go")
             let storeGo = (isStore & ~transferBad).named("store_go")
@@ -270,10 +307,11 @@ extension Accelerator {
             readAddr.assign(mux(fetching, fetchAddr, tDram))
             readRows.assign(mux(fetching, fetchCount.zeroExtended(to: 16), tRows))
             readStride.assign(mux(fetching, const(ISA.instructionBytes, 24), tStride))
-            let loadBeats = mux(bankField .== 0, const(c.rowBeats(.a), 9), const(c.rowBeats(.b), 9))
+            let loadBeats = mux(bankField .== 0, const(c.rowBeats(.a), 9), mux(bankField .== 1, const(c.rowBeats(.b), 9), const(c.rowBeats(.c), 9)))
             readBeats.assign(mux(fetching, const(c.instructionBeats, 9), loadBeats))
             writeGo.assign(storeGo)
-            dest.set(readGo, mux(fetching, const(2, 2), bankField.bits(1, 0)))
+            dest.set(readGo, mux(fetching, const(Destination.instructions.rawValue, 2),
+                                 mux(bankField .== 2, const(Destination.bankC.rawValue, 2), bankField.bits(1, 0))))
             destRow.set(readGo, mux(fetching, const(0, 16), tRow))
             loadEnd.set(loadGo, tRow.zeroExtended(to: 17) &+ tRows.zeroExtended(to: 17))
             beat.set(readGo, 0)
@@ -284,10 +322,56 @@ extension Accelerator {
             shift.set(configGo & field(ISA.Config.setShift).bit(0), fit(field(ISA.Config.shift), shift.q.width))
             reseed.set(m.constant(1, .bit), configGo & field(ISA.Config.reseed).bit(0))
 
+            // OUTPUT, row by row: read the bias row, read the row (the bias row arrives), write
+            // the result in place (the row arrives), then with to_a C cycles of writes to bank A.
+            let oPhase = u.reg("output_phase_q", 2), oLane = u.reg("output_lane_q", 8)
+            let oSrc = u.reg("output_row_q", 16), oBias = u.reg("output_bias_q", 16), oLeft = u.reg("output_rows_q", 16), oA = u.reg("output_a_q", 16)
+            let C = c.array.cols, wOut = c.array.outputCode.width, wA = c.array.aCode.width
+            let biasQ = m.register("output_bias_row_q", .unsigned(c.rowBits(.c)), reset: nil, enable: inState(.output) & (oPhase.q .== 1))
+            biasQ.assign(mux(useBias, rowRead, const(0, c.rowBits(.c))))
+            // Per lane: sat_out(x + bias), ReLU, and for to_a sat_A.
+            var wide: [Signal] = [], narrow: [Signal] = []
+            for j in 0..<C {
+                let x = rowRead.bits(j * wOut + wOut - 1, j * wOut).asSigned, b = biasQ.bits(j * wOut + wOut - 1, j * wOut).asSigned
+                let sum = (x + b).saturated(to: .signed(wOut))
+                let y = mux(relu & sum.msb, m.constant(0, .signed(wOut)), sum)
+                wide.append(y.asUnsigned)
+                narrow.append(y.saturated(to: .signed(wA)).asUnsigned)
+            }
+            let narrowRow = cat(narrow.reversed())
+            let resultRow = mux(toA, narrowRow.zeroExtended(to: c.rowBits(.c)), cat(wide.reversed())).named("output_result")
+            let resultQ = m.register("output_result_q", .unsigned(C * wA), reset: nil, enable: inState(.output) & (oPhase.q .== 2))
+            resultQ.assign(narrowRow)
+            let lanes = (0..<C).map { resultQ.bits($0 * wA + wA - 1, $0 * wA) }
+            let laneBits = max(1, ceilLog2(C))
+            let laneValue = C == 1 ? lanes[0] : select(oLane.q.bits(laneBits - 1, 0), lanes, default: lanes[0])
+            let inOutput = inState(.output)
+            outCRead.assign(inOutput & (oPhase.q .< 2))
+            outCReadRow.assign(mux(oPhase.q .== 0, oBias.q, oSrc.q))
+            outCWrite.assign(inOutput & (oPhase.q .== 2))
+            outCRow.assign(oSrc.q)
+            outCData.assign(resultRow)
+            outAWrite.assign(inOutput & (oPhase.q .== 3))
+            outARow.assign(oA.q)
+            outAData.assign(laneValue.zeroExtended(to: c.rowBits(.a)))
+            let lastLane = oLane.q .== C - 1
+            let rowEnds = inOutput & (((oPhase.q .== 2) & ~toA) | ((oPhase.q .== 3) & lastLane))
+            let outputEnds = (rowEnds & (oLeft.q .== 1)).named("output_ends")
+            oPhase.set(inOutput & (oPhase.q .< 2), oPhase.q &+ 1)
+            oPhase.set(inOutput & (oPhase.q .== 2) & toA, 3)
+            oLane.set(inOutput & (oPhase.q .== 2), 0)
+            oLane.set(outAWrite, oLane.q &+ 1)
+            oA.set(outAWrite, oA.q &+ 1)
+            oPhase.set(rowEnds, 0)
+            oSrc.set(rowEnds, oSrc.q &+ 1); oBias.set(rowEnds, oBias.q &+ 1); oLeft.set(rowEnds, oLeft.q &- 1)
+            oPhase.set(outputGo, 0)
+            oSrc.set(outputGo, oC); oBias.set(outputGo, oBiasField); oLeft.set(outputGo, oRowsField); oA.set(outputGo, oAField)
+
             let next = m.wire("next_instruction", .bit)
             state.set(gemmGo, State.gemm.rawValue)
+            state.set(outputGo, State.output.rawValue)
             let gemmEnds = inState(.gemm) & (feedK.q .== 0)
-            next.assign(configGo | loadGo | storeGo | gemmEnds)
+            next.assign(configGo | loadGo | storeGo | gemmEnds | outputEnds)
             pc.set(next, pc.q &+ 1)
             state.set(next, State.fetch.rawValue)
             state.set(finish, State.idle.rawValue)
@@ -304,6 +388,7 @@ extension Accelerator {
                 ((opIs(.load) | opIs(.store)) & transferBad, transferCode),
                 (isGemm & gemmBad, gemmCode),
                 (isConfig & configBad, configCode),
+                (isOutput & outputBad, outputCode),
             ]
             let (anyFail, code) = failures.reversed().reduce((const(0, 1), const(0, 4))) { acc, f in
                 (f.0 | acc.0, mux(f.0, f.1, acc.1))

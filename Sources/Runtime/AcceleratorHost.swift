@@ -128,6 +128,9 @@ public final class AcceleratorHost {
         return try status()
     }
 
+    /// The `irq` output, as the host's interrupt line sees it.
+    public func irq() throws -> Bool { try sim.peekUnsigned(io.irq.name) == 1 }
+
     /// Steps until `irq` is high.
     public func waitForIRQ(maxCycles: Int) throws {
         for _ in 0..<maxCycles {

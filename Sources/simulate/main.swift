@@ -12,7 +12,7 @@ struct Simulate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate",
         abstract: "Co-simulate generated designs in Verilator against the Swift golden model.",
-        subcommands: [GEMMCommand.self, CoresCommand.self, BenchCommand.self, ConvCommand.self, NetworkCommand.self, FormalCommand.self],
+        subcommands: [GEMMCommand.self, CoresCommand.self, BenchCommand.self, ConvCommand.self, NetworkCommand.self, AcceleratorCommand.self, FormalCommand.self],
         defaultSubcommand: GEMMCommand.self)
 }
 

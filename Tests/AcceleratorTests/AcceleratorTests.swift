@@ -172,7 +172,12 @@ func small(_ rows: Int, _ cols: Int, scratchpadKiB: Int = 1, dataBits: Int = 64)
         ([.load(bank: 0, row: 0, rows: 1, stride: 8, dram: 0x2004), .finish], .misaligned),
         ([.load(bank: 0, row: 0, rows: 2, stride: 12, dram: 0x2000), .finish], .misaligned),
         ([.config(shift: 11, reseed: false), .finish], .badOperand),
-        ([.load(bank: 2, row: 0, rows: 1, stride: 8, dram: 0x2000), .finish], .badOperand),
+        ([.load(bank: 3, row: 0, rows: 1, stride: 8, dram: 0x2000), .finish], .badOperand),
+        ([.output(c: 0, rows: 0, bias: nil, a: nil, relu: false), .finish], .tooLarge),
+        ([.output(c: 500, rows: 13, bias: nil, a: nil, relu: false), .finish], .tooLarge),
+        ([.output(c: 0, rows: 4, bias: 510, a: nil, relu: true), .finish], .tooLarge),
+        ([.output(c: 0, rows: 129, bias: nil, a: 0, relu: false), .finish], .tooLarge),
+        ([.output(c: 0, rows: 2, bias: nil, a: 253, relu: false), .finish], .tooLarge),
         ([.config(shift: 3, reseed: true)], .programEnd),
     ])
     func stopsWithCode(_ program: [ISA.Instruction], _ expected: AcceleratorError) throws {

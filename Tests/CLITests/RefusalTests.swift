@@ -291,3 +291,32 @@ struct SimulateJSONTests {
         #expect(abs((total["meanError"] as! Double) - bias) < 1e-12)
     }
 }
+
+@Suite("simulate accelerator refusals")
+struct SimulateAcceleratorRefusalTests {
+    typealias CLI = GenerateRTLTests
+
+    /// Refused before any work: a network with convolutions, a format other than fixed point,
+    /// an unknown backend, a bank outside its range.
+    @Test(arguments: [
+        (["--model", "lenet5"], ["--model", "lenet5", "allowed mlp", "im2col"]),
+        (["--format", "ternary"], ["--format", "ternary", "fixed2 ... fixed16"]),
+        (["--backend", "icarus"], ["--backend", "icarus", "verilator, in-process"]),
+        (["--rows", "0"], ["--rows", "0", "1...64"]),
+    ])
+    func beforeAnyWork(_ arguments: [String], _ words: [String]) throws {
+        let cache = CLI.freshDirectory()
+        let r = try CLI.run(["accelerator", "--images", "1"] + arguments, tool: "simulate", environment: ["ACCELGEN_MODEL_CACHE": cache.path])
+        try RefusalTests.refusedOnce(r, words)
+        #expect(!FileManager.default.fileExists(atPath: cache.path))
+    }
+
+    /// A scratchpad or output bank the MLP does not fit: one line naming the layer and the size.
+    @Test(.tags(.dataset), arguments: [
+        (["--scratchpad-kib", "16"], ["--scratchpad-kib", "layer 0 (dense 784->256) does not fit", "784 rows", "at least --scratchpad-kib 32"]),
+        (["--output-kib", "1"], ["--output-kib", "layer 0 (dense 784->256) does not fit", "at least --output-kib 2"]),
+    ])
+    func tooSmall(_ arguments: [String], _ words: [String]) throws {
+        try RefusalTests.refusedOnce(try CLI.run(["accelerator", "--images", "1", "--json"] + arguments, tool: "simulate"), words)
+    }
+}
