@@ -125,6 +125,8 @@ sim: deps build
 	@for df in ws os rs; do echo; $(BUILD)/simulate conv --layer small --dataflow $$df || exit 1; done
 	@echo
 	$(BUILD)/simulate network --model lenet5 --format fixed8 --images 32 --golden-images 2000
+	@echo
+	$(BUILD)/simulate accelerator --model mlp --format fixed8 --images 1
 
 ## cocotb: the outside-style testbench (Testbench/cocotb): a 4x4 accelerator and a GEMM program with
 ##         its DRAM image and golden C from generate-rtl, run in Icarus Verilog by cocotb with
