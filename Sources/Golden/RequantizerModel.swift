@@ -27,21 +27,4 @@ public struct Requantization: Hashable, Sendable {
         }
         return output.saturate(q)
     }
-
-    /// The real factor's integer form with `bits` of multiplier: `M · 2^-s` nearest to `factor`
-    /// with `M < 2^bits` as large as the shift range allows (`s <= maxShift`), so the most
-    /// significant bits of the factor are kept. Nil when the factor is not positive or too
-    /// large for the multiplier at shift 0.
-    public static func multiplier(for factor: Double, bits: Int, maxShift: Int) -> (multiplier: Int128, shift: Int)? {
-        guard factor > 0, factor.isFinite else { return nil }
-        let top = Double((Int128(1) << bits) - 1)
-        var s = maxShift
-        // The largest shift whose multiplier still fits.
-        while s > 0 && (factor * pow2(s)).rounded() > top { s -= 1 }
-        let m = (factor * pow2(s)).rounded()
-        guard m <= top, m >= 1 else { return nil }
-        return (Int128(m), s)
-    }
-
-    private static func pow2(_ e: Int) -> Double { Double(sign: .plus, exponent: e, significand: 1) }
 }

@@ -3,6 +3,7 @@ import Cosim
 import Foundation
 import Golden
 import HDL
+import Model
 import Runtime
 import Testing
 import Verification
@@ -119,9 +120,10 @@ struct RequantizerTests {
         #expect(y(1000, m: 1, s: 0) == 127)
         #expect(y(-1000, m: 1, s: 2) == -128)
         #expect(y(100, m: 255, s: 99) == 0)  // acts as shift 40: 25500/2^40 -> 0
-        let m = Requantization.multiplier(for: 0.0123, bits: 16, maxShift: 40)!
+        let m = QuantizedNetwork.Requantization(bias: 0, factor: 0.0123, bits: 16, maxShift: 40)!
         #expect(m.multiplier >= 1 << 15 && m.multiplier < 1 << 16)
         #expect(abs(Double(m.multiplier) / pow(2, Double(m.shift)) - 0.0123) < 0.0123 / 30000)
+        #expect(QuantizedNetwork.Requantization(bias: 0, factor: 70000, bits: 16, maxShift: 40) == nil)
     }
 
     @Test("refused: PE arrays, thresholds, a dynamic shift, widths out of range")
