@@ -57,8 +57,9 @@ public enum Requantizer {
     }
 
     /// One register stage, like the ROUND unit it replaces: `y` appears one cycle after a valid
-    /// input. Half to even for a shift `s >= 1` is `(p + 2^(s-1) - 1 + p[s]) >> s` (arithmetic):
-    /// the quotient's low bit breaks a tie, and anything above a tie carries.
+    /// input. Half to even is the floor quotient `p >> s` (arithmetic), plus one when the first
+    /// dropped bit is set and either a lower dropped bit or the quotient's low bit is: one
+    /// barrel shifter, a mask and a bit select, no second shifter for the rounding.
     public static func module(_ c: RequantizerConfig) throws -> ModuleDefinition {
         try c.validate()
         let io = Interface(c)
@@ -75,11 +76,14 @@ public enum Requantizer {
                 ? mux(field .> c.maxShift, m.constant(Int128(c.maxShift), field.shape), field).named("shift") : field
             let sum = (x + bias).named("biased")
             let product = (sum * multiplier).named("product")
-            let one = m.constant(1, .unsigned(c.productBits))
-            let half = ((one << shift) >> 1).named("half")
-            let odd = (product >> shift).bit(0).named("odd")
-            let addend = mux(shift .== 0, m.constant(0, half.shape), (half &- 1) &+ odd.extended(to: half.width)).named("addend")
-            let rounded = ((product + addend) >> shift).named("rounded")
+            // The floor quotient, the first dropped bit (a zero appended below the product
+            // makes it 0 for s = 0) and whether any dropped bit below that one is set.
+            let quotient = (product >> shift).named("quotient")
+            let roundBit = (cat(product.asUnsigned, m.constant(0, .bit)) >> shift).bit(0).named("round_bit")
+            let below = (((m.constant(1, .unsigned(c.productBits)) << shift) >> 1) &- 1).named("below")
+            let sticky = (product.asUnsigned & below).orReduce().named("sticky")
+            let up = (roundBit & (sticky | quotient.bit(0))).named("round_up")
+            let rounded = (quotient + up.extended(to: 2).asSigned).named("rounded")
             let y = m.register("y_q", c.output, enable: valid)
             y.assign(rounded.saturated(to: c.output))
             m.output(io.outValid, m.delay(valid, name: "valid_q"))
