@@ -69,8 +69,11 @@ struct NetworkCommand: ParsableCommand {
                 throw ParameterError("format", formatName, allowed: "every format but binary with --onnx (a BNN is trained with batch norm; an imported model is quantized after training)")
             }
             switch try Self.importONNX(onnx, inputScale: try Self.scale(inputScale)) {
-            case .qdq:
+            case .qdq(let result, _):
                 if let format { throw ParameterError("format", format, allowed: "no --format with a QDQ model (its int8 codes and scales are the model's)") }
+                if dataflow != "os", result.network.stages.contains(where: { $0.requantization != nil }) {
+                    throw ParameterError("dataflow", dataflow, allowed: "os with a QDQ model of per-channel or non-power-of-two scales (only the output-stationary systolic array has requantizers)")
+                }
                 if let calibration { throw ParameterError("calibration", calibration, allowed: "no --calibration with a QDQ model (its scales are the model's)") }
             case .float(let imported):
                 if let problem = try Quantizer.postTrainingProblem(spec: imported.spec, scheme: scheme) {
