@@ -94,7 +94,7 @@ let package = Package(
         // Proto/onnx.pb.swift is generated once from Proto/onnx.proto (scripts/generate-onnx-proto.sh).
         .target(name: "ONNX", dependencies: ["Model", "Networks", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 exclude: ["Proto/onnx.proto"]),
-        .testTarget(name: "ONNXTests", dependencies: ["TestTags", "Cosim", "Golden", "Model", "Networks", "ONNX", "Verification"]),
+        .testTarget(name: "ONNXTests", dependencies: ["TestTags", "Cosim", "Golden", "Model", "Networks", "ONNX", "Verification"], exclude: ["Fixtures"]),
         .testTarget(name: "NetworksTests", dependencies: ["TestTags", "CZlib", "Networks", "Model", "train"]),
         .testTarget(name: "ArrayTrainingTests", dependencies: ["TestTags", "Cores", "Golden", "Model", "Networks", "Runtime", "Verification"]),
         .testTarget(name: "FuzzTests", dependencies: ["TestTags", "Cosim", "Fuzz", "HDL", "Verilog"]),

@@ -57,6 +57,11 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
     public var roundPipeline: Int = 0
     public static let pePipelines = 0...2
     public static let roundPipelines = RounderConfig.pipelines
+    /// Per-output-channel requantization (TFLite, gemmlowp): the bits of its multiplier. Each
+    /// column's ROUND unit becomes a requantizer, `saturate(roundHalfEven((sum + b)·M / 2^s))`,
+    /// whose `{s, M, b}` enters with each tile on `rq_data` (Sources/Cores/Requantizer.swift).
+    /// Only the output-stationary systolic array has it.
+    public var requantize: Int? = nil
 
     /// The defaults are the documented default design: 8×8, A and B `s8.6` (values in [-2, 2)),
     /// C `s8.2`, so rounding drops 10 bits.
@@ -64,7 +69,7 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
                 maxK: Int = 4096, accBits: Int? = nil, output: FixedPoint = FixedPoint(bits: 8, frac: 2),
                 rounding: RoundingMode = .stochastic, lfsrWidth: Int = 16, seed: UInt64 = 1, lfsrStep: LFSRDraw = .leap,
                 zeroGating: Bool = false, counters: Bool = false, relu: Bool = false, format: NumberFormat = .fixed, thresholds: Bool = false,
-                dynamicShift: Bool = false, pePipeline: Int = 0, roundPipeline: Int = 0) {
+                dynamicShift: Bool = false, pePipeline: Int = 0, roundPipeline: Int = 0, requantize: Int? = nil) {
         self.rows = rows
         self.pePipeline = pePipeline
         self.roundPipeline = roundPipeline
@@ -84,6 +89,14 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
         self.relu = relu
         self.thresholds = thresholds
         self.dynamicShift = dynamicShift
+        self.requantize = requantize
+        if requantize != nil {
+            // No ROUND unit either: the requantizer rounds half to even and draws no random bits.
+            self.rounding = .nearest
+            self.lfsrWidth = 16
+            self.seed = 1
+            self.lfsrStep = .leap
+        }
         if thresholds {
             // No ROUND path is built: its fields take neutral values (nothing dropped, no LFSR),
             // so that equal threshold designs compare equal and their JSON, which leaves the
@@ -98,7 +111,7 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case rows, cols, a, b, maxK, accBitsOverride, output, rounding, lfsrWidth, seed, lfsrStep, zeroGating, counters, relu, format, thresholds, dynamicShift
-        case pePipeline, roundPipeline
+        case pePipeline, roundPipeline, requantize
     }
 
     // The opt-in fields are written only when on and read as off when absent, so the JSON of
@@ -124,7 +137,8 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
                   thresholds: try c.decodeIfPresent(Bool.self, forKey: .thresholds) ?? false,
                   dynamicShift: try c.decodeIfPresent(Bool.self, forKey: .dynamicShift) ?? false,
                   pePipeline: try c.decodeIfPresent(Int.self, forKey: .pePipeline) ?? 0,
-                  roundPipeline: try c.decodeIfPresent(Int.self, forKey: .roundPipeline) ?? 0)
+                  roundPipeline: try c.decodeIfPresent(Int.self, forKey: .roundPipeline) ?? 0,
+                  requantize: try c.decodeIfPresent(Int.self, forKey: .requantize))
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -156,6 +170,7 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
         if dynamicShift { try c.encode(true, forKey: .dynamicShift) }
         if pePipeline != 0 { try c.encode(pePipeline, forKey: .pePipeline) }
         if roundPipeline != 0 { try c.encode(roundPipeline, forKey: .roundPipeline) }
+        try c.encodeIfPresent(requantize, forKey: .requantize)
     }
 
     /// Width of every event counter port.
@@ -204,7 +219,18 @@ public struct ArrayConfig: Hashable, Sendable, Codable {
     /// Checks the array size against `sides` (the dataflow's limit) and the arithmetic; an
     /// error names the front end's flag (`reductionFlag` for `maxK`: `max-k` for GEMMs,
     /// `max-reduction` for convolution layers).
-    public func validate(sides: ClosedRange<Int>, reductionFlag: String = "max-k") throws {
+    /// `requantizer`: whether the array builds requantizers (the systolic array); any other
+    /// refuses `requantize`.
+    public func validate(sides: ClosedRange<Int>, reductionFlag: String = "max-k", requantizer: Bool = false) throws {
+        if let requantize {
+            try require(requantizer, "requantize", requantize, "only on the output-stationary systolic array (generate-rtl systolic); the ws, os and rs PE arrays have none")
+            try require(!thresholds, "requantize", requantize, "off with --threshold-output (no output stage but the thresholds)")
+            try require(!dynamicShift, "requantize", requantize, "off with --dynamic-shift (each channel has its own shift)")
+            // The requantizer is not pipelined, nor co-simulated behind pipelined PEs.
+            try require(roundPipeline == 0, "round-pipeline", roundPipeline, "0 with --requantize (the requantizer has one stage)")
+            try require(pePipeline == 0, "pe-pipeline", pePipeline, "0 with --requantize (not built together yet)")
+            try self.requantizer!.validate()
+        }
         let sizes = "\(sides.lowerBound)...\(sides.upperBound)"
         try require(sides.contains(rows), "rows", rows, sizes)
         try require(sides.contains(cols), "cols", cols, sizes)

@@ -32,13 +32,15 @@ extension ArrayConfig {
         if zeroGating { name += "_zg" }
         if relu { name += "_relu" }
         if counters { name += "_cnt" }
-        return name + format.tag + (thresholds ? "_thr" : "") + (dynamicShift ? "_dynamic" : "") + pipelineTag
+        return name + format.tag + (thresholds ? "_thr" : "") + (dynamicShift ? "_dynamic" : "") + (requantize.map { "_rq\($0)" } ?? "") + pipelineTag
     }
 
     /// The figures docs/SYSTOLIC.md derives from the parameters, for the manifest.
     public var manifestFigures: [String: Int] {
-        ["accBits": accBits, "fifoDepth": fifoDepth, "fifoWidth": cols * outputCode.width + 1,
-         "lastBeatToFirstRowCycles": lastBeatToFirstRow, "lastBeatToLastRowCycles": lastBeatToFirstRow + rows - 1]
+        var figures = ["accBits": accBits, "fifoDepth": fifoDepth, "fifoWidth": cols * outputCode.width + 1,
+                       "lastBeatToFirstRowCycles": lastBeatToFirstRow, "lastBeatToLastRowCycles": lastBeatToFirstRow + rows - 1]
+        if let r = requantizer { (figures["requantEntryBits"], figures["requantShiftBits"], figures["requantMaxShift"]) = (r.entryBits, r.shiftBits, r.maxShift) }
+        return figures
     }
 
     /// A as the PEs pass it on: its code, and for binary a live bit above it (idle cycles carry
@@ -55,7 +57,7 @@ extension ArrayConfig {
 
     /// Checks the design as a systolic array: sides up to `Systolic.sizes`.
     public func validate() throws {
-        try validate(sides: Systolic.sizes)
+        try validate(sides: Systolic.sizes, requantizer: true)
     }
 }
 
@@ -79,6 +81,9 @@ public enum Systolic {
         public let tData: Port?
         /// With a dynamic shift: the ROUND units' shift, 0...dropBits, held while a layer runs.
         public let shift: Port?
+        /// With requantization: column j's `{s, M, b}` (`requantizer.entryBits` each), taken
+        /// with a tile's last beat.
+        public let rqData: Port?
         /// With `counters`: in EventCounter's order, without the register-file counters (every
         /// MAC reads and writes its accumulator once).
         public let counters: [EventCounter]
@@ -90,6 +95,7 @@ public enum Systolic {
             codebook = ArrayKit.codebookPort(c)
             tData = c.thresholds ? .input("t_data", .unsigned(c.cols * c.thresholdBits)) : nil
             shift = Rounder.Interface(c.rounder(column: 0)).shift
+            rqData = c.requantizer.map { .input("rq_data", .unsigned(c.cols * $0.entryBits)) }
             counters = c.counters ? [.macs, .gated, .peToPE, .bufferReads, .bufferWrites] : []
         }
     }
@@ -149,7 +155,8 @@ public enum Systolic {
         let peDef = try pe(c)
         // One ROUND module for every column (each instance sets its column's seed), or with
         // thresholds a queue of them per column instead.
-        let rounderDef = c.thresholds ? nil : try Rounder.module(c.rounder(column: 0))
+        let rounderDef = c.thresholds || c.requantize != nil ? nil : try Rounder.module(c.rounder(column: 0))
+        let requantDefs = try c.requantizer.map { (unit: try Requantizer.module($0), queue: try FIFO.module(c.requantQueue)) }
         let thresholdQueue = FIFOConfig(width: c.thresholdBits, depth: c.thresholdDepth)
         let thresholdDef = c.thresholds ? try FIFO.module(thresholdQueue) : nil
         let fifoConfig = FIFOConfig(width: c.cols * c.outputCode.width + 1, depth: c.fifoDepth)
@@ -165,6 +172,7 @@ public enum Systolic {
             let codebook = io.codebook.map { m.input($0) }
             let tData = io.tData.map { m.input($0) }
             let shift = io.shift.map { m.input($0) }
+            let rqData = io.rqData.map { m.input($0) }
 
             // Admission: a tile's last beat waits until the previous tile's read-out has room (R
             // cycles since the previous last beat) and the output FIFO can take R more rows.
@@ -287,6 +295,9 @@ public enum Systolic {
                     let threshold = m.register("threshold_\(j)", .unsigned(t), reset: nil, enable: load)
                     threshold.assign(pending[queue.outData])
                     column = ArrayKit.thresholdColumn(m, c, column: j, valid: draining[j], sum: columnOut[j], threshold: threshold)
+                } else if let requantDefs, let rqData {
+                    column = Requantizer.column(m, unit: requantDefs.unit, queue: requantDefs.queue, c, column: j, entries: rqData,
+                                                lastFire: lastFire, load: lastChain[R + j], valid: draining[j], sum: columnOut[j])
                 } else {
                     column = ArrayKit.outputColumn(m, rounderDef!, c, column: j, valid: draining[j], sum: columnOut[j], shift: shift)
                 }

@@ -41,6 +41,12 @@ public struct NetworkModel: Sendable {
         return pixels.map { min((2 * Int($0) << frac + 255) / 510, top) }
     }
 
+    /// A network's input codes: its `inputTable` looked up, or else `inputCodes(pixels:frac:bits:)`.
+    public static func inputCodes(pixels: [UInt8], network: QuantizedNetwork) -> [Int] {
+        if let table = network.inputTable { return pixels.map { table[Int($0)] } }
+        return inputCodes(pixels: pixels, frac: network.inputFrac, bits: network.stages[0].activation.bits)
+    }
+
     /// The class a stage's logits stand for: the index of the largest, the lowest on a tie.
     public static func classify(_ logits: ArraySlice<Int>) -> Int {
         var best = logits.startIndex
@@ -67,7 +73,13 @@ public struct NetworkModel: Sendable {
                 for m in 0..<c.cols { outputs[(n * shape.filters + m) * plane + pixel] = Int(c[row, m]) }
             }
         }
-        if let thresholds = stage.thresholds {
+        if let requantization = stage.requantization {
+            // The requantizer takes the exact sums (the accumulator is sized to hold them).
+            let sums = GEMMModel.multiply(a: a, b: b, accBits: 127, signed: true)
+            let output = FixedFormat(wordLength: stage.outputBits, fracLength: 0, signed: true)
+            let channels = requantization.map { Requantization(bias: Int128($0.bias), multiplier: Int128($0.multiplier), shift: $0.shift) }
+            scatter(Matrix(rows: sums.rows, cols: sums.cols) { i, j in channels[j].apply(sums[i, j], maxShift: 126, output: output) })
+        } else if let thresholds = stage.thresholds {
             // The array's thresholds compare the exact (wide enough) sums; no ROUND unit runs.
             let sums = GEMMModel.multiply(a: a, b: b, accBits: 127, signed: true)
             scatter(Matrix(rows: sums.rows, cols: sums.cols) { i, j in

@@ -99,6 +99,10 @@ public struct NetworkSpec: Hashable, Sendable, Codable {
 ///    layer (pixels times binary weights) makes the binary activations of the next.
 /// 4. It pools when `pool` is set: max (for bits, an OR), or the average `(sum + n/2) >> log2(n)` of the n
 ///    values of a window (arithmetic shift, so rounding half up).
+/// With `requantization` (per output channel: non-power-of-two and per-channel scales, as
+/// onnxruntime's QDQ models have them), step 2 is instead the array's requantizer:
+/// `saturate(roundHalfEven((sum + b)·M / 2^s))` to `outputBits`, with the filter's b, M and s
+/// (`shift` is unused), and step 3's `bias` is the output's zero point.
 /// The result feeds the next stage as its input codes (same fractional length); the last
 /// stage's results are the logits, and the class is the index of the largest (the lowest
 /// index on a tie).
@@ -109,13 +113,44 @@ public struct QuantizedNetwork: Hashable, Sendable, Codable {
     /// Fractional length of the input image's codes: pixel p in [0, 1] is
     /// `min(round(p · 2^inputFrac), 2^(bits-1) - 1)` in the first stage's activation bits.
     public var inputFrac: Int
+    /// When set, byte p's input code is `inputTable[p]` instead (256 entries): an imported
+    /// model's own input quantization (scale and zero point), computed once on the host.
+    public var inputTable: [Int]?
     public var stages: [Stage]
 
-    public init(model: String, label: String, inputFrac: Int, stages: [Stage]) {
+    public init(model: String, label: String, inputFrac: Int, inputTable: [Int]? = nil, stages: [Stage]) {
         self.model = model
         self.label = label
         self.inputFrac = inputFrac
+        self.inputTable = inputTable
         self.stages = stages
+    }
+
+    /// One output channel's requantization: `bias` at the accumulator's scale, an unsigned
+    /// `multiplier` and a right `shift`; the channel's real factor is `multiplier · 2^-shift`.
+    public struct Requantization: Hashable, Sendable, Codable {
+        public var bias: Int
+        public var multiplier: Int
+        public var shift: Int
+        public init(bias: Int, multiplier: Int, shift: Int) {
+            self.bias = bias
+            self.multiplier = multiplier
+            self.shift = shift
+        }
+
+        /// A real factor's integer form with `bits` of multiplier: `M · 2^-s` nearest to
+        /// `factor`, the shift as large as `maxShift` and the multiplier's width allow, so the
+        /// factor keeps as many significant bits as fit. Nil when the factor is not positive
+        /// or too large for the multiplier at shift 0.
+        public init?(bias: Int, factor: Double, bits: Int, maxShift: Int) {
+            guard factor > 0, factor.isFinite, bits < Int.bitWidth - 1 else { return nil }
+            func scaled(_ s: Int) -> Double { (factor * Double(sign: .plus, exponent: s, significand: 1)).rounded() }
+            let top = Double((1 << bits) - 1)
+            var s = maxShift
+            while s > 0 && scaled(s) > top { s -= 1 }
+            guard scaled(s) <= top, scaled(s) >= 1 else { return nil }
+            self.init(bias: bias, multiplier: Int(scaled(s)), shift: s)
+        }
     }
 
     public struct Width: Hashable, Sendable, Codable {
@@ -164,14 +199,16 @@ public struct QuantizedNetwork: Hashable, Sendable, Codable {
         public var shift: Int
         public var outputBits: Int
         public var thresholds: [ThresholdValue]?
+        /// Per output channel, instead of the ROUND unit's `shift` (see above).
+        public var requantization: [Requantization]?
         public var bias: [Int]
         public var relu: Bool
         public var resultBits: Int
         public var pool: Pool?
 
         public init(layer: ConvShape, format: NumberFormat, activation: Width, weight: Width, weights: [Int], codebook: [Int]? = nil,
-                    shift: Int, outputBits: Int, thresholds: [ThresholdValue]? = nil, bias: [Int], relu: Bool,
-                    resultBits: Int, pool: Pool?) {
+                    shift: Int, outputBits: Int, thresholds: [ThresholdValue]? = nil, requantization: [Requantization]? = nil,
+                    bias: [Int], relu: Bool, resultBits: Int, pool: Pool?) {
             self.layer = layer
             self.format = format
             self.activation = activation
@@ -181,6 +218,7 @@ public struct QuantizedNetwork: Hashable, Sendable, Codable {
             self.shift = shift
             self.outputBits = outputBits
             self.thresholds = thresholds
+            self.requantization = requantization
             self.bias = bias
             self.relu = relu
             self.resultBits = resultBits

@@ -67,6 +67,11 @@ public enum QDQImporter {
         }
         var producer: [String: Node] = [:]
         for node in model.nodes { for o in node.outputs where !o.isEmpty { producer[o] = node } }
+        // Other scales or zero points: integer weights and per-channel requantization.
+        if needsRequantization(model, values) {
+            return try requantized(model, name: name, inputScale: inputScale, interpreter: interpreter, values: values, input: input,
+                                   constant: constant, producer: producer)
+        }
 
         /// A per-tensor power-of-two scale with zero point 0 of int8: its fractional length.
         func frac(_ node: Node, at: String) throws -> Int {

@@ -86,6 +86,12 @@ extension ImportedNetwork {
                 after.append("\(p.kind.rawValue) pool \(p.size)x\(p.size)\(dropped)")
             }
             lines.append("  \(s): \(kind)" + (after.isEmpty ? "" : ", " + after.joined(separator: ", ")))
+            if let r = stage.requantization {
+                let shifts = r.map(\.shift), multipliers = r.map(\.multiplier)
+                lines.append("     int\(stage.activation.bits) activations and int\(stage.weight.bits) weights (codes; the scales live in the requantization)")
+                lines.append("     array sums exact, requantized per channel to s\(stage.outputBits): (sum + b)·M >> s, half to even, M \(multipliers.min()!)…\(multipliers.max()!), s \(shifts.min()!)…\(shifts.max()!); the output zero point \(Set(stage.bias).sorted().map(String.init).joined(separator: ", ")) added, results s\(stage.resultBits)")
+                continue
+            }
             lines.append("     format \(stage.format); activations \(fmt(stage.activation.bits, stage.activation.frac)); weights \(fmt(stage.weight.bits, stage.weight.frac)), per tensor")
             lines.append("     array sums exact, ROUND drops \(stage.shift) bits (\(rounding)) to \(fmt(stage.outputBits, stage.outputFrac)); bias at that scale; results \(stage.resultBits == stage.outputBits ? "kept at 16 bits (the logits)" : fmt(stage.resultBits, stage.outputFrac))")
         }

@@ -40,7 +40,9 @@ public final class SystolicHarness {
     /// Starts C = A·B and abandons it after `cycles` cycles, operands and results still in
     /// flight (for tests that reset in the middle of a GEMM).
     public func abandon(a: Matrix<Int128>, b: Matrix<Int128>, after cycles: Int) throws {
-        _ = try deliver(a: a, b: b, thresholds: config.thresholds ? Array(repeating: Threshold(0), count: b.cols) : nil, maxCycles: cycles)
+        _ = try deliver(a: a, b: b, thresholds: config.thresholds ? Array(repeating: Threshold(0), count: b.cols) : nil,
+                        requantization: config.requantize != nil ? Array(repeating: Requantization(bias: 0, multiplier: 1, shift: 0), count: b.cols) : nil,
+                        maxCycles: cycles)
     }
 
     /// Packs `values` (`width`-bit two's-complement fields, element 0 lowest) into 64-bit words.
@@ -65,6 +67,19 @@ public final class SystolicHarness {
             }
         }
         if used > 0 { out.append(word) }
+    }
+
+    /// Packs fields of up to 128 bits (a requantizer's entries) the same way, field 0 lowest.
+    static func packWide(_ count: Int, width: Int, into out: inout [UInt64], _ value: (Int) -> UInt128) {
+        let base = out.count
+        out.append(contentsOf: repeatElement(0, count: (count * width + 63) / 64))
+        for i in 0..<count {
+            let bits = value(i)
+            for k in 0..<width where (bits >> k) & 1 == 1 {
+                let at = i * width + k
+                out[base + at / 64] |= 1 << UInt64(at % 64)
+            }
+        }
     }
 
     public static func field(_ words: ArraySlice<UInt64>, at: Int, width: Int, signed: Bool) -> Int128 {
@@ -107,11 +122,14 @@ public final class SystolicHarness {
     /// tiling order of docs/SYSTOLIC.md and decodes every row it delivers; no comparison.
     /// With thresholds (a binary array's `thresholds`), `thresholds[n]` is output column n's,
     /// sent with every beat of its tiles.
-    public func deliver(a: Matrix<Int128>, b: Matrix<Int128>, thresholds: [Threshold]? = nil, ready: ReadyPattern = .always,
-                        maxCycles: Int? = nil) throws -> Delivery {
+    /// With requantization, `requantization[n]` is output column n's `{s, M, b}`, likewise.
+    public func deliver(a: Matrix<Int128>, b: Matrix<Int128>, thresholds: [Threshold]? = nil, requantization: [Requantization]? = nil,
+                        ready: ReadyPattern = .always, maxCycles: Int? = nil) throws -> Delivery {
         let (R, C) = (config.rows, config.cols)
         precondition(config.thresholds == (thresholds != nil), "thresholds go with an array built for them")
         precondition(thresholds.map { $0.count == b.cols } ?? true, "one threshold per column of B")
+        precondition((config.requantize != nil) == (requantization != nil), "requantization goes with an array built for it")
+        precondition(requantization.map { $0.count == b.cols } ?? true, "one requantization per column of B")
         let m = a.rows, k = a.cols, n = b.cols
         let tilesM = (m + R - 1) / R, tilesN = (n + C - 1) / C
         let wa = config.aCode.width, wb = config.bCode.width
@@ -137,8 +155,18 @@ public final class SystolicHarness {
                     return (th.flip ? Int128(1) << (t - 1) : 0) | (th.value & ((Int128(1) << (t - 1)) - 1))
                 }
             }
+            if let requantization, let r = config.requantizer {
+                // {s, M, b}: the bias (accumulator-wide two's complement) lowest.
+                let (wb, wm) = (r.input.width, r.multiplierBits)
+                Self.packWide(C, width: r.entryBits, into: &packedT) { j in
+                    guard j < cols else { return 0 }
+                    let q = requantization[tn * C + j]
+                    return UInt128(q.shift) << (wb + wm) | UInt128(q.multiplier) << wb | UInt128(truncatingIfNeeded: q.bias) & ((1 << wb) - 1)
+                }
+            }
         }
-        let (aWords, bWords, tWords) = ((R * wa + 63) / 64, (C * wb + 63) / 64, thresholds == nil ? 0 : (C * config.thresholdBits + 63) / 64)
+        let sideBits = thresholds != nil ? C * config.thresholdBits : requantization != nil ? C * config.requantizer!.entryBits : 0
+        let (aWords, bWords, tWords) = ((R * wa + 63) / 64, (C * wb + 63) / 64, (sideBits + 63) / 64)
         let beatWords = aWords + 1 + bWords + tWords
         let beats = [UInt64](unsafeUninitializedCapacity: tilesM * tilesN * k * beatWords) { out, count in
             var o = 0
@@ -158,7 +186,7 @@ public final class SystolicHarness {
         let tiles = tilesM * tilesN
         // A and B are one joined stream to the simulator: a beat is A's payload then B's.
         let input = StreamInput(valid: [io.a.valid.name, io.b.valid.name], ready: [io.a.ready!.name, io.b.ready!.name],
-                                data: (io.a.payload + io.b.payload).map(\.port.name) + (io.tData.map { [$0.name] } ?? []), beats: beats)
+                                data: (io.a.payload + io.b.payload).map(\.port.name) + (io.tData.map { [$0.name] } ?? []) + (io.rqData.map { [$0.name] } ?? []), beats: beats)
         let output = StreamOutput(valid: io.c.valid.name, ready: io.c.ready!.name, data: io.c.payload.map(\.port.name), readyPattern: ready)
         let result = try sim.stream(inputs: [input], output: output, expectBeats: tiles * R,
                                     maxCycles: maxCycles ?? 4 * config.expectedCycles(m: m, n: n, k: k) + 10_000, hold: [Port.reset.name: 0])

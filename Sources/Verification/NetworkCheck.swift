@@ -36,7 +36,7 @@ public struct NetworkHardware: Hashable, Sendable, Codable {
     /// drops bits), counters, no ReLU (the post-processing core applies it after the bias),
     /// and accumulators sized for its longest reduction.
     public func arrays(for network: QuantizedNetwork) throws -> (configs: [ArrayConfig], arrayOfStage: [Int]) {
-        struct Key: Hashable { var format: NumberFormat, a: Int, b: Int, out: Int, thresholds: Bool }
+        struct Key: Hashable { var format: NumberFormat, a: Int, b: Int, out: Int, thresholds: Bool, requantize: Bool }
         var keys: [Key] = []
         var arrayOfStage: [Int] = []
         for (s, stage) in network.stages.enumerated() {
@@ -44,7 +44,8 @@ public struct NetworkHardware: Hashable, Sendable, Codable {
                 throw CosimError.usage("stage \(s): its results are bits (thresholds or a sign), which pool by max (an OR), not average")
             }
             guard stage.shift >= 0 else { throw CosimError.usage("stage \(s): shift \(stage.shift) must be >= 0") }
-            let key = Key(format: stage.format, a: stage.activation.bits, b: stage.weight.bits, out: stage.outputBits, thresholds: stage.thresholds != nil)
+            let key = Key(format: stage.format, a: stage.activation.bits, b: stage.weight.bits, out: stage.outputBits, thresholds: stage.thresholds != nil,
+                          requantize: stage.requantization != nil)
             if let i = keys.firstIndex(of: key) {
                 arrayOfStage.append(i)
             } else {
@@ -52,9 +53,10 @@ public struct NetworkHardware: Hashable, Sendable, Codable {
                 keys.append(key)
             }
         }
-        let configs = keys.indices.map { i -> ArrayConfig in
+        let configs = try keys.indices.map { i -> ArrayConfig in
             let key = keys[i]
             let stages = network.stages.indices.filter { arrayOfStage[$0] == i }.map { network.stages[$0] }
+            if key.requantize { return try requantizing(key.format, a: key.a, b: key.b, out: key.out, stages) }
             let d = max(1, stages.map(\.shift).max() ?? 1)
             let k = stages.map { $0.layer.channels * $0.layer.filterHeight * $0.layer.filterWidth }.max() ?? 1
             // A binary array's activation codes are one bit; its value format is two (±1).
@@ -65,6 +67,24 @@ public struct NetworkHardware: Hashable, Sendable, Codable {
                                counters: true, format: key.format, thresholds: key.thresholds, dynamicShift: !key.thresholds)
         }
         return (configs, arrayOfStage)
+    }
+
+    /// The array of stages with requantization: a multiplier as wide as their widest, each
+    /// shift within the requantizer's range.
+    func requantizing(_ format: NumberFormat, a: Int, b: Int, out: Int, _ stages: [QuantizedNetwork.Stage]) throws -> ArrayConfig {
+        let channels = stages.flatMap { $0.requantization! }
+        guard channels.allSatisfy({ $0.multiplier >= 1 && $0.shift >= 0 }) else {
+            throw CosimError.usage("a requantization multiplier must be at least 1 and its shift at least 0")
+        }
+        let bits = channels.map { Int.bitWidth - $0.multiplier.leadingZeroBitCount }.max() ?? 2
+        let k = stages.map { $0.layer.channels * $0.layer.filterHeight * $0.layer.filterWidth }.max() ?? 1
+        let c = ArrayConfig(rows: rows, cols: cols, a: FixedPoint(bits: a, frac: 0), b: FixedPoint(bits: b, frac: 0), maxK: k,
+                            output: FixedPoint(bits: out, frac: 0), counters: true, format: format, requantize: max(2, bits))
+        let r = c.requantizer!
+        if let far = channels.first(where: { $0.shift > r.maxShift || Int128($0.bias) > c.accumulator.golden.maxInt || Int128($0.bias) < c.accumulator.golden.minInt }) {
+            throw CosimError.usage("a requantization (bias \(far.bias), shift \(far.shift)) does not fit the \(c.accBits)-bit accumulator's requantizer (shifts up to \(r.maxShift))")
+        }
+        return c
     }
 
     /// The golden network for these arrays, as after reset.
@@ -88,12 +108,12 @@ extension NetworkHardware {
             func set(_ first: Int, _ c: [Int]) { lock.lock(); values.replaceSubrange(first..<first + c.count, with: c); lock.unlock() }
         }
         let model = try golden(network)
-        let batch = batch, bits = network.stages[0].activation.bits
+        let batch = batch
         let classes = Classes(images.count)
         DispatchQueue.concurrentPerform(iterations: (images.count + batch - 1) / batch) { b in
             var m = model
             let range = b * batch..<min(images.count, (b + 1) * batch)
-            let x = NetworkModel.inputCodes(pixels: images[range].flatMap { $0 }, frac: network.inputFrac, bits: bits)
+            let x = NetworkModel.inputCodes(pixels: images[range].flatMap { $0 }, network: network)
             classes.set(range.lowerBound, m.logits(input: x, images: range.count).map { NetworkModel.classify($0[...]) })
         }
         return classes.values
@@ -177,8 +197,8 @@ public final class NetworkCheck {
         self.record = record
         self.initialState = initialState
         (configs, arrayOfStage) = try hardware.arrays(for: network)
-        if engineFactory != nil, let s = network.stages.firstIndex(where: { $0.thresholds != nil || $0.codebook != nil }) {
-            throw CosimError.usage("stage \(s) uses thresholds or a codebook, which only the output-stationary systolic array runs in a network")
+        if engineFactory != nil, let s = network.stages.firstIndex(where: { $0.thresholds != nil || $0.codebook != nil || $0.requantization != nil }) {
+            throw CosimError.usage("stage \(s) uses thresholds, a codebook or requantization, which only the output-stationary systolic array runs in a network")
         }
         harnesses = engineFactory != nil ? [] : try configs.map { try SystolicHarness($0, record: record, initialState: initialState) }
         golden = try hardware.golden(network)
@@ -247,8 +267,7 @@ public final class NetworkCheck {
         let n = pixels.count
         for h in harnesses { try h.reset() }
         golden.reset()
-        let stage0 = network.stages[0]
-        var x = NetworkModel.inputCodes(pixels: pixels.flatMap { $0 }, frac: network.inputFrac, bits: stage0.activation.bits)
+        var x = NetworkModel.inputCodes(pixels: pixels.flatMap { $0 }, network: network)
         for (s, stage) in network.stages.enumerated() {
             var shape = stage.layer
             shape.batch = n
@@ -296,7 +315,8 @@ public final class NetworkCheck {
         if h.config.dynamicShift { try h.load(shift: stage.shift) }
         let before = try counters(h)
         let delivery = try h.deliver(a: ConvModel.im2col(shape, input: x), b: ConvModel.filterMatrix(shape, weights: stage.weights),
-                                     thresholds: stage.thresholds.map { $0.map { Threshold(Int128($0.value), flip: $0.flip) } })
+                                     thresholds: stage.thresholds.map { $0.map { Threshold(Int128($0.value), flip: $0.flip) } },
+                                     requantization: stage.requantization.map { $0.map { Requantization(bias: Int128($0.bias), multiplier: Int128($0.multiplier), shift: $0.shift) } })
         var counts = try counters(h) - before
         // The host is the DRAM: it loads each input and weight once and stores each output once.
         (counts.dramReads, counts.dramWrites) = (x.count + stage.weights.count, shape.outputCount)

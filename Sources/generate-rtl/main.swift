@@ -96,10 +96,17 @@ struct SystolicCommand: ParsableCommand {
         abstract: "R x C output-stationary systolic array with per-column ROUND units and an output FIFO (docs/SYSTOLIC.md).")
 
     @OptionGroup var design: SystolicOptions
+    @Option(help: ArgumentHelp("Per-output-channel requantization with a multiplier of this many bits, \(RequantizerConfig.multiplierBitsRange.lowerBound)...\(RequantizerConfig.multiplierBitsRange.upperBound): each column's ROUND unit becomes saturate(roundHalfEven((sum + b) M / 2^s)), its {s, M, b} sent on rq_data with each tile (docs/ONNX.md).", valueName: "bits"))
+    var requantize: Int?
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let c = design.config
+        var c = design.config
+        if let requantize {
+            c = ArrayConfig(rows: c.rows, cols: c.cols, a: c.a, b: c.b, maxK: c.maxK, accBits: c.accBitsOverride, output: c.output,
+                            format: c.format, thresholds: c.thresholds, dynamicShift: c.dynamicShift, pePipeline: c.pePipeline,
+                            roundPipeline: c.roundPipeline, requantize: requantize)
+        }
         try emit(core: "systolic", c, derived: c.manifestFigures, to: output) { try Systolic.module($0) }
     }
 }

@@ -69,8 +69,11 @@ struct NetworkCommand: ParsableCommand {
                 throw ParameterError("format", formatName, allowed: "every format but binary with --onnx (a BNN is trained with batch norm; an imported model is quantized after training)")
             }
             switch try Self.importONNX(onnx, inputScale: try Self.scale(inputScale)) {
-            case .qdq:
+            case .qdq(let result, _):
                 if let format { throw ParameterError("format", format, allowed: "no --format with a QDQ model (its int8 codes and scales are the model's)") }
+                if dataflow != "os", result.network.stages.contains(where: { $0.requantization != nil }) {
+                    throw ParameterError("dataflow", dataflow, allowed: "os with a QDQ model of per-channel or non-power-of-two scales (only the output-stationary systolic array has requantizers)")
+                }
                 if let calibration { throw ParameterError("calibration", calibration, allowed: "no --calibration with a QDQ model (its scales are the model's)") }
             case .float(let imported):
                 if let problem = try Quantizer.postTrainingProblem(spec: imported.spec, scheme: scheme) {
@@ -220,6 +223,10 @@ struct NetworkCommand: ParsableCommand {
         let goldenAgreementOnSameImages: Double
         let goldenAgreement: Double
         let goldenImages: Int
+        /// Top-1 accuracy on the test labels: the golden network's and the ONNX model's (the
+        /// interpreter's) on `goldenImages`.
+        let goldenAccuracy: Double
+        let modelAccuracy: Double
         let cyclesPerImage: Double
         let energyPerImageNJ: Double
     }
@@ -240,11 +247,14 @@ struct NetworkCommand: ParsableCommand {
         case .qdq(let result, let model):
             network = result.network
             calibrationText = "none (a QDQ model: its scales are the model's)"
+            let requantized = network.stages.contains { $0.requantization != nil }
             mapping = ["input '\(model.inputs[0].name)' 1×28×28: bytes 0-255 times \(scale) (--input-scale), quantized by the model's first QuantizeLinear",
-                       "", "nodes (\(result.mapping.count), QDQ import: int8, power-of-two scales per tensor):"]
+                       "", "nodes (\(result.mapping.count), QDQ import: int8, " + (requantized ? "per-channel requantization):" : "power-of-two scales per tensor):")]
                 + result.mapping.map { "  \($0)" }
                 + ["", "stages (from the model's scales):"] + ImportedNetwork.stageLines(network, rounding: rounding)
-                + ["", "rounding against the model: ONNX rounds half to even; --rounding nearest does too (\(rounding) here), see the layers' lines above for the biases"]
+                + ["", requantized
+                    ? "rounding against the model: the requantizers round half to even, as ONNX's QuantizeLinear (--rounding does not apply); each factor S_a·S_w/S_o is a \(QDQImporter.multiplierBits)-bit multiplier and a shift (relative error under 2^-\(QDQImporter.multiplierBits))"
+                    : "rounding against the model: ONNX rounds half to even; --rounding nearest does too (\(rounding) here), see the layers' lines above for the biases"]
             reference = { try QDQImporter.referenceClasses(model, bytes: $0, inputScale: scale) }
         }
         if onnxReport {
@@ -279,10 +289,14 @@ struct NetworkCommand: ParsableCommand {
         func agreement(_ classes: [Int]) -> Double {
             Double(zip(classes, float).filter { $0 == $1 }.count) / Double(max(classes.count, 1))
         }
+        func accuracy(_ classes: [Int]) -> Double {
+            Double(zip(classes, test.labels).filter { $0 == $1 }.count) / Double(max(classes.count, 1))
+        }
         let report = ONNXReport(onnx: path, format: network.label, rounding: rounding, dataflow: dataflow, inputScale: scale,
                                 inputValues: mapping[0], calibration: calibrationText, mapping: mapping, run: run,
                                 hardwareAgreement: run.accuracy, goldenAgreementOnSameImages: agreement(same),
                                 goldenAgreement: agreement(Array(golden.prefix(goldenImages))), goldenImages: goldenImages,
+                                goldenAccuracy: accuracy(Array(golden.prefix(goldenImages))), modelAccuracy: accuracy(Array(float.prefix(goldenImages))),
                                 cyclesPerImage: run.cyclesPerImage, energyPerImageNJ: run.energyPerImagePJ / 1000)
         if json {
             print(try encodeJSON(report))
@@ -290,12 +304,13 @@ struct NetworkCommand: ParsableCommand {
         }
         func pct(_ x: Double) -> String { String(format: "%.2f%%", 100 * x) }
         print([
-            "\(network.model) (\(path)) \(report.format), \(network.label == "qdq-int8" ? "the model's own quantization" : "post-training quantization"), \(rounding) rounding, on a \(rows)x\(cols) \(dataflow) array (batches of \(batch) images)",
+            "\(network.model) (\(path)) \(report.format), \(network.label.hasPrefix("qdq-int8") ? "the model's own quantization" : "post-training quantization"), \(rounding) rounding, on a \(rows)x\(cols) \(dataflow) array (batches of \(batch) images)",
             report.inputValues,
             "calibration: \(calibrationText)",
             "co-simulated: \(run.images) test images, \(run.comparedOutputs) layer outputs checked, 0 mismatches (\(String(format: "%.1f", run.wallSeconds)) s)",
             "top-1 agreement with the ONNX model: hardware \(pct(report.hardwareAgreement)) on \(run.images) images (golden on the same: \(pct(report.goldenAgreementOnSameImages)))"
                 + (goldenImages > 0 ? "; golden \(pct(report.goldenAgreement)) on \(goldenImages) images" : ""),
+            "top-1 accuracy on the test labels (\(goldenImages) images): golden network \(pct(report.goldenAccuracy)), the ONNX model \(pct(report.modelAccuracy))",
             "per image: \(String(format: "%.0f", report.cyclesPerImage)) cycles, \(String(format: "%.2f", report.energyPerImageNJ)) nJ",
             "",
             Self.stageTable(run, rows: rows, cols: cols),

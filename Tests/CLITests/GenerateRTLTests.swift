@@ -129,6 +129,8 @@ struct GenerateRTLTests {
         (["rounder", "--rounding", "ceiling"], "--rounding", "ceiling"),
         (["rounder", "--lfsr-width", "4"], "--lfsr-width", "4"),
         (["rounder", "--output-bits", "64"], "--output-bits", "64"),
+        (["systolic", "--requantize", "33"], "--requantize", "33"),
+        (["systolic", "--requantize", "16", "--dynamic-shift"], "--requantize", "16"),
         (["pool", "--size", "9"], "--size", "9"),
         (["pool", "--max-width", "48"], "--max-width", "48"),
         (["pool", "--result-bits", "0"], "--result-bits", "0"),
@@ -183,19 +185,19 @@ struct GenerateRTLTests {
 
     /// The manifest keys an outside testbench needs beyond the widths are documented where the
     /// formats are (docs/FORMATS.md, "The manifest").
-    @Test("format, thresholds, dynamicShift and lfsrStep are written and documented")
+    @Test("format, thresholds, dynamicShift, lfsrStep and requantize are written and documented")
     func manifestKeysDocumented() throws {
         let doc = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("docs/FORMATS.md"), encoding: .utf8)
         var written: Set<String> = []
-        for flags in [["--format", "ternary", "--dynamic-shift"], ["--format", "binary", "--threshold-output"]] {
+        for flags in [["--format", "ternary", "--dynamic-shift"], ["--format", "binary", "--threshold-output"], ["--requantize", "16"]] {
             let dir = Self.freshDirectory()
             let r = try Self.run(["systolic", "--rows", "2", "--cols", "2"] + flags + ["--out", dir.path])
             #expect(r.status == 0, "\(r.stderr)")
             let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("manifest.json"))) as! [String: Any]
             written.formUnion((manifest["parameters"] as! [String: Any]).keys)
         }
-        for key in ["format", "thresholds", "dynamicShift", "lfsrStep"] {
+        for key in ["format", "thresholds", "dynamicShift", "lfsrStep", "requantize"] {
             #expect(written.contains(key), "\(key) is not written")
             #expect(doc.contains("| `\(key)` |"), "\(key) is not in docs/FORMATS.md's manifest table")
         }

@@ -45,6 +45,8 @@ struct RefusalTests {
         (["accelerator", "--rows", "2", "--cols", "2", "--scratchpad-kib", "1", "--example-gemm", "4x300x4"],
          ["--example-gemm", "4x300x4", "K 1...256 (the rows of banks A and B)"]),
         (["systolic", "--pe-pipeline", "3"], ["--pe-pipeline", "3", "allowed 0...2"]),
+        (["systolic", "--requantize", "16", "--round-pipeline", "1"], ["--round-pipeline", "1", "0 with --requantize"]),
+        (["systolic", "--requantize", "16", "--pe-pipeline", "2"], ["--pe-pipeline", "2", "0 with --requantize"]),
         (["systolic", "--round-pipeline", "-1"], ["--round-pipeline", "-1", "allowed 0...1"]),
         (["systolic", "--format", "binary", "--threshold-output", "--round-pipeline", "1"], ["--round-pipeline", "1", "0 with --threshold-output"]),
         (["rounder", "--round-pipeline", "2"], ["--round-pipeline", "2", "allowed 0...1"]),

@@ -128,4 +128,25 @@ struct SimulateONNXTests {
         try RefusalTests.refusedOnce(try CLI.run(["network", "--onnx", model], tool: "simulate"),
                                      ["--onnx", model, "try --input-scale 1/255"])
     }
+
+    /// onnxruntime's per-channel int8 QDQ LeNet-5 (Tests/ONNXTests/Fixtures, made by
+    /// scripts/make-qdq-fixture.py): its layers run on requantizing arrays.
+    @Test("a per-channel QDQ model (onnxruntime's quantize_static) runs exactly against the golden network; other dataflows refused")
+    func perChannel() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let model = "\(root)/Tests/ONNXTests/Fixtures/lenet5-qdq-per-channel.onnx"
+        let r = try CLI.run(["network", "--onnx", model, "--input-scale", "1/255", "--images", "4", "--batch", "2", "--rows", "8", "--cols", "8",
+                             "--golden-images", "50", "--json"], tool: "simulate")
+        #expect(r.status == 0, "\(r.stderr)")
+        let top = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        let run = top["run"] as! [String: Any]
+        #expect(top["format"] as? String == "qdq-int8-requantized")
+        #expect(run["mismatches"] as? Int == 0)
+        #expect(run["images"] as? Int == 4)
+        #expect(((run["arrays"] as? [[String: Any]])?.first?["requantize"] as? Int) == 24)
+        #expect(top["hardwareAgreement"] as? Double == top["goldenAgreementOnSameImages"] as? Double)
+        #expect((top["goldenAgreement"] as? Double ?? 0) >= 0.96)
+        try RefusalTests.refusedOnce(try CLI.run(["network", "--onnx", model, "--input-scale", "1/255", "--dataflow", "ws"], tool: "simulate"),
+                                     ["--dataflow", "ws", "only the output-stationary systolic array has requantizers"])
+    }
 }
