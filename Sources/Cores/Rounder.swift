@@ -103,6 +103,26 @@ public enum Rounder {
         }
     }
 
+    /// What both units start from: the ports, the LFSR (its seed passed down as a parameter,
+    /// which costs no logic, unlike a seed port; it advances once per valid input) and the
+    /// rounding mode it gives.
+    static func front(_ m: ModuleBuilder, _ c: RounderConfig, _ p: Interface, lfsr: ModuleDefinition?)
+        -> (valid: Signal, x: Signal, shift: Signal?, mode: ShiftRounding) {
+        let random = LFSR.Interface(c.randomSource)
+        let seed = c.rounding == .stochastic
+            ? m.parameter(LFSR.seedParameterName, .unsigned(c.lfsr.width), default: Int128(c.lfsr.seed)) : nil
+        let valid = m.input(p.inValid)
+        let x = m.input(p.x)
+        let shift = p.shift.map { m.input($0) }
+        switch c.rounding {
+        case .truncate: return (valid, x, shift, .truncate)
+        case .nearest: return (valid, x, shift, .nearestEven)
+        case .stochastic:
+            let rng = m.instance(lfsr!, name: "rng", parameters: [LFSR.seedParameterName: seed!], connecting: [random.en: valid])
+            return (valid, x, shift, .stochastic(random: rng[random.state]))
+        }
+    }
+
     /// Ports: `in_valid`, `x` in; `out_valid`, `y` out. The result appears `c.latency` cycles
     /// after a valid input; the LFSR advances (one step or a leap of D) once per valid input.
     public static func module(_ c: RounderConfig) throws -> ModuleDefinition {
@@ -110,22 +130,8 @@ public enum Rounder {
         if c.pipeline > 0 { return try pipelinedModule(c) }
         let p = Interface(c)
         let lfsr = c.rounding == .stochastic ? try LFSR.module(c.randomSource) : nil
-        let random = LFSR.Interface(c.randomSource)
         return try ModuleDefinition.define(c.moduleName) { m in
-            // The LFSR's seed, passed down to it: a parameter costs no logic, unlike a seed port.
-            let seed = c.rounding == .stochastic
-                ? m.parameter(LFSR.seedParameterName, .unsigned(c.lfsr.width), default: Int128(c.lfsr.seed)) : nil
-            let valid = m.input(p.inValid)
-            let x = m.input(p.x)
-            let shift = p.shift.map { m.input($0) }
-            let mode: ShiftRounding
-            switch c.rounding {
-            case .truncate: mode = .truncate
-            case .nearest: mode = .nearestEven
-            case .stochastic:
-                let rng = m.instance(lfsr!, name: "rng", parameters: [LFSR.seedParameterName: seed!], connecting: [random.en: valid])
-                mode = .stochastic(random: rng[random.state])
-            }
+            let (valid, x, shift, mode) = front(m, c, p, lfsr: lfsr)
             let y = m.register("y_q", c.output.shape, enable: valid)
             if let shift {
                 // Every shift 0...D rounded and saturated, then the layer's chosen: the random
@@ -170,21 +176,8 @@ extension Rounder {
     static func pipelinedModule(_ c: RounderConfig) throws -> ModuleDefinition {
         let p = Interface(c)
         let lfsr = c.rounding == .stochastic ? try LFSR.module(c.randomSource) : nil
-        let random = LFSR.Interface(c.randomSource)
         return try ModuleDefinition.define(c.moduleName) { m in
-            let seed = c.rounding == .stochastic
-                ? m.parameter(LFSR.seedParameterName, .unsigned(c.lfsr.width), default: Int128(c.lfsr.seed)) : nil
-            let valid = m.input(p.inValid)
-            let x = m.input(p.x)
-            let shift = p.shift.map { m.input($0) }
-            let mode: ShiftRounding
-            switch c.rounding {
-            case .truncate: mode = .truncate
-            case .nearest: mode = .nearestEven
-            case .stochastic:
-                let rng = m.instance(lfsr!, name: "rng", parameters: [LFSR.seedParameterName: seed!], connecting: [random.en: valid])
-                mode = .stochastic(random: rng[random.state])
-            }
+            let (valid, x, shift, mode) = front(m, c, p, lfsr: lfsr)
             let rounded: Signal
             if let shift {
                 let candidates = (0...c.dropBits).map { k in
