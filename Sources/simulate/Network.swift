@@ -23,6 +23,8 @@ struct NetworkCommand: ParsableCommand {
     var inputScale: String?
     @Option(help: "With --onnx: calibration images, IDX (unsigned bytes) or .npy (uint8), N x 28 x 28 or N x 1 x 28 x 28; default the first 2000 Fashion-MNIST training images.")
     var calibration: String?
+    @Option(help: "With --onnx: the images to run, IDX (unsigned bytes) or .npy (uint8), N x 28 x 28 or N x 1 x 28 x 28, instead of the Fashion-MNIST test images; they have no labels, so the report gives agreement with the model, not accuracy.")
+    var input: String?
     @Flag(help: "With --onnx: print how each node was mapped and each stage quantized, then stop (nothing is co-simulated).")
     var onnxReport = false
     @Option(help: ArgumentHelp(QuantizationScheme.allowedNames + " (default fixed8; not with a QDQ model, whose codes are its own).", valueName: "format"))
@@ -68,6 +70,13 @@ struct NetworkCommand: ParsableCommand {
             if scheme == .binary {
                 throw ParameterError("format", formatName, allowed: "every format but binary with --onnx (a BNN is trained with batch norm; an imported model is quantized after training)")
             }
+            if let input {
+                do {
+                    _ = try CalibrationImages.read(input, shape: FashionMNIST.shape)
+                } catch {
+                    throw ParameterError("input", input, allowed: "IDX (unsigned bytes) or .npy (uint8) images of \(FashionMNIST.shape) (\(error))")
+                }
+            }
             switch try Self.importONNX(onnx, inputScale: try Self.scale(inputScale)) {
             case .qdq(let result, _):
                 if let format { throw ParameterError("format", format, allowed: "no --format with a QDQ model (its int8 codes and scales are the model's)") }
@@ -88,7 +97,7 @@ struct NetworkCommand: ParsableCommand {
                 }
             }
         } else {
-            for (flag, given) in [("input-scale", inputScale), ("calibration", calibration), ("onnx-report", onnxReport ? "true" : nil)] {
+            for (flag, given) in [("input-scale", inputScale), ("calibration", calibration), ("input", input), ("onnx-report", onnxReport ? "true" : nil)] {
                 if let given { throw ParameterError(flag, given, allowed: "only with --onnx FILE") }
             }
         }
@@ -209,6 +218,8 @@ struct NetworkCommand: ParsableCommand {
     /// report has accuracy (an imported model's classes need not be Fashion-MNIST's).
     struct ONNXReport: Encodable {
         let onnx: String
+        /// Where the images came from: `--input`'s file, or "Fashion-MNIST test".
+        let images: String
         let format: String
         let rounding: RoundingMode
         let dataflow: String
@@ -224,9 +235,9 @@ struct NetworkCommand: ParsableCommand {
         let goldenAgreement: Double
         let goldenImages: Int
         /// Top-1 accuracy on the test labels: the golden network's and the ONNX model's (the
-        /// interpreter's) on `goldenImages`.
-        let goldenAccuracy: Double
-        let modelAccuracy: Double
+        /// interpreter's) on `goldenImages`; nil for `--input`'s images, which have no labels.
+        let goldenAccuracy: Double?
+        let modelAccuracy: Double?
         let cyclesPerImage: Double
         let energyPerImageNJ: Double
     }
@@ -261,11 +272,15 @@ struct NetworkCommand: ParsableCommand {
             print(json ? try encodeJSON(mapping) : mapping.joined(separator: "\n"))
             return
         }
-        let test = try FashionMNIST.load(.test)
+        // The Fashion-MNIST test images and their labels, or --input's images without labels.
+        let test = try input.map { try CalibrationImages.read($0, shape: FashionMNIST.shape) } ?? FashionMNIST.load(.test)
+        let labels: [Int]? = input == nil ? test.labels : nil
+        let what = input.map { "images of \($0)" } ?? "test images"
         let size = test.shape.count
-        let goldenCount = max(goldenImages, images)
+        let goldenCount = min(max(goldenImages, images), test.count)
+        let (images, goldenImages) = (min(images, test.count), min(goldenImages, test.count))
         let pixels = (0..<goldenCount).map { Array(test.bytes[$0 * size..<($0 + 1) * size]) }
-        log("the ONNX model on \(goldenCount) test images")
+        log("the ONNX model on \(goldenCount) \(what)")
         let float = try reference(Array(test.bytes.prefix(goldenCount * size)))
         let hardware = NetworkHardware(rows: rows, cols: cols, rounding: rounding, seed: lfsrSeed, batch: batch)
         let engines = engineFactory()
@@ -279,7 +294,7 @@ struct NetworkCommand: ParsableCommand {
             if let w = run.waveform { print("waveform: \(w)") }
             throw ExitCode(1)
         }
-        log("golden network on \(goldenCount) test images")
+        log("golden network on \(goldenCount) \(what)")
         let golden = try hardware.goldenClasses(network, images: pixels)
         let same = Array(golden.prefix(images))
         if let mismatch = check.classMismatch(golden: same, run: run) {
@@ -289,10 +304,10 @@ struct NetworkCommand: ParsableCommand {
         func agreement(_ classes: [Int]) -> Double {
             Double(zip(classes, float).filter { $0 == $1 }.count) / Double(max(classes.count, 1))
         }
-        func accuracy(_ classes: [Int]) -> Double {
-            Double(zip(classes, test.labels).filter { $0 == $1 }.count) / Double(max(classes.count, 1))
+        func accuracy(_ classes: [Int]) -> Double? {
+            labels.map { labels in Double(zip(classes, labels).filter { $0 == $1 }.count) / Double(max(classes.count, 1)) }
         }
-        let report = ONNXReport(onnx: path, format: network.label, rounding: rounding, dataflow: dataflow, inputScale: scale,
+        let report = ONNXReport(onnx: path, images: input ?? "Fashion-MNIST test", format: network.label, rounding: rounding, dataflow: dataflow, inputScale: scale,
                                 inputValues: mapping[0], calibration: calibrationText, mapping: mapping, run: run,
                                 hardwareAgreement: run.accuracy, goldenAgreementOnSameImages: agreement(same),
                                 goldenAgreement: agreement(Array(golden.prefix(goldenImages))), goldenImages: goldenImages,
@@ -307,10 +322,12 @@ struct NetworkCommand: ParsableCommand {
             "\(network.model) (\(path)) \(report.format), \(network.label.hasPrefix("qdq-int8") ? "the model's own quantization" : "post-training quantization"), \(rounding) rounding, on a \(rows)x\(cols) \(dataflow) array (batches of \(batch) images)",
             report.inputValues,
             "calibration: \(calibrationText)",
-            "co-simulated: \(run.images) test images, \(run.comparedOutputs) layer outputs checked, 0 mismatches (\(String(format: "%.1f", run.wallSeconds)) s)",
+            "co-simulated: \(run.images) \(what), \(run.comparedOutputs) layer outputs checked, 0 mismatches (\(String(format: "%.1f", run.wallSeconds)) s)",
             "top-1 agreement with the ONNX model: hardware \(pct(report.hardwareAgreement)) on \(run.images) images (golden on the same: \(pct(report.goldenAgreementOnSameImages)))"
                 + (goldenImages > 0 ? "; golden \(pct(report.goldenAgreement)) on \(goldenImages) images" : ""),
-            "top-1 accuracy on the test labels (\(goldenImages) images): golden network \(pct(report.goldenAccuracy)), the ONNX model \(pct(report.modelAccuracy))",
+            report.goldenAccuracy.map { golden in
+                "top-1 accuracy on the test labels (\(goldenImages) images): golden network \(pct(golden)), the ONNX model \(pct(report.modelAccuracy!))"
+            } ?? "top-1 accuracy: none (\(what) have no labels)",
             "per image: \(String(format: "%.0f", report.cyclesPerImage)) cycles, \(String(format: "%.2f", report.energyPerImageNJ)) nJ",
             "",
             Self.stageTable(run, rows: rows, cols: cols),

@@ -149,4 +149,36 @@ struct SimulateONNXTests {
         try RefusalTests.refusedOnce(try CLI.run(["network", "--onnx", model, "--input-scale", "1/255", "--dataflow", "ws"], tool: "simulate"),
                                      ["--dataflow", "ws", "only the output-stationary systolic array has requantizers"])
     }
+
+    @Test("--input FILE: the user's own images (IDX), bit-exact, agreement with the model and no accuracy; a bad file refused")
+    func ownImages() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let model = "\(root)/Tests/ONNXTests/Fixtures/lenet5-qdq-per-channel.onnx"
+        // Six images of pseudo-random bytes (a user's images need no labels), as an IDX file.
+        var idx = Data([0, 0, 8, 3, 0, 0, 0, 6, 0, 0, 0, 28, 0, 0, 0, 28])
+        var x: UInt32 = 12345
+        for _ in 0..<(6 * 784) {
+            x = x &* 1_103_515_245 &+ 12345
+            idx.append(UInt8(truncatingIfNeeded: x >> 16))
+        }
+        let dir = CLI.freshDirectory()
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("six.idx")
+        try idx.write(to: file)
+        let r = try CLI.run(["network", "--onnx", model, "--input-scale", "1/255", "--input", file.path, "--images", "4", "--batch", "2",
+                             "--rows", "8", "--cols", "8", "--json"], tool: "simulate")
+        #expect(r.status == 0, "\(r.stderr)")
+        let top = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        let run = top["run"] as! [String: Any]
+        #expect(run["mismatches"] as? Int == 0 && run["images"] as? Int == 4)
+        #expect(top["images"] as? String == file.path)
+        // No labels: no accuracy; every one of the six images classified for the agreement.
+        #expect(top["goldenAccuracy"] == nil || top["goldenAccuracy"] is NSNull, "\(top)")
+        #expect(top["goldenImages"] as? Int == 6)
+        try idx.prefix(100).write(to: file)
+        try RefusalTests.refusedOnce(try CLI.run(["network", "--onnx", model, "--input", file.path], tool: "simulate"),
+                                     ["--input", file.path, "IDX (unsigned bytes) or .npy (uint8) images of 1×28×28"])
+        try RefusalTests.refusedOnce(try CLI.run(["network", "--input", file.path], tool: "simulate"), ["--input", "only with --onnx FILE"])
+    }
 }
