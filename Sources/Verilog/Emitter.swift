@@ -210,8 +210,12 @@ struct ModuleWriter {
         var operands: [Signal] = []
         for s in d.signals where live[s.id] && aliasSource(s) == nil && !isInline(s) {
             operands.removeAll(keepingCapacity: true)
-            let placed = inlined
-            forEachReferencedOperand(s) { if placed[$0.id] { operands.append($0) } }
+            do {
+                // A reference to `inlined` for the closure, gone before `inlined` changes below
+                // (alive then, it would make each change copy the whole array).
+                let placed = inlined
+                forEachReferencedOperand(s) { if placed[$0.id] { operands.append($0) } }
+            }
             var total = 1 + operands.reduce(0) { $0 + size[$1.id] }
             while total > Self.inlineLimit, let largest = operands.indices.max(by: { size[operands[$0].id] < size[operands[$1].id] }) {
                 total -= size[operands[largest].id]
